@@ -1,0 +1,75 @@
+/// The effective configuration. Every field has the default the design's contract gives,
+/// so a config with only `input.path` works.
+public struct Config: Sendable, Equatable {
+    public var input = InputConfig()
+    public var enrich = EnrichConfig()
+    public var sinks: [SinkConfig] = [SinkConfig(type: .stdout)]
+    public var health = HealthConfig()
+    public var shutdown = ShutdownConfig()
+
+    public init() {}
+}
+
+public enum ReadFrom: String, Sendable, CaseIterable { case beginning, end }
+public enum EnrichMode: String, Sendable, CaseIterable { case merge, wrap }
+public enum SinkType: String, Sendable, CaseIterable { case stdout, file, journald }
+
+public struct InputConfig: Sendable, Equatable {
+    public var path = "/var/log/app/app.log"
+    public var readFrom = ReadFrom.beginning
+    public var maxLineBytes = 1_048_576
+    public var checkpointPath = "/var/lib/log-sidecar/checkpoint.json"
+    public var pollIntervalMs = 1000
+    public var rotateWaitMs = 1000
+    /// How often the acknowledged offset is written while running: bounds the duplicates after a crash.
+    public var checkpointIntervalMs = 1000
+}
+
+public struct EnrichConfig: Sendable, Equatable {
+    public var mode = EnrichMode.merge
+    /// An empty name leaves that field out.
+    public var hostField = "host"
+    public var timestampField = "processed_at"
+    public var fields: [Field] = []
+    public var envFields: [EnvField] = []
+
+    public struct Field: Sendable, Equatable {
+        public var key: String
+        public var value: JSONValue
+    }
+
+    public struct EnvField: Sendable, Equatable {
+        public var key: String
+        public var variable: String
+    }
+}
+
+public struct SinkConfig: Sendable, Equatable {
+    public var type: SinkType
+    public var name: String
+    public var path = ""
+    public var maxBytes = 104_857_600
+    public var maxFiles = 5
+    public var identifier = "log-sidecar"
+    public var messageKey = "msg"
+    public var levelKey = "level"
+
+    public init(type: SinkType, name: String? = nil) {
+        self.type = type
+        self.name = name ?? type.rawValue
+    }
+}
+
+public struct HealthConfig: Sendable, Equatable {
+    public var address = "0.0.0.0"
+    /// 0 disables the health server.
+    public var port = 9090
+    /// /healthz fails when input is pending but nothing was shipped for this long.
+    public var stallTimeoutMs = 30_000
+    /// /healthz fails when a sink has been failing for this long.
+    public var sinkFailureTimeoutMs = 60_000
+}
+
+public struct ShutdownConfig: Sendable, Equatable {
+    public var drainTimeoutMs = 10_000
+}

@@ -1,0 +1,73 @@
+/// Every configuration key, in the order `--help` and `--check-config` show them.
+public enum ConfigSchema {
+    public static var settings: [ConfigSetting] {
+        [
+            .string("input.path", \.input.path, "the JSON-lines file to follow"),
+            .choice("input.read_from", \.input.readFrom, "where a first start (no checkpoint) begins"),
+            .integer("input.max_line_bytes", \.input.maxLineBytes, 16...(1 << 30),
+                     "longer lines are cut and flagged \"truncated\""),
+            .string("input.checkpoint_path", \.input.checkpointPath, allowEmpty: true,
+                    "where the acknowledged offset is kept; empty disables checkpoints"),
+            .integer("input.poll_interval_ms", \.input.pollIntervalMs, 10...60_000,
+                     "stat poll behind inotify"),
+            .integer("input.rotate_wait_ms", \.input.rotateWaitMs, 0...3_600_000,
+                     "how long a rotated file must be at EOF and unwritten before it is closed"),
+            .integer("input.checkpoint_interval_ms", \.input.checkpointIntervalMs, 10...3_600_000,
+                     "how often the checkpoint is written while running"),
+            .choice("enrich.mode", \.enrich.mode, "merge adds fields to the object; wrap nests it under \"raw\""),
+            .string("enrich.host_field", \.enrich.hostField, allowEmpty: true, "key for the host name; empty leaves it out"),
+            .string("enrich.timestamp_field", \.enrich.timestampField, allowEmpty: true,
+                    "key for the processing time; empty leaves it out"),
+            fields,
+            envFields,
+            sinks,
+            .string("health.address", \.health.address, "address of the health server"),
+            .integer("health.port", \.health.port, 0...65_535, "port of the health server; 0 disables it"),
+            .integer("health.stall_timeout_ms", \.health.stallTimeoutMs, 100...86_400_000,
+                     "/healthz fails when pending input has not moved for this long"),
+            .integer("health.sink_failure_timeout_ms", \.health.sinkFailureTimeoutMs, 100...86_400_000,
+                     "/healthz fails when a sink has been failing for this long"),
+            .integer("shutdown.drain_timeout_ms", \.shutdown.drainTimeoutMs, 0...3_600_000,
+                     "how long SIGTERM may spend shipping what is left"),
+        ]
+    }
+
+    static let fields = ConfigSetting(
+        path: "enrich.fields", help: "static fields added to every record (text form: k=v,k2=v2)",
+        apply: { config, value, key throws(ConfigError) in
+            guard case .object(let members) = value else { throw ConfigError(key: key, "expected an object, got \(value.kindName)") }
+            config.enrich.fields = members.map { EnrichConfig.Field(key: $0.key, value: $0.value) }
+        },
+        fromText: { text, key throws(ConfigError) in
+            .object(try ConfigSetting.pairs(text, key: key).map { ($0.0, JSONValue.string($0.1)) })
+        },
+        render: { .object($0.enrich.fields.map { ($0.key, $0.value) }) })
+
+    static let envFields = ConfigSetting(
+        path: "enrich.env_fields", help: "fields read from environment variables at start (text form: key=VARIABLE,...)",
+        apply: { config, value, key throws(ConfigError) in
+            guard case .object(let members) = value else { throw ConfigError(key: key, "expected an object, got \(value.kindName)") }
+            config.enrich.envFields = try members.map { member throws(ConfigError) in
+                guard case .string(let variable) = member.value, !variable.isEmpty else {
+                    throw ConfigError(key: key + "." + member.key, "expected the name of an environment variable, got \(member.value.serialized)")
+                }
+                return EnrichConfig.EnvField(key: member.key, variable: variable)
+            }
+        },
+        fromText: { text, key throws(ConfigError) in
+            .object(try ConfigSetting.pairs(text, key: key).map { ($0.0, JSONValue.string($0.1)) })
+        },
+        render: { .object($0.enrich.envFields.map { ($0.key, JSONValue.string($0.variable)) }) })
+
+    static let sinks = ConfigSetting(
+        path: "sinks", help: "where records go (text form: stdout,file:/path,journald)",
+        apply: { config, value, key throws(ConfigError) in
+            guard case .array(let items) = value else { throw ConfigError(key: key, "expected an array, got \(value.kindName)") }
+            config.sinks = try items.enumerated().map { (index, item) throws(ConfigError) in
+                try SinkSchema.parse(item, key: "\(key)[\(index)]")
+            }
+            try SinkSchema.validate(config.sinks, key: key)
+        },
+        fromText: { text, key throws(ConfigError) in try SinkSchema.parseShortForm(text, key: key) },
+        render: { .array($0.sinks.map(SinkSchema.render)) })
+}

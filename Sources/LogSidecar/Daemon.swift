@@ -1,0 +1,73 @@
+import Logging
+
+/// Wires the stages together from a configuration and runs them until a signal stops them.
+public final class Daemon {
+    public enum StartError: Error, CustomStringConvertible {
+        case checkpoint(CheckpointError)
+        case health(String)
+        case system(SystemError)
+
+        public var description: String {
+            switch self {
+            case .checkpoint(let error): return "\(error)"
+            case .health(let message): return message
+            case .system(let error): return "\(error)"
+            }
+        }
+    }
+
+    let config: Config
+    let logger: Logger
+    public let counters: Counters
+    public let control: DaemonControl
+
+    public init(config: Config, logger: Logger) throws(SystemError) {
+        self.config = config
+        self.logger = logger
+        counters = Counters(sinkNames: config.sinks.map(\.name))
+        control = try DaemonControl()
+    }
+
+    /// Starts everything; returns when the daemon has stopped cleanly.
+    public func run(environment: [String: String]) throws(StartError) {
+        let checkpoint: Checkpoint?
+        do {
+            checkpoint = config.input.checkpointPath.isEmpty ? nil : try Checkpoint.load(from: config.input.checkpointPath)
+        } catch {
+            throw .checkpoint(error)
+        }
+        if !config.input.checkpointPath.isEmpty {
+            do { try FileIO.makeDirectories(Path.directory(of: config.input.checkpointPath)) } catch { throw .system(error) }
+        }
+
+        let health: HealthServer?
+        if config.health.port != 0 {
+            do {
+                health = try HealthServer.start(config: config, counters: counters)
+            } catch {
+                throw .health("cannot start the health server on \(config.health.address):\(config.health.port): \(error)")
+            }
+        } else {
+            health = nil
+        }
+        defer { health?.stop() }
+
+        let control = self.control
+        let fanout = SinkFanout(
+            sinks: config.sinks.map(SinkFactory.make), counters: counters.sinks, logger: logger,
+            pause: { control.wait(timeoutMs: $0) },
+            shouldGiveUp: { control.drainDeadlinePassed })
+        let fields = EnrichmentField.build(
+            config: config.enrich, hostName: EnrichmentField.hostName(environment: environment), environment: environment,
+            logger: logger)
+        let pipeline = Pipeline(enricher: Enricher(mode: config.enrich.mode, fields: fields), fanout: fanout, counters: counters)
+        do {
+            let follower = try Follower(config: config.input, consumer: pipeline, counters: counters, logger: logger)
+            try follower.start(from: checkpoint)
+            let loop = ReadingLoop(config: config, follower: follower, fanout: fanout, counters: counters, control: control, logger: logger)
+            loop.run()
+        } catch {
+            throw .system(error)
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Glibc
+import Synchronization
+
+/// What the signal thread tells the reading loop: stop, reopen. An eventfd wakes the loop out of
+/// `poll()` so a signal is acted on at once, not at the next poll tick.
+public final class DaemonControl: Sendable {
+    public let stopRequested = Atomic<Bool>(false)
+    public let reopenRequested = Atomic<Bool>(false)
+    /// Monotonic ms after which a stopping daemon gives up delivering (`shutdown.drain_timeout_ms`).
+    let drainDeadlineMs = Atomic<Int64>(.max)
+    /// A self-pipe: the read end is polled, the write end is written to wake the loop.
+    public let wakeDescriptor: Int32
+    private let wakeWriter: Int32
+
+    public init() throws(SystemError) {
+        var ends: [Int32] = [0, 0]
+        _ = try syscallValue("pipe") { pipe(&ends) }
+        for fd in ends {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        }
+        wakeDescriptor = ends[0]
+        wakeWriter = ends[1]
+    }
+
+    public func requestStop() {
+        stopRequested.store(true, ordering: .sequentiallyConsistent)
+        wake()
+    }
+
+    public func requestReopen() {
+        reopenRequested.store(true, ordering: .sequentiallyConsistent)
+        wake()
+    }
+
+    public var isStopping: Bool { stopRequested.load(ordering: .sequentiallyConsistent) }
+
+    var drainDeadlinePassed: Bool {
+        isStopping && MonotonicClock.milliseconds() >= drainDeadlineMs.load(ordering: .relaxed)
+    }
+
+    func wake() {
+        var one: UInt8 = 1
+        _ = Glibc.write(wakeWriter, &one, 1)
+    }
+
+    /// Clears pending wake-ups (the flags carry what they meant).
+    func clearWake() {
+        var drained = [UInt8](repeating: 0, count: 64)
+        while Glibc.read(wakeDescriptor, &drained, drained.count) > 0 {}
+    }
+
+    /// Sleeps until `extra` is readable, a wake-up, or `timeoutMs`.
+    func wait(timeoutMs: Int, also extra: Int32? = nil) {
+        var fds = [pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)]
+        if let extra { fds.append(pollfd(fd: extra, events: Int16(POLLIN), revents: 0)) }
+        _ = Glibc.poll(&fds, nfds_t(fds.count), Int32(clamping: max(0, timeoutMs)))
+        if fds[0].revents != 0 { clearWake() }
+    }
+}

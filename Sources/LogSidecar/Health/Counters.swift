@@ -1,0 +1,44 @@
+import Synchronization
+
+/// Every figure the daemon reports, as atomics: the reading loop adds once per batch, the HTTP side
+/// only loads, so neither ever waits for the other.
+public final class Counters: Sendable {
+    public let linesRead = Atomic<Int>(0)
+    public let bytesRead = Atomic<Int>(0)
+    public let emptyLines = Atomic<Int>(0)
+    public let parseErrors = Atomic<Int>(0)
+    public let linesTruncated = Atomic<Int>(0)
+    public let partialLines = Atomic<Int>(0)
+    public let rotations = Atomic<Int>(0)
+    public let truncations = Atomic<Int>(0)
+    public let lagBytes = Atomic<Int>(0)
+    public let checkpointOffset = Atomic<Int>(0)
+    public let sinks: [SinkCounters]
+
+    /// True once the input file is open and followed (readiness).
+    public let following = Atomic<Bool>(false)
+    /// Monotonic ms of the reading loop's last turn, and of the last batch every sink accepted (liveness).
+    public let loopHeartbeatMs = Atomic<Int64>(MonotonicClock.milliseconds())
+    public let lastProgressMs = Atomic<Int64>(MonotonicClock.milliseconds())
+    /// Monotonic ms since when a batch has been waiting for the sinks; 0 when none is.
+    public let deliveryStartedMs = Atomic<Int64>(0)
+
+    public init(sinkNames: [String]) {
+        sinks = sinkNames.map(SinkCounters.init)
+    }
+
+    public func add(_ counter: borrowing Atomic<Int>, _ amount: Int) {
+        if amount != 0 { counter.wrappingAdd(amount, ordering: .relaxed) }
+    }
+}
+
+public final class SinkCounters: Sendable {
+    public let name: String
+    public let recordsWritten = Atomic<Int>(0)
+    public let errors = Atomic<Int>(0)
+    /// Monotonic ms since when the sink has been failing; 0 while it works.
+    public let failingSinceMs = Atomic<Int64>(0)
+    public let lastError = Mutex<String>("")
+
+    init(name: String) { self.name = name }
+}

@@ -1,0 +1,46 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The HTTP side: one event-loop thread that only reads atomic counters, so it can never slow or block
+/// the reading loop (the footprint table in style.md: NIO's default group would add six more threads).
+final class HealthServer {
+    private let group: MultiThreadedEventLoopGroup
+    private let channel: any Channel
+
+    private init(group: MultiThreadedEventLoopGroup, channel: any Channel) {
+        self.group = group
+        self.channel = channel
+    }
+
+    static func start(config: Config, counters: Counters) throws -> HealthServer {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let status = HealthStatus(counters: counters, config: config.health)
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 4)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    // Header size is bounded by the decoder (80 KiB): larger requests get 400 and are closed.
+                    try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
+                    // A half-sent request holds a connection for at most this long.
+                    try pipeline.addHandler(IdleStateHandler(readTimeout: .seconds(10)))
+                    try pipeline.addHandler(HealthHandler(status: status))
+                }
+            }
+        do {
+            let channel = try bootstrap.bind(host: config.health.address, port: config.health.port).wait()
+            return HealthServer(group: group, channel: channel)
+        } catch {
+            try? group.syncShutdownGracefully()
+            throw error
+        }
+    }
+
+    func stop() {
+        try? channel.close().wait()
+        try? group.syncShutdownGracefully()
+    }
+}

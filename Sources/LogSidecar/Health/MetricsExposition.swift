@@ -1,0 +1,57 @@
+import Synchronization
+
+/// `GET /metrics` in the Prometheus text format (0.0.4), written straight from the atomic counters:
+/// swift-metrics with swift-prometheus would add a registry, locks and about 2 MiB of RSS for ten numbers.
+enum MetricsExposition {
+    private struct Metric {
+        let name: String
+        let type: String
+        let help: String
+        let samples: [(labels: String, value: Int)]
+    }
+
+    static func render(_ status: HealthStatus) -> String {
+        let c = status.counters
+        func value(_ atomic: borrowing Atomic<Int>) -> [(labels: String, value: Int)] { [("", atomic.load(ordering: .relaxed))] }
+        let perSink: ((SinkCounters) -> Int) -> [(labels: String, value: Int)] = { read in
+            c.sinks.map { ("{sink=\"\(escapeLabel($0.name))\"}", read($0)) }
+        }
+        let metrics = [
+            Metric(name: "log_sidecar_lines_read_total", type: "counter", help: "Lines read from the input, each ended by a newline.", samples: value(c.linesRead)),
+            Metric(name: "log_sidecar_bytes_read_total", type: "counter", help: "Bytes read from the input, newlines included.", samples: value(c.bytesRead)),
+            Metric(name: "log_sidecar_records_written_total", type: "counter", help: "Records accepted by each sink.",
+                   samples: perSink { $0.recordsWritten.load(ordering: .relaxed) }),
+            Metric(name: "log_sidecar_sink_errors_total", type: "counter", help: "Failed write or flush attempts per sink.",
+                   samples: perSink { $0.errors.load(ordering: .relaxed) }),
+            Metric(name: "log_sidecar_parse_errors_total", type: "counter", help: "Lines that were not a JSON object, shipped under \"message\".", samples: value(c.parseErrors)),
+            Metric(name: "log_sidecar_lines_truncated_total", type: "counter", help: "Lines longer than input.max_line_bytes, cut and flagged.", samples: value(c.linesTruncated)),
+            Metric(name: "log_sidecar_empty_lines_total", type: "counter", help: "Empty lines, skipped.", samples: value(c.emptyLines)),
+            Metric(name: "log_sidecar_partial_lines_total", type: "counter", help: "Last lines without a newline shipped with \"partial\".", samples: value(c.partialLines)),
+            Metric(name: "log_sidecar_rotations_total", type: "counter", help: "Input file rotations (rename or delete and a new file).", samples: value(c.rotations)),
+            Metric(name: "log_sidecar_truncations_total", type: "counter", help: "Input file truncations (copytruncate).", samples: value(c.truncations)),
+            Metric(name: "log_sidecar_lag_bytes", type: "gauge", help: "Input bytes not yet acknowledged by every sink.", samples: value(c.lagBytes)),
+            Metric(name: "log_sidecar_checkpoint_offset_bytes", type: "gauge", help: "Acknowledged offset in the current input file.", samples: value(c.checkpointOffset)),
+            Metric(name: "log_sidecar_ready", type: "gauge", help: "1 while the input file is followed.", samples: [("", status.isReady ? 1 : 0)]),
+            Metric(name: "log_sidecar_healthy", type: "gauge", help: "1 while /healthz answers 200.", samples: [("", status.problems().isEmpty ? 1 : 0)]),
+        ]
+        var text = ""
+        for metric in metrics {
+            text += "# HELP \(metric.name) \(metric.help)\n# TYPE \(metric.name) \(metric.type)\n"
+            for sample in metric.samples { text += "\(metric.name)\(sample.labels) \(sample.value)\n" }
+        }
+        return text
+    }
+
+    private static func escapeLabel(_ value: String) -> String {
+        var out = ""
+        for character in value {
+            switch character {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+}

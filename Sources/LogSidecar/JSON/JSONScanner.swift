@@ -1,0 +1,200 @@
+/// One pass over a record's bytes that validates JSON (RFC 8259) without building anything, and reports
+/// the top-level members of an object as byte ranges. The enricher uses it to splice fields into the
+/// application's own bytes; the journald sink uses it to map members to fields.
+public struct JSONScanner {
+    public struct Member {
+        /// The key's bytes between its quotes, still escaped when `keyIsEscaped`.
+        public var key: Range<Int>
+        public var keyIsEscaped: Bool
+        /// The value's bytes, quotes included for a string.
+        public var value: Range<Int>
+        public var valueIsString: Bool
+    }
+
+    public struct Object {
+        /// From `{` to just after `}`.
+        public var range: Range<Int>
+        public var memberCount: Int
+        /// Some string held bytes that are not UTF-8: copy with `JSONRepair` before shipping.
+        public var hasInvalidUTF8: Bool
+    }
+
+    private let bytes: UnsafeRawBufferPointer
+    private var index = 0
+    private var depth = 0
+    private var invalidUTF8 = false
+    private static let maximumDepth = 512
+
+    private init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    /// Validates `bytes` as one JSON object, surrounded by optional whitespace; nil when it is anything else.
+    public static func scanObject(_ bytes: UnsafeRawBufferPointer, member: (Member) -> Void) -> Object? {
+        var scanner = JSONScanner(bytes)
+        scanner.skipWhitespace()
+        let start = scanner.index
+        guard scanner.peek == UInt8(ascii: "{"), let count = scanner.scanTopObject(member) else { return nil }
+        let end = scanner.index
+        scanner.skipWhitespace()
+        guard scanner.index == bytes.count else { return nil }
+        return Object(range: start..<end, memberCount: count, hasInvalidUTF8: scanner.invalidUTF8)
+    }
+
+    private var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
+
+    @inline(__always)
+    private mutating func skipWhitespace() {
+        while index < bytes.count {
+            let byte = bytes[index]
+            guard byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D else { return }
+            index += 1
+        }
+    }
+
+    private mutating func scanTopObject(_ member: (Member) -> Void) -> Int? {
+        index += 1
+        depth = 1
+        skipWhitespace()
+        if peek == UInt8(ascii: "}") { index += 1; return 0 }
+        var count = 0
+        while true {
+            skipWhitespace()
+            guard peek == UInt8(ascii: "\""), let keyEscaped = scanString() else { return nil }
+            let keyRange = keyStart..<(index - 1)
+            skipWhitespace()
+            guard peek == UInt8(ascii: ":") else { return nil }
+            index += 1
+            skipWhitespace()
+            let valueStart = index
+            let isString = peek == UInt8(ascii: "\"")
+            guard scanValue() else { return nil }
+            member(Member(key: keyRange, keyIsEscaped: keyEscaped, value: valueStart..<index, valueIsString: isString))
+            count += 1
+            skipWhitespace()
+            guard let byte = peek else { return nil }
+            index += 1
+            if byte == UInt8(ascii: "}") { return count }
+            guard byte == UInt8(ascii: ",") else { return nil }
+        }
+    }
+
+    /// Start of the content of the string last scanned.
+    private var keyStart = 0
+
+    private mutating func scanValue() -> Bool {
+        guard let byte = peek else { return false }
+        switch byte {
+        case UInt8(ascii: "\""): return scanString() != nil
+        case UInt8(ascii: "{"): return scanContainer(close: UInt8(ascii: "}"), keyed: true)
+        case UInt8(ascii: "["): return scanContainer(close: UInt8(ascii: "]"), keyed: false)
+        case UInt8(ascii: "t"): return scanLiteral("true")
+        case UInt8(ascii: "f"): return scanLiteral("false")
+        case UInt8(ascii: "n"): return scanLiteral("null")
+        default: return scanNumber()
+        }
+    }
+
+    private mutating func scanContainer(close: UInt8, keyed: Bool) -> Bool {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > JSONScanner.maximumDepth { return false }
+        index += 1
+        skipWhitespace()
+        if peek == close { index += 1; return true }
+        while true {
+            skipWhitespace()
+            if keyed {
+                guard peek == UInt8(ascii: "\""), scanString() != nil else { return false }
+                skipWhitespace()
+                guard peek == UInt8(ascii: ":") else { return false }
+                index += 1
+                skipWhitespace()
+            }
+            guard scanValue() else { return false }
+            skipWhitespace()
+            guard let byte = peek else { return false }
+            index += 1
+            if byte == close { return true }
+            guard byte == UInt8(ascii: ",") else { return false }
+        }
+    }
+
+    private mutating func scanLiteral(_ literal: StaticString) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        guard index + count <= bytes.count else { return false }
+        for offset in 0..<count where bytes[index + offset] != literal.utf8Start[offset] { return false }
+        index += count
+        return true
+    }
+
+    private mutating func scanNumber() -> Bool {
+        if peek == UInt8(ascii: "-") { index += 1 }
+        guard let first = peek, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9") else { return false }
+        if first == UInt8(ascii: "0") { index += 1 } else { skipDigits() }
+        if peek == UInt8(ascii: ".") {
+            index += 1
+            guard skipDigits() > 0 else { return false }
+        }
+        if peek == UInt8(ascii: "e") || peek == UInt8(ascii: "E") {
+            index += 1
+            if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { index += 1 }
+            guard skipDigits() > 0 else { return false }
+        }
+        return true
+    }
+
+    @discardableResult
+    private mutating func skipDigits() -> Int {
+        let start = index
+        while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") { index += 1 }
+        return index - start
+    }
+
+    /// Scans a string starting at its opening quote; returns whether it had escapes, nil when invalid.
+    private mutating func scanString() -> Bool? {
+        index += 1
+        keyStart = index
+        var escaped = false
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                index += 1
+                return escaped
+            }
+            if byte == UInt8(ascii: "\\") {
+                escaped = true
+                guard index + 1 < bytes.count else { return nil }
+                switch bytes[index + 1] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    index += 2
+                case UInt8(ascii: "u"):
+                    guard index + 6 <= bytes.count else { return nil }
+                    for offset in 2..<6 where !bytes[index + offset].isHexDigit { return nil }
+                    index += 6
+                default:
+                    return nil
+                }
+            } else if byte < 0x20 {
+                return nil
+            } else if byte >= 0x80 {
+                let length = UTF8Validation.sequenceLength(bytes, at: index)
+                if length == 0 {
+                    invalidUTF8 = true
+                    index += 1
+                } else {
+                    index += length
+                }
+            } else {
+                index += 1
+            }
+        }
+        return nil
+    }
+}
+
+extension UInt8 {
+    var isHexDigit: Bool {
+        (self >= UInt8(ascii: "0") && self <= UInt8(ascii: "9")) || (self >= UInt8(ascii: "a") && self <= UInt8(ascii: "f"))
+            || (self >= UInt8(ascii: "A") && self <= UInt8(ascii: "F"))
+    }
+}

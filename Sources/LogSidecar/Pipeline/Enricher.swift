@@ -1,0 +1,115 @@
+/// Turns one line into one output record in a single pass over its bytes: `JSONScanner` validates it
+/// and finds its top-level keys, then the application's bytes are copied as they are and the
+/// enrichment fields spliced in before the closing brace. Nothing is decoded into a dictionary.
+public final class Enricher {
+    public enum Outcome { case record, empty, parseError, truncated }
+
+    private let mode: EnrichMode
+    private let fields: [EnrichmentField]
+    private var timestamps = TimestampCache()
+    private var timestamp: [UInt8] = []
+    /// Which enrichment fields the application's object already has (its own keys win).
+    private var present: [Bool]
+    private var keyScratch: [UInt8] = []
+
+    private static let messageKey = Array("message".utf8)
+    private static let rawKey = Array("raw".utf8)
+    private static let partialKey = Array("partial".utf8)
+    private static let parseErrorKey = Array("parse_error".utf8)
+    private static let truncatedKey = Array("truncated".utf8)
+    private static let originalBytesKey = Array("original_bytes".utf8)
+
+    init(mode: EnrichMode, fields: [EnrichmentField]) {
+        self.mode = mode
+        self.fields = fields
+        present = Array(repeating: false, count: fields.count)
+        beginBatch()
+    }
+
+    /// Reads the clock once per batch: every record of a batch is processed within the same instant.
+    public func beginBatch() {
+        timestamp = timestamps.now()
+    }
+
+    public func encode(_ line: Line, partial: Bool, into batch: inout RecordBatch) -> Outcome {
+        let outcome: Outcome
+        switch line {
+        case .complete(var bytes):
+            if let last = bytes.last, last == 0x0D { bytes = UnsafeRawBufferPointer(rebasing: bytes.dropLast()) }
+            if bytes.isEmpty { return .empty }
+            outcome = encodeLine(bytes, partial: partial, into: &batch.bytes)
+        case .truncated(let head, let originalBytes):
+            batch.bytes.append(contentsOf: "{\"message\":".utf8)
+            JSONEscaper.appendQuoted(head, to: &batch.bytes)
+            batch.bytes.append(contentsOf: ",\"truncated\":true,\"original_bytes\":\(originalBytes)".utf8)
+            appendFields(into: &batch.bytes, partial: partial, reserved: [Self.messageKey, Self.truncatedKey, Self.originalBytesKey])
+            outcome = .truncated
+        }
+        batch.bytes.append(UInt8(ascii: "}"))
+        batch.bytes.append(0x0A)
+        batch.recordEnds.append(batch.bytes.count)
+        return outcome
+    }
+
+    private func encodeLine(_ bytes: UnsafeRawBufferPointer, partial: Bool, into out: inout [UInt8]) -> Outcome {
+        for index in present.indices { present[index] = false }
+        var hasPartialKey = false
+        let object = JSONScanner.scanObject(bytes) { member in
+            guard mode == .merge else { return }
+            let key = UnsafeRawBufferPointer(rebasing: bytes[member.key])
+            if member.keyIsEscaped {
+                keyScratch.removeAll(keepingCapacity: true)
+                JSONUnescape.append(key, to: &keyScratch)
+                keyScratch.withUnsafeBytes { if markPresent($0) { hasPartialKey = true } }
+            } else if markPresent(key) {
+                hasPartialKey = true
+            }
+        }
+        guard let object else {
+            out.append(contentsOf: "{\"message\":".utf8)
+            JSONEscaper.appendQuoted(bytes, to: &out)
+            out.append(contentsOf: ",\"parse_error\":true".utf8)
+            appendFields(into: &out, partial: partial, reserved: [Self.messageKey, Self.parseErrorKey])
+            return .parseError
+        }
+        let body = UnsafeRawBufferPointer(rebasing: bytes[object.range])
+        switch mode {
+        case .merge:
+            // Everything but the closing brace; the fields go in before it.
+            let open = UnsafeRawBufferPointer(rebasing: body.dropLast())
+            if object.hasInvalidUTF8 { JSONRepair.append(open, to: &out) } else { out.append(contentsOf: open) }
+            appendFields(into: &out, partial: partial && !hasPartialKey, reserved: [], needsComma: object.memberCount > 0, skipPresent: true)
+        case .wrap:
+            out.append(contentsOf: "{\"raw\":".utf8)
+            if object.hasInvalidUTF8 { JSONRepair.append(body, to: &out) } else { out.append(contentsOf: body) }
+            appendFields(into: &out, partial: partial, reserved: [Self.rawKey])
+        }
+        return .record
+    }
+
+    /// Marks the enrichment field named `key` as present; true when `key` is "partial".
+    private func markPresent(_ key: UnsafeRawBufferPointer) -> Bool {
+        for (index, field) in fields.enumerated() where !present[index] && field.key.elementsEqual(key) {
+            present[index] = true
+        }
+        return Self.partialKey.elementsEqual(key)
+    }
+
+    private func appendFields(
+        into out: inout [UInt8], partial: Bool, reserved: [[UInt8]], needsComma: Bool = true, skipPresent: Bool = false
+    ) {
+        var comma = needsComma
+        for (index, field) in fields.enumerated() {
+            if skipPresent && present[index] { continue }
+            if reserved.contains(field.key) || (partial && field.key == Self.partialKey) { continue }
+            if comma { out.append(UInt8(ascii: ",")) }
+            comma = true
+            out.append(contentsOf: field.quotedKey)
+            out.append(contentsOf: field.value ?? timestamp)
+        }
+        if partial {
+            if comma { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "\"partial\":true".utf8)
+        }
+    }
+}

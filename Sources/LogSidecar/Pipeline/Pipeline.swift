@@ -1,0 +1,43 @@
+import Synchronization
+/// The middle of the data flow: lines in, enriched records out to every sink, counted once per batch.
+final class Pipeline: LineConsumer {
+    private let enricher: Enricher
+    private let fanout: SinkFanout
+    private let counters: Counters
+    private var batch = RecordBatch()
+    private var empty = 0
+    private var parseErrors = 0
+    private var truncated = 0
+
+    init(enricher: Enricher, fanout: SinkFanout, counters: Counters) {
+        self.enricher = enricher
+        self.fanout = fanout
+        self.counters = counters
+    }
+
+    func consume(_ line: Line, partial: Bool) {
+        if batch.isEmpty && empty == 0 && parseErrors == 0 && truncated == 0 { enricher.beginBatch() }
+        switch enricher.encode(line, partial: partial, into: &batch) {
+        case .record: break
+        case .empty: empty += 1
+        case .parseError: parseErrors += 1
+        case .truncated: truncated += 1
+        }
+    }
+
+    func deliver() -> Bool {
+        counters.add(counters.emptyLines, empty)
+        counters.add(counters.parseErrors, parseErrors)
+        counters.add(counters.linesTruncated, truncated)
+        empty = 0
+        parseErrors = 0
+        truncated = 0
+        if batch.isEmpty { return true }
+        counters.deliveryStartedMs.store(MonotonicClock.milliseconds(), ordering: .relaxed)
+        let delivered = fanout.deliver(batch)
+        counters.deliveryStartedMs.store(0, ordering: .relaxed)
+        batch.removeAll()
+        if delivered { counters.lastProgressMs.store(MonotonicClock.milliseconds(), ordering: .relaxed) }
+        return delivered
+    }
+}

@@ -1,0 +1,93 @@
+import Glibc
+
+/// Appends records to a file, rotating it itself at `max_bytes` (on record boundaries, so no record is
+/// split across files) and keeping `max_files` rotated files: `path.1` is the newest.
+public final class FileSink: Sink {
+    public let name: String
+    private let path: String
+    private let maxBytes: Int
+    private let maxFiles: Int
+    private var descriptor: Int32 = -1
+    private var size = 0
+
+    public init(name: String, path: String, maxBytes: Int, maxFiles: Int) {
+        self.name = name
+        self.path = path
+        self.maxBytes = maxBytes
+        self.maxFiles = maxFiles
+    }
+
+    deinit { close() }
+
+    public func write(_ batch: RecordBatch, from start: Int) throws(SinkFailure) {
+        try openIfNeeded(accepted: start)
+        var offset = start
+        let total = batch.bytes.count
+        while offset < total {
+            let first = batch.recordsEnding(atOrBefore: offset)
+            let recordEnd = batch.recordEnds[first]
+            // A retry that resumes inside a record finishes that record in the same file.
+            let resumesInside = first > 0 ? offset != batch.recordEnds[first - 1] : offset != 0
+            var end = recordEnd
+            if !resumesInside {
+                // As many whole records as fit; one record larger than max_bytes gets a file of its own.
+                let room = maxBytes - size
+                if recordEnd - offset > room && size > 0 {
+                    try rotate(accepted: offset)
+                    continue
+                }
+                let fitting = batch.recordsEnding(atOrBefore: offset + max(room, 0))
+                if fitting > first { end = batch.recordEnds[fitting - 1] }
+            }
+            do {
+                try DescriptorWriter.write(descriptor, batch, from: offset, to: end)
+            } catch {
+                size += error.accepted - offset
+                throw error
+            }
+            size += end - offset
+            offset = end
+        }
+    }
+
+    public func flush() throws(SinkFailure) {
+        guard descriptor >= 0 else { return }
+        do { try FileIO.fsync(descriptor) } catch { throw SinkFailure(accepted: 0, reason: "\(error)") }
+    }
+
+    public func reopen() {
+        close()
+    }
+
+    public func close() {
+        if descriptor >= 0 { FileIO.close(descriptor) }
+        descriptor = -1
+    }
+
+    private func openIfNeeded(accepted: Int) throws(SinkFailure) {
+        guard descriptor < 0 else { return }
+        do {
+            try FileIO.makeDirectories(Path.directory(of: path))
+            descriptor = try FileIO.open(path, flags: O_WRONLY | O_APPEND | O_CREAT)
+            size = Int(try FileStatus.of(descriptor: descriptor).size)
+        } catch {
+            close()
+            throw SinkFailure(accepted: accepted, reason: "\(error)")
+        }
+    }
+
+    /// `path.N-1` -> `path.N` ... `path` -> `path.1`, dropping what falls off the end.
+    private func rotate(accepted: Int) throws(SinkFailure) {
+        close()
+        do {
+            for index in stride(from: maxFiles - 1, through: 1, by: -1) {
+                let older = "\(path).\(index)"
+                if try FileStatus.at(older) != nil { try FileIO.rename(older, "\(path).\(index + 1)") }
+            }
+            try FileIO.rename(path, "\(path).1")
+        } catch {
+            throw SinkFailure(accepted: accepted, reason: "rotating \(path): \(error)")
+        }
+        try openIfNeeded(accepted: accepted)
+    }
+}

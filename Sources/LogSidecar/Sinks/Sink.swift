@@ -1,0 +1,54 @@
+import Glibc
+
+/// Where records go. Like swift-log's `LogHandler`, a handful of members is the whole extension point:
+/// a new sink is one new file, chosen at start-up from the configuration.
+public protocol Sink: AnyObject {
+    var name: String { get }
+    /// Writes `batch.bytes[offset...]`. On failure, `SinkFailure.accepted` says how far the batch got, so
+    /// a retry resumes exactly there: no record is lost, repeated or split.
+    func write(_ batch: RecordBatch, from offset: Int) throws(SinkFailure)
+    /// Makes what was written durable (called before the checkpoint moves past it).
+    func flush() throws(SinkFailure)
+    /// Reopens output files (SIGHUP, after an external logrotate).
+    func reopen()
+    func close()
+}
+
+extension Sink {
+    public func flush() throws(SinkFailure) {}
+    public func reopen() {}
+    public func close() {}
+}
+
+public struct SinkFailure: Error, CustomStringConvertible, Sendable {
+    /// Byte offset in the batch up to which the sink accepted the records.
+    public var accepted: Int
+    public var reason: String
+
+    public init(accepted: Int, reason: String) {
+        self.accepted = accepted
+        self.reason = reason
+    }
+
+    public var description: String { reason }
+}
+
+/// Writes to a descriptor and reports how far it got when it fails.
+enum DescriptorWriter {
+    static func write(_ fd: Int32, _ batch: RecordBatch, from start: Int, to end: Int) throws(SinkFailure) {
+        var failure: SinkFailure?
+        batch.bytes.withUnsafeBytes { raw in
+            var offset = start
+            while offset < end {
+                do {
+                    let written = try syscall("write", "fd \(fd)") { Glibc.write(fd, raw.baseAddress! + offset, end - offset) }
+                    if let written { offset += written } else { try FileIO.waitWritable(fd) }
+                } catch {
+                    failure = SinkFailure(accepted: offset, reason: "\(error)")
+                    return
+                }
+            }
+        }
+        if let failure { throw failure }
+    }
+}

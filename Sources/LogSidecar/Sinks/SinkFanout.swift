@@ -1,0 +1,99 @@
+import Synchronization
+import Logging
+
+/// Delivers each batch to every sink. A failing sink is retried with capped exponential backoff while
+/// the reading loop waits: the file on disk is the buffer, so memory stays one batch however long the
+/// outage, and a batch counts as delivered only once every sink has accepted all of it.
+public final class SinkFanout {
+    let sinks: [any Sink]
+    let counters: [SinkCounters]
+    let logger: Logger
+    /// Waits up to the given ms, returning early when the daemon is told to stop.
+    let pause: (Int) -> Void
+    /// True once delivery must be given up (the shutdown deadline passed).
+    let shouldGiveUp: () -> Bool
+    private var progress: [Int]
+    static let initialBackoffMs = 50
+    static let maximumBackoffMs = 5000
+
+    init(sinks: [any Sink], counters: [SinkCounters], logger: Logger, pause: @escaping (Int) -> Void, shouldGiveUp: @escaping () -> Bool) {
+        self.sinks = sinks
+        self.counters = counters
+        self.logger = logger
+        self.pause = pause
+        self.shouldGiveUp = shouldGiveUp
+        progress = Array(repeating: 0, count: sinks.count)
+    }
+
+    /// Returns true once every sink has the whole batch, false when given up.
+    func deliver(_ batch: RecordBatch) -> Bool {
+        for index in progress.indices { progress[index] = 0 }
+        return retrying { index throws(SinkFailure) in
+            let before = progress[index]
+            defer {
+                let accepted = batch.recordsEnding(atOrBefore: progress[index]) - batch.recordsEnding(atOrBefore: before)
+                counters[index].recordsWritten.wrappingAdd(accepted, ordering: .relaxed)
+            }
+            do throws(SinkFailure) {
+                try sinks[index].write(batch, from: before)
+                progress[index] = batch.bytes.count
+            } catch {
+                progress[index] = error.accepted
+                throw error
+            }
+        } isDone: { index in
+            progress[index] >= batch.bytes.count
+        }
+    }
+
+    /// Makes every sink's output durable; the checkpoint is written only after this succeeds.
+    func flush() -> Bool {
+        var flushed = Array(repeating: false, count: sinks.count)
+        return retrying { index throws(SinkFailure) in
+            try sinks[index].flush()
+            flushed[index] = true
+        } isDone: { flushed[$0] }
+    }
+
+    func reopen() { sinks.forEach { $0.reopen() } }
+
+    func close() { sinks.forEach { $0.close() } }
+
+    private func retrying(_ attempt: (Int) throws(SinkFailure) -> Void, isDone: (Int) -> Bool) -> Bool {
+        var backoff = Self.initialBackoffMs
+        while true {
+            var allDone = true
+            for index in sinks.indices where !isDone(index) {
+                do {
+                    try attempt(index)
+                    recovered(index)
+                } catch {
+                    failed(index, error)
+                    allDone = false
+                }
+            }
+            if allDone { return true }
+            if shouldGiveUp() { return false }
+            pause(backoff)
+            backoff = min(backoff * 2, Self.maximumBackoffMs)
+        }
+    }
+
+    private func failed(_ index: Int, _ failure: SinkFailure) {
+        let sink = counters[index]
+        sink.errors.wrappingAdd(1, ordering: .relaxed)
+        sink.lastError.withLock { $0 = failure.reason }
+        if sink.failingSinceMs.load(ordering: .relaxed) == 0 {
+            sink.failingSinceMs.store(MonotonicClock.milliseconds(), ordering: .relaxed)
+            logger.error("sink failed; retrying with backoff, reading paused", metadata: ["sink": "\(sink.name)", "error": "\(failure.reason)"])
+        }
+    }
+
+    private func recovered(_ index: Int) {
+        let sink = counters[index]
+        if sink.failingSinceMs.load(ordering: .relaxed) != 0 {
+            sink.failingSinceMs.store(0, ordering: .relaxed)
+            logger.notice("sink recovered", metadata: ["sink": "\(sink.name)"])
+        }
+    }
+}

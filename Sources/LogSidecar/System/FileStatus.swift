@@ -1,0 +1,36 @@
+import Glibc
+
+/// The parts of `stat(2)` that rotation detection needs.
+public struct FileStatus: Equatable, Sendable {
+    public var device: UInt64
+    public var inode: UInt64
+    public var size: Int64
+    public var linkCount: UInt64
+    public var isDirectory: Bool
+
+    init(_ raw: stat) {
+        device = UInt64(raw.st_dev)
+        inode = UInt64(raw.st_ino)
+        size = Int64(raw.st_size)
+        linkCount = UInt64(raw.st_nlink)
+        isDirectory = (raw.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// `nil` when nothing is at `path`; any other failure is an error.
+    public static func at(_ path: String) throws(SystemError) -> FileStatus? {
+        var raw = stat()
+        while stat(path, &raw) != 0 {
+            let code = errno
+            if code == EINTR { continue }
+            if code == ENOENT || code == ENOTDIR { return nil }
+            throw SystemError(call: "stat", subject: path, errno: code)
+        }
+        return FileStatus(raw)
+    }
+
+    public static func of(descriptor fd: Int32) throws(SystemError) -> FileStatus {
+        var raw = stat()
+        _ = try syscallValue("fstat", "fd \(fd)") { fstat(fd, &raw) }
+        return FileStatus(raw)
+    }
+}

@@ -1,0 +1,224 @@
+import Synchronization
+import Glibc
+import Logging
+
+/// Follows one path through every rotation in the design's table. Each `cycle()` looks at the path,
+/// settles rotations and truncations, then reads every open file to its end, rotated ones first so
+/// the old file's lines come before the new file's.
+public final class Follower {
+    let path: String
+    let directory: String
+    let config: InputConfig
+    let consumer: any LineConsumer
+    let counters: Counters
+    let logger: Logger
+    let inotify: Inotify
+    private var directoryWatch: Int32?
+    private(set) var current: TailedFile?
+    private(set) var draining: [TailedFile] = []
+    /// Set while shutting down: reading stops at this monotonic time.
+    var deadlineMs: Int64?
+
+    public init(config: InputConfig, consumer: any LineConsumer, counters: Counters, logger: Logger) throws(SystemError) {
+        self.config = config
+        path = config.path
+        directory = Path.directory(of: config.path)
+        self.consumer = consumer
+        self.counters = counters
+        self.logger = logger
+        inotify = try Inotify()
+    }
+
+    public var inotifyDescriptor: Int32 { inotify.descriptor }
+
+    /// Opens what the checkpoint names (or the path itself on a first start).
+    public func start(from checkpoint: Checkpoint?) throws(SystemError) {
+        try watchDirectory()
+        if let checkpoint {
+            let restored = try CheckpointRestore(config: config, counters: counters, logger: logger).restore(checkpoint)
+            current = restored.current
+            draining = restored.draining
+        } else if let file = try TailedFile.open(
+            path: path, offset: config.readFrom == .end ? nil : 0, maxLineBytes: config.maxLineBytes)
+        {
+            current = file
+        }
+        if current == nil { logger.info("waiting for the input file to appear", metadata: ["path": "\(path)"]) }
+        counters.following.store(current != nil, ordering: .relaxed)
+    }
+
+    /// Reads what inotify queued; only whether to look again matters.
+    public func drainEvents() throws(SystemError) {
+        let drained = try inotify.drain()
+        if drained.overflowed { logger.warning("inotify queue overflowed; re-checking the file") }
+        if drained.watchLost, let watch = directoryWatch {
+            inotify.removeWatch(watch)
+            directoryWatch = nil
+        }
+    }
+
+    /// One full look: rotations, truncation, then read everything available.
+    /// Returns false when delivery was given up (shutdown deadline).
+    @discardableResult
+    public func cycle() throws(SystemError) -> Bool {
+        if directoryWatch == nil { try watchDirectory() }
+        try checkPath()
+        for file in draining {
+            guard try readToEnd(file) else { return false }
+        }
+        if let current {
+            guard try readToEnd(current) else { return false }
+        }
+        try closeQuietDrainingFiles(force: false)
+        updateLag()
+        return true
+    }
+
+    /// Monotonic ms at which a rotated file becomes quiet enough to close; nil when none waits.
+    public var nextRotationDeadlineMs: Int64? {
+        draining.filter { !$0.isCopy }.map { $0.lastGrowthMs + Int64(config.rotateWaitMs) }.min()
+    }
+
+    /// Every file with a line still missing its newline, and when it was last written.
+    var filesWithPartialLines: [TailedFile] {
+        (draining + (current.map { [$0] } ?? [])).filter { $0.splitter.pendingBytes > 0 }
+    }
+
+    /// At shutdown: ships each incomplete last line whose file has been quiet for `rotate_wait_ms`;
+    /// a line still being written stays behind the checkpoint for the next start to complete.
+    public func flushQuietPartialLines() -> Bool {
+        let now = MonotonicClock.milliseconds()
+        for file in filesWithPartialLines where now - file.lastGrowthMs >= Int64(config.rotateWaitMs) {
+            guard shipPartial(file) else { return false }
+        }
+        return true
+    }
+
+    /// Monotonic ms when the last pending partial line becomes shippable; nil when there is none.
+    public var partialLinesQuietAtMs: Int64? {
+        filesWithPartialLines.map { $0.lastGrowthMs + Int64(config.rotateWaitMs) }.max()
+    }
+
+    public var checkpoint: Checkpoint {
+        Checkpoint(entries: (draining + (current.map { [$0] } ?? [])).map(\.checkpointEntry))
+    }
+
+    // MARK: - rotation
+
+    private func watchDirectory() throws(SystemError) {
+        directoryWatch = try inotify.watch(directory, mask: Inotify.directoryMask)
+    }
+
+    private func checkPath() throws(SystemError) {
+        let atPath = try FileStatus.at(path)
+        if let file = current {
+            let open = try FileStatus.of(descriptor: file.descriptor)
+            let verdict = RotationCheck.verdict(
+                identity: file.identity, readOffset: file.readOffset, open: open, atPath: atPath,
+                prefixMatches: try file.identity.prefixMatches(file.descriptor))
+            switch verdict {
+            case .unchanged:
+                break
+            case .replaced:
+                counters.add(counters.rotations, 1)
+                logger.info("input file rotated; draining the old one", metadata: ["path": "\(path)"])
+                file.lastGrowthMs = MonotonicClock.milliseconds()
+                draining.append(file)
+                current = nil
+            case .truncated:
+                try handleTruncation(of: file)
+            }
+        }
+        if current == nil, let atPath, !atPath.isDirectory {
+            // A file that appears after start, or after a rotation, is new: read it whole.
+            current = try TailedFile.open(path: path, offset: 0, maxLineBytes: config.maxLineBytes)
+            if current != nil {
+                logger.info("following input file", metadata: ["path": "\(path)"])
+                counters.following.store(true, ordering: .relaxed)
+            }
+        }
+    }
+
+    /// copytruncate: what we had not read yet is in the copy, if one starts with our fingerprint.
+    private func handleTruncation(of file: TailedFile) throws(SystemError) {
+        counters.add(counters.truncations, 1)
+        if let copy = try CopyFinder.findCopy(
+            of: file.identity, atLeast: file.readOffset, from: file.acknowledgedOffset, in: directory,
+            excluding: path, maxLineBytes: config.maxLineBytes)
+        {
+            logger.info("input file truncated; shipping the rest from its copy", metadata: ["copy": "\(copy.path)"])
+            file.splitter.reset()
+            draining.append(copy)
+        } else {
+            logger.warning(
+                "input file truncated and no copy found; bytes written after our last read are not recoverable",
+                metadata: ["path": "\(path)", "offset": "\(file.readOffset)"])
+            _ = shipPartial(file)
+        }
+        try file.rewind()
+    }
+
+    private func closeQuietDrainingFiles(force: Bool) throws(SystemError) {
+        let now = MonotonicClock.milliseconds()
+        var kept: [TailedFile] = []
+        for file in draining {
+            let quiet = file.isCopy || now - file.lastGrowthMs >= Int64(config.rotateWaitMs)
+            if file.atEndOfFile && (quiet || force) {
+                guard shipPartial(file) else { kept.append(file); continue }
+                logger.debug("closed drained file", metadata: ["path": "\(file.path)"])
+            } else {
+                kept.append(file)
+            }
+        }
+        draining = kept
+    }
+
+    // MARK: - reading
+
+    /// Reads `file` to its current end, delivering batch by batch; false when delivery was given up.
+    private func readToEnd(_ file: TailedFile) throws(SystemError) -> Bool {
+        while true {
+            let count = try file.splitter.read(from: file.descriptor)
+            if count == 0 {
+                file.atEndOfFile = true
+                return true
+            }
+            file.atEndOfFile = false
+            file.readOffset += Int64(count)
+            file.lastGrowthMs = MonotonicClock.milliseconds()
+            var lines = 0
+            file.splitter.forEachLine { line in
+                lines += 1
+                consumer.consume(line, partial: false)
+            }
+            let acknowledged = file.readOffset - Int64(file.splitter.pendingBytes)
+            counters.add(counters.bytesRead, count)
+            counters.add(counters.linesRead, lines)
+            guard consumer.deliver() else { return false }
+            file.acknowledgedOffset = acknowledged
+            try file.refreshIdentity()
+            if let deadlineMs, MonotonicClock.milliseconds() >= deadlineMs { return false }
+        }
+    }
+
+    private func shipPartial(_ file: TailedFile) -> Bool {
+        guard file.splitter.pendingBytes > 0 else { return true }
+        let end = file.readOffset
+        file.splitter.takePartial { consumer.consume($0, partial: true) }
+        counters.add(counters.partialLines, 1)
+        guard consumer.deliver() else { return false }
+        file.acknowledgedOffset = end
+        return true
+    }
+
+    private func updateLag() {
+        var lag: Int64 = 0
+        for file in draining + (current.map { [$0] } ?? []) {
+            if let status = try? FileStatus.of(descriptor: file.descriptor) {
+                lag += max(0, status.size - file.acknowledgedOffset)
+            }
+        }
+        counters.lagBytes.store(Int(lag), ordering: .relaxed)
+        counters.checkpointOffset.store(Int(current?.acknowledgedOffset ?? 0), ordering: .relaxed)
+    }
+}

@@ -1,0 +1,63 @@
+import Glibc
+
+/// A thin wrapper over inotify(7). Events are only hints to go and look: the follower re-checks the
+/// file with stat after any of them, so a coalesced, missed or overflowed event can never lose a line.
+public final class Inotify {
+    public let descriptor: Int32
+    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
+
+    public init() throws(SystemError) {
+        descriptor = try syscallValue("inotify_init1") { inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC)) }
+    }
+
+    deinit {
+        FileIO.close(descriptor)
+        buffer.deallocate()
+    }
+
+    /// Watches `path`; `nil` when it does not exist (yet).
+    public func watch(_ path: String, mask: UInt32) throws(SystemError) -> Int32? {
+        let wd = inotify_add_watch(descriptor, path, mask)
+        if wd >= 0 { return wd }
+        let code = errno
+        if code == ENOENT || code == ENOTDIR { return nil }
+        throw SystemError(call: "inotify_add_watch", subject: path, errno: code)
+    }
+
+    public func removeWatch(_ wd: Int32) {
+        _ = inotify_rm_watch(descriptor, wd)
+    }
+
+    public struct Drained {
+        public var events = 0
+        public var overflowed = false
+        /// A watched directory itself went away: the watch must be set up again.
+        public var watchLost = false
+    }
+
+    /// Reads every queued event without blocking.
+    public func drain() throws(SystemError) -> Drained {
+        var result = Drained()
+        while true {
+            let count = try syscall("read", "inotify") { Glibc.read(descriptor, buffer.baseAddress!, buffer.count) }
+            guard let count, count > 0 else { return result }
+            do {
+                let raw = UnsafeRawBufferPointer(buffer)
+                var offset = 0
+                while offset + MemoryLayout<inotify_event>.size <= count {
+                    let mask = raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self)
+                    let nameLength = raw.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self)
+                    result.events += 1
+                    if mask & UInt32(IN_Q_OVERFLOW) != 0 { result.overflowed = true }
+                    if mask & UInt32(IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF) != 0 { result.watchLost = true }
+                    offset += MemoryLayout<inotify_event>.size + Int(nameLength)
+                }
+            }
+        }
+    }
+
+    /// What the follower wants to hear about in the watched directory.
+    public static let directoryMask = UInt32(
+        IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE
+            | IN_DELETE_SELF | IN_MOVE_SELF)
+}

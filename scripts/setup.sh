@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian machine lacks to build, run and test log-sidecar. Idempotent.
+set -euo pipefail
+need=()
+dpkg -s libsystemd-dev >/dev/null 2>&1 || need+=(libsystemd-dev)
+[ -x /lib/systemd/systemd-journald ] || need+=(systemd)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+command -v unshare >/dev/null 2>&1 || need+=(util-linux)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+if [ ${#need[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+# The /metrics test checks the exposition with Prometheus' own parser.
+python3 -c 'import prometheus_client' 2>/dev/null || python3 -m pip install -q prometheus-client
