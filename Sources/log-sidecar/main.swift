@@ -26,7 +26,8 @@ struct LogSidecarCommand: ParsableCommand {
     static var settingsHelp: String {
         var text = "Every configuration key is also a flag and an environment variable (file < environment < flags):\n\n"
         for setting in ConfigSchema.settings {
-            text += "  \(setting.flag) <value>\n      \(setting.help)\n      env \(setting.environmentVariable)\n"
+            let fallback = setting.render(Config()).serialized
+            text += "  \(setting.flag) <value>\n      \(setting.help)\n      env \(setting.environmentVariable), default \(fallback)\n"
         }
         return text
     }
@@ -47,7 +48,7 @@ SignalHandling.blockSignals()
 
 let command: LogSidecarCommand
 do {
-    command = try LogSidecarCommand.parseAsRoot() as! LogSidecarCommand
+    command = try LogSidecarCommand.parse()
 } catch {
     let code = LogSidecarCommand.exitCode(for: error)
     if code == .success { LogSidecarCommand.exit(withError: error) }

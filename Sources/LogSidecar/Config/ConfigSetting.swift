@@ -5,7 +5,7 @@ public struct ConfigSetting: Sendable {
     public let help: String
     let apply: @Sendable (inout Config, JSONValue, String) throws(ConfigError) -> Void
     let fromText: @Sendable (String, String) throws(ConfigError) -> JSONValue
-    let render: @Sendable (Config) -> JSONValue
+    public let render: @Sendable (Config) -> JSONValue
 
     /// `input.max_line_bytes` -> `--input-max-line-bytes`
     public var flag: String { "--" + path.replacingDots(with: "-").replacingUnderscores(with: "-") }

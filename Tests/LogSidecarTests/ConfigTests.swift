@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+@testable import LogSidecar
+
+@Suite("Configuration")
+struct ConfigTests {
+    @Test("the example configuration loads and every key has a default")
+    func exampleLoads() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let config = try ConfigLoader.load(file: root.appendingPathComponent("config.example.json").path, environment: [:], flags: [])
+        #expect(config.sinks.map(\.type) == [.stdout, .file, .journald])
+        #expect(config.enrich.fields == [.init(key: "cluster", value: .string("prod"))])
+        #expect(try ConfigLoader.load(file: nil, environment: [:], flags: []) == Config())
+    }
+
+    @Test("file < environment < flags")
+    func precedence() throws {
+        let directory = TestDirectory()
+        directory.write("c.json", #"{"input":{"path":"/from/file","max_line_bytes":2048},"health":{"port":1}}"#)
+        let config = try ConfigLoader.load(
+            file: directory.file("c.json"),
+            environment: ["LOG_SIDECAR_INPUT_PATH": "/from/env", "LOG_SIDECAR_HEALTH_PORT": "2", "LOG_SIDECAR_SINKS": "stdout,file:/tmp/x"],
+            flags: ["--health-port", "3", "--enrich-fields=a=1,b=2"])
+        #expect(config.input.path == "/from/env")
+        #expect(config.input.maxLineBytes == 2048)
+        #expect(config.health.port == 3)
+        #expect(config.sinks.map(\.type) == [.stdout, .file])
+        #expect(config.sinks[1].path == "/tmp/x")
+        #expect(config.enrich.fields.map(\.key) == ["a", "b"])
+    }
+
+    @Test("each bad configuration names the key at fault", arguments: [
+        (#"{"input":{"pathh":"/x"}}"#, "input.pathh"),
+        (#"{"inputs":{}}"#, "inputs"),
+        (#"{"input":{"max_line_bytes":"big"}}"#, "input.max_line_bytes"),
+        (#"{"input":{"max_line_bytes":-5}}"#, "input.max_line_bytes"),
+        (#"{"health":{"port":70000}}"#, "health.port"),
+        (#"{"input":{"read_from":"middle"}}"#, "input.read_from"),
+        (#"{"sinks":[{"type":"file"}]}"#, "sinks[0].path"),
+        (#"{"sinks":[{"type":"kafka"}]}"#, "sinks[0].type"),
+        (#"{"sinks":[{"type":"stdout","path":"/x"}]}"#, "sinks[0].path"),
+        (#"{"enrich":{"env_fields":{"pod":3}}}"#, "enrich.env_fields.pod"),
+    ])
+    func badConfiguration(json: String, key: String) throws {
+        let directory = TestDirectory()
+        directory.write("c.json", json)
+        #expect {
+            try ConfigLoader.load(file: directory.file("c.json"), environment: [:], flags: [])
+        } throws: { error in
+            (error as? ConfigError)?.key == key
+        }
+    }
+
+    @Test("invalid JSON is reported with its line and column")
+    func invalidJSON() {
+        #expect(throws: JSONParseError(reason: "expected ',' or '}' in object", line: 3, column: 3)) {
+            try JSONParser.parse("{\n  \"a\": 1\n  \"b\": 2\n}")
+        }
+    }
+
+    @Test("the real binary exits 2 naming the key, for files, environment and flags", arguments: [
+        (["--input-max-line-bytes", "abc"], [String: String](), "--input-max-line-bytes"),
+        (["--no-such-option", "1"], [:], "--no-such-option"),
+        ([], ["LOG_SIDECAR_HEALTH_PORT": "-1"], "LOG_SIDECAR_HEALTH_PORT"),
+        (["--config", "/nonexistent/config.json"], [:], "/nonexistent/config.json"),
+    ])
+    func binaryExitsTwo(arguments: [String], environment: [String: String], key: String) throws {
+        let result = try DaemonProcess.run(arguments + ["--check-config"], environment: environment)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains(key), "stderr: \(result.stderr)")
+    }
+
+    @Test("the binary reports invalid JSON with line and column, and exits 2")
+    func binaryInvalidJSON() throws {
+        let directory = TestDirectory()
+        directory.write("c.json", "{\n  \"input\": {\"path\": \"/x\",}\n}\n")
+        let result = try DaemonProcess.run(["--config", directory.file("c.json"), "--check-config"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("line 2, column"), "stderr: \(result.stderr)")
+    }
+
+    @Test("--check-config prints the effective configuration as JSON and exits 0")
+    func checkConfig() throws {
+        let result = try DaemonProcess.run(["--input-path", "/var/log/x.log", "--check-config"])
+        #expect(result.status == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect((object?["input"] as? [String: Any])?["path"] as? String == "/var/log/x.log")
+    }
+
+    @Test("--help lists every key as a flag and an environment variable")
+    func help() throws {
+        let result = try DaemonProcess.run(["--help"])
+        #expect(result.status == 0)
+        for setting in ConfigSchema.settings {
+            #expect(result.stdout.contains(setting.flag) && result.stdout.contains(setting.environmentVariable))
+        }
+    }
+}
