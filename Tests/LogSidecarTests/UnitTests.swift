@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+
+@testable import LogSidecar
+
+@Suite("Line splitting")
+struct LineSplitterTests {
+    /// The same text fed in every chunk size gives the same lines as the standard library's split.
+    @Test("lines are the same whatever the chunk boundaries", arguments: [1, 2, 3, 7, 64, 1000, 65536])
+    func chunkBoundaries(chunk: Int) {
+        var text = ""
+        for index in 0..<500 { text += String(repeating: "x", count: index % 37) + "ü\(index)\n" }
+        text += "tail without newline"
+        let bytes = Array(text.utf8)
+        var splitter = LineSplitter(maxLineBytes: 1 << 20, readSize: 4096)
+        var lines: [String] = []
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(offset + chunk, bytes.count)
+            bytes[offset..<end].withUnsafeBytes { raw in
+                splitter.append(raw) { line in
+                    if case .complete(let content) = line { lines.append(String(decoding: content, as: UTF8.self)) }
+                }
+            }
+            offset = end
+        }
+        let expected = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+        #expect(lines == expected)
+        #expect(splitter.pendingBytes == "tail without newline".utf8.count)
+    }
+
+    @Test("an over-long line is cut at a UTF-8 boundary and its full length reported; memory stays bounded")
+    func overlong() {
+        var splitter = LineSplitter(maxLineBytes: 100, readSize: 64)
+        var results: [(Int, Int)] = []
+        let long = Array(String(repeating: "é", count: 1000).utf8) + [0x0A] + Array("short\n".utf8)
+        for start in stride(from: 0, to: long.count, by: 50) {
+            long[start..<min(start + 50, long.count)].withUnsafeBytes { raw in
+                splitter.append(raw) { line in
+                    switch line {
+                    case .complete(let content): results.append((content.count, -1))
+                    case .truncated(let head, let original):
+                        results.append((head.count, original))
+                        #expect(String(validating: head, as: UTF8.self) != nil)
+                    }
+                }
+            }
+        }
+        #expect(results.count == 2)
+        #expect(results[0] == (100, 2000))
+        #expect(results[1] == (5, -1))
+    }
+}
+
+@Suite("Rotation verdicts")
+struct RotationCheckTests {
+    let identity = FileIdentity(device: 1, inode: 10, prefixLength: 256, fingerprint: 99)
+
+    func status(inode: UInt64, size: Int64) -> FileStatus {
+        var raw = stat()
+        raw.st_dev = 1
+        raw.st_ino = __ino_t(inode)
+        raw.st_size = off_t(size)
+        raw.st_nlink = 1
+        raw.st_mode = S_IFREG
+        return FileStatus(raw)
+    }
+
+    @Test("every row of the rotation table")
+    func table() {
+        let open = status(inode: 10, size: 500)
+        #expect(RotationCheck.verdict(identity: identity, readOffset: 400, open: open, atPath: open, prefixMatches: true) == .unchanged)
+        // rename + create, delete + recreate: the path names another inode.
+        #expect(RotationCheck.verdict(identity: identity, readOffset: 400, open: open, atPath: status(inode: 11, size: 0), prefixMatches: true) == .replaced)
+        // deleted, nothing created yet.
+        #expect(RotationCheck.verdict(identity: identity, readOffset: 400, open: open, atPath: nil, prefixMatches: true) == .replaced)
+        // copytruncate noticed before the file grew back.
+        let small = status(inode: 10, size: 20)
+        #expect(RotationCheck.verdict(identity: identity, readOffset: 400, open: small, atPath: small, prefixMatches: true) == .truncated)
+        // copytruncate noticed after the file grew past our offset: the first bytes changed.
+        #expect(RotationCheck.verdict(identity: identity, readOffset: 400, open: open, atPath: open, prefixMatches: false) == .truncated)
+    }
+}
+
+@Suite("Output formats")
+struct FormatTests {
+    @Test("timestamps are RFC 3339 UTC with milliseconds")
+    func timestamp() {
+        var cache = TimestampCache()
+        #expect(String(decoding: cache.format(seconds: 1_795_000_000, milliseconds: 7), as: UTF8.self) == "\"2026-11-18T11:06:40.007Z\"")
+        #expect(String(decoding: cache.format(seconds: 0, milliseconds: 999), as: UTF8.self) == "\"1970-01-01T00:00:00.999Z\"")
+    }
+
+    @Test("journald field names: upper case, A-Z 0-9 _, no leading _ or digit, 64 bytes at most")
+    func journaldNames() {
+        func name(_ key: String) -> String { String(decoding: JournaldFieldMapper.fieldName(Array(key.utf8)), as: UTF8.self) }
+        #expect(name("user.id") == "USER_ID")
+        #expect(name("_private") == "PRIVATE")
+        #expect(name("9lives") == "LIVES")
+        #expect(name("__9x") == "X")
+        #expect(name("ключ") == "")
+        #expect(name("a-ключ") == "A_____")
+        #expect(name(String(repeating: "k", count: 100)).count == 64)
+    }
+
+    func fields(_ record: String, messageKey: String = "msg") -> [String] {
+        let mapper = JournaldFieldMapper(identifier: "app", messageKey: messageKey, levelKey: "level")
+        let entry = Array(record.utf8).withUnsafeBytes { mapper.entry(of: $0) }
+        return entry.fields.map { String(decoding: entry.bytes[$0], as: UTF8.self) }
+    }
+
+    @Test("journald entries: MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, then every other key")
+    func journaldEntry() {
+        #expect(fields(#"{"msg":"hi \"there\"","level":"warning","n":3,"ok":true,"obj":{"a":[1]},"s":"x\ny","host":"h"}"#) == [
+            "MESSAGE=hi \"there\"", "PRIORITY=4", "SYSLOG_IDENTIFIER=app", "N=3", "OK=true", "OBJ={\"a\":[1]}", "S=x\ny", "HOST=h",
+        ])
+        #expect(fields(#"{"message":"fallback","level":2}"#) == ["MESSAGE=fallback", "PRIORITY=2", "SYSLOG_IDENTIFIER=app"])
+        #expect(fields(#"{"a":1}"#) == ["MESSAGE={\"a\":1}", "PRIORITY=6", "SYSLOG_IDENTIFIER=app", "A=1"])
+        #expect(fields(#"{"msg":"m","priority":"x"}"#).contains("APP_PRIORITY=x"))
+        for (level, priority) in [("trace", 7), ("debug", 7), ("info", 6), ("notice", 5), ("warn", 4), ("error", 3), ("critical", 2), ("fatal", 2), ("7", 7)] {
+            #expect(fields("{\"msg\":\"m\",\"level\":\"\(level)\"}")[1] == "PRIORITY=\(priority)")
+        }
+    }
+}
+
+@Suite("JSON validation")
+struct JSONScannerTests {
+    @Test("RFC 8259, strictly: what is an object and what is not")
+    func strictness() {
+        let valid = [
+            #"{}"#, #"{"a":1}"#, #"{"a":[1,2,{"b":null}],"c":"\u00e9\n"}"#, #" {"a":-0.5e+10} "#, #"{"a":"\ud83d\ude00"}"#,
+            #"{"a":{"b":{"c":{}}}}"#, #"{"a":true,"b":false,"c":null,"d":0,"e":1E3}"#,
+        ]
+        let invalid = [
+            #"{"a":01}"#, #"{"a":1,}"#, #"{"a":"\x"}"#, #"{"a":tru}"#, #"{"a" 1}"#, #"{"a":1}}"#, #"[1]"#, #""s""#, #"{"a":"b"#,
+            #"{"a":.5}"#, #"{"a":1.}"#, #"{"a":[}"#, "{\"a\":\"tab\there\"}", #"{"a":+1}"#, #"{'a':1}"#, "",
+        ]
+        for document in valid + invalid {
+            let ours = Array(document.utf8).withUnsafeBytes { JSONScanner.scanObject($0) { _ in } != nil }
+            #expect(ours == valid.contains(document), "\(document)")
+        }
+    }
+
+    @Test("agrees with Foundation's parser on 20,000 generated records")
+    func generated() {
+        var generator = RecordGenerator(seed: 3)
+        for _ in 0..<20_000 {
+            let line = generator.line()
+            var members = 0
+            let object = Array(line.utf8).withUnsafeBytes { JSONScanner.scanObject($0) { _ in members += 1 } }
+            let reference = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+            #expect(object != nil && members == reference?.count)
+        }
+    }
+}
