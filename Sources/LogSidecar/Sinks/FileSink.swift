@@ -52,7 +52,13 @@ public final class FileSink: Sink {
 
     public func flush() throws(SinkFailure) {
         guard descriptor >= 0 else { return }
-        do { try FileIO.fsync(descriptor) } catch { throw SinkFailure(accepted: 0, reason: "\(error)") }
+        do {
+            try FileIO.fsync(descriptor)
+        } catch where error.errno == EINVAL || error.errno == EROFS || error.errno == ENOTSUP {
+            // A pipe or a device cannot be synced: there is nothing more to make durable.
+        } catch {
+            throw SinkFailure(accepted: 0, reason: "\(error)")
+        }
     }
 
     public func reopen() {
