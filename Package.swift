@@ -44,7 +44,8 @@ let package = Package(
         ),
         .testTarget(
             name: "LogSidecarTests",
-            dependencies: ["LogSidecar"]
+            dependencies: ["LogSidecar"],
+            exclude: ["Fixtures"]
         ),
     ]
 )

@@ -25,7 +25,7 @@ public final class Daemon {
         self.config = config
         self.logger = logger
         counters = Counters(sinkNames: config.sinks.map(\.name))
-        control = try DaemonControl()
+        control = try DaemonControl(drainTimeoutMs: config.shutdown.drainTimeoutMs)
     }
 
     /// Starts everything; returns when the daemon has stopped cleanly.
@@ -63,6 +63,7 @@ public final class Daemon {
         let pipeline = Pipeline(enricher: Enricher(mode: config.enrich.mode, fields: fields), fanout: fanout, counters: counters)
         do {
             let follower = try Follower(config: config.input, consumer: pipeline, counters: counters, logger: logger)
+            follower.drainDeadlinePassed = { control.drainDeadlinePassed }
             try follower.start(from: checkpoint)
             let loop = ReadingLoop(config: config, follower: follower, fanout: fanout, counters: counters, control: control, logger: logger)
             loop.run()

@@ -6,13 +6,16 @@ import Synchronization
 public final class DaemonControl: Sendable {
     public let stopRequested = Atomic<Bool>(false)
     public let reopenRequested = Atomic<Bool>(false)
-    /// Monotonic ms after which a stopping daemon gives up delivering (`shutdown.drain_timeout_ms`).
+    /// Monotonic ms after which a stopping daemon gives up delivering: `shutdown.drain_timeout_ms` after
+    /// the signal, even when the signal arrives while a sink is being retried.
     let drainDeadlineMs = Atomic<Int64>(.max)
+    private let drainTimeoutMs: Int64
     /// A self-pipe: the read end is polled, the write end is written to wake the loop.
     public let wakeDescriptor: Int32
     private let wakeWriter: Int32
 
-    public init() throws(SystemError) {
+    public init(drainTimeoutMs: Int) throws(SystemError) {
+        self.drainTimeoutMs = Int64(drainTimeoutMs)
         var ends: [Int32] = [0, 0]
         _ = try syscallValue("pipe") { pipe(&ends) }
         for fd in ends {
@@ -24,6 +27,8 @@ public final class DaemonControl: Sendable {
     }
 
     public func requestStop() {
+        _ = drainDeadlineMs.compareExchange(
+            expected: .max, desired: MonotonicClock.milliseconds() + drainTimeoutMs, ordering: .sequentiallyConsistent)
         stopRequested.store(true, ordering: .sequentiallyConsistent)
         wake()
     }

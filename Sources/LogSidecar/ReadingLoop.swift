@@ -46,9 +46,7 @@ final class ReadingLoop {
     /// SIGTERM: read every file to its end, give a last line without newline its grace period, flush
     /// every sink, write the checkpoint. All of it bounded by `shutdown.drain_timeout_ms`.
     private func shutdown() {
-        let deadline = MonotonicClock.milliseconds() + Int64(config.shutdown.drainTimeoutMs)
-        follower.deadlineMs = deadline
-        control.drainDeadlineMs.store(deadline, ordering: .relaxed)
+        let deadline = control.drainDeadlineMs.load(ordering: .sequentiallyConsistent)
         logger.info("stopping: shipping what is left", metadata: ["drain_timeout_ms": "\(config.shutdown.drainTimeoutMs)"])
         // Twice: a rotation noticed in the first pass is read in the second.
         var complete = cycle() && cycle()

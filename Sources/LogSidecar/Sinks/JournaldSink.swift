@@ -12,7 +12,14 @@ public final class JournaldSink: Sink {
         mapper = JournaldFieldMapper(identifier: identifier, messageKey: messageKey, levelKey: levelKey)
     }
 
+    /// sd_journal_sendv reports success when this socket is missing (libsystemd drops the entry on
+    /// purpose), so its presence is checked once per batch: no journald must be an error we count.
+    static let socketPath = "/run/systemd/journal/socket"
+
     public func write(_ batch: RecordBatch, from offset: Int) throws(SinkFailure) {
+        guard (try? FileStatus.at(Self.socketPath)) != nil else {
+            throw SinkFailure(accepted: offset, reason: "no journald socket at \(Self.socketPath); is systemd-journald running?")
+        }
         let first = batch.recordsEnding(atOrBefore: offset)
         var failure: SinkFailure?
         batch.forEachRecord(from: first) { index, record in

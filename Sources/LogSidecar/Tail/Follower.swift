@@ -16,8 +16,8 @@ public final class Follower {
     private var directoryWatch: Int32?
     private(set) var current: TailedFile?
     private(set) var draining: [TailedFile] = []
-    /// Set while shutting down: reading stops at this monotonic time.
-    var deadlineMs: Int64?
+    /// True once a stopping daemon's drain time is over: reading stops between two batches.
+    var drainDeadlinePassed: () -> Bool = { false }
 
     public init(config: InputConfig, consumer: any LineConsumer, counters: Counters, logger: Logger) throws(SystemError) {
         self.config = config
@@ -197,7 +197,7 @@ public final class Follower {
             guard consumer.deliver() else { return false }
             file.acknowledgedOffset = acknowledged
             try file.refreshIdentity()
-            if let deadlineMs, MonotonicClock.milliseconds() >= deadlineMs { return false }
+            if drainDeadlinePassed() { return false }
         }
     }
 

@@ -14,14 +14,17 @@ final class DaemonProcess {
     let stderrPath: String
 
     /// Starts the daemon; its stdout goes to `stdoutPath` (appended, so a restart adds to the same file).
-    init(arguments: [String], stdoutPath: String, stderrPath: String? = nil, environment: [String: String] = [:]) throws {
+    init(
+        arguments: [String], stdoutPath: String, stderrPath: String? = nil, environment: [String: String] = [:],
+        executable: String? = nil, prefix: [String] = []
+    ) throws {
         self.stdoutPath = stdoutPath
         self.stderrPath = stderrPath ?? stdoutPath + ".stderr"
         for path in [stdoutPath, self.stderrPath] where !FileManager.default.fileExists(atPath: path) {
             _ = FileManager.default.createFile(atPath: path, contents: nil)
         }
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments
+        process.executableURL = URL(fileURLWithPath: executable ?? Self.binary)
+        process.arguments = prefix + arguments
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("LOG_SIDECAR_") }
         env["HOSTNAME"] = "test-host"
         for (key, value) in environment { env[key] = value }
