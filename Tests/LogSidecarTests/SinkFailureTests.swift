@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+
+/// Sinks that fail or stall never cost a line: the file on disk is the buffer.
+@Suite("Sink failures")
+struct SinkFailureTests {
+    @Test("a file sink on a tmpfs that fills up: errors counted, nothing lost, all delivered once space is freed",
+          .enabled(if: getuid() == 0, "needs root to mount a tmpfs"))
+    func fullDisk() throws {
+        let scenario = Scenario()
+        let volume = scenario.directory.file("small")
+        try FileManager.default.createDirectory(atPath: volume, withIntermediateDirectories: true)
+        #expect(Self.shell("mount -t tmpfs -o size=2m tmpfs '\(volume)'") == 0)
+        defer { _ = Self.shell("umount -l '\(volume)'") }
+        let filler = volume + "/filler"
+        #expect(Self.shell("dd if=/dev/zero of='\(filler)' bs=64k count=28 2>/dev/null") == 0)  // 1.75 of 2 MiB
+        LogWriter(path: scenario.input).write(count: 10_000)  // about 1.1 MB of records
+        let port = HTTPClient.freePort()
+        let shipped = volume + "/out/app.jsonl"
+        let daemon = try scenario.start([
+            "--health-address", "127.0.0.1", "--health-port", "\(port)", "--sinks", "file:\(shipped)",
+            "--health-sink-failure-timeout-ms", "200",
+        ])
+        try waitUntil("the sink errors to show") {
+            guard let metrics = HTTPClient.get(port: port, "/metrics")?.body else { return false }
+            return !metrics.contains("log_sidecar_sink_errors_total{sink=\"file\"} 0\n") && metrics.contains("sink_errors_total")
+        }
+        try waitUntil("/healthz to report the failing sink") { HTTPClient.get(port: port, "/healthz")?.status == 503 }
+        #expect(HTTPClient.get(port: port, "/healthz")?.body.contains("No space left on device") == true)
+        #expect(Output.sequenceNumbers(shipped).count < 10_000)
+        try FileManager.default.removeItem(atPath: filler)
+        try waitUntil("every record in the file sink") { Output.lines(shipped).count >= 10_000 }
+        try waitUntil("/healthz to recover") { HTTPClient.get(port: port, "/healthz")?.status == 200 }
+        #expect(try daemon.stop() == 0)
+        #expect(Output.sequenceNumbers(shipped) == Array(0..<10_000))
+    }
+
+    @Test("stdout into a pipe nobody reads for 5 s: nothing lost, memory bounded")
+    func stalledStdout() throws {
+        let scenario = Scenario()
+        LogWriter(path: scenario.input).write(count: 100_000)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: DaemonProcess.binary)
+        process.arguments = scenario.arguments()
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let start = Date()
+        // The daemon fills the pipe and waits for its reader.
+        try waitUntil("5 s with an unread pipe", seconds: 10, every: 0.25) { Date().timeIntervalSince(start) >= 5 && process.isRunning }
+        let peak = Self.peakRSS(process.processIdentifier)
+        var received = Data()
+        let reader = pipe.fileHandleForReading
+        var lines = 0
+        while lines < 100_000 {
+            let chunk = reader.availableData
+            if chunk.isEmpty { break }
+            received.append(chunk)
+            lines += chunk.filter { $0 == 0x0A }.count
+        }
+        process.terminate()
+        received.append(reader.readDataToEndOfFile())
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let text = String(decoding: received, as: UTF8.self)
+        let numbers = text.split(separator: "\n").compactMap { line -> Int? in
+            guard let range = line.range(of: "\"seq\":") else { return nil }
+            return Int(line[range.upperBound...].prefix { $0.isNumber })
+        }
+        #expect(numbers == Array(0..<100_000))
+        #expect(peak > 0 && peak < 24 * 1024 * 1024, "peak RSS \(peak)")
+        print("stalled stdout: peak RSS \(peak / 1024) KiB while the pipe was full")
+    }
+
+    static func peakRSS(_ pid: Int32) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return (Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0) * 1024
+        }
+        return 0
+    }
+
+    @discardableResult
+    static func shell(_ command: String) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        try? process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
