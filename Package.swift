@@ -14,7 +14,6 @@ let package = Package(
         .executable(name: "log-sidecar", targets: ["log-sidecar"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
@@ -38,7 +37,6 @@ let package = Package(
             name: "log-sidecar",
             dependencies: [
                 "LogSidecar",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
