@@ -1,0 +1,382 @@
+#!/usr/bin/env python3
+"""log-sidecar beside its peers on the same data in the same run: catch-up throughput, follow latency,
+idle cost and journald. Prints one table and writes results/bench.json. Run it through run.sh."""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+BINARY = os.path.join(ROOT, ".build", "release", "log-sidecar")
+SYSLOG_NG = os.path.join(HERE, ".peers", "syslog-ng")
+TICKS = os.sysconf("SC_CLK_TCK")
+PAD = "x" * 200
+
+
+def proc_usage(pid):
+    """CPU seconds (user+system, threads included) and peak/current RSS in KiB, from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / TICKS
+    status = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            status[key] = value.strip()
+    return cpu, int(status["VmHWM"].split()[0]), int(status["VmRSS"].split()[0])
+
+
+def count_lines(path):
+    count = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 24):
+            count += chunk.count(b"\n")
+    return count
+
+
+# ---------------------------------------------------------------- contenders
+
+class Contender:
+    """A shipper that follows INPUT and writes one JSON object per line to OUTPUT."""
+    parses = True
+    note = ""
+
+    def __init__(self, name):
+        self.name = name
+
+    def start(self, input_path, output_path, work):
+        raise NotImplementedError
+
+    def stop(self, process):
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class LogSidecar(Contender):
+    def __init__(self, name, plain=False, health=False):
+        super().__init__(name)
+        self.plain = plain
+        self.health = health
+        self.parses = True
+        self.note = "validates and splices JSON, no enrichment fields" if plain else "merge mode: host + processed_at"
+
+    def start(self, input_path, output_path, work):
+        config = os.path.join(work, "log-sidecar.json")
+        with open(config, "w") as f:
+            # One output file however large the run: the sink's own rotation is not what is measured.
+            json.dump({"sinks": [{"type": "file", "path": output_path, "max_bytes": 1 << 40}]}, f)
+        args = [BINARY, "--config", config, "--input-path", input_path,
+                "--input-checkpoint-path", os.path.join(work, "checkpoint.json"),
+                "--health-port", "19990" if self.health else "0", "--health-address", "127.0.0.1", "--log-level", "warning"]
+        if self.plain:
+            args += ["--enrich-host-field", "", "--enrich-timestamp-field", ""]
+        return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "stderr"), "w"))
+
+
+def fill(template, **values):
+    with open(os.path.join(HERE, "peers", template)) as f:
+        text = f.read()
+    for key, value in values.items():
+        text = text.replace(f"@{key}@", value)
+    return text
+
+
+class Rsyslog(Contender):
+    def __init__(self, name, config, parses, note):
+        super().__init__(name)
+        self.config = config
+        self.parses = parses
+        self.note = note
+
+    def start(self, input_path, output_path, work):
+        conf = os.path.join(work, "rsyslog.conf")
+        with open(conf, "w") as f:
+            f.write(fill(self.config, INPUT=input_path, OUTPUT=output_path, WORK=work))
+        return subprocess.Popen(["rsyslogd", "-n", "-f", conf, "-i", os.path.join(work, "rsyslog.pid")],
+                                stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "stderr"), "w"))
+
+
+class SyslogNG(Contender):
+    def __init__(self, name, config, parses, note):
+        super().__init__(name)
+        self.config = config
+        self.parses = parses
+        self.note = note
+
+    def start(self, input_path, output_path, work):
+        conf = os.path.join(work, "syslog-ng.conf")
+        with open(conf, "w") as f:
+            f.write(fill(self.config, INPUT=input_path, OUTPUT=output_path))
+        env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(SYSLOG_NG, "usr/lib/syslog-ng"))
+        return subprocess.Popen(
+            [os.path.join(SYSLOG_NG, "usr/sbin/syslog-ng"), "-F", "-f", conf, "--no-caps",
+             "--module-path", os.path.join(SYSLOG_NG, "usr/lib/syslog-ng/3.38"),
+             f"--persist-file={work}/syslog-ng.persist", f"--pidfile={work}/syslog-ng.pid",
+             f"--control={work}/syslog-ng.ctl"],
+            env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "stderr"), "w"))
+
+
+def contenders(selected):
+    everyone = [
+        LogSidecar("log-sidecar"),
+        LogSidecar("log-sidecar (plain)", plain=True),
+        Rsyslog("rsyslog (splice)", "rsyslog-splice.conf", False, "string template, no JSON parse"),
+        Rsyslog("rsyslog (mmjsonparse)", "rsyslog-parse.conf", True, "parses, re-serializes $!"),
+        SyslogNG("syslog-ng (splice)", "syslog-ng-splice.conf", False, "string template, no JSON parse; polls 1 s"),
+        SyslogNG("syslog-ng (json-parser)", "syslog-ng-parse.conf", True, "numbers become strings, keys reordered"),
+    ]
+    return [c for c in everyone if not selected or any(s in c.name for s in selected)]
+
+
+# ---------------------------------------------------------------- workloads
+
+def make_data(path, size_mb):
+    """~200-byte JSON lines, each with its sequence number."""
+    target = size_mb * 1024 * 1024
+    if os.path.exists(path) and os.path.getsize(path) >= target:
+        return count_lines(path)
+    seq = 0
+    with open(path, "w") as f:
+        written = 0
+        while written < target:
+            block = []
+            for _ in range(10000):
+                block.append('{"ts":"2026-11-24T10:00:00.%03dZ","level":"%s","msg":"request served","seq":%d,'
+                             '"user":{"id":%d,"name":"user-%d"},"path":"/api/v1/items/%d","status":200,"ms":%d.%d}\n'
+                             % (seq % 1000, ("info", "warn", "debug")[seq % 3], seq, seq % 977, seq % 977, seq % 100000,
+                                seq % 250, seq % 10))
+                seq += 1
+            text = "".join(block)
+            f.write(text)
+            written += len(text)
+    return seq
+
+
+def catch_up(contender, data, lines, work):
+    output = os.path.join(work, "out.jsonl")
+    start = time.time()
+    process = contender.start(data, output, work)
+    last_size, stable_since, result = -1, time.time(), None
+    deadline = start + 1800
+    while time.time() < deadline:
+        time.sleep(0.1)
+        size = os.path.getsize(output) if os.path.exists(output) else 0
+        if size != last_size:
+            last_size, stable_since = size, time.time()
+            continue
+        if size > 0 and time.time() - stable_since > 2.0:
+            got = count_lines(output)
+            if got >= lines or process.poll() is not None or time.time() - stable_since > 20:
+                cpu, peak, _ = proc_usage(process.pid) if process.poll() is None else (0, 0, 0)
+                elapsed = os.stat(output).st_mtime - start
+                result = dict(lines=got, seconds=elapsed, cpu_seconds=cpu, peak_rss_kib=peak)
+                break
+    contender.stop(process)
+    if result is None:
+        return dict(error="timed out")
+    size_mb = os.path.getsize(data) / 1e6
+    result.update(mb_per_s=size_mb / result["seconds"], lines_per_s=result["lines"] / result["seconds"],
+                  complete=result["lines"] == lines)
+    return result
+
+
+def catch_up_cat(data, lines, work):
+    output = os.path.join(work, "out.jsonl")
+    with open(output, "w") as out:
+        timed = subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", "cat", data], stdout=out, stderr=subprocess.PIPE, text=True)
+    seconds, user, system, peak = timed.stderr.strip().splitlines()[-1].split()
+    seconds = float(seconds)
+    return dict(lines=lines, seconds=seconds, cpu_seconds=float(user) + float(system), peak_rss_kib=int(peak),
+                mb_per_s=os.path.getsize(data) / 1e6 / seconds, lines_per_s=lines / seconds, complete=True)
+
+
+WRITER = r"""
+import os, sys, time
+path, rate, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+start = time.time(); seq = 0
+while True:
+    elapsed = time.time() - start
+    if elapsed >= seconds: break
+    due = int(elapsed * rate)
+    if due > seq:
+        now = time.time_ns()
+        os.write(fd, "".join('{"seq":%d,"t":%d,"msg":"latency probe","pad":"%s"}\n' % (n, now, "y" * 120) for n in range(seq, due)).encode())
+        seq = due
+    time.sleep(0.0005)
+print(seq)
+"""
+
+PROBE = re.compile(rb'"seq":"?(\d+)"?,"t":"?(\d+)')
+
+
+def follow_latency(contender, rate, seconds, work):
+    data = os.path.join(work, "follow.log")
+    output = os.path.join(work, "out.jsonl")
+    open(data, "w").close()
+    process = contender.start(data, output, work)
+    time.sleep(1.5)  # start-up of the contender, before the measured stream begins
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, data, str(rate), str(seconds)], stdout=subprocess.PIPE, text=True)
+    delays, seen, buffer = [], set(), b""
+    position = 0
+    end_by = None
+    while True:
+        if os.path.exists(output):
+            with open(output, "rb") as f:
+                f.seek(position)
+                chunk = f.read()
+            now = time.time_ns()
+            position += len(chunk)
+            buffer += chunk
+            complete, _, buffer = buffer.rpartition(b"\n")
+            for match in PROBE.finditer(complete):
+                seq = int(match.group(1))
+                if seq not in seen:
+                    seen.add(seq)
+                    delays.append((now - int(match.group(2))) / 1e6)
+        if end_by is None and writer.poll() is not None:
+            written = int(writer.stdout.read().strip())
+            end_by = time.time() + 5
+        if end_by is not None and (len(seen) >= written or time.time() > end_by):
+            break
+        time.sleep(0.0005)
+    contender.stop(process)
+    delays.sort()
+    pick = lambda q: delays[min(len(delays) - 1, int(q * len(delays)))] if delays else float("nan")
+    return dict(rate=rate, written=written, received=len(seen), lost=written - len(seen),
+                p50_ms=pick(0.50), p99_ms=pick(0.99), max_ms=delays[-1] if delays else float("nan"))
+
+
+def idle(contender, seconds, work):
+    data = os.path.join(work, "quiet.log")
+    with open(data, "w") as f:
+        f.write('{"msg":"only line"}\n')
+    process = contender.start(data, os.path.join(work, "out.jsonl"), work)
+    time.sleep(5)
+    cpu0, _, _ = proc_usage(process.pid)
+    time.sleep(seconds)
+    cpu1, peak, rss = proc_usage(process.pid)
+    contender.stop(process)
+    return dict(seconds=seconds, cpu_seconds=cpu1 - cpu0, cpu_percent=100 * (cpu1 - cpu0) / seconds, rss_kib=rss, peak_rss_kib=peak)
+
+
+def journald(records, work):
+    script = os.path.join(HERE, "journald-bench.sh")
+    result = subprocess.run(["unshare", "--mount", "--propagation", "private", script, work, BINARY, str(records)],
+                            capture_output=True, text=True, timeout=900)
+    if result.returncode != 0:
+        return dict(error=result.stderr[-500:])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size-mb", type=int, default=1024, help="catch-up file size (default 1024)")
+    parser.add_argument("--workloads", default="catchup,latency,idle,journald")
+    parser.add_argument("--only", action="append", help="run only contenders whose name contains this")
+    parser.add_argument("--latency-seconds", type=float, default=20)
+    parser.add_argument("--idle-seconds", type=float, default=60)
+    parser.add_argument("--journald-records", type=int, default=200000)
+    parser.add_argument("--repeat", type=int, default=1, help="catch-up repetitions, contenders alternated")
+    parser.add_argument("--data-dir", default=os.path.join(HERE, "data"))
+    args = parser.parse_args()
+    workloads = args.workloads.split(",")
+    os.makedirs(args.data_dir, exist_ok=True)
+    results_dir = os.path.join(HERE, "results")
+    os.makedirs(results_dir, exist_ok=True)
+    work_root = os.path.join(args.data_dir, "work")
+    results = dict(host=socket.gethostname(), date=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), cores=os.cpu_count())
+
+    def workdir(name):
+        path = os.path.join(work_root, re.sub(r"[^a-z0-9]+", "-", name.lower()))
+        shutil.rmtree(path, ignore_errors=True)
+        os.makedirs(path)
+        return path
+
+    chosen = contenders(args.only)
+    if "catchup" in workloads:
+        data = os.path.join(args.data_dir, f"catchup-{args.size_mb}mb.jsonl")
+        lines = make_data(data, args.size_mb)
+        subprocess.run(["cat", data], stdout=subprocess.DEVNULL)  # warm the page cache before the first contender
+        rows = {}
+        for round_ in range(args.repeat):
+            order = [None] + chosen if round_ % 2 == 0 else list(reversed(chosen)) + [None]
+            for contender in order:
+                name = "cat" if contender is None else contender.name
+                print(f"catch-up {args.size_mb} MB: {name} ...", file=sys.stderr, flush=True)
+                work = workdir(name)
+                result = catch_up_cat(data, lines, work) if contender is None else catch_up(contender, data, lines, work)
+                shutil.rmtree(work, ignore_errors=True)
+                best = rows.get(name)
+                if best is None or ("mb_per_s" in result and result["mb_per_s"] > best.get("mb_per_s", 0)):
+                    rows[name] = dict(result, note="physical limit" if contender is None else contender.note)
+        results["catchup"] = dict(size_mb=args.size_mb, lines=lines, rows=rows)
+        print_catchup(results["catchup"])
+
+    if "latency" in workloads:
+        rows = []
+        for rate in (1000, 10000, 50000):
+            for contender in [c for c in chosen if "plain" not in c.name and "parse" not in c.name]:
+                print(f"follow latency {rate}/s: {contender.name} ...", file=sys.stderr, flush=True)
+                work = workdir(contender.name)
+                rows.append(dict(follow_latency(contender, rate, args.latency_seconds, work), contender=contender.name))
+                shutil.rmtree(work, ignore_errors=True)
+        results["latency"] = rows
+        print("\nFollow latency (write to output), %.0f s per rate" % args.latency_seconds)
+        print("%-24s %8s %9s %6s %9s %9s %9s" % ("contender", "rate/s", "written", "lost", "p50 ms", "p99 ms", "max ms"))
+        for row in rows:
+            print("%-24s %8d %9d %6d %9.2f %9.2f %9.2f" % (row["contender"], row["rate"], row["written"], row["lost"],
+                                                           row["p50_ms"], row["p99_ms"], row["max_ms"]))
+
+    if "idle" in workloads:
+        rows = {}
+        for contender in [LogSidecar("log-sidecar (health on)", health=True)] + [c for c in chosen if "splice" in c.name]:
+            print(f"idle {args.idle_seconds:.0f} s: {contender.name} ...", file=sys.stderr, flush=True)
+            work = workdir(contender.name)
+            rows[contender.name] = idle(contender, args.idle_seconds, work)
+            shutil.rmtree(work, ignore_errors=True)
+        results["idle"] = rows
+        print("\nIdle: a quiet file for %.0f s" % args.idle_seconds)
+        print("%-24s %10s %10s %12s" % ("contender", "RSS MiB", "CPU s", "CPU % core"))
+        for name, row in rows.items():
+            print("%-24s %10.1f %10.3f %12.4f" % (name, row["rss_kib"] / 1024, row["cpu_seconds"], row["cpu_percent"]))
+
+    if "journald" in workloads:
+        print(f"journald: {args.journald_records} records ...", file=sys.stderr, flush=True)
+        results["journald"] = journald(args.journald_records, workdir("journald"))
+        print("\njournald:", json.dumps(results["journald"]))
+
+    with open(os.path.join(results_dir, "bench.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    print(f"\nresults: {os.path.join(results_dir, 'bench.json')}")
+
+
+def print_catchup(catchup):
+    rows = catchup["rows"]
+    print("\nCatch-up: %d MB, %d lines of ~200 bytes, to a file on the same disk" % (catchup["size_mb"], catchup["lines"]))
+    print("%-24s %9s %11s %8s %9s %9s %7s  %s" % ("contender", "MB/s", "lines/s", "CPU s", "CPU s/GiB", "peak MiB", "lines", "note"))
+    gib = catchup["size_mb"] / 1024
+    for name, row in rows.items():
+        if "error" in row:
+            print("%-24s %s" % (name, row["error"]))
+            continue
+        print("%-24s %9.1f %11.0f %8.2f %9.2f %9.1f %7s  %s" % (
+            name, row["mb_per_s"], row["lines_per_s"], row["cpu_seconds"], row["cpu_seconds"] / gib,
+            row["peak_rss_kib"] / 1024, "ok" if row["complete"] else "SHORT", row.get("note", "")))
+
+
+if __name__ == "__main__":
+    main()
