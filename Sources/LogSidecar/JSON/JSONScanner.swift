@@ -43,11 +43,14 @@ public struct JSONScanner {
 
     @inline(__always)
     private mutating func skipWhitespace() {
-        while index < bytes.count {
-            let byte = bytes[index]
-            guard byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D else { return }
-            index += 1
+        var i = index
+        let count = bytes.count
+        while i < count {
+            let byte = bytes[i]
+            guard byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D else { break }
+            i += 1
         }
+        index = i
     }
 
     private mutating func scanTopObject(_ member: (Member) -> Void) -> Int? {
@@ -143,52 +146,89 @@ public struct JSONScanner {
     }
 
     @discardableResult
+    @inline(__always)
     private mutating func skipDigits() -> Int {
         let start = index
-        while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") { index += 1 }
-        return index - start
+        var i = index
+        let count = bytes.count
+        while i < count, bytes[i] &- UInt8(ascii: "0") < 10 { i += 1 }
+        index = i
+        return i - start
     }
 
     /// Scans a string starting at its opening quote; returns whether it had escapes, nil when invalid.
+    /// The position lives in a local while scanning: the hot loop must not go through `self` in memory.
+    @inline(__always)
     private mutating func scanString() -> Bool? {
-        index += 1
-        keyStart = index
+        var i = index + 1
+        keyStart = i
+        defer { index = i }
         var escaped = false
-        while index < bytes.count {
-            let byte = bytes[index]
+        let count = bytes.count
+        let base = bytes.baseAddress!
+        while i < count {
+            // Eight bytes at a time up to the first quote, backslash, control or non-ASCII byte.
+            while i &+ 8 <= count {
+                let special = JSONScanner.specialBytes(base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                if special == 0 {
+                    i &+= 8
+                } else {
+                    i &+= special.trailingZeroBitCount >> 3
+                    break
+                }
+            }
+            if i >= count { break }
+            let byte = base.load(fromByteOffset: i, as: UInt8.self)
             if byte == UInt8(ascii: "\"") {
-                index += 1
+                i += 1
                 return escaped
             }
             if byte == UInt8(ascii: "\\") {
                 escaped = true
-                guard index + 1 < bytes.count else { return nil }
-                switch bytes[index + 1] {
+                guard i + 1 < count else { return nil }
+                switch bytes[i + 1] {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                    index += 2
+                    i += 2
                 case UInt8(ascii: "u"):
-                    guard index + 6 <= bytes.count else { return nil }
-                    for offset in 2..<6 where !bytes[index + offset].isHexDigit { return nil }
-                    index += 6
+                    guard i + 6 <= count else { return nil }
+                    for offset in 2..<6 where !bytes[i + offset].isHexDigit { return nil }
+                    i += 6
                 default:
                     return nil
                 }
             } else if byte < 0x20 {
                 return nil
             } else if byte >= 0x80 {
-                let length = UTF8Validation.sequenceLength(bytes, at: index)
+                let length = UTF8Validation.sequenceLength(bytes, at: i)
                 if length == 0 {
                     invalidUTF8 = true
-                    index += 1
+                    i += 1
                 } else {
-                    index += length
+                    i += length
                 }
             } else {
-                index += 1
+                i &+= 1
             }
         }
         return nil
+    }
+}
+
+extension JSONScanner {
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// The high bit of each of the eight (little-endian) bytes that is `"`, `\\`, below 0x20 or above
+    /// 0x7F (SWAR). Bits above the lowest may be false positives; the lowest set bit is exact.
+    @inline(__always)
+    static func specialBytes(_ word: UInt64) -> UInt64 {
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let hasQuote = (quote &- ones) & ~quote
+        let hasBackslash = (backslash &- ones) & ~backslash
+        let hasControl = (word &- ones &* 0x20) & ~word
+        return (hasQuote | hasBackslash | hasControl | word) & highs
     }
 }
 

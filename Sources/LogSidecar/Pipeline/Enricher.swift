@@ -1,3 +1,5 @@
+import Glibc
+
 /// Turns one line into one output record in a single pass over its bytes: `JSONScanner` validates it
 /// and finds its top-level keys, then the application's bytes are copied as they are and the
 /// enrichment fields spliced in before the closing brace. Nothing is decoded into a dictionary.
@@ -8,8 +10,8 @@ public final class Enricher {
     private let fields: [EnrichmentField]
     private var timestamps = TimestampCache()
     private var timestamp: [UInt8] = []
-    /// Which enrichment fields the application's object already has (its own keys win).
-    private var present: [Bool]
+    /// Which enrichment fields the application's object already has (its own keys win), one bit each.
+    private var present: UInt64 = 0
     private var keyScratch: [UInt8] = []
 
     private static let messageKey = Array("message".utf8)
@@ -22,13 +24,23 @@ public final class Enricher {
     init(mode: EnrichMode, fields: [EnrichmentField]) {
         self.mode = mode
         self.fields = fields
-        present = Array(repeating: false, count: fields.count)
+        precondition(fields.count < 64, "at most 63 enrichment fields")
         beginBatch()
     }
+
+    /// `,"host":…,"processed_at":…` as a whole, rebuilt once per batch: a record whose keys do not
+    /// collide with any field (nearly all) gets it with one append.
+    private var mergeSuffix: [UInt8] = []
+    private var wrapSuffix: [UInt8] = []
 
     /// Reads the clock once per batch: every record of a batch is processed within the same instant.
     public func beginBatch() {
         timestamp = timestamps.now()
+        present = 0
+        mergeSuffix.removeAll(keepingCapacity: true)
+        appendFields(into: &mergeSuffix, partial: false, reserved: [])
+        wrapSuffix.removeAll(keepingCapacity: true)
+        appendFields(into: &wrapSuffix, partial: false, reserved: [Self.rawKey])
     }
 
     public func encode(_ line: Line, partial: Bool, into batch: inout RecordBatch) -> Outcome {
@@ -52,19 +64,21 @@ public final class Enricher {
     }
 
     private func encodeLine(_ bytes: UnsafeRawBufferPointer, partial: Bool, into out: inout [UInt8]) -> Outcome {
-        for index in present.indices { present[index] = false }
+        var found: UInt64 = 0
         var hasPartialKey = false
+        let fields = self.fields
         let object = JSONScanner.scanObject(bytes) { member in
             guard mode == .merge else { return }
             let key = UnsafeRawBufferPointer(rebasing: bytes[member.key])
             if member.keyIsEscaped {
                 keyScratch.removeAll(keepingCapacity: true)
                 JSONUnescape.append(key, to: &keyScratch)
-                keyScratch.withUnsafeBytes { if markPresent($0) { hasPartialKey = true } }
-            } else if markPresent(key) {
-                hasPartialKey = true
+                keyScratch.withUnsafeBytes { found |= Self.match($0, fields, &hasPartialKey) }
+            } else {
+                found |= Self.match(key, fields, &hasPartialKey)
             }
         }
+        present = found
         guard let object else {
             out.append(contentsOf: "{\"message\":".utf8)
             JSONEscaper.appendQuoted(bytes, to: &out)
@@ -78,21 +92,34 @@ public final class Enricher {
             // Everything but the closing brace; the fields go in before it.
             let open = UnsafeRawBufferPointer(rebasing: body.dropLast())
             if object.hasInvalidUTF8 { JSONRepair.append(open, to: &out) } else { out.append(contentsOf: open) }
-            appendFields(into: &out, partial: partial && !hasPartialKey, reserved: [], needsComma: object.memberCount > 0, skipPresent: true)
+            if found == 0 && !partial {
+                out.append(contentsOf: object.memberCount > 0 ? mergeSuffix[...] : mergeSuffix.dropFirst())
+            } else {
+                appendFields(
+                    into: &out, partial: partial && !hasPartialKey, reserved: [], needsComma: object.memberCount > 0, skipPresent: true)
+            }
         case .wrap:
             out.append(contentsOf: "{\"raw\":".utf8)
             if object.hasInvalidUTF8 { JSONRepair.append(body, to: &out) } else { out.append(contentsOf: body) }
-            appendFields(into: &out, partial: partial, reserved: [Self.rawKey])
+            if partial {
+                appendFields(into: &out, partial: partial, reserved: [Self.rawKey])
+            } else {
+                out.append(contentsOf: wrapSuffix)
+            }
         }
         return .record
     }
 
-    /// Marks the enrichment field named `key` as present; true when `key` is "partial".
-    private func markPresent(_ key: UnsafeRawBufferPointer) -> Bool {
-        for (index, field) in fields.enumerated() where !present[index] && field.key.elementsEqual(key) {
-            present[index] = true
+    /// The bit of the enrichment field named `key`, if any; notes whether `key` is "partial".
+    @inline(__always)
+    private static func match(_ key: UnsafeRawBufferPointer, _ fields: [EnrichmentField], _ isPartial: inout Bool) -> UInt64 {
+        var bits: UInt64 = 0
+        for index in fields.indices where fields[index].key.count == key.count && fields[index].key.first == key.first {
+            let equal = fields[index].key.withUnsafeBytes { memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0 }
+            if equal { bits |= 1 << UInt64(index) }
         }
-        return Self.partialKey.elementsEqual(key)
+        if key.count == 7 && partialKey.elementsEqual(key) { isPartial = true }
+        return bits
     }
 
     private func appendFields(
@@ -100,7 +127,7 @@ public final class Enricher {
     ) {
         var comma = needsComma
         for (index, field) in fields.enumerated() {
-            if skipPresent && present[index] { continue }
+            if skipPresent && present & (1 << UInt64(index)) != 0 { continue }
             if reserved.contains(field.key) || (partial && field.key == Self.partialKey) { continue }
             if comma { out.append(UInt8(ascii: ",")) }
             comma = true
