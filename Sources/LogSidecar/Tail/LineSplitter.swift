@@ -23,7 +23,7 @@ public struct LineSplitter: ~Copyable {
     private var oversizedHead: [UInt8]?
     private var oversizedLength = 0
 
-    public init(maxLineBytes: Int, readSize: Int = 1 << 20) {
+    public init(maxLineBytes: Int, readSize: Int = 256 << 10) {
         self.maxLineBytes = maxLineBytes
         self.readSize = readSize
         capacity = readSize
