@@ -13,4 +13,6 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 # The /metrics test checks the exposition with Prometheus' own parser.
-python3 -c 'import prometheus_client' 2>/dev/null || python3 -m pip install -q prometheus-client
+python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install -q prometheus-client
+# The pod-shaped test reads the Kubernetes manifests.
+python3 -c "import yaml" 2>/dev/null || python3 -m pip install -q pyyaml

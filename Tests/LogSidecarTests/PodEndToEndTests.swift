@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+
+/// A pod on one machine, built from our own manifests: a writer as the app's user and log-sidecar as its
+/// own, sharing a tmpfs "emptyDir", each with the environment the manifest gives it.
+@Suite("Pod-shaped end to end", .enabled(if: getuid() == 0, "needs root for mount namespaces and users"))
+struct PodEndToEndTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let kubernetes = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("deploy/kubernetes")
+
+    @Test("the writer logs and rotates, exits, log-sidecar gets SIGTERM: every line once, enriched with the pod fields",
+          arguments: ["native-sidecar.yaml", "sidecar-deployment.yaml"])
+    func pod(manifest: String) throws {
+        let directory = TestDirectory("pod\(manifest)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        process.arguments = [
+            "--mount", "--propagation", "private", Self.fixtures.appendingPathComponent("pod-harness.sh").path,
+            directory.path, DaemonProcess.binary, Self.kubernetes.appendingPathComponent(manifest).path,
+            Self.kubernetes.appendingPathComponent("configmap.yaml").path, "2000", "4",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        try waitUntil("the pod to finish", seconds: 60) { !process.isRunning }
+        process.waitUntilExit()
+        let harnessErrors = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        try #require(process.terminationStatus == 0, "harness: \(harnessErrors)")
+
+        let result = directory.read("result").split(separator: " ").map(String.init)
+        #expect(result.first == (manifest == "native-sidecar.yaml" ? "native" : "classic"))
+        #expect(result.last?.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "stderr: \(directory.read("stderr"))")
+        let written = try #require(Int(directory.read("written").trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(written == 8000)
+        let lines = Output.lines(directory.file("out.jsonl"))
+        #expect(Output.sequenceNumbers(directory.file("out.jsonl")) == Array(0..<written))
+        for line in lines where line.contains("\"seq\":0,") || line.contains("\"seq\":7999,") || line.contains("\"seq\":4000,") {
+            let record = try Output.object(line)
+            #expect(record["pod"] as? String == "shop-7d9f8-x2x4q")
+            #expect(record["namespace"] as? String == "shop")
+            #expect(record["node"] as? String == "node-1")
+            #expect(record["cluster"] as? String == "prod")
+            #expect(record["host"] as? String == "shop-7d9f8-x2x4q")
+        }
+        #expect(directory.read("stderr").contains("rotated"))
+    }
+}
