@@ -92,13 +92,17 @@ def fill(template, **values):
     return text
 
 
-class Rsyslog(Contender):
+class Peer(Contender):
+    """A peer run by hand from a config of ours in Benchmarks/peers."""
+
     def __init__(self, name, config, parses, note):
         super().__init__(name)
         self.config = config
         self.parses = parses
         self.note = note
 
+
+class Rsyslog(Peer):
     def start(self, input_path, output_path, work):
         conf = os.path.join(work, "rsyslog.conf")
         with open(conf, "w") as f:
@@ -107,13 +111,7 @@ class Rsyslog(Contender):
                                 stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "stderr"), "w"))
 
 
-class SyslogNG(Contender):
-    def __init__(self, name, config, parses, note):
-        super().__init__(name)
-        self.config = config
-        self.parses = parses
-        self.note = note
-
+class SyslogNG(Peer):
     def start(self, input_path, output_path, work):
         conf = os.path.join(work, "syslog-ng.conf")
         with open(conf, "w") as f:
@@ -172,6 +170,9 @@ def catch_up(contender, data, lines, work):
     while time.time() < deadline:
         time.sleep(0.1)
         size = os.path.getsize(output) if os.path.exists(output) else 0
+        if size == 0 and process.poll() is not None:
+            with open(os.path.join(work, "stderr")) as f:
+                return dict(error=f"exited {process.returncode} without output: {f.read()[-300:]}")
         if size != last_size:
             last_size, stable_since = size, time.time()
             continue

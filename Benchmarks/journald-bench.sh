@@ -4,13 +4,7 @@
 # Prints one JSON line: records, seconds, records_per_s, journal_entries, peak_rss_kib, cpu_seconds.
 set -euo pipefail
 work=$1 binary=$2 records=$3
-for dir in /run/systemd /run/log /var/log/journal; do mkdir -p "$dir"; mount -t tmpfs tmpfs "$dir"; done
-mkdir -p /run/systemd/journal
-printf '[Journal]\nStorage=volatile\nRateLimitIntervalSec=0\nRateLimitBurst=0\nRuntimeMaxUse=2G\nForwardToSyslog=no\nForwardToWall=no\n' > "$work/journald.conf"
-mount --bind "$work/journald.conf" /etc/systemd/journald.conf
-/lib/systemd/systemd-journald > "$work/journald.log" 2>&1 &
-journald=$!
-for _ in $(seq 1 500); do [ -S /run/systemd/journal/socket ] && break; sleep 0.02; done
+journald=$("$(dirname "$0")/../scripts/private-journald.sh" "$work")
 python3 - "$work/in.jsonl" "$records" <<'PY'
 import sys
 path, n = sys.argv[1], int(sys.argv[2])

@@ -11,6 +11,7 @@ final class ReadingLoop {
     let control: DaemonControl
     let logger: Logger
     private var lastError = ""
+    private var lastSaved: Checkpoint?
 
     init(config: Config, follower: Follower, fanout: SinkFanout, counters: Counters, control: DaemonControl, logger: Logger) {
         self.config = config
@@ -87,9 +88,12 @@ final class ReadingLoop {
         let path = config.input.checkpointPath
         guard !path.isEmpty else { return }
         let checkpoint = follower.checkpoint
+        // A quiet file costs no fsync and no rename: idle means idle.
+        guard checkpoint != lastSaved else { return }
         guard fanout.flush() else { return }
         do {
             try checkpoint.save(to: path)
+            lastSaved = checkpoint
         } catch {
             logger.error("writing the checkpoint failed", metadata: ["path": "\(path)", "error": "\(error)"])
         }

@@ -49,7 +49,7 @@ struct SinkFailureTests {
         let start = Date()
         // The daemon fills the pipe and waits for its reader.
         try waitUntil("5 s with an unread pipe", seconds: 10, every: 0.25) { Date().timeIntervalSince(start) >= 5 && process.isRunning }
-        let peak = Self.peakRSS(process.processIdentifier)
+        let peak = DaemonProcess.peakRSS(pid: process.processIdentifier)
         var received = Data()
         let reader = pipe.fileHandleForReading
         var lines = 0
@@ -71,14 +71,6 @@ struct SinkFailureTests {
         #expect(numbers == Array(0..<100_000))
         #expect(peak > 0 && peak < 24 * 1024 * 1024, "peak RSS \(peak)")
         print("stalled stdout: peak RSS \(peak / 1024) KiB while the pipe was full")
-    }
-
-    static func peakRSS(_ pid: Int32) -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            return (Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0) * 1024
-        }
-        return 0
     }
 
     @discardableResult

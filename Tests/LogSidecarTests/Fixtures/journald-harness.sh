@@ -1,23 +1,12 @@
 #!/usr/bin/env bash
 # Runs a command beside a real, private systemd-journald: call it as
 #   unshare --mount --propagation private journald-harness.sh WORKDIR COMMAND...
-# tmpfs over /run/systemd, /run/log and /var/log/journal keeps the host's journal untouched; the rate
-# limit is off, or journald drops lines on purpose. The command runs in the background; once the
+# (scripts/private-journald.sh). The command runs in the background; once the
 # journal holds $EXPECT entries of identifier $IDENTIFIER (bounded poll), it gets SIGTERM, and the
 # journal is written to WORKDIR/journal.json. Exit status: the command's.
 set -euo pipefail
 work=$1; shift
-for dir in /run/systemd /run/log /var/log/journal; do
-  mkdir -p "$dir"
-  mount -t tmpfs tmpfs "$dir"
-done
-mkdir -p /run/systemd/journal
-printf '[Journal]\nStorage=volatile\nRateLimitIntervalSec=0\nRateLimitBurst=0\nRuntimeMaxUse=1G\nForwardToSyslog=no\nForwardToWall=no\n' > "$work/journald.conf"
-mount --bind "$work/journald.conf" /etc/systemd/journald.conf
-/lib/systemd/systemd-journald > "$work/journald.log" 2>&1 &
-journald=$!
-for _ in $(seq 1 500); do [ -S /run/systemd/journal/socket ] && break; sleep 0.02; done
-[ -S /run/systemd/journal/socket ] || { echo "journald did not start" >&2; cat "$work/journald.log" >&2; exit 90; }
+journald=$("$(dirname "$0")/../../../scripts/private-journald.sh" "$work")
 
 "$@" &
 command=$!

@@ -60,7 +60,9 @@ final class DaemonProcess {
     var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
     /// Peak resident set size so far, from /proc (VmHWM), in bytes.
-    var peakRSS: Int {
+    var peakRSS: Int { Self.peakRSS(pid: pid) }
+
+    static func peakRSS(pid: Int32) -> Int {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
         for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
             return (Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0) * 1024
