@@ -51,6 +51,7 @@ public final class Daemon {
             health = nil
         }
         defer { health?.stop() }
+        ColdPages.release()
 
         let control = self.control
         let fanout = SinkFanout(

@@ -24,6 +24,8 @@ final class ReadingLoop {
 
     func run() {
         var nextCheckpointMs = MonotonicClock.milliseconds() + Int64(config.input.checkpointIntervalMs)
+        cycle()
+        ColdPages.release()
         while !control.isStopping {
             counters.loopHeartbeatMs.store(MonotonicClock.milliseconds(), ordering: .relaxed)
             if control.reopenRequested.exchange(false, ordering: .sequentiallyConsistent) {

@@ -48,6 +48,8 @@ LoggingSystem.bootstrap { label in
     return handler
 }
 let logger = Logger(label: "log-sidecar")
+// Parsing and validation are done: their pages are not needed again (see ColdPages).
+ColdPages.release()
 
 do {
     let daemon = try Daemon(config: config, logger: logger)
