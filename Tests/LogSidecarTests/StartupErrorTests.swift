@@ -7,17 +7,8 @@ struct StartupErrorTests {
     @Test("the health port in use: exit 2, naming the address")
     func portInUse() throws {
         let scenario = Scenario()
-        let port = HTTPClient.freePort()
-        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (holder, port) = try #require(HTTPClient.listen())
         defer { close(holder) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        try #require(bound == 0 && listen(holder, 1) == 0)
         let result = try DaemonProcess.run(scenario.arguments(["--health-address", "127.0.0.1", "--health-port", "\(port)"]))
         #expect(result.status == 2)
         #expect(result.stderr.contains("cannot start the health server on 127.0.0.1:\(port)"), "stderr: \(result.stderr)")

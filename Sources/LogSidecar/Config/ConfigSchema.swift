@@ -38,9 +38,7 @@ public enum ConfigSchema {
             guard case .object(let members) = value else { throw ConfigError(key: key, "expected an object, got \(value.kindName)") }
             config.enrich.fields = members.map { EnrichConfig.Field(key: $0.key, value: $0.value) }
         },
-        fromText: { text, key throws(ConfigError) in
-            .object(try ConfigSetting.pairs(text, key: key).map { ($0.0, JSONValue.string($0.1)) })
-        },
+        fromText: ConfigSetting.stringObject,
         render: { .object($0.enrich.fields.map { ($0.key, $0.value) }) })
 
     static let envFields = ConfigSetting(
@@ -54,9 +52,7 @@ public enum ConfigSchema {
                 return EnrichConfig.EnvField(key: member.key, variable: variable)
             }
         },
-        fromText: { text, key throws(ConfigError) in
-            .object(try ConfigSetting.pairs(text, key: key).map { ($0.0, JSONValue.string($0.1)) })
-        },
+        fromText: ConfigSetting.stringObject,
         render: { .object($0.enrich.envFields.map { ($0.key, JSONValue.string($0.variable)) }) })
 
     static let sinks = ConfigSetting(

@@ -66,6 +66,11 @@ public struct ConfigSetting: Sendable {
         return number
     }
 
+    /// `k=v,k2=v2` as the object of strings it stands for.
+    static let stringObject: @Sendable (String, String) throws(ConfigError) -> JSONValue = { text, key throws(ConfigError) in
+        .object(try pairs(text, key: key).map { ($0.0, JSONValue.string($0.1)) })
+    }
+
     /// Parses `k=v,k2=v2`, the text form of an object of strings.
     static func pairs(_ text: String, key: String) throws(ConfigError) -> [(String, String)] {
         var result: [(String, String)] = []

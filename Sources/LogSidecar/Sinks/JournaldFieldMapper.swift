@@ -26,7 +26,7 @@ struct JournaldFieldMapper {
         self.levelKey = Array(levelKey.utf8)
     }
 
-    fileprivate struct Member {
+    private struct Member {
         var key: [UInt8]
         var value: Range<Int>
         var isString: Bool
@@ -47,12 +47,12 @@ struct JournaldFieldMapper {
         let messageIndex = members.firstIndex { $0.key == messageKey }
             ?? members.firstIndex { $0.key == Self.fallbackMessageKey }
         if let messageIndex {
-            entry.add(Array("MESSAGE".utf8)) { appendText(of: members[messageIndex], in: record, to: &$0) }
+            entry.add(Array("MESSAGE".utf8)) { Self.appendText(of: members[messageIndex], in: record, to: &$0) }
         } else {
             entry.add(Array("MESSAGE".utf8)) { $0.append(contentsOf: record) }
         }
         let levelIndex = members.firstIndex { $0.key == levelKey }
-        let priority = levelIndex.map { JournaldPriority.of(members[$0], record) } ?? 6
+        let priority = levelIndex.map { Self.priority(of: members[$0], in: record) } ?? 6
         entry.add(Array("PRIORITY".utf8)) { $0.append(UInt8(ascii: "0") + UInt8(priority)) }
         entry.add(Array("SYSLOG_IDENTIFIER".utf8)) { $0.append(contentsOf: identifier) }
         for (index, member) in members.enumerated() where index != messageIndex && index != levelIndex {
@@ -60,13 +60,13 @@ struct JournaldFieldMapper {
             if name.isEmpty { continue }
             // An application key that maps onto a field we set keeps its value under another name.
             if Self.reserved.contains(name) { name = Array("APP_".utf8) + name }
-            entry.add(name) { appendText(of: member, in: record, to: &$0) }
+            entry.add(name) { Self.appendText(of: member, in: record, to: &$0) }
         }
         return entry
     }
 
     /// Strings as their text, everything else as its JSON text.
-    private func appendText(of member: Member, in record: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    private static func appendText(of member: Member, in record: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         let value = UnsafeRawBufferPointer(rebasing: record[member.value])
         if member.isString {
             JSONUnescape.append(UnsafeRawBufferPointer(rebasing: value.dropFirst().dropLast()), to: &out)
@@ -90,28 +90,22 @@ struct JournaldFieldMapper {
         return Array(name.dropFirst(leading.count).prefix(64))
     }
 
-    fileprivate struct JournaldPriority {
-        static func of(_ member: Member, _ record: UnsafeRawBufferPointer) -> Int {
-            var text: [UInt8] = []
-            let value = UnsafeRawBufferPointer(rebasing: record[member.value])
-            if member.isString {
-                JSONUnescape.append(UnsafeRawBufferPointer(rebasing: value.dropFirst().dropLast()), to: &text)
-            } else {
-                text.append(contentsOf: value)
-            }
-            let word = String(decoding: text, as: UTF8.self).lowercased()
-            if let number = Int(word), (0...7).contains(number) { return number }
-            switch word {
-            case "emerg", "emergency", "panic": return 0
-            case "alert": return 1
-            case "critical", "crit", "fatal": return 2
-            case "error", "err": return 3
-            case "warn", "warning": return 4
-            case "notice": return 5
-            case "info", "information", "informational": return 6
-            case "debug", "trace": return 7
-            default: return 6
-            }
+    /// PRIORITY from the level's text: names as syslog and common loggers spell them, or 0-7 as such.
+    private static func priority(of member: Member, in record: UnsafeRawBufferPointer) -> Int {
+        var text: [UInt8] = []
+        appendText(of: member, in: record, to: &text)
+        let word = String(decoding: text, as: UTF8.self).lowercased()
+        if let number = Int(word), (0...7).contains(number) { return number }
+        switch word {
+        case "emerg", "emergency", "panic": return 0
+        case "alert": return 1
+        case "critical", "crit", "fatal": return 2
+        case "error", "err": return 3
+        case "warn", "warning": return 4
+        case "notice": return 5
+        case "info", "information", "informational": return 6
+        case "debug", "trace": return 7
+        default: return 6
         }
     }
 }

@@ -38,15 +38,11 @@ enum DescriptorWriter {
     static func write(_ fd: Int32, _ batch: RecordBatch, from start: Int, to end: Int) throws(SinkFailure) {
         var failure: SinkFailure?
         batch.bytes.withUnsafeBytes { raw in
-            var offset = start
-            while offset < end {
-                do {
-                    let written = try syscall("write", "fd \(fd)") { Glibc.write(fd, raw.baseAddress! + offset, end - offset) }
-                    if let written { offset += written } else { try FileIO.waitWritable(fd) }
-                } catch {
-                    failure = SinkFailure(accepted: offset, reason: "\(error)")
-                    return
-                }
+            var written = 0
+            do throws(SystemError) {
+                try FileIO.writeAll(fd, UnsafeRawBufferPointer(rebasing: raw[start..<end]), done: &written)
+            } catch {
+                failure = SinkFailure(accepted: start + written, reason: "\(error)")
             }
         }
         if let failure { throw failure }

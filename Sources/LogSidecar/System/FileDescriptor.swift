@@ -22,6 +22,11 @@ public enum FileIO {
     /// Writes every byte, retrying short writes; a blocking descriptor makes a slow reader slow us down.
     public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(SystemError) {
         var done = 0
+        try writeAll(fd, bytes, done: &done)
+    }
+
+    /// The same, with how far it got in `done` (also when it throws), so a caller can resume there.
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, done: inout Int) throws(SystemError) {
         while done < bytes.count {
             let written = try syscall("write", "fd \(fd)") {
                 Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)

@@ -56,18 +56,10 @@ struct CheckpointRestore {
             }
             sameInodeTruncated = true
         }
-        for candidate in ordered {
-            guard let status = try FileStatus.at(candidate), !status.isDirectory, status.size >= entry.offset,
-                !entry.identity.sameInode(status)
-            else { continue }
-            if let file = try CopyFinder.open(
-                candidate, matching: entry.identity, at: entry.offset, maxLineBytes: config.maxLineBytes,
-                isCopy: sameInodeTruncated)
-            {
-                if sameInodeTruncated { counters.add(counters.truncations, 1) }
-                return file
-            }
-        }
-        return nil
+        let copy = try CopyFinder.firstCopy(
+            of: entry.identity, among: ordered, atLeast: entry.offset, at: entry.offset, maxLineBytes: config.maxLineBytes,
+            isCopy: sameInodeTruncated)
+        if copy != nil && sameInodeTruncated { counters.add(counters.truncations, 1) }
+        return copy
     }
 }

@@ -8,13 +8,20 @@ enum CopyFinder {
     static func findCopy(
         of identity: FileIdentity, atLeast: Int64, from: Int64, in directory: String, excluding: String, maxLineBytes: Int
     ) throws(SystemError) -> TailedFile? {
-        for name in Path.entries(of: directory).sorted() {
-            let candidate = Path.join(directory, name)
-            if candidate == excluding { continue }
+        let candidates = Path.entries(of: directory).sorted().map { Path.join(directory, $0) }.filter { $0 != excluding }
+        return try firstCopy(of: identity, among: candidates, atLeast: atLeast, at: from, maxLineBytes: maxLineBytes, isCopy: true)
+    }
+
+    /// The first of `candidates` that is another inode, holds at least `atLeast` bytes and starts with
+    /// `identity`'s fingerprint, opened at `offset`.
+    static func firstCopy(
+        of identity: FileIdentity, among candidates: [String], atLeast: Int64, at offset: Int64, maxLineBytes: Int, isCopy: Bool
+    ) throws(SystemError) -> TailedFile? {
+        for candidate in candidates {
             guard let status = try FileStatus.at(candidate), !status.isDirectory, status.size >= atLeast,
                 !identity.sameInode(status)
             else { continue }
-            if let file = try open(candidate, matching: identity, at: from, maxLineBytes: maxLineBytes, isCopy: true) {
+            if let file = try open(candidate, matching: identity, at: offset, maxLineBytes: maxLineBytes, isCopy: isCopy) {
                 return file
             }
         }

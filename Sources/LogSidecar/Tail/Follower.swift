@@ -79,9 +79,12 @@ public final class Follower {
         draining.filter { !$0.isCopy }.map { $0.lastGrowthMs + Int64(config.rotateWaitMs) }.min()
     }
 
+    /// Rotated files still draining, oldest first, then the current file: the order they are read in.
+    private var openFiles: [TailedFile] { current.map { draining + [$0] } ?? draining }
+
     /// Every file with a line still missing its newline, and when it was last written.
     var filesWithPartialLines: [TailedFile] {
-        (draining + (current.map { [$0] } ?? [])).filter { $0.splitter.pendingBytes > 0 }
+        openFiles.filter { $0.splitter.pendingBytes > 0 }
     }
 
     /// At shutdown: ships each incomplete last line whose file has been quiet for `rotate_wait_ms`;
@@ -100,7 +103,7 @@ public final class Follower {
     }
 
     public var checkpoint: Checkpoint {
-        Checkpoint(entries: (draining + (current.map { [$0] } ?? [])).map(\.checkpointEntry))
+        Checkpoint(entries: openFiles.map(\.checkpointEntry))
     }
 
     // MARK: - rotation
@@ -213,7 +216,7 @@ public final class Follower {
 
     private func updateLag() {
         var lag: Int64 = 0
-        for file in draining + (current.map { [$0] } ?? []) {
+        for file in openFiles {
             if let status = try? FileStatus.of(descriptor: file.descriptor) {
                 lag += max(0, status.size - file.acknowledgedOffset)
             }
