@@ -1,21 +1,29 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine, builds once, and runs every test (Swift Testing runs them in
 # parallel), with the lint of what we ship (Dockerfile, manifests, systemd unit) running beside them.
+# Ends with one line, "tests: N passed, N failed", counting the Swift tests and the deploy checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 swift build --build-tests
 deploy_log=$(mktemp)
+test_log=$(mktemp)
+trap 'rm -f "$deploy_log" "$test_log"' EXIT
 scripts/check-deploy.sh > "$deploy_log" 2>&1 &
 deploy=$!
 status=0
-swift test --skip-build || status=$?
+swift test --skip-build 2>&1 | tee "$test_log" || status=$?
+passed=$(grep -cE '^. Test "[^"]*".* passed after' "$test_log" || true)
+failed=$(grep -cE '^. Test "[^"]*".* failed after' "$test_log" || true)
 if wait "$deploy"; then
-  grep -E "^==|passed|Passed checks" "$deploy_log" || true
+  grep -E "^==|Passed checks|deploy checks passed" "$deploy_log" || true
+  passed=$((passed + 1))
 else
   cat "$deploy_log"
   echo "deploy checks FAILED"
+  failed=$((failed + 1))
   status=1
 fi
-rm -f "$deploy_log"
+[ "$status" -eq 0 ] && [ "$failed" -gt 0 ] && status=1
+echo "tests: $passed passed, $failed failed"
 exit "$status"
