@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-swift build -c release --product log-sidecar
+swift build -c release --static-swift-stdlib --product log-sidecar
 demo=.demo
 mkdir -p "$demo"
 if [ ! -s "$demo/app.log" ]; then
