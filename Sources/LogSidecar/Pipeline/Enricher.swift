@@ -10,8 +10,6 @@ public final class Enricher {
     private let fields: [EnrichmentField]
     private var timestamps = TimestampCache()
     private var timestamp: [UInt8] = []
-    /// Which enrichment fields the application's object already has (its own keys win), one bit each.
-    private var present: UInt64 = 0
     private var keyScratch: [UInt8] = []
 
     private static let messageKey = Array("message".utf8)
@@ -30,17 +28,13 @@ public final class Enricher {
 
     /// `,"host":…,"processed_at":…` as a whole, rebuilt once per batch: a record whose keys do not
     /// collide with any field (nearly all) gets it with one append.
-    private var mergeSuffix: [UInt8] = []
-    private var wrapSuffix: [UInt8] = []
+    private var suffix: [UInt8] = []
 
     /// Reads the clock once per batch: every record of a batch is processed within the same instant.
     public func beginBatch() {
         timestamp = timestamps.now()
-        present = 0
-        mergeSuffix.removeAll(keepingCapacity: true)
-        appendFields(into: &mergeSuffix, partial: false, reserved: [])
-        wrapSuffix.removeAll(keepingCapacity: true)
-        appendFields(into: &wrapSuffix, partial: false, reserved: [Self.rawKey])
+        suffix.removeAll(keepingCapacity: true)
+        appendFields(into: &suffix, partial: false, reserved: mode == .wrap ? [Self.rawKey] : [])
     }
 
     public func encode(_ line: Line, partial: Bool, into batch: inout RecordBatch) -> Outcome {
@@ -78,7 +72,6 @@ public final class Enricher {
                 found |= Self.match(key, fields, &hasPartialKey)
             }
         }
-        present = found
         guard let object else {
             out.append(contentsOf: "{\"message\":".utf8)
             JSONEscaper.appendQuoted(bytes, to: &out)
@@ -93,10 +86,10 @@ public final class Enricher {
             let open = UnsafeRawBufferPointer(rebasing: body.dropLast())
             if object.hasInvalidUTF8 { JSONRepair.append(open, to: &out) } else { out.append(contentsOf: open) }
             if found == 0 && !partial {
-                out.append(contentsOf: object.memberCount > 0 ? mergeSuffix[...] : mergeSuffix.dropFirst())
+                out.append(contentsOf: object.memberCount > 0 ? suffix[...] : suffix.dropFirst())
             } else {
                 appendFields(
-                    into: &out, partial: partial && !hasPartialKey, reserved: [], needsComma: object.memberCount > 0, skipPresent: true)
+                    into: &out, partial: partial && !hasPartialKey, reserved: [], needsComma: object.memberCount > 0, skipping: found)
             }
         case .wrap:
             out.append(contentsOf: "{\"raw\":".utf8)
@@ -104,7 +97,7 @@ public final class Enricher {
             if partial {
                 appendFields(into: &out, partial: partial, reserved: [Self.rawKey])
             } else {
-                out.append(contentsOf: wrapSuffix)
+                out.append(contentsOf: suffix)
             }
         }
         return .record
@@ -123,11 +116,12 @@ public final class Enricher {
     }
 
     private func appendFields(
-        into out: inout [UInt8], partial: Bool, reserved: [[UInt8]], needsComma: Bool = true, skipPresent: Bool = false
+        into out: inout [UInt8], partial: Bool, reserved: [[UInt8]], needsComma: Bool = true, skipping present: UInt64 = 0
     ) {
         var comma = needsComma
         for (index, field) in fields.enumerated() {
-            if skipPresent && present & (1 << UInt64(index)) != 0 { continue }
+            // A field the application's object already has: its own key wins.
+            if present & (1 << UInt64(index)) != 0 { continue }
             if reserved.contains(field.key) || (partial && field.key == Self.partialKey) { continue }
             if comma { out.append(UInt8(ascii: ",")) }
             comma = true
