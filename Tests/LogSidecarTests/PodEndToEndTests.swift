@@ -19,6 +19,7 @@ struct PodEndToEndTests {
             "--mount", "--propagation", "private", Self.fixtures.appendingPathComponent("pod-harness.sh").path,
             directory.path, DaemonProcess.binary, Self.kubernetes.appendingPathComponent(manifest).path,
             Self.kubernetes.appendingPathComponent("configmap.yaml").path, "2000", "4",
+            Self.kubernetes.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Dockerfile").path,
         ]
         process.standardOutput = FileHandle.nullDevice
         let errors = Pipe()
@@ -28,6 +29,11 @@ struct PodEndToEndTests {
         process.waitUntilExit()
         let harnessErrors = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         try #require(process.terminationStatus == 0, "harness: \(harnessErrors)")
+
+        // The image's environment must not override what the ConfigMap says.
+        let configMap = try JSONSerialization.jsonObject(with: Data(directory.read("config.json").utf8))
+        let effective = try JSONSerialization.jsonObject(with: Data(directory.read("effective.json").utf8))
+        #expect(Self.mismatches(configMap, in: effective).isEmpty, "the effective configuration differs: \(Self.mismatches(configMap, in: effective))")
 
         let result = directory.read("result").split(separator: " ").map(String.init)
         #expect(result.first == (manifest == "native-sidecar.yaml" ? "native" : "classic"))
@@ -45,5 +51,23 @@ struct PodEndToEndTests {
             #expect(record["host"] as? String == "shop-7d9f8-x2x4q")
         }
         #expect(directory.read("stderr").contains("rotated"))
+    }
+
+    /// Where `expected` (the ConfigMap's config) is not what `actual` (the effective one) holds: every key
+    /// the ConfigMap sets must have its value; keys it leaves out may hold anything (their defaults).
+    static func mismatches(_ expected: Any, in actual: Any?, at path: String = "") -> [String] {
+        switch expected {
+        case let object as [String: Any]:
+            guard let actualObject = actual as? [String: Any] else { return ["\(path): \(String(describing: actual))"] }
+            return object.keys.sorted().flatMap { mismatches(object[$0]!, in: actualObject[$0], at: path + "." + $0) }
+        case let array as [Any]:
+            guard let actualArray = actual as? [Any], actualArray.count == array.count else { return ["\(path): \(String(describing: actual))"] }
+            return array.indices.flatMap { mismatches(array[$0], in: actualArray[$0], at: "\(path)[\($0)]") }
+        default:
+            guard let actual, (expected as? NSObject)?.isEqual(actual) == true else {
+                return ["\(path): expected \(expected), got \(String(describing: actual))"]
+            }
+            return []
+        }
     }
 }

@@ -1,20 +1,46 @@
 #!/usr/bin/env python3
-"""Reads what a Kubernetes manifest gives the log-sidecar container (its environment with the downward
-API resolved to a fake pod, its user and the pod's fsGroup) and the ConfigMap's config.json, so the
-pod-shaped test runs the binary exactly as the manifest would.
-usage: manifest_env.py MANIFEST CONFIGMAP OUTDIR POD NAMESPACE NODE"""
+"""Reads what a Kubernetes manifest gives the log-sidecar container (the image's environment as the
+Dockerfile declares it, then the container's own with the downward API resolved to a fake pod, its user
+and the pod's fsGroup) and the ConfigMap's config.json, so the pod-shaped test runs the binary exactly
+as the image and the manifest would.
+usage: manifest_env.py MANIFEST CONFIGMAP OUTDIR POD NAMESPACE NODE DOCKERFILE"""
 import json
+import shlex
 import sys
 
 import yaml
 
-manifest, configmap, out, pod, namespace, node = sys.argv[1:7]
+manifest, configmap, out, pod, namespace, node, dockerfile = sys.argv[1:8]
+
+
+def image_environment(path):
+    """The ENV of the Dockerfile's last stage, in order: what every container of the image starts with."""
+    text = open(path).read().replace("\\\n", " ")
+    environment = []
+    for line in text.splitlines():
+        words = line.strip().split(None, 1)
+        if not words:
+            continue
+        if words[0].upper() == "FROM":
+            environment = []
+        elif words[0].upper() == "ENV" and len(words) == 2:
+            parts = shlex.split(words[1])
+            if "=" in parts[0]:
+                environment += [tuple(part.split("=", 1)) for part in parts]
+            else:
+                environment.append((parts[0], " ".join(parts[1:])))
+    return environment
+
+
 fields = {"metadata.name": pod, "metadata.namespace": namespace, "spec.nodeName": node}
 spec = yaml.safe_load(open(manifest))["spec"]["template"]["spec"]
 containers = spec.get("initContainers", []) + spec.get("containers", [])
 sidecar = next(c for c in containers if c["name"] == "log-sidecar")
 app = next(c for c in containers if c["name"] == "app")
 with open(f"{out}/sidecar.env", "w") as f:
+    # Kubernetes starts from the image's environment; the container's env overrides it.
+    for name, value in image_environment(dockerfile):
+        f.write(f"{name}={value}\n")
     for variable in sidecar.get("env", []):
         value = variable.get("value")
         if value is None:

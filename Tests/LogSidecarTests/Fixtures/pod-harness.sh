@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # A pod on one machine: run as root inside `unshare --mount --propagation private`.
-#   pod-harness.sh WORK BINARY MANIFEST CONFIGMAP RATE SECONDS
+#   pod-harness.sh WORK BINARY MANIFEST CONFIGMAP RATE SECONDS DOCKERFILE
 # One tmpfs stands for the emptyDir at /var/log/app (group-owned by the pod's fsGroup, setgid, as
 # Kubernetes makes it), another for the checkpoint volume. The writer runs as the manifest's app user,
 # log-sidecar as its own user with the fsGroup, each with only the environment the manifest gives it.
 # The writer logs RATE lines/s for SECONDS s, rotating (rename + create) every second, and exits; then
 # log-sidecar gets SIGTERM at once, as a native sidecar does after its application stopped.
+# log-sidecar's environment is the image's (the Dockerfile's ENV) and then the manifest's; what that
+# makes of the ConfigMap is written to WORK/effective.json by --check-config.
 set -euo pipefail
-work=$1 binary=$2 manifest=$3 configmap=$4 rate=$5 seconds=$6
+work=$1 binary=$2 manifest=$3 configmap=$4 rate=$5 seconds=$6 dockerfile=$7
 here=$(cd "$(dirname "$0")" && pwd)
-python3 "$here/manifest_env.py" "$manifest" "$configmap" "$work" shop-7d9f8-x2x4q shop node-1
+python3 "$here/manifest_env.py" "$manifest" "$configmap" "$work" shop-7d9f8-x2x4q shop node-1 "$dockerfile"
 read -r sidecar_uid sidecar_gid fs_group app_uid app_gid kind < "$work/ids"
 input=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["input"]["path"])' "$work/config.json")
 checkpoint=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["input"]["checkpoint_path"])' "$work/config.json")
@@ -23,6 +25,8 @@ mkdir -p "$logs" "$state"
 chgrp "$fs_group" "$logs" && chmod 2775 "$logs"
 chown "$sidecar_uid:$fs_group" "$state" && chmod 2770 "$state"
 
+env -i PATH=/usr/bin:/bin HOSTNAME=shop-7d9f8-x2x4q $(cat "$work/sidecar.env") \
+  "$work/log-sidecar" --config "$work/config.json" --check-config > "$work/effective.json"
 : > "$work/out.jsonl"
 : > "$work/stderr"
 env -i PATH=/usr/bin:/bin HOSTNAME=shop-7d9f8-x2x4q $(cat "$work/sidecar.env") \
