@@ -2,9 +2,7 @@
 # Installs what a fresh Debian machine lacks to build, run and test log-sidecar. Idempotent.
 set -euo pipefail
 need=()
-dpkg -s libsystemd-dev >/dev/null 2>&1 || need+=(libsystemd-dev)
 [ -x /lib/systemd/systemd-journald ] || need+=(systemd)
-command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then

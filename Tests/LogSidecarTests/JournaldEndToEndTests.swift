@@ -9,7 +9,7 @@ struct JournaldEndToEndTests {
     }
 
     /// Runs the daemon with `config` beside a private journald until `expect` entries arrived.
-    func run(_ scenario: Scenario, config: String, expect: Int) throws -> (status: Int32, entries: [[String: Any]]) {
+    func run(_ scenario: Scenario, config: String, expect: Int, restartAt: Int? = nil) throws -> (status: Int32, entries: [[String: Any]]) {
         scenario.directory.write("config.json", config)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
@@ -21,6 +21,7 @@ struct JournaldEndToEndTests {
         environment["IDENTIFIER"] = "app"
         environment["EXPECT"] = String(expect)
         environment["HOSTNAME"] = "node-1"
+        if let restartAt { environment["RESTART_AT"] = String(restartAt) }
         process.environment = environment
         process.standardOutput = FileHandle(forWritingAtPath: scenario.output) ?? FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -66,6 +67,34 @@ struct JournaldEndToEndTests {
             #expect((entry["PROCESSED_AT"] as? String)?.hasSuffix("Z") == true)
             #expect(entry["MSG"] == nil && entry["LEVEL"] == nil)
         }
+    }
+
+    @Test("journald killed and restarted in the middle of 50,000 records: every record in the journal")
+    func journaldRestarted() throws {
+        let scenario = Scenario()
+        var text = ""
+        for seq in 0..<50_000 { text += "{\"seq\":\(seq),\"msg\":\"request \(seq) served\",\"pad\":\"\(String(repeating: "x", count: 100))\"}\n" }
+        scenario.directory.write("logs/app.log", text)
+        let sink = #"{"type": "journald", "identifier": "app"}"#
+        let result = try run(scenario, config: config(scenario, sinks: sink), expect: 50_000, restartAt: 15_000)
+        #expect(result.status == 0)
+        #expect(scenario.directory.read("harness.log").contains("journald restarted"))
+        let numbers = result.entries.compactMap { ($0["SEQ"] as? String).flatMap(Int.init) }
+        let audit = Output.audit(numbers, expected: 50_000)
+        #expect(audit.missing.isEmpty, "\(audit.missing.count) records lost, first \(audit.missing.prefix(5))")
+        print("journald restart: \(numbers.count) entries for 50,000 records, \(audit.duplicates) duplicates, \(audit.missing.count) lost")
+    }
+
+    @Test("an entry larger than a datagram (600 KB) arrives whole, through a sealed memfd")
+    func largeEntry() throws {
+        let scenario = Scenario()
+        let big = String(repeating: "0123456789", count: 60_000)
+        scenario.directory.write("logs/app.log", "{\"seq\":0,\"msg\":\"small\"}\n{\"seq\":1,\"msg\":\"\(big)\",\"multi\":\"a\\nb\"}\n{\"seq\":2,\"msg\":\"after\"}\n")
+        let result = try run(scenario, config: config(scenario, sinks: #"{"type": "journald", "identifier": "app"}"#), expect: 3)
+        #expect(result.status == 0)
+        #expect(result.entries.compactMap { $0["SEQ"] as? String } == ["0", "1", "2"])
+        #expect((result.entries.dropFirst().first?["MESSAGE"] as? String)?.count == big.count)
+        #expect(result.entries.dropFirst().first?["MULTI"] as? String == "a\nb")
     }
 
     @Test("two sinks at once, file and journald: both receive every record")

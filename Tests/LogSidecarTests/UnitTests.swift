@@ -106,7 +106,28 @@ struct FormatTests {
     func fields(_ record: String, messageKey: String = "msg") -> [String] {
         let mapper = JournaldFieldMapper(identifier: "app", messageKey: messageKey, levelKey: "level")
         let entry = Array(record.utf8).withUnsafeBytes { mapper.entry(of: $0) }
-        return entry.fields.map { String(decoding: entry.bytes[$0], as: UTF8.self) }
+        return Self.decodeNative(entry.bytes)
+    }
+
+    /// journald's native format read back as journald reads it (`NAME=value\n`, or `NAME\n` + a 64-bit
+    /// little-endian length + value + `\n`), each field as `NAME=value`.
+    static func decodeNative(_ bytes: [UInt8]) -> [String] {
+        var fields: [String] = []
+        var index = 0
+        while index < bytes.count {
+            let lineEnd = bytes[index...].firstIndex(of: 0x0A) ?? bytes.count
+            if let equals = bytes[index..<lineEnd].firstIndex(of: UInt8(ascii: "=")) {
+                fields.append(String(decoding: bytes[index..<equals], as: UTF8.self) + "=" + String(decoding: bytes[(equals + 1)..<lineEnd], as: UTF8.self))
+                index = lineEnd + 1
+            } else {
+                let length = bytes[(lineEnd + 1)..<(lineEnd + 9)].reversed().reduce(0) { $0 << 8 | Int($1) }
+                let value = (lineEnd + 9)..<(lineEnd + 9 + length)
+                fields.append(String(decoding: bytes[index..<lineEnd], as: UTF8.self) + "=" + String(decoding: bytes[value], as: UTF8.self))
+                #expect(bytes[value.upperBound] == 0x0A)
+                index = value.upperBound + 1
+            }
+        }
+        return fields
     }
 
     @Test("journald entries: MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, then every other key")

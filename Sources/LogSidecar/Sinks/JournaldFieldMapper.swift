@@ -1,14 +1,23 @@
-/// One journal entry: `NAME=value` fields back to back in one buffer.
+import Glibc
+
+/// One journal entry in journald's native format: `NAME=value\n` for each field, or, when the value
+/// holds a newline, `NAME\n`, the value's length as a 64-bit little-endian number, the value and `\n`.
 struct JournaldEntry {
     var bytes: [UInt8] = []
-    var fields: [Range<Int>] = []
 
     mutating func add(_ name: [UInt8], _ value: (inout [UInt8]) -> Void) {
-        let start = bytes.count
+        let separator = bytes.count + name.count
         bytes.append(contentsOf: name)
         bytes.append(UInt8(ascii: "="))
         value(&bytes)
-        fields.append(start..<bytes.count)
+        let valueStart = separator + 1
+        let count = bytes.count - valueStart
+        let hasNewline = bytes.withUnsafeBytes { memchr($0.baseAddress! + valueStart, 0x0A, count) != nil }
+        if hasNewline {
+            bytes[separator] = 0x0A
+            bytes.insert(contentsOf: withUnsafeBytes(of: UInt64(count).littleEndian, Array.init), at: valueStart)
+        }
+        bytes.append(0x0A)
     }
 }
 

@@ -1,44 +1,57 @@
-import CSystemd
 import Glibc
 
-/// Sends each record to systemd-journald through `sd_journal_sendv`, one entry per record, with the
-/// fields the design maps: MESSAGE, PRIORITY, SYSLOG_IDENTIFIER and every other key upper-cased.
+/// Sends each record to systemd-journald, one entry per record, with the fields the design maps:
+/// MESSAGE, PRIORITY, SYSLOG_IDENTIFIER and every other key upper-cased.
+///
+/// A batch counts as written only once journald has read all of it from its socket and is still the
+/// same journald: one killed or restarted before reading its queue drops those entries without a word,
+/// so then the batch is sent again from where this attempt began (a duplicate is acceptable, a loss not).
 public final class JournaldSink: Sink {
     public let name: String
     private let mapper: JournaldFieldMapper
+    private let socket: JournaldSocket
+    /// How long journald may take to read a batch before it is sent again.
+    private let readTimeoutMs: Int64
 
-    public init(name: String, identifier: String, messageKey: String, levelKey: String) {
+    public init(name: String, identifier: String, messageKey: String, levelKey: String,
+                socketPath: String = "/run/systemd/journal/socket", readTimeoutMs: Int64 = 30_000) {
         self.name = name
         mapper = JournaldFieldMapper(identifier: identifier, messageKey: messageKey, levelKey: levelKey)
+        socket = JournaldSocket(path: socketPath)
+        self.readTimeoutMs = readTimeoutMs
     }
-
-    /// sd_journal_sendv reports success when this socket is missing (libsystemd drops the entry on
-    /// purpose), so its presence is checked once per batch: no journald must be an error we count.
-    static let socketPath = "/run/systemd/journal/socket"
 
     public func write(_ batch: RecordBatch, from offset: Int) throws(SinkFailure) {
-        guard (try? FileStatus.at(Self.socketPath)) != nil else {
-            throw SinkFailure(accepted: offset, reason: "no journald socket at \(Self.socketPath); is systemd-journald running?")
+        guard let journald = socket.socketFile() else {
+            throw SinkFailure(accepted: offset, reason: "no journald socket at \(socket.path); is systemd-journald running?")
         }
-        let first = batch.recordsEnding(atOrBefore: offset)
-        var failure: SinkFailure?
-        batch.forEachRecord(from: first) { index, record in
+        var failure: SystemError?
+        batch.forEachRecord(from: batch.recordsEnding(atOrBefore: offset)) { _, record in
             guard failure == nil else { return }
-            let result = send(mapper.entry(of: record))
-            if result < 0 {
-                let start = index == 0 ? 0 : batch.recordEnds[index - 1]
-                failure = SinkFailure(accepted: start, reason: "sd_journal_sendv: \(String(cString: strerror(-result)))")
+            failure = mapper.entry(of: record).bytes.withUnsafeBytes { raw in
+                do throws(SystemError) { try socket.send(raw) } catch { return error }
+                return nil
             }
         }
-        if let failure { throw failure }
+        // What this attempt sent before the failure may sit unread in a dead journald's queue.
+        if let failure { throw SinkFailure(accepted: offset, reason: "\(failure)") }
+        try waitUntilRead(by: journald, accepted: offset)
     }
 
-    private func send(_ entry: JournaldEntry) -> Int32 {
-        entry.bytes.withUnsafeBytes { raw in
-            let vectors = entry.fields.map {
-                iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress! + $0.lowerBound), iov_len: $0.count)
+    public func close() { socket.close() }
+
+    private func waitUntilRead(by journald: FileStatus, accepted offset: Int) throws(SinkFailure) {
+        let deadline = MonotonicClock.milliseconds() + readTimeoutMs
+        while socket.unreadBytes() > 0 {
+            guard MonotonicClock.milliseconds() < deadline else {
+                throw SinkFailure(accepted: offset, reason: "journald has not read the batch in \(readTimeoutMs) ms; sending it again")
             }
-            return vectors.withUnsafeBufferPointer { sd_journal_sendv($0.baseAddress, Int32($0.count)) }
+            if !socket.isListening() { break }
+            _ = poll(nil, 0, 1)
+        }
+        // A dead journald's queue is freed, which also empties ours: tell that apart from a read.
+        guard socket.socketFile() == journald, socket.isListening() else {
+            throw SinkFailure(accepted: offset, reason: "journald went away before it read the whole batch; sending it again")
         }
     }
 }
