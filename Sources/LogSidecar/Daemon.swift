@@ -63,7 +63,7 @@ public final class Daemon {
             logger: logger)
         let pipeline = Pipeline(enricher: Enricher(mode: config.enrich.mode, fields: fields), fanout: fanout, counters: counters)
         do {
-            let follower = try Follower(config: config.input, consumer: pipeline, counters: counters, logger: logger)
+            let follower = Follower(config: config.input, consumer: pipeline, counters: counters, logger: logger)
             follower.drainDeadlinePassed = { control.drainDeadlinePassed }
             try follower.start(from: checkpoint)
             let loop = ReadingLoop(config: config, follower: follower, fanout: fanout, counters: counters, control: control, logger: logger)

@@ -40,7 +40,7 @@ final class ReadingLoop {
             }
             var wakeAt = min(now + Int64(config.input.pollIntervalMs), nextCheckpointMs)
             if let rotation = follower.nextRotationDeadlineMs { wakeAt = min(wakeAt, rotation) }
-            control.wait(timeoutMs: Int(wakeAt - now), also: follower.inotifyDescriptor)
+            control.wait(timeoutMs: Int(wakeAt - now), also: follower.eventDescriptor)
             drainEvents()
         }
         shutdown()
@@ -56,7 +56,7 @@ final class ReadingLoop {
         while complete, let quietAt = follower.partialLinesQuietAtMs {
             let now = MonotonicClock.milliseconds()
             if quietAt <= now || now >= deadline { break }
-            control.wait(timeoutMs: Int(min(quietAt, deadline) - now), also: follower.inotifyDescriptor)
+            control.wait(timeoutMs: Int(min(quietAt, deadline) - now), also: follower.eventDescriptor)
             drainEvents()
             complete = cycle()
         }
@@ -81,9 +81,7 @@ final class ReadingLoop {
         }
     }
 
-    private func drainEvents() {
-        do { try follower.drainEvents() } catch { logger.error("inotify failed", metadata: ["error": "\(error)"]) }
-    }
+    private func drainEvents() { follower.drainEvents() }
 
     /// Sinks first: the checkpoint may only claim what the sinks made durable.
     private func saveCheckpoint() {

@@ -15,6 +15,8 @@ public final class Counters: Sendable {
     public let checkpointOffset = Atomic<Int>(0)
     public let sinks: [SinkCounters]
 
+    /// True while inotify watches the input's directory; false while the stat poll runs alone.
+    public let inotifyActive = Atomic<Bool>(false)
     /// True once the input file is open and followed (readiness).
     public let following = Atomic<Bool>(false)
     /// Monotonic ms of the reading loop's last turn, and of the last batch every sink accepted (liveness).

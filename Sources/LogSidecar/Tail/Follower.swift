@@ -12,28 +12,30 @@ public final class Follower {
     let consumer: any LineConsumer
     let counters: Counters
     let logger: Logger
-    let inotify: Inotify
-    private var directoryWatch: Int32?
+    let watcher: ChangeWatcher
     private(set) var current: TailedFile?
     private(set) var draining: [TailedFile] = []
     /// True once a stopping daemon's drain time is over: reading stops between two batches.
     var drainDeadlinePassed: () -> Bool = { false }
 
-    public init(config: InputConfig, consumer: any LineConsumer, counters: Counters, logger: Logger) throws(SystemError) {
+    init(config: InputConfig, consumer: any LineConsumer, counters: Counters, logger: Logger, watcher: ChangeWatcher? = nil) {
         self.config = config
         path = config.path
         directory = Path.directory(of: config.path)
         self.consumer = consumer
         self.counters = counters
         self.logger = logger
-        inotify = try Inotify()
+        self.watcher = watcher ?? ChangeWatcher(directory: Path.directory(of: config.path), logger: logger) {
+            counters.inotifyActive.store($0, ordering: .relaxed)
+        }
     }
 
-    public var inotifyDescriptor: Int32 { inotify.descriptor }
+    /// The descriptor that wakes the reading loop on a change; nil while the stat poll runs alone.
+    var eventDescriptor: Int32? { watcher.descriptor }
 
     /// Opens what the checkpoint names (or the path itself on a first start).
     public func start(from checkpoint: Checkpoint?) throws(SystemError) {
-        try watchDirectory()
+        watcher.ensure()
         if let checkpoint {
             let restored = try CheckpointRestore(config: config, counters: counters, logger: logger).restore(checkpoint)
             current = restored.current
@@ -48,20 +50,13 @@ public final class Follower {
     }
 
     /// Reads what inotify queued; only whether to look again matters.
-    public func drainEvents() throws(SystemError) {
-        let drained = try inotify.drain()
-        if drained.overflowed { logger.warning("inotify queue overflowed; re-checking the file") }
-        if drained.watchLost, let watch = directoryWatch {
-            inotify.removeWatch(watch)
-            directoryWatch = nil
-        }
-    }
+    func drainEvents() { watcher.drain() }
 
     /// One full look: rotations, truncation, then read everything available.
     /// Returns false when delivery was given up (shutdown deadline).
     @discardableResult
     public func cycle() throws(SystemError) -> Bool {
-        if directoryWatch == nil { try watchDirectory() }
+        watcher.ensure()
         try checkPath()
         for file in draining {
             guard try readToEnd(file) else { return false }
@@ -107,10 +102,6 @@ public final class Follower {
     }
 
     // MARK: - rotation
-
-    private func watchDirectory() throws(SystemError) {
-        directoryWatch = try inotify.watch(directory, mask: Inotify.directoryMask)
-    }
 
     private func checkPath() throws(SystemError) {
         let atPath = try FileStatus.at(path)
