@@ -2,7 +2,8 @@ import Synchronization
 import Logging
 
 /// The one thread of the hot path: follow -> split -> enrich -> write, batch by batch, then sleep in
-/// poll() until inotify, the stat-poll timer, a rotation deadline or a signal wakes it.
+/// poll() until inotify, the stat-poll timer, a rotation deadline or a signal wakes it. Each pass reads
+/// within a budget, so the checkpoint, SIGHUP and the rotation checks keep their intervals under a backlog.
 final class ReadingLoop {
     let config: Config
     let follower: Follower
@@ -12,6 +13,7 @@ final class ReadingLoop {
     let logger: Logger
     private var lastError = ""
     private var lastSaved: Checkpoint?
+    private var checkpointFailing = false
 
     init(config: Config, follower: Follower, fanout: SinkFanout, counters: Counters, control: DaemonControl, logger: Logger) {
         self.config = config
@@ -24,7 +26,7 @@ final class ReadingLoop {
 
     func run() {
         var nextCheckpointMs = MonotonicClock.milliseconds() + Int64(config.input.checkpointIntervalMs)
-        cycle()
+        var pass = cycle()
         ColdPages.release()
         while !control.isStopping {
             counters.loopHeartbeatMs.store(MonotonicClock.milliseconds(), ordering: .relaxed)
@@ -32,18 +34,28 @@ final class ReadingLoop {
                 logger.info("SIGHUP: reopening sink files")
                 fanout.reopen()
             }
-            cycle()
+            if pass != .budgetSpent {
+                control.wait(timeoutMs: waitMs(after: pass, until: nextCheckpointMs), also: follower.eventDescriptor)
+                follower.drainEvents()
+            }
+            pass = cycle()
             let now = MonotonicClock.milliseconds()
             if now >= nextCheckpointMs {
                 saveCheckpoint()
                 nextCheckpointMs = now + Int64(config.input.checkpointIntervalMs)
             }
-            var wakeAt = min(now + Int64(config.input.pollIntervalMs), nextCheckpointMs)
-            if let rotation = follower.nextRotationDeadlineMs { wakeAt = min(wakeAt, rotation) }
-            control.wait(timeoutMs: Int(wakeAt - now), also: follower.eventDescriptor)
-            drainEvents()
         }
         shutdown()
+    }
+
+    /// Until the next poll tick, checkpoint or rotation deadline. After a failed pass, a whole poll
+    /// interval: a persistent error (an unreadable directory) is retried at the poll's pace, never in a
+    /// busy loop on a rotation deadline that is already past.
+    private func waitMs(after pass: Follower.Pass?, until nextCheckpointMs: Int64) -> Int {
+        let now = MonotonicClock.milliseconds()
+        var wakeAt = min(now + Int64(config.input.pollIntervalMs), nextCheckpointMs)
+        if pass != nil, let rotation = follower.nextRotationDeadlineMs { wakeAt = min(wakeAt, rotation) }
+        return Int(max(wakeAt - now, pass == nil ? Int64(config.input.pollIntervalMs) : 1))
     }
 
     /// SIGTERM: read every file to its end, give a last line without newline its grace period, flush
@@ -52,13 +64,13 @@ final class ReadingLoop {
         let deadline = control.drainDeadlineMs.load(ordering: .sequentiallyConsistent)
         logger.info("stopping: shipping what is left", metadata: ["drain_timeout_ms": "\(config.shutdown.drainTimeoutMs)"])
         // Twice: a rotation noticed in the first pass is read in the second.
-        var complete = cycle() && cycle()
+        var complete = readToEnd() && readToEnd()
         while complete, let quietAt = follower.partialLinesQuietAtMs {
             let now = MonotonicClock.milliseconds()
             if quietAt <= now || now >= deadline { break }
             control.wait(timeoutMs: Int(min(quietAt, deadline) - now), also: follower.eventDescriptor)
-            drainEvents()
-            complete = cycle()
+            follower.drainEvents()
+            complete = readToEnd()
         }
         if complete { complete = follower.flushQuietPartialLines() }
         if !complete { logger.warning("drain timeout reached; the rest stays behind the checkpoint for the next start") }
@@ -67,21 +79,39 @@ final class ReadingLoop {
         logger.info("stopped", metadata: ["lines_read": "\(counters.linesRead.load(ordering: .relaxed))"])
     }
 
-    @discardableResult
-    private func cycle() -> Bool {
-        do {
-            let complete = try follower.cycle()
-            lastError = ""
-            return complete
-        } catch {
-            // Logged once per distinct error: a persistent one shows on /healthz as no progress.
-            if "\(error)" != lastError { logger.error("reading the input failed; retrying", metadata: ["error": "\(error)"]) }
-            lastError = "\(error)"
-            return false
+    /// Passes until every file is at its end; false when delivery was given up or reading failed.
+    private func readToEnd() -> Bool {
+        while true {
+            switch cycle() {
+            case .caughtUp: return true
+            case .budgetSpent: continue
+            case .givenUp, nil: return false
+            }
         }
     }
 
-    private func drainEvents() { follower.drainEvents() }
+    /// One pass; nil when it failed. The error is logged once per distinct error, and shown on
+    /// `/health` and, once no pass has succeeded for the stall threshold, on `/healthz`.
+    private func cycle() -> Follower.Pass? {
+        do {
+            let pass = try follower.cycle()
+            counters.lastPassSucceededMs.store(MonotonicClock.milliseconds(), ordering: .relaxed)
+            if !lastError.isEmpty {
+                logger.notice("reading the input works again")
+                counters.inputError.withLock { $0 = "" }
+            }
+            lastError = ""
+            return pass
+        } catch {
+            let text = "\(error)"
+            if text != lastError {
+                logger.error("reading the input failed; retrying", metadata: ["error": "\(text)"])
+                counters.inputError.withLock { $0 = text }
+            }
+            lastError = text
+            return nil
+        }
+    }
 
     /// Sinks first: the checkpoint may only claim what the sinks made durable.
     private func saveCheckpoint() {
@@ -94,8 +124,16 @@ final class ReadingLoop {
         do {
             try checkpoint.save(to: path)
             lastSaved = checkpoint
+            if checkpointFailing { logger.notice("writing the checkpoint works again", metadata: ["path": "\(path)"]) }
+            checkpointFailing = false
+            counters.checkpointError.withLock { $0 = "" }
         } catch {
-            logger.error("writing the checkpoint failed", metadata: ["path": "\(path)", "error": "\(error)"])
+            // Shipping goes on: the checkpoint catches up once it can be written.
+            if !checkpointFailing {
+                logger.error("writing the checkpoint failed; shipping goes on", metadata: ["path": "\(path)", "error": "\(error)"])
+            }
+            checkpointFailing = true
+            counters.checkpointError.withLock { $0 = "\(error)" }
         }
     }
 }

@@ -22,6 +22,12 @@ public final class Counters: Sendable {
     /// Monotonic ms of the reading loop's last turn, and of the last batch every sink accepted (liveness).
     public let loopHeartbeatMs = Atomic<Int64>(MonotonicClock.milliseconds())
     public let lastProgressMs = Atomic<Int64>(MonotonicClock.milliseconds())
+    /// Monotonic ms of the last pass over the input that did not fail (liveness).
+    public let lastPassSucceededMs = Atomic<Int64>(MonotonicClock.milliseconds())
+    /// Why the last pass over the input failed; empty while passes succeed.
+    public let inputError = Mutex<String>("")
+    /// Why the last checkpoint write failed; empty once one succeeds.
+    public let checkpointError = Mutex<String>("")
     /// Monotonic ms since when a batch has been waiting for the sinks; 0 when none is.
     public let deliveryStartedMs = Atomic<Int64>(0)
 

@@ -26,6 +26,11 @@ struct HealthStatus: Sendable {
         if lag > 0, sinceProgress > stallTimeoutMs, sinceHeartbeat > stallTimeoutMs {
             problems.append("no progress for \(sinceProgress) ms with \(lag) bytes pending")
         }
+        let inputError = counters.inputError.withLock { $0 }
+        let sincePass = now - counters.lastPassSucceededMs.load(ordering: .relaxed)
+        if !inputError.isEmpty, sincePass > stallTimeoutMs {
+            problems.append("reading the input has failed for \(sincePass) ms: \(inputError)")
+        }
         for sink in counters.sinks {
             let since = sink.failingSinceMs.load(ordering: .relaxed)
             if since != 0, now - since > sinkFailureTimeoutMs {
@@ -58,6 +63,8 @@ struct HealthStatus: Sendable {
                 ("last_error", .string(sink.lastError.withLock { $0 })),
             ])
         })))
+        members.append(("input_error", .string(counters.inputError.withLock { $0 })))
+        members.append(("checkpoint_error", .string(counters.checkpointError.withLock { $0 })))
         members.append(("problems", .array(problems.map(JSONValue.string))))
         return JSONValue.object(members).serialized + "\n"
     }

@@ -17,6 +17,10 @@ public final class Follower {
     private(set) var draining: [TailedFile] = []
     /// True once a stopping daemon's drain time is over: reading stops between two batches.
     var drainDeadlinePassed: () -> Bool = { false }
+    /// How long one pass may read before it hands back to the loop, so that however far behind the
+    /// reader is, the checkpoint, signals and rotation checks still run at their intervals.
+    let passBudgetMs: Int64
+    private var passDeadlineMs: Int64 = .max
 
     init(config: InputConfig, consumer: any LineConsumer, counters: Counters, logger: Logger, watcher: ChangeWatcher? = nil) {
         self.config = config
@@ -25,6 +29,7 @@ public final class Follower {
         self.consumer = consumer
         self.counters = counters
         self.logger = logger
+        passBudgetMs = Int64(max(10, min(config.pollIntervalMs, config.checkpointIntervalMs) / 2))
         self.watcher = watcher ?? ChangeWatcher(directory: Path.directory(of: config.path), logger: logger) {
             counters.inotifyActive.store($0, ordering: .relaxed)
         }
@@ -52,21 +57,27 @@ public final class Follower {
     /// Reads what inotify queued; only whether to look again matters.
     func drainEvents() { watcher.drain() }
 
-    /// One full look: rotations, truncation, then read everything available.
-    /// Returns false when delivery was given up (shutdown deadline).
-    @discardableResult
-    public func cycle() throws(SystemError) -> Bool {
+    public enum Pass: Equatable {
+        /// Every open file was read to its end.
+        case caughtUp
+        /// The pass budget ran out with more to read: go again soon, after the loop's own duties.
+        case budgetSpent
+        /// Delivery was given up (shutdown deadline): nothing more is acknowledged.
+        case givenUp
+    }
+
+    /// One look: rotations, truncation, then read what is available, within the pass budget.
+    public func cycle() throws(SystemError) -> Pass {
+        passDeadlineMs = MonotonicClock.milliseconds() + passBudgetMs
+        defer { updateLag() }
         watcher.ensure()
         try checkPath()
-        for file in draining {
-            guard try readToEnd(file) else { return false }
-        }
-        if let current {
-            guard try readToEnd(current) else { return false }
+        for file in openFiles {
+            let pass = try readToEnd(file)
+            if pass != .caughtUp { return pass }
         }
         try closeQuietDrainingFiles(force: false)
-        updateLag()
-        return true
+        return .caughtUp
     }
 
     /// Monotonic ms at which a rotated file becomes quiet enough to close; nil when none waits.
@@ -169,13 +180,13 @@ public final class Follower {
 
     // MARK: - reading
 
-    /// Reads `file` to its current end, delivering batch by batch; false when delivery was given up.
-    private func readToEnd(_ file: TailedFile) throws(SystemError) -> Bool {
+    /// Reads `file` to its current end, delivering batch by batch, until the pass budget is spent.
+    private func readToEnd(_ file: TailedFile) throws(SystemError) -> Pass {
         while true {
             let count = try file.splitter.read(from: file.descriptor)
             if count == 0 {
                 file.atEndOfFile = true
-                return true
+                return .caughtUp
             }
             file.atEndOfFile = false
             file.readOffset += Int64(count)
@@ -188,10 +199,11 @@ public final class Follower {
             let acknowledged = file.readOffset - Int64(file.splitter.pendingBytes)
             counters.add(counters.bytesRead, count)
             counters.add(counters.linesRead, lines)
-            guard consumer.deliver() else { return false }
+            guard consumer.deliver() else { return .givenUp }
             file.acknowledgedOffset = acknowledged
             try file.refreshIdentity()
-            if drainDeadlinePassed() { return false }
+            if drainDeadlinePassed() { return .givenUp }
+            if MonotonicClock.milliseconds() >= passDeadlineMs { return .budgetSpent }
         }
     }
 
