@@ -28,14 +28,27 @@ public final class Daemon {
         control = try DaemonControl(drainTimeoutMs: config.shutdown.drainTimeoutMs)
     }
 
+    /// The checkpoint to resume from. A corrupt one is moved aside to `<path>.corrupt`, logged with the
+    /// reason and counted, and the start proceeds as a first start; an unreadable one stops start-up.
+    private func loadCheckpoint() throws(CheckpointError) -> Checkpoint? {
+        let path = config.input.checkpointPath
+        guard !path.isEmpty else { return nil }
+        do {
+            return try Checkpoint.load(from: path)
+        } catch {
+            guard case .corrupt = error else { throw error }
+            counters.add(counters.checkpointCorrupt, 1)
+            var metadata: Logger.Metadata = ["reason": "\(error)", "moved_to": "\(path).corrupt"]
+            do { try FileIO.rename(path, path + ".corrupt") } catch { metadata["move_failed"] = "\(error)" }
+            logger.warning("the checkpoint is corrupt; starting as a first start", metadata: metadata)
+            return nil
+        }
+    }
+
     /// Starts everything; returns when the daemon has stopped cleanly.
     public func run(environment: [String: String]) throws(StartError) {
         let checkpoint: Checkpoint?
-        do {
-            checkpoint = config.input.checkpointPath.isEmpty ? nil : try Checkpoint.load(from: config.input.checkpointPath)
-        } catch {
-            throw .checkpoint(error)
-        }
+        do { checkpoint = try loadCheckpoint() } catch { throw .checkpoint(error) }
         if !config.input.checkpointPath.isEmpty {
             do { try FileIO.makeDirectories(Path.directory(of: config.input.checkpointPath)) } catch { throw .system(error) }
         }

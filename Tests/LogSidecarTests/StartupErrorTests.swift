@@ -13,14 +13,4 @@ struct StartupErrorTests {
         #expect(result.status == 2)
         #expect(result.stderr.contains("cannot start the health server on 127.0.0.1:\(port)"), "stderr: \(result.stderr)")
     }
-
-    @Test("an unreadable checkpoint: exit 2, naming the file")
-    func badCheckpoint() throws {
-        let scenario = Scenario()
-        try FileManager.default.createDirectory(atPath: scenario.directory.file("state"), withIntermediateDirectories: true)
-        scenario.directory.write("state/checkpoint.json", "{\"files\": [{\"path\": 3}]")
-        let result = try DaemonProcess.run(scenario.arguments())
-        #expect(result.status == 2)
-        #expect(result.stderr.contains("unreadable checkpoint") && result.stderr.contains("checkpoint.json"), "stderr: \(result.stderr)")
-    }
 }

@@ -13,6 +13,8 @@ public final class Counters: Sendable {
     public let truncations = Atomic<Int>(0)
     public let lagBytes = Atomic<Int>(0)
     public let checkpointOffset = Atomic<Int>(0)
+    /// Checkpoints found corrupt at start and moved aside.
+    public let checkpointCorrupt = Atomic<Int>(0)
     public let sinks: [SinkCounters]
 
     /// True while inotify watches the input's directory; false while the stat poll runs alone.

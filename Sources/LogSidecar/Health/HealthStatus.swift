@@ -82,6 +82,7 @@ struct HealthStatus: Sendable {
             ("truncations", counters.truncations.load(ordering: .relaxed)),
             ("lag_bytes", counters.lagBytes.load(ordering: .relaxed)),
             ("checkpoint_offset", counters.checkpointOffset.load(ordering: .relaxed)),
+            ("checkpoint_corrupt", counters.checkpointCorrupt.load(ordering: .relaxed)),
         ]
     }
 }

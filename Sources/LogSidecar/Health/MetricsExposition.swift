@@ -31,6 +31,8 @@ enum MetricsExposition {
             Metric(name: "log_sidecar_truncations_total", type: "counter", help: "Input file truncations (copytruncate).", samples: value(c.truncations)),
             Metric(name: "log_sidecar_lag_bytes", type: "gauge", help: "Input bytes not yet acknowledged by every sink.", samples: value(c.lagBytes)),
             Metric(name: "log_sidecar_checkpoint_offset_bytes", type: "gauge", help: "Acknowledged offset in the current input file.", samples: value(c.checkpointOffset)),
+            Metric(name: "log_sidecar_checkpoint_corrupt_total", type: "counter", help: "Corrupt checkpoints moved aside at start (the start then proceeded as a first start).",
+                   samples: value(c.checkpointCorrupt)),
             Metric(name: "log_sidecar_inotify_active", type: "gauge", help: "1 while inotify watches the input; 0 while the stat poll runs alone.",
                    samples: [("", c.inotifyActive.load(ordering: .relaxed) ? 1 : 0)]),
             Metric(name: "log_sidecar_ready", type: "gauge", help: "1 while the input file is followed.", samples: [("", status.isReady ? 1 : 0)]),
