@@ -5,6 +5,8 @@ need=()
 [ -x /lib/systemd/systemd-journald ] || need+=(systemd)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# The durability tests put the file sink on a FUSE filesystem whose fsync fails on demand.
+dpkg -s libfuse2 >/dev/null 2>&1 || need+=(libfuse2)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
@@ -14,3 +16,4 @@ fi
 python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install -q prometheus-client
 # The pod-shaped test reads the Kubernetes manifests.
 python3 -c "import yaml" 2>/dev/null || python3 -m pip install -q pyyaml
+python3 -c "import fuse" 2>/dev/null || python3 -m pip install -q fusepy

@@ -45,8 +45,9 @@ public final class Daemon {
         }
     }
 
-    /// Starts everything; returns when the daemon has stopped cleanly.
-    public func run(environment: [String: String]) throws(StartError) {
+    /// Starts everything; returns the exit code once the daemon has stopped: 0 after a clean stop, 1
+    /// after a sink failure that makes its output uncertain (the checkpoint was left where it was).
+    public func run(environment: [String: String]) throws(StartError) -> Int32 {
         let checkpoint: Checkpoint?
         do { checkpoint = try loadCheckpoint() } catch { throw .checkpoint(error) }
         if !config.input.checkpointPath.isEmpty {
@@ -80,7 +81,7 @@ public final class Daemon {
             follower.drainDeadlinePassed = { control.drainDeadlinePassed }
             try follower.start(from: checkpoint)
             let loop = ReadingLoop(config: config, follower: follower, fanout: fanout, counters: counters, control: control, logger: logger)
-            loop.run()
+            return loop.run()
         } catch {
             throw .system(error)
         }

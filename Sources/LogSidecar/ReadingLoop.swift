@@ -24,11 +24,12 @@ final class ReadingLoop {
         self.logger = logger
     }
 
-    func run() {
+    /// Runs until a signal stops it; the exit code: 0, or 1 after a fatal sink failure.
+    func run() -> Int32 {
         var nextCheckpointMs = MonotonicClock.milliseconds() + Int64(config.input.checkpointIntervalMs)
         var pass = cycle()
         ColdPages.release()
-        while !control.isStopping {
+        while !control.isStopping && fanout.fatalFailure == nil {
             counters.loopHeartbeatMs.store(MonotonicClock.milliseconds(), ordering: .relaxed)
             if control.reopenRequested.exchange(false, ordering: .sequentiallyConsistent) {
                 logger.info("SIGHUP: reopening sink files")
@@ -45,7 +46,12 @@ final class ReadingLoop {
                 nextCheckpointMs = now + Int64(config.input.checkpointIntervalMs)
             }
         }
-        shutdown()
+        if fanout.fatalFailure == nil { shutdown() }
+        guard let fatal = fanout.fatalFailure else { return 0 }
+        logger.critical(
+            "output may be lost; exiting without moving the checkpoint, so the next start replays from it",
+            metadata: ["error": "\(fatal.reason)"])
+        return 1
     }
 
     /// Until the next poll tick, checkpoint or rotation deadline. After a failed pass, a whole poll

@@ -56,7 +56,7 @@ do {
     SignalHandling.startWaiting(control: daemon.control) { signal in
         logger.notice("received signal", metadata: ["signal": "\(signal)"])
     }
-    try daemon.run(environment: environment)
+    exit(try daemon.run(environment: environment))
 } catch let error as Daemon.StartError {
     fail(error.description, code: 2)
 } catch {

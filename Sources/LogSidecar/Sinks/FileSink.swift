@@ -9,6 +9,8 @@ public final class FileSink: Sink {
     private let maxFiles: Int
     private var descriptor: Int32 = -1
     private var size = 0
+    /// A failed fsync while closing for SIGHUP, reported by the next write or flush.
+    private var closeFailure: SinkFailure?
 
     public init(name: String, path: String, maxBytes: Int, maxFiles: Int) {
         self.name = name
@@ -20,6 +22,7 @@ public final class FileSink: Sink {
     deinit { close() }
 
     public func write(_ batch: RecordBatch, from start: Int) throws(SinkFailure) {
+        if let closeFailure { throw closeFailure }
         try openIfNeeded(accepted: start)
         var offset = start
         let total = batch.bytes.count
@@ -51,17 +54,27 @@ public final class FileSink: Sink {
     }
 
     public func flush() throws(SinkFailure) {
+        if let closeFailure { throw closeFailure }
+        try sync(accepted: 0)
+    }
+
+    /// After a failed fsync Linux may have dropped the dirty pages and marks them clean, so a second
+    /// fsync "succeeds" with the data gone: any failure is fatal, never retried.
+    private func sync(accepted: Int) throws(SinkFailure) {
         guard descriptor >= 0 else { return }
         do {
             try FileIO.fsync(descriptor)
         } catch where error.errno == EINVAL || error.errno == EROFS || error.errno == ENOTSUP {
             // A pipe or a device cannot be synced: there is nothing more to make durable.
         } catch {
-            throw SinkFailure(accepted: 0, reason: "\(error)")
+            throw SinkFailure(accepted: accepted, reason: "\(error)", isFatal: true)
         }
     }
 
+    /// A file is synced before it is closed: once renamed or reopened it is no longer ours to sync,
+    /// and the checkpoint may already claim what it holds.
     public func reopen() {
+        do { try sync(accepted: 0) } catch { closeFailure = error }
         close()
     }
 
@@ -84,6 +97,7 @@ public final class FileSink: Sink {
 
     /// `path.N-1` -> `path.N` ... `path` -> `path.1`, dropping what falls off the end.
     private func rotate(accepted: Int) throws(SinkFailure) {
+        try sync(accepted: accepted)
         close()
         do {
             for index in stride(from: maxFiles - 1, through: 1, by: -1) {

@@ -24,10 +24,14 @@ public struct SinkFailure: Error, CustomStringConvertible, Sendable {
     /// Byte offset in the batch up to which the sink accepted the records.
     public var accepted: Int
     public var reason: String
+    /// Retrying cannot help and what was written may be gone (fsync failed, stdout's reader left):
+    /// the daemon exits 1 without moving the checkpoint, so the restart replays.
+    public var isFatal: Bool
 
-    public init(accepted: Int, reason: String) {
+    public init(accepted: Int, reason: String, isFatal: Bool = false) {
         self.accepted = accepted
         self.reason = reason
+        self.isFatal = isFatal
     }
 
     public var description: String { reason }
@@ -41,6 +45,8 @@ enum DescriptorWriter {
             var written = 0
             do throws(SystemError) {
                 try FileIO.writeAll(fd, UnsafeRawBufferPointer(rebasing: raw[start..<end]), done: &written)
+            } catch where error.errno == EPIPE {
+                failure = SinkFailure(accepted: start + written, reason: "the reader of the output is gone: \(error)", isFatal: true)
             } catch {
                 failure = SinkFailure(accepted: start + written, reason: "\(error)")
             }

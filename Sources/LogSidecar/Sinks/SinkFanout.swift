@@ -13,6 +13,8 @@ public final class SinkFanout {
     /// True once delivery must be given up (the shutdown deadline passed).
     let shouldGiveUp: () -> Bool
     private var progress: [Int]
+    /// The failure that ended delivery for good; the daemon exits 1 without a new checkpoint.
+    private(set) var fatalFailure: SinkFailure?
     static let initialBackoffMs = 50
     static let maximumBackoffMs = 5000
 
@@ -27,6 +29,7 @@ public final class SinkFanout {
 
     /// Returns true once every sink has the whole batch, false when given up.
     func deliver(_ batch: RecordBatch) -> Bool {
+        if fatalFailure != nil { return false }
         for index in progress.indices { progress[index] = 0 }
         return retrying { index throws(SinkFailure) in
             let before = progress[index]
@@ -48,6 +51,7 @@ public final class SinkFanout {
 
     /// Makes every sink's output durable; the checkpoint is written only after this succeeds.
     func flush() -> Bool {
+        if fatalFailure != nil { return false }
         var flushed = Array(repeating: false, count: sinks.count)
         return retrying { index throws(SinkFailure) in
             try sinks[index].flush()
@@ -69,6 +73,10 @@ public final class SinkFanout {
                     recovered(index)
                 } catch {
                     failed(index, error)
+                    if error.isFatal {
+                        fatalFailure = SinkFailure(accepted: 0, reason: "sink \(counters[index].name): \(error.reason)", isFatal: true)
+                        return false
+                    }
                     allDone = false
                 }
             }
