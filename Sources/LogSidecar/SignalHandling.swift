@@ -13,8 +13,8 @@ public enum SignalHandling {
         Glibc.signal(SIGPIPE, SIG_IGN)
     }
 
-    public static func startWaiting(control: DaemonControl, onSignal: @escaping @Sendable (Int32) -> Void) {
-        PosixThread.start {
+    public static func startWaiting(control: DaemonControl, onSignal: @escaping @Sendable (Int32) -> Void) throws(SystemError) {
+        try PosixThread.start {
             var set = sigset_t()
             sigemptyset(&set)
             for signal in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&set, signal) }
@@ -35,7 +35,7 @@ public enum SignalHandling {
     }
 }
 
-/// A plain detached pthread: the reading loop blocks in poll() and must never sit on Swift's
+/// A plain detached pthread, for the `sigwait` loop: it blocks for good and must never sit on Swift's
 /// concurrency pool.
 public enum PosixThread {
     private final class Box {
@@ -43,7 +43,7 @@ public enum PosixThread {
         init(_ body: @escaping () -> Void) { self.body = body }
     }
 
-    public static func start(_ body: @escaping @Sendable () -> Void) {
+    public static func start(_ body: @escaping @Sendable () -> Void) throws(SystemError) {
         var thread = pthread_t()
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
         let result = pthread_create(&thread, nil, { raw in
@@ -51,7 +51,10 @@ public enum PosixThread {
             box.body()
             return nil
         }, box)
-        precondition(result == 0, "pthread_create failed: \(result)")
+        guard result == 0 else {
+            Unmanaged<Box>.fromOpaque(box).release()
+            throw SystemError(call: "pthread_create", errno: result)
+        }
         pthread_detach(thread)
     }
 }

@@ -53,7 +53,7 @@ ColdPages.release()
 
 do {
     let daemon = try Daemon(config: config, logger: logger)
-    SignalHandling.startWaiting(control: daemon.control) { signal in
+    try SignalHandling.startWaiting(control: daemon.control) { signal in
         logger.notice("received signal", metadata: ["signal": "\(signal)"])
     }
     exit(try daemon.run(environment: environment))

@@ -41,6 +41,9 @@ struct ConfigTests {
         (#"{"sinks":[{"type":"kafka"}]}"#, "sinks[0].type"),
         (#"{"sinks":[{"type":"stdout","path":"/x"}]}"#, "sinks[0].path"),
         (#"{"enrich":{"env_fields":{"pod":3}}}"#, "enrich.env_fields.pod"),
+        ("{\"enrich\":{\"fields\":{" + (0..<62).map { "\"k\($0)\":1" }.joined(separator: ",") + "}}}", "enrich.fields"),
+        ("{\"enrich\":{\"fields\":{" + (0..<40).map { "\"k\($0)\":1" }.joined(separator: ",") + "},\"env_fields\":{"
+            + (0..<30).map { "\"e\($0)\":\"V\($0)\"" }.joined(separator: ",") + "}}}", "enrich.fields"),
     ])
     func badConfiguration(json: String, key: String) throws {
         let directory = TestDirectory()
@@ -50,6 +53,14 @@ struct ConfigTests {
         } throws: { error in
             (error as? ConfigError)?.key == key
         }
+    }
+
+    @Test("61 static and environment fields are the most the enricher takes, and load")
+    func fieldBound() throws {
+        let flags = ["--enrich-fields", (0..<41).map { "k\($0)=v" }.joined(separator: ","),
+                     "--enrich-env-fields", (0..<20).map { "e\($0)=V\($0)" }.joined(separator: ",")]
+        let config = try ConfigLoader.load(file: nil, environment: [:], flags: flags)
+        #expect(config.enrich.fields.count + config.enrich.envFields.count == 61)
     }
 
     @Test("invalid JSON is reported with its line and column")
@@ -64,6 +75,7 @@ struct ConfigTests {
         (["--no-such-option", "1"], [:], "--no-such-option"),
         ([], ["LOG_SIDECAR_HEALTH_PORT": "-1"], "LOG_SIDECAR_HEALTH_PORT"),
         (["--config", "/nonexistent/config.json"], [:], "/nonexistent/config.json"),
+        ([], ["LOG_SIDECAR_ENRICH_FIELDS": (0..<64).map { "k\($0)=v" }.joined(separator: ",")], "enrich.fields"),
     ])
     func binaryExitsTwo(arguments: [String], environment: [String: String], key: String) throws {
         let result = try DaemonProcess.run(arguments + ["--check-config"], environment: environment)

@@ -15,7 +15,18 @@ public enum ConfigLoader {
         for (setting, text, flag) in try parseFlags(flags, settings: settings) {
             try setting.apply(&config, try setting.fromText(text, flag), flag)
         }
+        try validate(config)
         return config
+    }
+
+    /// Rules that span keys, checked once every source has been applied.
+    static func validate(_ config: Config) throws(ConfigError) {
+        let fields = config.enrich.fields.count + config.enrich.envFields.count
+        if fields > Enricher.maximumFields - 2 {
+            throw ConfigError(
+                key: "enrich.fields",
+                "\(fields) static and environment fields; at most \(Enricher.maximumFields - 2) together (with host and timestamp, \(Enricher.maximumFields))")
+        }
     }
 
     /// The effective configuration as JSON, in the config file's own shape.

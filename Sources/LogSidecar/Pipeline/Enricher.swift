@@ -19,10 +19,14 @@ public final class Enricher {
     private static let truncatedKey = Array("truncated".utf8)
     private static let originalBytesKey = Array("original_bytes".utf8)
 
+    /// Which fields an object already has is one bit each of a `UInt64`; the configuration allows no more.
+    static let maximumFields = 63
+
     init(mode: EnrichMode, fields: [EnrichmentField]) {
         self.mode = mode
-        self.fields = fields
-        precondition(fields.count < 64, "at most 63 enrichment fields")
+        // ConfigLoader.validate keeps the count within the bound; the prefix only keeps the bit
+        // arithmetic safe whatever a caller passes.
+        self.fields = Array(fields.prefix(Self.maximumFields))
         beginBatch()
     }
 

@@ -36,7 +36,8 @@ public struct FileIdentity: Equatable, Sendable {
     }
 
     /// Hash of the first `length` bytes, or nil when the file is shorter than that.
-    static func prefixHash(_ fd: Int32, length: Int) throws(SystemError) -> UInt64? {
+    static func prefixHash(_ fd: Int32, length requested: Int) throws(SystemError) -> UInt64? {
+        let length = min(max(requested, 0), maximumPrefix)
         let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: maximumPrefix, alignment: 1)
         defer { bytes.deallocate() }
         let count = try FileIO.pread(fd, into: bytes.baseAddress!, count: length, offset: 0)
