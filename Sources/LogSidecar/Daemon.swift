@@ -54,10 +54,12 @@ public final class Daemon {
             do { try FileIO.makeDirectories(Path.directory(of: config.input.checkpointPath)) } catch { throw .system(error) }
         }
 
+        let descriptors = DescriptorLimit.raiseToHardLimit()
         let health: HealthServer?
         if config.health.port != 0 {
             do {
-                health = try HealthServer.start(config: config, counters: counters)
+                health = try HealthServer.start(
+                    config: config, counters: counters, maximumConnections: ConnectionLimiter.maximum(descriptorLimit: descriptors))
             } catch {
                 throw .health("cannot start the health server on \(config.health.address):\(config.health.port): \(error)")
             }

@@ -13,20 +13,25 @@ final class HealthServer {
         self.channel = channel
     }
 
-    static func start(config: Config, counters: Counters) throws -> HealthServer {
+    static func start(config: Config, counters: Counters, maximumConnections: Int) throws -> HealthServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let status = HealthStatus(counters: counters, config: config.health)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ConnectionLimiter(maximum: maximumConnections))
+                }
+            }
             .childChannelOption(.maxMessagesPerRead, value: 4)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     // Header size is bounded by the decoder (80 KiB): larger requests get 400 and are closed.
                     try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
-                    // A half-sent request holds a connection for at most this long.
-                    try pipeline.addHandler(IdleStateHandler(readTimeout: .seconds(10)))
+                    // An idle or half-sent request holds one of the few connections for at most this long.
+                    try pipeline.addHandler(IdleStateHandler(readTimeout: .seconds(5)))
                     try pipeline.addHandler(HealthHandler(status: status))
                 }
             }
