@@ -172,38 +172,13 @@ public struct JSONParser {
         case UInt8(ascii: "r"): out.append(0x0D)
         case UInt8(ascii: "t"): out.append(0x09)
         case UInt8(ascii: "u"):
-            var code = try hex4()
-            if (0xD800..<0xDC00).contains(code), current == UInt8(ascii: "\\"),
-                index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "u")
-            {
-                index += 2
-                let low = try hex4()
-                if (0xDC00..<0xE000).contains(low) {
-                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                }
+            let start = index
+            guard let decoded = bytes.withUnsafeBytes({ UnicodeEscape.decode($0, hexAt: start) }) else {
+                throw error("invalid \\u escape")
             }
-            let scalar = Unicode.Scalar(code) ?? "\u{FFFD}"
-            out.append(contentsOf: String(Character(scalar)).utf8)
+            UnicodeEscape.appendUTF8(decoded.scalar, to: &out)
+            index += decoded.length
         default: throw error("invalid escape '\\\(Unicode.Scalar(byte))'")
-        }
-    }
-
-    private mutating func hex4() throws(JSONParseError) -> UInt32 {
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            guard let byte = current, let digit = hexDigit(byte) else { throw error("invalid \\u escape") }
-            value = value << 4 | digit
-            index += 1
-        }
-        return value
-    }
-
-    private func hexDigit(_ byte: UInt8) -> UInt32? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt32(byte - UInt8(ascii: "0"))
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return UInt32(byte - UInt8(ascii: "a") + 10)
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return UInt32(byte - UInt8(ascii: "A") + 10)
-        default: return nil
         }
     }
 }

@@ -15,14 +15,15 @@ public struct JSONScanner {
         /// From `{` to just after `}`.
         public var range: Range<Int>
         public var memberCount: Int
-        /// Some string held bytes that are not UTF-8: copy with `JSONRepair` before shipping.
-        public var hasInvalidUTF8: Bool
+        /// Some string held bytes that are not UTF-8, or a `\\u` escape of a lone surrogate: copy with
+        /// `JSONRepair` before shipping.
+        public var needsRepair: Bool
     }
 
     private let bytes: UnsafeRawBufferPointer
     private var index = 0
     private var depth = 0
-    private var invalidUTF8 = false
+    private var needsRepair = false
     private static let maximumDepth = 512
 
     private init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
@@ -36,7 +37,7 @@ public struct JSONScanner {
         let end = scanner.index
         scanner.skipWhitespace()
         guard scanner.index == bytes.count else { return nil }
-        return Object(range: start..<end, memberCount: count, hasInvalidUTF8: scanner.invalidUTF8)
+        return Object(range: start..<end, memberCount: count, needsRepair: scanner.needsRepair)
     }
 
     private var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
@@ -193,7 +194,13 @@ public struct JSONScanner {
                 case UInt8(ascii: "u"):
                     guard i + 6 <= count else { return nil }
                     for offset in 2..<6 where !bytes[i + offset].isHexDigit { return nil }
-                    i += 6
+                    // A surrogate is rare: only then is the pair checked (a lone one is repaired).
+                    if bytes[i + 2] | 0x20 == UInt8(ascii: "d"), let decoded = UnicodeEscape.decode(bytes, hexAt: i + 2) {
+                        if decoded.lone { needsRepair = true }
+                        i += 2 + decoded.length
+                    } else {
+                        i += 6
+                    }
                 default:
                     return nil
                 }
@@ -202,7 +209,7 @@ public struct JSONScanner {
             } else if byte >= 0x80 {
                 let length = UTF8Validation.sequenceLength(bytes, at: i)
                 if length == 0 {
-                    invalidUTF8 = true
+                    needsRepair = true
                     i += 1
                 } else {
                     i += length

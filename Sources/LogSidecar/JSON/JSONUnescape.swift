@@ -19,45 +19,40 @@ public enum JSONUnescape {
             case UInt8(ascii: "r"): out.append(0x0D)
             case UInt8(ascii: "t"): out.append(0x09)
             case UInt8(ascii: "u"):
-                var code = hex4(content, at: index)
-                index += 4
-                if (0xD800..<0xDC00).contains(code), index + 6 <= content.count, content[index] == UInt8(ascii: "\\"),
-                    content[index + 1] == UInt8(ascii: "u")
-                {
-                    let low = hex4(content, at: index + 2)
-                    if (0xDC00..<0xE000).contains(low) {
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                        index += 6
-                    }
-                }
-                out.append(contentsOf: String(Character(Unicode.Scalar(code) ?? "\u{FFFD}")).utf8)
+                let decoded = UnicodeEscape.decode(content, hexAt: index) ?? ("\u{FFFD}", min(4, content.count - index), true)
+                UnicodeEscape.appendUTF8(decoded.scalar, to: &out)
+                index += decoded.length
             default: out.append(escape)
             }
         }
     }
-
-    private static func hex4(_ bytes: UnsafeRawBufferPointer, at index: Int) -> UInt32 {
-        var value: UInt32 = 0
-        for offset in 0..<4 where index + offset < bytes.count {
-            let byte = bytes[index + offset]
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            default: digit = byte &- UInt8(ascii: "A") &+ 10
-            }
-            value = value << 4 | UInt32(digit & 0xF)
-        }
-        return value
-    }
 }
 
-/// Copies a validated object, replacing each byte sequence that is not UTF-8 with U+FFFD.
+/// Copies a validated object, replacing each byte sequence that is not UTF-8 with U+FFFD and each
+/// `\u` escape of a lone surrogate with `\ufffd`: what leaves is JSON every parser takes.
 public enum JSONRepair {
+    private static let replacementEscape = Array("\\ufffd".utf8)
+
     public static func append(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         var index = 0
         while index < bytes.count {
             let byte = bytes[index]
+            if byte == UInt8(ascii: "\\"), index + 1 < bytes.count {
+                // Validated JSON: a backslash is always the start of an escape inside a string.
+                if bytes[index + 1] == UInt8(ascii: "u"), let decoded = UnicodeEscape.decode(bytes, hexAt: index + 2) {
+                    if decoded.lone {
+                        out.append(contentsOf: replacementEscape)
+                    } else {
+                        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<(index + 2 + decoded.length)]))
+                    }
+                    index += 2 + decoded.length
+                } else {
+                    out.append(byte)
+                    out.append(bytes[index + 1])
+                    index += 2
+                }
+                continue
+            }
             if byte < 0x80 {
                 out.append(byte)
                 index += 1

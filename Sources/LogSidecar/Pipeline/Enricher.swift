@@ -88,7 +88,7 @@ public final class Enricher {
         case .merge:
             // Everything but the closing brace; the fields go in before it.
             let open = UnsafeRawBufferPointer(rebasing: body.dropLast())
-            if object.hasInvalidUTF8 { JSONRepair.append(open, to: &out) } else { out.append(contentsOf: open) }
+            if object.needsRepair { JSONRepair.append(open, to: &out) } else { out.append(contentsOf: open) }
             if found == 0 && !partial {
                 out.append(contentsOf: object.memberCount > 0 ? suffix[...] : suffix.dropFirst())
             } else {
@@ -97,7 +97,7 @@ public final class Enricher {
             }
         case .wrap:
             out.append(contentsOf: "{\"raw\":".utf8)
-            if object.hasInvalidUTF8 { JSONRepair.append(body, to: &out) } else { out.append(contentsOf: body) }
+            if object.needsRepair { JSONRepair.append(body, to: &out) } else { out.append(contentsOf: body) }
             if partial {
                 appendFields(into: &out, partial: partial, reserved: [Self.rawKey])
             } else {
