@@ -50,6 +50,11 @@ public enum ConfigLoader {
     static func applyFile(_ path: String, to config: inout Config, settings: [ConfigSetting]) throws(ConfigError) {
         let bytes: [UInt8]
         do { bytes = try FileIO.readFile(path) } catch { throw ConfigError(key: path, "cannot read the config file: \(error)") }
+        try applyDocument(bytes, from: path, to: &config, settings: settings)
+    }
+
+    /// The config file's content, `path` naming it in errors.
+    static func applyDocument(_ bytes: [UInt8], from path: String, to config: inout Config, settings: [ConfigSetting]) throws(ConfigError) {
         let document: JSONValue
         do { document = try JSONParser.parse(bytes) } catch { throw ConfigError(key: path, "not valid JSON: \(error)") }
         guard case .object(let sections) = document else { throw ConfigError(key: path, "the top level must be an object") }
@@ -85,7 +90,9 @@ public enum ConfigLoader {
                 flag = String(argument[..<equals])
                 value = String(argument[argument.index(after: equals)...])
             }
-            guard let setting = byFlag[flag] else { throw ConfigError(key: flag, "unknown option; see --help") }
+            guard let setting = byFlag[flag] else {
+                throw ConfigError(key: flag.isEmpty ? "\"\(argument)\"" : flag, "unknown option; see --help")
+            }
             if value == nil {
                 index += 1
                 guard index < arguments.count else { throw ConfigError(key: flag, "needs a value") }

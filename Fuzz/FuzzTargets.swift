@@ -1,0 +1,116 @@
+import Foundation
+
+// libFuzzer targets over what reads outside data, built with the library's own sources by Fuzz/run.sh
+// (one binary; FUZZ_TARGET picks the target). Each property failure aborts, so libFuzzer keeps the input.
+
+private func require(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String) {
+    if !condition() {
+        FileHandle.standardError.write(Data(("property failed: " + message() + "\n").utf8))
+        abort()
+    }
+}
+
+/// Deep equality of parsed JSON values, through a canonical serialization.
+private func same(_ a: Any, _ b: Any) -> Bool {
+    let options: JSONSerialization.WritingOptions = [.sortedKeys, .fragmentsAllowed]
+    return (try? JSONSerialization.data(withJSONObject: [a], options: options))
+        == (try? JSONSerialization.data(withJSONObject: [b], options: options))
+}
+
+private func hasHugeNumber(_ value: JSONValue) -> Bool {
+    switch value {
+    case .number(let text): return !(Double(text)?.isFinite ?? false)
+    case .array(let items): return items.contains(where: hasHugeNumber)
+    case .object(let members): return members.contains { hasHugeNumber($0.value) }
+    default: return false
+    }
+}
+
+private let fields = [
+    EnrichmentField(key: "host", value: Array(#""fuzz-host""#.utf8)), EnrichmentField(key: "processed_at", value: nil),
+    EnrichmentField(key: "msg", value: Array(#"{"static":[1,true,null]}"#.utf8)),
+]
+// libFuzzer calls the target from one thread only.
+nonisolated(unsafe) private let enrichers = [Enricher(mode: .merge, fields: fields), Enricher(mode: .wrap, fields: fields)]
+
+/// Scanner + enricher: never crash; one valid JSON object per line; a valid object keeps every member.
+private func fuzzEnricher(_ input: UnsafeRawBufferPointer) {
+    let mode = input.first.map { Int($0) & 1 } ?? 0
+    let enricher = enrichers[mode]
+    var splitter = LineSplitter(maxLineBytes: 512, readSize: 256)
+    var lines: [[UInt8]] = []
+    splitter.append(input) { line in
+        switch line {
+        case .complete(let bytes): lines.append(Array(bytes))
+        case .truncated(let head, _): lines.append(Array(head))
+        }
+    }
+    for line in lines {
+        var batch = RecordBatch()
+        enricher.beginBatch()
+        let outcome = line.withUnsafeBytes { enricher.encode(.complete($0), partial: mode == 1 && line.count % 3 == 0, into: &batch) }
+        if outcome == .empty { continue }
+        require(batch.count == 1 && batch.bytes.last == 0x0A, "one record ending in a newline")
+        let record = Array(batch.bytes.dropLast())
+        require(!record.contains(0x0A), "no newline inside a record")
+        let parsed = try? JSONParser.parse(record)
+        guard case .object? = parsed, let parsed else { require(false, "not a JSON object: \(String(decoding: record, as: UTF8.self))"); return }
+        let output = (try? JSONSerialization.jsonObject(with: Data(record))) as? [String: Any]
+        require(output != nil || hasHugeNumber(parsed), "Foundation refuses the record: \(String(decoding: record, as: UTF8.self))")
+        guard let output, outcome == .record,
+            let original = (try? JSONSerialization.jsonObject(with: Data(line.drop { $0 == 0x20 }))) as? [String: Any]
+        else { continue }
+        let members = mode == 0 ? output : (output["raw"] as? [String: Any] ?? [:])
+        for (key, value) in original {
+            require(members[key].map { same($0, value) } == true, "member \(key) lost or changed")
+        }
+    }
+}
+
+/// Checkpoint decoder: never crash; what it accepts is in range and survives a round trip.
+private func fuzzCheckpoint(_ input: UnsafeRawBufferPointer) {
+    guard let checkpoint = try? Checkpoint.decode(Array(input)) else { return }
+    for entry in checkpoint.entries {
+        require((0...FileIdentity.maximumPrefix).contains(entry.identity.prefixLength), "prefix_length in range")
+        require((0...Checkpoint.maximumOffset).contains(entry.offset), "offset in range")
+    }
+    require((try? Checkpoint.decode(checkpoint.encoded())) == checkpoint, "round trip")
+}
+
+/// Configuration: never crash; a bad one names a key; a good one renders to a file that loads the same.
+private func fuzzConfig(_ input: UnsafeRawBufferPointer) {
+    var config = Config()
+    do {
+        if input.first.map({ $0 & 1 == 0 }) ?? true {
+            try ConfigLoader.applyDocument(Array(input), from: "fuzz.json", to: &config, settings: ConfigSchema.settings)
+            try ConfigLoader.validate(config)
+        } else {
+            let flags = input.dropFirst().split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            config = try ConfigLoader.load(file: nil, environment: [:], flags: flags)
+        }
+    } catch {
+        require(!error.key.isEmpty, "a configuration error names its key")
+        return
+    }
+    let rendered = Array(ConfigLoader.render(config).serialized.utf8)
+    var again = Config()
+    do {
+        try ConfigLoader.applyDocument(rendered, from: "rendered.json", to: &again, settings: ConfigSchema.settings)
+    } catch {
+        require(false, "the rendered configuration does not load: \(error)")
+    }
+    require(again == config, "render and load give the same configuration")
+}
+
+private let target = ProcessInfo.processInfo.environment["FUZZ_TARGET"] ?? "enricher"
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    let input = UnsafeRawBufferPointer(start: data, count: size)
+    switch target {
+    case "checkpoint": fuzzCheckpoint(input)
+    case "config": fuzzConfig(input)
+    default: fuzzEnricher(input)
+    }
+    return 0
+}
