@@ -72,6 +72,8 @@ public final class Follower {
         defer { updateLag() }
         watcher.ensure()
         try checkPath()
+        // Before reading too: while a batch waits on a failing sink, the lag must show what waits.
+        updateLag()
         for file in openFiles {
             let pass = try readToEnd(file)
             if pass != .caughtUp { return pass }
