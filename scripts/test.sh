@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine, builds once, and runs every test (Swift Testing runs them in
 # parallel), with the lint of what we ship (Dockerfile, manifests, systemd unit) running beside them.
-# Ends with one line, "tests: N passed, N failed", counting the Swift tests and the deploy checks.
+# Ends with one line, "tests: N passed, N failed", counting the Swift tests, the deploy checks and a
+# short fuzz run of every fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -15,6 +16,15 @@ status=0
 swift test --skip-build 2>&1 | tee "$test_log" || status=$?
 passed=$(grep -cE '^. Test "[^"]*".* passed after' "$test_log" || true)
 failed=$(grep -cE '^. Test "[^"]*".* failed after' "$test_log" || true)
+# A short fuzz run of every target (the long ones are Fuzz/run.sh's default, by hand): after the tests,
+# so that it does not take a core from their timing.
+if Fuzz/run.sh "${FUZZ_SECONDS:-10}"; then
+  passed=$((passed + 1))
+else
+  echo "fuzz smoke run FAILED"
+  failed=$((failed + 1))
+  status=1
+fi
 if wait "$deploy"; then
   grep -E "^==|Passed checks|deploy checks passed" "$deploy_log" || true
   passed=$((passed + 1))

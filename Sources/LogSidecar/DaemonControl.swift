@@ -1,7 +1,7 @@
 import Glibc
 import Synchronization
 
-/// What the signal thread tells the reading loop: stop, reopen. An eventfd wakes the loop out of
+/// What the signal thread tells the reading loop: stop, reopen. A self-pipe wakes the loop out of
 /// `poll()` so a signal is acted on at once, not at the next poll tick.
 public final class DaemonControl: Sendable {
     public let stopRequested = Atomic<Bool>(false)

@@ -56,7 +56,7 @@ struct LifecycleTests {
         #expect(try daemon.waitForExit() == 0)
         #expect(scenario.shipped == Array(0..<20_000))
         let size = try #require(try FileManager.default.attributesOfItem(atPath: scenario.input)[.size] as? Int)
-        #expect(BacklogTests.checkpointOffset(scenario.checkpoint) == size)
+        #expect(Output.checkpointOffset(scenario.checkpoint) == size)
     }
 
     @Test("a second SIGTERM while the first one's drain waits on a stalled sink: exit at once with 143")

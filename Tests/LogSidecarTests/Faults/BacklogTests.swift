@@ -4,15 +4,6 @@ import Testing
 /// A backlog never starves the loop's other duties: each pass reads within a budget.
 @Suite("Faults: backlog")
 struct BacklogTests {
-    /// The acknowledged offset in `checkpoint`, or nil when there is none yet.
-    static func checkpointOffset(_ path: String) -> Int? {
-        guard let data = FileManager.default.contents(atPath: path),
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let files = object["files"] as? [[String: Any]]
-        else { return nil }
-        return files.compactMap { $0["offset"] as? Int }.reduce(0, +)
-    }
-
     @Test("a writer faster than a slow stdout reader for 10 s: the checkpoint advances every 2 intervals; kill -9 repeats about one interval")
     func slowReader() throws {
         let scenario = Scenario()
@@ -90,7 +81,7 @@ final class CheckpointSampler: @unchecked Sendable {
         let thread = Thread { [self] in
             let start = Date()
             while Date().timeIntervalSince(start) < seconds {
-                if let offset = BacklogTests.checkpointOffset(path) {
+                if let offset = Output.checkpointOffset(path) {
                     lock.withLock { if offset != samples.last?.1 { samples.append((Date(), offset)) } }
                 }
                 Thread.sleep(forTimeInterval: 0.02)

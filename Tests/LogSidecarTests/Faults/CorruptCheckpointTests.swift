@@ -60,7 +60,7 @@ struct CorruptCheckpointTests {
         #expect(scenario.shipped == Array(0..<500), "\(name)")
         #expect(FileManager.default.contents(atPath: scenario.checkpoint + ".corrupt") == Data(bytes), "\(name): moved aside as it was")
         #expect(daemon.stderr.contains("corrupt") && daemon.stderr.contains(reason), "\(name): \(daemon.stderr)")
-        #expect(BacklogTests.checkpointOffset(scenario.checkpoint) != nil, "\(name): a new checkpoint is written")
+        #expect(Output.checkpointOffset(scenario.checkpoint) != nil, "\(name): a new checkpoint is written")
     }
 
     @Test("a checkpoint that cannot be read (a directory in its place): exit 2, naming it")

@@ -47,7 +47,7 @@ struct DescriptorTests {
         try scenario.waitForShipped(5_000, seconds: 4)
         let size = try #require(try FileManager.default.attributesOfItem(atPath: scenario.input)[.size] as? Int)
         try waitUntil("the checkpoint at the end of the new file", seconds: 4) {
-            BacklogTests.checkpointOffset(scenario.checkpoint) == size
+            Output.checkpointOffset(scenario.checkpoint) == size
         }
         let held = Self.openDescriptors(daemon.pid)
         #expect(held < 150, "\(held) descriptors open with 2,000 clients waiting")

@@ -52,13 +52,13 @@ struct DurabilityTests {
         writer.write(count: 1_000)
         let daemon = try scenario.start(["--sinks", "file:\(shipped)"])
         let firstSize = try #require(try FileManager.default.attributesOfItem(atPath: scenario.input)[.size] as? Int)
-        try waitUntil("the first checkpoint") { BacklogTests.checkpointOffset(scenario.checkpoint) == firstSize }
+        try waitUntil("the first checkpoint") { Output.checkpointOffset(scenario.checkpoint) == firstSize }
         disk.failFsync(true)
         writer.write(count: 1_000)
         #expect(try daemon.waitForExit() == 1)
         #expect(daemon.stderr.contains("fsync") && daemon.stderr.contains("Input/output error"), "stderr: \(daemon.stderr)")
         #expect(daemon.stderr.contains("exiting without moving the checkpoint"))
-        #expect(BacklogTests.checkpointOffset(scenario.checkpoint) == firstSize, "the checkpoint stays before what was not synced")
+        #expect(Output.checkpointOffset(scenario.checkpoint) == firstSize, "the checkpoint stays before what was not synced")
         disk.failFsync(false)
         let second = try scenario.start(["--sinks", "file:\(shipped)"])
         try waitUntil("every line in the sink") { Set(Output.sequenceNumbers(shipped)).count == 2_000 }

@@ -59,7 +59,7 @@ struct InputErrorTests {
         let port = HTTPClient.freePort()
         let daemon = try OtherUser.start(scenario, uid: 61_003, ["--health-address", "127.0.0.1", "--health-port", "\(port)"])
         try scenario.waitForShipped(1_000)
-        try waitUntil("the first checkpoint") { BacklogTests.checkpointOffset(scenario.checkpoint) != nil }
+        try waitUntil("the first checkpoint") { Output.checkpointOffset(scenario.checkpoint) != nil }
         let state = scenario.directory.file("state")
         #expect(chmod(state, 0o555) == 0)
         writer.write(count: 1_000)
@@ -70,7 +70,7 @@ struct InputErrorTests {
         }
         #expect(chmod(state, 0o755) == 0)
         let size = try #require(try FileManager.default.attributesOfItem(atPath: scenario.input)[.size] as? Int)
-        try waitUntil("the checkpoint to catch up") { BacklogTests.checkpointOffset(scenario.checkpoint) == size }
+        try waitUntil("the checkpoint to catch up") { Output.checkpointOffset(scenario.checkpoint) == size }
         try waitUntil("the error to clear") {
             HTTPClient.get(port: port, "/health")?.body.contains("\"checkpoint_error\":\"\"") == true
         }

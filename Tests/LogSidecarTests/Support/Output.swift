@@ -36,4 +36,13 @@ enum Output {
         let duplicates = seen.reduce(0) { $0 + max(0, $1 - 1) } + outOfRange
         return (missing, duplicates)
     }
+
+    /// The acknowledged offsets in the checkpoint at `path`, summed over its files; nil when there is none yet.
+    static func checkpointOffset(_ path: String) -> Int? {
+        guard let data = FileManager.default.contents(atPath: path),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let files = object["files"] as? [[String: Any]]
+        else { return nil }
+        return files.compactMap { $0["offset"] as? Int }.reduce(0, +)
+    }
 }
