@@ -19,7 +19,8 @@ start=$(date +%s.%N)
 pid=$!
 written=0
 for _ in $(seq 1 6000); do
-  written=$(curl -s 127.0.0.1:19991/metrics | awk '/^log_sidecar_records_written_total/ {print $2}')
+  # Until the health server is up, curl fails: that is "nothing yet", not the end of the benchmark.
+  written=$(curl -s 127.0.0.1:19991/metrics | awk '/^log_sidecar_records_written_total/ {print $2}' || true)
   [ "${written:-0}" -ge "$records" ] && break
   sleep 0.05
 done
