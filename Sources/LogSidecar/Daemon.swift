@@ -73,7 +73,8 @@ public final class Daemon {
         let fanout = SinkFanout(
             sinks: config.sinks.map(SinkFactory.make), counters: counters.sinks, logger: logger,
             pause: { control.wait(timeoutMs: $0) },
-            shouldGiveUp: { control.drainDeadlinePassed })
+            shouldGiveUp: { control.drainDeadlinePassed },
+            reopenRequested: { control.takeReopenRequest() })
         let fields = EnrichmentField.build(
             config: config.enrich, hostName: EnrichmentField.hostName(environment: environment), environment: environment,
             logger: logger)

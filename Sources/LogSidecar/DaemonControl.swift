@@ -38,6 +38,9 @@ public final class DaemonControl: Sendable {
         wake()
     }
 
+    /// True once per SIGHUP: whoever takes it reopens the outputs.
+    func takeReopenRequest() -> Bool { reopenRequested.exchange(false, ordering: .sequentiallyConsistent) }
+
     public var isStopping: Bool { stopRequested.load(ordering: .sequentiallyConsistent) }
 
     var drainDeadlinePassed: Bool {

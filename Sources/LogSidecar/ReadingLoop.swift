@@ -31,7 +31,7 @@ final class ReadingLoop {
         ColdPages.release()
         while !control.isStopping && fanout.fatalFailure == nil {
             counters.loopHeartbeatMs.store(MonotonicClock.milliseconds(), ordering: .relaxed)
-            if control.reopenRequested.exchange(false, ordering: .sequentiallyConsistent) {
+            if fanout.reopenRequested() {
                 logger.info("SIGHUP: reopening sink files")
                 fanout.reopen()
             }
@@ -79,7 +79,7 @@ final class ReadingLoop {
             complete = readToEnd()
         }
         if complete { complete = follower.flushQuietPartialLines() }
-        if !complete { logger.warning("drain timeout reached; the rest stays behind the checkpoint for the next start") }
+        if !complete { logger.warning("not everything could be shipped before stopping; the rest stays behind the checkpoint for the next start") }
         saveCheckpoint()
         fanout.close()
         logger.info("stopped", metadata: ["lines_read": "\(counters.linesRead.load(ordering: .relaxed))"])

@@ -38,6 +38,31 @@ struct SinkFailureTests {
         #expect(Output.sequenceNumbers(shipped) == Array(0..<5_000))
     }
 
+    @Test("disk full, the operator deletes the output and sends SIGHUP: the sink lets go of it, space comes back, whole records follow",
+          .enabled(if: getuid() == 0, "needs root to mount a tmpfs"))
+    func deletedOutputReopened() throws {
+        let scenario = Scenario()
+        let volume = scenario.directory.file("small")
+        try FileManager.default.createDirectory(atPath: volume, withIntermediateDirectories: true)
+        #expect(Self.shell("mount -t tmpfs -o size=1m tmpfs '\(volume)'") == 0)
+        defer { _ = Self.shell("umount -l '\(volume)'") }
+        LogWriter(path: scenario.input).write(count: 14_000)  // about 1.4 MB: more than the volume holds
+        let port = HTTPClient.freePort()
+        let shipped = volume + "/app.jsonl"
+        let daemon = try scenario.start(["--health-address", "127.0.0.1", "--health-port", "\(port)", "--sinks", "file:\(shipped)"])
+        try waitUntil("the disk to fill") { HTTPClient.get(port: port, "/health")?.body.contains("No space left on device") == true }
+        let before = Output.sequenceNumbers(shipped)
+        // Deleting a file the daemon still holds frees nothing: only the reopen does.
+        #expect(unlink(shipped) == 0)
+        daemon.signal(SIGHUP)
+        try waitUntil("the rest in a new file") { Output.sequenceNumbers(shipped).last == 13_999 }
+        #expect(try daemon.stop() == 0)
+        let after = Output.sequenceNumbers(shipped)
+        #expect(Output.lines(shipped).count == after.count, "every line of the new file is a whole record")
+        #expect(after == Array((after.first ?? 0)..<14_000))
+        #expect((after.first ?? 0) <= (before.last ?? 0) + 1, "nothing between the old file and the new one is missing")
+    }
+
     @Test("stdout into a pipe nobody reads for 5 s: nothing lost, memory bounded")
     func stalledStdout() throws {
         let scenario = Scenario()

@@ -23,8 +23,14 @@ public final class FileSink: Sink {
 
     public func write(_ batch: RecordBatch, from start: Int) throws(SinkFailure) {
         if let closeFailure { throw closeFailure }
+        let reopened = descriptor < 0
         try openIfNeeded(accepted: start)
         var offset = start
+        // A file opened since the last attempt (SIGHUP) does not hold the head of a record cut short
+        // by a failed write: that record is written whole again, never as a tail on its own.
+        if reopened, case let first = batch.recordsEnding(atOrBefore: offset), first < batch.count {
+            offset = first > 0 ? batch.recordEnds[first - 1] : 0
+        }
         let total = batch.bytes.count
         while offset < total {
             let first = batch.recordsEnding(atOrBefore: offset)

@@ -12,18 +12,25 @@ public final class SinkFanout {
     let pause: (Int) -> Void
     /// True once delivery must be given up (the shutdown deadline passed).
     let shouldGiveUp: () -> Bool
+    /// True once (SIGHUP) when the outputs should be reopened: also while a failing sink is retried,
+    /// since reopening may be what it needs (its file was moved away).
+    let reopenRequested: () -> Bool
     private var progress: [Int]
     /// The failure that ended delivery for good; the daemon exits 1 without a new checkpoint.
     private(set) var fatalFailure: SinkFailure?
     static let initialBackoffMs = 50
     static let maximumBackoffMs = 5000
 
-    init(sinks: [any Sink], counters: [SinkCounters], logger: Logger, pause: @escaping (Int) -> Void, shouldGiveUp: @escaping () -> Bool) {
+    init(
+        sinks: [any Sink], counters: [SinkCounters], logger: Logger, pause: @escaping (Int) -> Void,
+        shouldGiveUp: @escaping () -> Bool, reopenRequested: @escaping () -> Bool = { false }
+    ) {
         self.sinks = sinks
         self.counters = counters
         self.logger = logger
         self.pause = pause
         self.shouldGiveUp = shouldGiveUp
+        self.reopenRequested = reopenRequested
         progress = Array(repeating: 0, count: sinks.count)
     }
 
@@ -83,6 +90,10 @@ public final class SinkFanout {
             if allDone { return true }
             if shouldGiveUp() { return false }
             pause(backoff)
+            if reopenRequested() {
+                logger.info("SIGHUP: reopening sink files")
+                reopen()
+            }
             backoff = min(backoff * 2, Self.maximumBackoffMs)
         }
     }
@@ -93,6 +104,8 @@ public final class SinkFanout {
         sink.lastError.withLock { $0 = failure.reason }
         if sink.failingSinceMs.load(ordering: .relaxed) == 0 {
             sink.failingSinceMs.store(MonotonicClock.milliseconds(), ordering: .relaxed)
+            // A fatal failure is not retried; the reading loop says what happens instead.
+            if failure.isFatal { return }
             logger.error("sink failed; retrying with backoff, reading paused", metadata: ["sink": "\(sink.name)", "error": "\(failure.reason)"])
         }
     }

@@ -22,7 +22,7 @@ public final class Follower {
     let passBudgetMs: Int64
     private var passDeadlineMs: Int64 = .max
 
-    init(config: InputConfig, consumer: any LineConsumer, counters: Counters, logger: Logger, watcher: ChangeWatcher? = nil) {
+    init(config: InputConfig, consumer: any LineConsumer, counters: Counters, logger: Logger) {
         self.config = config
         path = config.path
         directory = Path.directory(of: config.path)
@@ -30,7 +30,7 @@ public final class Follower {
         self.counters = counters
         self.logger = logger
         passBudgetMs = Int64(max(10, min(config.pollIntervalMs, config.checkpointIntervalMs) / 2))
-        self.watcher = watcher ?? ChangeWatcher(directory: Path.directory(of: config.path), logger: logger) {
+        watcher = ChangeWatcher(directory: Path.directory(of: config.path), logger: logger) {
             counters.inotifyActive.store($0, ordering: .relaxed)
         }
     }
