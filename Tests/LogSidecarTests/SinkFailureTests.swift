@@ -36,6 +36,7 @@ struct SinkFailureTests {
         try waitUntil("/healthz to recover") { HTTPClient.get(port: port, "/healthz")?.status == 200 }
         #expect(try daemon.stop() == 0)
         #expect(Output.sequenceNumbers(shipped) == Array(0..<5_000))
+        print("full disk: 5000 written, \(Output.sequenceNumbers(shipped).count) shipped exactly once")
     }
 
     @Test("disk full, the operator deletes the output and sends SIGHUP: the sink lets go of it, space comes back, whole records follow",

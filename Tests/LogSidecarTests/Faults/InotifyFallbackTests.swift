@@ -42,6 +42,7 @@ struct InotifyFallbackTests {
         try scenario.waitForShipped(writer.written)
         #expect(try daemon.stop() == 0)
         #expect(scenario.shipped == Array(0..<writer.written))
+        print("inotify exhausted: \(writer.written) written, \(scenario.shipped.count) shipped, 3 rotations by stat poll alone")
         #expect(daemon.stderr.components(separatedBy: "inotify unavailable").count == 2, "warned once: \(daemon.stderr)")
         #expect(daemon.stderr.contains("inotify works again"))
     }
