@@ -1,0 +1,93 @@
+import Logging
+import Synchronization
+import Testing
+
+@testable import LogSidecar
+
+/// The fan-out's retry state machine with an in-memory sink: no process, no clock waits.
+@Suite("Sink fan-out")
+struct SinkFanoutTests {
+    /// Accepts what its script allows, then fails as told; records every byte it accepted.
+    final class ScriptedSink: Sink {
+        let name = "scripted"
+        var failures: [SinkFailure?] = []
+        var flushFailures: [SinkFailure?] = []
+        var received: [UInt8] = []
+        var attempts = 0
+        var reopens = 0
+
+        func write(_ batch: RecordBatch, from offset: Int) throws(SinkFailure) {
+            attempts += 1
+            if let failure = failures.isEmpty ? nil : failures.removeFirst() {
+                received += batch.bytes[offset..<failure.accepted]
+                throw failure
+            }
+            received += batch.bytes[offset...]
+        }
+
+        func flush() throws(SinkFailure) {
+            if let failure = flushFailures.isEmpty ? nil : flushFailures.removeFirst() { throw failure }
+        }
+
+        func reopen() { reopens += 1 }
+    }
+
+    func batch(_ records: Int) -> RecordBatch {
+        var batch = RecordBatch()
+        for index in 0..<records {
+            batch.bytes += Array("{\"n\":\(index)}\n".utf8)
+            batch.recordEnds.append(batch.bytes.count)
+        }
+        return batch
+    }
+
+    func fanout(_ sink: ScriptedSink, reopen: @escaping () -> Bool = { false }) -> (SinkFanout, SinkCounters) {
+        let counters = Counters(sinkNames: [sink.name])
+        let fanout = SinkFanout(
+            sinks: [sink], counters: counters.sinks, logger: Logger(label: "test"), pause: { _ in }, shouldGiveUp: { false },
+            reopenRequested: reopen)
+        return (fanout, counters.sinks[0])
+    }
+
+    @Test("a transient failure resumes exactly where the sink stopped: every byte once, records counted once")
+    func transientResumes() {
+        let sink = ScriptedSink()
+        let records = batch(10)
+        sink.failures = [SinkFailure(accepted: records.recordEnds[3] + 2, reason: "ENOSPC"), SinkFailure(accepted: records.recordEnds[6], reason: "ENOSPC")]
+        let (fanout, counters) = fanout(sink)
+        #expect(fanout.deliver(records))
+        #expect(sink.received == records.bytes)
+        #expect(sink.attempts == 3)
+        #expect(counters.recordsWritten.load(ordering: .relaxed) == 10)
+        #expect(counters.errors.load(ordering: .relaxed) == 2)
+        #expect(fanout.fatalFailure == nil)
+    }
+
+    @Test("a fatal failure is never retried: delivery and flush give up, and the fan-out remembers why")
+    func fatalStops() {
+        let sink = ScriptedSink()
+        sink.failures = [SinkFailure(accepted: 0, reason: "Broken pipe", isFatal: true)]
+        let (fanout, _) = fanout(sink)
+        #expect(!fanout.deliver(batch(3)))
+        #expect(sink.attempts == 1)
+        #expect(fanout.fatalFailure?.reason.contains("Broken pipe") == true)
+        #expect(!fanout.deliver(batch(3)) && sink.attempts == 1, "nothing more is sent")
+        #expect(!fanout.flush())
+    }
+
+    @Test("a failed fsync on flush is fatal; SIGHUP during the retries of a failing sink reopens it")
+    func flushAndReopen() {
+        let sink = ScriptedSink()
+        sink.flushFailures = [SinkFailure(accepted: 0, reason: "fsync: Input/output error", isFatal: true)]
+        let (fanout, _) = fanout(sink)
+        #expect(!fanout.flush())
+        #expect(fanout.fatalFailure != nil)
+
+        let failing = ScriptedSink()
+        failing.failures = [SinkFailure(accepted: 0, reason: "ENOSPC"), SinkFailure(accepted: 0, reason: "ENOSPC")]
+        var requests = [true, false]
+        let (retrying, _) = self.fanout(failing) { requests.isEmpty ? false : requests.removeFirst() }
+        #expect(retrying.deliver(batch(2)))
+        #expect(failing.reopens == 1)
+    }
+}
