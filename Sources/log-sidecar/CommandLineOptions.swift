@@ -76,6 +76,12 @@ struct CommandLineOptions {
             let fallback = setting.render(Config()).serialized
             text += "  \(setting.flag) <value>\n      \(setting.help)\n      env \(setting.environmentVariable), default \(fallback)\n"
         }
-        return text + "\nExit codes: 0 clean stop, 2 bad configuration or start-up error.\n"
+        return text + """
+
+            Exit codes: 0 clean stop; 1 an output may have lost records (fsync failed, stdout's reader gone):
+            the checkpoint was not moved, so a restart replays; 2 bad configuration or start-up error;
+            128+N a second SIGTERM or SIGINT (N) ended the drain at once.
+
+            """
     }
 }
