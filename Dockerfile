@@ -1,5 +1,6 @@
-# log-sidecar: a static release binary on a slim Debian base; it needs glibc and nothing else (the
-# journald sink speaks journald's native protocol itself). Build: docker build -t log-sidecar .
+# log-sidecar: a static release binary on a slim Debian base; it needs glibc, libstdc++ and libgcc
+# (deploy/image/runtime-packages.txt) and nothing else: the journald sink speaks journald's native
+# protocol itself. Build: docker build -t log-sidecar .
 
 FROM swift:6.3.1-bookworm AS build
 WORKDIR /src
@@ -10,6 +11,13 @@ RUN swift build -c release --static-swift-stdlib --product log-sidecar \
 
 FROM debian:12.12-slim
 ARG VERSION=0.1.0
+# What the binary needs at run time, one Debian package a line; scripts/image-rootfs.sh builds the same
+# runtime stage from the same list, and the image test fails when a library comes from a package the
+# list does not name.
+COPY deploy/image/runtime-packages.txt /tmp/runtime-packages.txt
+RUN apt-get update \
+    && xargs --arg-file=/tmp/runtime-packages.txt apt-get install -y --no-install-recommends \
+    && rm -rf /var/lib/apt/lists/* /tmp/runtime-packages.txt
 LABEL org.opencontainers.image.title="log-sidecar" \
       org.opencontainers.image.description="Follows one JSON-lines file through every rotation, enriches each record and ships it to stdout, files or journald." \
       org.opencontainers.image.source="https://github.com/log-sidecar/log-sidecar" \

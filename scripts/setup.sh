@@ -7,6 +7,8 @@ command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 # The durability tests put the file sink on a FUSE filesystem whose fsync fails on demand.
 dpkg -s libfuse2 >/dev/null 2>&1 || need+=(libfuse2)
+# The image test builds the runtime stage's root filesystem from Debian's packages.
+command -v mmdebstrap >/dev/null 2>&1 || need+=(mmdebstrap)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

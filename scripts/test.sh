@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 swift build --build-tests
+# The image test runs the binary exactly as the Dockerfile builds it: static, release.
+swift build -c release --static-swift-stdlib --product log-sidecar
 deploy_log=$(mktemp)
 test_log=$(mktemp)
 trap 'rm -f "$deploy_log" "$test_log"' EXIT

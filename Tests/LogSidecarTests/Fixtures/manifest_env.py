@@ -5,31 +5,14 @@ and the pod's fsGroup) and the ConfigMap's config.json, so the pod-shaped test r
 as the image and the manifest would.
 usage: manifest_env.py MANIFEST CONFIGMAP OUTDIR POD NAMESPACE NODE DOCKERFILE"""
 import json
-import shlex
 import sys
 
 import yaml
 
+from image_env import image_environment
+
 manifest, configmap, out, pod, namespace, node, dockerfile = sys.argv[1:8]
 
-
-def image_environment(path):
-    """The ENV of the Dockerfile's last stage, in order: what every container of the image starts with."""
-    text = open(path).read().replace("\\\n", " ")
-    environment = []
-    for line in text.splitlines():
-        words = line.strip().split(None, 1)
-        if not words:
-            continue
-        if words[0].upper() == "FROM":
-            environment = []
-        elif words[0].upper() == "ENV" and len(words) == 2:
-            parts = shlex.split(words[1])
-            if "=" in parts[0]:
-                environment += [tuple(part.split("=", 1)) for part in parts]
-            else:
-                environment.append((parts[0], " ".join(parts[1:])))
-    return environment
 
 
 fields = {"metadata.name": pod, "metadata.namespace": namespace, "spec.nodeName": node}
