@@ -62,11 +62,10 @@ struct HealthEndToEndTests {
     @Test("/healthz turns 503 while the only sink is stalled past the threshold, and 200 after")
     func stalledSink() throws {
         let scenario = Scenario()
-        let fifo = scenario.directory.file("stalled.fifo")
-        #expect(mkfifo(fifo, 0o644) == 0)
-        // A reader that opens the fifo and does not read: the sink's writes block once the pipe is full.
-        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
-        defer { close(reader) }
+        let stalled = StalledFifo(in: scenario.directory)
+        defer { withExtendedLifetime(stalled) {} }
+        let fifo = stalled.path
+        let reader = stalled.reader
         let writer = LogWriter(path: scenario.input)
         writer.write(count: 5_000)
         let (daemon, port) = try startWithHealth(scenario, [

@@ -62,16 +62,11 @@ struct LifecycleTests {
     @Test("a second SIGTERM while the first one's drain waits on a stalled sink: exit at once with 143")
     func secondSigterm() throws {
         let scenario = Scenario()
-        let fifo = scenario.directory.file("stalled.fifo")
-        #expect(mkfifo(fifo, 0o644) == 0)
-        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
-        defer { close(reader) }
+        let stalled = StalledFifo(in: scenario.directory)
+        defer { withExtendedLifetime(stalled) {} }
         LogWriter(path: scenario.input).write(count: 5_000)
-        let daemon = try scenario.start(["--sinks", "file:\(fifo)", "--shutdown-drain-timeout-ms", "60000"])
-        try waitUntil("the daemon to fill the pipe and block in write()") {
-            var pending: Int32 = 0
-            return ioctl(reader, UInt(FIONREAD), &pending) == 0 && pending >= 60_000
-        }
+        let daemon = try scenario.start(["--sinks", "file:\(stalled.path)", "--shutdown-drain-timeout-ms", "60000"])
+        try waitUntil("the daemon to fill the pipe and block in write()") { stalled.pendingBytes >= 60_000 }
         daemon.signal(SIGTERM)
         try waitUntil("the first signal to arrive") { daemon.stderr.contains("received signal") }
         #expect(daemon.process.isRunning, "the first SIGTERM waits for the sink")

@@ -8,10 +8,9 @@ struct SinkFailureTests {
           .enabled(if: getuid() == 0, "needs root to mount a tmpfs"))
     func fullDisk() throws {
         let scenario = Scenario()
-        let volume = scenario.directory.file("small")
-        try FileManager.default.createDirectory(atPath: volume, withIntermediateDirectories: true)
-        #expect(Self.shell("mount -t tmpfs -o size=1m tmpfs '\(volume)'") == 0)
-        defer { _ = Self.shell("umount -l '\(volume)'") }
+        let disk = try SmallVolume(in: scenario.directory)
+        defer { withExtendedLifetime(disk) {} }
+        let volume = disk.path
         let filler = volume + "/filler"
         #expect(Self.shell("dd if=/dev/zero of='\(filler)' bs=64k count=14 2>/dev/null") == 0)  // 0.875 of 1 MiB
         LogWriter(path: scenario.input).write(count: 5_000)  // about 500 KB of records
@@ -43,10 +42,9 @@ struct SinkFailureTests {
           .enabled(if: getuid() == 0, "needs root to mount a tmpfs"))
     func deletedOutputReopened() throws {
         let scenario = Scenario()
-        let volume = scenario.directory.file("small")
-        try FileManager.default.createDirectory(atPath: volume, withIntermediateDirectories: true)
-        #expect(Self.shell("mount -t tmpfs -o size=1m tmpfs '\(volume)'") == 0)
-        defer { _ = Self.shell("umount -l '\(volume)'") }
+        let disk = try SmallVolume(in: scenario.directory)
+        defer { withExtendedLifetime(disk) {} }
+        let volume = disk.path
         LogWriter(path: scenario.input).write(count: 14_000)  // about 1.4 MB: more than the volume holds
         let port = HTTPClient.freePort()
         let shipped = volume + "/app.jsonl"

@@ -47,6 +47,7 @@ struct DurabilityTests {
     func fsyncEIO() throws {
         let scenario = Scenario()
         let disk = try FailingDisk(scenario.directory)
+        defer { withExtendedLifetime(disk) {} }
         let shipped = disk.mountpoint + "/out/app.jsonl"
         let writer = LogWriter(path: scenario.input)
         writer.write(count: 1_000)
@@ -73,6 +74,7 @@ struct DurabilityTests {
     func syncBeforeClose() throws {
         let scenario = Scenario()
         let disk = try FailingDisk(scenario.directory)
+        defer { withExtendedLifetime(disk) {} }
         let sink = #"{"type":"file","path":"\#(disk.mountpoint)/app.jsonl","max_bytes":65536,"max_files":50}"#
         scenario.directory.write("config.json", #"{"sinks":[\#(sink)],"input":{"checkpoint_interval_ms":60000}}"#)
         LogWriter(path: scenario.input).write(count: 3_000)
