@@ -31,11 +31,13 @@ private let fields = [
     EnrichmentField(key: "msg", value: Array(#"{"static":[1,true,null]}"#.utf8)),
 ]
 // libFuzzer calls the target from one thread only.
-nonisolated(unsafe) private let enrichers = [Enricher(mode: .merge, fields: fields), Enricher(mode: .wrap, fields: fields)]
+nonisolated(unsafe) private let enrichers = [
+    Enricher(mode: .merge, fields: fields), Enricher(mode: .wrap, fields: fields), Enricher(mode: .merge, format: .text, fields: fields),
+]
 
 /// Scanner + enricher: never crash; one valid JSON object per line; a valid object keeps every member.
 private func fuzzEnricher(_ input: UnsafeRawBufferPointer) {
-    let mode = input.first.map { Int($0) & 1 } ?? 0
+    let mode = input.first.map { Int($0) % 3 } ?? 0
     let enricher = enrichers[mode]
     var splitter = LineSplitter(maxLineBytes: 512, readSize: 256)
     var lines: [[UInt8]] = []
@@ -57,7 +59,7 @@ private func fuzzEnricher(_ input: UnsafeRawBufferPointer) {
         guard case .object? = parsed, let parsed else { require(false, "not a JSON object: \(String(decoding: record, as: UTF8.self))"); return }
         let output = (try? JSONSerialization.jsonObject(with: Data(record))) as? [String: Any]
         require(output != nil || hasHugeNumber(parsed), "Foundation refuses the record: \(String(decoding: record, as: UTF8.self))")
-        guard let output, outcome == .record,
+        guard let output, outcome == .record, mode != 2,
             let original = (try? JSONSerialization.jsonObject(with: Data(line.drop { $0 == 0x20 }))) as? [String: Any]
         else { continue }
         let members = mode == 0 ? output : (output["raw"] as? [String: Any] ?? [:])

@@ -78,7 +78,7 @@ public final class Daemon {
         let fields = EnrichmentField.build(
             config: config.enrich, hostName: EnrichmentField.hostName(environment: environment), environment: environment,
             logger: logger)
-        let pipeline = Pipeline(enricher: Enricher(mode: config.enrich.mode, fields: fields), fanout: fanout, counters: counters)
+        let pipeline = Pipeline(enricher: Enricher(mode: config.enrich.mode, format: config.input.format, fields: fields), fanout: fanout, counters: counters)
         do {
             let follower = Follower(config: config.input, consumer: pipeline, counters: counters, logger: logger)
             follower.drainDeadlinePassed = { control.drainDeadlinePassed }

@@ -108,4 +108,22 @@ struct EnrichmentEndToEndTests {
         #expect(try Output.object(output[1])["host"] as? String == "node-1")
         #expect(output[1].hasPrefix("{\"host\":\"node-1\","))
     }
+
+    @Test("input.format text: each line is the message, in both modes, never a parse error", arguments: ["merge", "wrap"])
+    func textFormat(mode: String) throws {
+        let lines = [
+            "plain words", #"{"looks":"like json"}"#, #"quote " and back\slash"#, "tab\there", "ünïcödé ✓ 😀", "trailing cr\r", "",
+            "{\"message\":\"an application key\"}",
+        ]
+        let output = try ship(lines, mode: mode, extra: ["--input-format", "text"])
+        let expected = lines.filter { !$0.isEmpty }.map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 }
+        #expect(output.count == expected.count)
+        for (line, text) in zip(output, expected) {
+            let record = try Output.object(line)
+            #expect(record["message"] as? String == text, "\(line)")
+            #expect(record["parse_error"] == nil && record["raw"] == nil)
+            #expect(record["host"] as? String == "node-1" && record["cluster"] as? String == "prod" && record["pod"] as? String == "pod-7")
+            #expect(Self.isTimestamp(record["processed_at"]))
+        }
+    }
 }

@@ -11,12 +11,15 @@ public struct Config: Sendable, Equatable {
 }
 
 public enum ReadFrom: String, Sendable, CaseIterable { case beginning, end }
+public enum InputFormat: String, Sendable, CaseIterable { case json, text }
 public enum EnrichMode: String, Sendable, CaseIterable { case merge, wrap }
 public enum SinkType: String, Sendable, CaseIterable { case stdout, file, journald }
 
 public struct InputConfig: Sendable, Equatable {
     public var path = "/var/log/app/app.log"
     public var readFrom = ReadFrom.beginning
+    /// `json`: each line is the application's JSON object; `text`: each line becomes `{"message": line}`.
+    public var format = InputFormat.json
     public var maxLineBytes = 1_048_576
     public var checkpointPath = "/var/lib/log-sidecar/checkpoint.json"
     public var pollIntervalMs = 1000

@@ -4,6 +4,8 @@ public enum ConfigSchema {
         [
             .string("input.path", \.input.path, "the JSON-lines file to follow"),
             .choice("input.read_from", \.input.readFrom, "where a first start (no checkpoint) begins"),
+            .choice("input.format", \.input.format,
+                    "json: each line a JSON object (others shipped with parse_error); text: each line becomes {\"message\": line}"),
             .integer("input.max_line_bytes", \.input.maxLineBytes, 16...(1 << 30),
                      "longer lines are cut and flagged \"truncated\""),
             .string("input.checkpoint_path", \.input.checkpointPath, allowEmpty: true,

@@ -7,6 +7,7 @@ public final class Enricher {
     public enum Outcome { case record, empty, parseError, truncated }
 
     private let mode: EnrichMode
+    private let format: InputFormat
     private let fields: [EnrichmentField]
     private var timestamps = TimestampCache()
     private var timestamp: [UInt8] = []
@@ -22,8 +23,9 @@ public final class Enricher {
     /// Which fields an object already has is one bit each of a `UInt64`; the configuration allows no more.
     static let maximumFields = 63
 
-    init(mode: EnrichMode, fields: [EnrichmentField]) {
+    init(mode: EnrichMode, format: InputFormat = .json, fields: [EnrichmentField]) {
         self.mode = mode
+        self.format = format
         // ConfigLoader.validate keeps the count within the bound; the prefix only keeps the bit
         // arithmetic safe whatever a caller passes.
         self.fields = Array(fields.prefix(Self.maximumFields))
@@ -47,7 +49,15 @@ public final class Enricher {
         case .complete(var bytes):
             if let last = bytes.last, last == 0x0D { bytes = UnsafeRawBufferPointer(rebasing: bytes.dropLast()) }
             if bytes.isEmpty { return .empty }
-            outcome = encodeLine(bytes, partial: partial, into: &batch.bytes)
+            if format == .text {
+                // A line of text is the message itself, in both modes: there is no object to wrap.
+                batch.bytes.append(contentsOf: "{\"message\":".utf8)
+                JSONEscaper.appendQuoted(bytes, to: &batch.bytes)
+                appendFields(into: &batch.bytes, partial: partial, reserved: [Self.messageKey])
+                outcome = .record
+            } else {
+                outcome = encodeLine(bytes, partial: partial, into: &batch.bytes)
+            }
         case .truncated(let head, let originalBytes):
             batch.bytes.append(contentsOf: "{\"message\":".utf8)
             JSONEscaper.appendQuoted(head, to: &batch.bytes)
