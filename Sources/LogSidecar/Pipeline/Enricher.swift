@@ -51,18 +51,15 @@ public final class Enricher {
             if bytes.isEmpty { return .empty }
             if format == .text {
                 // A line of text is the message itself, in both modes: there is no object to wrap.
-                batch.bytes.append(contentsOf: "{\"message\":".utf8)
-                JSONEscaper.appendQuoted(bytes, to: &batch.bytes)
-                appendFields(into: &batch.bytes, partial: partial, reserved: [Self.messageKey])
+                appendMessage(bytes, flags: "", reserved: [], partial: partial, into: &batch.bytes)
                 outcome = .record
             } else {
                 outcome = encodeLine(bytes, partial: partial, into: &batch.bytes)
             }
         case .truncated(let head, let originalBytes):
-            batch.bytes.append(contentsOf: "{\"message\":".utf8)
-            JSONEscaper.appendQuoted(head, to: &batch.bytes)
-            batch.bytes.append(contentsOf: ",\"truncated\":true,\"original_bytes\":\(originalBytes)".utf8)
-            appendFields(into: &batch.bytes, partial: partial, reserved: [Self.messageKey, Self.truncatedKey, Self.originalBytesKey])
+            appendMessage(
+                head, flags: ",\"truncated\":true,\"original_bytes\":\(originalBytes)",
+                reserved: [Self.truncatedKey, Self.originalBytesKey], partial: partial, into: &batch.bytes)
             outcome = .truncated
         }
         batch.bytes.append(UInt8(ascii: "}"))
@@ -87,10 +84,7 @@ public final class Enricher {
             }
         }
         guard let object else {
-            out.append(contentsOf: "{\"message\":".utf8)
-            JSONEscaper.appendQuoted(bytes, to: &out)
-            out.append(contentsOf: ",\"parse_error\":true".utf8)
-            appendFields(into: &out, partial: partial, reserved: [Self.messageKey, Self.parseErrorKey])
+            appendMessage(bytes, flags: ",\"parse_error\":true", reserved: [Self.parseErrorKey], partial: partial, into: &out)
             return .parseError
         }
         let body = UnsafeRawBufferPointer(rebasing: bytes[object.range])
@@ -115,6 +109,18 @@ public final class Enricher {
             }
         }
         return .record
+    }
+
+    /// A record of our own around the line's text: `{"message":"<text>"` + `flags` + the enrichment
+    /// fields, except those whose keys the record already uses (text lines, lines that are not objects,
+    /// truncated lines). The caller closes it.
+    private func appendMessage(
+        _ text: UnsafeRawBufferPointer, flags: String, reserved: [[UInt8]], partial: Bool, into out: inout [UInt8]
+    ) {
+        out.append(contentsOf: "{\"message\":".utf8)
+        JSONEscaper.appendQuoted(text, to: &out)
+        out.append(contentsOf: flags.utf8)
+        appendFields(into: &out, partial: partial, reserved: [Self.messageKey] + reserved)
     }
 
     /// The bit of the enrichment field named `key`, if any; notes whether `key` is "partial".
