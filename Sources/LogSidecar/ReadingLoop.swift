@@ -31,7 +31,7 @@ final class ReadingLoop {
         ColdPages.release()
         while !control.isStopping && fanout.fatalFailure == nil {
             counters.loopHeartbeatMs.store(MonotonicClock.milliseconds(), ordering: .relaxed)
-            if fanout.reopenRequested() {
+            if control.takeReopenRequest() {
                 logger.info("SIGHUP: reopening sink files")
                 fanout.reopen()
             }

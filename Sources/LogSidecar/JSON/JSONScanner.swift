@@ -15,7 +15,7 @@ public struct JSONScanner {
         /// From `{` to just after `}`.
         public var range: Range<Int>
         public var memberCount: Int
-        /// Some string held bytes that are not UTF-8, or a `\\u` escape of a lone surrogate: copy with
+        /// Some string held bytes that are not UTF-8, or a `\u` escape of a lone surrogate: copy with
         /// `JSONRepair` before shipping.
         public var needsRepair: Bool
     }
