@@ -76,11 +76,11 @@ public final class Daemon {
             shouldGiveUp: { control.drainDeadlinePassed },
             reopenRequested: { control.takeReopenRequest() })
         let fields = EnrichmentField.build(
-            config: config.enrich, hostName: EnrichmentField.hostName(environment: environment), environment: environment,
+            config: config.enrich, fileKey: config.effectiveFileKey, hostName: EnrichmentField.hostName(environment: environment), environment: environment,
             logger: logger)
         let pipeline = Pipeline(enricher: Enricher(mode: config.enrich.mode, format: config.input.format, fields: fields), fanout: fanout, counters: counters)
         do {
-            let follower = Follower(config: config.input, consumer: pipeline, counters: counters, logger: logger)
+            let follower = FileServer(config: config.input, consumer: pipeline, counters: counters, logger: logger)
             follower.drainDeadlinePassed = { control.drainDeadlinePassed }
             try follower.start(from: checkpoint)
             let loop = ReadingLoop(config: config, follower: follower, fanout: fanout, counters: counters, control: control, logger: logger)

@@ -6,7 +6,7 @@ import Logging
 /// within a budget, so the checkpoint, SIGHUP and the rotation checks keep their intervals under a backlog.
 final class ReadingLoop {
     let config: Config
-    let follower: Follower
+    let follower: FileServer
     let fanout: SinkFanout
     let counters: Counters
     let control: DaemonControl
@@ -15,7 +15,7 @@ final class ReadingLoop {
     private var lastSaved: Checkpoint?
     private var checkpointFailing = false
 
-    init(config: Config, follower: Follower, fanout: SinkFanout, counters: Counters, control: DaemonControl, logger: Logger) {
+    init(config: Config, follower: FileServer, fanout: SinkFanout, counters: Counters, control: DaemonControl, logger: Logger) {
         self.config = config
         self.follower = follower
         self.fanout = fanout
@@ -57,7 +57,7 @@ final class ReadingLoop {
     /// Until the next poll tick, checkpoint or rotation deadline. After a failed pass, a whole poll
     /// interval: a persistent error (an unreadable directory) is retried at the poll's pace, never in a
     /// busy loop on a rotation deadline that is already past.
-    private func waitMs(after pass: Follower.Pass?, until nextCheckpointMs: Int64) -> Int {
+    private func waitMs(after pass: FileServer.Pass?, until nextCheckpointMs: Int64) -> Int {
         let now = MonotonicClock.milliseconds()
         var wakeAt = min(now + Int64(config.input.pollIntervalMs), nextCheckpointMs)
         if pass != nil, let rotation = follower.nextRotationDeadlineMs { wakeAt = min(wakeAt, rotation) }
@@ -98,7 +98,7 @@ final class ReadingLoop {
 
     /// One pass; nil when it failed. The error is logged once per distinct error, and shown on
     /// `/health` and, once no pass has succeeded for the stall threshold, on `/healthz`.
-    private func cycle() -> Follower.Pass? {
+    private func cycle() -> FileServer.Pass? {
         do {
             let pass = try follower.cycle()
             counters.lastPassSucceededMs.store(MonotonicClock.milliseconds(), ordering: .relaxed)

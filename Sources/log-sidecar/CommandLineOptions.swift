@@ -57,8 +57,8 @@ struct CommandLineOptions {
 
     static var help: String {
         var text = """
-            OVERVIEW: Follow one JSON-lines file through every rotation, enrich each record, and ship it to
-            stdout, files or journald. Health on /healthz /readyz /health /metrics.
+            OVERVIEW: Follow JSON-lines (or text) files matched by paths and globs through every rotation,
+            enrich each record, and ship it to stdout, files or journald. Health on /healthz /readyz /health /metrics.
 
             USAGE: log-sidecar [--config <file>] [--check-config] [--log-level <level>] [--<key> <value> ...]
 
@@ -73,7 +73,8 @@ struct CommandLineOptions {
 
             """
         for setting in ConfigSchema.settings {
-            let fallback = setting.render(Config()).serialized
+            let rendered = setting.render(Config())
+            let fallback = rendered == .null ? "none (see input.path)" : rendered.serialized
             text += "  \(setting.flag) <value>\n      \(setting.help)\n      env \(setting.environmentVariable), default \(fallback)\n"
         }
         return text + """

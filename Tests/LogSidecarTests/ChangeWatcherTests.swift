@@ -20,7 +20,7 @@ struct ChangeWatcherTests {
         func drain() throws(SystemError) -> Inotify.Drained {
             if let drainError { throw SystemError(call: "read", subject: "inotify", errno: drainError) }
             var drained = Inotify.Drained()
-            drained.watchLost = watchLost
+            if watchLost { drained.lostWatches = [1] }
             return drained
         }
     }
@@ -34,7 +34,7 @@ struct ChangeWatcherTests {
 
     func watcher(_ script: Script) -> ChangeWatcher {
         ChangeWatcher(
-            directory: "/logs", logger: Logger(label: "test"), retryIntervalMs: 1_000,
+            logger: Logger(label: "test"), retryIntervalMs: 1_000,
             open: { () throws(SystemError) -> any DirectoryEvents in
                 script.opened += 1
                 if let code = script.openError { throw SystemError(call: "inotify_init1", errno: code) }
@@ -48,12 +48,12 @@ struct ChangeWatcherTests {
         let script = Script()
         script.openError = EMFILE
         let watcher = watcher(script)
-        watcher.ensure(now: 0)
+        watcher.ensure(["/logs"], now: 0)
         #expect(!watcher.isActive && watcher.descriptor == nil)
-        watcher.ensure(now: 500)
+        watcher.ensure(["/logs"], now: 500)
         #expect(script.opened == 1, "no retry before the interval")
         script.openError = nil
-        watcher.ensure(now: 1_000)
+        watcher.ensure(["/logs"], now: 1_000)
         #expect(watcher.isActive && watcher.descriptor == 42)
         #expect(script.reported == [false, true])
     }
@@ -63,24 +63,24 @@ struct ChangeWatcherTests {
         let script = Script()
         script.events.watchError = ENOSPC
         let watcher = watcher(script)
-        watcher.ensure(now: 0)
+        watcher.ensure(["/logs"], now: 0)
         #expect(!watcher.isActive)
         script.events.watchError = nil
-        watcher.ensure(now: 1_000)
+        watcher.ensure(["/logs"], now: 1_000)
         #expect(watcher.isActive)
         script.events.drainError = EIO
-        watcher.drain(now: 1_100)
+        _ = watcher.drain(now: 1_100)
         #expect(!watcher.isActive)
         script.events.drainError = nil
-        watcher.ensure(now: 1_500)
+        watcher.ensure(["/logs"], now: 1_500)
         #expect(!watcher.isActive, "waits for the retry interval")
-        watcher.ensure(now: 2_100)
+        watcher.ensure(["/logs"], now: 2_100)
         #expect(watcher.isActive)
         script.events.watchLost = true
-        watcher.drain(now: 2_200)
+        _ = watcher.drain(now: 2_200)
         #expect(!watcher.isActive)
         script.events.watchLost = false
-        watcher.ensure(now: 2_200)
+        watcher.ensure(["/logs"], now: 2_200)
         #expect(watcher.isActive, "a lost watch (directory moved) is set up again at once")
     }
 }

@@ -22,7 +22,7 @@ struct ConfigTests {
             file: directory.file("c.json"),
             environment: ["LOG_SIDECAR_INPUT_PATH": "/from/env", "LOG_SIDECAR_HEALTH_PORT": "2", "LOG_SIDECAR_SINKS": "stdout,file:/tmp/x"],
             flags: ["--health-port", "3", "--enrich-fields=a=1,b=2"])
-        #expect(config.input.path == "/from/env")
+        #expect(config.input.paths == ["/from/env"])
         #expect(config.input.maxLineBytes == 2048)
         #expect(config.health.port == 3)
         #expect(config.sinks.map(\.type) == [.stdout, .file])

@@ -1,5 +1,5 @@
 /// The effective configuration. Every field has the default the design's contract gives,
-/// so a config with only `input.path` works.
+/// so a config with only `input.path` (or `input.paths`) works.
 public struct Config: Sendable, Equatable {
     public var input = InputConfig()
     public var enrich = EnrichConfig()
@@ -8,6 +8,11 @@ public struct Config: Sendable, Equatable {
     public var shutdown = ShutdownConfig()
 
     public init() {}
+
+    /// `enrich.file_key` as it applies to this input.
+    public var effectiveFileKey: String {
+        enrich.fileKey ?? (input.paths.count > 1 || input.paths.contains(where: GlobPattern.hasWildcard) ? "file" : "")
+    }
 }
 
 public enum ReadFrom: String, Sendable, CaseIterable { case beginning, end }
@@ -16,7 +21,14 @@ public enum EnrichMode: String, Sendable, CaseIterable { case merge, wrap }
 public enum SinkType: String, Sendable, CaseIterable { case stdout, file, journald }
 
 public struct InputConfig: Sendable, Equatable {
-    public var path = "/var/log/app/app.log"
+    /// Paths and glob patterns; `input.path` is the one-path shorthand.
+    public var paths = ["/var/log/app/app.log"]
+    /// Glob patterns matched against the whole path: a match is never opened.
+    public var exclude: [String] = []
+    /// At most this many files open at once; further matches wait their turn.
+    public var maxOpenFiles = 1024
+    /// Which of `input.path` and `input.paths` a source set: setting both is a configuration error.
+    var pathKeysSet: Set<String> = []
     public var readFrom = ReadFrom.beginning
     /// `json`: each line is the application's JSON object; `text`: each line becomes `{"message": line}`.
     public var format = InputFormat.json
@@ -35,6 +47,9 @@ public struct EnrichConfig: Sendable, Equatable {
     public var timestampField = "processed_at"
     public var fields: [Field] = []
     public var envFields: [EnvField] = []
+    /// The field for the path a file was found under; nil: "file" when the input has a glob or several
+    /// paths, left out otherwise; "" leaves it out.
+    public var fileKey: String?
 
     public struct Field: Sendable, Equatable {
         public var key: String

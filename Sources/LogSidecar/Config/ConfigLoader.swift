@@ -21,6 +21,9 @@ public enum ConfigLoader {
 
     /// Rules that span keys, checked once every source has been applied.
     static func validate(_ config: Config) throws(ConfigError) {
+        if config.input.pathKeysSet.count > 1 {
+            throw ConfigError(key: "input.paths", "input.path and input.paths are both set; use one (input.path is the one-path shorthand)")
+        }
         let fields = config.enrich.fields.count + config.enrich.envFields.count
         if fields > Enricher.maximumFields - 2 {
             throw ConfigError(
@@ -35,6 +38,8 @@ public enum ConfigLoader {
         for setting in ConfigSchema.settings {
             let parts = setting.path.split(separator: ".", maxSplits: 1).map(String.init)
             let value = setting.render(config)
+            // Of two spellings of one thing (input.path, input.paths) only the one that applies is shown.
+            if value == .null { continue }
             if parts.count == 1 {
                 sections.append((parts[0], value))
             } else if let index = sections.firstIndex(where: { $0.key == parts[0] }), case .object(var members) = sections[index].value {

@@ -2,7 +2,9 @@
 public enum ConfigSchema {
     public static var settings: [ConfigSetting] {
         [
-            .string("input.path", \.input.path, "the JSON-lines file to follow"),
+            inputPath,
+            inputPaths,
+            .stringList("input.exclude", \.input.exclude, "glob patterns matched against the whole path; a match is never opened"),
             .choice("input.read_from", \.input.readFrom, "where a first start (no checkpoint) begins"),
             .choice("input.format", \.input.format,
                     "json: each line a JSON object (others shipped with parse_error); text: each line becomes {\"message\": line}"),
@@ -10,6 +12,8 @@ public enum ConfigSchema {
                      "longer lines are cut and flagged \"truncated\""),
             .string("input.checkpoint_path", \.input.checkpointPath, allowEmpty: true,
                     "where the acknowledged offset is kept; empty disables checkpoints"),
+            .integer("input.max_open_files", \.input.maxOpenFiles, 1...1_048_576,
+                     "files open at once; further matches wait their turn"),
             .integer("input.poll_interval_ms", \.input.pollIntervalMs, 10...60_000,
                      "stat poll behind inotify"),
             .integer("input.rotate_wait_ms", \.input.rotateWaitMs, 0...3_600_000,
@@ -20,6 +24,7 @@ public enum ConfigSchema {
             .string("enrich.host_field", \.enrich.hostField, allowEmpty: true, "key for the host name; empty leaves it out"),
             .string("enrich.timestamp_field", \.enrich.timestampField, allowEmpty: true,
                     "key for the processing time; empty leaves it out"),
+            fileKey,
             fields,
             envFields,
             sinks,
@@ -33,6 +38,38 @@ public enum ConfigSchema {
                      "how long SIGTERM may spend shipping what is left"),
         ]
     }
+
+    /// The one-path shorthand; shown by `--check-config` while there is one path.
+    static let inputPath = ConfigSetting(
+        path: "input.path", help: "the file to follow (shorthand for input.paths with one entry)",
+        apply: { config, value, key throws(ConfigError) in
+            guard case .string(let text) = value, !text.isEmpty else { throw ConfigError(key: key, "expected a path, got \(value.serialized)") }
+            config.input.paths = [text]
+            config.input.pathKeysSet.insert("input.path")
+        },
+        fromText: { text, _ in .string(text) },
+        render: { $0.input.paths.count == 1 ? .string($0.input.paths[0]) : .null })
+
+    static let inputPaths = ConfigSetting(
+        path: "input.paths", help: "paths and glob patterns (*, ?, [...] in any component) to follow (text form: a,b)",
+        apply: { config, value, key throws(ConfigError) in
+            let list = try ConfigSetting.stringList(value, key: key)
+            guard !list.isEmpty else { throw ConfigError(key: key, "expected at least one path or pattern") }
+            config.input.paths = list
+            config.input.pathKeysSet.insert("input.paths")
+        },
+        fromText: ConfigSetting.commaList,
+        render: { $0.input.paths.count == 1 ? .null : .array($0.input.paths.map(JSONValue.string)) })
+
+    static let fileKey = ConfigSetting(
+        path: "enrich.file_key",
+        help: "key for the path a file was found under; default \"file\" when input.paths has a glob or several entries; empty leaves it out",
+        apply: { config, value, key throws(ConfigError) in
+            guard case .string(let text) = value else { throw ConfigError(key: key, "expected a string, got \(value.kindName) \(value.serialized)") }
+            config.enrich.fileKey = text
+        },
+        fromText: { text, _ in .string(text) },
+        render: { .string($0.effectiveFileKey) })
 
     static let fields = ConfigSetting(
         path: "enrich.fields", help: "static fields added to every record (text form: k=v,k2=v2)",

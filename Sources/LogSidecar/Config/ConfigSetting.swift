@@ -57,6 +57,34 @@ public struct ConfigSetting: Sendable {
             render: { .string($0[keyPath: keyPath].rawValue) })
     }
 
+    static func stringList(
+        _ path: String, _ keyPath: any WritableKeyPath<Config, [String]> & Sendable, _ help: String
+    ) -> ConfigSetting {
+        ConfigSetting(
+            path: path, help: help + " (text form: a,b)",
+            apply: { config, value, key throws(ConfigError) in config[keyPath: keyPath] = try stringList(value, key: key) },
+            fromText: commaList,
+            render: { .array($0[keyPath: keyPath].map(JSONValue.string)) })
+    }
+
+    /// An array of non-empty strings.
+    static func stringList(_ value: JSONValue, key: String) throws(ConfigError) -> [String] {
+        guard case .array(let items) = value else { throw ConfigError(key: key, "expected an array of strings, got \(value.kindName)") }
+        var list: [String] = []
+        for (index, item) in items.enumerated() {
+            guard case .string(let text) = item, !text.isEmpty, !text.utf8.contains(0) else {
+                throw ConfigError(key: "\(key)[\(index)]", "expected a non-empty string, got \(item.serialized)")
+            }
+            list.append(text)
+        }
+        return list
+    }
+
+    /// `a,b` as the array of strings it stands for.
+    static let commaList: @Sendable (String, String) throws(ConfigError) -> JSONValue = { text, _ in
+        .array(text.split(separator: ",", omittingEmptySubsequences: true).map { JSONValue.string(String($0)) })
+    }
+
     static func integerValue(_ value: JSONValue, key: String, range: ClosedRange<Int>) throws(ConfigError) -> Int {
         guard case .number(let text) = value else { throw ConfigError(key: key, "expected an integer, got \(value.kindName) \(value.serialized)") }
         guard let number = Int(text) else { throw ConfigError(key: key, "expected an integer, got \(text)") }

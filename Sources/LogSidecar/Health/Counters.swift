@@ -16,6 +16,15 @@ public final class Counters: Sendable {
     /// Checkpoints found corrupt at start and moved aside.
     public let checkpointCorrupt = Atomic<Int>(0)
     public let sinks: [SinkCounters]
+    /// Files open and read now, files waiting for a descriptor under `input.max_open_files`, files
+    /// opened since start, and how many times a file had to wait.
+    public let filesFollowed = Atomic<Int>(0)
+    public let filesWaiting = Atomic<Int>(0)
+    public let filesOpened = Atomic<Int>(0)
+    public let filesWaited = Atomic<Int>(0)
+    /// The first `reportedFiles` known files, refreshed by the reading loop at most twice a second.
+    public let files = Mutex<[FileReport]>([])
+    public static let reportedFiles = 100
 
     /// True while inotify watches the input's directory; false while the stat poll runs alone.
     public let inotifyActive = Atomic<Bool>(false)
@@ -51,4 +60,14 @@ public final class SinkCounters: Sendable {
     public let lastError = Mutex<String>("")
 
     init(name: String) { self.name = name }
+}
+
+/// One known file as `/health` lists it.
+public struct FileReport: Sendable {
+    public let path: String
+    /// The path it was found under (its `file` field), before any rotation.
+    public let origin: String
+    public let offset: Int64
+    public let lag: Int64
+    public let open: Bool
 }

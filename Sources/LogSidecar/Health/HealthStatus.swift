@@ -63,6 +63,12 @@ struct HealthStatus: Sendable {
                 ("last_error", .string(sink.lastError.withLock { $0 })),
             ])
         })))
+        members.append(("files", .array(counters.files.withLock { $0 }.map { file in
+            .object([
+                ("path", .string(file.path)), ("origin", .string(file.origin)), ("offset", .number(String(file.offset))),
+                ("lag", .number(String(file.lag))), ("open", .bool(file.open)),
+            ])
+        })))
         members.append(("input_error", .string(counters.inputError.withLock { $0 })))
         members.append(("checkpoint_error", .string(counters.checkpointError.withLock { $0 })))
         members.append(("problems", .array(problems.map(JSONValue.string))))
@@ -83,6 +89,10 @@ struct HealthStatus: Sendable {
             ("lag_bytes", counters.lagBytes.load(ordering: .relaxed)),
             ("checkpoint_offset", counters.checkpointOffset.load(ordering: .relaxed)),
             ("checkpoint_corrupt", counters.checkpointCorrupt.load(ordering: .relaxed)),
+            ("files_followed", counters.filesFollowed.load(ordering: .relaxed)),
+            ("files_waiting", counters.filesWaiting.load(ordering: .relaxed)),
+            ("files_opened", counters.filesOpened.load(ordering: .relaxed)),
+            ("files_waited", counters.filesWaited.load(ordering: .relaxed)),
         ]
     }
 }

@@ -11,6 +11,10 @@ public final class Enricher {
     private let fields: [EnrichmentField]
     private var timestamps = TimestampCache()
     private var timestamp: [UInt8] = []
+    /// The quoted path of the file the lines come from, for the `enrich.file_key` field.
+    private var file: [UInt8] = Array("\"\"".utf8)
+    private var fileOrigin = ""
+    private let hasFileField: Bool
     private var keyScratch: [UInt8] = []
 
     private static let messageKey = Array("message".utf8)
@@ -29,6 +33,7 @@ public final class Enricher {
         // ConfigLoader.validate keeps the count within the bound; the prefix only keeps the bit
         // arithmetic safe whatever a caller passes.
         self.fields = Array(fields.prefix(Self.maximumFields))
+        hasFileField = self.fields.contains { $0.isFile }
         beginBatch()
     }
 
@@ -39,6 +44,18 @@ public final class Enricher {
     /// Reads the clock once per batch: every record of a batch is processed within the same instant.
     public func beginBatch() {
         timestamp = timestamps.now()
+        rebuildSuffix()
+    }
+
+    /// The lines that follow come from the file found under `origin`.
+    public func beginFile(_ origin: String) {
+        guard hasFileField, origin != fileOrigin else { return }
+        fileOrigin = origin
+        file = Array(JSONValue.quoted(origin).utf8)
+        rebuildSuffix()
+    }
+
+    private func rebuildSuffix() {
         suffix.removeAll(keepingCapacity: true)
         appendFields(into: &suffix, partial: false, reserved: mode == .wrap ? [Self.rawKey] : [])
     }
@@ -146,7 +163,7 @@ public final class Enricher {
             if comma { out.append(UInt8(ascii: ",")) }
             comma = true
             out.append(contentsOf: field.quotedKey)
-            out.append(contentsOf: field.value ?? timestamp)
+            out.append(contentsOf: field.value ?? (field.isFile ? file : timestamp))
         }
         if partial {
             if comma { out.append(UInt8(ascii: ",")) }

@@ -4,15 +4,18 @@ import Logging
 /// The enrichment fields a configuration asks for, resolved once at start from the environment
 /// (apart from `EnrichmentField` itself so the enricher builds without the logging package: the fuzzer).
 extension EnrichmentField {
-    static func build(config: EnrichConfig, hostName: String, environment: [String: String], logger: Logger) -> [EnrichmentField] {
+    static func build(
+        config: EnrichConfig, fileKey: String = "", hostName: String, environment: [String: String], logger: Logger
+    ) -> [EnrichmentField] {
         var fields: [EnrichmentField] = []
-        func add(_ key: String, _ value: [UInt8]?) {
+        func add(_ key: String, _ value: [UInt8]?, isFile: Bool = false) {
             // A later field never repeats a key an earlier one took: no key is emitted twice.
             guard !key.isEmpty, !fields.contains(where: { $0.key == Array(key.utf8) }) else { return }
-            fields.append(EnrichmentField(key: key, value: value))
+            fields.append(EnrichmentField(key: key, value: value, isFile: isFile))
         }
         add(config.hostField, Array(JSONValue.quoted(hostName).utf8))
         add(config.timestampField, nil)
+        add(fileKey, nil, isFile: true)
         for field in config.fields { add(field.key, Array(field.value.serialized.utf8)) }
         for field in config.envFields {
             guard let value = environment[field.variable] else {

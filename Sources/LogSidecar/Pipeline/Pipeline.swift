@@ -15,6 +15,8 @@ final class Pipeline: LineConsumer {
         self.counters = counters
     }
 
+    func beginFile(_ origin: String) { enricher.beginFile(origin) }
+
     func consume(_ line: Line, partial: Bool) {
         if batch.isEmpty && empty == 0 && parseErrors == 0 && truncated == 0 { enricher.beginBatch() }
         switch enricher.encode(line, partial: partial, into: &batch) {

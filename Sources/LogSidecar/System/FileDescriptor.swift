@@ -116,6 +116,18 @@ public enum Path {
         directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
 
+    /// The names in a directory, without `.` and `..`; nil when it does not exist, an error when it
+    /// cannot be read.
+    public static func listing(of directory: String) throws(SystemError) -> [String]? {
+        guard let dir = opendir(directory) else {
+            let code = errno
+            if code == ENOENT || code == ENOTDIR { return nil }
+            throw SystemError(call: "opendir", subject: directory, errno: code)
+        }
+        closedir(dir)
+        return entries(of: directory)
+    }
+
     /// The names in a directory, without `.` and `..`; empty when it cannot be read.
     public static func entries(of directory: String) -> [String] {
         guard let dir = opendir(directory) else { return [] }

@@ -7,6 +7,11 @@ public struct FileStatus: Equatable, Sendable {
     public var size: Int64
     public var linkCount: UInt64
     public var isDirectory: Bool
+    public var isRegularFile: Bool
+    /// Modification and status-change times in ns: a directory whose times did not move has the same
+    /// entries, so discovery need not list it again.
+    public var modifiedNs: Int64
+    public var changedNs: Int64
 
     init(_ raw: stat) {
         device = UInt64(raw.st_dev)
@@ -14,6 +19,9 @@ public struct FileStatus: Equatable, Sendable {
         size = Int64(raw.st_size)
         linkCount = UInt64(raw.st_nlink)
         isDirectory = (raw.st_mode & S_IFMT) == S_IFDIR
+        isRegularFile = (raw.st_mode & S_IFMT) == S_IFREG
+        modifiedNs = Int64(raw.st_mtim.tv_sec) * 1_000_000_000 + Int64(raw.st_mtim.tv_nsec)
+        changedNs = Int64(raw.st_ctim.tv_sec) * 1_000_000_000 + Int64(raw.st_ctim.tv_nsec)
     }
 
     /// `nil` when nothing is at `path`; any other failure is an error.

@@ -10,28 +10,39 @@ protocol DirectoryEvents: AnyObject {
 
 extension Inotify: DirectoryEvents {}
 
-/// inotify as a hint, never a requirement: when the instance cannot be created (EMFILE: the per-UID
-/// limit is shared by every container of that UID on a node), a watch cannot be added (ENOSPC:
-/// `max_user_watches`) or a read fails, the follower goes on with its stat poll alone, says so once,
-/// and tries inotify again every `retryIntervalMs`.
+/// What the events said since the last look, in paths.
+struct DirectoryChanges {
+    /// Every directory must be listed again (the queue overflowed, or a watch was lost).
+    var everything = false
+    /// Directories in which an entry was created, moved or deleted.
+    var directories: Set<String> = []
+    /// Files that were written to.
+    var written: Set<String> = []
+}
+
+/// inotify as a hint, never a requirement: one watch per directory that discovery names, never one per
+/// file. When the instance cannot be created (EMFILE: the per-UID limit is shared by every container of
+/// that UID on a node), a watch cannot be added (ENOSPC: `max_user_watches`) or a read fails, the files
+/// are followed by the stat poll alone, which is said once, and inotify is tried again every
+/// `retryIntervalMs`.
 final class ChangeWatcher {
-    let directory: String
     let logger: Logger
     let retryIntervalMs: Int64
     private let open: () throws(SystemError) -> any DirectoryEvents
     private let reportActive: (Bool) -> Void
     private var events: (any DirectoryEvents)?
-    private var directoryWatch: Int32?
+    private var watches: [String: Int32] = [:]
+    private var directories: [Int32: String] = [:]
+    private var wanted: Set<String> = []
     private var retryAtMs: Int64 = 0
     /// Whether the last attempt failed: the warning is logged once per fallback, not per attempt.
     private var degraded = false
 
     init(
-        directory: String, logger: Logger, retryIntervalMs: Int64 = 5_000,
+        logger: Logger, retryIntervalMs: Int64 = 5_000,
         open: @escaping () throws(SystemError) -> any DirectoryEvents = { () throws(SystemError) in try Inotify() },
         reportActive: @escaping (Bool) -> Void
     ) {
-        self.directory = directory
         self.logger = logger
         self.retryIntervalMs = retryIntervalMs
         self.open = open
@@ -39,21 +50,35 @@ final class ChangeWatcher {
     }
 
     /// The descriptor to poll for events; nil while only the stat poll is running.
-    var descriptor: Int32? { directoryWatch == nil ? nil : events?.descriptor }
+    var descriptor: Int32? { isActive ? events?.descriptor : nil }
 
-    var isActive: Bool { directoryWatch != nil }
+    /// True while every wanted directory that exists is watched.
+    var isActive: Bool { events != nil && !degraded && !watches.isEmpty }
 
-    /// Sets up the instance and the directory watch if they are missing and the retry time has come.
-    func ensure(now: Int64 = MonotonicClock.milliseconds()) {
-        guard directoryWatch == nil, now >= retryAtMs else { return }
+    /// Watches exactly `wanted` (adding what is missing, dropping what is no longer wanted) once the
+    /// retry time has come; a directory that does not exist is simply not watched.
+    func ensure(_ wanted: Set<String>, now: Int64 = MonotonicClock.milliseconds()) {
+        let unchanged = wanted == self.wanted && !degraded && events != nil && watches.count == wanted.count
+        self.wanted = wanted
+        guard !unchanged, now >= retryAtMs else { return }
         do throws(SystemError) {
             let events: any DirectoryEvents
             if let existing = self.events { events = existing } else { events = try open() }
             self.events = events
-            directoryWatch = try events.watch(directory, mask: Inotify.directoryMask)
-            if directoryWatch != nil && degraded {
+            for (directory, watch) in watches where !wanted.contains(directory) {
+                events.removeWatch(watch)
+                watches[directory] = nil
+                directories[watch] = nil
+            }
+            for directory in wanted.sorted() where watches[directory] == nil {
+                if let watch = try events.watch(directory, mask: Inotify.directoryMask) {
+                    watches[directory] = watch
+                    directories[watch] = directory
+                }
+            }
+            if degraded && !watches.isEmpty {
                 degraded = false
-                logger.notice("inotify works again; events are back", metadata: ["directory": "\(directory)"])
+                logger.notice("inotify works again; events are back", metadata: ["directories": "\(watches.count)"])
             }
         } catch {
             fallBack(error, now: now)
@@ -61,26 +86,40 @@ final class ChangeWatcher {
         reportActive(isActive)
     }
 
-    /// Reads what inotify queued; only whether to look again matters.
-    func drain(now: Int64 = MonotonicClock.milliseconds()) {
-        guard let events, directoryWatch != nil else { return }
+    /// Reads what inotify queued and says, in paths, what to look at again.
+    func drain(now: Int64 = MonotonicClock.milliseconds()) -> DirectoryChanges {
+        var changes = DirectoryChanges()
+        guard let events, isActive else { return changes }
         do throws(SystemError) {
             let drained = try events.drain()
-            if drained.overflowed { logger.warning("inotify queue overflowed; re-checking the files") }
-            if drained.watchLost, let watch = directoryWatch {
-                events.removeWatch(watch)
-                directoryWatch = nil
-                reportActive(false)
+            if drained.overflowed {
+                logger.warning("inotify queue overflowed; re-checking every file")
+                changes.everything = true
             }
+            for watch in drained.lostWatches {
+                guard let directory = directories[watch] else { continue }
+                events.removeWatch(watch)
+                directories[watch] = nil
+                watches[directory] = nil
+                changes.everything = true
+            }
+            for watch in drained.changedDirectories { if let directory = directories[watch] { changes.directories.insert(directory) } }
+            for (watch, name) in drained.written {
+                if let directory = directories[watch] { changes.written.insert(Path.join(directory, name)) }
+            }
+            if watches.isEmpty { reportActive(false) }
         } catch {
             fallBack(error, now: now)
             reportActive(false)
+            changes.everything = true
         }
+        return changes
     }
 
     private func fallBack(_ error: SystemError, now: Int64) {
-        if let watch = directoryWatch { events?.removeWatch(watch) }
-        directoryWatch = nil
+        for watch in watches.values { events?.removeWatch(watch) }
+        watches.removeAll()
+        directories.removeAll()
         // A failed instance is dropped: the next attempt starts afresh (and frees its descriptor now).
         events = nil
         retryAtMs = now + retryIntervalMs
@@ -88,7 +127,7 @@ final class ChangeWatcher {
             degraded = true
             logger.warning(
                 "inotify unavailable; following by stat poll alone, retrying inotify every \(retryIntervalMs) ms",
-                metadata: ["error": "\(error)", "directory": "\(directory)"])
+                metadata: ["error": "\(error)"])
         }
     }
 }

@@ -1,65 +1,69 @@
 import Logging
 
-/// Turns a checkpoint back into open files at their acknowledged offsets, finding each file by identity
-/// in its directory: a file rotated while we were down is drained from its offset before the new one.
+/// Turns a checkpoint back into files at their acknowledged offsets, each found by identity: at a
+/// path the patterns match, else in its first path's directory (rotated away while we were down:
+/// drained from its offset, then forgotten), else as a copy (truncated while we were down).
 struct CheckpointRestore {
-    let config: InputConfig
-    let counters: Counters
-    let logger: Logger
+    let server: FileServer
 
-    struct Restored {
-        var current: TailedFile?
-        var draining: [TailedFile] = []
-    }
-
-    func restore(_ checkpoint: Checkpoint) throws(SystemError) -> Restored {
-        var restored = Restored()
-        let directory = Path.directory(of: config.path)
-        let candidates = [config.path] + Path.entries(of: directory).sorted().map { Path.join(directory, $0) }
+    func restore(_ checkpoint: Checkpoint, candidates: [Discovery.Candidate]) throws(SystemError) -> [TailedFile] {
+        var byInode: [FileServer.FileKey: Discovery.Candidate] = [:]
+        for candidate in candidates { byInode[FileServer.FileKey(candidate)] = candidate }
+        var listings: [String: [String]] = [:]
         var claimed = Set<String>()
+        var restored: [TailedFile] = []
         for entry in checkpoint.entries {
-            guard let file = try locate(entry, candidates: candidates.filter { !claimed.contains($0) }) else {
-                logger.warning(
+            var likely: [String] = []
+            if let candidate = byInode[FileServer.FileKey(entry.identity)] { likely.append(candidate.path) }
+            likely.append(entry.path)
+            var found = try locate(entry, among: likely.filter { !claimed.contains($0) }, copies: false)
+            if found == nil {
+                let directory = Path.directory(of: entry.path)
+                if listings[directory] == nil { listings[directory] = Path.entries(of: directory).sorted().map { Path.join(directory, $0) } }
+                var unique = Set<String>()
+                let places = (likely + candidates.map(\.path) + (listings[directory] ?? [])).filter {
+                    !claimed.contains($0) && unique.insert($0).inserted
+                }
+                found = try locate(entry, among: places, copies: true)
+            }
+            guard let file = found else {
+                server.logger.warning(
                     "checkpointed file not found; its unread rest cannot be shipped",
                     metadata: ["path": "\(entry.path)", "offset": "\(entry.offset)"])
                 continue
             }
-            claimed.insert(file.path)
-            let atPath = try FileStatus.at(config.path)
-            if file.path == config.path, let atPath, file.identity.sameInode(atPath) {
-                restored.current = file
-            } else {
-                if entry.path == config.path { counters.add(counters.rotations, 1) }
-                restored.draining.append(file)
+            claimed.insert(file.lastPath)
+            if server.discovery.wants(file.lastPath) {
+                file.path = file.lastPath
+            } else if entry.path == file.origin, server.discovery.wants(entry.path) {
+                file.rotationCounted = true
+                server.counters.add(server.counters.rotations, 1)
             }
-            logger.info("resuming from checkpoint", metadata: ["path": "\(file.path)", "offset": "\(entry.offset)"])
-        }
-        if restored.current == nil, !claimed.contains(config.path) {
-            // The file at the path is not one we knew: it was created after a rotation, so it is read whole.
-            restored.current = try TailedFile.open(path: config.path, offset: 0, maxLineBytes: config.maxLineBytes)
+            server.logger.info("resuming from checkpoint", metadata: ["path": "\(file.lastPath)", "offset": "\(entry.offset)"])
+            restored.append(file)
         }
         return restored
     }
 
     /// The same inode with the same first bytes wins; failing that, any file with the same first bytes
     /// and enough length (a copy, or the file after copytruncate while we were down).
-    private func locate(_ entry: Checkpoint.Entry, candidates: [String]) throws(SystemError) -> TailedFile? {
-        var ordered = candidates
-        if let index = ordered.firstIndex(of: entry.path), index > 0 { ordered.swapAt(0, index) }
+    private func locate(_ entry: Checkpoint.Entry, among places: [String], copies: Bool) throws(SystemError) -> TailedFile? {
+        let target = CopyFinder.Target(
+            origin: entry.path, buffer: server.buffer, maxLineBytes: server.config.maxLineBytes, isCopy: false, isKnown: { _ in false })
         var sameInodeTruncated = false
-        for candidate in ordered {
-            guard let status = try FileStatus.at(candidate), !status.isDirectory, entry.identity.sameInode(status) else { continue }
-            if status.size >= entry.offset, let file = try CopyFinder.open(
-                candidate, matching: entry.identity, at: entry.offset, maxLineBytes: config.maxLineBytes, isCopy: false)
-            {
+        for place in places {
+            guard let status = try FileStatus.at(place), status.isRegularFile, entry.identity.sameInode(status) else { continue }
+            if status.size >= entry.offset, let file = try CopyFinder.open(place, matching: entry.identity, at: entry.offset, target: target) {
                 return file
             }
             sameInodeTruncated = true
         }
-        let copy = try CopyFinder.firstCopy(
-            of: entry.identity, among: ordered, atLeast: entry.offset, at: entry.offset, maxLineBytes: config.maxLineBytes,
-            isCopy: sameInodeTruncated)
-        if copy != nil && sameInodeTruncated { counters.add(counters.truncations, 1) }
+        guard copies else { return nil }
+        let copyTarget = CopyFinder.Target(
+            origin: entry.path, buffer: server.buffer, maxLineBytes: server.config.maxLineBytes, isCopy: sameInodeTruncated,
+            isKnown: { _ in false })
+        let copy = try CopyFinder.firstCopy(of: entry.identity, among: places, atLeast: entry.offset, at: entry.offset, target: copyTarget)
+        if copy != nil && sameInodeTruncated { server.counters.add(server.counters.truncations, 1) }
         return copy
     }
 }

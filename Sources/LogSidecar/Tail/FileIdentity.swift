@@ -45,6 +45,16 @@ public struct FileIdentity: Equatable, Sendable {
         return fnv1a(UnsafeRawBufferPointer(rebasing: bytes[0..<length]))
     }
 
+    /// The first bytes of a file of `size` bytes, as many as a fingerprint covers.
+    static func head(_ fd: Int32, size: Int64) throws(SystemError) -> [UInt8] {
+        let length = Int(min(Int64(maximumPrefix), max(0, size)))
+        guard length > 0 else { return [] }
+        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: length, alignment: 1)
+        defer { raw.deallocate() }
+        let count = try FileIO.pread(fd, into: raw.baseAddress!, count: length, offset: 0)
+        return Array(raw[0..<count])
+    }
+
     /// FNV-1a: tiny, stable across versions and architectures, enough to tell two files apart.
     static func fnv1a(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -31,9 +31,18 @@ public final class Inotify {
     public struct Drained {
         public var events = 0
         public var overflowed = false
-        /// A watched directory itself went away: the watch must be set up again.
-        public var watchLost = false
+        /// Watches whose directory went away: they must be set up again.
+        public var lostWatches: [Int32] = []
+        /// Watches in whose directory an entry was created, moved or deleted: list it again.
+        public var changedDirectories: Set<Int32> = []
+        /// Files written to, by watch and name: read them.
+        public var written: [(watch: Int32, name: String)] = []
+
+        public init() {}
     }
+
+    private static let structural = UInt32(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB)
+    private static let writes = UInt32(IN_MODIFY | IN_CLOSE_WRITE)
 
     /// Reads every queued event without blocking.
     public func drain() throws(SystemError) -> Drained {
@@ -41,17 +50,23 @@ public final class Inotify {
         while true {
             let count = try syscall("read", "inotify") { Glibc.read(descriptor, buffer.baseAddress!, buffer.count) }
             guard let count, count > 0 else { return result }
-            do {
-                let raw = UnsafeRawBufferPointer(buffer)
-                var offset = 0
-                while offset + MemoryLayout<inotify_event>.size <= count {
-                    let mask = raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self)
-                    let nameLength = raw.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self)
-                    result.events += 1
-                    if mask & UInt32(IN_Q_OVERFLOW) != 0 { result.overflowed = true }
-                    if mask & UInt32(IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF) != 0 { result.watchLost = true }
-                    offset += MemoryLayout<inotify_event>.size + Int(nameLength)
+            let raw = UnsafeRawBufferPointer(buffer)
+            var offset = 0
+            let header = MemoryLayout<inotify_event>.size
+            while offset + header <= count {
+                let watch = raw.loadUnaligned(fromByteOffset: offset, as: Int32.self)
+                let mask = raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self)
+                let nameLength = Int(raw.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self))
+                result.events += 1
+                if mask & UInt32(IN_Q_OVERFLOW) != 0 { result.overflowed = true }
+                if mask & UInt32(IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF) != 0 { result.lostWatches.append(watch) }
+                if mask & Self.structural != 0 { result.changedDirectories.insert(watch) }
+                if mask & Self.writes != 0, nameLength > 0, offset + header + nameLength <= count {
+                    let name = UnsafeRawBufferPointer(rebasing: raw[(offset + header)..<(offset + header + nameLength)])
+                    let end = name.firstIndex(of: 0) ?? name.count
+                    result.written.append((watch, String(decoding: UnsafeRawBufferPointer(rebasing: name[0..<end]), as: UTF8.self)))
                 }
+                offset += header + nameLength
             }
         }
     }

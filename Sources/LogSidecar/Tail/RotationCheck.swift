@@ -20,7 +20,11 @@ public enum RotationCheck {
         identity: FileIdentity, readOffset: Int64, open: FileStatus, atPath: FileStatus?, prefixMatches: Bool
     ) -> RotationVerdict {
         guard let atPath, identity.sameInode(atPath) else { return .replaced }
-        if open.size < readOffset || !prefixMatches { return .truncated }
-        return .unchanged
+        return truncated(readOffset: readOffset, open: open, prefixMatches: prefixMatches) ? .truncated : .unchanged
+    }
+
+    /// The part of the verdict that needs no path: discovery already says which file each path holds.
+    public static func truncated(readOffset: Int64, open: FileStatus, prefixMatches: Bool) -> Bool {
+        open.size < readOffset || !prefixMatches
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// An application writing JSON lines at a steady rate, and doing to its file what logrotate does.
-final class LogWriter {
+final class LogWriter: @unchecked Sendable {  // each writer is driven by one thread at a time
     enum Rotation { case none, renameAndCreate, copyTruncate, deleteAndRecreate }
 
     let path: String

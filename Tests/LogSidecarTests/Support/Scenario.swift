@@ -7,22 +7,25 @@ final class Scenario {
     let output: String
     let checkpoint: String
     var daemon: DaemonProcess?
+    /// How the input is named: `--input-path <input>` unless a test follows several files.
+    var inputArguments: [String]
 
     init(_ name: String = #function) {
         directory = TestDirectory(name)
         input = directory.file("logs/app.log")
         output = directory.file("out.jsonl")
         checkpoint = directory.file("state/checkpoint.json")
+        inputArguments = ["--input-path", input]
         try? FileManager.default.createDirectory(atPath: directory.file("logs"), withIntermediateDirectories: true)
     }
 
     /// Flags that make the output equal the input: no enrichment fields, no health port.
     func arguments(_ extra: [String] = []) -> [String] {
         [
-            "--input-path", input, "--input-checkpoint-path", checkpoint, "--health-port", "0",
+            "--input-checkpoint-path", checkpoint, "--health-port", "0",
             "--enrich-host-field", "", "--enrich-timestamp-field", "", "--input-poll-interval-ms", "200",
             "--input-rotate-wait-ms", "300", "--input-checkpoint-interval-ms", "200",
-        ] + extra
+        ] + inputArguments + extra
     }
 
     @discardableResult

@@ -1,0 +1,308 @@
+import Synchronization
+import Logging
+
+/// Owns the set of followed files, keyed by identity: discovery says which paths the patterns match,
+/// each `TailedFile` carries one file through the rotation table, and one shared read buffer serves
+/// them all. Each `cycle()` applies what discovery, events and the stat poll found, then reads fairly:
+/// every file with bytes waiting gets at most a few reads per round, rounds repeat until everything is
+/// read or the pass budget is spent, and the next pass starts where this one stopped.
+public final class FileServer {
+    let config: InputConfig
+    let consumer: any LineConsumer
+    let counters: Counters
+    let logger: Logger
+    let watcher: ChangeWatcher
+    let discovery: Discovery
+    let buffer = ReadBuffer()
+    /// In the order they were found: a rotated file comes before the file that took its path.
+    private(set) var files: [TailedFile] = []
+    var byInode: [FileKey: TailedFile] = [:]
+    var byPath: [String: TailedFile] = [:]
+    var watchedDirectories: Set<String> = []
+    var openCount = 0
+    /// No checkpoint: `read_from` applies to the files of the first discovery.
+    var firstStart = false
+    var discovered = false
+    private var pending = DirectoryChanges()
+    private var nextPollMs: Int64 = 0
+    private var roundStart = 0
+    private var unacknowledged: [(file: TailedFile, offset: Int64)] = []
+    private var batchedBytes = 0
+    private var lastReportMs: Int64 = 0
+    /// True once a stopping daemon's drain time is over: reading stops between two batches.
+    var drainDeadlinePassed: () -> Bool = { false }
+    /// How long one pass may read before it hands back to the loop, so that however far behind the
+    /// reader is, the checkpoint, signals and rotation checks still run at their intervals.
+    let passBudgetMs: Int64
+    private var passDeadlineMs: Int64 = .max
+    /// Reads one file gets per round before the next file's turn.
+    static let readsPerTurn = 4
+    /// Input bytes gathered across files before a batch is delivered.
+    static let batchBytes = 256 << 10
+
+    struct FileKey: Hashable {
+        let device: UInt64
+        let inode: UInt64
+        init(_ identity: FileIdentity) { (device, inode) = (identity.device, identity.inode) }
+        init(_ candidate: Discovery.Candidate) { (device, inode) = (candidate.device, candidate.inode) }
+        init(_ status: FileStatus) { (device, inode) = (status.device, status.inode) }
+    }
+
+    init(config: InputConfig, consumer: any LineConsumer, counters: Counters, logger: Logger) {
+        self.config = config
+        self.consumer = consumer
+        self.counters = counters
+        self.logger = logger
+        discovery = Discovery(paths: config.paths, excludes: config.exclude)
+        passBudgetMs = Int64(max(10, min(config.pollIntervalMs, config.checkpointIntervalMs) / 2))
+        watcher = ChangeWatcher(logger: logger) { counters.inotifyActive.store($0, ordering: .relaxed) }
+    }
+
+    /// The descriptor that wakes the reading loop on a change; nil while the stat poll runs alone.
+    var eventDescriptor: Int32? { watcher.descriptor }
+
+    /// Resumes what the checkpoint names, then runs the first discovery.
+    public func start(from checkpoint: Checkpoint?) throws(SystemError) {
+        let scan = discovery.scan()
+        if let checkpoint {
+            for file in try CheckpointRestore(server: self).restore(checkpoint, candidates: scan.candidates) { track(file) }
+        }
+        firstStart = checkpoint == nil
+        try reconcile(scan)
+        firstStart = false
+        discovered = true
+        nextPollMs = MonotonicClock.milliseconds() + Int64(config.pollIntervalMs)
+        if files.isEmpty {
+            logger.info("waiting for the input files to appear", metadata: ["paths": "\(config.paths.joined(separator: ","))"])
+        }
+        publish(force: true)
+    }
+
+    /// Reads what inotify queued: which directories to list again and which files were written.
+    func drainEvents() {
+        let changes = watcher.drain()
+        pending.everything = pending.everything || changes.everything
+        pending.directories.formUnion(changes.directories)
+        pending.written.formUnion(changes.written)
+    }
+
+    public enum Pass: Equatable {
+        /// Every open file was read to its end.
+        case caughtUp
+        /// The pass budget ran out with more to read: go again soon, after the loop's own duties.
+        case budgetSpent
+        /// Delivery was given up (shutdown deadline): nothing more is acknowledged.
+        case givenUp
+    }
+
+    /// One look: discovery, rotations, truncations, then read what is available, within the pass budget.
+    public func cycle() throws(SystemError) -> Pass {
+        let now = MonotonicClock.milliseconds()
+        passDeadlineMs = now + passBudgetMs
+        defer { publish() }
+        let pollDue = now >= nextPollMs
+        if pollDue { nextPollMs = now + Int64(config.pollIntervalMs) }
+        if pending.everything { discovery.invalidate(nil) }
+        for directory in pending.directories { discovery.invalidate(directory) }
+        var unreadable: SystemError?
+        if pollDue || pending.everything || !pending.directories.isEmpty {
+            let scan = discovery.scan()
+            try reconcile(scan)
+            unreadable = scan.unreadable.sorted { $0.key < $1.key }.first?.value
+        }
+        watcher.ensure(watchedDirectories)
+        if pollDue || pending.everything || !watcher.isActive {
+            for file in files { try check(file) }
+        } else {
+            for path in pending.written { if let file = byPath[path] { try check(file) } }
+        }
+        pending = DirectoryChanges()
+        try openWaiting()
+        // Before reading too: while a batch waits on a failing sink, the lag must show what waits.
+        publish()
+        let pass = try readFairly()
+        if pass == .caughtUp { closeFinished() }
+        // The rest was read; the error is reported (and the next pass waits a poll interval) all the same.
+        if let unreadable { throw unreadable }
+        return pass
+    }
+
+    /// Monotonic ms at which a drained file that left the patterns becomes quiet enough to close.
+    public var nextRotationDeadlineMs: Int64? {
+        files.filter { $0.path == nil && $0.isOpen && !$0.isCopy }.map { $0.lastGrowthMs + Int64(config.rotateWaitMs) }.min()
+    }
+
+    /// Every file with a line still missing its newline.
+    var filesWithPartialLines: [TailedFile] { files.filter { $0.splitter.pendingBytes > 0 } }
+
+    /// At shutdown: ships each incomplete last line whose file has been quiet for `rotate_wait_ms`;
+    /// a line still being written stays behind the checkpoint for the next start to complete.
+    public func flushQuietPartialLines() -> Bool {
+        let now = MonotonicClock.milliseconds()
+        for file in filesWithPartialLines where now - file.lastGrowthMs >= Int64(config.rotateWaitMs) {
+            guard shipPartial(file) else { return false }
+        }
+        return true
+    }
+
+    /// Monotonic ms when the last pending partial line becomes shippable; nil when there is none.
+    public var partialLinesQuietAtMs: Int64? {
+        filesWithPartialLines.map { $0.lastGrowthMs + Int64(config.rotateWaitMs) }.max()
+    }
+
+    /// An entry per known file; a copy not yet claimed is left out (its bytes are its original's).
+    public var checkpoint: Checkpoint {
+        Checkpoint(entries: files.filter { $0.shadowOf == nil }.map(\.checkpointEntry))
+    }
+
+    // MARK: - the set
+
+    func track(_ file: TailedFile) {
+        files.append(file)
+        byInode[FileKey(file.identity)] = file
+        if let path = file.path { byPath[path] = file }
+        if file.isOpen { openCount += 1 }
+    }
+
+    func forget(_ file: TailedFile) {
+        if file.isOpen { openCount -= 1 }
+        file.close()
+        files.removeAll { $0 === file }
+        if byInode[FileKey(file.identity)] === file { byInode[FileKey(file.identity)] = nil }
+        if let path = file.path, byPath[path] === file { byPath[path] = nil }
+    }
+
+    /// Files that left every pattern (renamed away, deleted) are closed once read to their end and
+    /// unwritten for `rotate_wait_ms` (a writer may still hold them), so their space is freed.
+    private func closeFinished() {
+        let now = MonotonicClock.milliseconds()
+        for file in files where file.path == nil && file.isOpen && file.atEndOfFile {
+            guard file.isCopy || now - file.lastGrowthMs >= Int64(config.rotateWaitMs) else { continue }
+            guard shipPartial(file) else { continue }
+            logger.debug("closed a drained file", metadata: ["path": "\(file.lastPath)"])
+            forget(file)
+        }
+    }
+
+    // MARK: - reading
+
+    private func readFairly() throws(SystemError) -> Pass {
+        while true {
+            var progressed = false
+            let count = files.count
+            for step in 0..<count {
+                let index = (roundStart + step) % count
+                let file = files[index]
+                guard file.isOpen, !file.atEndOfFile, file.shadowOf == nil, predecessorDone(file) else { continue }
+                if file.neverRead {
+                    guard try decideNew(file) else { continue }
+                }
+                consumer.beginFile(file.origin)
+                for _ in 0..<Self.readsPerTurn {
+                    guard try readOnce(file) else { break }
+                    progressed = true
+                    if batchedBytes >= Self.batchBytes {
+                        guard flush() else { return .givenUp }
+                        if let pass = outOfTime(next: index + 1) { return pass }
+                    }
+                }
+            }
+            guard flush() else { return .givenUp }
+            if !progressed { return .caughtUp }
+            if let pass = outOfTime(next: roundStart + 1) { return pass }
+        }
+    }
+
+    private func outOfTime(next: Int) -> Pass? {
+        if drainDeadlinePassed() { return .givenUp }
+        guard MonotonicClock.milliseconds() >= passDeadlineMs else { return nil }
+        roundStart = files.isEmpty ? 0 : next % files.count
+        return .budgetSpent
+    }
+
+    /// A file that took a rotated file's path is read once the rotated one has been read to its end.
+    private func predecessorDone(_ file: TailedFile) -> Bool {
+        guard let before = file.predecessor else { return true }
+        if !before.isOpen || before.atEndOfFile || before.shadowOf != nil {
+            file.predecessor = nil
+            return true
+        }
+        return false
+    }
+
+    /// One read of `file` into the batch; false at its end.
+    private func readOnce(_ file: TailedFile) throws(SystemError) -> Bool {
+        guard let descriptor = file.descriptor else { return false }
+        let count = try file.splitter.read(from: descriptor)
+        if count == 0 {
+            file.atEndOfFile = true
+            return false
+        }
+        file.readOffset += Int64(count)
+        file.knownSize = max(file.knownSize, file.readOffset)
+        file.lastGrowthMs = MonotonicClock.milliseconds()
+        var lines = 0
+        file.splitter.forEachLine { line in
+            lines += 1
+            consumer.consume(line, partial: false)
+        }
+        counters.add(counters.bytesRead, count)
+        counters.add(counters.linesRead, lines)
+        unacknowledged.append((file, file.readOffset - Int64(file.splitter.pendingBytes)))
+        batchedBytes += count
+        return true
+    }
+
+    /// Delivers the batch; on success every file read into it is acknowledged up to what it gave.
+    private func flush() -> Bool {
+        batchedBytes = 0
+        guard consumer.deliver() else {
+            unacknowledged.removeAll()
+            return false
+        }
+        for (file, offset) in unacknowledged {
+            file.acknowledgedOffset = offset
+            try? file.refreshIdentity()
+        }
+        unacknowledged.removeAll()
+        return true
+    }
+
+    func shipPartial(_ file: TailedFile) -> Bool {
+        guard file.splitter.pendingBytes > 0 else { return true }
+        let end = file.readOffset
+        consumer.beginFile(file.origin)
+        file.splitter.takePartial { consumer.consume($0, partial: true) }
+        counters.add(counters.partialLines, 1)
+        guard consumer.deliver() else { return false }
+        file.acknowledgedOffset = end
+        return true
+    }
+
+    // MARK: - reporting
+
+    /// Gauges, lag and readiness after a pass; the per-file list for `/health` at most twice a second.
+    private func publish(force: Bool = false) {
+        var lag: Int64 = 0
+        var waiting = 0
+        for file in files {
+            lag += file.lagBytes
+            if file.waiting { waiting += 1 }
+        }
+        counters.lagBytes.store(Int(lag), ordering: .relaxed)
+        counters.filesFollowed.store(openCount, ordering: .relaxed)
+        counters.filesWaiting.store(waiting, ordering: .relaxed)
+        let literal = config.paths.count == 1 && GlobPattern(config.paths[0]).isLiteral
+        let ready = discovered && (!literal || byPath[discovery.patterns[0].spelled] != nil)
+        counters.following.store(ready, ordering: .relaxed)
+        let current = literal ? byPath[discovery.patterns[0].spelled] : nil
+        counters.checkpointOffset.store(Int(current?.acknowledgedOffset ?? files.last?.acknowledgedOffset ?? 0), ordering: .relaxed)
+        let now = MonotonicClock.milliseconds()
+        guard force || now - lastReportMs >= 500 else { return }
+        lastReportMs = now
+        let report = files.prefix(Counters.reportedFiles).map {
+            FileReport(path: $0.path ?? $0.lastPath, origin: $0.origin, offset: $0.acknowledgedOffset, lag: $0.lagBytes, open: $0.isOpen)
+        }
+        counters.files.withLock { $0 = report }
+    }
+}
