@@ -41,6 +41,13 @@ struct ConfigTests {
         (#"{"sinks":[{"type":"kafka"}]}"#, "sinks[0].type"),
         (#"{"sinks":[{"type":"stdout","path":"/x"}]}"#, "sinks[0].path"),
         (#"{"enrich":{"env_fields":{"pod":3}}}"#, "enrich.env_fields.pod"),
+        (#"{"input":{"path":"/a","paths":["/b/*.log"]}}"#, "input.paths"),
+        (#"{"input":{"paths":[]}}"#, "input.paths"),
+        (#"{"input":{"paths":"/a/*.log"}}"#, "input.paths"),
+        (#"{"input":{"paths":["/a",""]}}"#, "input.paths[1]"),
+        (#"{"input":{"exclude":[3]}}"#, "input.exclude[0]"),
+        (#"{"input":{"max_open_files":0}}"#, "input.max_open_files"),
+        (#"{"enrich":{"file_key":true}}"#, "enrich.file_key"),
         ("{\"enrich\":{\"fields\":{" + (0..<62).map { "\"k\($0)\":1" }.joined(separator: ",") + "}}}", "enrich.fields"),
         ("{\"enrich\":{\"fields\":{" + (0..<40).map { "\"k\($0)\":1" }.joined(separator: ",") + "},\"env_fields\":{"
             + (0..<30).map { "\"e\($0)\":\"V\($0)\"" }.joined(separator: ",") + "}}}", "enrich.fields"),
@@ -98,6 +105,25 @@ struct ConfigTests {
         #expect(result.status == 0)
         let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         #expect((object?["input"] as? [String: Any])?["path"] as? String == "/var/log/x.log")
+    }
+
+    @Test("input.paths: a list in the file, a comma list from the environment and flags; file_key follows it")
+    func manyPaths() throws {
+        let directory = TestDirectory()
+        directory.write("c.json", #"{"input":{"paths":["/a/*.log","/b/x.log"],"exclude":["*.gz"]}}"#)
+        let fromFile = try ConfigLoader.load(file: directory.file("c.json"), environment: [:], flags: [])
+        #expect(fromFile.input.paths == ["/a/*.log", "/b/x.log"] && fromFile.input.exclude == ["*.gz"])
+        #expect(fromFile.effectiveFileKey == "file")
+        let fromEnvironment = try ConfigLoader.load(
+            file: nil, environment: ["LOG_SIDECAR_INPUT_PATHS": "/a/*.log,/c/*.jsonl", "LOG_SIDECAR_ENRICH_FILE_KEY": "source"],
+            flags: ["--input-exclude", "*.1,*.2"])
+        #expect(fromEnvironment.input.paths == ["/a/*.log", "/c/*.jsonl"] && fromEnvironment.input.exclude == ["*.1", "*.2"])
+        #expect(fromEnvironment.effectiveFileKey == "source")
+        let single = try ConfigLoader.load(file: nil, environment: [:], flags: ["--input-path", "/var/log/app.log"])
+        #expect(single.effectiveFileKey == "", "one literal path: no file field, as before")
+        let rendered = ConfigLoader.render(fromFile)
+        #expect(rendered["input"]?["path"] == nil && rendered["input"]?["paths"] != nil)
+        #expect(ConfigLoader.render(single)["input"]?["paths"] == nil)
     }
 
     @Test("--help lists every key as a flag and an environment variable")

@@ -9,9 +9,18 @@ public struct Config: Sendable, Equatable {
 
     public init() {}
 
+    /// The configuration as it behaves: defaults that depend on other keys resolved, and which
+    /// spelling set the paths forgotten. Two configurations that behave alike are equal resolved.
+    public var resolved: Config {
+        var config = self
+        config.enrich.fileKey = effectiveFileKey
+        config.input.pathKeysSet = []
+        return config
+    }
+
     /// `enrich.file_key` as it applies to this input.
     public var effectiveFileKey: String {
-        enrich.fileKey ?? (input.paths.count > 1 || input.paths.contains(where: GlobPattern.hasWildcard) ? "file" : "")
+        enrich.fileKey ?? (input.paths.count > 1 || input.paths.contains { GlobPattern.hasWildcard($0) } ? "file" : "")
     }
 }
 
