@@ -32,6 +32,8 @@ public enum SinkType: String, Sendable, CaseIterable { case stdout, file, journa
 public struct InputConfig: Sendable, Equatable {
     /// Paths and glob patterns; `input.path` is the one-path shorthand.
     public var paths = ["/var/log/app/app.log"]
+    /// Entries of `paths` given as `{"path": …, "format": …}`: their files' format, instead of `format`.
+    public var pathFormats: [String: InputFormat] = [:]
     /// Glob patterns matched against the whole path: a match is never opened.
     public var exclude: [String] = []
     /// At most this many files open at once; further matches wait their turn.

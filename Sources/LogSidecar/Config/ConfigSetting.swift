@@ -71,13 +71,15 @@ public struct ConfigSetting: Sendable {
     static func stringList(_ value: JSONValue, key: String) throws(ConfigError) -> [String] {
         guard case .array(let items) = value else { throw ConfigError(key: key, "expected an array of strings, got \(value.kindName)") }
         var list: [String] = []
-        for (index, item) in items.enumerated() {
-            guard case .string(let text) = item, !text.isEmpty, !text.utf8.contains(0) else {
-                throw ConfigError(key: "\(key)[\(index)]", "expected a non-empty string, got \(item.serialized)")
-            }
-            list.append(text)
-        }
+        for (index, item) in items.enumerated() { list.append(try nonEmptyString(item, key: "\(key)[\(index)]")) }
         return list
+    }
+
+    static func nonEmptyString(_ value: JSONValue, key: String) throws(ConfigError) -> String {
+        guard case .string(let text) = value, !text.isEmpty, !text.utf8.contains(0) else {
+            throw ConfigError(key: key, "expected a non-empty string, got \(value.serialized)")
+        }
+        return text
     }
 
     /// `a,b` as the array of strings it stands for.

@@ -7,7 +7,7 @@ public final class Enricher {
     public enum Outcome { case record, empty, parseError, truncated }
 
     private let mode: EnrichMode
-    private let format: InputFormat
+    private var format: InputFormat
     private let fields: [EnrichmentField]
     private var timestamps = TimestampCache()
     private var timestamp: [UInt8] = []
@@ -47,8 +47,9 @@ public final class Enricher {
         rebuildSuffix()
     }
 
-    /// The lines that follow come from the file found under `origin`.
-    public func beginFile(_ origin: String) {
+    /// The lines that follow come from the file found under `origin`, written in `format`.
+    public func beginFile(_ origin: String, format: InputFormat) {
+        self.format = format
         guard hasFileField, origin != fileOrigin else { return }
         fileOrigin = origin
         file = Array(JSONValue.quoted(origin).utf8)

@@ -136,6 +136,7 @@ extension FileServer {
             other.neverRead = false
             other.isCopy = true
             other.origin = file.origin
+            other.format = file.format
             other.readOffset = file.acknowledgedOffset
             other.acknowledgedOffset = file.acknowledgedOffset
             other.knownSize = status.size

@@ -158,10 +158,17 @@ public final class FileServer {
     // MARK: - the set
 
     func track(_ file: TailedFile) {
+        file.format = format(of: file.origin)
         files.append(file)
         byInode[FileKey(file.identity)] = file
         if let path = file.path { byPath[path] = file }
         if file.isOpen { openCount += 1 }
+    }
+
+    /// The format of the first pattern that matches `path` (`{"path": …, "format": …}`), else `input.format`.
+    func format(of path: String) -> InputFormat {
+        guard let pattern = discovery.patterns.first(where: { $0.matches(path) }) else { return config.format }
+        return config.pathFormats[pattern.text] ?? config.format
     }
 
     func forget(_ file: TailedFile) {
@@ -197,7 +204,7 @@ public final class FileServer {
                 if file.neverRead {
                     guard try decideNew(file) else { continue }
                 }
-                consumer.beginFile(file.origin)
+                consumer.beginFile(file.origin, format: file.format)
                 for _ in 0..<Self.readsPerTurn {
                     guard try readOnce(file) else { break }
                     progressed = true
@@ -271,7 +278,7 @@ public final class FileServer {
     func shipPartial(_ file: TailedFile) -> Bool {
         guard file.splitter.pendingBytes > 0 else { return true }
         let end = file.readOffset
-        consumer.beginFile(file.origin)
+        consumer.beginFile(file.origin, format: file.format)
         file.splitter.takePartial { consumer.consume($0, partial: true) }
         counters.add(counters.partialLines, 1)
         guard consumer.deliver() else { return false }

@@ -44,6 +44,8 @@ final class TailedFile {
     weak var shadowOf: TailedFile?
     /// Found after start: a short new file is compared with the followed files' first bytes too.
     var comparesShortCopies = false
+    /// How its lines are read: the format of the pattern it was found under.
+    var format = InputFormat.json
     /// Whether leaving its first path was counted as a rotation.
     var rotationCounted = false
 

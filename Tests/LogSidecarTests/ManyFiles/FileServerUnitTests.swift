@@ -10,7 +10,7 @@ final class RecordingConsumer: LineConsumer {
     var lines: [(origin: String, text: String)] = []
     var deliveries = 0
 
-    func beginFile(_ origin: String) { self.origin = origin }
+    func beginFile(_ origin: String, format: InputFormat) { self.origin = origin }
 
     func consume(_ line: Line, partial: Bool) {
         if case .complete(let bytes) = line { lines.append((origin, String(decoding: bytes, as: UTF8.self))) }

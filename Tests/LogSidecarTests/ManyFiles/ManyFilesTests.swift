@@ -135,6 +135,26 @@ struct ManyFilesTests {
         #expect(!daemon.stderr.contains("secret.log") && !daemon.stderr.contains("old.gz"))
     }
 
+    @Test("one sidecar ships a JSON file and a text file, each in its own format (an entry of input.paths with a format)")
+    func jsonAndTextFiles() throws {
+        let scenario = Scenario()
+        let logs = scenario.directory.file("logs")
+        scenario.directory.write("config.json", #"{"input":{"paths":["\#(logs)/app.jsonl",{"path":"\#(logs)/*.txt","format":"text"}]}}"#)
+        scenario.inputArguments = ["--config", scenario.directory.file("config.json")]
+        scenario.directory.write("logs/app.jsonl", "{\"level\":\"info\",\"msg\":\"up\"}\n")
+        scenario.directory.write("logs/error.txt", "panic: {not json}\n")
+        let daemon = try scenario.start()
+        try scenario.waitForShipped(2)
+        #expect(try daemon.stop() == 0)
+        let records = try Output.lines(scenario.output).map(Output.object)
+        let byFile = Dictionary(uniqueKeysWithValues: records.map { ($0["file"] as? String ?? "", $0) })
+        #expect(byFile["\(logs)/app.jsonl"]?["msg"] as? String == "up")
+        #expect(byFile["\(logs)/error.txt"]?["message"] as? String == "panic: {not json}")
+        #expect(records.allSatisfy { $0["parse_error"] == nil })
+        let checked = try DaemonProcess.run(["--config", scenario.directory.file("config.json"), "--check-config"])
+        #expect(checked.stdout.contains("\"format\": \"text\""), "the entry's format in the effective configuration")
+    }
+
     @Test("1,200 matching files with max_open_files 1,000: all shipped, never more open, the wait counted")
     func descriptorBudget() throws {
         let scenario = Scenario()
