@@ -51,6 +51,10 @@ struct PodEndToEndTests {
             #expect(record["host"] as? String == "shop-7d9f8-x2x4q")
         }
         #expect(directory.read("stderr").contains("rotated"))
+        // The application's text log, shipped by the same sidecar as text.
+        let text = try lines.map(Output.object).filter { ($0["file"] as? String)?.hasSuffix("/error.log") == true }
+        #expect(text.compactMap { $0["message"] as? String } == (0..<10).map { "warning: slow request \($0) took 2.\($0) s" })
+        #expect(text.allSatisfy { $0["parse_error"] == nil && $0["pod"] as? String == "shop-7d9f8-x2x4q" })
     }
 
     /// Where `expected` (the ConfigMap's config) is not what `actual` (the effective one) holds: every key

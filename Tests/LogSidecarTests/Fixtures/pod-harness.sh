@@ -4,7 +4,8 @@
 # One tmpfs stands for the emptyDir at /var/log/app (group-owned by the pod's fsGroup, setgid, as
 # Kubernetes makes it), another for the checkpoint volume. The writer runs as the manifest's app user,
 # log-sidecar as its own user with the fsGroup, each with only the environment the manifest gives it.
-# The writer logs RATE lines/s for SECONDS s, rotating (rename + create) every second, and exits; then
+# The writer logs RATE lines/s for SECONDS s, rotating (rename + create) every second, and ten lines of
+# text to error.log beside it, and exits; then
 # log-sidecar gets SIGTERM at once, as a native sidecar does after its application stopped.
 # log-sidecar's environment is the image's (the Dockerfile's ENV) and then the manifest's; what that
 # makes of the ConfigMap is written to WORK/effective.json by --check-config.
@@ -13,7 +14,8 @@ work=$1 binary=$2 manifest=$3 configmap=$4 rate=$5 seconds=$6 dockerfile=$7
 here=$(cd "$(dirname "$0")" && pwd)
 python3 "$here/manifest_env.py" "$manifest" "$configmap" "$work" shop-7d9f8-x2x4q shop node-1 "$dockerfile"
 read -r sidecar_uid sidecar_gid fs_group app_uid app_gid kind < "$work/ids"
-input=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["input"]["path"])' "$work/config.json")
+# The application's JSON log is the first entry of input.paths (or input.path); its text log, error.log, sits beside it.
+input=$(python3 -c 'import json,sys; i=json.load(open(sys.argv[1]))["input"]; p=i.get("path") or i["paths"][0]; print(p if isinstance(p, str) else p["path"])' "$work/config.json")
 checkpoint=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["input"]["checkpoint_path"])' "$work/config.json")
 logs=$(dirname "$input")
 state=$(dirname "$checkpoint")
@@ -41,6 +43,9 @@ import os, sys, time
 path, rate, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 os.umask(0o002)
 fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o664)
+errors = os.open(os.path.join(os.path.dirname(path), "error.log"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o664)
+os.write(errors, "".join("warning: slow request %d took 2.%d s\n" % (n, n) for n in range(10)).encode())
+os.close(errors)
 start = time.time(); seq = 0; rotations = 0
 while True:
     elapsed = time.time() - start
