@@ -16,15 +16,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BINARY = os.path.join(ROOT, ".build", "release", "log-sidecar")
 SYSLOG_NG = os.path.join(HERE, ".peers", "syslog-ng")
-TICKS = os.sysconf("SC_CLK_TCK")
 PAD = "x" * 200
 
 
 def proc_usage(pid):
     """CPU seconds (user+system, threads included) and peak/current RSS in KiB, from /proc."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    cpu = (int(fields[11]) + int(fields[12])) / TICKS
+    # schedstat's first field is the CPU time in ns, per thread: far finer than stat's clock ticks.
+    cpu = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                cpu += int(f.read().split()[0]) / 1e9
+        except FileNotFoundError:
+            pass  # a thread that ended in between
     status = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -64,10 +68,11 @@ class Contender:
 
 
 class LogSidecar(Contender):
-    def __init__(self, name, plain=False, health=False):
+    def __init__(self, name, plain=False, health=False, binary=BINARY):
         super().__init__(name)
         self.plain = plain
         self.health = health
+        self.binary = binary
         self.parses = True
         self.note = "validates and splices JSON, no enrichment fields" if plain else "merge mode: host + processed_at"
 
@@ -76,7 +81,9 @@ class LogSidecar(Contender):
         with open(config, "w") as f:
             # One output file however large the run: the sink's own rotation is not what is measured.
             json.dump({"sinks": [{"type": "file", "path": output_path, "max_bytes": 1 << 40}]}, f)
-        args = [BINARY, "--config", config, "--input-path", input_path,
+        # A glob goes to input.paths, which a build from before many files does not know.
+        key = "--input-paths" if any(c in input_path for c in "*?[") else "--input-path"
+        args = [self.binary, "--config", config, key, input_path,
                 "--input-checkpoint-path", os.path.join(work, "checkpoint.json"),
                 "--health-port", "19990" if self.health else "0", "--health-address", "127.0.0.1", "--log-level", "warning"]
         if self.plain:
@@ -115,7 +122,8 @@ class SyslogNG(Peer):
     def start(self, input_path, output_path, work):
         conf = os.path.join(work, "syslog-ng.conf")
         with open(conf, "w") as f:
-            f.write(fill(self.config, INPUT=input_path, OUTPUT=output_path))
+            f.write(fill(self.config, INPUT=input_path, OUTPUT=output_path,
+                         DIR=os.path.dirname(input_path), PATTERN=os.path.basename(input_path)))
         env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(SYSLOG_NG, "usr/lib/syslog-ng"))
         return subprocess.Popen(
             [os.path.join(SYSLOG_NG, "usr/sbin/syslog-ng"), "-F", "-f", conf, "--no-caps",
@@ -125,9 +133,13 @@ class SyslogNG(Peer):
             env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "stderr"), "w"))
 
 
+BASELINE = os.environ.get("BENCH_BASELINE")
+
+
 def contenders(selected):
     everyone = [
         LogSidecar("log-sidecar"),
+        *([LogSidecar("log-sidecar (baseline)", binary=BASELINE)] if BASELINE else []),
         LogSidecar("log-sidecar (plain)", plain=True),
         Rsyslog("rsyslog (splice)", "rsyslog-splice.conf", False, "string template, no JSON parse"),
         Rsyslog("rsyslog (mmjsonparse)", "rsyslog-parse.conf", True, "parses, re-serializes $!"),
@@ -229,9 +241,15 @@ def follow_latency(contender, rate, seconds, work):
     process = contender.start(data, output, work)
     time.sleep(1.5)  # start-up of the contender, before the measured stream begins
     writer = subprocess.Popen([sys.executable, "-c", WRITER, data, str(rate), str(seconds)], stdout=subprocess.PIPE, text=True)
-    delays, seen, buffer = [], set(), b""
-    position = 0
-    end_by = None
+    probes = watch_probes(output, writer)
+    contender.stop(process)
+    return dict(rate=rate, **probes)
+
+
+def watch_probes(output, writer, position=0, at_writer_exit=lambda: None):
+    """Reads OUTPUT from POSITION while WRITER runs (and up to 5 s after), timing each probe line from
+    its write to its arrival: written, received, lost and the delay percentiles."""
+    delays, seen, buffer, end_by, written = [], set(), b"", None, 0
     while True:
         if os.path.exists(output):
             with open(output, "rb") as f:
@@ -249,14 +267,63 @@ def follow_latency(contender, rate, seconds, work):
         if end_by is None and writer.poll() is not None:
             written = int(writer.stdout.read().strip())
             end_by = time.time() + 5
+            at_writer_exit()
         if end_by is not None and (len(seen) >= written or time.time() > end_by):
             break
         time.sleep(0.0005)
-    contender.stop(process)
     delays.sort()
     pick = lambda q: delays[min(len(delays) - 1, int(q * len(delays)))] if delays else float("nan")
-    return dict(rate=rate, written=written, received=len(seen), lost=written - len(seen),
+    return dict(written=written, received=len(seen), lost=written - len(seen),
                 p50_ms=pick(0.50), p99_ms=pick(0.99), max_ms=delays[-1] if delays else float("nan"))
+
+
+MANY_WRITER = r"""
+import os, sys, time
+paths, rate, seconds = sys.argv[1].split(","), int(sys.argv[2]), float(sys.argv[3])
+fds = [os.open(p, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644) for p in paths]
+start = time.time(); done = 0; seq = 0
+while True:
+    elapsed = time.time() - start
+    if elapsed >= seconds: break
+    due = int(elapsed * rate)
+    if due > done:
+        now = time.time_ns()
+        for fd in fds:
+            os.write(fd, "".join('{"seq":%d,"t":%d,"msg":"latency probe","pad":"%s"}\n' % (seq + n, now, "y" * 120) for n in range(due - done)).encode())
+            seq += due - done
+        done = due
+    time.sleep(0.0005)
+print(seq)
+"""
+
+
+def many_files(contender, files, busy, rate, idle_seconds, seconds, work):
+    """FILES quiet files under one glob: idle cost first, then BUSY of them written at RATE lines/s
+    each for SECONDS: write-to-output latency, CPU per second, RSS."""
+    logs = os.path.join(work, "logs")
+    os.makedirs(logs)
+    for index in range(files):
+        with open(os.path.join(logs, "f%04d.log" % index), "w") as f:
+            f.write('{"msg":"only line","file":%d}\n' % index)
+    output = os.path.join(work, "out.jsonl")
+    process = contender.start(os.path.join(logs, "*.log"), output, work)
+    deadline = time.time() + 60
+    while time.time() < deadline and (not os.path.exists(output) or count_lines(output) < files):
+        time.sleep(0.2)
+    started = count_lines(output) if os.path.exists(output) else 0
+    time.sleep(5)
+    cpu0, _, _ = proc_usage(process.pid)
+    time.sleep(idle_seconds)
+    cpu1, _, idle_rss = proc_usage(process.pid)
+    busy_paths = ",".join(os.path.join(logs, "f%04d.log" % index) for index in range(busy))
+    writer = subprocess.Popen([sys.executable, "-c", MANY_WRITER, busy_paths, str(rate), str(seconds)],
+                              stdout=subprocess.PIPE, text=True)
+    usage = {}
+    probes = watch_probes(output, writer, os.path.getsize(output), lambda: usage.update(zip(("cpu", "peak", "rss"), proc_usage(process.pid))))
+    contender.stop(process)
+    return dict(files=files, first_lines=started, idle_rss_kib=idle_rss, idle_cpu_percent=100 * (cpu1 - cpu0) / idle_seconds,
+                busy=busy, rate_per_file=rate, busy_cpu_per_s=(usage["cpu"] - cpu1) / seconds, busy_rss_kib=usage["rss"],
+                peak_rss_kib=usage["peak"], **probes)
 
 
 def idle(contender, seconds, work):
@@ -291,6 +358,8 @@ def main():
     parser.add_argument("--latency-seconds", type=float, default=20)
     parser.add_argument("--idle-seconds", type=float, default=60)
     parser.add_argument("--journald-records", type=int, default=200000)
+    parser.add_argument("--many-files", type=int, default=1000, help="files in the many-files workload")
+    parser.add_argument("--many-seconds", type=float, default=60, help="how long the busy files are written")
     parser.add_argument("--repeat", type=int, default=1, help="catch-up repetitions, contenders alternated")
     parser.add_argument("--data-dir", default=os.path.join(HERE, "data"))
     args = parser.parse_args()
@@ -344,7 +413,8 @@ def main():
 
     if "idle" in workloads:
         rows = {}
-        for contender in [LogSidecar("log-sidecar (health on)", health=True)] + [c for c in chosen if "splice" in c.name]:
+        baseline = [LogSidecar("log-sidecar (baseline, health on)", health=True, binary=BASELINE)] if BASELINE else []
+        for contender in [LogSidecar("log-sidecar (health on)", health=True)] + baseline + [c for c in chosen if "splice" in c.name]:
             print(f"idle {args.idle_seconds:.0f} s: {contender.name} ...", file=sys.stderr, flush=True)
             work = workdir(contender.name)
             rows[contender.name] = idle(contender, args.idle_seconds, work)
@@ -354,6 +424,28 @@ def main():
         print("%-24s %10s %10s %12s" % ("contender", "RSS MiB", "CPU s", "CPU % core"))
         for name, row in rows.items():
             print("%-24s %10.1f %10.3f %12.4f" % (name, row["rss_kib"] / 1024, row["cpu_seconds"], row["cpu_percent"]))
+
+    if "manyfiles" in workloads:
+        rows = {}
+        many = [c for c in chosen if "plain" not in c.name and "parse" not in c.name and "splice" not in c.name] + [
+            Rsyslog("rsyslog (imfile wildcard)", "rsyslog-wildcard.conf", False, "imfile, inotify mode, wildcard"),
+            SyslogNG("syslog-ng (wildcard-file)", "syslog-ng-wildcard.conf", False, "wildcard-file(), max-files(5000)")]
+        for contender in many:
+            if "baseline" in contender.name:
+                continue
+            print(f"many files ({args.many_files}): {contender.name} ...", file=sys.stderr, flush=True)
+            work = workdir(contender.name)
+            rows[contender.name] = many_files(contender, args.many_files, 10, 1000, args.idle_seconds / 2, args.many_seconds, work)
+            shutil.rmtree(work, ignore_errors=True)
+        results["manyfiles"] = rows
+        print("\nMany files: %d under one glob; idle %.0f s, then 10 of them at 1,000 lines/s each for %.0f s"
+              % (args.many_files, args.idle_seconds / 2, args.many_seconds))
+        print("%-26s %8s %9s %10s %9s %9s %9s %8s %8s" % ("contender", "first", "idle MiB", "idle CPU%", "busy MiB",
+                                                         "CPU s/s", "lost", "p50 ms", "p99 ms"))
+        for name, row in rows.items():
+            print("%-26s %8d %9.1f %10.4f %9.1f %9.3f %9d %8.2f %8.2f" % (
+                name, row["first_lines"], row["idle_rss_kib"] / 1024, row["idle_cpu_percent"], row["busy_rss_kib"] / 1024,
+                row["busy_cpu_per_s"], row["lost"], row["p50_ms"], row["p99_ms"]))
 
     if "journald" in workloads:
         print(f"journald: {args.journald_records} records ...", file=sys.stderr, flush=True)

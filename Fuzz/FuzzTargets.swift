@@ -39,7 +39,7 @@ nonisolated(unsafe) private let enrichers = [
 private func fuzzEnricher(_ input: UnsafeRawBufferPointer) {
     let mode = input.first.map { Int($0) % 3 } ?? 0
     let enricher = enrichers[mode]
-    var splitter = LineSplitter(maxLineBytes: 512, readSize: 256)
+    let splitter = LineSplitter(maxLineBytes: 512, readSize: 256)
     var lines: [[UInt8]] = []
     splitter.append(input) { line in
         switch line {

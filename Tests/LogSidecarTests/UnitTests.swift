@@ -12,7 +12,7 @@ struct LineSplitterTests {
         for index in 0..<500 { text += String(repeating: "x", count: index % 37) + "ü\(index)\n" }
         text += "tail without newline"
         let bytes = Array(text.utf8)
-        var splitter = LineSplitter(maxLineBytes: 1 << 20, readSize: 4096)
+        let splitter = LineSplitter(maxLineBytes: 1 << 20, readSize: 4096)
         var lines: [String] = []
         var offset = 0
         while offset < bytes.count {
@@ -31,7 +31,7 @@ struct LineSplitterTests {
 
     @Test("an over-long line is cut at a UTF-8 boundary and its full length reported; memory stays bounded")
     func overlong() {
-        var splitter = LineSplitter(maxLineBytes: 100, readSize: 64)
+        let splitter = LineSplitter(maxLineBytes: 100, readSize: 64)
         var results: [(Int, Int)] = []
         let long = Array(String(repeating: "é", count: 1000).utf8) + [0x0A] + Array("short\n".utf8)
         for start in stride(from: 0, to: long.count, by: 50) {
@@ -52,10 +52,8 @@ struct LineSplitterTests {
     }
 }
 
-@Suite("Rotation verdicts")
+@Suite("Truncation check")
 struct RotationCheckTests {
-    let identity = FileIdentity(device: 1, inode: 10, prefixLength: 256, fingerprint: 99)
-
     func status(inode: UInt64, size: Int64) -> FileStatus {
         var raw = stat()
         raw.st_dev = 1
@@ -66,19 +64,15 @@ struct RotationCheckTests {
         return FileStatus(raw)
     }
 
-    @Test("every row of the rotation table")
-    func table() {
+    @Test("copytruncate, noticed before and after the file grew back; a file that only grew is not truncated")
+    func truncation() {
         let open = status(inode: 10, size: 500)
-        #expect(RotationCheck.verdict(identity: identity, readOffset: 400, open: open, atPath: open, prefixMatches: true) == .unchanged)
-        // rename + create, delete + recreate: the path names another inode.
-        #expect(RotationCheck.verdict(identity: identity, readOffset: 400, open: open, atPath: status(inode: 11, size: 0), prefixMatches: true) == .replaced)
-        // deleted, nothing created yet.
-        #expect(RotationCheck.verdict(identity: identity, readOffset: 400, open: open, atPath: nil, prefixMatches: true) == .replaced)
-        // copytruncate noticed before the file grew back.
-        let small = status(inode: 10, size: 20)
-        #expect(RotationCheck.verdict(identity: identity, readOffset: 400, open: small, atPath: small, prefixMatches: true) == .truncated)
-        // copytruncate noticed after the file grew past our offset: the first bytes changed.
-        #expect(RotationCheck.verdict(identity: identity, readOffset: 400, open: open, atPath: open, prefixMatches: false) == .truncated)
+        #expect(!RotationCheck.truncated(readOffset: 400, open: open, prefixMatches: true))
+        #expect(!RotationCheck.truncated(readOffset: 500, open: open, prefixMatches: true))
+        // Noticed before the file grew back: shorter than what we read.
+        #expect(RotationCheck.truncated(readOffset: 400, open: status(inode: 10, size: 20), prefixMatches: true))
+        // Noticed after the file grew past our offset: the first bytes changed.
+        #expect(RotationCheck.truncated(readOffset: 400, open: open, prefixMatches: false))
     }
 }
 

@@ -16,6 +16,8 @@ final class Discovery {
         var directories: Set<String> = []
         /// Directories that could not be read (EACCES, EIO): what they held is unknown, not gone.
         var unreadable: [String: SystemError] = [:]
+        /// False when the answer is the previous scan's: nothing to reconcile.
+        var changed = true
 
         /// Whether `path` may sit in a directory that could not be read.
         func mayHide(_ path: String) -> Bool {
@@ -28,6 +30,7 @@ final class Discovery {
     /// A listing newer than this may have missed an entry created in the same coarse clock tick.
     private let settleNs: Int64 = 2_000_000_000
     private var listings: [String: Listing] = [:]
+    private var previous: Result?
 
     private struct Listing {
         var modifiedNs: Int64
@@ -35,6 +38,8 @@ final class Discovery {
         var names: [String]
         /// Files found in it per name, stat'ed when it was listed.
         var files: [String: Candidate]
+        /// The files a last pattern component matched, per component: a quiet directory costs no fnmatch.
+        var matched: [String: [Candidate]] = [:]
     }
 
     init(paths: [String], excludes: [String]) {
@@ -60,6 +65,12 @@ final class Discovery {
             expand(pattern.root, pattern.components[...], into: &result, seen: &seen, live: &live, nowNs: nowNs)
         }
         listings = listings.filter { live.contains($0.key) }
+        if let previous, previous.candidates == result.candidates, previous.directories == result.directories,
+            previous.unreadable.isEmpty, result.unreadable.isEmpty
+        {
+            result.changed = false
+        }
+        previous = result
         return result
     }
 
@@ -86,11 +97,17 @@ final class Discovery {
         result.directories.insert(base)
         guard let listing = listing(of: base, nowNs: nowNs, into: &result) else { return }
         live.insert(base)
+        if remaining.isEmpty {
+            let files = listing.matched[component] ?? listing.names.filter { GlobPattern.componentMatches(component, $0) }.compactMap {
+                listing.files[$0]
+            }
+            if listing.matched[component] == nil { listings[base]?.matched[component] = files }
+            for file in files where patterns.count == 1 || seen.insert(file.path).inserted { result.candidates.append(file) }
+            return
+        }
         for name in listing.names where GlobPattern.componentMatches(component, name) {
             let next = Path.join(base, name)
-            if remaining.isEmpty {
-                if let file = listing.files[name], seen.insert(next).inserted { result.candidates.append(file) }
-            } else if let status = status(next, base: base, into: &result), status.isDirectory {
+            if let status = status(next, base: base, into: &result), status.isDirectory {
                 expand(next, remaining, into: &result, seen: &seen, live: &live, nowNs: nowNs)
             }
         }

@@ -98,6 +98,7 @@ extension FileServer {
             return
         }
         let status = try FileStatus.of(descriptor: descriptor)
+        file.checkedAtMs = MonotonicClock.milliseconds()
         file.knownSize = status.size
         if status.size > file.readOffset { file.atEndOfFile = false }
         guard !file.neverRead, file.shadowOf == nil else { return }

@@ -25,6 +25,12 @@ public final class FileServer {
     var discovered = false
     private var pending = DirectoryChanges()
     private var nextPollMs: Int64 = 0
+    private var pollTicks = 0
+    /// While inotify watches every directory, the stat poll backs it up: a file written in the last
+    /// 10 s is looked at every tick, a quieter one every `quietSweepTicks`-th, spread over the ticks,
+    /// so a thousand quiet files cost a hundred `fstat`s a second, not a thousand.
+    static let quietSweepTicks = 10
+    static let activeWindowMs: Int64 = 10_000
     private var roundStart = 0
     private var unacknowledged: [(file: TailedFile, offset: Int64)] = []
     private var batchedBytes = 0
@@ -101,20 +107,34 @@ public final class FileServer {
         passDeadlineMs = now + passBudgetMs
         defer { publish() }
         let pollDue = now >= nextPollMs
-        if pollDue { nextPollMs = now + Int64(config.pollIntervalMs) }
+        if pollDue {
+            nextPollMs = now + Int64(config.pollIntervalMs)
+            pollTicks += 1
+        }
         if pending.everything { discovery.invalidate(nil) }
         for directory in pending.directories { discovery.invalidate(directory) }
         var unreadable: SystemError?
         if pollDue || pending.everything || !pending.directories.isEmpty {
             let scan = discovery.scan()
-            try reconcile(scan)
+            if scan.changed { try reconcile(scan) }
             unreadable = scan.unreadable.sorted { $0.key < $1.key }.first?.value
         }
         watcher.ensure(watchedDirectories)
-        if pollDue || pending.everything || !watcher.isActive {
+        if pending.everything || !watcher.isActive {
             for file in files { try check(file) }
+        } else if pollDue {
+            let slot = pollTicks % Self.quietSweepTicks
+            for (index, file) in files.enumerated()
+            where index % Self.quietSweepTicks == slot || now - file.lastGrowthMs < Self.activeWindowMs || file.path == nil {
+                try check(file)
+            }
         } else {
+            // Every event is checked before the read: copytruncate followed by a burst of writes can
+            // grow the file past our offset before we look, and only its first bytes then tell.
             for path in pending.written { if let file = byPath[path] { try check(file) } }
+            // A rotated file may still be written (a writer that has not reopened yet) under a name
+            // no pattern matches: it is looked at on every pass until it is closed.
+            for file in files where file.path == nil && file.isOpen { try check(file) }
         }
         pending = DirectoryChanges()
         try openWaiting()
@@ -150,9 +170,10 @@ public final class FileServer {
         filesWithPartialLines.map { $0.lastGrowthMs + Int64(config.rotateWaitMs) }.max()
     }
 
-    /// An entry per known file; a copy not yet claimed is left out (its bytes are its original's).
+    /// An entry per known file. Left out: a copy not yet claimed (its bytes are its original's) and a
+    /// new file not read yet (found again after a restart, it gets the same first look).
     public var checkpoint: Checkpoint {
-        Checkpoint(entries: files.filter { $0.shadowOf == nil }.map(\.checkpointEntry))
+        Checkpoint(entries: files.filter { $0.shadowOf == nil && !$0.neverRead }.map(\.checkpointEntry))
     }
 
     // MARK: - the set
@@ -194,24 +215,35 @@ public final class FileServer {
     // MARK: - reading
 
     private func readFairly() throws(SystemError) -> Pass {
+        let passStartMs = MonotonicClock.milliseconds()
         while true {
+            // Only files with something to read take part: with a thousand quiet files a pass stays cheap.
+            let ready = files.filter { $0.isOpen && !$0.atEndOfFile && $0.shadowOf == nil }
             var progressed = false
-            let count = files.count
+            let count = ready.count
             for step in 0..<count {
                 let index = (roundStart + step) % count
-                let file = files[index]
-                guard file.isOpen, !file.atEndOfFile, file.shadowOf == nil, predecessorDone(file) else { continue }
+                let file = ready[index]
+                guard !file.atEndOfFile, predecessorDone(file) else { continue }
                 if file.neverRead {
                     guard try decideNew(file) else { continue }
                 }
                 consumer.beginFile(file.origin, format: file.format)
                 for _ in 0..<Self.readsPerTurn {
-                    guard try readOnce(file) else { break }
+                    guard try readOnce(file) else {
+                        // Nothing there: a file that shrank below our offset was truncated.
+                        if file.checkedAtMs < passStartMs && !file.neverRead {
+                            try check(file)
+                            if !file.atEndOfFile { progressed = true }
+                        }
+                        break
+                    }
                     progressed = true
                     if batchedBytes >= Self.batchBytes {
                         guard flush() else { return .givenUp }
                         if let pass = outOfTime(next: index + 1) { return pass }
                     }
+                    if file.atEndOfFile { break }
                 }
             }
             guard flush() else { return .givenUp }
@@ -223,7 +255,7 @@ public final class FileServer {
     private func outOfTime(next: Int) -> Pass? {
         if drainDeadlinePassed() { return .givenUp }
         guard MonotonicClock.milliseconds() >= passDeadlineMs else { return nil }
-        roundStart = files.isEmpty ? 0 : next % files.count
+        roundStart = next
         return .budgetSpent
     }
 
@@ -240,11 +272,9 @@ public final class FileServer {
     /// One read of `file` into the batch; false at its end.
     private func readOnce(_ file: TailedFile) throws(SystemError) -> Bool {
         guard let descriptor = file.descriptor else { return false }
-        let count = try file.splitter.read(from: descriptor)
-        if count == 0 {
-            file.atEndOfFile = true
-            return false
-        }
+        let (count, short) = try file.splitter.readSome(from: descriptor)
+        if count == 0 || short { file.atEndOfFile = true }
+        if count == 0 { return false }
         file.readOffset += Int64(count)
         file.knownSize = max(file.knownSize, file.readOffset)
         file.lastGrowthMs = MonotonicClock.milliseconds()

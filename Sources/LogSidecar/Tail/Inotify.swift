@@ -68,6 +68,8 @@ public final class Inotify {
                 }
                 offset += header + nameLength
             }
+            // A short read took everything queued: asking again would only say EAGAIN.
+            if count < buffer.count - 4096 { return result }
         }
     }
 

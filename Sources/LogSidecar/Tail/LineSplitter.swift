@@ -35,11 +35,18 @@ public struct LineSplitter {
     /// Reads once from `fd` into the buffer; returns the number of bytes read (0 at end of file).
     /// Call `forEachLine` before another splitter uses the shared buffer.
     public func read(from fd: Int32) throws(SystemError) -> Int {
+        try readSome(from: fd).count
+    }
+
+    /// One read, and whether it came back short: a regular file was at its end just then, so asking
+    /// again at once would only return 0.
+    func readSome(from fd: Int32) throws(SystemError) -> (count: Int, short: Bool) {
         buffer.claim(state, maxLineBytes: maxLineBytes)
         buffer.makeRoom(maxLineBytes: maxLineBytes)
-        let count = try FileIO.read(fd, into: buffer.bytes + buffer.end, count: buffer.capacity - buffer.end)
+        let room = buffer.capacity - buffer.end
+        let count = try FileIO.read(fd, into: buffer.bytes + buffer.end, count: room)
         buffer.end += count
-        return count
+        return (count, count < room)
     }
 
     /// Feeds bytes from memory, handing out each line completed by them, as `read` + `forEachLine` do.

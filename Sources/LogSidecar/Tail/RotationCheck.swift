@@ -1,29 +1,11 @@
-/// What happened to the file being followed, decided from `stat` results alone so that every case of
-/// the design's rotation table can be unit-tested without touching a disk or sleeping.
-public enum RotationVerdict: Equatable, Sendable {
-    /// Same file, same or more bytes: just read on.
-    case unchanged
-    /// The path now names another file or nothing (rename + create, delete + recreate): drain the old descriptor.
-    case replaced
-    /// Same file but shorter than what we read, or its first bytes changed (copytruncate).
-    case truncated
-}
-
+/// Whether a followed file was truncated under us (copytruncate), decided from `fstat` and a look at
+/// its first bytes alone, so that the rule can be unit-tested without a disk. Which file a path holds
+/// (rename + create, delete + recreate) is discovery's answer, by identity: see `FileServer.reconcile`.
 public enum RotationCheck {
     /// - Parameters:
-    ///   - identity: what we know of the open file.
-    ///   - readOffset: how far we read it.
+    ///   - readOffset: how far we read the file.
     ///   - open: `fstat` of our descriptor.
-    ///   - atPath: `stat` of the configured path, nil when nothing is there.
-    ///   - prefixMatches: whether the open file still starts with the fingerprinted bytes.
-    public static func verdict(
-        identity: FileIdentity, readOffset: Int64, open: FileStatus, atPath: FileStatus?, prefixMatches: Bool
-    ) -> RotationVerdict {
-        guard let atPath, identity.sameInode(atPath) else { return .replaced }
-        return truncated(readOffset: readOffset, open: open, prefixMatches: prefixMatches) ? .truncated : .unchanged
-    }
-
-    /// The part of the verdict that needs no path: discovery already says which file each path holds.
+    ///   - prefixMatches: whether the file still starts with the fingerprinted bytes.
     public static func truncated(readOffset: Int64, open: FileStatus, prefixMatches: Bool) -> Bool {
         open.size < readOffset || !prefixMatches
     }

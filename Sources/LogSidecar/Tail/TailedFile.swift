@@ -27,6 +27,9 @@ final class TailedFile {
     /// only when one of them moved.
     var checkedSize: Int64
     var checkedModifiedNs: Int64 = 0
+    /// Monotonic ms of the last check: a read that finds nothing is checked once per pass (that is
+    /// how a truncation between two events shows).
+    var checkedAtMs: Int64 = 0
     /// A copytruncate copy never grows again: once read to its end it is done.
     var isCopy: Bool
     /// The last read returned nothing: it is read again when an event, a poll or a size says so.
