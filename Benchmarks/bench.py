@@ -356,6 +356,7 @@ def main():
     parser.add_argument("--workloads", default="catchup,latency,idle,journald")
     parser.add_argument("--only", action="append", help="run only contenders whose name contains this")
     parser.add_argument("--latency-seconds", type=float, default=20)
+    parser.add_argument("--latency-rates", default="1000,10000,50000", help="lines/s of the follow-latency runs")
     parser.add_argument("--idle-seconds", type=float, default=60)
     parser.add_argument("--journald-records", type=int, default=200000)
     parser.add_argument("--many-files", type=int, default=1000, help="files in the many-files workload")
@@ -398,7 +399,7 @@ def main():
 
     if "latency" in workloads:
         rows = []
-        for rate in (1000, 10000, 50000):
+        for rate in (int(r) for r in args.latency_rates.split(",")):
             for contender in [c for c in chosen if "plain" not in c.name and "parse" not in c.name]:
                 print(f"follow latency {rate}/s: {contender.name} ...", file=sys.stderr, flush=True)
                 work = workdir(contender.name)

@@ -52,6 +52,9 @@ final class Discovery {
         if let directory { listings[directory] = nil } else { listings.removeAll() }
     }
 
+    /// The next scan counts as changed, whatever it finds: what this one found was not all taken in.
+    func forgetPreviousScan() { previous = nil }
+
     /// Whether `path` is one that the patterns would follow.
     func wants(_ path: String) -> Bool {
         !GlobPattern.excluded(path, by: excludes) && patterns.contains { $0.matches(path) }

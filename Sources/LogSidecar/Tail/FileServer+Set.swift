@@ -4,8 +4,11 @@ import Logging
 extension FileServer {
     /// Applies a discovery: a known inode at a new path moved (a rotation that the patterns still
     /// match: never shipped twice), an unknown one is new (read from its beginning, except on a first
-    /// start with `read_from: end`), and a known file found nowhere left the patterns.
-    func reconcile(_ scan: Discovery.Result) throws(SystemError) {
+    /// start with `read_from: end`), and a known file found nowhere left the patterns. A file that
+    /// cannot be opened (EACCES) is skipped, so that it does not hold up the others; the first such
+    /// error is returned, and discovery forgets this answer so that the next poll tries again.
+    func reconcile(_ scan: Discovery.Result) -> SystemError? {
+        var failure: SystemError?
         watchedDirectories = scan.directories
         let previous = byPath
         byPath.removeAll(keepingCapacity: true)
@@ -17,7 +20,12 @@ extension FileServer {
                 byPath[candidate.path] = file
                 continue
             }
-            guard let file = try newFile(candidate) else { continue }
+            let found: TailedFile?
+            do { found = try newFile(candidate) } catch {
+                failure = failure ?? error
+                continue
+            }
+            guard let file = found else { continue }
             if let before = previous[candidate.path], before !== file { file.predecessor = before }
             seen.insert(FileKey(file.identity))
             track(file)
@@ -31,6 +39,8 @@ extension FileServer {
             }
             left(file)
         }
+        if failure != nil { discovery.forgetPreviousScan() }
+        return failure
     }
 
     private func moved(_ file: TailedFile, to path: String) {

@@ -35,6 +35,9 @@ public final class FileServer {
     private var unacknowledged: [(file: TailedFile, offset: Int64)] = []
     private var batchedBytes = 0
     private var lastReportMs: Int64 = 0
+    /// The one path followed when `input.paths` is a single literal path (as discovery spells it):
+    /// readiness waits for it, and the checkpoint offset gauge is its.
+    private let literalPath: String?
     /// True once a stopping daemon's drain time is over: reading stops between two batches.
     var drainDeadlinePassed: () -> Bool = { false }
     /// How long one pass may read before it hands back to the loop, so that however far behind the
@@ -60,6 +63,7 @@ public final class FileServer {
         self.counters = counters
         self.logger = logger
         discovery = Discovery(paths: config.paths, excludes: config.exclude)
+        literalPath = discovery.patterns.count == 1 && discovery.patterns[0].isLiteral ? discovery.patterns[0].spelled : nil
         passBudgetMs = Int64(max(10, min(config.pollIntervalMs, config.checkpointIntervalMs) / 2))
         watcher = ChangeWatcher(logger: logger) { counters.inotifyActive.store($0, ordering: .relaxed) }
     }
@@ -74,7 +78,10 @@ public final class FileServer {
             for file in try CheckpointRestore(server: self).restore(checkpoint, candidates: scan.candidates) { track(file) }
         }
         firstStart = checkpoint == nil
-        try reconcile(scan)
+        if let error = reconcile(scan) {
+            logger.error("a matching file cannot be opened; the others are followed, and it is tried again at each poll",
+                         metadata: ["error": "\(error)"])
+        }
         firstStart = false
         discovered = true
         nextPollMs = MonotonicClock.milliseconds() + Int64(config.pollIntervalMs)
@@ -116,8 +123,8 @@ public final class FileServer {
         var unreadable: SystemError?
         if pollDue || pending.everything || !pending.directories.isEmpty {
             let scan = discovery.scan()
-            if scan.changed { try reconcile(scan) }
-            unreadable = scan.unreadable.sorted { $0.key < $1.key }.first?.value
+            if scan.changed { unreadable = reconcile(scan) }
+            unreadable = unreadable ?? scan.unreadable.sorted { $0.key < $1.key }.first?.value
         }
         watcher.ensure(watchedDirectories)
         if pending.everything || !watcher.isActive {
@@ -142,7 +149,8 @@ public final class FileServer {
         publish()
         let pass = try readFairly()
         if pass == .caughtUp { closeFinished() }
-        // The rest was read; the error is reported (and the next pass waits a poll interval) all the same.
+        // The rest was read; the error (a directory or a file that cannot be read) is reported, and the
+        // next pass waits a poll interval, all the same.
         if let unreadable { throw unreadable }
         return pass
     }
@@ -329,10 +337,9 @@ public final class FileServer {
         counters.lagBytes.store(Int(lag), ordering: .relaxed)
         counters.filesFollowed.store(openCount, ordering: .relaxed)
         counters.filesWaiting.store(waiting, ordering: .relaxed)
-        let literal = config.paths.count == 1 && GlobPattern(config.paths[0]).isLiteral
-        let ready = discovered && (!literal || byPath[discovery.patterns[0].spelled] != nil)
+        let current = literalPath.flatMap { byPath[$0] }
+        let ready = discovered && (literalPath == nil || current != nil)
         counters.following.store(ready, ordering: .relaxed)
-        let current = literal ? byPath[discovery.patterns[0].spelled] : nil
         counters.checkpointOffset.store(Int(current?.acknowledgedOffset ?? files.last?.acknowledgedOffset ?? 0), ordering: .relaxed)
         let now = MonotonicClock.milliseconds()
         guard force || now - lastReportMs >= 500 else { return }

@@ -51,6 +51,32 @@ struct InputErrorTests {
         print("unreadable directory: \(used) CPU s in 2.5 s while failing")
     }
 
+    @Test("among many files, one that cannot be opened holds up none of the others, is shown, and is shipped once readable")
+    func unopenableFile() throws {
+        let scenario = Scenario()
+        let logs = scenario.directory.file("logs")
+        scenario.inputArguments = ["--input-paths", "\(logs)/*.log"]
+        let port = HTTPClient.freePort()
+        let daemon = try OtherUser.start(scenario, uid: 61_004, ["--health-address", "127.0.0.1", "--health-port", "\(port)"])
+        let locked = LogWriter(path: "\(logs)/a-locked.log")
+        locked.write(count: 100)
+        #expect(chmod(locked.path, 0) == 0)
+        let open = LogWriter(path: "\(logs)/b-open.log")
+        open.write(count: 200)
+        try scenario.waitForShipped(200)
+        try waitUntil("/health to name the file that cannot be opened") {
+            guard let body = HTTPClient.get(port: port, "/health")?.body, let health = try? Output.object(Substring(body)) else { return false }
+            return (health["input_error"] as? String)?.contains("a-locked.log") == true
+        }
+        #expect(chmod(locked.path, 0o644) == 0)
+        try scenario.waitForShipped(300)
+        try waitUntil("the error to clear") { HTTPClient.get(port: port, "/health")?.body.contains("\"input_error\":\"\"") == true }
+        #expect(try daemon.stop() == 0)
+        let byFile = Dictionary(grouping: try Output.lines(scenario.output).map(Output.object), by: { $0["file"] as? String ?? "" })
+        #expect(byFile[locked.path]?.compactMap { $0["seq"] as? Int } == Array(0..<100))
+        #expect(byFile[open.path]?.compactMap { $0["seq"] as? Int } == Array(0..<200))
+    }
+
     @Test("the checkpoint directory becomes read-only: shipping goes on, /health shows it, the checkpoint catches up after")
     func readOnlyCheckpoint() throws {
         let scenario = Scenario()
