@@ -110,7 +110,7 @@ final class TailedFile {
         guard let fd = try TailedFile.openDescriptor(lastPath) else { return false }
         do {
             let status = try FileStatus.of(descriptor: fd)
-            if identity.prefixLength == 0 && readOffset == 0 && status.inode == identity.inode && status.device == identity.device {
+            if identity.prefixLength == 0 && readOffset == 0 && identity.sameInode(status) {
                 // Known by its inode alone until now (it waited before it was ever opened).
                 identity = try FileIdentity.of(descriptor: fd, status: status)
             }
@@ -127,9 +127,6 @@ final class TailedFile {
             throw error
         }
     }
-
-    /// Takes a descriptor opened elsewhere (a copy found by its first bytes).
-    func adopt(_ fd: Int32) { descriptor = fd }
 
     /// Gives the descriptor back; only a file at its end with no partial line is closed this way.
     func close() {
