@@ -85,15 +85,32 @@ final class Discovery {
         let remaining = rest.dropFirst()
         let isPattern = GlobPattern.hasWildcard(component)
         if remaining.isEmpty { result.directories.insert(base) }
-        if !isPattern {
+        if !isPattern && remaining.isEmpty {
             let next = Path.join(base, component)
-            if remaining.isEmpty {
-                if let file = candidate(next, base: base, into: &result), seen.insert(next).inserted { result.candidates.append(file) }
-            } else if let status = status(next, base: base, into: &result), status.isDirectory {
-                expand(next, remaining, into: &result, seen: &seen, live: &live, nowNs: nowNs)
+            if let file = candidate(next, base: base, into: &result), seen.insert(next).inserted { result.candidates.append(file) }
+            return
+        }
+        if !isPattern {
+            // A run of literal directories is one `stat` of the last: a quiet literal path costs two a
+            // poll, however deep it is. Only when it is missing are its ancestors looked at.
+            var literals = [component]
+            var tail = remaining
+            while tail.count > 1, let next = tail.first, !GlobPattern.hasWildcard(next) {
+                literals.append(next)
+                tail = tail.dropFirst()
+            }
+            let directory = literals.reduce(base) { Path.join($0, $1) }
+            if let status = status(directory, base: base, into: &result), status.isDirectory {
+                expand(directory, tail, into: &result, seen: &seen, live: &live, nowNs: nowNs)
             } else {
-                // Watched so that the directory's creation is heard.
-                result.directories.insert(base)
+                // The deepest ancestor there is, watched so that the rest's creation is heard.
+                var existing = base
+                for name in literals.dropLast() {
+                    let next = Path.join(existing, name)
+                    guard let status = status(next, base: existing, into: &result), status.isDirectory else { break }
+                    existing = next
+                }
+                result.directories.insert(existing)
             }
             return
         }
