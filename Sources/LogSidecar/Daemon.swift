@@ -80,10 +80,10 @@ public final class Daemon {
             logger: logger)
         let pipeline = Pipeline(enricher: Enricher(mode: config.enrich.mode, format: config.input.format, fields: fields), fanout: fanout, counters: counters)
         do {
-            let follower = FileServer(config: config.input, consumer: pipeline, counters: counters, logger: logger)
-            follower.drainDeadlinePassed = { control.drainDeadlinePassed }
-            try follower.start(from: checkpoint)
-            let loop = ReadingLoop(config: config, follower: follower, fanout: fanout, counters: counters, control: control, logger: logger)
+            let fileServer = FileServer(config: config.input, consumer: pipeline, counters: counters, logger: logger)
+            fileServer.drainDeadlinePassed = { control.drainDeadlinePassed }
+            try fileServer.start(from: checkpoint)
+            let loop = ReadingLoop(config: config, fileServer: fileServer, fanout: fanout, counters: counters, control: control, logger: logger)
             return loop.run()
         } catch {
             throw .system(error)

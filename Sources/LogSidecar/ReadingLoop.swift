@@ -6,7 +6,7 @@ import Logging
 /// within a budget, so the checkpoint, SIGHUP and the rotation checks keep their intervals under a backlog.
 final class ReadingLoop {
     let config: Config
-    let follower: FileServer
+    let fileServer: FileServer
     let fanout: SinkFanout
     let counters: Counters
     let control: DaemonControl
@@ -15,9 +15,9 @@ final class ReadingLoop {
     private var lastSaved: Checkpoint?
     private var checkpointFailing = false
 
-    init(config: Config, follower: FileServer, fanout: SinkFanout, counters: Counters, control: DaemonControl, logger: Logger) {
+    init(config: Config, fileServer: FileServer, fanout: SinkFanout, counters: Counters, control: DaemonControl, logger: Logger) {
         self.config = config
-        self.follower = follower
+        self.fileServer = fileServer
         self.fanout = fanout
         self.counters = counters
         self.control = control
@@ -36,8 +36,8 @@ final class ReadingLoop {
                 fanout.reopen()
             }
             if pass != .budgetSpent {
-                control.wait(timeoutMs: waitMs(after: pass, until: nextCheckpointMs), also: follower.eventDescriptor)
-                follower.drainEvents()
+                control.wait(timeoutMs: waitMs(after: pass, until: nextCheckpointMs), also: fileServer.eventDescriptor)
+                fileServer.drainEvents()
             }
             pass = cycle()
             let now = MonotonicClock.milliseconds()
@@ -60,7 +60,7 @@ final class ReadingLoop {
     private func waitMs(after pass: FileServer.Pass?, until nextCheckpointMs: Int64) -> Int {
         let now = MonotonicClock.milliseconds()
         var wakeAt = min(now + Int64(config.input.pollIntervalMs), nextCheckpointMs)
-        if pass != nil, let rotation = follower.nextRotationDeadlineMs { wakeAt = min(wakeAt, rotation) }
+        if pass != nil, let rotation = fileServer.nextRotationDeadlineMs { wakeAt = min(wakeAt, rotation) }
         return Int(max(wakeAt - now, pass == nil ? Int64(config.input.pollIntervalMs) : 1))
     }
 
@@ -71,14 +71,14 @@ final class ReadingLoop {
         logger.info("stopping: shipping what is left", metadata: ["drain_timeout_ms": "\(config.shutdown.drainTimeoutMs)"])
         // Twice: a rotation noticed in the first pass is read in the second.
         var complete = readToEnd() && readToEnd()
-        while complete, let quietAt = follower.partialLinesQuietAtMs {
+        while complete, let quietAt = fileServer.partialLinesQuietAtMs {
             let now = MonotonicClock.milliseconds()
             if quietAt <= now || now >= deadline { break }
-            control.wait(timeoutMs: Int(min(quietAt, deadline) - now), also: follower.eventDescriptor)
-            follower.drainEvents()
+            control.wait(timeoutMs: Int(min(quietAt, deadline) - now), also: fileServer.eventDescriptor)
+            fileServer.drainEvents()
             complete = readToEnd()
         }
-        if complete { complete = follower.flushQuietPartialLines() }
+        if complete { complete = fileServer.flushQuietPartialLines() }
         if !complete { logger.warning("not everything could be shipped before stopping; the rest stays behind the checkpoint for the next start") }
         saveCheckpoint()
         fanout.close()
@@ -100,7 +100,7 @@ final class ReadingLoop {
     /// `/health` and, once no pass has succeeded for the stall threshold, on `/healthz`.
     private func cycle() -> FileServer.Pass? {
         do {
-            let pass = try follower.cycle()
+            let pass = try fileServer.cycle()
             counters.lastPassSucceededMs.store(MonotonicClock.milliseconds(), ordering: .relaxed)
             if !lastError.isEmpty {
                 logger.notice("reading the input works again")
@@ -123,7 +123,7 @@ final class ReadingLoop {
     private func saveCheckpoint() {
         let path = config.input.checkpointPath
         guard !path.isEmpty else { return }
-        let checkpoint = follower.checkpoint
+        let checkpoint = fileServer.checkpoint
         // A quiet file costs no fsync and no rename: idle means idle.
         guard checkpoint != lastSaved else { return }
         guard fanout.flush() else { return }

@@ -1,6 +1,6 @@
 import Glibc
 
-/// A thin wrapper over inotify(7). Events are only hints to go and look: the follower re-checks the
+/// A thin wrapper over inotify(7). Events are only hints to go and look: the file server re-checks the
 /// file with stat after any of them, so a coalesced, missed or overflowed event can never lose a line.
 public final class Inotify {
     public let descriptor: Int32
@@ -73,7 +73,7 @@ public final class Inotify {
         }
     }
 
-    /// What the follower wants to hear about in the watched directory.
+    /// What the file server wants to hear about in the watched directory.
     public static let directoryMask = UInt32(
         IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE
             | IN_DELETE_SELF | IN_MOVE_SELF)

@@ -1,4 +1,4 @@
-/// Where the follower hands its lines: the pipeline, which encodes them and delivers them to the sinks.
+/// Where the file server hands its lines: the pipeline, which encodes them and delivers them to the sinks.
 public protocol LineConsumer: AnyObject {
     /// The lines that follow come from the file found under `origin` (its `enrich.file_key` value),
     /// written in `format`.
