@@ -124,13 +124,6 @@ public enum Path {
             if code == ENOENT || code == ENOTDIR { return nil }
             throw SystemError(call: "opendir", subject: directory, errno: code)
         }
-        closedir(dir)
-        return entries(of: directory)
-    }
-
-    /// The names in a directory, without `.` and `..`; empty when it cannot be read.
-    public static func entries(of directory: String) -> [String] {
-        guard let dir = opendir(directory) else { return [] }
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
@@ -140,5 +133,10 @@ public enum Path {
             if name != "." && name != ".." { names.append(name) }
         }
         return names
+    }
+
+    /// The names in a directory, without `.` and `..`; empty when it cannot be read.
+    public static func entries(of directory: String) -> [String] {
+        ((try? listing(of: directory)) ?? nil) ?? []
     }
 }

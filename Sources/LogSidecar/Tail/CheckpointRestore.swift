@@ -48,21 +48,20 @@ struct CheckpointRestore {
     /// The same inode with the same first bytes wins; failing that, any file with the same first bytes
     /// and enough length (a copy, or the file after copytruncate while we were down).
     private func locate(_ entry: Checkpoint.Entry, among places: [String], copies: Bool) throws(SystemError) -> TailedFile? {
-        let target = CopyFinder.Target(
-            origin: entry.path, buffer: server.buffer, maxLineBytes: server.config.maxLineBytes, isCopy: false, isKnown: { _ in false })
+        func target(isCopy: Bool) -> CopyFinder.Target {
+            CopyFinder.Target(origin: entry.path, buffer: server.buffer, maxLineBytes: server.config.maxLineBytes, isCopy: isCopy)
+        }
         var sameInodeTruncated = false
         for place in places {
             guard let status = try FileStatus.at(place), status.isRegularFile, entry.identity.sameInode(status) else { continue }
-            if status.size >= entry.offset, let file = try CopyFinder.open(place, matching: entry.identity, at: entry.offset, target: target) {
+            if status.size >= entry.offset, let file = try CopyFinder.open(place, matching: entry.identity, at: entry.offset, target: target(isCopy: false)) {
                 return file
             }
             sameInodeTruncated = true
         }
         guard copies else { return nil }
-        let copyTarget = CopyFinder.Target(
-            origin: entry.path, buffer: server.buffer, maxLineBytes: server.config.maxLineBytes, isCopy: sameInodeTruncated,
-            isKnown: { _ in false })
-        let copy = try CopyFinder.firstCopy(of: entry.identity, among: places, atLeast: entry.offset, at: entry.offset, target: copyTarget)
+        let copy = try CopyFinder.firstCopy(
+            of: entry.identity, among: places, atLeast: entry.offset, at: entry.offset, target: target(isCopy: sameInodeTruncated))
         if copy != nil && sameInodeTruncated { server.counters.add(server.counters.truncations, 1) }
         return copy
     }

@@ -10,7 +10,7 @@ enum CopyFinder {
         let maxLineBytes: Int
         let isCopy: Bool
         /// Files already followed are not copies of anything.
-        let isKnown: (FileStatus) -> Bool
+        var isKnown: (FileStatus) -> Bool = { _ in false }
     }
 
     /// A file in `directory` that starts with `identity`'s fingerprint and holds at least `atLeast`

@@ -75,26 +75,26 @@ extension FileServer {
 
     private func newFile(_ candidate: Discovery.Candidate) throws(SystemError) -> TailedFile? {
         let offset: Int64? = firstStart && config.readFrom == .end ? nil : 0
+        let file: TailedFile
         if openCount < config.maxOpenFiles {
-            guard let file = try TailedFile.open(
+            guard let opened = try TailedFile.open(
                 path: candidate.path, listed: true, offset: offset, buffer: buffer, maxLineBytes: config.maxLineBytes)
             else { return nil }
+            file = opened
             counters.add(counters.filesOpened, 1)
-            file.neverRead = file.readOffset == 0
-            file.comparesShortCopies = discovered
-            return file
+        } else {
+            // Known by inode until a descriptor frees up; the fingerprint is read when it is opened.
+            let identity = FileIdentity(
+                device: candidate.device, inode: candidate.inode, prefixLength: 0,
+                fingerprint: FileIdentity.fnv1a(UnsafeRawBufferPointer(start: nil, count: 0)))
+            file = TailedFile(
+                descriptor: nil, origin: candidate.path, location: candidate.path, listed: true, identity: identity,
+                offset: offset ?? candidate.size, size: candidate.size, buffer: buffer, maxLineBytes: config.maxLineBytes)
+            file.waiting = true
+            counters.add(counters.filesWaited, 1)
         }
-        // Known by inode until a descriptor frees up; the fingerprint is read when it is opened.
-        let identity = FileIdentity(
-            device: candidate.device, inode: candidate.inode, prefixLength: 0,
-            fingerprint: FileIdentity.fnv1a(UnsafeRawBufferPointer(start: nil, count: 0)))
-        let file = TailedFile(
-            descriptor: nil, origin: candidate.path, location: candidate.path, listed: true, identity: identity,
-            offset: offset ?? candidate.size, size: candidate.size, buffer: buffer, maxLineBytes: config.maxLineBytes)
-        file.waiting = true
         file.neverRead = file.readOffset == 0
         file.comparesShortCopies = discovered
-        counters.add(counters.filesWaited, 1)
         return file
     }
 

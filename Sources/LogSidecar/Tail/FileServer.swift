@@ -124,7 +124,7 @@ public final class FileServer {
         if pollDue || pending.everything || !pending.directories.isEmpty {
             let scan = discovery.scan()
             if scan.changed { unreadable = reconcile(scan) }
-            unreadable = unreadable ?? scan.unreadable.sorted { $0.key < $1.key }.first?.value
+            unreadable = unreadable ?? scan.unreadable.min { $0.key < $1.key }?.value
         }
         watcher.ensure(watchedDirectories)
         if pending.everything || !watcher.isActive {
