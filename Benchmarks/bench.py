@@ -214,6 +214,58 @@ def catch_up_cat(data, lines, work):
                 mb_per_s=os.path.getsize(data) / 1e6 / seconds, lines_per_s=lines / seconds, complete=True)
 
 
+def exec_mode(data, lines, work, plain):
+    """A child printing the catch-up file as fast as it can (`cat`): into the file itself, through
+    `| cat >`, and through log-sidecar's exec mode into a file sink. The child's own run time comes
+    from /usr/bin/time around it; log-sidecar's CPU is its rusage minus the child's."""
+    output = os.path.join(work, "out.jsonl")
+    child_time = os.path.join(work, "child.time")
+    timed_child = ["/usr/bin/time", "-f", "%e %U %S %M", "-o", child_time, "cat", data]
+
+    def read_time(path):
+        with open(path) as f:
+            seconds, user, system, peak = f.read().strip().splitlines()[-1].split()
+        return float(seconds), float(user) + float(system), int(peak)
+
+    def row(total_seconds, child, shipper_cpu=None, shipper_peak=None):
+        got = count_lines(output)
+        result = dict(seconds=total_seconds, mb_per_s=os.path.getsize(data) / 1e6 / total_seconds,
+                      child_seconds=child[0], lines=got, complete=got == lines)
+        if shipper_cpu is not None:
+            result.update(cpu_seconds=shipper_cpu, peak_rss_kib=shipper_peak)
+        os.remove(output)
+        return result
+
+    rows = {}
+    with open(output, "w") as out:
+        subprocess.run(timed_child, stdout=out, check=True)
+    child = read_time(child_time)
+    rows["child > file"] = row(child[0], child)
+
+    shell_time = os.path.join(work, "shell.time")
+    command = " ".join(timed_child) + " | cat > " + output
+    subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", "-o", shell_time, "sh", "-c", command], check=True)
+    total, both_cpu, _ = read_time(shell_time)
+    child = read_time(child_time)
+    rows["child | cat > file"] = row(total, child, both_cpu - child[1], None)
+
+    for name, plain_fields in [("log-sidecar -- child", False), ("log-sidecar (plain) -- child", True)]:
+        if plain_fields != plain and plain is not None:
+            continue
+        config = os.path.join(work, "exec.json")
+        with open(config, "w") as f:
+            json.dump({"sinks": [{"type": "file", "path": output, "max_bytes": 1 << 40}]}, f)
+        args = [BINARY, "--config", config, "--health-port", "0", "--log-level", "warning"]
+        if plain_fields:
+            args += ["--enrich-host-field", "", "--enrich-timestamp-field", ""]
+        shipper_time = os.path.join(work, "shipper.time")
+        subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", "-o", shipper_time] + args + ["--"] + timed_child, check=True)
+        total, all_cpu, peak = read_time(shipper_time)
+        child = read_time(child_time)
+        rows[name] = row(total, child, all_cpu - child[1], peak)
+    return rows
+
+
 WRITER = r"""
 import os, sys, time
 path, rate, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
@@ -353,7 +405,8 @@ def journald(records, work):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size-mb", type=int, default=1024, help="catch-up file size (default 1024)")
-    parser.add_argument("--workloads", default="catchup,latency,idle,journald")
+    parser.add_argument("--workloads", default="catchup,latency,idle,journald",
+                        help="comma-separated: catchup, latency, idle, journald, manyfiles, exec")
     parser.add_argument("--only", action="append", help="run only contenders whose name contains this")
     parser.add_argument("--latency-seconds", type=float, default=20)
     parser.add_argument("--latency-rates", default="1000,10000,50000", help="lines/s of the follow-latency runs")
@@ -447,6 +500,23 @@ def main():
             print("%-26s %8d %9.1f %10.4f %9.1f %9.3f %9d %8.2f %8.2f" % (
                 name, row["first_lines"], row["idle_rss_kib"] / 1024, row["idle_cpu_percent"], row["busy_rss_kib"] / 1024,
                 row["busy_cpu_per_s"], row["lost"], row["p50_ms"], row["p99_ms"]))
+
+    if "exec" in workloads:
+        data = os.path.join(args.data_dir, f"catchup-{args.size_mb}mb.jsonl")
+        lines = make_data(data, args.size_mb)
+        subprocess.run(["cat", data], stdout=subprocess.DEVNULL)
+        print(f"exec mode: a child printing {args.size_mb} MB ...", file=sys.stderr, flush=True)
+        runs = [exec_mode(data, lines, workdir("exec"), None) for _ in range(args.repeat)]
+        # The best of the repetitions, per row: the same rule as catch-up.
+        rows = {name: max((run[name] for run in runs), key=lambda r: r["mb_per_s"]) for name in runs[0]}
+        results["exec"] = dict(size_mb=args.size_mb, lines=lines, rows=rows)
+        print("\nExec mode: a child printing %d MB of JSON lines (cat) as fast as it can, into a file" % args.size_mb)
+        print("%-30s %9s %9s %10s %8s %9s %9s" % ("route", "MB/s", "seconds", "child s", "CPU s", "peak MiB", "complete"))
+        for name, row in rows.items():
+            print("%-30s %9.1f %9.2f %10.2f %8s %9s %9s" % (
+                name, row["mb_per_s"], row["seconds"], row["child_seconds"],
+                "%.2f" % row["cpu_seconds"] if row.get("cpu_seconds") is not None else "-",
+                "%.1f" % (row["peak_rss_kib"] / 1024) if row.get("peak_rss_kib") else "-", row["complete"]))
 
     if "journald" in workloads:
         print(f"journald: {args.journald_records} records ...", file=sys.stderr, flush=True)

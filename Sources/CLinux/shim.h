@@ -1,12 +1,15 @@
 #ifndef LOG_SIDECAR_CLINUX_SHIM_H
 #define LOG_SIDECAR_CLINUX_SHIM_H
 
-// The Linux calls Swift's Glibc module does not import (memfd_create, file seals, SIOCOUTQ) and the
-// ones that need C's CMSG macros, as small inline functions. Nothing to link: all of it is glibc.
+// The Linux calls Swift's Glibc module does not import (memfd_create, file seals, SIOCOUTQ, prctl,
+// F_SETPIPE_SZ), the ones that need C's CMSG macros, and posix_spawn's attribute dance, as small inline functions. Nothing to link: all of it is glibc.
 // No _GNU_SOURCE: it would change glibc's types under Swift's own Glibc module, so the few GNU
 // constants are spelled out (they are kernel ABI and never change).
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/prctl.h>
 #include <linux/sockios.h>
 #include <stddef.h>
 #include <string.h>
@@ -79,6 +82,41 @@ static inline int clinux_unread_output_bytes(int fd) {
     int count = 0;
     if (ioctl(fd, SIOCOUTQ, &count) < 0) return -1;
     return count;
+}
+
+/// Makes us the reaper of our descendants' orphans (PR_SET_CHILD_SUBREAPER), as PID 1 is.
+static inline int clinux_become_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
+
+/// pipe2(fds, O_CLOEXEC): both ends closed on exec from the start (pipe2 needs _GNU_SOURCE).
+static inline int clinux_pipe_cloexec(int fds[2]) { return (int)syscall(SYS_pipe2, fds, O_CLOEXEC); }
+
+/// Sets a pipe's capacity (F_SETPIPE_SZ); returns the capacity granted, or -1.
+static inline int clinux_set_pipe_size(int fd, int size) { return fcntl(fd, 1024 + 7, size); }
+
+/// Starts `argv[0]` (searched in PATH, no shell) with our environment and stdin, its stdout and stderr
+/// on `out` and `err`. The child starts with no signal blocked and SIGPIPE at its default (we block
+/// signals for sigwait and ignore SIGPIPE; a child must not inherit either). Returns 0 or an errno:
+/// glibc reports a failed exec (ENOENT, EACCES, ENOEXEC) here, not as a child that exits 127.
+static inline int clinux_spawn(pid_t *pid, char *const argv[], char *const envp[], int out, int err) {
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attributes;
+    int result = posix_spawn_file_actions_init(&actions);
+    if (result != 0) return result;
+    result = posix_spawnattr_init(&attributes);
+    if (result != 0) { posix_spawn_file_actions_destroy(&actions); return result; }
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+    if (result == 0) result = posix_spawn_file_actions_adddup2(&actions, out, 1);
+    if (result == 0) result = posix_spawn_file_actions_adddup2(&actions, err, 2);
+    if (result == 0) result = posix_spawnattr_setsigmask(&attributes, &none);
+    if (result == 0) result = posix_spawnattr_setsigdefault(&attributes, &defaults);
+    if (result == 0) result = posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    if (result == 0) result = posix_spawnp(pid, argv[0], &actions, &attributes, argv, envp);
+    posix_spawnattr_destroy(&attributes);
+    posix_spawn_file_actions_destroy(&actions);
+    return result;
 }
 
 #endif

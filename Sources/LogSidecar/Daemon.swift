@@ -20,11 +20,14 @@ public final class Daemon {
     let logger: Logger
     public let counters: Counters
     public let control: DaemonControl
+    /// Exec mode: what the signal thread needs to reap the child and forward signals to it.
+    public let child: ChildWatch?
 
     public init(config: Config, logger: Logger) throws(SystemError) {
         self.config = config
         self.logger = logger
-        counters = Counters(sinkNames: config.sinks.map(\.name))
+        counters = Counters(sinkNames: config.sinks.map(\.name), execMode: config.exec.isEnabled)
+        child = config.exec.isEnabled ? ChildWatch() : nil
         control = try DaemonControl(drainTimeoutMs: config.shutdown.drainTimeoutMs)
     }
 
@@ -46,7 +49,8 @@ public final class Daemon {
     }
 
     /// Starts everything; returns the exit code once the daemon has stopped: 0 after a clean stop, 1
-    /// after a sink failure that makes its output uncertain (the checkpoint was left where it was).
+    /// after a sink failure that makes its output uncertain (the checkpoint was left where it was); in
+    /// exec mode the child's status (128 + N for signal N), 127 or 126 when it cannot be started.
     public func run(environment: [String: String]) throws(StartError) -> Int32 {
         let checkpoint: Checkpoint?
         do { checkpoint = try loadCheckpoint() } catch { throw .checkpoint(error) }
@@ -76,14 +80,24 @@ public final class Daemon {
             shouldGiveUp: { control.drainDeadlinePassed },
             reopenRequested: { control.takeReopenRequest() })
         let fields = EnrichmentField.build(
-            config: config.enrich, fileKey: config.effectiveFileKey, hostName: EnrichmentField.hostName(environment: environment), environment: environment,
+            config: config.enrich, fileKey: config.effectiveFileKey, streamKey: config.exec.isEnabled ? Enricher.streamKey : "", hostName: EnrichmentField.hostName(environment: environment), environment: environment,
             logger: logger)
         let pipeline = Pipeline(enricher: Enricher(mode: config.enrich.mode, format: config.input.format, fields: fields), fanout: fanout, counters: counters)
         do {
             let fileServer = FileServer(config: config.input, consumer: pipeline, counters: counters, logger: logger)
             fileServer.drainDeadlinePassed = { control.drainDeadlinePassed }
             try fileServer.start(from: checkpoint)
-            let loop = ReadingLoop(config: config, fileServer: fileServer, fanout: fanout, counters: counters, control: control, logger: logger)
+            var child: ReadingLoop.Child?
+            if let watch = self.child {
+                ChildWatch.becomeSubreaper()
+                let streams = ChildStreams(
+                    consumer: pipeline, counters: counters, buffer: fileServer.buffer, maxLineBytes: config.input.maxLineBytes,
+                    format: config.input.format)
+                let supervisor = ChildSupervisor(config: config.exec, watch: watch, streams: streams, counters: counters, logger: logger)
+                child = ReadingLoop.Child(supervisor: supervisor, streams: streams, watch: watch)
+            }
+            let loop = ReadingLoop(
+                config: config, fileServer: fileServer, fanout: fanout, counters: counters, control: control, logger: logger, child: child)
             return loop.run()
         } catch {
             throw .system(error)

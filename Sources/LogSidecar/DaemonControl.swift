@@ -60,8 +60,13 @@ public final class DaemonControl: Sendable {
 
     /// Sleeps until `extra` is readable, a wake-up, or `timeoutMs`.
     func wait(timeoutMs: Int, also extra: Int32? = nil) {
+        wait(timeoutMs: timeoutMs, also: extra.map { [$0] } ?? [])
+    }
+
+    /// Sleeps until one of `extra` is readable (or at its end), a wake-up, or `timeoutMs`.
+    func wait(timeoutMs: Int, also extra: [Int32]) {
         var fds = [pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)]
-        if let extra { fds.append(pollfd(fd: extra, events: Int16(POLLIN), revents: 0)) }
+        for fd in extra { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
         _ = Glibc.poll(&fds, nfds_t(fds.count), Int32(clamping: max(0, timeoutMs)))
         if fds[0].revents != 0 { clearWake() }
     }

@@ -1,43 +1,73 @@
-import Synchronization
+import Glibc
 import Logging
+import Synchronization
 
 /// The one thread of the hot path: follow -> split -> enrich -> write, batch by batch, then sleep in
 /// poll() until inotify, the stat-poll timer, a rotation deadline or a signal wakes it. Each pass reads
 /// within a budget, so the checkpoint, SIGHUP and the rotation checks keep their intervals under a backlog.
 final class ReadingLoop {
+    /// Exec mode's parts: the child's supervisor, its pipes, and what the signal thread shares.
+    struct Child {
+        let supervisor: ChildSupervisor
+        let streams: ChildStreams
+        let watch: ChildWatch
+    }
+
     let config: Config
     let fileServer: FileServer
     let fanout: SinkFanout
     let counters: Counters
     let control: DaemonControl
     let logger: Logger
+    let child: Child?
     private var lastError = ""
     private var lastSaved: Checkpoint?
     private var checkpointFailing = false
+    private var streamsBusy = false
 
-    init(config: Config, fileServer: FileServer, fanout: SinkFanout, counters: Counters, control: DaemonControl, logger: Logger) {
+    init(
+        config: Config, fileServer: FileServer, fanout: SinkFanout, counters: Counters, control: DaemonControl, logger: Logger,
+        child: Child? = nil
+    ) {
         self.config = config
         self.fileServer = fileServer
         self.fanout = fanout
         self.counters = counters
         self.control = control
         self.logger = logger
+        self.child = child
     }
 
-    /// Runs until a signal stops it; the exit code: 0, or 1 after a fatal sink failure.
+    /// Runs until a signal stops it (in exec mode: until the child is done); the exit code: 0, the
+    /// child's status in exec mode, 1 after a fatal sink failure, 126 or 127 when the command cannot start.
     func run() -> Int32 {
+        if let child {
+            do { try child.supervisor.start() } catch {
+                logger.critical("cannot start the application", metadata: ["error": "\(error)"])
+                return error.exitCode
+            }
+        }
         var nextCheckpointMs = MonotonicClock.milliseconds() + Int64(config.input.checkpointIntervalMs)
         var pass = cycle()
         ColdPages.release()
-        while !control.isStopping && fanout.fatalFailure == nil {
+        while !isDone && fanout.fatalFailure == nil {
             counters.loopHeartbeatMs.store(MonotonicClock.milliseconds(), ordering: .relaxed)
             if control.takeReopenRequest() {
                 logger.info("SIGHUP: reopening sink files")
                 fanout.reopen()
             }
-            if pass != .budgetSpent {
-                control.wait(timeoutMs: waitMs(after: pass, until: nextCheckpointMs), also: fileServer.eventDescriptor)
+            if pass != .budgetSpent && !streamsBusy {
+                control.wait(timeoutMs: waitMs(after: pass, until: nextCheckpointMs), also: descriptors)
                 fileServer.drainEvents()
+            }
+            if let child {
+                do { try child.supervisor.step() } catch {
+                    logger.critical("cannot start the application again", metadata: ["error": "\(error)"])
+                    control.requestStop()
+                    shutdown()
+                    return error.exitCode
+                }
+                readStreams()
             }
             pass = cycle()
             let now = MonotonicClock.milliseconds()
@@ -46,12 +76,45 @@ final class ReadingLoop {
                 nextCheckpointMs = now + Int64(config.input.checkpointIntervalMs)
             }
         }
-        if fanout.fatalFailure == nil { shutdown() }
-        guard let fatal = fanout.fatalFailure else { return 0 }
-        logger.critical(
-            "output may be lost; exiting without moving the checkpoint, so the next start replays from it",
-            metadata: ["error": "\(fatal.reason)"])
-        return 1
+        if let fatal = fanout.fatalFailure {
+            // Our output is gone: the child would block on a pipe nobody reads; it is asked to stop.
+            child?.watch.forward(SIGTERM)
+            logger.critical(
+                "output may be lost; exiting without moving the checkpoint, so the next start replays from it",
+                metadata: ["error": "\(fatal.reason)"])
+            return 1
+        }
+        // Exec mode: the drain deadline starts when the child has exited.
+        control.requestStop()
+        shutdown()
+        return child?.supervisor.exitCode ?? 0
+    }
+
+    /// Stop: a signal, or in exec mode the child's exit with no restart to follow.
+    private var isDone: Bool {
+        if let child { return child.supervisor.finished }
+        return control.isStopping
+    }
+
+    /// What the loop sleeps on besides its wake-up pipe: inotify and the child's pipes.
+    private var descriptors: [Int32] {
+        (fileServer.eventDescriptor.map { [$0] } ?? []) + (child?.streams.descriptors ?? [])
+    }
+
+    /// Reads the child's pipes; a pipe that cannot be read is closed and reported (never retried in a
+    /// busy loop).
+    @discardableResult
+    private func readStreams() -> Bool {
+        guard let streams = child?.streams else { return true }
+        do {
+            let outcome = try streams.read()
+            streamsBusy = outcome == .more
+            return outcome != .givenUp
+        } catch {
+            logger.error("reading the application's output failed", metadata: ["error": "\(error)"])
+            streamsBusy = false
+            return streams.closeAll()
+        }
     }
 
     /// Until the next poll tick, checkpoint or rotation deadline. After a failed pass, a whole poll
@@ -61,6 +124,7 @@ final class ReadingLoop {
         let now = MonotonicClock.milliseconds()
         var wakeAt = min(now + Int64(config.input.pollIntervalMs), nextCheckpointMs)
         if pass != nil, let rotation = fileServer.nextRotationDeadlineMs { wakeAt = min(wakeAt, rotation) }
+        if let restart = child?.supervisor.restartAtMs { wakeAt = min(wakeAt, restart) }
         return Int(max(wakeAt - now, pass == nil ? Int64(config.input.pollIntervalMs) : 1))
     }
 
@@ -69,6 +133,18 @@ final class ReadingLoop {
     private func shutdown() {
         let deadline = control.drainDeadlineMs.load(ordering: .sequentiallyConsistent)
         logger.info("stopping: shipping what is left", metadata: ["drain_timeout_ms": "\(config.shutdown.drainTimeoutMs)"])
+        if let streams = child?.streams {
+            // The child has exited; what it wrote is still in the pipes, up to their end.
+            while !streams.allClosed && !control.drainDeadlinePassed && readStreams() {
+                if streamsBusy || streams.allClosed { continue }
+                let left = control.drainDeadlineMs.load(ordering: .relaxed) - MonotonicClock.milliseconds()
+                control.wait(timeoutMs: Int(min(left, 100)), also: streams.descriptors)
+            }
+            if !streams.allClosed {
+                logger.warning("the application's output is still open (a process it started holds it); stopping at the drain timeout")
+            }
+            _ = streams.closeAll()
+        }
         // Twice: a rotation noticed in the first pass is read in the second.
         var complete = readToEnd() && readToEnd()
         while complete, let quietAt = fileServer.partialLinesQuietAtMs {

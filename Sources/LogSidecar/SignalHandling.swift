@@ -1,27 +1,58 @@
 import Glibc
+import Synchronization
 
 /// Signals are blocked in every thread and taken by one thread with `sigwait`, so no handler ever runs
 /// inside the reading loop. SIGTERM/SIGINT: drain and stop; a second one exits at once. SIGHUP: reopen.
+/// In exec mode every signal of the contract goes to the child instead, SIGCHLD reaps, and we stop
+/// once the child has exited.
 public enum SignalHandling {
+    static let stopping = [SIGTERM, SIGINT, SIGHUP]
+    /// What exec mode passes on to the child.
+    static let forwarded = [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2]
+    /// Forwarded signals after which the child is not started again.
+    static let terminating = [SIGTERM, SIGINT, SIGQUIT]
+
     /// Call first in `main`, before any thread exists, so every thread inherits the mask.
     public static func blockSignals() {
-        var set = sigset_t()
-        sigemptyset(&set)
-        for signal in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&set, signal) }
-        pthread_sigmask(SIG_BLOCK, &set, nil)
+        block(stopping)
         // A closed stdout pipe must be an error we count and retry, not a silent death.
         Glibc.signal(SIGPIPE, SIG_IGN)
     }
 
-    public static func startWaiting(control: DaemonControl, onSignal: @escaping @Sendable (Int32) -> Void) throws(SystemError) {
+    /// Exec mode's signals too (SIGQUIT, SIGUSR1, SIGUSR2 would otherwise end us; SIGCHLD must queue
+    /// for the reaper); also before any thread exists.
+    public static func blockExecSignals() { block(forwarded + [SIGCHLD]) }
+
+    private static func block(_ signals: [Int32]) {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in signals { sigaddset(&set, signal) }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    public static func startWaiting(
+        control: DaemonControl, child: ChildWatch? = nil, onSignal: @escaping @Sendable (Int32) -> Void
+    ) throws(SystemError) {
         try PosixThread.start {
             var set = sigset_t()
             sigemptyset(&set)
-            for signal in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&set, signal) }
+            for signal in child == nil ? stopping : forwarded + [SIGCHLD] { sigaddset(&set, signal) }
             var stops = 0
             while true {
                 var received: Int32 = 0
                 guard sigwait(&set, &received) == 0 else { continue }
+                if let child {
+                    if received == SIGCHLD {
+                        if child.reap() { control.wake() }
+                        continue
+                    }
+                    onSignal(received)
+                    if terminating.contains(received) { child.stopRequested.store(true, ordering: .sequentiallyConsistent) }
+                    if received == SIGHUP { control.requestReopen() }
+                    child.forward(received)
+                    control.wake()
+                    continue
+                }
                 onSignal(received)
                 if received == SIGHUP {
                     control.requestReopen()

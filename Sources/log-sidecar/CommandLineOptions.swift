@@ -11,6 +11,8 @@ struct CommandLineOptions {
     var showVersion = false
     /// `--key value` pairs for `ConfigLoader`.
     var settings: [String] = []
+    /// Everything after `--`: the application to run (exec mode).
+    var command: [String] = []
 
     static let version = "0.1.0"
 
@@ -28,6 +30,11 @@ struct CommandLineOptions {
         }
         while index < arguments.count {
             let argument = arguments[index]
+            if argument == "--" {
+                options.command = Array(arguments[(index + 1)...])
+                guard !options.command.isEmpty else { throw ConfigError(key: "--", "needs the command to run after it") }
+                break
+            }
             let (flag, inline) = split(argument)
             switch flag {
             case "--config": options.configFile = try inlineOrNext(inline, flag)
@@ -61,6 +68,10 @@ struct CommandLineOptions {
             enrich each record, and ship it to stdout, files or journald. Health on /healthz /readyz /health /metrics.
 
             USAGE: log-sidecar [--config <file>] [--check-config] [--log-level <level>] [--<key> <value> ...]
+                   log-sidecar [options] -- <command> [<argument> ...]
+                     (exec mode: runs the command as a child and ships its stdout and stderr, each line with
+                     "stream"; forwards SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to it, and exits
+                     with its status; no file is followed unless input.path or input.paths is set)
 
             OPTIONS:
               --config <file>      JSON configuration file (see config.example.json)
@@ -82,6 +93,8 @@ struct CommandLineOptions {
             Exit codes: 0 clean stop; 1 an output may have lost records (fsync failed, stdout's reader gone):
             the checkpoint was not moved, so a restart replays; 2 bad configuration or start-up error;
             128+N a second SIGTERM or SIGINT (N) ended the drain at once.
+            Exec mode: the command's own exit code (128+N when signal N killed it); 127 the command was not
+            found, 126 it could not be executed; 1 and 2 as above.
 
             """
     }

@@ -29,7 +29,7 @@ if options.showVersion {
 let environment = Dictionary(Environment.variables(), uniquingKeysWith: { _, last in last })
 let config: Config
 do {
-    config = try ConfigLoader.load(file: options.configFile, environment: environment, flags: options.settings)
+    config = try ConfigLoader.load(file: options.configFile, environment: environment, flags: options.settings, command: options.command)
 } catch {
     fail("\(error)", code: 2)
 }
@@ -51,9 +51,12 @@ let logger = Logger(label: "log-sidecar")
 // Parsing and validation are done: their pages are not needed again (see ColdPages).
 ColdPages.release()
 
+// Still before any thread exists.
+if config.exec.isEnabled { SignalHandling.blockExecSignals() }
+
 do {
     let daemon = try Daemon(config: config, logger: logger)
-    try SignalHandling.startWaiting(control: daemon.control) { signal in
+    try SignalHandling.startWaiting(control: daemon.control, child: daemon.child) { signal in
         logger.notice("received signal", metadata: ["signal": "\(signal)"])
     }
     exit(try daemon.run(environment: environment))

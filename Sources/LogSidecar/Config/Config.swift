@@ -6,6 +6,7 @@ public struct Config: Sendable, Equatable {
     public var sinks: [SinkConfig] = [SinkConfig(type: .stdout)]
     public var health = HealthConfig()
     public var shutdown = ShutdownConfig()
+    public var exec = ExecConfig()
 
     public init() {}
 
@@ -13,9 +14,18 @@ public struct Config: Sendable, Equatable {
     /// spelling set the paths forgotten. Two configurations that behave alike are equal resolved.
     public var resolved: Config {
         var config = self
+        config.settleExecInputs()
         config.enrich.fileKey = effectiveFileKey
         config.input.pathKeysSet = []
         return config
+    }
+
+    /// Exec mode follows no file unless the configuration names one; with no file there is nothing a
+    /// checkpoint could resume (a pipe cannot be read again).
+    mutating func settleExecInputs() {
+        guard exec.isEnabled && input.pathKeysSet.isEmpty else { return }
+        input.paths = []
+        input.checkpointPath = ""
     }
 
     /// `enrich.file_key` as it applies to this input.
@@ -28,6 +38,11 @@ public enum ReadFrom: String, Sendable, CaseIterable { case beginning, end }
 public enum InputFormat: String, Sendable, CaseIterable { case json, text }
 public enum EnrichMode: String, Sendable, CaseIterable { case merge, wrap }
 public enum SinkType: String, Sendable, CaseIterable { case stdout, file, journald }
+public enum RestartPolicy: String, Sendable, CaseIterable {
+    case never
+    case onFailure = "on-failure"
+    case always
+}
 
 public struct InputConfig: Sendable, Equatable {
     /// Paths and glob patterns; `input.path` is the one-path shorthand.
@@ -101,4 +116,13 @@ public struct HealthConfig: Sendable, Equatable {
 
 public struct ShutdownConfig: Sendable, Equatable {
     public var drainTimeoutMs = 10_000
+}
+
+/// Exec mode: the application run as our child, its stdout and stderr shipped.
+public struct ExecConfig: Sendable, Equatable {
+    /// The program and its arguments; empty: no child, files only.
+    public var command: [String] = []
+    public var restart = RestartPolicy.never
+
+    public var isEnabled: Bool { !command.isEmpty }
 }

@@ -1,8 +1,9 @@
 /// Builds the effective configuration: defaults, then the JSON file, then `LOG_SIDECAR_*`
 /// environment variables, then flags, each overriding the one before.
 public enum ConfigLoader {
+    /// `command`: what followed `--` on the command line, which overrides `exec.command`.
     public static func load(
-        file: String?, environment: [String: String], flags: [String]
+        file: String?, environment: [String: String], flags: [String], command: [String] = []
     ) throws(ConfigError) -> Config {
         var config = Config()
         let settings = ConfigSchema.settings
@@ -15,7 +16,9 @@ public enum ConfigLoader {
         for (setting, text, flag) in try parseFlags(flags, settings: settings) {
             try setting.apply(&config, try setting.fromText(text, flag), flag)
         }
+        if !command.isEmpty { config.exec.command = command }
         try validate(config)
+        config.settleExecInputs()
         return config
     }
 
@@ -24,11 +27,22 @@ public enum ConfigLoader {
         if config.input.pathKeysSet.count > 1 {
             throw ConfigError(key: "input.paths", "input.path and input.paths are both set; use one (input.path is the one-path shorthand)")
         }
+        if config.exec.isEnabled {
+            if let arg = config.exec.command.first(where: { $0.utf8.contains(0) }) {
+                throw ConfigError(key: "exec.command", "an argument contains a NUL byte: \(JSONValue.quoted(arg))")
+            }
+            let taken = [("enrich.host_field", config.enrich.hostField), ("enrich.timestamp_field", config.enrich.timestampField)]
+                + config.enrich.fields.map { ("enrich.fields." + $0.key, $0.key) } + config.enrich.envFields.map { ("enrich.env_fields." + $0.key, $0.key) }
+            if let clash = taken.first(where: { $0.1 == Enricher.streamKey }) {
+                throw ConfigError(key: clash.0, "\"\(Enricher.streamKey)\" is the field exec mode gives every record (stdout or stderr); choose another key")
+            }
+        }
         let fields = config.enrich.fields.count + config.enrich.envFields.count
-        if fields > Enricher.maximumFields - 2 {
+        // Host, timestamp, file and stream take four of the enricher's bits.
+        if fields > Enricher.maximumFields - 4 {
             throw ConfigError(
                 key: "enrich.fields",
-                "\(fields) static and environment fields; at most \(Enricher.maximumFields - 2) together (with host and timestamp, \(Enricher.maximumFields))")
+                "\(fields) static and environment fields; at most \(Enricher.maximumFields - 4) together (with host, timestamp, file and stream, \(Enricher.maximumFields))")
         }
     }
 

@@ -35,7 +35,10 @@ public enum ConfigSchema {
             .integer("health.sink_failure_timeout_ms", \.health.sinkFailureTimeoutMs, 100...86_400_000,
                      "/healthz fails when a sink has been failing for this long"),
             .integer("shutdown.drain_timeout_ms", \.shutdown.drainTimeoutMs, 0...3_600_000,
-                     "how long SIGTERM may spend shipping what is left"),
+                     "how long SIGTERM (in exec mode: the child's exit) may spend shipping what is left"),
+            .stringList("exec.command", \.exec.command,
+                        "run this program as a child and ship its stdout and stderr (usually given as: log-sidecar [flags] -- program args)"),
+            .choice("exec.restart", \.exec.restart, "when the child is started again after it exits, with backoff from 1 s to 30 s"),
         ]
     }
 

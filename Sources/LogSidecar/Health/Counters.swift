@@ -42,8 +42,18 @@ public final class Counters: Sendable {
     /// Monotonic ms since when a batch has been waiting for the sinks; 0 when none is.
     public let deliveryStartedMs = Atomic<Int64>(0)
 
-    public init(sinkNames: [String]) {
+    /// Exec mode: the child's pid (0 before the first start), whether it runs, its last exit code as
+    /// a shell reports it (-1: none yet), how often it was started and started again.
+    public let execMode: Bool
+    public let childPid = Atomic<Int>(0)
+    public let childRunning = Atomic<Bool>(false)
+    public let childLastExitCode = Atomic<Int>(-1)
+    public let childStarts = Atomic<Int>(0)
+    public let childRestarts = Atomic<Int>(0)
+
+    public init(sinkNames: [String], execMode: Bool = false) {
         sinks = sinkNames.map(SinkCounters.init)
+        self.execMode = execMode
     }
 
     public func add(_ counter: borrowing Atomic<Int>, _ amount: Int) {

@@ -11,7 +11,10 @@ struct HealthStatus: Sendable {
         sinkFailureTimeoutMs = Int64(config.sinkFailureTimeoutMs)
     }
 
-    var isReady: Bool { counters.following.load(ordering: .relaxed) }
+    /// The inputs are followed, and in exec mode the child runs.
+    var isReady: Bool {
+        counters.following.load(ordering: .relaxed) && (!counters.execMode || counters.childRunning.load(ordering: .relaxed))
+    }
 
     /// Why the daemon is not healthy; empty when it is.
     func problems(now: Int64 = MonotonicClock.milliseconds()) -> [String] {
@@ -69,6 +72,17 @@ struct HealthStatus: Sendable {
                 ("lag", .number(String(file.lag))), ("open", .bool(file.open)),
             ])
         })))
+        if counters.execMode {
+            let pid = counters.childPid.load(ordering: .relaxed)
+            let exit = counters.childLastExitCode.load(ordering: .relaxed)
+            members.append(("child", .object([
+                ("pid", pid == 0 ? .null : .number(String(pid))),
+                ("running", .bool(counters.childRunning.load(ordering: .relaxed))),
+                ("starts", .number(String(counters.childStarts.load(ordering: .relaxed)))),
+                ("restarts", .number(String(counters.childRestarts.load(ordering: .relaxed)))),
+                ("last_exit_code", exit < 0 ? .null : .number(String(exit))),
+            ])))
+        }
         members.append(("input_error", .string(counters.inputError.withLock { $0 })))
         members.append(("checkpoint_error", .string(counters.checkpointError.withLock { $0 })))
         members.append(("problems", .array(problems.map(JSONValue.string))))

@@ -42,8 +42,17 @@ enum MetricsExposition {
             Metric(name: "log_sidecar_ready", type: "gauge", help: "1 once the first discovery has run (a literal single path: once that file is followed).", samples: [("", status.isReady ? 1 : 0)]),
             Metric(name: "log_sidecar_healthy", type: "gauge", help: "1 while /healthz answers 200.", samples: [("", status.problems().isEmpty ? 1 : 0)]),
         ]
+        let child = !c.execMode ? [] : [
+            Metric(name: "log_sidecar_child_running", type: "gauge", help: "1 while the application (exec mode) runs.",
+                   samples: [("", c.childRunning.load(ordering: .relaxed) ? 1 : 0)]),
+            Metric(name: "log_sidecar_child_starts_total", type: "counter", help: "Times the application was started.", samples: value(c.childStarts)),
+            Metric(name: "log_sidecar_child_restarts_total", type: "counter", help: "Times the application was started again after it exited (exec.restart).",
+                   samples: value(c.childRestarts)),
+            Metric(name: "log_sidecar_child_last_exit_code", type: "gauge", help: "The application's last exit status as a shell reports it (128+N: signal N); -1 before it first exits.",
+                   samples: value(c.childLastExitCode)),
+        ]
         var text = ""
-        for metric in metrics {
+        for metric in metrics + child {
             text += "# HELP \(metric.name) \(metric.help)\n# TYPE \(metric.name) \(metric.type)\n"
             for sample in metric.samples { text += "\(metric.name)\(sample.labels) \(sample.value)\n" }
         }

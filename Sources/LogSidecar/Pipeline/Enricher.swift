@@ -11,10 +11,12 @@ public final class Enricher {
     private let fields: [EnrichmentField]
     private var timestamps = TimestampCache()
     private var timestamp: [UInt8] = []
-    /// The quoted path of the file the lines come from, for the `enrich.file_key` field.
-    private var file: [UInt8] = Array("\"\"".utf8)
-    private var fileOrigin = ""
-    private let hasFileField: Bool
+    /// Where the lines come from, and its values for the `enrich.file_key` field (the quoted path it
+    /// was found under) and the `stream` field of exec mode; nil leaves the field out.
+    private var source: LineSource?
+    private var file: [UInt8]?
+    private var stream: [UInt8]?
+    private let hasSourceFields: Bool
     private var keyScratch: [UInt8] = []
 
     private static let messageKey = Array("message".utf8)
@@ -26,6 +28,8 @@ public final class Enricher {
 
     /// Which fields an object already has is one bit each of a `UInt64`; the configuration allows no more.
     static let maximumFields = 63
+    /// The field exec mode gives each line of the child's output: "stdout" or "stderr".
+    static let streamKey = "stream"
 
     init(mode: EnrichMode, format: InputFormat = .json, fields: [EnrichmentField]) {
         self.mode = mode
@@ -33,7 +37,7 @@ public final class Enricher {
         // ConfigLoader.validate keeps the count within the bound; the prefix only keeps the bit
         // arithmetic safe whatever a caller passes.
         self.fields = Array(fields.prefix(Self.maximumFields))
-        hasFileField = self.fields.contains { $0.isFile }
+        hasSourceFields = self.fields.contains { $0.source == .file || $0.source == .stream }
         beginBatch()
     }
 
@@ -47,12 +51,15 @@ public final class Enricher {
         rebuildSuffix()
     }
 
-    /// The lines that follow come from the file found under `origin`, written in `format`.
-    public func beginFile(_ origin: String, format: InputFormat) {
+    /// The lines that follow come from `source`, written in `format`.
+    public func begin(_ source: LineSource, format: InputFormat) {
         self.format = format
-        guard hasFileField, origin != fileOrigin else { return }
-        fileOrigin = origin
-        file = Array(JSONValue.quoted(origin).utf8)
+        guard hasSourceFields, source != self.source else { return }
+        self.source = source
+        switch source {
+        case .file(let origin): (file, stream) = (Array(JSONValue.quoted(origin).utf8), nil)
+        case .stream(let name): (file, stream) = (nil, Array(JSONValue.quoted(name.rawValue).utf8))
+        }
         rebuildSuffix()
     }
 
@@ -161,10 +168,18 @@ public final class Enricher {
             // A field the application's object already has: its own key wins.
             if present & (1 << UInt64(index)) != 0 { continue }
             if reserved.contains(field.key) || (partial && field.key == Self.partialKey) { continue }
+            let value: [UInt8]?
+            switch field.source {
+            case .fixed: value = field.value
+            case .time: value = timestamp
+            case .file: value = file
+            case .stream: value = stream
+            }
+            guard let value else { continue }
             if comma { out.append(UInt8(ascii: ",")) }
             comma = true
             out.append(contentsOf: field.quotedKey)
-            out.append(contentsOf: field.value ?? (field.isFile ? file : timestamp))
+            out.append(contentsOf: value)
         }
         if partial {
             if comma { out.append(UInt8(ascii: ",")) }

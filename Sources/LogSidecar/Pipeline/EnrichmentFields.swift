@@ -1,17 +1,19 @@
 /// The fields added to every record, encoded once at start: `"key":value` bytes ready to splice.
 struct EnrichmentField {
+    /// What the value depends on: nothing (`value`), the batch's time, the line's file or its stream.
+    enum Source { case fixed, time, file, stream }
+
     /// The key as plain UTF-8, to compare with the application's keys.
     let key: [UInt8]
     /// `"key":` as JSON.
     let quotedKey: [UInt8]
-    /// The value as JSON; nil for the timestamp, which changes with every batch, and for the file's
-    /// path, which changes with the file.
+    /// The value as JSON for a fixed field; nil for the others, which the enricher fills in.
     let value: [UInt8]?
-    /// Whether the value is the path of the file the line came from (`enrich.file_key`).
-    let isFile: Bool
+    let source: Source
 
-    init(key: String, value: [UInt8]?, isFile: Bool = false) {
-        self.isFile = isFile
+    /// A nil `value` without a `source` is the timestamp.
+    init(key: String, value: [UInt8]?, source: Source? = nil) {
+        self.source = source ?? (value == nil ? .time : .fixed)
         self.key = Array(key.utf8)
         var quoted: [UInt8] = []
         JSONEscaper.appendQuoted(Array(key.utf8)[...], to: &quoted)

@@ -5,17 +5,19 @@ import Logging
 /// (apart from `EnrichmentField` itself so the enricher builds without the logging package: the fuzzer).
 extension EnrichmentField {
     static func build(
-        config: EnrichConfig, fileKey: String = "", hostName: String, environment: [String: String], logger: Logger
+        config: EnrichConfig, fileKey: String = "", streamKey: String = "", hostName: String, environment: [String: String],
+        logger: Logger
     ) -> [EnrichmentField] {
         var fields: [EnrichmentField] = []
-        func add(_ key: String, _ value: [UInt8]?, isFile: Bool = false) {
+        func add(_ key: String, _ value: [UInt8]?, source: Source? = nil) {
             // A later field never repeats a key an earlier one took: no key is emitted twice.
             guard !key.isEmpty, !fields.contains(where: { $0.key == Array(key.utf8) }) else { return }
-            fields.append(EnrichmentField(key: key, value: value, isFile: isFile))
+            fields.append(EnrichmentField(key: key, value: value, source: source))
         }
         add(config.hostField, Array(JSONValue.quoted(hostName).utf8))
         add(config.timestampField, nil)
-        add(fileKey, nil, isFile: true)
+        add(fileKey, nil, source: .file)
+        add(streamKey, nil, source: .stream)
         for field in config.fields { add(field.key, Array(field.value.serialized.utf8)) }
         for field in config.envFields {
             guard let value = environment[field.variable] else {

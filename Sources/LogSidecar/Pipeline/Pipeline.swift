@@ -15,7 +15,7 @@ final class Pipeline: LineConsumer {
         self.counters = counters
     }
 
-    func beginFile(_ origin: String, format: InputFormat) { enricher.beginFile(origin, format: format) }
+    func begin(_ source: LineSource, format: InputFormat) { enricher.begin(source, format: format) }
 
     func consume(_ line: Line, partial: Bool) {
         if batch.isEmpty && empty == 0 && parseErrors == 0 && truncated == 0 { enricher.beginBatch() }

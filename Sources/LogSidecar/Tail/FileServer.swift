@@ -85,7 +85,7 @@ public final class FileServer {
         firstStart = false
         discovered = true
         nextPollMs = MonotonicClock.milliseconds() + Int64(config.pollIntervalMs)
-        if files.isEmpty {
+        if files.isEmpty && !config.paths.isEmpty {
             logger.info("waiting for the input files to appear", metadata: ["paths": "\(config.paths.joined(separator: ","))"])
         }
         publish(force: true)
@@ -236,7 +236,7 @@ public final class FileServer {
                 if file.neverRead {
                     guard try decideNew(file) else { continue }
                 }
-                consumer.beginFile(file.origin, format: file.format)
+                consumer.begin(.file(origin: file.origin), format: file.format)
                 for _ in 0..<Self.readsPerTurn {
                     guard try readOnce(file) else {
                         // Nothing there: a file that shrank below our offset was truncated.
@@ -286,13 +286,7 @@ public final class FileServer {
         file.readOffset += Int64(count)
         file.knownSize = max(file.knownSize, file.readOffset)
         file.lastGrowthMs = MonotonicClock.milliseconds()
-        var lines = 0
-        file.splitter.forEachLine { line in
-            lines += 1
-            consumer.consume(line, partial: false)
-        }
-        counters.add(counters.bytesRead, count)
-        counters.add(counters.linesRead, lines)
+        consumer.takeLines(from: file.splitter, read: count, counters: counters)
         unacknowledged.append((file, file.readOffset - Int64(file.splitter.pendingBytes)))
         batchedBytes += count
         return true
@@ -316,7 +310,7 @@ public final class FileServer {
     func shipPartial(_ file: TailedFile) -> Bool {
         guard file.splitter.pendingBytes > 0 else { return true }
         let end = file.readOffset
-        consumer.beginFile(file.origin, format: file.format)
+        consumer.begin(.file(origin: file.origin), format: file.format)
         file.splitter.takePartial { consumer.consume($0, partial: true) }
         counters.add(counters.partialLines, 1)
         guard consumer.deliver() else { return false }

@@ -1,11 +1,24 @@
 /// Where the file server hands its lines: the pipeline, which encodes them and delivers them to the sinks.
 public protocol LineConsumer: AnyObject {
-    /// The lines that follow come from the file found under `origin` (its `enrich.file_key` value),
-    /// written in `format`.
-    func beginFile(_ origin: String, format: InputFormat)
+    /// The lines that follow come from `source` (a file, by its `enrich.file_key` value, or a stream
+    /// of the exec-mode child), written in `format`.
+    func begin(_ source: LineSource, format: InputFormat)
     /// Takes one line into the batch being built.
     func consume(_ line: Line, partial: Bool)
     /// Delivers the batch; returns when every sink has accepted it, or false when delivery was given up
     /// (shutdown deadline), in which case nothing of the batch counts as acknowledged.
     func deliver() -> Bool
+}
+
+extension LineConsumer {
+    /// Takes every line `splitter` completed with the `bytes` just read, and counts both.
+    func takeLines(from splitter: LineSplitter, read bytes: Int, counters: Counters) {
+        var lines = 0
+        splitter.forEachLine { line in
+            lines += 1
+            consume(line, partial: false)
+        }
+        counters.add(counters.bytesRead, bytes)
+        counters.add(counters.linesRead, lines)
+    }
 }

@@ -41,12 +41,20 @@ public struct LineSplitter {
     /// One read, and whether it came back short: a regular file was at its end just then, so asking
     /// again at once would only return 0.
     func readSome(from fd: Int32) throws(SystemError) -> (count: Int, short: Bool) {
+        let (count, room) = try readAvailable(from: fd)
+        return (count ?? 0, (count ?? 0) < room)
+    }
+
+    /// One read: the byte count (0 at the end, nil when a non-blocking pipe is empty for now) and the
+    /// room it was given.
+    func readAvailable(from fd: Int32) throws(SystemError) -> (count: Int?, room: Int) {
         buffer.claim(state, maxLineBytes: maxLineBytes)
         buffer.makeRoom(maxLineBytes: maxLineBytes)
         let room = buffer.capacity - buffer.end
-        let count = try FileIO.read(fd, into: buffer.bytes + buffer.end, count: room)
-        buffer.end += count
-        return (count, count < room)
+        let target = buffer.bytes + buffer.end
+        let count = try syscall("read", "fd \(fd)") { Glibc.read(fd, target, room) }
+        buffer.end += count ?? 0
+        return (count, room)
     }
 
     /// Feeds bytes from memory, handing out each line completed by them, as `read` + `forEachLine` do.

@@ -4,16 +4,25 @@ import Testing
 
 @testable import LogSidecar
 
-/// Takes the lines the file server hands out, in memory, with the file each came from.
+/// Takes the lines the file server (or the child's pipes) hand out, in memory, with the file (or
+/// stream) each came from.
 final class RecordingConsumer: LineConsumer {
     var origin = ""
     var lines: [(origin: String, text: String)] = []
+    var partials: [String] = []
     var deliveries = 0
 
-    func beginFile(_ origin: String, format: InputFormat) { self.origin = origin }
+    func begin(_ source: LineSource, format: InputFormat) {
+        switch source {
+        case .file(let origin): self.origin = origin
+        case .stream(let stream): origin = stream.rawValue
+        }
+    }
 
     func consume(_ line: Line, partial: Bool) {
-        if case .complete(let bytes) = line { lines.append((origin, String(decoding: bytes, as: UTF8.self))) }
+        guard case .complete(let bytes) = line else { return }
+        lines.append((origin, String(decoding: bytes, as: UTF8.self)))
+        if partial { partials.append(String(decoding: bytes, as: UTF8.self)) }
     }
 
     func deliver() -> Bool {

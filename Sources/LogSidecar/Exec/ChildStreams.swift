@@ -1,0 +1,110 @@
+import Glibc
+
+/// The child's stdout and stderr pipes: read into the file server's shared buffer and handed to the
+/// pipeline line by line, each line under its stream. Nothing is buffered beyond one batch: while a
+/// sink stalls, delivery blocks, the pipes fill, and the child waits in its own `write()`.
+final class ChildStreams {
+    final class Pipe {
+        let stream: ChildStream
+        var descriptor: Int32?
+        let splitter: LineSplitter
+
+        init(stream: ChildStream, descriptor: Int32, splitter: LineSplitter) {
+            self.stream = stream
+            self.descriptor = descriptor
+            self.splitter = splitter
+        }
+    }
+
+    enum Outcome: Equatable {
+        /// Every pipe is empty for now (or at its end).
+        case drained
+        /// The budget ran out with more to read.
+        case more
+        /// Delivery was given up (the drain deadline passed).
+        case givenUp
+    }
+
+    private let consumer: any LineConsumer
+    private let counters: Counters
+    private let buffer: ReadBuffer
+    private let maxLineBytes: Int
+    private let format: InputFormat
+    /// Open pipes; a restarted child's pipes join those of its predecessor until these reach their end
+    /// (a grandchild may still hold them).
+    private(set) var pipes: [Pipe] = []
+    /// Bytes read per call before the loop gets its turn (signals, checkpoint, files).
+    static let budgetBytes = 8 << 20
+
+    init(consumer: any LineConsumer, counters: Counters, buffer: ReadBuffer, maxLineBytes: Int, format: InputFormat) {
+        self.consumer = consumer
+        self.counters = counters
+        self.buffer = buffer
+        self.maxLineBytes = maxLineBytes
+        self.format = format
+    }
+
+    func add(stdout: Int32, stderr: Int32) {
+        for (stream, fd) in [(ChildStream.stdout, stdout), (.stderr, stderr)] {
+            pipes.append(Pipe(stream: stream, descriptor: fd, splitter: LineSplitter(maxLineBytes: maxLineBytes, sharing: buffer)))
+        }
+    }
+
+    var descriptors: [Int32] { pipes.compactMap(\.descriptor) }
+    var allClosed: Bool { pipes.isEmpty }
+
+    /// Reads what the pipes hold, a batch at a time, up to about `budgetBytes`; a pipe at its end
+    /// ships its last line (complete: nothing more can be written to it) and is closed.
+    func read(budgetBytes: Int = budgetBytes) throws(SystemError) -> Outcome {
+        var batched = 0
+        var total = 0
+        var progressed = true
+        while progressed {
+            progressed = false
+            for pipe in pipes {
+                guard let fd = pipe.descriptor else { continue }
+                consumer.begin(.stream(pipe.stream), format: format)
+                // A few reads per pipe and turn, so a busy stdout does not starve stderr.
+                for _ in 0..<4 {
+                    let (count, _) = try pipe.splitter.readAvailable(from: fd)
+                    guard let count else { break }
+                    progressed = true
+                    if count == 0 {
+                        pipe.splitter.takePartial { consumer.consume($0, partial: false) }
+                        close(fd)
+                        pipe.descriptor = nil
+                        break
+                    }
+                    consumer.takeLines(from: pipe.splitter, read: count, counters: counters)
+                    batched += count
+                    total += count
+                    if batched >= FileServer.batchBytes {
+                        guard consumer.deliver() else { return .givenUp }
+                        batched = 0
+                    }
+                }
+            }
+            pipes.removeAll { $0.descriptor == nil }
+            if total >= budgetBytes {
+                return consumer.deliver() ? .more : .givenUp
+            }
+        }
+        return consumer.deliver() ? .drained : .givenUp
+    }
+
+    /// At the end of the drain: pipes still open (held by a descendant) are closed, and a line they
+    /// had begun is shipped with `"partial":true`.
+    func closeAll() -> Bool {
+        for pipe in pipes {
+            if pipe.splitter.pendingBytes > 0 {
+                consumer.begin(.stream(pipe.stream), format: format)
+                pipe.splitter.takePartial { consumer.consume($0, partial: true) }
+                counters.add(counters.partialLines, 1)
+            }
+            if let fd = pipe.descriptor { close(fd) }
+            pipe.descriptor = nil
+        }
+        pipes.removeAll()
+        return consumer.deliver()
+    }
+}
