@@ -57,6 +57,7 @@ final class ReadingLoop {
                 fanout.reopen()
             }
             if pass != .budgetSpent && !streamsBusy {
+                if child?.streams.trickled == true { control.wait(timeoutMs: ChildStreams.coalesceMs) }
                 control.wait(timeoutMs: waitMs(after: pass, until: nextCheckpointMs), also: descriptors)
                 fileServer.drainEvents()
             }

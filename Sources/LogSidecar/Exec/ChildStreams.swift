@@ -33,6 +33,8 @@ final class ChildStreams {
     /// Open pipes; a restarted child's pipes join those of its predecessor until these reach their end
     /// (a grandchild may still hold them).
     private(set) var pipes: [Pipe] = []
+    /// Bytes the last `read` took from the pipes.
+    private(set) var lastReadBytes = 0
     /// Bytes read per call before the loop gets its turn (signals, checkpoint, files).
     static let budgetBytes = 8 << 20
 
@@ -54,43 +56,61 @@ final class ChildStreams {
     var allClosed: Bool { pipes.isEmpty }
 
     /// Reads what the pipes hold, a batch at a time, up to about `budgetBytes`; a pipe at its end
-    /// ships its last line (complete: nothing more can be written to it) and is closed.
+    /// ships its last line (complete: nothing more can be written to it) and is closed. A pipe whose
+    /// read came back short was emptied and is not read again in this call: a child that writes line
+    /// by line is then read in the slices the loop lets grow (`coalesceMs`), not a line per read.
     func read(budgetBytes: Int = budgetBytes) throws(SystemError) -> Outcome {
         var batched = 0
-        var total = 0
-        var progressed = true
-        while progressed {
-            progressed = false
-            for pipe in pipes {
+        lastReadBytes = 0
+        var full = pipes
+        while !full.isEmpty {
+            var stillFull: [Pipe] = []
+            for pipe in full {
                 guard let fd = pipe.descriptor else { continue }
                 consumer.begin(.stream(pipe.stream), format: format)
+                var emptied = false
                 // A few reads per pipe and turn, so a busy stdout does not starve stderr.
                 for _ in 0..<4 {
-                    let (count, _) = try pipe.splitter.readAvailable(from: fd)
-                    guard let count else { break }
-                    progressed = true
+                    let (count, room) = try pipe.splitter.readAvailable(from: fd)
+                    guard let count else {
+                        emptied = true
+                        break
+                    }
                     if count == 0 {
                         pipe.splitter.takePartial { consumer.consume($0, partial: false) }
                         close(fd)
                         pipe.descriptor = nil
+                        emptied = true
                         break
                     }
                     consumer.takeLines(from: pipe.splitter, read: count, counters: counters)
                     batched += count
-                    total += count
+                    lastReadBytes += count
                     if batched >= FileServer.batchBytes {
                         guard consumer.deliver() else { return .givenUp }
                         batched = 0
                     }
+                    if count < room {
+                        emptied = true
+                        break
+                    }
                 }
+                if !emptied { stillFull.append(pipe) }
             }
-            pipes.removeAll { $0.descriptor == nil }
-            if total >= budgetBytes {
-                return consumer.deliver() ? .more : .givenUp
-            }
+            full = stillFull
+            if lastReadBytes >= budgetBytes { break }
         }
-        return consumer.deliver() ? .drained : .givenUp
+        pipes.removeAll { $0.descriptor == nil }
+        guard consumer.deliver() else { return .givenUp }
+        return full.isEmpty ? .drained : .more
     }
+
+    /// Whether the last read only found a trickle: the loop then lets the pipes fill for
+    /// `coalesceMs` before it reads them again, so a child writing a line per `write()` costs a
+    /// wake-up every 2 ms, not one per line (the line waits at most that long).
+    var trickled: Bool { lastReadBytes > 0 && lastReadBytes < Self.coalesceBytes }
+    static let coalesceMs = 2
+    static let coalesceBytes = 64 << 10
 
     /// At the end of the drain: pipes still open (held by a descendant) are closed, and a line they
     /// had begun is shipped with `"partial":true`.
