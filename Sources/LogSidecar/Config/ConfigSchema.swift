@@ -126,7 +126,7 @@ public enum ConfigSchema {
         render: { .object($0.enrich.envFields.map { ($0.key, JSONValue.string($0.variable)) }) })
 
     static let sinks = ConfigSetting(
-        path: "sinks", help: "where records go (text form: stdout,file:/path,journald)",
+        path: "sinks", help: "where records go (text form: stdout,file:/path,journald,journald:identifier)",
         apply: { config, value, key throws(ConfigError) in
             guard case .array(let items) = value else { throw ConfigError(key: key, "expected an array, got \(value.kindName)") }
             config.sinks = try items.enumerated().map { (index, item) throws(ConfigError) in

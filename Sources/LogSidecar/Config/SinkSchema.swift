@@ -51,7 +51,7 @@ enum SinkSchema {
         return text
     }
 
-    /// `stdout,file:/path,journald` as the JSON array it stands for.
+    /// `stdout,file:/path,journald[:identifier]` as the JSON array it stands for.
     static func parseShortForm(_ text: String, key: String) throws(ConfigError) -> JSONValue {
         var items: [JSONValue] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: true) {
@@ -60,8 +60,11 @@ enum SinkSchema {
                 items.append(.object([("type", .string(item))]))
             } else if item.hasPrefix("file:"), item.count > 5 {
                 items.append(.object([("type", .string("file")), ("path", .string(String(item.dropFirst(5))))]))
+            } else if item.hasPrefix("journald:"), item.count > 9 {
+                // A wrapped service's own name in the journal, without a config file (exec mode's units).
+                items.append(.object([("type", .string("journald")), ("identifier", .string(String(item.dropFirst(9))))]))
             } else {
-                throw ConfigError(key: key, "unknown sink \"\(item)\"; expected stdout, file:/path or journald")
+                throw ConfigError(key: key, "unknown sink \"\(item)\"; expected stdout, file:/path, journald or journald:identifier")
             }
         }
         return .array(items)

@@ -212,6 +212,52 @@ struct ExecModeTests {
         #expect(try daemon.waitForExit() == 0)
     }
 
+    @Test("as PID 1 of its own PID namespace (a container's entrypoint): orphans are reaped, SIGTERM reaches the child, its status is ours")
+    func pidOne() throws {
+        let exec = ExecHarness()
+        // The child orphans a grandchild that exits at once, waits until it is gone, then looks for
+        // zombies in its namespace (it has its own /proc), and waits for SIGTERM.
+        let child = exec.script("child.py", """
+            import os, signal, sys, time
+            def stop(sig, frame):
+                print('{"stopped":true}', flush=True)
+                sys.exit(5)
+            signal.signal(signal.SIGTERM, stop)
+            if os.fork() == 0:
+                if os.fork() == 0:
+                    time.sleep(0.3)
+                    os._exit(0)
+                os._exit(0)
+            os.wait()
+            time.sleep(1.5)
+            zombies = []
+            for pid in os.listdir('/proc'):
+                if pid.isdigit():
+                    try:
+                        stat = open('/proc/%s/stat' % pid).read()
+                    except OSError:
+                        continue
+                    if stat.rsplit(')', 1)[1].split()[0] == 'Z':
+                        zombies.append(int(pid))
+            print('{"pid":%d,"parent":%d,"zombies":%d}' % (os.getpid(), os.getppid(), len(zombies)), flush=True)
+            while True:
+                time.sleep(0.05)
+            """)
+        let daemon = try DaemonProcess(
+            arguments: ["--pid", "--fork", "--mount-proc", DaemonProcess.binary] + ExecHarness.plain + ["--health-port", "0", "--", "python3", child],
+            stdoutPath: exec.output, executable: "/usr/bin/unshare")
+        try exec.waitForRecords(1, seconds: 20)
+        let report = try #require(try exec.first("zombies"))
+        #expect(report["parent"] as? Int == 1, "log-sidecar is PID 1")
+        #expect(report["zombies"] as? Int == 0)
+        // unshare does not pass signals on: SIGTERM goes to log-sidecar, its child in the host's view.
+        let children = try String(contentsOfFile: "/proc/\(daemon.pid)/task/\(daemon.pid)/children", encoding: .utf8)
+        let sidecar = try #require(children.split(separator: " ").first.flatMap { Int32($0) })
+        kill(sidecar, SIGTERM)
+        #expect(try daemon.waitForExit() == 5)
+        #expect(try exec.records().last?["stopped"] as? Bool == true)
+    }
+
     @Test("a command that does not exist exits 127, one that cannot be executed 126, each with a clear message")
     func commandErrors() throws {
         let missing = try DaemonProcess.run(["--health-port", "0", "--", "/nonexistent/app", "--flag"])
@@ -326,6 +372,9 @@ struct ExecModeTests {
         #expect(input["checkpoint_path"] as? String == "")
         let fromEnvironment = try DaemonProcess.run(["--check-config"], environment: ["LOG_SIDECAR_EXEC_COMMAND": "/app/server,-v"])
         #expect(fromEnvironment.stdout.contains("\"/app/server\""))
+        // A wrapped service's journald identifier without a config file (deploy/systemd/myapp-wrapped.service).
+        let journald = try DaemonProcess.run(["--check-config", "--sinks", "journald:myapp", "--", "/app/server"])
+        #expect(journald.stdout.contains("\"identifier\": \"myapp\""), "\(journald.stdout)")
         for (arguments, key) in [
             (["--"], "--"),
             (["--exec-restart", "sometimes", "--", "true"], "--exec-restart"),
