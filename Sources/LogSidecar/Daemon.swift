@@ -26,7 +26,7 @@ public final class Daemon {
     public init(config: Config, logger: Logger) throws(SystemError) {
         self.config = config
         self.logger = logger
-        counters = Counters(sinkNames: config.sinks.map(\.name), execMode: config.exec.isEnabled)
+        counters = Counters(sinkNames: config.sinks.map(\.name), execMode: config.exec.isEnabled, followsFiles: !config.input.paths.isEmpty)
         child = config.exec.isEnabled ? ChildWatch() : nil
         control = try DaemonControl(drainTimeoutMs: config.shutdown.drainTimeoutMs)
     }

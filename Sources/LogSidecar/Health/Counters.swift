@@ -51,9 +51,13 @@ public final class Counters: Sendable {
     public let childStarts = Atomic<Int>(0)
     public let childRestarts = Atomic<Int>(0)
 
-    public init(sinkNames: [String], execMode: Bool = false) {
+    /// False in exec mode with no file named: `/health` then says `"watch":"none"`, not "poll".
+    public let followsFiles: Bool
+
+    public init(sinkNames: [String], execMode: Bool = false, followsFiles: Bool = true) {
         sinks = sinkNames.map(SinkCounters.init)
         self.execMode = execMode
+        self.followsFiles = followsFiles
     }
 
     public func add(_ counter: borrowing Atomic<Int>, _ amount: Int) {

@@ -53,7 +53,7 @@ struct HealthStatus: Sendable {
             ("status", .string(status)),
             ("ready", .bool(isReady)),
             ("lines_processed", .number(String(lines))),
-            ("watch", .string(counters.inotifyActive.load(ordering: .relaxed) ? "inotify" : "poll")),
+            ("watch", .string(!counters.followsFiles ? "none" : counters.inotifyActive.load(ordering: .relaxed) ? "inotify" : "poll")),
         ]
         for (name, value) in scalarCounters { members.append((name, .number(String(value)))) }
         members.append(("sinks", .array(counters.sinks.map { sink in

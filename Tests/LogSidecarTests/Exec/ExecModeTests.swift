@@ -164,6 +164,7 @@ struct ExecModeTests {
                 && child["last_exit_code"] as? Int == 1
         }
         #expect(HTTPClient.get(port: port, "/readyz")?.status == 200)
+        #expect(HTTPClient.get(port: port, "/health")?.body.contains("\"watch\":\"none\"") == true, "no file is followed")
         let metrics = HTTPClient.get(port: port, "/metrics")?.body ?? ""
         #expect(metrics.contains("log_sidecar_child_restarts_total 2\n"))
         #expect(metrics.contains("log_sidecar_child_running 1\n"))
