@@ -59,15 +59,20 @@ public final class DaemonControl: Sendable {
     }
 
     /// Sleeps until `extra` is readable, a wake-up, or `timeoutMs`.
-    func wait(timeoutMs: Int, also extra: Int32? = nil) {
+    @discardableResult
+    func wait(timeoutMs: Int, also extra: Int32? = nil) -> Bool {
         wait(timeoutMs: timeoutMs, also: extra.map { [$0] } ?? [])
     }
 
-    /// Sleeps until one of `extra` is readable (or at its end), a wake-up, or `timeoutMs`.
-    func wait(timeoutMs: Int, also extra: [Int32]) {
+    /// Sleeps until one of `extra` is readable (or at its end), a wake-up, or `timeoutMs`; true when
+    /// a wake-up ended it (a flag to look at).
+    @discardableResult
+    func wait(timeoutMs: Int, also extra: [Int32]) -> Bool {
         var fds = [pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)]
         for fd in extra { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
         _ = Glibc.poll(&fds, nfds_t(fds.count), Int32(clamping: max(0, timeoutMs)))
-        if fds[0].revents != 0 { clearWake() }
+        guard fds[0].revents != 0 else { return false }
+        clearWake()
+        return true
     }
 }

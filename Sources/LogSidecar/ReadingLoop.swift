@@ -57,8 +57,9 @@ final class ReadingLoop {
                 fanout.reopen()
             }
             if pass != .budgetSpent && !streamsBusy {
-                if child?.streams.trickled == true { control.wait(timeoutMs: ChildStreams.coalesceMs) }
-                control.wait(timeoutMs: waitMs(after: pass, until: nextCheckpointMs), also: descriptors)
+                // A wake-up during the coalescing pause (a signal, the child's exit) is acted on now.
+                let woken = child?.streams.trickled == true && control.wait(timeoutMs: ChildStreams.coalesceMs)
+                if !woken { control.wait(timeoutMs: waitMs(after: pass, until: nextCheckpointMs), also: descriptors) }
                 fileServer.drainEvents()
             }
             if let child {

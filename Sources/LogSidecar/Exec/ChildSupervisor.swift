@@ -29,7 +29,11 @@ final class ChildSupervisor {
     var exitCode: Int32 { lastExit?.code ?? 0 }
 
     func start() throws(SpawnError) {
-        let started = try watch.spawn(config.command)
+        guard let started = try watch.spawn(config.command) else {
+            finished = true
+            logger.info("stopped by a signal before the application was started")
+            return
+        }
         startedAtMs = MonotonicClock.milliseconds()
         streams.add(stdout: started.stdout, stderr: started.stderr)
         counters.childPid.store(Int(started.pid), ordering: .relaxed)

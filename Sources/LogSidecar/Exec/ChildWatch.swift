@@ -44,9 +44,12 @@ public final class ChildWatch: Sendable {
         if getpid() != 1 { _ = clinux_become_subreaper() }
     }
 
-    func spawn(_ command: [String]) throws(SpawnError) -> ChildProcess.Started {
+    /// Starts the child; nil when a terminating signal came first (before it, not lost: the signal
+    /// thread sets `stopRequested` before it takes the lock to forward).
+    func spawn(_ command: [String]) throws(SpawnError) -> ChildProcess.Started? {
         closeOursOnExec()
         return try state.withLock { state throws(SpawnError) in
+            if stopRequested.load(ordering: .sequentiallyConsistent) { return nil }
             let started = try ChildProcess.spawn(command)
             state = State(pid: started.pid, running: true, exit: nil)
             return started
