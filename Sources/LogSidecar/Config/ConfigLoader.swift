@@ -28,10 +28,8 @@ public enum ConfigLoader {
             throw ConfigError(key: "input.paths", "input.path and input.paths are both set; use one (input.path is the one-path shorthand)")
         }
         if config.exec.isEnabled {
-            if let arg = config.exec.command.first(where: { $0.utf8.contains(0) }) {
-                throw ConfigError(key: "exec.command", "an argument contains a NUL byte: \(JSONValue.quoted(arg))")
-            }
-            let taken = [("enrich.host_field", config.enrich.hostField), ("enrich.timestamp_field", config.enrich.timestampField)]
+            let taken = [("enrich.host_field", config.enrich.hostField), ("enrich.timestamp_field", config.enrich.timestampField),
+                         ("enrich.file_key", config.effectiveFileKey)]
                 + config.enrich.fields.map { ("enrich.fields." + $0.key, $0.key) } + config.enrich.envFields.map { ("enrich.env_fields." + $0.key, $0.key) }
             if let clash = taken.first(where: { $0.1 == Enricher.streamKey }) {
                 throw ConfigError(key: clash.0, "\"\(Enricher.streamKey)\" is the field exec mode gives every record (stdout or stderr); choose another key")

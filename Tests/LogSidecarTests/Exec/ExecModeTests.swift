@@ -381,6 +381,7 @@ struct ExecModeTests {
             (["--exec-restart", "sometimes", "--", "true"], "--exec-restart"),
             (["--enrich-fields", "stream=x", "--", "true"], "enrich.fields.stream"),
             (["--enrich-host-field", "stream", "--", "true"], "enrich.host_field"),
+            (["--enrich-file-key", "stream", "--input-path", "/var/log/a.log", "--", "true"], "enrich.file_key"),
         ] {
             let result = try DaemonProcess.run(arguments)
             #expect(result.status == 2, "\(arguments)")
