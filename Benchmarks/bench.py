@@ -229,7 +229,7 @@ def exec_mode(label, command, lines, work):
     """A child printing JSON lines as fast as it can: into the file itself, through `| cat >`, and
     through log-sidecar's exec mode into a file sink (merge mode, and plain: the stream field only).
     The child's own run time comes from /usr/bin/time around it; log-sidecar's CPU is its rusage
-    minus the child's. MB/s are the child's bytes over the route's wall time."""
+    minus the child's, its peak RSS its own VmHWM. MB/s are the child's bytes over the route's wall time."""
     output = os.path.join(work, "out.jsonl")
     child_time = os.path.join(work, "child.time")
     timed_child = ["/usr/bin/time", "-f", "%e %U %S %M", "-o", child_time] + command
@@ -271,12 +271,36 @@ def exec_mode(label, command, lines, work):
         args = [BINARY, "--config", config, "--health-port", "0", "--log-level", "warning"]
         if plain:
             args += ["--enrich-host-field", "", "--enrich-timestamp-field", ""]
-        shipper_time = os.path.join(work, "shipper.time")
-        subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", "-o", shipper_time] + args + ["--"] + timed_child, check=True)
-        total, all_cpu, peak = read_time(shipper_time)
+        total, all_cpu, peak = run_watched(args + ["--"] + timed_child)
         child = read_time(child_time)
         rows[name] = row(total, child, all_cpu - child[1], peak)
     return rows
+
+
+def run_watched(args):
+    """Runs a command to its end: wall seconds, CPU seconds (its own and its waited-for descendants'),
+    and its own peak RSS in KiB (VmHWM, read until it exits: rusage's maxrss would be the largest
+    descendant's, here the child's)."""
+    start = time.time()
+    process = subprocess.Popen(args)
+    peak = 0
+    while True:
+        try:
+            with open(f"/proc/{process.pid}/status") as f:
+                status = f.read()
+        except FileNotFoundError:
+            break
+        if "\nState:\tZ" in status:
+            break
+        match = re.search(r"VmHWM:\s+(\d+)", status)
+        if match:
+            peak = max(peak, int(match.group(1)))
+        time.sleep(0.02)
+    _, code, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(code)
+    if process.returncode != 0:
+        raise RuntimeError(f"{args[0]} exited {process.returncode}")
+    return time.time() - start, usage.ru_utime + usage.ru_stime, peak
 
 
 WRITER = r"""
