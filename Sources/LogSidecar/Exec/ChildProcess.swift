@@ -2,15 +2,15 @@ import CLinux
 import Glibc
 
 /// Why the command could not be started; its exit code is a shell's: 127 not found, 126 not runnable.
-public struct SpawnError: Error, CustomStringConvertible {
-    public let command: String
-    public let errno: Int32
+struct SpawnError: Error, CustomStringConvertible {
+    let command: String
+    let errno: Int32
     /// The call that failed: `posix_spawn`, or `pipe2` before it.
-    public let call: String
+    let call: String
 
-    public var exitCode: Int32 { call == "posix_spawn" && (errno == ENOENT || errno == ENOTDIR) ? 127 : 126 }
+    var exitCode: Int32 { call == "posix_spawn" && (errno == ENOENT || errno == ENOTDIR) ? 127 : 126 }
 
-    public var description: String {
+    var description: String {
         let reason = String(cString: strerror(errno))
         switch exitCode {
         case 127: return "\(command): command not found (\(reason))"

@@ -21,7 +21,7 @@ public final class ChildWatch: Sendable {
     private let inherited: Set<Int32>
 
     /// Before the daemon opens anything of its own.
-    public init() {
+    init() {
         inherited = Self.openDescriptors()
     }
 
@@ -58,7 +58,7 @@ public final class ChildWatch: Sendable {
 
     /// On SIGCHLD: reaps every exited descendant (orphans included); true when it was the child.
     /// Under the lock, so `forward` never signals a pid that was reaped (and possibly reused).
-    public func reap() -> Bool {
+    func reap() -> Bool {
         state.withLock { state in
             var childExited = false
             while true {
@@ -76,7 +76,7 @@ public final class ChildWatch: Sendable {
 
     /// Sends `signal` to the running child; false when none runs.
     @discardableResult
-    public func forward(_ signal: Int32) -> Bool {
+    func forward(_ signal: Int32) -> Bool {
         state.withLock { state in
             guard state.running else { return false }
             kill(state.pid, signal)

@@ -1,5 +1,5 @@
 /// How a child ended, decoded from `waitpid`'s status (no WUNTRACED: it either exited or was killed).
-public enum ExitStatus: Equatable, Sendable, CustomStringConvertible {
+enum ExitStatus: Equatable, Sendable, CustomStringConvertible {
     case exited(Int32)
     case killed(signal: Int32)
 
@@ -9,16 +9,16 @@ public enum ExitStatus: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// What a shell reports: the exit code, or 128 + N for signal N.
-    public var code: Int32 {
+    var code: Int32 {
         switch self {
         case .exited(let code): return code
         case .killed(let signal): return 128 + signal
         }
     }
 
-    public var succeeded: Bool { self == .exited(0) }
+    var succeeded: Bool { self == .exited(0) }
 
-    public var description: String {
+    var description: String {
         switch self {
         case .exited(let code): return "exited with \(code)"
         case .killed(let signal): return "killed by signal \(signal)"
