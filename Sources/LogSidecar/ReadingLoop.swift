@@ -89,6 +89,10 @@ final class ReadingLoop {
         // Exec mode: the drain deadline starts when the child has exited.
         control.requestStop()
         shutdown()
+        if let fatal = fanout.fatalFailure {
+            logger.critical("output may be lost", metadata: ["error": "\(fatal.reason)"])
+            return 1
+        }
         return child?.supervisor.exitCode ?? 0
     }
 
@@ -159,6 +163,9 @@ final class ReadingLoop {
         if complete { complete = fileServer.flushQuietPartialLines() }
         if !complete { logger.warning("not everything could be shipped before stopping; the rest stays behind the checkpoint for the next start") }
         saveCheckpoint()
+        // What the child printed has no checkpoint behind it (a pipe cannot be read again): the sinks'
+        // flush (a file sink's fsync) is all that makes it durable, and it is not tied to a checkpoint.
+        if child != nil && !fanout.flush() { logger.error("flushing the sinks failed at the end; the application's last output may be lost") }
         fanout.close()
         logger.info("stopped", metadata: ["lines_read": "\(counters.linesRead.load(ordering: .relaxed))"])
     }

@@ -259,6 +259,26 @@ struct ExecModeTests {
         #expect(try exec.records().last?["stopped"] as? Bool == true)
     }
 
+    @Test("the sinks are flushed when the child has exited: the file sink's fsync is seen, and when it fails with EIO the exit is 1, not the child's 0",
+          .enabled(if: getuid() == 0, "needs root for a FUSE mount"))
+    func flushedAtExit() throws {
+        let exec = ExecHarness()
+        let disk = try DurabilityTests.FailingDisk(exec.directory)
+        defer { withExtendedLifetime(disk) {} }
+        let child = exec.script("child.py", "for i in range(100):\n    print('{\"seq\":%d}' % i)\n")
+        let shipped = disk.mountpoint + "/app.jsonl"
+        let daemon = try exec.start(["python3", child], flags: ["--sinks", "file:" + shipped])
+        #expect(try daemon.waitForExit() == 0)
+        #expect(disk.operations.contains("fsync /app.jsonl"), "\(disk.operations.suffix(3))")
+        #expect(Output.sequenceNumbers(shipped) == Array(0..<100))
+        disk.failFsync(true)
+        let failing = try DaemonProcess(
+            arguments: ExecHarness.plain + ["--health-port", "0", "--sinks", "file:" + shipped, "--", "python3", child],
+            stdoutPath: exec.directory.file("second.out"))
+        #expect(try failing.waitForExit() == 1)
+        #expect(failing.stderr.contains("Input/output error"), "\(failing.stderr)")
+    }
+
     @Test("a command that does not exist exits 127, one that cannot be executed 126, each with a clear message")
     func commandErrors() throws {
         let missing = try DaemonProcess.run(["--health-port", "0", "--", "/nonexistent/app", "--flag"])
