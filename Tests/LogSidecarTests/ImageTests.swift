@@ -22,7 +22,7 @@ struct ImageTests {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    @Test("the static release binary in a bookworm minbase root with the declared runtime packages: every library from a declared package, lines shipped, probes answered, checkpoint written, clean stop",
+    @Test("the static release binary in a bookworm minbase root with the declared runtime packages: every library from a declared package, lines shipped, probes answered, checkpoint written, clean stop; then exec mode as PID 1",
           .enabled(if: FileManager.default.isExecutableFile(atPath: releaseBinary), "scripts/test.sh builds the release binary first"))
     func runtimeStage() throws {
         let rootfs = try Self.run(Self.repository.appendingPathComponent("scripts/image-rootfs.sh").path, [Self.releaseBinary])
@@ -56,5 +56,13 @@ struct ImageTests {
         #expect(work.read("healthz") == "200" && work.read("readyz") == "200")
         #expect(Output.checkpointOffset(work.file("checkpoint.json")) ?? 0 > 0)
         #expect(work.read("status").trimmingCharacters(in: .whitespacesAndNewlines) == "0", "stderr: \(work.read("stderr"))")
+
+        // Exec mode, as deploy/exec/Dockerfile runs it: PID 1, non-root, read-only root, the child's status.
+        #expect(work.read("exec-status").trimmingCharacters(in: .whitespacesAndNewlines) == "7", "stderr: \(work.read("exec-stderr"))")
+        let records = try Output.lines(work.file("exec-out.jsonl")).map(Output.object)
+        let stdout = try #require(records.first { $0["stream"] as? String == "stdout" })
+        #expect(stdout["from"] as? String == "exec" && stdout["parent"] as? Int == 1 && stdout["host"] as? String == "image-test",
+                "the shell's parent, log-sidecar, is PID 1: \(stdout)")
+        #expect(records.contains { $0["stream"] as? String == "stderr" && $0["message"] as? String == "plain text" })
     }
 }

@@ -6,7 +6,7 @@
 # a directory holding the ConfigMap's config.json. log-sidecar runs as 65532:65532 with exactly the
 # environment the Dockerfile's ENV declares (and HOSTNAME). Results go to WORK: ldd.txt, owners.txt (the package of each
 # library, from the root's own dpkg database), out.jsonl, stderr, healthz, readyz, checkpoint.json,
-# status (the exit code after SIGTERM).
+# status (the exit code after SIGTERM); then exec mode's exec-out.jsonl, exec-stderr, exec-status.
 set -euo pipefail
 root=$1 work=$2 port=$3 dockerfile=$4 configmap=$5
 lines=${LINES_TO_WRITE:-1000}
@@ -56,3 +56,13 @@ status=0
 wait "$sidecar" || status=$?
 cp "$root/var/lib/log-sidecar/checkpoint.json" "$work/checkpoint.json" 2>/dev/null || true
 echo "$status" > "$work/status"
+
+# Exec mode as deploy/exec/Dockerfile runs it: PID 1 of a PID namespace of its own, the same user, the
+# root read-only, no state directory, the image's own /bin/sh as the application. exec-status is the
+# exit code (the child's 7 is expected).
+exec_status=0
+env -i $(cat "$work/image.env") HOSTNAME=image-test \
+  unshare --pid --fork "$(command -v chroot)" --userspec=65532:65532 "$root" /usr/local/bin/log-sidecar --health-port 0 \
+  -- /bin/sh -c 'echo "{\"from\":\"exec\",\"parent\":$PPID}"; echo "plain text" >&2; exit 7' \
+  > "$work/exec-out.jsonl" 2> "$work/exec-stderr" || exec_status=$?
+echo "$exec_status" > "$work/exec-status"
