@@ -27,7 +27,7 @@ public final class Daemon {
         self.config = config
         self.logger = logger
         counters = Counters(sinkNames: config.sinks.map(\.name), execMode: config.exec.isEnabled, followsFiles: !config.input.paths.isEmpty)
-        child = config.exec.isEnabled ? ChildWatch() : nil
+        child = config.exec.isEnabled ? ChildWatch(restart: config.exec.restart) : nil
         control = try DaemonControl(drainTimeoutMs: config.shutdown.drainTimeoutMs)
     }
 

@@ -24,6 +24,8 @@ final class ReadingLoop {
     private var lastSaved: Checkpoint?
     private var checkpointFailing = false
     private var streamsBusy = false
+    /// Delivery of the child's output was given up at the drain deadline: that output is lost.
+    private var streamsGaveUp = false
 
     init(
         config: Config, fileServer: FileServer, fanout: SinkFanout, counters: Counters, control: DaemonControl, logger: Logger,
@@ -115,6 +117,7 @@ final class ReadingLoop {
         do {
             let outcome = try streams.read()
             streamsBusy = outcome == .more
+            if outcome == .givenUp { streamsGaveUp = true }
             return outcome != .givenUp
         } catch {
             logger.error("reading the application's output failed", metadata: ["error": "\(error)"])
@@ -146,10 +149,15 @@ final class ReadingLoop {
                 let left = control.drainDeadlineMs.load(ordering: .relaxed) - MonotonicClock.milliseconds()
                 control.wait(timeoutMs: Int(min(left, 100)), also: streams.descriptors)
             }
-            if !streams.allClosed {
+            if !streams.allClosed && !streamsGaveUp {
                 logger.warning("the application's output is still open (a process it started holds it); stopping at the drain timeout")
             }
-            _ = streams.closeAll()
+            if !streams.closeAll() { streamsGaveUp = true }
+            if streamsGaveUp {
+                // Nothing can replay a pipe: what the sinks did not take is gone, and said so.
+                logger.error("the sinks did not take the application's last output before the drain timeout; it is lost",
+                             metadata: ["drain_timeout_ms": "\(config.shutdown.drainTimeoutMs)"])
+            }
         }
         // Twice: a rotation noticed in the first pass is read in the second.
         var complete = readToEnd() && readToEnd()

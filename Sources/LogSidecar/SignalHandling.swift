@@ -43,14 +43,22 @@ public enum SignalHandling {
                 var received: Int32 = 0
                 guard sigwait(&set, &received) == 0 else { continue }
                 if let child {
+                    // The drain deadline starts here, when the child is gone for good, not when the
+                    // reading loop notices: it may be retrying a failing sink meanwhile.
                     if received == SIGCHLD {
-                        if child.reap() { control.wake() }
+                        switch child.reap() {
+                        case .nothing: break
+                        case .exited: control.wake()
+                        case .exitedForGood: control.requestStop()
+                        }
                         continue
                     }
                     onSignal(received)
-                    if terminating.contains(received) { child.stopRequested.store(true, ordering: .sequentiallyConsistent) }
+                    let terminates = terminating.contains(received)
+                    if terminates { child.stopRequested.store(true, ordering: .sequentiallyConsistent) }
                     if received == SIGHUP { control.requestReopen() }
-                    child.forward(received)
+                    // No child running (between two starts): a terminating signal stops us at once.
+                    if !child.forward(received) && terminates { control.requestStop() }
                     control.wake()
                     continue
                 }

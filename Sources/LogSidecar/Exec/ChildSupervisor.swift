@@ -50,7 +50,7 @@ final class ChildSupervisor {
             lastExit = exit
             counters.childRunning.store(false, ordering: .relaxed)
             counters.childLastExitCode.store(Int(exit.code), ordering: .relaxed)
-            if !stopping && RestartBackoff.shouldRestart(config.restart, after: exit) {
+            if watch.willRestart(after: exit) {
                 let delay = backoff.delay(afterRunningMs: now - startedAtMs)
                 restartAtMs = now + delay
                 logger.warning("the application \(exit); starting it again", metadata: ["in_ms": "\(delay)", "restart": "\(config.restart.rawValue)"])

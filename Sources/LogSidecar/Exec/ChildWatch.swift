@@ -20,8 +20,11 @@ public final class ChildWatch: Sendable {
     /// shell (systemd's socket activation passes its sockets this way); every later one is ours.
     private let inherited: Set<Int32>
 
+    private let restart: RestartPolicy
+
     /// Before the daemon opens anything of its own.
-    init() {
+    init(restart: RestartPolicy) {
+        self.restart = restart
         inherited = Self.openDescriptors()
     }
 
@@ -56,22 +59,33 @@ public final class ChildWatch: Sendable {
         }
     }
 
-    /// On SIGCHLD: reaps every exited descendant (orphans included); true when it was the child.
+    /// What a SIGCHLD meant for the child.
+    enum Reaped { case nothing, exited, exitedForGood }
+
+    /// On SIGCHLD: reaps every exited descendant (orphans included), and says whether the child was
+    /// among them and whether it will be started again (the supervisor decides the same way).
     /// Under the lock, so `forward` never signals a pid that was reaped (and possibly reused).
-    func reap() -> Bool {
-        state.withLock { state in
-            var childExited = false
+    func reap() -> Reaped {
+        let exit: ExitStatus? = state.withLock { state in
+            var childExit: ExitStatus?
             while true {
                 var status: Int32 = 0
                 let pid = waitpid(-1, &status, WNOHANG)
-                if pid <= 0 { return childExited }
+                if pid <= 0 { return childExit }
                 if state.running && pid == state.pid {
                     state.running = false
                     state.exit = ExitStatus(waitStatus: status)
-                    childExited = true
+                    childExit = state.exit
                 }
             }
         }
+        guard let exit else { return .nothing }
+        return willRestart(after: exit) ? .exited : .exitedForGood
+    }
+
+    /// The one rule for a start after `exit`: the policy allows it and no terminating signal came.
+    func willRestart(after exit: ExitStatus) -> Bool {
+        !stopRequested.load(ordering: .sequentiallyConsistent) && RestartBackoff.shouldRestart(restart, after: exit)
     }
 
     /// Sends `signal` to the running child; false when none runs.

@@ -279,6 +279,20 @@ struct ExecModeTests {
         #expect(failing.stderr.contains("Input/output error"), "\(failing.stderr)")
     }
 
+    @Test("a sink failing (disk full) when the child exits: the drain deadline starts at the exit, not when the loop notices, so log-sidecar stops and says what was lost",
+          .enabled(if: getuid() == 0, "needs root to mount a tmpfs"))
+    func failingSinkAtExit() throws {
+        let exec = ExecHarness()
+        let volume = try SmallVolume(in: exec.directory, megabytes: 1)
+        // 1.5 MB: the first MiB fills the disk, the rest waits in the pipe, and the child exits.
+        let child = exec.script("child.py", "import sys\nfor i in range(7000):\n    sys.stdout.write('{\"seq\":%d,\"pad\":\"%s\"}\\n' % (i, 'x' * 200))\n")
+        let started = Date()
+        let daemon = try exec.start(["python3", child], flags: ["--sinks", "file:" + volume.path + "/app.jsonl", "--shutdown-drain-timeout-ms", "1000"])
+        #expect(try daemon.waitForExit(seconds: 20) == 0, "the child's status")
+        #expect(Date().timeIntervalSince(started) < 15)
+        #expect(daemon.stderr.contains("it is lost"), "\(daemon.stderr.suffix(600))")
+    }
+
     @Test("a command that does not exist exits 127, one that cannot be executed 126, each with a clear message")
     func commandErrors() throws {
         let missing = try DaemonProcess.run(["--health-port", "0", "--", "/nonexistent/app", "--flag"])
