@@ -15,7 +15,7 @@ mkdir -p "$out"
 lib=Sources/LogSidecar
 sources=(
   "$lib"/JSON/*.swift "$lib"/Config/*.swift
-  "$lib"/Pipeline/Enricher.swift "$lib"/Pipeline/EnrichmentFields.swift "$lib"/Pipeline/LineSource.swift "$lib"/Pipeline/RecordBatch.swift "$lib"/Pipeline/TimestampCache.swift
+  "$lib"/Pipeline/Enricher.swift "$lib"/Pipeline/EnrichmentFields.swift "$lib"/Pipeline/LineSource.swift "$lib"/Pipeline/KeyFilter.swift "$lib"/Pipeline/RecordBatch.swift "$lib"/Pipeline/TimestampCache.swift
   "$lib"/Tail/LineSplitter.swift "$lib"/Tail/ReadBuffer.swift "$lib"/Tail/GlobPattern.swift "$lib"/Tail/Checkpoint.swift "$lib"/Tail/FileIdentity.swift
   "$lib"/System/FileDescriptor.swift "$lib"/System/FileStatus.swift "$lib"/System/SystemError.swift "$lib"/System/Clock.swift
 )

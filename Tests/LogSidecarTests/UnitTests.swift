@@ -78,6 +78,20 @@ struct RotationCheckTests {
 
 @Suite("Output formats")
 struct FormatTests {
+    @Test("the enricher's key filter never turns away a key that is a field's, and turns away others by length or first byte")
+    func keyFilter() {
+        let long = Array(repeating: UInt8(ascii: "k"), count: 70)
+        let keys: [[UInt8]] = [Array("host".utf8), Array("processed_at".utf8), Array("ünï".utf8), long, Array("partial".utf8)]
+        let filter = KeyFilter(keys)
+        for key in keys { #expect(filter.mayMatch(key.count, key[0]), "\(key)") }
+        #expect(!filter.mayMatch(4, UInt8(ascii: "u")), "user: length of host, other first byte")
+        #expect(!filter.mayMatch(3, UInt8(ascii: "h")), "hit: first byte of host, other length")
+        #expect(filter.mayMatch(4, UInt8(ascii: "h")), "hall: may be host, compared in full")
+        #expect(filter.mayMatch(90, UInt8(ascii: "k")), "every length from 63 on shares a bit")
+        #expect(!filter.mayMatch(0, UInt8(ascii: "x")), "no field has an empty key")
+        #expect(KeyFilter([[]]).mayMatch(0, UInt8(ascii: "x")))
+    }
+
     @Test("timestamps are RFC 3339 UTC with milliseconds")
     func timestamp() {
         var cache = TimestampCache()

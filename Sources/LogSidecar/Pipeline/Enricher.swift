@@ -18,6 +18,7 @@ public final class Enricher {
     private var stream: [UInt8]?
     private let hasSourceFields: Bool
     private var keyScratch: [UInt8] = []
+    private let keyFilter: KeyFilter
 
     private static let messageKey = Array("message".utf8)
     private static let rawKey = Array("raw".utf8)
@@ -37,6 +38,7 @@ public final class Enricher {
         // ConfigLoader.validate keeps the count within the bound; the prefix only keeps the bit
         // arithmetic safe whatever a caller passes.
         self.fields = Array(fields.prefix(Self.maximumFields))
+        keyFilter = KeyFilter(self.fields.map(\.key) + [Self.partialKey])
         hasSourceFields = self.fields.contains { $0.source == .file || $0.source == .stream }
         beginBatch()
     }
@@ -97,8 +99,12 @@ public final class Enricher {
         var found: UInt64 = 0
         var hasPartialKey = false
         let fields = self.fields
+        let candidates = keyFilter
         let object = JSONScanner.scanObject(bytes) { member in
             guard mode == .merge else { return }
+            // Most keys differ from every field's (and "partial") in length or first byte: no
+            // comparison for them.
+            guard member.keyIsEscaped || candidates.mayMatch(member.key.count, bytes[member.key.lowerBound]) else { return }
             let key = UnsafeRawBufferPointer(rebasing: bytes[member.key])
             if member.keyIsEscaped {
                 keyScratch.removeAll(keepingCapacity: true)

@@ -1,0 +1,40 @@
+/// Which lengths and first bytes the enrichment fields' keys (and "partial") have, as bitmaps: a key
+/// of the application's that misses either cannot be one of them, which is the answer for nearly every
+/// key, without a comparison.
+struct KeyFilter {
+    private var lengths: UInt64 = 0
+    private var firstBytes: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    init(_ keys: [[UInt8]]) {
+        for key in keys {
+            lengths |= Self.lengthBit(key.count)
+            guard let first = key.first else { continue }
+            let bit = UInt64(1) << UInt64(first & 63)
+            switch first >> 6 {
+            case 0: firstBytes.0 |= bit
+            case 1: firstBytes.1 |= bit
+            case 2: firstBytes.2 |= bit
+            default: firstBytes.3 |= bit
+            }
+        }
+    }
+
+    /// Lengths of 63 bytes and more share the last bit.
+    @inline(__always)
+    private static func lengthBit(_ count: Int) -> UInt64 { 1 << UInt64(min(count, 63)) }
+
+    /// False when no key has this length and first byte; `first` is not read for an empty key.
+    @inline(__always)
+    func mayMatch(_ count: Int, _ first: @autoclosure () -> UInt8) -> Bool {
+        guard lengths & Self.lengthBit(count) != 0 else { return false }
+        guard count > 0 else { return true }
+        let byte = first()
+        let bit = UInt64(1) << UInt64(byte & 63)
+        switch byte >> 6 {
+        case 0: return firstBytes.0 & bit != 0
+        case 1: return firstBytes.1 & bit != 0
+        case 2: return firstBytes.2 & bit != 0
+        default: return firstBytes.3 & bit != 0
+        }
+    }
+}
