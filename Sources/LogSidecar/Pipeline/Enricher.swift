@@ -100,11 +100,11 @@ public final class Enricher {
         var hasPartialKey = false
         let fields = self.fields
         let candidates = keyFilter
+        let merge = mode == .merge
         let object = JSONScanner.scanObject(bytes) { member in
-            guard mode == .merge else { return }
             // Most keys differ from every field's (and "partial") in length or first byte: no
             // comparison for them.
-            guard member.keyIsEscaped || candidates.mayMatch(member.key.count, bytes[member.key.lowerBound]) else { return }
+            guard merge, member.keyIsEscaped || candidates.mayMatch(member.key.count, bytes[member.key.lowerBound]) else { return }
             let key = UnsafeRawBufferPointer(rebasing: bytes[member.key])
             if member.keyIsEscaped {
                 keyScratch.removeAll(keepingCapacity: true)
