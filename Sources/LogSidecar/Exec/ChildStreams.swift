@@ -62,6 +62,8 @@ final class ChildStreams {
     func read(budgetBytes: Int = budgetBytes) throws(SystemError) -> Outcome {
         var batched = 0
         lastReadBytes = 0
+        // Also when delivery is given up: a pipe closed at its end is never polled or counted open.
+        defer { pipes.removeAll { $0.descriptor == nil } }
         var full = pipes
         while !full.isEmpty {
             var stillFull: [Pipe] = []
@@ -100,7 +102,6 @@ final class ChildStreams {
             full = stillFull
             if lastReadBytes >= budgetBytes { break }
         }
-        pipes.removeAll { $0.descriptor == nil }
         guard consumer.deliver() else { return .givenUp }
         return full.isEmpty ? .drained : .more
     }
