@@ -20,10 +20,14 @@ let package = Package(
     targets: [
         // Linux calls that Glibc's Swift module lacks (memfd, seals, SIOCOUTQ, SCM_RIGHTS): glibc only.
         .systemLibrary(name: "CLinux"),
+        // The filters' regular expressions: PCRE2 from Debian's libpcre2-dev, linked from its static
+        // archive so the binary still needs nothing at run time beyond glibc and the C++ runtime.
+        .systemLibrary(name: "CPCRE2"),
         .target(
             name: "LogSidecar",
             dependencies: [
                 "CLinux",
+                "CPCRE2",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -33,7 +37,8 @@ let package = Package(
             // properties (the batch being built, the enricher's state) cost three swift_beginAccess
             // calls per line, 5 % of the instructions (callgrind). Debug builds, which every test runs,
             // keep them, and the compile-time checks stay on everywhere.
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libpcre2-8.a"])]
         ),
         .executableTarget(
             name: "log-sidecar",

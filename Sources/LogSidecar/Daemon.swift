@@ -6,12 +6,14 @@ public final class Daemon {
         case checkpoint(CheckpointError)
         case health(String)
         case system(SystemError)
+        case config(ConfigError)
 
         public var description: String {
             switch self {
             case .checkpoint(let error): return "\(error)"
             case .health(let message): return message
             case .system(let error): return "\(error)"
+            case .config(let error): return "\(error)"
             }
         }
     }
@@ -26,7 +28,8 @@ public final class Daemon {
     public init(config: Config, logger: Logger) throws(SystemError) {
         self.config = config
         self.logger = logger
-        counters = Counters(sinkNames: config.sinks.map(\.name), execMode: config.exec.isEnabled, followsFiles: !config.input.paths.isEmpty)
+        counters = Counters(
+            sinkNames: config.sinks.map(\.name), filterNames: config.filters.map(\.name), execMode: config.exec.isEnabled, followsFiles: !config.input.paths.isEmpty)
         child = config.exec.isEnabled ? ChildWatch(restart: config.exec.restart) : nil
         control = try DaemonControl(drainTimeoutMs: config.shutdown.drainTimeoutMs)
     }
@@ -82,7 +85,10 @@ public final class Daemon {
         let fields = EnrichmentField.build(
             config: config.enrich, fileKey: config.effectiveFileKey, streamKey: config.exec.isEnabled ? Enricher.streamKey : "", hostName: EnrichmentField.hostName(environment: environment), environment: environment,
             logger: logger)
-        let pipeline = Pipeline(enricher: Enricher(mode: config.enrich.mode, format: config.input.format, fields: fields), fanout: fanout, counters: counters)
+        let filters: FilterChain?
+        do { filters = config.filters.isEmpty ? nil : try FilterChain(config.filters) } catch { throw .config(error) }
+        let enricher = Enricher(mode: config.enrich.mode, format: config.input.format, fields: fields, filters: filters)
+        let pipeline = Pipeline(enricher: enricher, fanout: fanout, counters: counters)
         do {
             let fileServer = FileServer(config: config.input, consumer: pipeline, counters: counters, logger: logger)
             fileServer.drainDeadlinePassed = { control.drainDeadlinePassed }

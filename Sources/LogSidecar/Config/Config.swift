@@ -7,6 +7,8 @@ public struct Config: Sendable, Equatable {
     public var health = HealthConfig()
     public var shutdown = ShutdownConfig()
     public var exec = ExecConfig()
+    /// Applied in order to each record before the enrichment fields; only the config file sets them.
+    public var filters: [FilterConfig] = []
 
     public init() {}
 

@@ -28,6 +28,7 @@ public enum ConfigSchema {
             fields,
             envFields,
             sinks,
+            filters,
             .string("health.address", \.health.address, "address of the health server"),
             .integer("health.port", \.health.port, 0...65_535, "port of the health server; 0 disables it"),
             .integer("health.stall_timeout_ms", \.health.stallTimeoutMs, 100...86_400_000,
@@ -136,4 +137,11 @@ public enum ConfigSchema {
         },
         fromText: { text, key throws(ConfigError) in try SinkSchema.parseShortForm(text, key: key) },
         render: { .array($0.sinks.map(SinkSchema.render)) })
+
+    static let filters = ConfigSetting(
+        path: "filters",
+        help: "drop, keep, remove, rename, redact, sample, throttle records before enrichment, in order (config file only; see the README)",
+        apply: { config, value, key throws(ConfigError) in config.filters = try FilterSchema.parseList(value, key: key) },
+        fromText: { _, key throws(ConfigError) in throw ConfigError(key: key, "filters are set in the config file only (a JSON list)") },
+        render: { .array($0.filters.map(FilterSchema.render)) })
 }

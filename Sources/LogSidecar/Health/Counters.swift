@@ -16,6 +16,8 @@ public final class Counters: Sendable {
     /// Checkpoints found corrupt at start and moved aside.
     public let checkpointCorrupt = Atomic<Int>(0)
     public let sinks: [SinkCounters]
+    /// One per configured filter, in order.
+    public let filters: [FilterCounters]
     /// Files open and read now, files waiting for a descriptor under `input.max_open_files`, files
     /// opened since start, and how many times a file had to wait.
     public let filesFollowed = Atomic<Int>(0)
@@ -54,8 +56,9 @@ public final class Counters: Sendable {
     /// False in exec mode with no file named: `/health` then says `"watch":"none"`, not "poll".
     public let followsFiles: Bool
 
-    public init(sinkNames: [String], execMode: Bool = false, followsFiles: Bool = true) {
+    public init(sinkNames: [String], filterNames: [String] = [], execMode: Bool = false, followsFiles: Bool = true) {
         sinks = sinkNames.map(SinkCounters.init)
+        filters = filterNames.map(FilterCounters.init)
         self.execMode = execMode
         self.followsFiles = followsFiles
     }
@@ -72,6 +75,14 @@ public final class SinkCounters: Sendable {
     /// Monotonic ms since when the sink has been failing; 0 while it works.
     public let failingSinceMs = Atomic<Int64>(0)
     public let lastError = Mutex<String>("")
+
+    init(name: String) { self.name = name }
+}
+
+public final class FilterCounters: Sendable {
+    public let name: String
+    /// Records the filter removed from the stream (drop, keep, sample, throttle).
+    public let recordsDropped = Atomic<Int>(0)
 
     init(name: String) { self.name = name }
 }

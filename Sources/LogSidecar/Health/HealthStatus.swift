@@ -66,6 +66,9 @@ struct HealthStatus: Sendable {
                 ("last_error", .string(sink.lastError.withLock { $0 })),
             ])
         })))
+        members.append(("filters", .array(counters.filters.map { filter in
+            .object([("name", .string(filter.name)), ("records_dropped", .number(String(filter.recordsDropped.load(ordering: .relaxed))))])
+        })))
         members.append(("files", .array(counters.files.withLock { $0 }.map { file in
             .object([
                 ("path", .string(file.path)), ("origin", .string(file.origin)), ("offset", .number(String(file.offset))),

@@ -23,6 +23,8 @@ enum MetricsExposition {
                    samples: perSink { $0.recordsWritten.load(ordering: .relaxed) }),
             Metric(name: "log_sidecar_sink_errors_total", type: "counter", help: "Failed write or flush attempts per sink.",
                    samples: perSink { $0.errors.load(ordering: .relaxed) }),
+            Metric(name: "log_sidecar_records_dropped_total", type: "counter", help: "Records a filter removed (drop, keep, sample, throttle); their lines still move the checkpoint.",
+                   samples: c.filters.map { ("{filter=\"\(escapeLabel($0.name))\"}", $0.recordsDropped.load(ordering: .relaxed)) }),
             Metric(name: "log_sidecar_parse_errors_total", type: "counter", help: "Lines that were not a JSON object, shipped under \"message\".", samples: value(c.parseErrors)),
             Metric(name: "log_sidecar_lines_truncated_total", type: "counter", help: "Lines longer than input.max_line_bytes, cut and flagged.", samples: value(c.linesTruncated)),
             Metric(name: "log_sidecar_empty_lines_total", type: "counter", help: "Empty lines, skipped.", samples: value(c.emptyLines)),

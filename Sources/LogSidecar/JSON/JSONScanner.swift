@@ -40,6 +40,28 @@ public struct JSONScanner {
         return Object(range: start..<end, memberCount: count, needsRepair: scanner.needsRepair)
     }
 
+    /// Validates `bytes` as one JSON array, nothing around it, reporting each element's range (the
+    /// redact filter walks arrays with it).
+    static func scanArray(_ bytes: UnsafeRawBufferPointer, element: (Range<Int>) -> Void) -> Bool {
+        var scanner = JSONScanner(bytes)
+        guard scanner.peek == UInt8(ascii: "[") else { return false }
+        scanner.index = 1
+        scanner.depth = 1
+        scanner.skipWhitespace()
+        if scanner.peek == UInt8(ascii: "]") { return scanner.index + 1 == bytes.count }
+        while true {
+            scanner.skipWhitespace()
+            let start = scanner.index
+            guard scanner.scanValue() else { return false }
+            element(start..<scanner.index)
+            scanner.skipWhitespace()
+            guard let byte = scanner.peek else { return false }
+            scanner.index += 1
+            if byte == UInt8(ascii: "]") { return scanner.index == bytes.count }
+            guard byte == UInt8(ascii: ",") else { return false }
+        }
+    }
+
     private var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
 
     @inline(__always)

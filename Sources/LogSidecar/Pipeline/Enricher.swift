@@ -6,9 +6,9 @@ import Glibc
 public final class Enricher {
     public enum Outcome { case record, empty, parseError, truncated }
 
-    private let mode: EnrichMode
-    private var format: InputFormat
-    private let fields: [EnrichmentField]
+    let mode: EnrichMode
+    private(set) var format: InputFormat
+    let fields: [EnrichmentField]
     private var timestamps = TimestampCache()
     private var timestamp: [UInt8] = []
     /// Where the lines come from, and its values for the `enrich.file_key` field (the quoted path it
@@ -19,10 +19,13 @@ public final class Enricher {
     private let hasSourceFields: Bool
     private var keyScratch: [UInt8] = []
     private let keyFilter: KeyFilter
+    /// The configuration's filters; nil when there are none, and the path is the one without them.
+    let filters: FilterChain?
+    var filterRecord = FilterRecord()
 
     private static let messageKey = Array("message".utf8)
-    private static let rawKey = Array("raw".utf8)
-    private static let partialKey = Array("partial".utf8)
+    static let rawKey = Array("raw".utf8)
+    static let partialKey = Array("partial".utf8)
     private static let parseErrorKey = Array("parse_error".utf8)
     private static let truncatedKey = Array("truncated".utf8)
     private static let originalBytesKey = Array("original_bytes".utf8)
@@ -32,8 +35,9 @@ public final class Enricher {
     /// The field exec mode gives each line of the child's output: "stdout" or "stderr".
     static let streamKey = "stream"
 
-    init(mode: EnrichMode, format: InputFormat = .json, fields: [EnrichmentField]) {
+    init(mode: EnrichMode, format: InputFormat = .json, fields: [EnrichmentField], filters: FilterChain? = nil) {
         self.mode = mode
+        self.filters = filters
         self.format = format
         // ConfigLoader.validate keeps the count within the bound; the prefix only keeps the bit
         // arithmetic safe whatever a caller passes.
@@ -45,11 +49,12 @@ public final class Enricher {
 
     /// `,"host":…,"processed_at":…` as a whole, rebuilt once per batch: a record whose keys do not
     /// collide with any field (nearly all) gets it with one append.
-    private var suffix: [UInt8] = []
+    private(set) var suffix: [UInt8] = []
 
     /// Reads the clock once per batch: every record of a batch is processed within the same instant.
     public func beginBatch() {
         timestamp = timestamps.now()
+        filters?.nowMs = MonotonicClock.milliseconds()
         rebuildSuffix()
     }
 
@@ -71,6 +76,7 @@ public final class Enricher {
     }
 
     public func encode(_ line: Line, partial: Bool, into batch: inout RecordBatch) -> Outcome {
+        if let filters { return encodeFiltered(line, partial: partial, filters: filters, into: &batch) }
         let outcome: Outcome
         switch line {
         case .complete(var bytes):
@@ -156,7 +162,7 @@ public final class Enricher {
 
     /// The bit of the enrichment field named `key`, if any; notes whether `key` is "partial".
     @inline(__always)
-    private static func match(_ key: UnsafeRawBufferPointer, _ fields: [EnrichmentField], _ isPartial: inout Bool) -> UInt64 {
+    static func match(_ key: UnsafeRawBufferPointer, _ fields: [EnrichmentField], _ isPartial: inout Bool) -> UInt64 {
         var bits: UInt64 = 0
         for index in fields.indices where fields[index].key.count == key.count && fields[index].key.first == key.first {
             let equal = fields[index].key.withUnsafeBytes { memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0 }
@@ -166,7 +172,7 @@ public final class Enricher {
         return bits
     }
 
-    private func appendFields(
+    func appendFields(
         into out: inout [UInt8], partial: Bool, reserved: [[UInt8]], needsComma: Bool = true, skipping present: UInt64 = 0
     ) {
         var comma = needsComma

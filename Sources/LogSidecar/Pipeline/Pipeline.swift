@@ -34,6 +34,9 @@ final class Pipeline: LineConsumer {
         empty = 0
         parseErrors = 0
         truncated = 0
+        if let dropped = enricher.filters?.takeDropped() {
+            for (counter, amount) in zip(counters.filters, dropped) { counters.add(counter.recordsDropped, amount) }
+        }
         if batch.isEmpty { return true }
         counters.deliveryStartedMs.store(MonotonicClock.milliseconds(), ordering: .relaxed)
         let delivered = fanout.deliver(batch)

@@ -1,0 +1,21 @@
+/// One entry of the filter chain: a new filter type is one file with a class like these and a case in
+/// `FilterChain.make`. Each keeps its own state (counts, windows) and runs on the reading loop's thread.
+protocol RecordFilter: AnyObject {
+    /// False drops the record. An edit writes the next version into `spare` and swaps the two.
+    func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool
+}
+
+/// `drop` (the records that match go) and `keep` (the others go).
+final class MatchFilter: RecordFilter {
+    private let condition: FieldCondition
+    private let keepsMatches: Bool
+
+    init(_ condition: FieldCondition, keepsMatches: Bool) {
+        self.condition = condition
+        self.keepsMatches = keepsMatches
+    }
+
+    func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
+        condition.holds(for: record) == keepsMatches
+    }
+}

@@ -1,0 +1,18 @@
+/// `sample`: keeps the first record of every `rate` (by count, so the same input keeps the same
+/// records); records matching `unless` pass and are not counted.
+final class SampleFilter: RecordFilter {
+    private let rate: Int
+    private let unless: FieldCondition?
+    private var seen = 0
+
+    init(rate: Int, unless: FieldCondition?) {
+        self.rate = rate
+        self.unless = unless
+    }
+
+    func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
+        if let unless, unless.holds(for: record) { return true }
+        defer { seen = seen == rate - 1 ? 0 : seen + 1 }
+        return seen == 0
+    }
+}

@@ -1,0 +1,66 @@
+/// The enricher's path when filters are configured: the line becomes a `FilterRecord` (the application's
+/// object, or our `{"message":…}` around a line that is not one), the filters run on it, and what they
+/// keep is enriched as on the path without filters. Kept apart so that path stays as it was.
+extension Enricher {
+    func encodeFiltered(_ line: Line, partial: Bool, filters: FilterChain, into batch: inout RecordBatch) -> Outcome {
+        let outcome: Outcome
+        switch line {
+        case .complete(var bytes):
+            if let last = bytes.last, last == 0x0D { bytes = UnsafeRawBufferPointer(rebasing: bytes.dropLast()) }
+            if bytes.isEmpty { return .empty }
+            if format == .text {
+                filterRecord.loadOwn(message: bytes, flags: "")
+                outcome = .record
+            } else if filterRecord.load(object: bytes) {
+                outcome = .record
+            } else {
+                filterRecord.loadOwn(message: bytes, flags: ",\"parse_error\":true")
+                outcome = .parseError
+            }
+        case .truncated(let head, let originalBytes):
+            filterRecord.loadOwn(message: head, flags: ",\"truncated\":true,\"original_bytes\":\(originalBytes)")
+            outcome = .truncated
+        }
+        // A dropped record is counted by the chain; its line still counts as what it was.
+        guard filters.apply(&filterRecord) else { return outcome }
+        appendFiltered(partial: partial, into: &batch.bytes)
+        batch.bytes.append(UInt8(ascii: "}"))
+        batch.bytes.append(0x0A)
+        batch.recordEnds.append(batch.bytes.count)
+        return outcome
+    }
+
+    /// The filtered record with the enrichment fields: nested under "raw" in wrap mode (the application's
+    /// objects only), else with the fields spliced in before its closing brace, except those whose keys
+    /// it has. The caller closes it.
+    private func appendFiltered(partial: Bool, into out: inout [UInt8]) {
+        if mode == .wrap && !filterRecord.isOwn {
+            out.append(contentsOf: "{\"raw\":".utf8)
+            out.append(contentsOf: filterRecord.bytes)
+            if partial { appendFields(into: &out, partial: true, reserved: [Self.rawKey]) } else { out.append(contentsOf: suffix) }
+            return
+        }
+        var found: UInt64 = 0
+        var hasPartialKey = false
+        let fields = self.fields
+        filterRecord.bytes.withUnsafeBytes { raw in
+            var key: [UInt8] = []
+            for member in filterRecord.members {
+                if member.keyIsEscaped {
+                    key.removeAll(keepingCapacity: true)
+                    JSONUnescape.append(UnsafeRawBufferPointer(rebasing: raw[member.key]), to: &key)
+                    key.withUnsafeBytes { found |= Self.match($0, fields, &hasPartialKey) }
+                } else if !member.key.isEmpty {
+                    found |= Self.match(UnsafeRawBufferPointer(rebasing: raw[member.key]), fields, &hasPartialKey)
+                }
+            }
+        }
+        out.append(contentsOf: filterRecord.bytes.dropLast())
+        let hasMembers = !filterRecord.members.isEmpty
+        if mode == .merge && found == 0 && !partial {
+            out.append(contentsOf: hasMembers ? suffix[...] : suffix.dropFirst())
+        } else {
+            appendFields(into: &out, partial: partial && !hasPartialKey, reserved: [], needsComma: hasMembers, skipping: found)
+        }
+    }
+}

@@ -1,0 +1,206 @@
+import Foundation
+import Testing
+
+@testable import LogSidecar
+
+/// The filter chain on records in memory, through the enricher as the pipeline runs it: every type, the
+/// matching rules of the contract, and the corners a process test cannot aim at.
+@Suite("Filters (unit)")
+struct FilterUnitTests {
+    /// The enricher with these filters (a JSON list) and a `host` field; each line's output without its newline.
+    final class Harness {
+        let enricher: Enricher
+        let chain: FilterChain
+
+        init(_ filters: String, mode: EnrichMode = .merge, format: InputFormat = .json, host: Bool = true) throws {
+            let configs = try FilterSchema.parseList(try JSONParser.parse(filters), key: "filters")
+            chain = try FilterChain(configs)
+            let fields = host ? [EnrichmentField(key: "host", value: Array("\"h\"".utf8))] : []
+            enricher = Enricher(mode: mode, format: format, fields: fields, filters: chain)
+        }
+
+        func run(_ lines: [String], partial: Bool = false) -> [String] {
+            var batch = RecordBatch()
+            enricher.beginBatch()
+            for line in lines { Array(line.utf8).withUnsafeBytes { _ = enricher.encode(.complete($0), partial: partial, into: &batch) } }
+            return String(decoding: batch.bytes, as: UTF8.self).split(separator: "\n").map(String.init)
+        }
+
+        func one(_ line: String) -> String? { run([line]).first }
+    }
+
+    @Test("drop and keep: strings by text, numbers by value, literals; missing fields never match")
+    func dropAndKeep() throws {
+        let drop = try Harness(#"[{"type":"drop","field":"level","equals":["debug","trace"]}]"#, host: false)
+        #expect(drop.run([#"{"level":"debug"}"#, #"{"level":"info"}"#, #"{"level":"de\u0062ug"}"#, #"{"x":1}"#, #"{"level":"DEBUG"}"#])
+            == [#"{"level":"info"}"#, #"{"x":1}"#, #"{"level":"DEBUG"}"#])
+        let numbers = try Harness(#"[{"type":"drop","field":"status","equals":[500, 0.25, true, null]}]"#, host: false)
+        #expect(numbers.run([
+            #"{"status":500}"#, #"{"status":5e2}"#, #"{"status":500.0}"#, #"{"status":5.00E+2}"#, #"{"status":"500"}"#,
+            #"{"status":501}"#, #"{"status":25e-2}"#, #"{"status":true}"#, #"{"status":null}"#, #"{"status":false}"#,
+            #"{"status":-500}"#, #"{"status":[500]}"#,
+        ]) == [#"{"status":"500"}"#, #"{"status":501}"#, #"{"status":false}"#, #"{"status":-500}"#, #"{"status":[500]}"#])
+        let keep = try Harness(#"[{"type":"keep","field":"status","matches":"^5[0-9][0-9]$"}]"#, host: false)
+        #expect(keep.run([#"{"status":503}"#, #"{"status":"504"}"#, #"{"status":200}"#, #"{"status":5e2}"#, #"{"other":500}"#, #"{"status":{"a":500}}"#])
+            == [#"{"status":503}"#, #"{"status":"504"}"#])
+        #expect(keep.chain.takeDropped() == [4])
+        #expect(keep.chain.takeDropped() == nil, "taken once")
+    }
+
+    @Test("dotted paths: nested objects, a key with dots first, duplicates (the last counts), escaped keys")
+    func paths() throws {
+        let drop = try Harness(#"[{"type":"drop","field":"http.request.method","equals":["HEAD"]}]"#, host: false)
+        #expect(drop.run([
+            #"{"http":{"request":{"method":"HEAD"}}}"#, #"{"http":{"request":{"method":"GET"}}}"#, #"{"http.request":{"method":"HEAD"}}"#,
+            #"{"http.request.method":"GET","http":{"request":{"method":"HEAD"}}}"#, #"{"http":{"request":"HEAD"}}"#,
+            #"{"http":{"request":{"method":"HEAD"}},"http":{"request":{"method":"GET"}}}"#, #"{"ht\u0074p":{"request":{"method":"HEAD"}}}"#,
+        ]) == [
+            #"{"http":{"request":{"method":"GET"}}}"#, #"{"http.request.method":"GET","http":{"request":{"method":"HEAD"}}}"#,
+            #"{"http":{"request":"HEAD"}}"#, #"{"http":{"request":{"method":"HEAD"}},"http":{"request":{"method":"GET"}}}"#,
+        ])
+    }
+
+    @Test("remove: top-level keys in one pass, nested paths, every duplicate, nothing copied when absent")
+    func remove() throws {
+        let remove = try Harness(#"[{"type":"remove","fields":["password","request.headers.authorization","a.b"]}]"#, host: false)
+        #expect(remove.one(#"{"user":"u","password":"p","request":{"headers":{"authorization":"Bearer x","host":"h"}},"n":1}"#)
+            == #"{"user":"u","request":{"headers":{"host":"h"}},"n":1}"#)
+        #expect(remove.one(#"{"password":1,"password":2}"#) == "{}")
+        #expect(remove.one(#"{ "kept" : [1, 2] ,"x":{} }"#) == #"{ "kept" : [1, 2] ,"x":{} }"#, "untouched records keep their bytes")
+        #expect(remove.one(#"{"a":{"b":1,"c":2},"a.b":3}"#) == #"{"a":{"b":1,"c":2}}"#, "the dotted key first")
+        #expect(remove.one(#"{"a":{"b":1,"c":2}}"#) == #"{"a":{"c":2}}"#)
+    }
+
+    @Test("rename: onto an existing key (overwritten in place), into missing objects, past a value that is not an object")
+    func rename() throws {
+        let rename = try Harness(#"[{"type":"rename","from":"msg","to":"message"}]"#, host: false)
+        #expect(rename.one(#"{"msg":"hi","n":1}"#) == #"{"n":1,"message":"hi"}"#)
+        #expect(rename.one(#"{"message":"old","msg":{"a":[1]}}"#) == #"{"message":{"a":[1]}}"#)
+        #expect(rename.one(#"{"n":1}"#) == #"{"n":1}"#, "missing: nothing happens")
+        let nested = try Harness(#"[{"type":"rename","from":"user.id","to":"meta.user.id"}]"#, host: false)
+        #expect(nested.one(#"{"user":{"id":7,"name":"a"}}"#) == #"{"user":{"name":"a"},"meta":{"user":{"id":7}}}"#)
+        #expect(nested.one(#"{"user":{"id":7},"meta":{"x":1}}"#) == #"{"user":{},"meta":{"x":1,"user":{"id":7}}}"#)
+        #expect(nested.one(#"{"user":{"id":7},"meta":{ }}"#) == #"{"user":{},"meta":{ "user":{"id":7}}}"#)
+        #expect(nested.one(#"{"user":{"id":7},"meta":"text"}"#) == #"{"user":{},"meta":"text","meta.user.id":7}"#)
+        let up = try Harness(#"[{"type":"rename","from":"a","to":"a.b"}]"#, host: false)
+        #expect(up.one(#"{"a":1}"#) == #"{"a":{"b":1}}"#)
+    }
+
+    @Test("redact: a pattern in named fields, in objects and arrays, on escapes and non-ASCII text; whole values without a pattern")
+    func redact() throws {
+        let email = try Harness(#"[{"type":"redact","fields":["email","user"],"pattern":"[^@\"]+@","replacement":"***@"}]"#, host: false)
+        #expect(email.one(#"{"email":"john.doe@example.com","n":1}"#) == #"{"email":"***@example.com","n":1}"#)
+        #expect(email.one(#"{"email":"a@b.c, d@e.f"}"#) == #"{"email":"***@***@e.f"}"#, "a@, then b.c, d@: the pattern's own reach")
+        let words = try Harness(#"[{"type":"redact","fields":["email"],"pattern":"[\\w.]+@","replacement":"***@"}]"#, host: false)
+        #expect(words.one(#"{"email":"a@b.c, d@e.f"}"#) == #"{"email":"***@b.c, ***@e.f"}"#)
+        #expect(email.one(#"{"email":"\u00e9l\u00e8ve@\u00e9cole.fr"}"#) == #"{"email":"***@école.fr"}"#)
+        #expect(email.one(#"{"email":"élève@école.fr"}"#) == #"{"email":"***@école.fr"}"#)
+        #expect(email.one(#"{"email":"line\nbreak@x"}"#) == #"{"email":"***@x"}"#)
+        #expect(email.one(#"{"email":"q\"uote@x"}"#) == #"{"email":"q\"***@x"}"#, "the pattern sees the text, quote included")
+        #expect(email.one(#"{"user":{"mail":"x@y","ids":["p@q",3]},"email":5}"#) == #"{"user":{"mail":"***@y","ids":["***@q",3]},"email":5}"#)
+        #expect(email.one(#"{"email":"nobody"}"#) == #"{"email":"nobody"}"#)
+        let whole = try Harness(#"[{"type":"redact","fields":["password","token.value"]}]"#, host: false)
+        #expect(whole.one(#"{"password":"p","token":{"value":[1,2],"kind":"k"}}"#) == #"{"password":"***","token":{"value":"***","kind":"k"}}"#)
+        let everywhere = try Harness(#"[{"type":"redact","pattern":"\\d{4}-\\d{4}","replacement":"<n>"}]"#, host: false)
+        #expect(everywhere.one(#"{"a":"card 1234-5678","b":{"c":["x 0000-1111 y"]},"1234-5678":1}"#)
+            == #"{"a":"card <n>","b":{"c":["x <n> y"]},"1234-5678":1}"#, "values only, never keys")
+        let escapes = try Harness(#"[{"type":"redact","fields":["m"],"pattern":"\t","replacement":"\"<tab>\\"}]"#, host: false)
+        #expect(escapes.one(#"{"m":"a\tb"}"#) == #"{"m":"a\"<tab>\\b"}"#, "the replacement is escaped as JSON")
+    }
+
+    @Test("sample keeps exactly one in rate, unless-matches pass uncounted; throttle keeps per_second a second")
+    func sampleAndThrottle() throws {
+        let sample = try Harness(#"[{"type":"sample","rate":10,"unless":{"field":"level","equals":["error"]}}]"#, host: false)
+        let lines = (0..<1000).map { #"{"i":\#($0),"level":"\#($0 % 7 == 0 ? "error" : "info")"}"# }
+        let kept = sample.run(lines)
+        let errors = lines.filter { $0.contains("error") }.count
+        #expect(kept.count == errors + (1000 - errors + 9) / 10)
+        #expect(sample.chain.takeDropped() == [1000 - kept.count])
+
+        let throttle = try Harness(#"[{"type":"throttle","per_second":3}]"#, host: false)
+        var batch = RecordBatch()
+        func feed(_ n: Int, at ms: Int64) {
+            throttle.chain.nowMs = ms
+            for _ in 0..<n { Array(#"{"a":1}"#.utf8).withUnsafeBytes { _ = throttle.enricher.encode(.complete($0), partial: false, into: &batch) } }
+        }
+        feed(5, at: 10_000)
+        feed(5, at: 10_999)
+        #expect(batch.count == 3)
+        feed(5, at: 11_000)
+        #expect(batch.count == 6)
+        feed(2, at: 13_500)
+        feed(2, at: 13_999)
+        feed(2, at: 14_000)
+        #expect(batch.count == 11)
+    }
+
+    @Test("lines that are not objects are filtered as {message, parse_error}; text lines as {message}; wrap nests only objects")
+    func ownRecords() throws {
+        let drop = try Harness(#"[{"type":"drop","field":"message","matches":"^health"},{"type":"redact","fields":["message"],"pattern":"secret","replacement":"s"}]"#)
+        #expect(drop.run(["healthcheck ok", "a secret", #"{"message":"health"}"#, "[1,2]"]) == [
+            #"{"message":"a s","parse_error":true,"host":"h"}"#, #"{"message":"[1,2]","parse_error":true,"host":"h"}"#,
+        ])
+        let text = try Harness(#"[{"type":"drop","field":"message","matches":"^DEBUG"}]"#, format: .text)
+        #expect(text.run(["DEBUG x", "INFO {\"a\":1}"]) == [#"{"message":"INFO {\"a\":1}","host":"h"}"#])
+        let wrap = try Harness(#"[{"type":"remove","fields":["a"]}]"#, mode: .wrap)
+        #expect(wrap.run([#"{"a":1,"b":2}"#, "plain"]) == [#"{"raw":{"b":2},"host":"h"}"#, #"{"message":"plain","parse_error":true,"host":"h"}"#])
+        let merge = try Harness(#"[{"type":"rename","from":"hostname","to":"host"}]"#)
+        #expect(merge.run([#"{"hostname":"app-1"}"#, #"{"x":1}"#]) == [#"{"host":"app-1"}"#, #"{"x":1,"host":"h"}"#],
+                "a key a filter wrote wins over the enrichment field, as the application's would")
+        #expect(merge.run([#"{"x":1}"#], partial: true) == [#"{"x":1,"host":"h","partial":true}"#])
+        let empty = try Harness(#"[{"type":"remove","fields":["x"]}]"#)
+        #expect(empty.run([#"{"x":1}"#]) == [#"{"host":"h"}"#])
+    }
+
+    @Test("lines with bytes that are not UTF-8 are repaired before the filters see them")
+    func repair() throws {
+        let redact = try Harness(#"[{"type":"redact","fields":["m"],"pattern":"b","replacement":"B"}]"#, host: false)
+        var line = Array(#"{"m":"ab"#.utf8)
+        line.append(0xFF)
+        line += Array(#"c"}"#.utf8)
+        var batch = RecordBatch()
+        line.withUnsafeBytes { _ = redact.enricher.encode(.complete($0), partial: false, into: &batch) }
+        #expect(String(decoding: batch.bytes, as: UTF8.self) == "{\"m\":\"aB\u{FFFD}c\"}\n")
+    }
+
+    @Test("bad filter configurations name the filter and the key")
+    func badConfigurations() throws {
+        func error(_ filters: String) -> String {
+            do {
+                _ = try FilterSchema.parseList(try JSONParser.parse(filters), key: "filters")
+                return ""
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(error(#"[{"type":"grep"}]"#).contains("filters[0].type: expected one of drop, keep"))
+        #expect(error(#"[{"type":"drop","field":"a","equals":["x"],"regex":"y"}]"#).contains("filters[0].regex: unknown key for a drop filter"))
+        #expect(error(#"[{"type":"drop","field":"a"}]"#).contains("filters[0].equals: missing"))
+        #expect(error(#"[{"type":"drop","field":"a","equals":["x"],"matches":"y"}]"#).contains("both set"))
+        #expect(error(#"[{"type":"keep","field":"a","matches":"^(5"}]"#).contains("filters[0].matches: the pattern \"^(5\" does not compile: missing closing parenthesis at byte 3"))
+        #expect(error(#"[{"type":"drop","field":"a","equals":[[1]]}]"#).contains("filters[0].equals[0]"))
+        #expect(error(#"[{"type":"drop","field":"a","equals":[]}]"#).contains("filters[0].equals"))
+        #expect(error(#"[{"type":"remove","fields":[]}]"#).contains("filters[0].fields"))
+        #expect(error(#"[{"type":"rename","from":"a"}]"#).contains("filters[0].to: missing"))
+        #expect(error(#"[{"type":"rename","from":"a","to":"a"}]"#).contains("filters[0].to"))
+        #expect(error(#"[{"type":"sample","rate":0}]"#).contains("filters[0].rate"))
+        #expect(error(#"[{"type":"sample","rate":2,"unless":{"field":"a","equals":[1],"x":1}}]"#).contains("filters[0].unless.x: unknown key"))
+        #expect(error(#"[{"type":"throttle"}]"#).contains("filters[0].per_second"))
+        #expect(error(#"[{"type":"redact","pattern":"[a"}]"#).contains("filters[0].pattern"))
+        #expect(error(#"[{"type":"remove","fields":["a"],"name":"x"},{"type":"remove","fields":["b"],"name":"x"}]"#).contains("filters[1].name"))
+        #expect(error(#"{"type":"drop"}"#).contains("expected an array"))
+        #expect(error(#"[{"type":"remove","fields":["a"]},{"type":"sample","rate":3}]"#).isEmpty)
+    }
+
+    @Test("numbers compare by value, whatever their spelling")
+    func decimalNumbers() {
+        let same = [["500", "5e2", "500.0", "5.00E+2", "50000e-2", "0.5e3"], ["0", "-0", "0.0", "0e10"], ["-1.5", "-15e-1", "-0.15E1"]]
+        for group in same {
+            for text in group { #expect(DecimalNumber(text) == DecimalNumber(group[0]), "\(text)") }
+        }
+        #expect(DecimalNumber("500") != DecimalNumber("501"))
+        #expect(DecimalNumber("1e2") != DecimalNumber("-1e2"))
+        #expect(DecimalNumber("12345678901234567891") != DecimalNumber("12345678901234567890"), "no rounding through a Double")
+        #expect(DecimalNumber("1e999999999999999999") != nil)
+    }
+}
