@@ -1,8 +1,14 @@
-# log-sidecar: a static release binary on a slim Debian base; it needs glibc, libstdc++ and libgcc
+# log-sidecar: a static release binary (PCRE2 linked in) on a slim Debian base; it needs glibc, libstdc++ and libgcc
 # (deploy/image/runtime-packages.txt) and nothing else: the journald sink speaks journald's native
 # protocol itself. Build: docker build -t log-sidecar .
 
 FROM swift:6.3.1-bookworm AS build
+# What the build needs beyond the Swift image, one Debian package a line: PCRE2 (the filters' patterns),
+# linked from its static archive, so the runtime stage needs nothing new.
+COPY deploy/image/build-packages.txt /tmp/build-packages.txt
+RUN apt-get update \
+    && xargs --arg-file=/tmp/build-packages.txt apt-get install -y --no-install-recommends \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources

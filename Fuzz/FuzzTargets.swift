@@ -69,6 +69,46 @@ private func fuzzEnricher(_ input: UnsafeRawBufferPointer) {
     }
 }
 
+// Two chains that between them use every filter type, nested paths and redaction everywhere.
+nonisolated(unsafe) private let filtered: [Enricher] = [
+    #"[{"type":"drop","field":"level","equals":["debug",5e2,null]},{"type":"remove","fields":["x","a.b"]},{"type":"rename","from":"y","to":"z.w"},"#
+        + #"{"type":"redact","fields":["m","o.p"],"pattern":"[0-9]+","replacement":"N"},{"type":"redact","pattern":"s|\\\\","replacement":"\\\""}]"#,
+    #"[{"type":"keep","field":"n","matches":"^-?[0-9]|^$"},{"type":"rename","from":"a.b","to":"a"},{"type":"redact","fields":["a"]},"#
+        + #"{"type":"sample","rate":2,"unless":{"field":"k","equals":["v"]}},{"type":"throttle","per_second":1000000}]"#,
+].map { text in
+    // The lists are fixed and valid: a failure here is a bug in this file.
+    let configs = try! FilterSchema.parseList(try! JSONParser.parse(text), key: "filters")
+    return Enricher(mode: .merge, fields: fields, filters: try! FilterChain(configs))
+}
+
+/// Filters: never crash; every record they keep is one JSON object; what remove and rename take away is gone.
+private func fuzzFilters(_ input: UnsafeRawBufferPointer) {
+    let which = input.first.map { Int($0) & 1 } ?? 0
+    let splitter = LineSplitter(maxLineBytes: 512, readSize: 256)
+    var lines: [[UInt8]] = []
+    splitter.append(input) { line in
+        switch line {
+        case .complete(let bytes): lines.append(Array(bytes))
+        case .truncated(let head, _): lines.append(Array(head))
+        }
+    }
+    for line in lines {
+        var batch = RecordBatch()
+        filtered[which].beginBatch()
+        _ = line.withUnsafeBytes { filtered[which].encode(.complete($0), partial: false, into: &batch) }
+        if batch.isEmpty { continue }
+        require(batch.count == 1 && batch.bytes.last == 0x0A, "one record ending in a newline")
+        let record = Array(batch.bytes.dropLast())
+        guard case .object(let members)? = try? JSONParser.parse(record) else {
+            require(false, "not a JSON object: \(String(decoding: record, as: UTF8.self))")
+            return
+        }
+        if which == 0 {
+            require(!members.contains { $0.key == "x" || $0.key == "y" }, "x removed and y renamed: \(String(decoding: record, as: UTF8.self))")
+        }
+    }
+}
+
 /// Checkpoint decoder: never crash; what it accepts is in range and survives a round trip.
 private func fuzzCheckpoint(_ input: UnsafeRawBufferPointer) {
     guard let checkpoint = try? Checkpoint.decode(Array(input)) else { return }
@@ -112,6 +152,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     switch target {
     case "checkpoint": fuzzCheckpoint(input)
     case "config": fuzzConfig(input)
+    case "filters": fuzzFilters(input)
     default: fuzzEnricher(input)
     }
     return 0

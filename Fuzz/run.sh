@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes what reads outside data with libFuzzer: the JSON scanner + enricher, the checkpoint decoder
-# and the configuration loader, each against the properties in Fuzz/FuzzTargets.swift.
+# Fuzzes what reads outside data with libFuzzer: the JSON scanner + enricher, the filters, the
+# checkpoint decoder and the configuration loader, each against the properties in Fuzz/FuzzTargets.swift.
 #   Fuzz/run.sh [SECONDS] [TARGET...]     (default: 600 s each, every target, one after the other)
 # The committed seeds (Fuzz/corpus/TARGET) are copied to .build-fuzz/corpus/TARGET, where the fuzzer
 # grows its corpus; that output is never committed. A crash leaves its input in .build-fuzz/ and fails.
@@ -9,12 +9,12 @@ cd "$(dirname "$0")/.."
 seconds=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(enricher checkpoint config)
+[ ${#targets[@]} -gt 0 ] || targets=(enricher filters checkpoint config)
 out=.build-fuzz
 mkdir -p "$out"
 lib=Sources/LogSidecar
 sources=(
-  "$lib"/JSON/*.swift "$lib"/Config/*.swift
+  "$lib"/JSON/*.swift "$lib"/Config/*.swift "$lib"/Filter/*.swift "$lib"/Pipeline/Enricher+Filters.swift
   "$lib"/Pipeline/Enricher.swift "$lib"/Pipeline/EnrichmentFields.swift "$lib"/Pipeline/LineSource.swift "$lib"/Pipeline/KeyFilter.swift "$lib"/Pipeline/RecordBatch.swift "$lib"/Pipeline/TimestampCache.swift
   "$lib"/Tail/LineSplitter.swift "$lib"/Tail/ReadBuffer.swift "$lib"/Tail/GlobPattern.swift "$lib"/Tail/Checkpoint.swift "$lib"/Tail/FileIdentity.swift
   "$lib"/System/FileDescriptor.swift "$lib"/System/FileStatus.swift "$lib"/System/SystemError.swift "$lib"/System/Clock.swift
@@ -24,6 +24,7 @@ if [ ! -x "$out/fuzz" ] || [ -n "$(find Fuzz/FuzzTargets.swift "${sources[@]}" -
   # ld.gold warns about every ASan helper symbol; the log is shown only when the build fails.
   swiftc -O -sanitize=fuzzer,address -parse-as-library -swift-version 6 \
     -enable-upcoming-feature ExistentialAny -enable-upcoming-feature MemberImportVisibility \
+    -I Sources/CPCRE2 -Xlinker -l:libpcre2-8.a \
     -module-name LogSidecar "${sources[@]}" Fuzz/FuzzTargets.swift -o "$out/fuzz" > "$out/build.log" 2>&1 \
     || { grep -v "Cannot export local symbol" "$out/build.log"; exit 1; }
 fi

@@ -5,6 +5,8 @@ need=()
 [ -x /lib/systemd/systemd-journald ] || need+=(systemd)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# The filters' regular expressions: PCRE2's headers and static library, linked into the binary.
+dpkg -s libpcre2-dev >/dev/null 2>&1 || need+=(libpcre2-dev)
 # The durability tests put the file sink on a FUSE filesystem whose fsync fails on demand.
 dpkg -s libfuse2 >/dev/null 2>&1 || need+=(libfuse2)
 # The image test builds the runtime stage's root filesystem from Debian's packages.
