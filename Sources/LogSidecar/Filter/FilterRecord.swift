@@ -17,6 +17,17 @@ struct FilterRecord {
     struct Location {
         var top: Int
         var nested: [(members: [Member], index: Int)] = []
+        /// An earlier member of the same object has the same key: a lookup never sees it, but a
+        /// removal or a redaction must take it too.
+        var duplicated = false
+
+        /// The index of the member found, in its own object.
+        var leaf: Int {
+            get { nested.last?.index ?? top }
+            set {
+                if nested.isEmpty { top = newValue } else { nested[nested.count - 1].index = newValue }
+            }
+        }
     }
 
     /// What an edit does at a location.
@@ -37,7 +48,71 @@ struct FilterRecord {
     func locate(_ path: FieldPath) -> Location? {
         bytes.withUnsafeBytes { raw in
             guard let (index, nested) = Self.locate(path, from: 0, in: members, raw) else { return nil }
-            return Location(top: index, nested: nested)
+            var location = Location(top: index, nested: nested)
+            location.duplicated = Self.hasEarlierDuplicate(at: location, in: members, raw)
+            return location
+        }
+    }
+
+    /// The indices of the members before the located one, in its object, with the same key.
+    func earlierDuplicates(at location: Location) -> [Int] {
+        bytes.withUnsafeBytes { Self.earlierDuplicates(at: location, in: members, $0) }
+    }
+
+    /// Whether `earlierDuplicates` has any, without building the list (the answer for nearly every lookup is no).
+    private static func hasEarlierDuplicate(at location: Location, in members: [Member], _ raw: UnsafeRawBufferPointer) -> Bool {
+        let (siblings, leaf) = location.nested.last ?? (members, location.top)
+        let found = siblings[leaf]
+        for index in 0..<leaf {
+            let member = siblings[index]
+            if found.keyIsEscaped || member.keyIsEscaped { return !earlierDuplicates(at: location, in: members, raw).isEmpty }
+            if member.key.count == found.key.count, keyEquals(member, UnsafeRawBufferPointer(rebasing: raw[found.key]), raw) { return true }
+        }
+        return false
+    }
+
+    private static func earlierDuplicates(at location: Location, in members: [Member], _ raw: UnsafeRawBufferPointer) -> [Int] {
+        let (siblings, leaf) = location.nested.last ?? (members, location.top)
+        let key = UnsafeRawBufferPointer(rebasing: raw[siblings[leaf].key])
+        var decoded: [UInt8]?
+        return siblings[..<leaf].indices.filter { index in
+            // Escaped spellings are compared decoded; the rest byte for byte.
+            guard siblings[leaf].keyIsEscaped || siblings[index].keyIsEscaped else { return keyEquals(siblings[index], key, raw) }
+            if decoded == nil {
+                var text: [UInt8] = []
+                JSONUnescape.append(key, to: &text)
+                decoded = text
+            }
+            return decoded!.withUnsafeBytes { keyEquals(siblings[index], $0, raw) }
+        }
+    }
+
+    /// Replaces the value at `path`, and of every duplicate of its key beside it, with what `transform`
+    /// makes of it (nil: unchanged).
+    mutating func replaceAll(_ path: FieldPath, spare: inout FilterRecord, _ transform: (UnsafeRawBufferPointer) -> [UInt8]?) {
+        guard let first = locate(path) else { return }
+        let leaves = (first.duplicated ? earlierDuplicates(at: first) : []) + [first.leaf]
+        for leaf in leaves.reversed() {
+            // A replacement keeps every member where it was: the same indices find the same fields.
+            guard var location = leaf == first.leaf ? first : locate(path) else { return }
+            location.leaf = leaf
+            let range = value(at: location)
+            guard let new = bytes.withUnsafeBytes({ transform(UnsafeRawBufferPointer(rebasing: $0[range])) }) else { continue }
+            spare.edit(&self, .replace(new), at: location)
+        }
+    }
+
+    /// Removes the field at `path` and every duplicate of its key beside it; false when there is none.
+    @discardableResult
+    mutating func removeAll(_ path: FieldPath, spare: inout FilterRecord) -> Bool {
+        guard var location = locate(path) else { return false }
+        // The path's other reading (a dotted key, or the nested field beside it) stays: a lookup would
+        // not have found it.
+        let depth = location.nested.count
+        while true {
+            spare.edit(&self, .remove, at: location)
+            guard location.duplicated, let next = locate(path), next.nested.count == depth else { return true }
+            location = next
         }
     }
 
@@ -86,6 +161,8 @@ struct FilterRecord {
     /// The members of the object at `range` of `raw`, with ranges into `raw`.
     static func scanMembers(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>) -> [Member] {
         var members: [Member] = []
+        // Growing from empty would reallocate three times for a typical nested object.
+        members.reserveCapacity(8)
         let base = range.lowerBound
         _ = JSONScanner.scanObject(UnsafeRawBufferPointer(rebasing: raw[range])) { member in
             members.append(Member(
@@ -97,26 +174,17 @@ struct FilterRecord {
 
     // MARK: building records
 
-    /// Starts `self` over as an empty object of the same kind as `record`.
-    mutating func begin(like record: FilterRecord) {
-        bytes.removeAll(keepingCapacity: true)
-        members.removeAll(keepingCapacity: true)
-        isOwn = record.isOwn
-        bytes.append(UInt8(ascii: "{"))
-    }
-
-    mutating func end() { bytes.append(UInt8(ascii: "}")) }
-
     /// Appends a member whose key is `key` as it sits between its quotes in JSON.
     mutating func appendMember(escapedKey key: UnsafeRawBufferPointer, keyIsEscaped: Bool, value: UnsafeRawBufferPointer) {
         if !members.isEmpty { bytes.append(UInt8(ascii: ",")) }
         bytes.append(UInt8(ascii: "\""))
         let keyStart = bytes.count
-        bytes.append(contentsOf: key)
+        bytes.appendBytes(key)
         let keyEnd = bytes.count
-        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
         let valueStart = bytes.count
-        bytes.append(contentsOf: value)
+        bytes.appendBytes(value)
         members.append(Member(
             key: keyStart..<keyEnd, keyIsEscaped: keyIsEscaped, value: valueStart..<bytes.count,
             valueIsString: value.first == UInt8(ascii: "\"")))
@@ -132,78 +200,152 @@ struct FilterRecord {
         }
     }
 
+    /// What becomes of one member when an object is written again; members without one are kept.
+    enum MemberChange {
+        case drop
+        case replace([UInt8])
+    }
+
+    typealias Changes = [(index: Int, change: MemberChange)]
+
     /// Rewrites `record` into `self` with `change` made at `location` (nil: the record itself, for
     /// `.append`), then swaps the two: `record` is the new version, `self` the old one's storage.
     mutating func edit(_ record: inout FilterRecord, _ change: Change, at location: Location?) {
-        begin(like: record)
-        record.bytes.withUnsafeBytes { raw in
-            for (index, member) in record.members.enumerated() {
-                let key = UnsafeRawBufferPointer(rebasing: raw[member.key])
-                guard let location, index == location.top else {
-                    appendMember(escapedKey: key, keyIsEscaped: member.keyIsEscaped, value: UnsafeRawBufferPointer(rebasing: raw[member.value]))
-                    continue
-                }
-                var value: [UInt8] = []
+        var changes: Changes = []
+        if let location {
+            record.bytes.withUnsafeBytes { raw in
                 if location.nested.isEmpty {
-                    if !Self.apply(change, to: UnsafeRawBufferPointer(rebasing: raw[member.value]), into: &value) { continue }
+                    changes = [(location.top, Self.apply(change, to: UnsafeRawBufferPointer(rebasing: raw[record.members[location.top].value])))]
                 } else {
-                    Self.writeObject(raw, location.nested[...], change, into: &value)
+                    var out: [UInt8] = []
+                    Self.writeObject(raw, location.nested[...], change, into: &out)
+                    changes = [(location.top, .replace(out))]
                 }
-                value.withUnsafeBytes { appendMember(escapedKey: key, keyIsEscaped: member.keyIsEscaped, value: $0) }
             }
         }
+        rewrite(record, changes)
         if location == nil, case .append(let key, let value) = change {
+            // Reopen the object just written to add the member.
+            bytes.removeLast()
             value.withUnsafeBytes { appendMember(key: key, value: $0) }
+            bytes.append(UInt8(ascii: "}"))
         }
-        end()
         swap(&self, &record)
     }
 
-    /// The value `change` makes of `value`; false when the member goes.
-    private static func apply(_ change: Change, to value: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
+    /// Writes `record` into `self` with `changes` (in the order of their indices) made to its members;
+    /// the caller swaps, if it keeps the result.
+    mutating func rewrite(_ record: FilterRecord, _ changes: Changes) {
+        isOwn = record.isOwn
+        bytes.removeAll(keepingCapacity: true)
+        members.removeAll(keepingCapacity: true)
+        let source = record.members
+        record.bytes.withUnsafeBytes { raw in
+            Self.writeObject(raw, source, changes, into: &bytes, recording: &members, record: true)
+        }
+    }
+
+    /// The value `change` makes of `value`.
+    static func apply(_ change: Change, to value: UnsafeRawBufferPointer) -> MemberChange {
         switch change {
-        case .remove: return false
-        case .replace(let new): out.append(contentsOf: new)
+        case .remove: return .drop
+        case .replace(let new): return .replace(new)
         case .append(let key, let new):
             // An object: everything before its closing brace, a comma unless it is empty, the member.
             var close = value.count - 1
             while close > 0 && value[close] != UInt8(ascii: "}") { close -= 1 }
             var last = close - 1
             while last > 0 && (value[last] == 0x20 || value[last] == 0x09 || value[last] == 0x0A || value[last] == 0x0D) { last -= 1 }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: value[..<close]))
+            var out: [UInt8] = []
+            out.appendBytes(UnsafeRawBufferPointer(rebasing: value[..<close]))
             if value[last] != UInt8(ascii: "{") { out.append(UInt8(ascii: ",")) }
             JSONEscaper.appendQuoted(key[...], to: &out)
             out.append(UInt8(ascii: ":"))
-            out.append(contentsOf: new)
+            out += new
             out.append(UInt8(ascii: "}"))
+            return .replace(out)
         }
-        return true
     }
 
-    /// The object of `levels.first`, written compactly with `change` made below it.
-    private static func writeObject(
+    /// The object of `levels.first` written again with `change` made below it.
+    static func writeObject(
         _ raw: UnsafeRawBufferPointer, _ levels: ArraySlice<(members: [Member], index: Int)>, _ change: Change, into out: inout [UInt8]
     ) {
         guard let level = levels.first else { return }
+        let made: MemberChange
+        if levels.count == 1 {
+            made = apply(change, to: UnsafeRawBufferPointer(rebasing: raw[level.members[level.index].value]))
+        } else {
+            var value: [UInt8] = []
+            writeObject(raw, levels.dropFirst(), change, into: &value)
+            made = .replace(value)
+        }
+        var unused: [Member] = []
+        writeObject(raw, level.members, [(level.index, made)], into: &out, recording: &unused, record: false)
+    }
+
+    /// Writes the object of `members` (ranges into `raw`) to `out` with `changes` (in the order of their
+    /// indices) made. The kept members between two changes are copied in one piece, separators and
+    /// whitespace as they were; with `record`, the members' ranges in `out` are appended to `recording`.
+    static func writeObject(
+        _ raw: UnsafeRawBufferPointer, _ members: [Member], _ changes: Changes, into out: inout [UInt8],
+        recording: inout [Member], record: Bool
+    ) {
         out.append(UInt8(ascii: "{"))
         var first = true
-        for (index, member) in level.members.enumerated() {
-            var value: [UInt8] = []
-            let original = UnsafeRawBufferPointer(rebasing: raw[member.value])
-            if index != level.index {
-                value.append(contentsOf: original)
-            } else if levels.count == 1 {
-                if !apply(change, to: original, into: &value) { continue }
-            } else {
-                writeObject(raw, levels.dropFirst(), change, into: &value)
+        var index = 0
+        var next = 0
+        while index < members.count {
+            let changed = next < changes.count ? changes[next].index : members.count
+            if index < changed {
+                // A run of kept members, from the first key's opening quote to the last value's end.
+                let last = changed - 1
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                let start = members[index].key.lowerBound - 1
+                let shift = out.count - start
+                out.appendBytes(UnsafeRawBufferPointer(rebasing: raw[start..<members[last].value.upperBound]))
+                if record {
+                    for member in members[index...last] {
+                        recording.append(Member(
+                            key: (member.key.lowerBound + shift)..<(member.key.upperBound + shift), keyIsEscaped: member.keyIsEscaped,
+                            value: (member.value.lowerBound + shift)..<(member.value.upperBound + shift), valueIsString: member.valueIsString))
+                    }
+                }
+                index = changed
+                continue
             }
-            if !first { out.append(UInt8(ascii: ",")) }
-            first = false
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[member.key]))
-            out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
-            out.append(contentsOf: value)
+            if case .replace(let value) = changes[next].change {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                let member = members[index]
+                out.append(UInt8(ascii: "\""))
+                let keyStart = out.count
+                out.appendBytes(UnsafeRawBufferPointer(rebasing: raw[member.key]))
+                let keyEnd = out.count
+                out.append(UInt8(ascii: "\""))
+                out.append(UInt8(ascii: ":"))
+                let valueStart = out.count
+                out += value
+                if record {
+                    recording.append(Member(
+                        key: keyStart..<keyEnd, keyIsEscaped: member.keyIsEscaped, value: valueStart..<out.count,
+                        valueIsString: value.first == UInt8(ascii: "\"")))
+                }
+            }
+            index += 1
+            next += 1
         }
         out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension [UInt8] {
+    /// One copy, however long: `append(contentsOf:)` with a raw buffer costs about a hundred
+    /// instructions a call before it copies, and the filters append many short pieces.
+    @inline(__always)
+    mutating func appendBytes(_ raw: UnsafeRawBufferPointer) {
+        guard let base = raw.baseAddress, raw.count > 0 else { return }
+        append(contentsOf: UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: raw.count))
     }
 }

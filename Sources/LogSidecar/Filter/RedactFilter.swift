@@ -24,32 +24,19 @@ final class RedactFilter: RecordFilter {
             return true
         }
         for path in paths {
-            guard let location = record.locate(path) else { continue }
-            let range = record.value(at: location)
-            let new = record.bytes.withUnsafeBytes { raw in
-                regex == nil ? replacementValue : redacted(UnsafeRawBufferPointer(rebasing: raw[range]))
-            }
-            if let new { spare.edit(&record, .replace(new), at: location) }
+            // Every duplicate of the key too: a consumer that takes the first must not see the secret.
+            record.replaceAll(path, spare: &spare) { value in regex == nil ? replacementValue : redacted(value) }
         }
         return true
     }
 
     private func redactEverything(_ record: inout FilterRecord, spare: inout FilterRecord) {
-        var changed = false
-        spare.begin(like: record)
-        record.bytes.withUnsafeBytes { raw in
-            for member in record.members {
-                let key = UnsafeRawBufferPointer(rebasing: raw[member.key])
-                if let new = redacted(UnsafeRawBufferPointer(rebasing: raw[member.value])) {
-                    changed = true
-                    new.withUnsafeBytes { spare.appendMember(escapedKey: key, keyIsEscaped: member.keyIsEscaped, value: $0) }
-                } else {
-                    spare.appendMember(escapedKey: key, keyIsEscaped: member.keyIsEscaped, value: UnsafeRawBufferPointer(rebasing: raw[member.value]))
-                }
-            }
+        let values = record.bytes.withUnsafeBytes { raw in
+            record.members.map { redacted(UnsafeRawBufferPointer(rebasing: raw[$0.value])) }
         }
-        spare.end()
-        if changed { swap(&record, &spare) }
+        guard values.contains(where: { $0 != nil }) else { return }
+        spare.rewrite(record, values.indices.compactMap { index in values[index].map { (index, .replace($0)) } })
+        swap(&record, &spare)
     }
 
     /// `value` (JSON) with its strings redacted; nil when nothing in it changed.
@@ -84,15 +71,16 @@ final class RedactFilter: RecordFilter {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             if let key = part.key {
                 out.append(UInt8(ascii: "\""))
-                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: container[key]))
-                out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+                out.appendBytes(UnsafeRawBufferPointer(rebasing: container[key]))
+                out.append(UInt8(ascii: "\""))
+                out.append(UInt8(ascii: ":"))
             }
             let value = UnsafeRawBufferPointer(rebasing: container[part.value])
             if let new = redacted(value) {
                 changed = true
                 out += new
             } else {
-                out.append(contentsOf: value)
+                out.appendBytes(value)
             }
         }
         out.append(close)

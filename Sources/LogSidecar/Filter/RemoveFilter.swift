@@ -4,47 +4,76 @@ final class RemoveFilter: RecordFilter {
     private let keys: [FieldPath]
     private let paths: [FieldPath]
 
+    /// Most keys differ from every one to remove in length or first byte: no comparison for them.
+    private let candidates: KeyFilter
+
     init(fields: [String]) {
         let all = fields.map(FieldPath.init)
         keys = all.filter { $0.dots.isEmpty }
         paths = all.filter { !$0.dots.isEmpty }
+        candidates = KeyFilter(keys.map(\.text))
     }
 
     func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
-        if !keys.isEmpty { removeKeys(&record, spare: &spare) }
+        if planOnePass(record) {
+            if !changes.isEmpty {
+                changes.sort { $0.index < $1.index }
+                spare.rewrite(record, changes)
+                swap(&record, &spare)
+            }
+            return true
+        }
+        // Duplicated keys, or two paths through one member: one edit at a time.
+        removeKeys(&record, spare: &spare)
+        for path in paths { record.removeAll(path, spare: &spare) }
+        return true
+    }
+
+    /// What a single rewrite does to the top-level members, when one can do it all.
+    private var changes: FilterRecord.Changes = []
+
+    /// Plans the removal as changes to distinct top-level members; false when it takes more than one rewrite.
+    private func planOnePass(_ record: FilterRecord) -> Bool {
+        changes.removeAll(keepingCapacity: true)
+        let keys = self.keys
+        let candidates = self.candidates
+        record.bytes.withUnsafeBytes { raw in
+            for (index, member) in record.members.enumerated()
+            where (member.keyIsEscaped || candidates.mayMatch(member.key.count, raw[member.key.lowerBound]))
+                && keys.contains(where: { key in key.text.withUnsafeBytes { FilterRecord.keyEquals(member, $0, raw) } }) {
+                changes.append((index, .drop))
+            }
+        }
         for path in paths {
-            guard var location = record.locate(path) else { continue }
-            // Duplicates of the member found go too; the path's other reading (a dotted key, or the
-            // nested field beside it) stays, as a lookup would not have found it.
-            let depth = location.nested.count
-            while true {
-                spare.edit(&record, .remove, at: location)
-                guard let next = record.locate(path), next.nested.count == depth else { break }
-                location = next
+            guard let location = record.locate(path) else { continue }
+            if location.duplicated || changes.contains(where: { $0.index == location.top }) { return false }
+            if location.nested.isEmpty {
+                changes.append((location.top, .drop))
+            } else {
+                var value: [UInt8] = []
+                record.bytes.withUnsafeBytes { FilterRecord.writeObject($0, location.nested[...], .remove, into: &value) }
+                changes.append((location.top, .replace(value)))
             }
         }
         return true
     }
 
+    /// Whether each member of the record at hand goes; kept to spare an allocation per record.
+    private var doomed: [Bool] = []
+
     private func removeKeys(_ record: inout FilterRecord, spare: inout FilterRecord) {
-        let keys = self.keys
-        let doomed = record.bytes.withUnsafeBytes { raw in
-            record.members.indices.filter { index in
-                keys.contains { key in key.text.withUnsafeBytes { FilterRecord.keyEquals(record.members[index], $0, raw) } }
-            }
-        }
-        if doomed.isEmpty { return }
-        spare.begin(like: record)
+        var any = false
+        doomed.removeAll(keepingCapacity: true)
         record.bytes.withUnsafeBytes { raw in
-            var next = 0
-            for (index, member) in record.members.enumerated() {
-                if next < doomed.count && doomed[next] == index { next += 1; continue }
-                spare.appendMember(
-                    escapedKey: UnsafeRawBufferPointer(rebasing: raw[member.key]), keyIsEscaped: member.keyIsEscaped,
-                    value: UnsafeRawBufferPointer(rebasing: raw[member.value]))
+            for member in record.members {
+                let hit = (member.keyIsEscaped || candidates.mayMatch(member.key.count, raw[member.key.lowerBound]))
+                    && keys.contains { key in key.text.withUnsafeBytes { FilterRecord.keyEquals(member, $0, raw) } }
+                self.doomed.append(hit)
+                any = any || hit
             }
         }
-        spare.end()
+        guard any else { return }
+        spare.rewrite(record, doomed.indices.compactMap { doomed[$0] ? ($0, .drop) : nil })
         swap(&record, &spare)
     }
 }

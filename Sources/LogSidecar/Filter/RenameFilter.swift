@@ -1,4 +1,5 @@
-/// `rename`: moves one field. A present target is overwritten; missing objects on the target's path are
+/// `rename`: moves one field (the last of duplicates; the others are removed). A present target is
+/// overwritten in place (duplicates of it are removed and the field added at the end); missing objects on the target's path are
 /// created; where the path meets a value that is not an object, the rest of the path becomes one dotted
 /// key beside it (nothing is overwritten that the target does not name, and a lookup of the same path
 /// finds it, since a key with dots is tried first).
@@ -14,8 +15,14 @@ final class RenameFilter: RecordFilter {
     func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
         guard let source = record.locate(from) else { return true }
         let value = Array(record.bytes[record.value(at: source)])
-        spare.edit(&record, .remove, at: source)
-        if let target = record.locate(to) {
+        // Duplicates of either key go: none may outlive the rename with a stale value.
+        if source.duplicated { record.removeAll(from, spare: &spare) } else { spare.edit(&record, .remove, at: source) }
+        var target = record.locate(to)
+        if let duplicated = target?.duplicated, duplicated {
+            record.removeAll(to, spare: &spare)
+            target = nil
+        }
+        if let target {
             spare.edit(&record, .replace(value), at: target)
         } else {
             let (parent, key, wrapped) = insertion(value, into: record)

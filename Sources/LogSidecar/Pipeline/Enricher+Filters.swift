@@ -43,6 +43,7 @@ extension Enricher {
         var found: UInt64 = 0
         var hasPartialKey = false
         let fields = self.fields
+        let candidates = keyFilter
         filterRecord.bytes.withUnsafeBytes { raw in
             var key: [UInt8] = []
             for member in filterRecord.members {
@@ -50,7 +51,7 @@ extension Enricher {
                     key.removeAll(keepingCapacity: true)
                     JSONUnescape.append(UnsafeRawBufferPointer(rebasing: raw[member.key]), to: &key)
                     key.withUnsafeBytes { found |= Self.match($0, fields, &hasPartialKey) }
-                } else if !member.key.isEmpty {
+                } else if candidates.mayMatch(member.key.count, raw[member.key.lowerBound]) {
                     found |= Self.match(UnsafeRawBufferPointer(rebasing: raw[member.key]), fields, &hasPartialKey)
                 }
             }

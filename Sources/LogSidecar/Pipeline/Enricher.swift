@@ -18,7 +18,7 @@ public final class Enricher {
     private var stream: [UInt8]?
     private let hasSourceFields: Bool
     private var keyScratch: [UInt8] = []
-    private let keyFilter: KeyFilter
+    let keyFilter: KeyFilter
     /// The configuration's filters; nil when there are none, and the path is the one without them.
     let filters: FilterChain?
     var filterRecord = FilterRecord()

@@ -1,6 +1,6 @@
-/// Which lengths and first bytes the enrichment fields' keys (and "partial") have, as bitmaps: a key
-/// of the application's that misses either cannot be one of them, which is the answer for nearly every
-/// key, without a comparison.
+/// Which lengths and first bytes a set of keys has, as bitmaps: a key that misses either cannot be one
+/// of them, which is the answer for nearly every key, without a comparison. The enricher asks it about
+/// its fields' keys (and "partial"), the remove filter about the keys it removes.
 struct KeyFilter {
     private var lengths: UInt64 = 0
     private var firstBytes: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)

@@ -108,6 +108,18 @@ struct FilterUnitTests {
         #expect(escapes.one(#"{"m":"a\tb"}"#) == #"{"m":"a\"<tab>\\b"}"#, "the replacement is escaped as JSON")
     }
 
+    @Test("duplicated keys: remove, rename and redact take every copy, not only the one a lookup sees")
+    func duplicates() throws {
+        let remove = try Harness(#"[{"type":"remove","fields":["a","u.p"]}]"#, host: false)
+        #expect(remove.one(#"{"a":1,"b":2,"\u0061":3,"u":{"p":1,"q":2,"p":3}}"#) == #"{"b":2,"u":{"q":2}}"#)
+        let rename = try Harness(#"[{"type":"rename","from":"y","to":"z"}]"#, host: false)
+        #expect(rename.one(#"{"y":1,"z":0,"y":2,"z":9}"#) == #"{"z":2}"#, "the last y's value; no stale y or z left")
+        #expect(rename.one(#"{"z":0,"y":2}"#) == #"{"z":2}"#, "overwritten in place")
+        let redact = try Harness(#"[{"type":"redact","fields":["password","u.token"]}]"#, host: false)
+        #expect(redact.one(#"{"password":"a","n":1,"password":"b","u":{"token":"t","tok\u0065n":"s"}}"#)
+            == #"{"password":"***","n":1,"password":"***","u":{"token":"***","tok\u0065n":"***"}}"#)
+    }
+
     @Test("sample keeps exactly one in rate, unless-matches pass uncounted; throttle keeps per_second a second")
     func sampleAndThrottle() throws {
         let sample = try Harness(#"[{"type":"sample","rate":10,"unless":{"field":"level","equals":["error"]}}]"#, host: false)
