@@ -11,6 +11,7 @@ struct ConfigTests {
         let config = try ConfigLoader.load(file: root.appendingPathComponent("config.example.json").path, environment: [:], flags: [])
         #expect(config.sinks.map(\.type) == [.stdout, .file, .journald])
         #expect(config.enrich.fields == [.init(key: "cluster", value: .string("prod"))])
+        #expect(config.filters.map(\.name) == ["drop#0", "health-checks", "remove#2", "rename#3", "redact#4", "sample#5", "throttle#6"])
         #expect(try ConfigLoader.load(file: nil, environment: [:], flags: []) == Config())
     }
 
