@@ -20,8 +20,7 @@ struct FieldCondition {
     }
 
     func holds(for record: FilterRecord) -> Bool {
-        guard let location = record.locate(path) else { return false }
-        let range = record.value(at: location)
+        guard let range = record.valueRange(path) else { return false }
         return record.bytes.withUnsafeBytes { raw in
             let value = UnsafeRawBufferPointer(rebasing: raw[range])
             switch test {

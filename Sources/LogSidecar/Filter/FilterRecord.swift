@@ -14,9 +14,17 @@ struct FilterRecord {
 
     /// Where a field was found: the index of its top-level member, and for a nested field each object
     /// on the way down with its members (ranges into `bytes`) and the index within it.
+    /// One object on the way down to a nested field: its members (ranges into the record) and the
+    /// index of the one the path goes through. A struct, not a tuple: tuples of references are
+    /// copied and destroyed through the runtime's generic witnesses.
+    struct Level {
+        var members: [Member]
+        var index: Int
+    }
+
     struct Location {
         var top: Int
-        var nested: [(members: [Member], index: Int)] = []
+        var nested: [Level] = []
         /// An earlier member of the same object has the same key: a lookup never sees it, but a
         /// removal or a redaction must take it too.
         var duplicated = false
@@ -45,12 +53,29 @@ struct FilterRecord {
 
     // MARK: finding fields
 
-    func locate(_ path: FieldPath) -> Location? {
+    /// Where `path` is; `duplicated` is found out only for `forEditing`, since a lookup sees the last
+    /// of duplicates anyway and most lookups only read.
+    func locate(_ path: FieldPath, forEditing: Bool = false) -> Location? {
         bytes.withUnsafeBytes { raw in
-            guard let (index, nested) = Self.locate(path, from: 0, in: members, raw) else { return nil }
+            var nested: [Level] = []
+            guard let index = Self.locate(path, from: 0, in: members, raw, below: &nested) else { return nil }
             var location = Location(top: index, nested: nested)
-            location.duplicated = Self.hasEarlierDuplicate(at: location, in: members, raw)
+            if forEditing { location.duplicated = Self.hasEarlierDuplicate(at: location, in: members, raw) }
             return location
+        }
+    }
+
+    /// The range of the value at `path`, for reading.
+    func valueRange(_ path: FieldPath) -> Range<Int>? {
+        bytes.withUnsafeBytes { raw in
+            // A top-level key, the usual case: no location to build.
+            if path.dots.isEmpty {
+                return Self.lastMember(members, named: path.text, 0..<path.text.count, raw).map { members[$0].value }
+            }
+            var nested: [Level] = []
+            guard let index = Self.locate(path, from: 0, in: members, raw, below: &nested) else { return nil }
+            guard let last = nested.last else { return members[index].value }
+            return last.members[last.index].value
         }
     }
 
@@ -61,7 +86,7 @@ struct FilterRecord {
 
     /// Whether `earlierDuplicates` has any, without building the list (the answer for nearly every lookup is no).
     private static func hasEarlierDuplicate(at location: Location, in members: [Member], _ raw: UnsafeRawBufferPointer) -> Bool {
-        let (siblings, leaf) = location.nested.last ?? (members, location.top)
+        let (siblings, leaf) = location.nested.last.map { ($0.members, $0.index) } ?? (members, location.top)
         let found = siblings[leaf]
         for index in 0..<leaf {
             let member = siblings[index]
@@ -72,29 +97,29 @@ struct FilterRecord {
     }
 
     private static func earlierDuplicates(at location: Location, in members: [Member], _ raw: UnsafeRawBufferPointer) -> [Int] {
-        let (siblings, leaf) = location.nested.last ?? (members, location.top)
+        let (siblings, leaf) = location.nested.last.map { ($0.members, $0.index) } ?? (members, location.top)
         let key = UnsafeRawBufferPointer(rebasing: raw[siblings[leaf].key])
-        var decoded: [UInt8]?
+        var decoded: [UInt8] = []
+        var isDecoded = false
         return siblings[..<leaf].indices.filter { index in
             // Escaped spellings are compared decoded; the rest byte for byte.
             guard siblings[leaf].keyIsEscaped || siblings[index].keyIsEscaped else { return keyEquals(siblings[index], key, raw) }
-            if decoded == nil {
-                var text: [UInt8] = []
-                JSONUnescape.append(key, to: &text)
-                decoded = text
+            if !isDecoded {
+                JSONUnescape.append(key, to: &decoded)
+                isDecoded = true
             }
-            return decoded!.withUnsafeBytes { keyEquals(siblings[index], $0, raw) }
+            return decoded.withUnsafeBytes { keyEquals(siblings[index], $0, raw) }
         }
     }
 
     /// Replaces the value at `path`, and of every duplicate of its key beside it, with what `transform`
     /// makes of it (nil: unchanged).
     mutating func replaceAll(_ path: FieldPath, spare: inout FilterRecord, _ transform: (UnsafeRawBufferPointer) -> [UInt8]?) {
-        guard let first = locate(path) else { return }
+        guard let first = locate(path, forEditing: true) else { return }
         let leaves = (first.duplicated ? earlierDuplicates(at: first) : []) + [first.leaf]
         for leaf in leaves.reversed() {
             // A replacement keeps every member where it was: the same indices find the same fields.
-            guard var location = leaf == first.leaf ? first : locate(path) else { return }
+            guard var location = leaf == first.leaf ? first : locate(path, forEditing: true) else { return }
             location.leaf = leaf
             let range = value(at: location)
             guard let new = bytes.withUnsafeBytes({ transform(UnsafeRawBufferPointer(rebasing: $0[range])) }) else { continue }
@@ -105,31 +130,36 @@ struct FilterRecord {
     /// Removes the field at `path` and every duplicate of its key beside it; false when there is none.
     @discardableResult
     mutating func removeAll(_ path: FieldPath, spare: inout FilterRecord) -> Bool {
-        guard var location = locate(path) else { return false }
+        guard var location = locate(path, forEditing: true) else { return false }
         // The path's other reading (a dotted key, or the nested field beside it) stays: a lookup would
         // not have found it.
         let depth = location.nested.count
         while true {
             spare.edit(&self, .remove, at: location)
-            guard location.duplicated, let next = locate(path), next.nested.count == depth else { return true }
+            guard location.duplicated, let next = locate(path, forEditing: true), next.nested.count == depth else { return true }
             location = next
         }
     }
 
     /// The member at `path[start...]` among `members`: the remaining text as one key first, then split
-    /// at each dot from the left into a key whose value is an object and the rest within it.
+    /// at each dot from the left into a key whose value is an object and the rest within it (whose
+    /// levels are appended to `below`).
     private static func locate(
-        _ path: FieldPath, from start: Int, in members: [Member], _ raw: UnsafeRawBufferPointer
-    ) -> (Int, [(members: [Member], index: Int)])? {
+        _ path: FieldPath, from start: Int, in members: [Member], _ raw: UnsafeRawBufferPointer, below: inout [Level]
+    ) -> Int? {
         let end = path.text.count
-        if let index = lastMember(members, named: path.text, start..<end, raw) { return (index, []) }
+        if let index = lastMember(members, named: path.text, start..<end, raw) { return index }
         for dot in path.dots where dot > start {
             guard let index = lastMember(members, named: path.text, start..<dot, raw), raw[members[index].value.lowerBound] == UInt8(ascii: "{")
             else { continue }
             let inner = scanMembers(raw, members[index].value)
-            if let (innerIndex, deeper) = locate(path, from: dot + 1, in: inner, raw) {
-                return (index, [(inner, innerIndex)] + deeper)
+            let depth = below.count
+            below.append(Level(members: inner, index: 0))
+            if let innerIndex = locate(path, from: dot + 1, in: inner, raw, below: &below) {
+                below[depth].index = innerIndex
+                return index
             }
+            below.removeSubrange(depth...)
         }
         return nil
     }
@@ -138,9 +168,14 @@ struct FilterRecord {
     static func lastMember(_ members: [Member], named text: [UInt8], _ range: Range<Int>, _ raw: UnsafeRawBufferPointer) -> Int? {
         text.withUnsafeBytes { name in
             let wanted = UnsafeRawBufferPointer(rebasing: name[range])
+            let first = wanted.first
             var index = members.count - 1
             while index >= 0 {
-                if keyEquals(members[index], wanted, raw) { return index }
+                let member = members[index]
+                // Length and first byte rule out nearly every key before a comparison.
+                if member.keyIsEscaped || (member.key.count == wanted.count && (wanted.isEmpty || raw[member.key.lowerBound] == first)) {
+                    if keyEquals(member, wanted, raw) { return index }
+                }
                 index -= 1
             }
             return nil
@@ -206,7 +241,12 @@ struct FilterRecord {
         case replace([UInt8])
     }
 
-    typealias Changes = [(index: Int, change: MemberChange)]
+    struct MemberEdit {
+        var index: Int
+        var change: MemberChange
+    }
+
+    typealias Changes = [MemberEdit]
 
     /// Rewrites `record` into `self` with `change` made at `location` (nil: the record itself, for
     /// `.append`), then swaps the two: `record` is the new version, `self` the old one's storage.
@@ -215,11 +255,11 @@ struct FilterRecord {
         if let location {
             record.bytes.withUnsafeBytes { raw in
                 if location.nested.isEmpty {
-                    changes = [(location.top, Self.apply(change, to: UnsafeRawBufferPointer(rebasing: raw[record.members[location.top].value])))]
+                    changes = [MemberEdit(index: location.top, change: Self.apply(change, to: UnsafeRawBufferPointer(rebasing: raw[record.members[location.top].value])))]
                 } else {
                     var out: [UInt8] = []
                     Self.writeObject(raw, location.nested[...], change, into: &out)
-                    changes = [(location.top, .replace(out))]
+                    changes = [MemberEdit(index: location.top, change: .replace(out))]
                 }
             }
         }
@@ -269,9 +309,11 @@ struct FilterRecord {
 
     /// The object of `levels.first` written again with `change` made below it.
     static func writeObject(
-        _ raw: UnsafeRawBufferPointer, _ levels: ArraySlice<(members: [Member], index: Int)>, _ change: Change, into out: inout [UInt8]
+        _ raw: UnsafeRawBufferPointer, _ levels: ArraySlice<Level>, _ change: Change, into out: inout [UInt8]
     ) {
-        guard let level = levels.first else { return }
+        guard let level = levels.first, let first = level.members.first, let last = level.members.last else { return }
+        // The object's own size and a little: no reallocation while it is written.
+        out.reserveCapacity(out.count + last.value.upperBound - first.key.lowerBound + 64)
         let made: MemberChange
         if levels.count == 1 {
             made = apply(change, to: UnsafeRawBufferPointer(rebasing: raw[level.members[level.index].value]))
@@ -281,7 +323,7 @@ struct FilterRecord {
             made = .replace(value)
         }
         var unused: [Member] = []
-        writeObject(raw, level.members, [(level.index, made)], into: &out, recording: &unused, record: false)
+        writeObject(raw, level.members, [MemberEdit(index: level.index, change: made)], into: &out, recording: &unused, record: false)
     }
 
     /// Writes the object of `members` (ranges into `raw`) to `out` with `changes` (in the order of their
@@ -337,15 +379,5 @@ struct FilterRecord {
             next += 1
         }
         out.append(UInt8(ascii: "}"))
-    }
-}
-
-extension [UInt8] {
-    /// One copy, however long: `append(contentsOf:)` with a raw buffer costs about a hundred
-    /// instructions a call before it copies, and the filters append many short pieces.
-    @inline(__always)
-    mutating func appendBytes(_ raw: UnsafeRawBufferPointer) {
-        guard let base = raw.baseAddress, raw.count > 0 else { return }
-        append(contentsOf: UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: raw.count))
     }
 }

@@ -35,7 +35,7 @@ final class RedactFilter: RecordFilter {
             record.members.map { redacted(UnsafeRawBufferPointer(rebasing: raw[$0.value])) }
         }
         guard values.contains(where: { $0 != nil }) else { return }
-        spare.rewrite(record, values.indices.compactMap { index in values[index].map { (index, .replace($0)) } })
+        spare.rewrite(record, values.indices.compactMap { index in values[index].map { FilterRecord.MemberEdit(index: index, change: .replace($0)) } })
         swap(&record, &spare)
     }
 

@@ -41,18 +41,18 @@ final class RemoveFilter: RecordFilter {
             for (index, member) in record.members.enumerated()
             where (member.keyIsEscaped || candidates.mayMatch(member.key.count, raw[member.key.lowerBound]))
                 && keys.contains(where: { key in key.text.withUnsafeBytes { FilterRecord.keyEquals(member, $0, raw) } }) {
-                changes.append((index, .drop))
+                changes.append(FilterRecord.MemberEdit(index: index, change: .drop))
             }
         }
         for path in paths {
-            guard let location = record.locate(path) else { continue }
+            guard let location = record.locate(path, forEditing: true) else { continue }
             if location.duplicated || changes.contains(where: { $0.index == location.top }) { return false }
             if location.nested.isEmpty {
-                changes.append((location.top, .drop))
+                changes.append(FilterRecord.MemberEdit(index: location.top, change: .drop))
             } else {
                 var value: [UInt8] = []
                 record.bytes.withUnsafeBytes { FilterRecord.writeObject($0, location.nested[...], .remove, into: &value) }
-                changes.append((location.top, .replace(value)))
+                changes.append(FilterRecord.MemberEdit(index: location.top, change: .replace(value)))
             }
         }
         return true
@@ -73,7 +73,7 @@ final class RemoveFilter: RecordFilter {
             }
         }
         guard any else { return }
-        spare.rewrite(record, doomed.indices.compactMap { doomed[$0] ? ($0, .drop) : nil })
+        spare.rewrite(record, doomed.indices.compactMap { doomed[$0] ? FilterRecord.MemberEdit(index: $0, change: .drop) : nil })
         swap(&record, &spare)
     }
 }

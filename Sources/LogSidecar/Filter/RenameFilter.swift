@@ -13,11 +13,11 @@ final class RenameFilter: RecordFilter {
     }
 
     func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
-        guard let source = record.locate(from) else { return true }
+        guard let source = record.locate(from, forEditing: true) else { return true }
         let value = Array(record.bytes[record.value(at: source)])
         // Duplicates of either key go: none may outlive the rename with a stale value.
         if source.duplicated { record.removeAll(from, spare: &spare) } else { spare.edit(&record, .remove, at: source) }
-        var target = record.locate(to)
+        var target = record.locate(to, forEditing: true)
         if let duplicated = target?.duplicated, duplicated {
             record.removeAll(to, spare: &spare)
             target = nil
@@ -45,7 +45,7 @@ final class RenameFilter: RecordFilter {
                     return (location, Array(text[start...]), value)
                 }
                 if var deeper = location {
-                    deeper.nested.append((members, index))
+                    deeper.nested.append(FilterRecord.Level(members: members, index: index))
                     location = deeper
                 } else {
                     location = FilterRecord.Location(top: index)

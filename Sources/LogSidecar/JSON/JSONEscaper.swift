@@ -13,6 +13,18 @@ public enum JSONEscaper {
         var index = 0
         let count = bytes.count
         while index < count {
+            // A run of printable ASCII other than the quote and the backslash needs nothing: one copy.
+            var end = index
+            while end < count {
+                let byte = bytes[end]
+                guard byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") else { break }
+                end += 1
+            }
+            if end > index {
+                out.appendBytes(UnsafeRawBufferPointer(rebasing: bytes[index..<end]))
+                index = end
+                if index == count { break }
+            }
             let byte = bytes[index]
             if byte >= 0x80 {
                 let length = UTF8Validation.sequenceLength(bytes, at: index)
