@@ -69,19 +69,23 @@ class Contender:
 
 
 class LogSidecar(Contender):
-    def __init__(self, name, plain=False, health=False, binary=BINARY):
+    def __init__(self, name, plain=False, health=False, binary=BINARY, filters=None, note=None):
         super().__init__(name)
         self.plain = plain
+        self.filters = filters
         self.health = health
         self.binary = binary
         self.parses = True
-        self.note = "validates and splices JSON, no enrichment fields" if plain else "merge mode: host + processed_at"
+        self.note = note or ("validates and splices JSON, no enrichment fields" if plain else "merge mode: host + processed_at")
 
     def start(self, input_path, output_path, work):
         config = os.path.join(work, "log-sidecar.json")
         with open(config, "w") as f:
             # One output file however large the run: the sink's own rotation is not what is measured.
-            json.dump({"sinks": [{"type": "file", "path": output_path, "max_bytes": 1 << 40}]}, f)
+            settings = {"sinks": [{"type": "file", "path": output_path, "max_bytes": 1 << 40}]}
+            if self.filters:
+                settings["filters"] = self.filters
+            json.dump(settings, f)
         # A glob goes to input.paths, which a build from before many files does not know.
         key = "--input-paths" if any(c in input_path for c in "*?[") else "--input-path"
         args = [self.binary, "--config", config, key, input_path,
@@ -150,10 +154,31 @@ def contenders(selected):
     return [c for c in everyone if not selected or any(s in c.name for s in selected)]
 
 
+# The filter workload's set, the same in every contender: drop debug and trace, remove two fields (one
+# nested), mask the local part of the e-mail address.
+FILTER_SET = [
+    {"type": "drop", "field": "level", "equals": ["debug", "trace"]},
+    {"type": "remove", "fields": ["path", "user.name"]},
+    {"type": "redact", "fields": ["email"], "pattern": "^[^@]+@", "replacement": "***@"},
+]
+
+
+def filter_contenders(selected):
+    everyone = [
+        LogSidecar("log-sidecar (no filters)"),
+        LogSidecar("log-sidecar (filters)", filters=FILTER_SET, note="merge mode + drop, remove x2, redact"),
+        *([LogSidecar("log-sidecar (baseline, no filters)", binary=BASELINE)] if BASELINE else []),
+        Rsyslog("rsyslog (filters)", "rsyslog-filter.conf", True, "mmjsonparse, if/stop, unset, re_extract+replace"),
+        SyslogNG("syslog-ng (filters)", "syslog-ng-filter.conf", True, "json-parser, filter, rewrite unset/subst"),
+    ]
+    return [c for c in everyone if not selected or any(s in c.name for s in selected)]
+
+
 # ---------------------------------------------------------------- workloads
 
-def make_data(path, size_mb):
-    """~200-byte JSON lines, each with its sequence number."""
+def make_data(path, size_mb, levels=("info", "warn", "debug"), email_every=0):
+    """~200-byte JSON lines, each with its sequence number; an e-mail address in every
+    `email_every`-th line when asked."""
     target = size_mb * 1024 * 1024
     if os.path.exists(path) and os.path.getsize(path) >= target:
         return count_lines(path)
@@ -163,10 +188,11 @@ def make_data(path, size_mb):
         while written < target:
             block = []
             for _ in range(10000):
+                email = ',"email":"user-%d@example.com"' % (seq % 977) if email_every and seq % email_every == 0 else ""
                 block.append('{"ts":"2026-11-24T10:00:00.%03dZ","level":"%s","msg":"request served","seq":%d,'
-                             '"user":{"id":%d,"name":"user-%d"},"path":"/api/v1/items/%d","status":200,"ms":%d.%d}\n'
-                             % (seq % 1000, ("info", "warn", "debug")[seq % 3], seq, seq % 977, seq % 977, seq % 100000,
-                                seq % 250, seq % 10))
+                             '"user":{"id":%d,"name":"user-%d"},"path":"/api/v1/items/%d","status":200,"ms":%d.%d%s}\n'
+                             % (seq % 1000, levels[seq % len(levels)], seq, seq % 977, seq % 977, seq % 100000,
+                                seq % 250, seq % 10, email))
                 seq += 1
             text = "".join(block)
             f.write(text)
@@ -174,7 +200,28 @@ def make_data(path, size_mb):
     return seq
 
 
-def catch_up(contender, data, lines, work):
+def make_filter_data(path, size_mb):
+    """make_data's lines with five levels (two of them dropped by FILTER_SET) and an e-mail address in
+    every other line. Returns (lines, lines FILTER_SET keeps)."""
+    lines = make_data(path, size_mb, levels=("info", "warn", "debug", "error", "trace"), email_every=2)
+    # debug is level 2 of 5, trace level 4.
+    return lines, lines - (lines + 2) // 5 - lines // 5
+
+
+def check_filtered(output):
+    """Whether the first 10,000 records show the filter set's work: no debug or trace, no path, no
+    user.name, every e-mail masked."""
+    with open(output) as f:
+        for _, line in zip(range(10000), f):
+            record = json.loads(line)
+            email = record.get("email", "***@")
+            if record.get("level") in ("debug", "trace") or "path" in record or "name" in record.get("user", {}) \
+                    or not email.startswith("***@"):
+                return "WRONG: " + line.strip()[:120]
+    return "ok"
+
+
+def catch_up(contender, data, lines, work, check=None):
     output = os.path.join(work, "out.jsonl")
     start = time.time()
     process = contender.start(data, output, work)
@@ -195,6 +242,8 @@ def catch_up(contender, data, lines, work):
                 cpu, peak, _ = proc_usage(process.pid) if process.poll() is None else (0, 0, 0)
                 elapsed = os.stat(output).st_mtime - start
                 result = dict(lines=got, seconds=elapsed, cpu_seconds=cpu, peak_rss_kib=peak)
+                if check:
+                    result["check"] = check(output)
                 break
     contender.stop(process)
     if result is None:
@@ -443,7 +492,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size-mb", type=int, default=1024, help="catch-up file size (default 1024)")
     parser.add_argument("--workloads", default="catchup,latency,idle,journald",
-                        help="comma-separated: catchup, latency, idle, journald, manyfiles, exec")
+                        help="comma-separated: catchup, latency, idle, journald, manyfiles, exec, filters")
     parser.add_argument("--only", action="append", help="run only contenders whose name contains this")
     parser.add_argument("--latency-seconds", type=float, default=20)
     parser.add_argument("--latency-rates", default="1000,10000,50000", help="lines/s of the follow-latency runs")
@@ -486,6 +535,25 @@ def main():
                     rows[name] = dict(result, note="physical limit" if contender is None else contender.note)
         results["catchup"] = dict(size_mb=args.size_mb, lines=lines, rows=rows)
         print_catchup(results["catchup"])
+
+    if "filters" in workloads:
+        data = os.path.join(args.data_dir, f"filters-{args.size_mb}mb.jsonl")
+        lines, kept = make_filter_data(data, args.size_mb)
+        subprocess.run(["cat", data], stdout=subprocess.DEVNULL)
+        rows = {}
+        chosen_filters = filter_contenders(args.only)
+        for round_ in range(args.repeat):
+            for contender in chosen_filters if round_ % 2 == 0 else list(reversed(chosen_filters)):
+                print(f"filters {args.size_mb} MB: {contender.name} ...", file=sys.stderr, flush=True)
+                work = workdir(contender.name)
+                filtered = contender.name.endswith("(filters)")
+                result = catch_up(contender, data, kept if filtered else lines, work, check=check_filtered if filtered else None)
+                shutil.rmtree(work, ignore_errors=True)
+                best = rows.get(contender.name)
+                if best is None or ("mb_per_s" in result and result["mb_per_s"] > best.get("mb_per_s", 0)):
+                    rows[contender.name] = dict(result, note=contender.note + ("" if not filtered else "; check " + result.get("check", "?")))
+        results["filters"] = dict(size_mb=args.size_mb, lines=lines, kept=kept, rows=rows)
+        print_catchup(dict(size_mb=args.size_mb, lines=lines, rows=rows), title="Filters: %d MB, %d lines (%d kept by the set: drop level debug/trace, remove path and user.name, redact the e-mail's local part), to a file" % (args.size_mb, lines, kept))
 
     if "latency" in workloads:
         rows = []
@@ -570,9 +638,9 @@ def main():
     print(f"\nresults: {os.path.join(results_dir, 'bench.json')}")
 
 
-def print_catchup(catchup):
+def print_catchup(catchup, title=None):
     rows = catchup["rows"]
-    print("\nCatch-up: %d MB, %d lines of ~200 bytes, to a file on the same disk" % (catchup["size_mb"], catchup["lines"]))
+    print("\n" + (title or "Catch-up: %d MB, %d lines of ~200 bytes, to a file on the same disk" % (catchup["size_mb"], catchup["lines"])))
     print("%-24s %9s %11s %8s %9s %9s %7s  %s" % ("contender", "MB/s", "lines/s", "CPU s", "CPU s/GiB", "peak MiB", "lines", "note"))
     gib = catchup["size_mb"] / 1024
     for name, row in rows.items():

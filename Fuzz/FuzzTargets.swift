@@ -35,10 +35,8 @@ nonisolated(unsafe) private let enrichers = [
     Enricher(mode: .merge, fields: fields), Enricher(mode: .wrap, fields: fields), Enricher(mode: .merge, format: .text, fields: fields),
 ]
 
-/// Scanner + enricher: never crash; one valid JSON object per line; a valid object keeps every member.
-private func fuzzEnricher(_ input: UnsafeRawBufferPointer) {
-    let mode = input.first.map { Int($0) % 3 } ?? 0
-    let enricher = enrichers[mode]
+/// The input's lines as a file of it would give them (a long one cut at 512 bytes).
+private func splitLines(_ input: UnsafeRawBufferPointer) -> [[UInt8]] {
     let splitter = LineSplitter(maxLineBytes: 512, readSize: 256)
     var lines: [[UInt8]] = []
     splitter.append(input) { line in
@@ -47,6 +45,14 @@ private func fuzzEnricher(_ input: UnsafeRawBufferPointer) {
         case .truncated(let head, _): lines.append(Array(head))
         }
     }
+    return lines
+}
+
+/// Scanner + enricher: never crash; one valid JSON object per line; a valid object keeps every member.
+private func fuzzEnricher(_ input: UnsafeRawBufferPointer) {
+    let mode = input.first.map { Int($0) % 3 } ?? 0
+    let enricher = enrichers[mode]
+    let lines = splitLines(input)
     for line in lines {
         var batch = RecordBatch()
         enricher.beginBatch()
@@ -84,14 +90,7 @@ nonisolated(unsafe) private let filtered: [Enricher] = [
 /// Filters: never crash; every record they keep is one JSON object; what remove and rename take away is gone.
 private func fuzzFilters(_ input: UnsafeRawBufferPointer) {
     let which = input.first.map { Int($0) & 1 } ?? 0
-    let splitter = LineSplitter(maxLineBytes: 512, readSize: 256)
-    var lines: [[UInt8]] = []
-    splitter.append(input) { line in
-        switch line {
-        case .complete(let bytes): lines.append(Array(bytes))
-        case .truncated(let head, _): lines.append(Array(head))
-        }
-    }
+    let lines = splitLines(input)
     for line in lines {
         var batch = RecordBatch()
         filtered[which].beginBatch()

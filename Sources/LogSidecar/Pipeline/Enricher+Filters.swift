@@ -5,9 +5,8 @@ extension Enricher {
     func encodeFiltered(_ line: Line, partial: Bool, filters: FilterChain, into batch: inout RecordBatch) -> Outcome {
         let outcome: Outcome
         switch line {
-        case .complete(var bytes):
-            if let last = bytes.last, last == 0x0D { bytes = UnsafeRawBufferPointer(rebasing: bytes.dropLast()) }
-            if bytes.isEmpty { return .empty }
+        case .complete(let line):
+            guard let bytes = Self.content(of: line) else { return .empty }
             if format == .text {
                 filterRecord.loadOwn(message: bytes, flags: "")
                 outcome = .record
@@ -18,7 +17,7 @@ extension Enricher {
                 outcome = .parseError
             }
         case .truncated(let head, let originalBytes):
-            filterRecord.loadOwn(message: head, flags: ",\"truncated\":true,\"original_bytes\":\(originalBytes)")
+            filterRecord.loadOwn(message: head, flags: Self.truncatedFlags(originalBytes))
             outcome = .truncated
         }
         // A dropped record is counted by the chain; its line still counts as what it was.

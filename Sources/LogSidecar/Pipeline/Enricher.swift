@@ -79,9 +79,8 @@ public final class Enricher {
         if let filters { return encodeFiltered(line, partial: partial, filters: filters, into: &batch) }
         let outcome: Outcome
         switch line {
-        case .complete(var bytes):
-            if let last = bytes.last, last == 0x0D { bytes = UnsafeRawBufferPointer(rebasing: bytes.dropLast()) }
-            if bytes.isEmpty { return .empty }
+        case .complete(let line):
+            guard let bytes = Self.content(of: line) else { return .empty }
             if format == .text {
                 // A line of text is the message itself, in both modes: there is no object to wrap.
                 appendMessage(bytes, flags: "", reserved: [], partial: partial, into: &batch.bytes)
@@ -91,7 +90,7 @@ public final class Enricher {
             }
         case .truncated(let head, let originalBytes):
             appendMessage(
-                head, flags: ",\"truncated\":true,\"original_bytes\":\(originalBytes)",
+                head, flags: Self.truncatedFlags(originalBytes),
                 reserved: [Self.truncatedKey, Self.originalBytesKey], partial: partial, into: &batch.bytes)
             outcome = .truncated
         }
@@ -100,6 +99,17 @@ public final class Enricher {
         batch.recordEnds.append(batch.bytes.count)
         return outcome
     }
+
+    /// A line without its `\r` (a CRLF file); nil when nothing is left.
+    @inline(__always)
+    static func content(of line: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        var bytes = line
+        if let last = bytes.last, last == 0x0D { bytes = UnsafeRawBufferPointer(rebasing: bytes.dropLast()) }
+        return bytes.isEmpty ? nil : bytes
+    }
+
+    /// The members our record of a cut line has after its message.
+    static func truncatedFlags(_ originalBytes: Int) -> String { ",\"truncated\":true,\"original_bytes\":\(originalBytes)" }
 
     private func encodeLine(_ bytes: UnsafeRawBufferPointer, partial: Bool, into out: inout [UInt8]) -> Outcome {
         var found: UInt64 = 0
