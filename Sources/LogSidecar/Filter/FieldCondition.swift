@@ -19,8 +19,8 @@ struct FieldCondition {
         }
     }
 
-    func holds(for record: FilterRecord) -> Bool {
-        guard let range = record.valueRange(path) else { return false }
+    func holds(for record: inout FilterRecord, spare: inout FilterRecord) -> Bool {
+        guard let range = record.readableValueRange(path, spare: &spare) else { return false }
         return record.bytes.withUnsafeBytes { raw in
             let value = UnsafeRawBufferPointer(rebasing: raw[range])
             switch test {

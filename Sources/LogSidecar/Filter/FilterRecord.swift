@@ -11,6 +11,9 @@ struct FilterRecord {
     var members: [Member] = []
     /// Our own record around a line that was not an object (`{"message":…}`), not the application's.
     var isOwn = false
+    /// Changes to top-level members not written yet, in the order of their indices
+    /// (`FilterRecord+Pending.swift`); `bytes` and `members` are the record before them.
+    var pending: Changes = []
 
     /// Where a field was found: the index of its top-level member, and for a nested field each object
     /// on the way down with its members (ranges into `bytes`) and the index within it.
@@ -115,6 +118,7 @@ struct FilterRecord {
     /// Replaces the value at `path`, and of every duplicate of its key beside it, with what `transform`
     /// makes of it (nil: unchanged).
     mutating func replaceAll(_ path: FieldPath, spare: inout FilterRecord, _ transform: (UnsafeRawBufferPointer) -> [UInt8]?) {
+        materialize(spare: &spare)
         guard let first = locate(path, forEditing: true) else { return }
         let leaves = (first.duplicated ? earlierDuplicates(at: first) : []) + [first.leaf]
         for leaf in leaves.reversed() {
@@ -130,6 +134,7 @@ struct FilterRecord {
     /// Removes the field at `path` and every duplicate of its key beside it; false when there is none.
     @discardableResult
     mutating func removeAll(_ path: FieldPath, spare: inout FilterRecord) -> Bool {
+        materialize(spare: &spare)
         guard var location = locate(path, forEditing: true) else { return false }
         // The path's other reading (a dotted key, or the nested field beside it) stays: a lookup would
         // not have found it.
@@ -251,6 +256,8 @@ struct FilterRecord {
     /// Rewrites `record` into `self` with `change` made at `location` (nil: the record itself, for
     /// `.append`), then swaps the two: `record` is the new version, `self` the old one's storage.
     mutating func edit(_ record: inout FilterRecord, _ change: Change, at location: Location?) {
+        // The location was found in what is written: pending changes would make it stale.
+        assert(record.pending.isEmpty, "pending changes are written before an edit")
         var changes: Changes = []
         if let location {
             record.bytes.withUnsafeBytes { raw in
@@ -277,6 +284,7 @@ struct FilterRecord {
     /// the caller swaps, if it keeps the result.
     mutating func rewrite(_ record: FilterRecord, _ changes: Changes) {
         isOwn = record.isOwn
+        pending.removeAll(keepingCapacity: true)
         bytes.removeAll(keepingCapacity: true)
         members.removeAll(keepingCapacity: true)
         let source = record.members

@@ -16,6 +16,6 @@ final class MatchFilter: RecordFilter {
     }
 
     func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
-        condition.holds(for: record) == keepsMatches
+        condition.holds(for: &record, spare: &spare) == keepsMatches
     }
 }

@@ -24,6 +24,15 @@ final class RedactFilter: RecordFilter {
             return true
         }
         for path in paths {
+            // Missing: pending changes only take away, so it is missing once they are written too.
+            guard let location = record.locate(path, forEditing: true) else { continue }
+            // A top-level key found once, in a member nothing changed yet: a pending change.
+            if location.nested.isEmpty, !location.duplicated, !record.hasPending(at: location.top) {
+                let range = record.members[location.top].value
+                let new = record.bytes.withUnsafeBytes { raw in regex == nil ? replacementValue : redacted(UnsafeRawBufferPointer(rebasing: raw[range])) }
+                if let new { record.addPending(FilterRecord.MemberEdit(index: location.top, change: .replace(new))) }
+                continue
+            }
             // Every duplicate of the key too: a consumer that takes the first must not see the secret.
             record.replaceAll(path, spare: &spare) { value in regex == nil ? replacementValue : redacted(value) }
         }
@@ -31,12 +40,11 @@ final class RedactFilter: RecordFilter {
     }
 
     private func redactEverything(_ record: inout FilterRecord, spare: inout FilterRecord) {
+        record.materialize(spare: &spare)
         let values = record.bytes.withUnsafeBytes { raw in
             record.members.map { redacted(UnsafeRawBufferPointer(rebasing: raw[$0.value])) }
         }
-        guard values.contains(where: { $0 != nil }) else { return }
-        spare.rewrite(record, values.indices.compactMap { index in values[index].map { FilterRecord.MemberEdit(index: index, change: .replace($0)) } })
-        swap(&record, &spare)
+        record.pending = values.indices.compactMap { index in values[index].map { FilterRecord.MemberEdit(index: index, change: .replace($0)) } }
     }
 
     /// `value` (JSON) with its strings redacted; nil when nothing in it changed.

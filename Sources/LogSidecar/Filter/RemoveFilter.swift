@@ -15,26 +15,25 @@ final class RemoveFilter: RecordFilter {
     }
 
     func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
-        if planOnePass(record) {
-            if !changes.isEmpty {
-                changes.sort { $0.index < $1.index }
-                spare.rewrite(record, changes)
-                swap(&record, &spare)
-            }
+        // Planned on what is written; the plan is left pending for the next filter or the enricher.
+        record.materialize(spare: &spare)
+        if planOnePass(&record) {
+            record.pending.sort { $0.index < $1.index }
             return true
         }
+        record.pending.removeAll(keepingCapacity: true)
         // Duplicated keys, or two paths through one member: one edit at a time.
         removeKeys(&record, spare: &spare)
         for path in paths { record.removeAll(path, spare: &spare) }
         return true
     }
 
-    /// What a single rewrite does to the top-level members, when one can do it all.
-    private var changes: FilterRecord.Changes = []
-
-    /// Plans the removal as changes to distinct top-level members; false when it takes more than one rewrite.
-    private func planOnePass(_ record: FilterRecord) -> Bool {
-        changes.removeAll(keepingCapacity: true)
+    /// Plans the removal as pending changes to distinct top-level members (into the record's own list,
+    /// whose storage is reused); false when it takes more than one rewrite.
+    private func planOnePass(_ record: inout FilterRecord) -> Bool {
+        var changes: FilterRecord.Changes = []
+        swap(&changes, &record.pending)
+        defer { swap(&changes, &record.pending) }
         let keys = self.keys
         let candidates = self.candidates
         record.bytes.withUnsafeBytes { raw in

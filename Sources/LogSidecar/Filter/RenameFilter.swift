@@ -13,6 +13,7 @@ final class RenameFilter: RecordFilter {
     }
 
     func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
+        record.materialize(spare: &spare)
         guard let source = record.locate(from, forEditing: true) else { return true }
         let value = Array(record.bytes[record.value(at: source)])
         // Duplicates of either key go: none may outlive the rename with a stale value.

@@ -11,7 +11,7 @@ final class SampleFilter: RecordFilter {
     }
 
     func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
-        if let unless, unless.holds(for: record) { return true }
+        if let unless, unless.holds(for: &record, spare: &spare) { return true }
         defer { seen = seen == rate - 1 ? 0 : seen + 1 }
         return seen == 0
     }

@@ -12,7 +12,7 @@ final class ThrottleFilter: RecordFilter {
     }
 
     func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
-        if let unless, unless.holds(for: record) { return true }
+        if let unless, unless.holds(for: &record, spare: &spare) { return true }
         if windowStartMs == .min || nowMs - windowStartMs >= 1000 {
             windowStartMs = windowStartMs == .min ? nowMs : nowMs - (nowMs - windowStartMs) % 1000
             taken = 0

@@ -35,7 +35,7 @@ extension Enricher {
     private func appendFiltered(partial: Bool, into out: inout [UInt8]) {
         if mode == .wrap && !filterRecord.isOwn {
             out.append(contentsOf: "{\"raw\":".utf8)
-            out.append(contentsOf: filterRecord.bytes)
+            filterRecord.write(into: &out)
             if partial { appendFields(into: &out, partial: true, reserved: [Self.rawKey]) } else { out.append(contentsOf: suffix) }
             return
         }
@@ -43,9 +43,10 @@ extension Enricher {
         var hasPartialKey = false
         let fields = self.fields
         let candidates = keyFilter
-        filterRecord.bytes.withUnsafeBytes { raw in
+        let record = filterRecord
+        record.bytes.withUnsafeBytes { raw in
             var key: [UInt8] = []
-            for member in filterRecord.members {
+            for (index, member) in record.members.enumerated() where record.pending.isEmpty || record.isKept(index) {
                 if member.keyIsEscaped {
                     key.removeAll(keepingCapacity: true)
                     JSONUnescape.append(UnsafeRawBufferPointer(rebasing: raw[member.key]), to: &key)
@@ -55,8 +56,10 @@ extension Enricher {
                 }
             }
         }
-        out.append(contentsOf: filterRecord.bytes.dropLast())
-        let hasMembers = !filterRecord.members.isEmpty
+        // Everything but the closing brace; the fields go in before it.
+        record.write(into: &out)
+        out.removeLast()
+        let hasMembers = record.hasMembersLeft
         if mode == .merge && found == 0 && !partial {
             out.append(contentsOf: hasMembers ? suffix[...] : suffix.dropFirst())
         } else {
