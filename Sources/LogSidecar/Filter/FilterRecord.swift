@@ -293,6 +293,30 @@ struct FilterRecord {
         }
     }
 
+    /// The value of the top-level member at `location` with the nested member there cut out, one
+    /// separator with it, everything else as it was: a removal needs no object written again.
+    func valueWithout(_ location: Location) -> [UInt8] {
+        let whole = members[location.top].value
+        guard let level = location.nested.last else { return Array(bytes[whole]) }
+        let siblings = level.members
+        let index = level.index
+        let cut: Range<Int>
+        if index > 0 {
+            cut = siblings[index - 1].value.upperBound..<siblings[index].value.upperBound
+        } else if index + 1 < siblings.count {
+            cut = (siblings[index].key.lowerBound - 1)..<(siblings[index + 1].key.lowerBound - 1)
+        } else {
+            cut = (siblings[index].key.lowerBound - 1)..<siblings[index].value.upperBound
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(whole.count)
+        bytes.withUnsafeBytes { raw in
+            out.appendBytes(UnsafeRawBufferPointer(rebasing: raw[whole.lowerBound..<cut.lowerBound]))
+            out.appendBytes(UnsafeRawBufferPointer(rebasing: raw[cut.upperBound..<whole.upperBound]))
+        }
+        return out
+    }
+
     /// The value `change` makes of `value`.
     static func apply(_ change: Change, to value: UnsafeRawBufferPointer) -> MemberChange {
         switch change {

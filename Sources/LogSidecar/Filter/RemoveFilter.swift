@@ -49,9 +49,7 @@ final class RemoveFilter: RecordFilter {
             if location.nested.isEmpty {
                 changes.append(FilterRecord.MemberEdit(index: location.top, change: .drop))
             } else {
-                var value: [UInt8] = []
-                record.bytes.withUnsafeBytes { FilterRecord.writeObject($0, location.nested[...], .remove, into: &value) }
-                changes.append(FilterRecord.MemberEdit(index: location.top, change: .replace(value)))
+                changes.append(FilterRecord.MemberEdit(index: location.top, change: .replace(record.valueWithout(location))))
             }
         }
         return true

@@ -69,6 +69,10 @@ struct FilterUnitTests {
         #expect(remove.one(#"{ "kept" : [1, 2] ,"x":{} }"#) == #"{ "kept" : [1, 2] ,"x":{} }"#, "untouched records keep their bytes")
         #expect(remove.one(#"{"a":{"b":1,"c":2},"a.b":3}"#) == #"{"a":{"b":1,"c":2}}"#, "the dotted key first")
         #expect(remove.one(#"{"a":{"b":1,"c":2}}"#) == #"{"a":{"c":2}}"#)
+        #expect(remove.one(#"{"a":{"x":0, "b":1 ,"c":2}}"#) == #"{"a":{"x":0 ,"c":2}}"#, "cut with the separator before it")
+        #expect(remove.one(#"{"a":{ "b":1 , "c":2 }}"#) == #"{"a":{ "c":2 }}"#, "the first: cut with the separator after it")
+        #expect(remove.one(#"{"a":{ "b" : [1] }}"#) == #"{"a":{  }}"#, "the only one")
+        #expect(remove.one(#"{"a":{"b":{"b":1,"c":2}},"n":1}"#) == #"{"a":{},"n":1}"#, "a.b is the whole inner object")
     }
 
     @Test("rename: onto an existing key (overwritten in place), into missing objects, past a value that is not an object")
