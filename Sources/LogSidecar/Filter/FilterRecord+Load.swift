@@ -9,7 +9,7 @@ extension FilterRecord {
         swap(&found, &members)
         guard let object else { return false }
         isOwn = false
-        pending.removeAll(keepingCapacity: true)
+        if !pending.isEmpty { pending.removeAll(keepingCapacity: true) }
         bytes.removeAll(keepingCapacity: true)
         let body = UnsafeRawBufferPointer(rebasing: line[object.range])
         if object.needsRepair {
@@ -32,7 +32,7 @@ extension FilterRecord {
     /// Our own record around a line that is not an object: `{"message":<text>` + `flags` + `}`.
     mutating func loadOwn(message text: UnsafeRawBufferPointer, flags: String) {
         isOwn = true
-        pending.removeAll(keepingCapacity: true)
+        if !pending.isEmpty { pending.removeAll(keepingCapacity: true) }
         bytes.removeAll(keepingCapacity: true)
         bytes.append(contentsOf: "{\"message\":".utf8)
         JSONEscaper.appendQuoted(text, to: &bytes)

@@ -8,7 +8,7 @@ extension FilterRecord {
         guard !pending.isEmpty else { return }
         spare.rewrite(self, pending)
         swap(&self, &spare)
-        spare.pending.removeAll(keepingCapacity: true)
+        if !spare.pending.isEmpty { spare.pending.removeAll(keepingCapacity: true) }
     }
 
     func hasPending(at index: Int) -> Bool { pending.contains { $0.index == index } }
@@ -35,12 +35,6 @@ extension FilterRecord {
             if case .drop = edit.change { return count + 1 }
             return count
         }
-    }
-
-    /// Whether member `index` is still in the record once the pending changes are written.
-    func isKept(_ index: Int) -> Bool {
-        guard let edit = pending.first(where: { $0.index == index }), case .drop = edit.change else { return true }
-        return false
     }
 
     /// The record with the pending changes, appended to `out`.

@@ -284,7 +284,7 @@ struct FilterRecord {
     /// the caller swaps, if it keeps the result.
     mutating func rewrite(_ record: FilterRecord, _ changes: Changes) {
         isOwn = record.isOwn
-        pending.removeAll(keepingCapacity: true)
+        if !pending.isEmpty { pending.removeAll(keepingCapacity: true) }
         bytes.removeAll(keepingCapacity: true)
         members.removeAll(keepingCapacity: true)
         let source = record.members

@@ -56,6 +56,8 @@ final class RedactFilter: RecordFilter {
             let replaced = StringValue.withText(value) { regex.replaceAll($0, with: replacement, appendingTo: &text) }
             guard replaced else { return nil }
             var out: [UInt8] = []
+            // Room for the quotes and a few escapes: no reallocation while escaping.
+            out.reserveCapacity(text.count + 16)
             text.withUnsafeBytes { JSONEscaper.appendQuoted($0, to: &out) }
             return out
         case UInt8(ascii: "{"):

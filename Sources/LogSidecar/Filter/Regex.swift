@@ -56,8 +56,10 @@ final class Regex {
     /// (and nothing appended) when nothing matched.
     func replaceAll(_ subject: UnsafeRawBufferPointer, with replacement: [UInt8], appendingTo out: inout [UInt8]) -> Bool {
         guard matches(subject) else { return false }
-        // MATCHED: the first match is the one just found, not searched for again.
+        // MATCHED: the first match is the one just found, not searched for again; NO_UTF_CHECK: that
+        // match checked the subject's UTF-8 already.
         let options = UInt32(PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_LITERAL | PCRE2_SUBSTITUTE_OVERFLOW_LENGTH | PCRE2_SUBSTITUTE_MATCHED)
+            | UInt32(PCRE2_NO_UTF_CHECK)
         var capacity = max(output.count, subject.count + replacement.count * 4 + 16)
         for _ in 0..<2 {
             if output.count < capacity { output = [UInt8](repeating: 0, count: capacity) }

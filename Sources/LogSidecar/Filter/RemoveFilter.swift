@@ -21,7 +21,7 @@ final class RemoveFilter: RecordFilter {
             record.pending.sort { $0.index < $1.index }
             return true
         }
-        record.pending.removeAll(keepingCapacity: true)
+        if !record.pending.isEmpty { record.pending.removeAll(keepingCapacity: true) }
         // Duplicated keys, or two paths through one member: one edit at a time.
         removeKeys(&record, spare: &spare)
         for path in paths { record.removeAll(path, spare: &spare) }

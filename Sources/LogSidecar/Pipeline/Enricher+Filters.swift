@@ -46,7 +46,13 @@ extension Enricher {
         let record = filterRecord
         record.bytes.withUnsafeBytes { raw in
             var key: [UInt8] = []
-            for (index, member) in record.members.enumerated() where record.pending.isEmpty || record.isKept(index) {
+            // The pending changes are in index order: one cursor finds the members they drop.
+            var next = 0
+            for (index, member) in record.members.enumerated() {
+                if next < record.pending.count && record.pending[next].index == index {
+                    next += 1
+                    if case .drop = record.pending[next - 1].change { continue }
+                }
                 if member.keyIsEscaped {
                     key.removeAll(keepingCapacity: true)
                     JSONUnescape.append(UnsafeRawBufferPointer(rebasing: raw[member.key]), to: &key)
