@@ -29,14 +29,20 @@ final class RedactFilter: RecordFilter {
             // A top-level key found once, in a member nothing changed yet: a pending change.
             if location.nested.isEmpty, !location.duplicated, !record.hasPending(at: location.top) {
                 let range = record.members[location.top].value
-                let new = record.bytes.withUnsafeBytes { raw in regex == nil ? replacementValue : redacted(UnsafeRawBufferPointer(rebasing: raw[range])) }
-                if let new { record.addPending(FilterRecord.MemberEdit(index: location.top, change: .replace(new))) }
+                if let new = record.bytes.withUnsafeBytes({ fieldValue(UnsafeRawBufferPointer(rebasing: $0[range])) }) {
+                    record.addPending(FilterRecord.MemberEdit(index: location.top, change: .replace(new)))
+                }
                 continue
             }
             // Every duplicate of the key too: a consumer that takes the first must not see the secret.
-            record.replaceAll(path, spare: &spare) { value in regex == nil ? replacementValue : redacted(value) }
+            record.replaceAll(path, spare: &spare, fieldValue)
         }
         return true
+    }
+
+    /// What a named field's value becomes; nil when it stays.
+    private func fieldValue(_ value: UnsafeRawBufferPointer) -> [UInt8]? {
+        regex == nil ? replacementValue : redacted(value)
     }
 
     private func redactEverything(_ record: inout FilterRecord, spare: inout FilterRecord) {

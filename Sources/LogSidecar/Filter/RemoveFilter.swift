@@ -34,15 +34,7 @@ final class RemoveFilter: RecordFilter {
         var changes: FilterRecord.Changes = []
         swap(&changes, &record.pending)
         defer { swap(&changes, &record.pending) }
-        let keys = self.keys
-        let candidates = self.candidates
-        record.bytes.withUnsafeBytes { raw in
-            for (index, member) in record.members.enumerated()
-            where (member.keyIsEscaped || candidates.mayMatch(member.key.count, raw[member.key.lowerBound]))
-                && keys.contains(where: { key in key.text.withUnsafeBytes { FilterRecord.keyEquals(member, $0, raw) } }) {
-                changes.append(FilterRecord.MemberEdit(index: index, change: .drop))
-            }
-        }
+        appendKeyDrops(record, to: &changes)
         for path in paths {
             guard let location = record.locate(path, forEditing: true) else { continue }
             if location.duplicated || changes.contains(where: { $0.index == location.top }) { return false }
@@ -55,22 +47,24 @@ final class RemoveFilter: RecordFilter {
         return true
     }
 
-    /// Whether each member of the record at hand goes; kept to spare an allocation per record.
-    private var doomed: [Bool] = []
-
-    private func removeKeys(_ record: inout FilterRecord, spare: inout FilterRecord) {
-        var any = false
-        doomed.removeAll(keepingCapacity: true)
+    /// A drop for each top-level member whose key is one of `keys`, every duplicate included.
+    private func appendKeyDrops(_ record: FilterRecord, to changes: inout FilterRecord.Changes) {
+        let keys = self.keys
+        let candidates = self.candidates
         record.bytes.withUnsafeBytes { raw in
-            for member in record.members {
-                let hit = (member.keyIsEscaped || candidates.mayMatch(member.key.count, raw[member.key.lowerBound]))
-                    && keys.contains { key in key.text.withUnsafeBytes { FilterRecord.keyEquals(member, $0, raw) } }
-                self.doomed.append(hit)
-                any = any || hit
+            for (index, member) in record.members.enumerated()
+            where (member.keyIsEscaped || candidates.mayMatch(member.key.count, raw[member.key.lowerBound]))
+                && keys.contains(where: { key in key.text.withUnsafeBytes { FilterRecord.keyEquals(member, $0, raw) } }) {
+                changes.append(FilterRecord.MemberEdit(index: index, change: .drop))
             }
         }
-        guard any else { return }
-        spare.rewrite(record, doomed.indices.compactMap { doomed[$0] ? FilterRecord.MemberEdit(index: $0, change: .drop) : nil })
+    }
+
+    private func removeKeys(_ record: inout FilterRecord, spare: inout FilterRecord) {
+        var changes: FilterRecord.Changes = []
+        appendKeyDrops(record, to: &changes)
+        guard !changes.isEmpty else { return }
+        spare.rewrite(record, changes)
         swap(&record, &spare)
     }
 }
