@@ -2,7 +2,8 @@ import Glibc
 
 /// A record between the filters: a JSON object's bytes and its top-level members, kept in step, so a
 /// filter finds fields without scanning what the scanner already reported, and an edit writes the next
-/// version with its members without scanning it again. Records the filters leave alone are not copied.
+/// version with its members without scanning it again. Changes to top-level members can wait in
+/// `pending` to be written once; a record the filters leave alone is not copied again.
 struct FilterRecord {
     typealias Member = JSONScanner.Member
 

@@ -1,7 +1,9 @@
-/// One entry of the filter chain: a new filter type is one file with a class like these and a case in
-/// `FilterChain.make`. Each keeps its own state (counts, windows) and runs on the reading loop's thread.
+/// One entry of the filter chain: a new filter type is one file with a class like these, its keys in
+/// `FilterSchema` and a case in `FilterChain.make`. Each keeps its own state (counts, windows) and runs
+/// on the reading loop's thread.
 protocol RecordFilter: AnyObject {
-    /// False drops the record. An edit writes the next version into `spare` and swaps the two.
+    /// False drops the record. An edit writes the next version into `spare` and swaps the two, or
+    /// leaves changes to top-level members pending (`FilterRecord+Pending.swift`).
     func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool
 }
 
