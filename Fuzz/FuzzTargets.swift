@@ -80,6 +80,7 @@ nonisolated(unsafe) private let filtered: [Enricher] = [
     #"[{"type":"drop","field":"level","equals":["debug",5e2,null]},{"type":"remove","fields":["x","a.b"]},{"type":"rename","from":"y","to":"z.w"},"#
         + #"{"type":"redact","fields":["m","o.p"],"pattern":"[0-9]+","replacement":"N"},{"type":"redact","pattern":"s|\\\\","replacement":"\\\""}]"#,
     #"[{"type":"keep","field":"n","matches":"^-?[0-9]|^$"},{"type":"rename","from":"a.b","to":"a"},{"type":"redact","fields":["a"]},"#
+        + #"{"type":"redact","fields":["m"],"pattern":"s*|\\K","replacement":"-"},"#
         + #"{"type":"sample","rate":2,"unless":{"field":"k","equals":["v"]}},{"type":"throttle","per_second":1000000}]"#,
 ].map { text in
     // The lists are fixed and valid: a failure here is a bug in this file.

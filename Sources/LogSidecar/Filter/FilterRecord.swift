@@ -76,6 +76,11 @@ struct FilterRecord {
             if path.dots.isEmpty {
                 return Self.lastMember(members, named: path.text, 0..<path.text.count, raw).map { members[$0].value }
             }
+            switch lookupNested(path) {
+            case .found(let field): return field.value
+            case .missing: return nil
+            case .notApplicable: break
+            }
             var nested: [Level] = []
             guard let index = Self.locate(path, from: 0, in: members, raw, below: &nested) else { return nil }
             guard let last = nested.last else { return members[index].value }

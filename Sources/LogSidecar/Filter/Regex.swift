@@ -53,13 +53,47 @@ final class Regex {
     }
 
     /// `subject` with every match replaced by `replacement` (literal text), appended to `out`; false
-    /// (and nothing appended) when nothing matched.
+    /// (and nothing appended) when nothing matched. Empty matches as Perl and pcre2demo.c: never twice
+    /// at one place, and the search moves on a whole UTF-8 character.
     func replaceAll(_ subject: UnsafeRawBufferPointer, with replacement: [UInt8], appendingTo out: inout [UInt8]) -> Bool {
         guard matches(subject) else { return false }
-        // MATCHED: the first match is the one just found, not searched for again; NO_UTF_CHECK: that
-        // match checked the subject's UTF-8 already.
-        let options = UInt32(PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_LITERAL | PCRE2_SUBSTITUTE_OVERFLOW_LENGTH | PCRE2_SUBSTITUTE_MATCHED)
-            | UInt32(PCRE2_NO_UTF_CHECK)
+        guard let ovector = pcre2_get_ovector_pointer_8(matchData) else { return substitute(subject, with: replacement, appendingTo: &out) }
+        let mark = out.count
+        let count = subject.count
+        var copied = 0
+        while true {
+            let (start, end) = (ovector[0], ovector[1])
+            // \K in a lookaround can report a match that ends before it starts: leave that to PCRE2's own loop.
+            guard start >= copied, end >= start else {
+                out.removeSubrange(mark...)
+                return substitute(subject, with: replacement, appendingTo: &out)
+            }
+            out.appendBytes(UnsafeRawBufferPointer(rebasing: subject[copied..<start]))
+            out.append(contentsOf: replacement)
+            copied = end
+            var from = end
+            var options = UInt32(PCRE2_NO_UTF_CHECK)
+            if start == end {
+                if end == count { break }
+                // After an empty match, first a non-empty one at the same place.
+                options |= UInt32(PCRE2_NOTEMPTY_ATSTART | PCRE2_ANCHORED)
+            }
+            var result = pcre2_match_8(code, Self.pointer(subject), count, from, options, matchData, nil)
+            if result == PCRE2_ERROR_NOMATCH && start == end {
+                // None: move on one character and search freely.
+                from += 1
+                while from < count && subject[from] & 0xC0 == 0x80 { from += 1 }
+                result = from > count ? PCRE2_ERROR_NOMATCH : pcre2_match_8(code, Self.pointer(subject), count, from, UInt32(PCRE2_NO_UTF_CHECK), matchData, nil)
+            }
+            if result < 0 { break }
+        }
+        out.appendBytes(UnsafeRawBufferPointer(rebasing: subject[copied...]))
+        return true
+    }
+
+    /// The same through `pcre2_substitute`, for what the loop above leaves to it.
+    private func substitute(_ subject: UnsafeRawBufferPointer, with replacement: [UInt8], appendingTo out: inout [UInt8]) -> Bool {
+        let options = UInt32(PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_LITERAL | PCRE2_SUBSTITUTE_OVERFLOW_LENGTH)
         var capacity = max(output.count, subject.count + replacement.count * 4 + 16)
         for _ in 0..<2 {
             if output.count < capacity { output = [UInt8](repeating: 0, count: capacity) }

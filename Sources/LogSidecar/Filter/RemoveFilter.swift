@@ -36,6 +36,14 @@ final class RemoveFilter: RecordFilter {
         defer { swap(&changes, &record.pending) }
         appendKeyDrops(record, to: &changes)
         for path in paths {
+            switch record.lookupNested(path) {
+            case .missing: continue
+            case .found(let field):
+                if field.duplicated || changes.contains(where: { $0.index == field.top }) { return false }
+                changes.append(FilterRecord.MemberEdit(index: field.top, change: .replace(record.valueWithout(field))))
+                continue
+            case .notApplicable: break
+            }
             guard let location = record.locate(path, forEditing: true) else { continue }
             if location.duplicated || changes.contains(where: { $0.index == location.top }) { return false }
             if location.nested.isEmpty {
