@@ -71,26 +71,10 @@ extension FilterRecord {
             previousEnd = key.value.upperBound
         }
         guard var field = found else { return nil }
-        if foundPreviousEnd >= 0 {
-            field.cut = foundPreviousEnd..<field.value.upperBound
-        } else if nextKeyQuote >= 0 {
-            field.cut = foundKeyQuote..<nextKeyQuote
-        } else {
-            field.cut = foundKeyQuote..<field.value.upperBound
-        }
+        field.cut = removalCut(
+            previousValueEnd: foundPreviousEnd >= 0 ? foundPreviousEnd : nil, keyQuote: foundKeyQuote, valueEnd: field.value.upperBound,
+            nextKeyQuote: nextKeyQuote >= 0 ? nextKeyQuote : nil)
         field.duplicated = matches > 1
         return field
-    }
-
-    /// The top-level member's value with `field` cut out.
-    func valueWithout(_ field: NestedField) -> [UInt8] {
-        let whole = members[field.top].value
-        var out: [UInt8] = []
-        out.reserveCapacity(whole.count)
-        bytes.withUnsafeBytes { raw in
-            out.appendBytes(UnsafeRawBufferPointer(rebasing: raw[whole.lowerBound..<field.cut.lowerBound]))
-            out.appendBytes(UnsafeRawBufferPointer(rebasing: raw[field.cut.upperBound..<whole.upperBound]))
-        }
-        return out
     }
 }

@@ -302,18 +302,26 @@ struct FilterRecord {
     /// The value of the top-level member at `location` with the nested member there cut out, one
     /// separator with it, everything else as it was: a removal needs no object written again.
     func valueWithout(_ location: Location) -> [UInt8] {
-        let whole = members[location.top].value
-        guard let level = location.nested.last else { return Array(bytes[whole]) }
+        guard let level = location.nested.last else { return Array(bytes[members[location.top].value]) }
         let siblings = level.members
         let index = level.index
-        let cut: Range<Int>
-        if index > 0 {
-            cut = siblings[index - 1].value.upperBound..<siblings[index].value.upperBound
-        } else if index + 1 < siblings.count {
-            cut = (siblings[index].key.lowerBound - 1)..<(siblings[index + 1].key.lowerBound - 1)
-        } else {
-            cut = (siblings[index].key.lowerBound - 1)..<siblings[index].value.upperBound
-        }
+        let cut = Self.removalCut(
+            previousValueEnd: index > 0 ? siblings[index - 1].value.upperBound : nil, keyQuote: siblings[index].key.lowerBound - 1,
+            valueEnd: siblings[index].value.upperBound, nextKeyQuote: index + 1 < siblings.count ? siblings[index + 1].key.lowerBound - 1 : nil)
+        return value(of: location.top, without: cut)
+    }
+
+    /// The bytes a member takes with it when it is removed from its object: itself and the separator
+    /// before it, or, the first, the one after it; alone, just itself.
+    static func removalCut(previousValueEnd: Int?, keyQuote: Int, valueEnd: Int, nextKeyQuote: Int?) -> Range<Int> {
+        if let previousValueEnd { return previousValueEnd..<valueEnd }
+        if let nextKeyQuote { return keyQuote..<nextKeyQuote }
+        return keyQuote..<valueEnd
+    }
+
+    /// The value of top-level member `top` with `cut` (a range within it) taken out.
+    func value(of top: Int, without cut: Range<Int>) -> [UInt8] {
+        let whole = members[top].value
         var out: [UInt8] = []
         out.reserveCapacity(whole.count)
         bytes.withUnsafeBytes { raw in

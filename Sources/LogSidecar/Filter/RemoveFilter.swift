@@ -40,7 +40,7 @@ final class RemoveFilter: RecordFilter {
             case .missing: continue
             case .found(let field):
                 if field.duplicated || changes.contains(where: { $0.index == field.top }) { return false }
-                changes.append(FilterRecord.MemberEdit(index: field.top, change: .replace(record.valueWithout(field))))
+                changes.append(FilterRecord.MemberEdit(index: field.top, change: .replace(record.value(of: field.top, without: field.cut))))
                 continue
             case .notApplicable: break
             }
