@@ -45,7 +45,6 @@ extension Enricher {
         let candidates = keyFilter
         let record = filterRecord
         record.bytes.withUnsafeBytes { raw in
-            var key: [UInt8] = []
             // The pending changes are in index order: one cursor finds the members they drop.
             var next = 0
             for (index, member) in record.members.enumerated() {
@@ -53,22 +52,17 @@ extension Enricher {
                     next += 1
                     if case .drop = record.pending[next - 1].change { continue }
                 }
-                if member.keyIsEscaped {
-                    key.removeAll(keepingCapacity: true)
-                    JSONUnescape.append(UnsafeRawBufferPointer(rebasing: raw[member.key]), to: &key)
-                    key.withUnsafeBytes { found |= Self.match($0, fields, &hasPartialKey) }
-                } else if candidates.mayMatch(member.key.count, raw[member.key.lowerBound]) {
-                    found |= Self.match(UnsafeRawBufferPointer(rebasing: raw[member.key]), fields, &hasPartialKey)
-                }
+                found |= Self.fieldBits(of: member, in: raw, fields: fields, candidates: candidates, isPartial: &hasPartialKey)
             }
         }
         // Everything but the closing brace; the fields go in before it.
         record.write(into: &out)
         out.removeLast()
         let hasMembers = record.hasMembersLeft
-        if mode == .merge && found == 0 && !partial {
-            out.append(contentsOf: hasMembers ? suffix[...] : suffix.dropFirst())
+        if mode == .merge {
+            appendMergedFields(into: &out, hasMembers: hasMembers, found: found, partial: partial, hasPartialKey: hasPartialKey)
         } else {
+            // Our own record in wrap mode: its keys win, and the wrap suffix would leave out a "raw" field.
             appendFields(into: &out, partial: partial && !hasPartialKey, reserved: [], needsComma: hasMembers, skipping: found)
         }
     }
