@@ -1,10 +1,11 @@
-# log-sidecar: a static release binary (PCRE2 linked in) on a slim Debian base; it needs glibc, libstdc++ and libgcc
-# (deploy/image/runtime-packages.txt) and nothing else: the journald sink speaks journald's native
-# protocol itself. Build: docker build -t log-sidecar .
+# log-sidecar: a static release binary (PCRE2 and zlib linked in) on a slim Debian base; it needs glibc, libstdc++
+# and libgcc (deploy/image/runtime-packages.txt), plus libcurl4 and ca-certificates, which it loads only
+# when an HTTP sink is configured: the journald sink speaks journald's native protocol itself.
+# Build: docker build -t log-sidecar .
 
 FROM swift:6.3.1-bookworm AS build
 # What the build needs beyond the Swift image, one Debian package a line: PCRE2 (the filters' patterns),
-# linked from its static archive, so the runtime stage needs nothing new.
+# linked from its static archive, and libcurl's headers (the HTTP sinks load libcurl.so.4 with dlopen).
 COPY deploy/image/build-packages.txt /tmp/build-packages.txt
 RUN apt-get update \
     && xargs --arg-file=/tmp/build-packages.txt apt-get install -y --no-install-recommends \
@@ -25,7 +26,7 @@ RUN apt-get update \
     && xargs --arg-file=/tmp/runtime-packages.txt apt-get install -y --no-install-recommends \
     && rm -rf /var/lib/apt/lists/* /tmp/runtime-packages.txt
 LABEL org.opencontainers.image.title="log-sidecar" \
-      org.opencontainers.image.description="Follows one JSON-lines file through every rotation, enriches each record and ships it to stdout, files or journald." \
+      org.opencontainers.image.description="Follows JSON-lines files through every rotation, enriches each record and ships it to stdout, files, journald or HTTP receivers such as ClickHouse." \
       org.opencontainers.image.source="https://github.com/log-sidecar/log-sidecar" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.version="${VERSION}"

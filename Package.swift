@@ -23,11 +23,18 @@ let package = Package(
         // The filters' regular expressions: PCRE2 from Debian's libpcre2-dev, linked from its static
         // archive so the binary still needs nothing at run time beyond glibc and the C++ runtime.
         .systemLibrary(name: "CPCRE2"),
+        // The HTTP sinks' gzip: zlib from Debian's zlib1g-dev, linked from its static archive.
+        .systemLibrary(name: "CZlib"),
+        // The HTTP sinks' client: libcurl (Debian's libcurl4), loaded with dlopen only when an HTTP
+        // sink is configured; its headers come from libcurl4-openssl-dev at build time.
+        .target(name: "CCurl"),
         .target(
             name: "LogSidecar",
             dependencies: [
                 "CLinux",
                 "CPCRE2",
+                "CZlib",
+                "CCurl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -38,7 +45,7 @@ let package = Package(
             // calls per line, 5 % of the instructions (callgrind). Debug builds, which every test runs,
             // keep them, and the compile-time checks stay on everywhere.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))],
-            linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libpcre2-8.a"])]
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libpcre2-8.a", "-Xlinker", "-l:libz.a"])]
         ),
         .executableTarget(
             name: "log-sidecar",

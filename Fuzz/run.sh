@@ -17,6 +17,7 @@ sources=(
   "$lib"/JSON/*.swift "$lib"/Config/*.swift "$lib"/Filter/*.swift "$lib"/Pipeline/Enricher+Filters.swift
   "$lib"/Pipeline/Enricher.swift "$lib"/Pipeline/EnrichmentFields.swift "$lib"/Pipeline/LineSource.swift "$lib"/Pipeline/KeyFilter.swift "$lib"/Pipeline/RecordBatch.swift "$lib"/Pipeline/TimestampCache.swift
   "$lib"/Tail/LineSplitter.swift "$lib"/Tail/ReadBuffer.swift "$lib"/Tail/GlobPattern.swift "$lib"/Tail/Checkpoint.swift "$lib"/Tail/FileIdentity.swift
+  "$lib"/Sinks/HTTP/HTTPSinkConfig.swift
   "$lib"/System/FileDescriptor.swift "$lib"/System/FileStatus.swift "$lib"/System/SystemError.swift "$lib"/System/Clock.swift
 )
 if [ ! -x "$out/fuzz" ] || [ -n "$(find Fuzz/FuzzTargets.swift "${sources[@]}" -newer "$out/fuzz" 2>/dev/null)" ]; then

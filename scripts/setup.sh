@@ -7,6 +7,11 @@ command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 # The filters' regular expressions: PCRE2's headers and static library, linked into the binary.
 dpkg -s libpcre2-dev >/dev/null 2>&1 || need+=(libpcre2-dev)
+# The HTTP sinks: libcurl's headers at build time (the binary loads libcurl.so.4 only when an HTTP
+# sink is configured), and a real ClickHouse for their tests (started by the tests themselves).
+dpkg -s libcurl4-openssl-dev >/dev/null 2>&1 || need+=(libcurl4-openssl-dev)
+[ -x /usr/sbin/clickhouse-server ] || need+=(clickhouse-server)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # The durability tests put the file sink on a FUSE filesystem whose fsync fails on demand.
 dpkg -s libfuse2 >/dev/null 2>&1 || need+=(libfuse2)
 # The image test builds the runtime stage's root filesystem from Debian's packages.

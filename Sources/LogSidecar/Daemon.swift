@@ -7,6 +7,8 @@ public final class Daemon {
         case health(String)
         case system(SystemError)
         case config(ConfigError)
+        /// A sink cannot be set up (libcurl missing for an HTTP sink).
+        case sink(String)
 
         public var description: String {
             switch self {
@@ -14,6 +16,7 @@ public final class Daemon {
             case .health(let message): return message
             case .system(let error): return "\(error)"
             case .config(let error): return "\(error)"
+            case .sink(let message): return message
             }
         }
     }
@@ -29,7 +32,7 @@ public final class Daemon {
         self.config = config
         self.logger = logger
         counters = Counters(
-            sinkNames: config.sinks.map(\.name), filterNames: config.filters.map(\.name), execMode: config.exec.isEnabled, followsFiles: !config.input.paths.isEmpty)
+            sinkNames: config.sinks.map(\.name), httpSinks: Set(config.sinks.filter { $0.type == .http }.map(\.name)), filterNames: config.filters.map(\.name), execMode: config.exec.isEnabled, followsFiles: !config.input.paths.isEmpty)
         child = config.exec.isEnabled ? ChildWatch(restart: config.exec.restart) : nil
         control = try DaemonControl(drainTimeoutMs: config.shutdown.drainTimeoutMs)
     }
@@ -77,8 +80,17 @@ public final class Daemon {
         ColdPages.release()
 
         let control = self.control
+        var sinks: [any Sink] = []
+        for (config, counters) in zip(config.sinks, counters.sinks) {
+            let context = SinkContext(
+                counters: counters, logger: logger, checkpointPath: self.config.input.checkpointPath,
+                shouldGiveUp: { control.drainDeadlinePassed })
+            do { sinks.append(try SinkFactory.make(config, context: context)) } catch {
+                throw .sink("sink \(config.name): \(error.reason)")
+            }
+        }
         let fanout = SinkFanout(
-            sinks: config.sinks.map(SinkFactory.make), counters: counters.sinks, logger: logger,
+            sinks: sinks, counters: counters.sinks, logger: logger,
             pause: { control.wait(timeoutMs: $0) },
             shouldGiveUp: { control.drainDeadlinePassed },
             reopenRequested: { control.takeReopenRequest() })

@@ -22,6 +22,9 @@ final class ReadingLoop {
     let child: Child?
     private var lastError = ""
     private var lastSaved: Checkpoint?
+    /// Checkpoints taken but not yet acknowledged by every sink, with `fanout.writtenBytes` at the time.
+    private var waitingCheckpoints: [(position: Int, checkpoint: Checkpoint)] = []
+    static let maximumWaitingCheckpoints = 32
     private var checkpointFailing = false
     private var streamsBusy = false
     /// Delivery of the child's output was given up at the drain deadline: that output is lost.
@@ -169,11 +172,13 @@ final class ReadingLoop {
             complete = readToEnd()
         }
         if complete { complete = fileServer.flushQuietPartialLines() }
+        // Every sink hands over what it holds and waits for its receiver (bounded by the deadline).
+        if complete { complete = fanout.drain() }
         if !complete { logger.warning("not everything could be shipped before stopping; the rest stays behind the checkpoint for the next start") }
         saveCheckpoint()
         // What the child printed has no checkpoint behind it (a pipe cannot be read again): the sinks'
-        // flush (a file sink's fsync) is all that makes it durable, and it is not tied to a checkpoint.
-        if child != nil && !fanout.flush() { logger.error("flushing the sinks failed at the end; the application's last output may be lost") }
+        // drain (a file sink's fsync, an HTTP sink's acknowledgement) is all that makes it durable.
+        if child != nil && !complete { logger.error("the sinks did not take everything at the end; the application's last output may be lost") }
         fanout.close()
         logger.info("stopped", metadata: ["lines_read": "\(counters.linesRead.load(ordering: .relaxed))"])
     }
@@ -212,17 +217,27 @@ final class ReadingLoop {
         }
     }
 
-    /// Sinks first: the checkpoint may only claim what the sinks made durable.
+    /// Sinks first: the checkpoint may only claim what every sink made durable. A sink that sends in
+    /// batches of its own (HTTP) acknowledges later than the reading loop hands records over, so each
+    /// checkpoint is kept with the stream position it needs and written once every sink got that far.
     private func saveCheckpoint() {
         let path = config.input.checkpointPath
         guard !path.isEmpty else { return }
-        let checkpoint = fileServer.checkpoint
+        let current = fileServer.checkpoint
         // A quiet file costs no fsync and no rename: idle means idle.
-        guard checkpoint != lastSaved else { return }
-        guard fanout.flush() else { return }
+        if current != (waitingCheckpoints.last?.checkpoint ?? lastSaved) {
+            // Bounded: dropping one in the middle only writes a later one sooner.
+            if waitingCheckpoints.count >= Self.maximumWaitingCheckpoints { waitingCheckpoints.remove(at: waitingCheckpoints.count - 2) }
+            waitingCheckpoints.append((fanout.writtenBytes, current))
+        }
+        guard !waitingCheckpoints.isEmpty, fanout.flush() else { return }
+        let acknowledged = fanout.acknowledgedBytes
+        guard let ready = waitingCheckpoints.lastIndex(where: { $0.position <= acknowledged }) else { return }
+        let checkpoint = waitingCheckpoints[ready].checkpoint
         do {
             try checkpoint.save(to: path)
             lastSaved = checkpoint
+            waitingCheckpoints.removeFirst(ready + 1)
             if checkpointFailing { logger.notice("writing the checkpoint works again", metadata: ["path": "\(path)"]) }
             checkpointFailing = false
             counters.checkpointError.withLock { $0 = "" }

@@ -39,7 +39,7 @@ public struct Config: Sendable, Equatable {
 public enum ReadFrom: String, Sendable, CaseIterable { case beginning, end }
 public enum InputFormat: String, Sendable, CaseIterable { case json, text }
 public enum EnrichMode: String, Sendable, CaseIterable { case merge, wrap }
-public enum SinkType: String, Sendable, CaseIterable { case stdout, file, journald }
+public enum SinkType: String, Sendable, CaseIterable { case stdout, file, journald, http }
 public enum RestartPolicy: String, Sendable, CaseIterable {
     case never
     case onFailure = "on-failure"
@@ -99,6 +99,7 @@ public struct SinkConfig: Sendable, Equatable {
     public var identifier = "log-sidecar"
     public var messageKey = "msg"
     public var levelKey = "level"
+    public var http = HTTPSinkConfig()
 
     public init(type: SinkType, name: String? = nil) {
         self.type = type

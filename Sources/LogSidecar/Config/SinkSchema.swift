@@ -5,13 +5,14 @@ enum SinkSchema {
         .stdout: [],
         .file: ["path", "max_bytes", "max_files"],
         .journald: ["identifier", "message_key", "level_key"],
+        .http: HTTPSinkConfig.keys,
     ]
 
     static func parse(_ value: JSONValue, key: String) throws(ConfigError) -> SinkConfig {
         guard case .object(let members) = value else { throw ConfigError(key: key, "expected an object, got \(value.kindName)") }
-        guard let typeValue = value["type"] else { throw ConfigError(key: key + ".type", "missing; one of stdout, file, journald") }
+        guard let typeValue = value["type"] else { throw ConfigError(key: key + ".type", "missing; one of stdout, file, journald, http") }
         guard case .string(let typeName) = typeValue, let type = SinkType(rawValue: typeName) else {
-            throw ConfigError(key: key + ".type", "expected one of stdout, file, journald, got \(typeValue.serialized)")
+            throw ConfigError(key: key + ".type", "expected one of stdout, file, journald, http, got \(typeValue.serialized)")
         }
         var sink = SinkConfig(type: type)
         let allowed = commonKeys.union(keysByType[type] ?? [])
@@ -23,6 +24,7 @@ enum SinkSchema {
             switch name {
             case "type": break
             case "name": sink.name = try string(member, key: memberKey)
+            case _ where type == .http: try sink.http.set(name, member, key: memberKey)
             case "path": sink.path = try string(member, key: memberKey)
             case "max_bytes": sink.maxBytes = try ConfigSetting.integerValue(member, key: memberKey, range: 4096...(1 << 40))
             case "max_files": sink.maxFiles = try ConfigSetting.integerValue(member, key: memberKey, range: 1...1000)
@@ -33,6 +35,7 @@ enum SinkSchema {
             }
         }
         if type == .file && sink.path.isEmpty { throw ConfigError(key: key + ".path", "a file sink needs a path") }
+        if type == .http { try sink.http.finish(key: key) }
         return sink
     }
 
@@ -80,6 +83,8 @@ enum SinkSchema {
         case .journald:
             members += [("identifier", .string(sink.identifier)), ("message_key", .string(sink.messageKey)),
                         ("level_key", .string(sink.levelKey))]
+        case .http:
+            members += sink.http.render()
         }
         return .object(members)
     }

@@ -56,8 +56,10 @@ public final class Counters: Sendable {
     /// False in exec mode with no file named: `/health` then says `"watch":"none"`, not "poll".
     public let followsFiles: Bool
 
-    public init(sinkNames: [String], filterNames: [String] = [], execMode: Bool = false, followsFiles: Bool = true) {
-        sinks = sinkNames.map(SinkCounters.init)
+    public init(
+        sinkNames: [String], httpSinks: Set<String> = [], filterNames: [String] = [], execMode: Bool = false, followsFiles: Bool = true
+    ) {
+        sinks = sinkNames.map { SinkCounters(name: $0, http: httpSinks.contains($0) ? HTTPCounters() : nil) }
         filters = filterNames.map(FilterCounters.init)
         self.execMode = execMode
         self.followsFiles = followsFiles
@@ -75,8 +77,46 @@ public final class SinkCounters: Sendable {
     /// Monotonic ms since when the sink has been failing; 0 while it works.
     public let failingSinceMs = Atomic<Int64>(0)
     public let lastError = Mutex<String>("")
+    /// An HTTP sink's requests, retries and dead letters; nil for the other sinks.
+    public let http: HTTPCounters?
 
-    init(name: String) { self.name = name }
+    init(name: String, http: HTTPCounters? = nil) {
+        self.name = name
+        self.http = http
+    }
+}
+
+/// What an HTTP sink reports beyond every sink's counters (design.md, "HTTP sinks", metrics).
+public final class HTTPCounters: Sendable {
+    /// Upper bounds in seconds of `log_sidecar_sink_request_seconds`' buckets.
+    public static let bucketBounds: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+
+    public struct Histogram: Sendable {
+        /// Per bucket (not cumulative), the last one for everything above the largest bound.
+        public var counts = [Int](repeating: 0, count: HTTPCounters.bucketBounds.count + 1)
+        public var sum = 0.0
+        public var count = 0
+    }
+
+    /// Responses by status; 0 counts the requests that got none (refused, reset, timed out).
+    public let requests = Mutex<[Int: Int]>([:])
+    public let retries = Atomic<Int>(0)
+    public let deadLettered = Atomic<Int>(0)
+    /// The uncompressed size of the last request's body.
+    public let lastBatchBytes = Atomic<Int>(0)
+    public let requestSeconds = Mutex<Histogram>(Histogram())
+
+    init() {}
+
+    func recordRequest(status: Int, seconds: Double) {
+        requests.withLock { $0[status, default: 0] += 1 }
+        let bucket = HTTPCounters.bucketBounds.firstIndex { seconds <= $0 } ?? HTTPCounters.bucketBounds.count
+        requestSeconds.withLock { histogram in
+            histogram.counts[bucket] += 1
+            histogram.sum += seconds
+            histogram.count += 1
+        }
+    }
 }
 
 public final class FilterCounters: Sendable {

@@ -58,13 +58,20 @@ struct HealthStatus: Sendable {
         for (name, value) in scalarCounters { members.append((name, .number(String(value)))) }
         members.append(("sinks", .array(counters.sinks.map { sink in
             let since = sink.failingSinceMs.load(ordering: .relaxed)
-            return .object([
+            var members: [(key: String, value: JSONValue)] = [
                 ("name", .string(sink.name)),
                 ("records_written", .number(String(sink.recordsWritten.load(ordering: .relaxed)))),
                 ("errors", .number(String(sink.errors.load(ordering: .relaxed)))),
                 ("failing_for_ms", .number(String(since == 0 ? 0 : now - since))),
                 ("last_error", .string(sink.lastError.withLock { $0 })),
-            ])
+            ]
+            if let http = sink.http {
+                members += [
+                    ("retries", .number(String(http.retries.load(ordering: .relaxed)))),
+                    ("records_dead_lettered", .number(String(http.deadLettered.load(ordering: .relaxed)))),
+                ]
+            }
+            return .object(members)
         })))
         members.append(("filters", .array(counters.filters.map { filter in
             .object([("name", .string(filter.name)), ("records_dropped", .number(String(filter.recordsDropped.load(ordering: .relaxed))))])

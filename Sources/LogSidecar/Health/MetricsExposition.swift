@@ -54,9 +54,48 @@ enum MetricsExposition {
                    samples: value(c.childLastExitCode)),
         ]
         var text = ""
-        for metric in metrics + child {
+        for metric in metrics + child + httpMetrics(c) {
             text += "# HELP \(metric.name) \(metric.help)\n# TYPE \(metric.name) \(metric.type)\n"
             for sample in metric.samples { text += "\(metric.name)\(sample.labels) \(sample.value)\n" }
+        }
+        text += requestSeconds(c)
+        return text
+    }
+
+    /// The HTTP sinks' metrics (design.md, "HTTP sinks"); none without an HTTP sink.
+    private static func httpMetrics(_ c: Counters) -> [Metric] {
+        let sinks = c.sinks.compactMap { sink in sink.http.map { (label: "sink=\"\(escapeLabel(sink.name))\"", http: $0) } }
+        if sinks.isEmpty { return [] }
+        let each: ((HTTPCounters) -> Int) -> [(labels: String, value: Int)] = { read in sinks.map { ("{\($0.label)}", read($0.http)) } }
+        return [
+            Metric(name: "log_sidecar_sink_requests_total", type: "counter", help: "HTTP requests per sink by response status (code=\"0\": no response).",
+                   samples: sinks.flatMap { sink in
+                       sink.http.requests.withLock { $0 }.sorted { $0.key < $1.key }.map { ("{\(sink.label),code=\"\($0.key)\"}", $0.value) }
+                   }),
+            Metric(name: "log_sidecar_sink_retries_total", type: "counter", help: "Requests sent again after a transient or configuration error.",
+                   samples: each { $0.retries.load(ordering: .relaxed) }),
+            Metric(name: "log_sidecar_records_dead_lettered_total", type: "counter", help: "Records the receiver refused for their content, written to the dead-letter file.",
+                   samples: each { $0.deadLettered.load(ordering: .relaxed) }),
+            Metric(name: "log_sidecar_sink_batch_bytes", type: "gauge", help: "Uncompressed body size of the last request.",
+                   samples: each { $0.lastBatchBytes.load(ordering: .relaxed) }),
+        ]
+    }
+
+    private static func requestSeconds(_ c: Counters) -> String {
+        let name = "log_sidecar_sink_request_seconds"
+        var text = ""
+        for sink in c.sinks {
+            guard let http = sink.http else { continue }
+            if text.isEmpty { text = "# HELP \(name) Time from sending a request to its whole response.\n# TYPE \(name) histogram\n" }
+            let label = "sink=\"\(escapeLabel(sink.name))\""
+            let histogram = http.requestSeconds.withLock { $0 }
+            var cumulative = 0
+            for (index, bound) in HTTPCounters.bucketBounds.enumerated() {
+                cumulative += histogram.counts[index]
+                text += "\(name)_bucket{\(label),le=\"\(bound)\"} \(cumulative)\n"
+            }
+            text += "\(name)_bucket{\(label),le=\"+Inf\"} \(histogram.count)\n"
+            text += "\(name)_sum{\(label)} \(histogram.sum)\n\(name)_count{\(label)} \(histogram.count)\n"
         }
         return text
     }

@@ -12,12 +12,23 @@ public protocol Sink: AnyObject {
     /// Reopens output files (SIGHUP, after an external logrotate).
     func reopen()
     func close()
+    /// Bytes of the batches written so far that the sink holds but its receiver has not acknowledged
+    /// yet (a sink that sends in batches of its own, later). The checkpoint moves only past what every
+    /// sink acknowledged, so it follows the slowest one.
+    var unacknowledgedBytes: Int { get }
+    /// Hands over everything written and waits until it is acknowledged (shutdown, the end of exec mode).
+    func drain() throws(SinkFailure)
+    /// True for a sink that counts its records as written itself, when they are acknowledged.
+    var countsOwnRecords: Bool { get }
 }
 
 extension Sink {
     public func flush() throws(SinkFailure) {}
     public func reopen() {}
     public func close() {}
+    public var unacknowledgedBytes: Int { 0 }
+    public func drain() throws(SinkFailure) { try flush() }
+    public var countsOwnRecords: Bool { false }
 }
 
 public struct SinkFailure: Error, CustomStringConvertible, Sendable {

@@ -16,6 +16,8 @@ public final class SinkFanout {
     /// since reopening may be what it needs (its file was moved away).
     let reopenRequested: () -> Bool
     private var progress: [Int]
+    /// Bytes of every batch delivered so far: the position the checkpoint's snapshots are taken at.
+    private(set) var writtenBytes = 0
     /// The failure that ended delivery for good; the daemon exits 1 without a new checkpoint.
     private(set) var fatalFailure: SinkFailure?
     static let initialBackoffMs = 50
@@ -41,8 +43,10 @@ public final class SinkFanout {
         return retrying { index throws(SinkFailure) in
             let before = progress[index]
             defer {
-                let accepted = batch.recordsEnding(atOrBefore: progress[index]) - batch.recordsEnding(atOrBefore: before)
-                counters[index].recordsWritten.wrappingAdd(accepted, ordering: .relaxed)
+                if !sinks[index].countsOwnRecords {
+                    let accepted = batch.recordsEnding(atOrBefore: progress[index]) - batch.recordsEnding(atOrBefore: before)
+                    counters[index].recordsWritten.wrappingAdd(accepted, ordering: .relaxed)
+                }
             }
             do throws(SinkFailure) {
                 try sinks[index].write(batch, from: before)
@@ -53,7 +57,27 @@ public final class SinkFanout {
             }
         } isDone: { index in
             progress[index] >= batch.bytes.count
-        }
+        } && wrote(batch)
+    }
+
+    private func wrote(_ batch: RecordBatch) -> Bool {
+        writtenBytes += batch.bytes.count
+        return true
+    }
+
+    /// How far into `writtenBytes` every sink's receiver has acknowledged: the slowest sink's position.
+    var acknowledgedBytes: Int {
+        writtenBytes - (sinks.map(\.unacknowledgedBytes).max() ?? 0)
+    }
+
+    /// Hands everything over and waits for every acknowledgement (shutdown, the end of exec mode).
+    func drain() -> Bool {
+        if fatalFailure != nil { return false }
+        var drained = Array(repeating: false, count: sinks.count)
+        return retrying { index throws(SinkFailure) in
+            try sinks[index].drain()
+            drained[index] = true
+        } isDone: { drained[$0] }
     }
 
     /// Makes every sink's output durable; the checkpoint is written only after this succeeds.

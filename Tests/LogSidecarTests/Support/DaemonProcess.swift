@@ -10,6 +10,9 @@ final class DaemonProcess {
     }
 
     let process = Process()
+    /// True once `waitForExit` reaped the process itself (Foundation then still thinks it runs).
+    private var reaped = false
+    private var reapedStatus: Int32?
     let stdoutPath: String
     let stderrPath: String
 
@@ -46,7 +49,20 @@ final class DaemonProcess {
     /// Waits for the exit and returns its status (bounded).
     @discardableResult
     func waitForExit(seconds: Double = 30) throws -> Int32 {
-        try waitUntil("log-sidecar to exit", seconds: seconds) { !process.isRunning }
+        if let reapedStatus { return reapedStatus }
+        try waitUntil("log-sidecar to exit", seconds: seconds) {
+            if !process.isRunning { return true }
+            // Foundation learns of an exit from a socket the child inherits; when a later child (a
+            // server a test restarts) inherits it too, the exit goes unseen: reap it ourselves.
+            var status: Int32 = 0
+            if waitpid(process.processIdentifier, &status, WNOHANG) == process.processIdentifier {
+                reaped = true
+                reapedStatus = status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+                return true
+            }
+            return false
+        }
+        if let reapedStatus { return reapedStatus }
         process.waitUntilExit()
         return process.terminationStatus
     }
@@ -71,9 +87,9 @@ final class DaemonProcess {
     }
 
     deinit {
-        if process.isRunning {
+        if process.isRunning && !reaped {
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            _ = try? waitForExit()
         }
     }
 

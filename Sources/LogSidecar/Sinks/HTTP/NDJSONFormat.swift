@@ -1,0 +1,11 @@
+/// The records as they are, one per line: Vector's `http_server`, Fluent Bit's `http` input and most
+/// stores' JSON ingest take this body.
+struct NDJSONFormat: HTTPFormat {
+    var contentType: String { "application/x-ndjson" }
+
+    func requestURL(_ config: HTTPSinkConfig) -> String { config.url }
+
+    func encode(_ records: UnsafeRawBufferPointer, count: Int, into body: inout [UInt8]) {
+        body.append(contentsOf: records)
+    }
+}
