@@ -1,0 +1,109 @@
+import Logging
+import Synchronization
+import Testing
+
+@testable import LogSidecar
+
+/// The HTTP sink's pure parts in memory: what a response means, the backoff, the configuration, and
+/// the fan-out's acknowledged position with a sink that holds records back.
+@Suite("HTTP sink, in memory")
+struct HTTPUnitTests {
+    func response(_ status: Int, _ body: String = "", code: Int? = nil, retryAfter: Int? = nil) -> HTTPResponse {
+        HTTPResponse(status: status, body: Array(body.utf8), retryAfterSeconds: retryAfter, clickHouseCode: code, seconds: 0, transportError: status == 0 ? "Connection refused" : "")
+    }
+
+    @Test("the contract's classes by status")
+    func byStatus() {
+        #expect(HTTPVerdict.byStatus(response(200)) == .delivered)
+        #expect(HTTPVerdict.byStatus(response(204)) == .delivered)
+        for status in [0, 408, 429, 500, 502, 503, 504] {
+            guard case .transient = HTTPVerdict.byStatus(response(status)) else { Issue.record("\(status) not transient"); continue }
+        }
+        for status in [400, 413, 422] {
+            guard case .rejected = HTTPVerdict.byStatus(response(status)) else { Issue.record("\(status) not rejected"); continue }
+        }
+        for status in [301, 401, 403, 404, 405, 409, 410] {
+            guard case .configuration = HTTPVerdict.byStatus(response(status)) else { Issue.record("\(status) not configuration"); continue }
+        }
+    }
+
+    @Test("ClickHouse: the exception code decides, from the header or the body, whatever the status")
+    func clickHouse() {
+        let format = ClickHouseFormat()
+        #expect(format.verdict(response(200)) == .delivered)
+        let mismatch = "Code: 27, e.displayText() = DB::Exception: Cannot parse input: expected , before: abc"
+        guard case .rejected = format.verdict(response(500, mismatch)) else { Issue.record("27 in the body"); return }
+        guard case .rejected = format.verdict(response(400, "bad", code: 26)) else { Issue.record("26 in the header"); return }
+        guard case .rejected = format.verdict(response(200, mismatch)) else { Issue.record("27 in a 200"); return }
+        guard case .configuration = format.verdict(response(404, "Code: 60, e.displayText() = DB::Exception: Table default.logs doesn't exist.")) else {
+            Issue.record("60"); return
+        }
+        guard case .transient = format.verdict(response(200, "Code: 241, e.displayText() = DB::Exception: Memory limit exceeded")) else {
+            Issue.record("241 in a 200"); return
+        }
+        guard case .transient = format.verdict(response(500, "Code: 252, Too many parts")) else { Issue.record("252"); return }
+        guard case .configuration = format.verdict(response(400, "Code: 62, Syntax error")) else { Issue.record("62"); return }
+        #expect(ClickHouseFormat.exceptionCode(in: Array("Code: 33, e.displayText()".utf8)) == 33)
+        #expect(ClickHouseFormat.exceptionCode(in: Array("Ok.".utf8)) == nil)
+        var config = HTTPSinkConfig()
+        config.url = "http://ch:8123/?date_time_input_format=best_effort"
+        config.table = "logs"
+        #expect(format.requestURL(config)
+            == "http://ch:8123/?query=INSERT%20INTO%20%60default%60.%60logs%60%20FORMAT%20JSONEachRow&date_time_input_format=best_effort&input_format_skip_unknown_fields=1")
+    }
+
+    @Test("full jitter within the doubling cap, capped at max_backoff_ms; Retry-After wins")
+    func backoff() {
+        var backoff = RetryBackoff(maximumMs: 1000)
+        for attempt in 0..<12 {
+            let wait = backoff.next()
+            #expect(wait >= 0 && wait <= min(1000, 100 << attempt), "attempt \(attempt): \(wait)")
+        }
+        #expect(backoff.next(retryAfterSeconds: 2) == 2000)
+        var spread = RetryBackoff(maximumMs: 30_000)
+        let waits = (0..<50).map { _ in spread.next() }
+        #expect(Set(waits).count > 10, "jitter spreads the waits")
+    }
+
+    @Test("a password in the URL is masked")
+    func masking() {
+        #expect(HTTPSinkConfig.maskingPassword("https://user:secret@host:8123/x?a=b") == "https://user:***@host:8123/x?a=b")
+        #expect(HTTPSinkConfig.maskingPassword("https://host/a@b") == "https://host/a@b")
+        #expect(HTTPSinkConfig.maskingPassword("http://user@host/") == "http://user@host/")
+    }
+
+    /// Holds what it is given until told it was acknowledged.
+    final class HoldingSink: Sink {
+        let name = "holding"
+        var held = 0
+        func write(_ batch: RecordBatch, from offset: Int) throws(SinkFailure) { held += batch.bytes.count - offset }
+        var unacknowledgedBytes: Int { held }
+        var countsOwnRecords: Bool { true }
+    }
+
+    final class PlainSink: Sink {
+        let name = "plain"
+        func write(_ batch: RecordBatch, from offset: Int) throws(SinkFailure) {}
+    }
+
+    @Test("the acknowledged position is the slowest sink's; a sink that counts its own records is not counted by the fan-out")
+    func acknowledgedPosition() {
+        let holding = HoldingSink()
+        let plain = PlainSink()
+        let counters = Counters(sinkNames: [plain.name, holding.name])
+        let fanout = SinkFanout(sinks: [plain, holding], counters: counters.sinks, logger: Logger(label: "test"), pause: { _ in }, shouldGiveUp: { false })
+        var batch = RecordBatch()
+        batch.bytes = Array("{\"n\":1}\n{\"n\":2}\n".utf8)
+        batch.recordEnds = [8, 16]
+        #expect(fanout.deliver(batch))
+        #expect(fanout.deliver(batch))
+        #expect(fanout.writtenBytes == 32)
+        #expect(fanout.acknowledgedBytes == 0)
+        holding.held = 16
+        #expect(fanout.acknowledgedBytes == 16)
+        holding.held = 0
+        #expect(fanout.acknowledgedBytes == 32)
+        #expect(counters.sinks[0].recordsWritten.load(ordering: .relaxed) == 4)
+        #expect(counters.sinks[1].recordsWritten.load(ordering: .relaxed) == 0)
+    }
+}
