@@ -3,6 +3,7 @@
 /// whole insert for one bad row, with 500 as often as 400, so the exception code decides.
 struct ClickHouseFormat: HTTPFormat {
     var contentType: String { "application/x-ndjson" }
+    var bodyIsRecords: Bool { true }
 
     /// Parse and type errors: the content, not the server, is at fault (ClickHouse's ErrorCodes.cpp):
     /// CANNOT_PARSE_TEXT 6, CANNOT_PARSE_ESCAPE_SEQUENCE 25, CANNOT_PARSE_QUOTED_STRING 26,

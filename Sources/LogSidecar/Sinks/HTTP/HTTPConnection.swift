@@ -24,6 +24,7 @@ final class HTTPConnection {
     private let url: UnsafeMutablePointer<CChar>
     private let headers: [UnsafeMutablePointer<CChar>]
     private let caFile: UnsafeMutablePointer<CChar>?
+    private let gzipHeader = strdup("Content-Encoding: gzip")
     private let timeoutMs: Int
 
     /// libcurl loaded and initialised, or why it cannot be.
@@ -49,11 +50,14 @@ final class HTTPConnection {
         free(url)
         headers.forEach { free($0) }
         free(caFile)
+        free(gzipHeader)
     }
 
-    func post(_ body: UnsafeRawBufferPointer) -> HTTPResponse {
+    /// POSTs `body`; `gzipped` declares it with `Content-Encoding: gzip`.
+    func post(_ body: UnsafeRawBufferPointer, gzipped: Bool) -> HTTPResponse {
         var response = lsc_response()
-        let headerPointers: [UnsafePointer<CChar>?] = headers.map { UnsafePointer($0) }
+        var headerPointers: [UnsafePointer<CChar>?] = headers.map { UnsafePointer($0) }
+        if gzipped { headerPointers.append(UnsafePointer(gzipHeader)) }
         headerPointers.withUnsafeBufferPointer { headerList in
             var request = lsc_request(
                 url: url, headers: headerList.baseAddress, header_count: headerList.count,

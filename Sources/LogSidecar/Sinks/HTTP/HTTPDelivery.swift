@@ -18,7 +18,6 @@ final class HTTPDelivery {
     private var connection: HTTPConnection?
     private let gzip: Gzip?
     private var body: [UInt8] = []
-    private var compressed: [UInt8] = []
 
     init(name: String, config: HTTPSinkConfig, deadLetterPath: String, counters: SinkCounters, logger: Logger) {
         self.name = name
@@ -30,7 +29,6 @@ final class HTTPDelivery {
         deadLetter = DeadLetterFile(path: deadLetterPath)
         gzip = config.compression == .gzip ? Gzip() : nil
         var headers = ["Content-Type: \(format.contentType)", "User-Agent: log-sidecar", "Expect:"]
-        if gzip != nil { headers.append("Content-Encoding: gzip") }
         headers += config.headers.map { "\($0.name): \($0.value)" }
         headers += config.headerEnv.map { "\($0.name): \($0.value)" }
         self.headers = headers
@@ -79,11 +77,6 @@ final class HTTPDelivery {
     private func post(_ batch: RecordBatch, _ records: Range<Int>) -> HTTPResponse {
         let start = records.lowerBound == 0 ? 0 : batch.recordEnds[records.lowerBound - 1]
         let end = batch.recordEnds[records.upperBound - 1]
-        body.removeAll(keepingCapacity: true)
-        batch.bytes.withUnsafeBytes { raw in
-            format.encode(UnsafeRawBufferPointer(rebasing: raw[start..<end]), count: records.count, into: &body)
-        }
-        metrics.lastBatchBytes.store(body.count, ordering: .relaxed)
         if connection == nil {
             do {
                 connection = try HTTPConnection(
@@ -94,14 +87,22 @@ final class HTTPDelivery {
             }
         }
         guard let connection else { return HTTPResponse(status: 0, body: [], seconds: 0, transportError: "no connection") }
-        let response: HTTPResponse
-        if let gzip, body.withUnsafeBytes({ gzip.compress($0, into: &compressed) }) {
-            response = compressed.withUnsafeBytes { connection.post($0) }
-        } else {
-            response = body.withUnsafeBytes { connection.post($0) }
+        let response = batch.bytes.withUnsafeBytes { raw in
+            let plain = UnsafeRawBufferPointer(rebasing: raw[start..<end])
+            if format.bodyIsRecords { return send(plain, on: connection) }
+            body.removeAll(keepingCapacity: true)
+            format.encode(plain, count: records.count, into: &body)
+            return body.withUnsafeBytes { send($0, on: connection) }
         }
         metrics.recordRequest(status: response.status, seconds: response.seconds)
         return response
+    }
+
+    /// Gzipped unless `compression` is `none` (or zlib failed: then as it is, which is still valid).
+    private func send(_ plain: UnsafeRawBufferPointer, on connection: HTTPConnection) -> HTTPResponse {
+        metrics.lastBatchBytes.store(plain.count, ordering: .relaxed)
+        if let gzip, let compressed = gzip.compress(plain) { return connection.post(compressed, gzipped: true) }
+        return connection.post(plain, gzipped: false)
     }
 
     private func deadLetter(_ batch: RecordBatch, _ index: Int, response: HTTPResponse, reason: String) {

@@ -38,12 +38,17 @@ protocol HTTPFormat {
     var contentType: String { get }
     /// The URL every batch is posted to.
     func requestURL(_ config: HTTPSinkConfig) -> String
+    /// True when the body is the records as they are: then they are sent from the batch itself, with
+    /// no copy (`encode` is not called).
+    var bodyIsRecords: Bool { get }
     /// Appends the body for `records` (each a JSON object ending in `\n`, back to back).
     func encode(_ records: UnsafeRawBufferPointer, count: Int, into body: inout [UInt8])
     func verdict(_ response: HTTPResponse) -> HTTPVerdict
 }
 
 extension HTTPFormat {
+    var bodyIsRecords: Bool { false }
+
     func verdict(_ response: HTTPResponse) -> HTTPVerdict { .byStatus(response) }
 }
 

@@ -2,6 +2,7 @@
 /// stores' JSON ingest take this body.
 struct NDJSONFormat: HTTPFormat {
     var contentType: String { "application/x-ndjson" }
+    var bodyIsRecords: Bool { true }
 
     func requestURL(_ config: HTTPSinkConfig) -> String { config.url }
 
