@@ -40,7 +40,7 @@ public final class SinkFanout {
     func deliver(_ batch: RecordBatch) -> Bool {
         if fatalFailure != nil { return false }
         for index in progress.indices { progress[index] = 0 }
-        return retrying { index throws(SinkFailure) in
+        let delivered = retrying { index throws(SinkFailure) in
             let before = progress[index]
             defer {
                 if !sinks[index].countsOwnRecords {
@@ -57,12 +57,9 @@ public final class SinkFanout {
             }
         } isDone: { index in
             progress[index] >= batch.bytes.count
-        } && wrote(batch)
-    }
-
-    private func wrote(_ batch: RecordBatch) -> Bool {
-        writtenBytes += batch.bytes.count
-        return true
+        }
+        if delivered { writtenBytes += batch.bytes.count }
+        return delivered
     }
 
     /// How far into `writtenBytes` every sink's receiver has acknowledged: the slowest sink's position.
@@ -70,24 +67,20 @@ public final class SinkFanout {
         writtenBytes - (sinks.map(\.unacknowledgedBytes).max() ?? 0)
     }
 
-    /// Hands everything over and waits for every acknowledgement (shutdown, the end of exec mode).
-    func drain() -> Bool {
-        if fatalFailure != nil { return false }
-        var drained = Array(repeating: false, count: sinks.count)
-        return retrying { index throws(SinkFailure) in
-            try sinks[index].drain()
-            drained[index] = true
-        } isDone: { drained[$0] }
-    }
-
     /// Makes every sink's output durable; the checkpoint is written only after this succeeds.
-    func flush() -> Bool {
+    func flush() -> Bool { everySink { sink throws(SinkFailure) in try sink.flush() } }
+
+    /// Hands everything over and waits for every acknowledgement (shutdown, the end of exec mode).
+    func drain() -> Bool { everySink { sink throws(SinkFailure) in try sink.drain() } }
+
+    /// `operation` on every sink, each retried with backoff until it succeeds; false when given up.
+    private func everySink(_ operation: (any Sink) throws(SinkFailure) -> Void) -> Bool {
         if fatalFailure != nil { return false }
-        var flushed = Array(repeating: false, count: sinks.count)
+        var done = Array(repeating: false, count: sinks.count)
         return retrying { index throws(SinkFailure) in
-            try sinks[index].flush()
-            flushed[index] = true
-        } isDone: { flushed[$0] }
+            try operation(sinks[index])
+            done[index] = true
+        } isDone: { done[$0] }
     }
 
     func reopen() { sinks.forEach { $0.reopen() } }
