@@ -61,7 +61,7 @@ J
 done
 if [ -f "$sng/usr/lib/syslog-ng/3.38/libhttp.so" ]; then
   sed -e "s|@INPUT@|$data|" -e "s|@URL@|$url|" "$here/peers/syslog-ng-clickhouse.conf" > "$work/syslog-ng.conf"
-  run "syslog-ng http()" "$sng/usr/sbin/syslog-ng" -F -f "$work/syslog-ng.conf" --no-caps \
+  LD_LIBRARY_PATH=$sng/usr/lib/syslog-ng run "syslog-ng http()" "$sng/usr/sbin/syslog-ng" -F -f "$work/syslog-ng.conf" --no-caps \
     --module-path "$sng/usr/lib/syslog-ng/3.38" --persist-file="$work/syslog-ng.persist" \
     --pidfile="$work/syslog-ng.pid" --control="$work/syslog-ng.ctl"
 fi
