@@ -28,10 +28,6 @@ struct ClickHouseFormat: HTTPFormat {
         return base + "/?query=" + query + settings + "&input_format_skip_unknown_fields=1"
     }
 
-    func encode(_ records: UnsafeRawBufferPointer, count: Int, into body: inout [UInt8]) {
-        body.append(contentsOf: records)
-    }
-
     func verdict(_ response: HTTPResponse) -> HTTPVerdict {
         let code = response.clickHouseCode ?? Self.exceptionCode(in: response.body)
         let isSuccess = (200..<300).contains(response.status)

@@ -49,6 +49,10 @@ protocol HTTPFormat {
 extension HTTPFormat {
     var bodyIsRecords: Bool { false }
 
+    func encode(_ records: UnsafeRawBufferPointer, count: Int, into body: inout [UInt8]) {
+        body.append(contentsOf: records)
+    }
+
     func verdict(_ response: HTTPResponse) -> HTTPVerdict { .byStatus(response) }
 }
 

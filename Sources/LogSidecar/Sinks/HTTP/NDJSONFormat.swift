@@ -5,8 +5,4 @@ struct NDJSONFormat: HTTPFormat {
     var bodyIsRecords: Bool { true }
 
     func requestURL(_ config: HTTPSinkConfig) -> String { config.url }
-
-    func encode(_ records: UnsafeRawBufferPointer, count: Int, into body: inout [UInt8]) {
-        body.append(contentsOf: records)
-    }
 }
