@@ -10,6 +10,14 @@ struct HTTPSinkTests {
         try ScriptedReceiver(directory: harness.directory.file("receiver"), script: ["rules": rules], tls: tls)
     }
 
+    /// A receiver answering `status` until the returned file exists, `records` records written, and the sink's config.
+    func receiverDown(_ harness: HTTPHarness, status: Int, body: String, records: Int) throws -> (receiver: ScriptedReceiver, up: String, sink: String) {
+        let up = harness.directory.file("receiver-up")
+        let receiver = try receiver(harness, [["until_file": up, "status": status, "body": body]])
+        harness.writeRecords(0..<records)
+        return (receiver, up, #"{"type": "http", "url": "\#(receiver.url)", "batch_timeout_ms": 50, "max_backoff_ms": 200}"#)
+    }
+
     func expectWellFormed(_ receiver: ScriptedReceiver) {
         for request in receiver.requests { #expect(request.problems.isEmpty, "request \(request.number): \(request.problems)") }
     }
@@ -143,10 +151,7 @@ struct HTTPSinkTests {
     @Test("the checkpoint waits for the receiver: while it answers 503 nothing is acknowledged; kill -9 and a restart lose nothing")
     func checkpointFollowsAcknowledgement() throws {
         let harness = HTTPHarness()
-        let up = harness.directory.file("receiver-up")
-        let receiver = try receiver(harness, [["until_file": up, "status": 503, "body": "unavailable"]])
-        harness.writeRecords(0..<1000)
-        let sink = #"{"type": "http", "url": "\#(receiver.url)", "batch_timeout_ms": 50, "max_backoff_ms": 200}"#
+        let (receiver, up, sink) = try receiverDown(harness, status: 503, body: "unavailable", records: 1000)
         let daemon = try harness.start(sinks: sink)
         try waitUntil("several refused requests") { receiver.requests.count >= 3 }
         try waitUntil("the lines read") { (harness.health()["lines_read"] as? Int) == 1000 }
@@ -166,10 +171,7 @@ struct HTTPSinkTests {
     @Test("SIGTERM while the receiver is down: exit 0 at the drain timeout, nothing acknowledged, the next start delivers it")
     func shutdownDuringOutage() throws {
         let harness = HTTPHarness()
-        let up = harness.directory.file("receiver-up")
-        let receiver = try receiver(harness, [["until_file": up, "status": 502, "body": "bad gateway"]])
-        harness.writeRecords(0..<100)
-        let sink = #"{"type": "http", "url": "\#(receiver.url)", "batch_timeout_ms": 50, "max_backoff_ms": 200}"#
+        let (receiver, up, sink) = try receiverDown(harness, status: 502, body: "bad gateway", records: 100)
         let daemon = try harness.start(sinks: sink, extra: #""shutdown": {"drain_timeout_ms": 1500}, "#)
         try waitUntil("a refused request") { !receiver.requests.isEmpty }
         let stopping = Date()

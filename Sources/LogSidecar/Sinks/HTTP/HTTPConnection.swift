@@ -12,8 +12,6 @@ struct HTTPResponse {
     var seconds: Double
     /// Why no response came.
     var transportError: String
-
-    var bodyText: String { String(decoding: body, as: UTF8.self) }
 }
 
 /// One keep-alive connection through libcurl, which is loaded on first use (see CCurl): curl speaks

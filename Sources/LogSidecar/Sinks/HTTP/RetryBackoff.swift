@@ -14,6 +14,4 @@ struct RetryBackoff {
         let ceiling = min(maximumMs, Self.baseMs << min(attempt, 20))
         return Int.random(in: 0...ceiling)
     }
-
-    mutating func reset() { attempt = 0 }
 }
