@@ -26,3 +26,5 @@ python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install -q p
 # The pod-shaped test reads the Kubernetes manifests.
 python3 -c "import yaml" 2>/dev/null || python3 -m pip install -q pyyaml
 python3 -c "import fuse" 2>/dev/null || python3 -m pip install -q fusepy
+# The OTLP sink's test parses every request body with OpenTelemetry's own schema.
+python3 -c "import opentelemetry.proto" 2>/dev/null || python3 -m pip install -q opentelemetry-proto

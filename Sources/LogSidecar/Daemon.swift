@@ -79,11 +79,15 @@ public final class Daemon {
         defer { health?.stop() }
         ColdPages.release()
 
+        let fields = EnrichmentField.build(
+            config: config.enrich, fileKey: config.effectiveFileKey, streamKey: config.exec.isEnabled ? Enricher.streamKey : "", hostName: EnrichmentField.hostName(environment: environment), environment: environment,
+            logger: logger)
         let control = self.control
         var sinks: [any Sink] = []
         for (config, counters) in zip(config.sinks, counters.sinks) {
             let context = SinkContext(
                 counters: counters, logger: logger, checkpointPath: self.config.input.checkpointPath,
+                shape: RecordShape(fields: fields, hostKey: self.config.enrich.hostField, wrapped: self.config.enrich.mode == .wrap),
                 shouldGiveUp: { control.drainDeadlinePassed })
             do { sinks.append(try SinkFactory.make(config, context: context)) } catch {
                 throw .sink("sink \(config.name): \(error.reason)")
@@ -94,13 +98,10 @@ public final class Daemon {
             pause: { control.wait(timeoutMs: $0) },
             shouldGiveUp: { control.drainDeadlinePassed },
             reopenRequested: { control.takeReopenRequest() })
-        let fields = EnrichmentField.build(
-            config: config.enrich, fileKey: config.effectiveFileKey, streamKey: config.exec.isEnabled ? Enricher.streamKey : "", hostName: EnrichmentField.hostName(environment: environment), environment: environment,
-            logger: logger)
         let filters: FilterChain?
         do { filters = config.filters.isEmpty ? nil : try FilterChain(config.filters) } catch { throw .config(error) }
         let enricher = Enricher(mode: config.enrich.mode, format: config.input.format, fields: fields, filters: filters)
-        let pipeline = Pipeline(enricher: enricher, fanout: fanout, counters: counters)
+        let pipeline = Pipeline(enricher: enricher, fanout: fanout, counters: counters, recordsOrigins: sinks.contains { $0.namesRecords })
         do {
             let fileServer = FileServer(config: config.input, consumer: pipeline, counters: counters, logger: logger)
             fileServer.drainDeadlinePassed = { control.drainDeadlinePassed }

@@ -35,7 +35,7 @@ enum SinkSchema {
             }
         }
         if type == .file && sink.path.isEmpty { throw ConfigError(key: key + ".path", "a file sink needs a path") }
-        if type == .http { try sink.http.finish(key: key) }
+        if type == .http { try sink.http.finish(key: key, given: Set(members.map(\.key))) }
         return sink
     }
 

@@ -8,11 +8,19 @@ final class ChildStreams {
         let stream: ChildStream
         var descriptor: Int32?
         let splitter: LineSplitter
+        /// A pipe is never read again, so its records are named by when it was opened and their
+        /// offset in it: unique, and all a receiver's deduplication needs.
+        let origins: OriginCounter
 
         init(stream: ChildStream, descriptor: Int32, splitter: LineSplitter) {
             self.stream = stream
             self.descriptor = descriptor
             self.splitter = splitter
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            let opened = UInt64(truncatingIfNeeded: now.tv_sec) &* 1_000_000_000 &+ UInt64(truncatingIfNeeded: now.tv_nsec)
+            let which = UInt64(truncatingIfNeeded: getpid()) << 1 | (stream == .stdout ? 0 : 1)
+            origins = OriginCounter(base: OriginCounter.mix(opened, which), readHead: nil)
         }
     }
 
@@ -69,7 +77,7 @@ final class ChildStreams {
             var stillFull: [Pipe] = []
             for pipe in full {
                 guard let fd = pipe.descriptor else { continue }
-                consumer.begin(.stream(pipe.stream), format: format)
+                consumer.begin(.stream(pipe.stream), format: format, origins: pipe.origins)
                 var emptied = false
                 // A few reads per pipe and turn, so a busy stdout does not starve stderr.
                 for _ in 0..<4 {
@@ -118,7 +126,7 @@ final class ChildStreams {
     func closeAll() -> Bool {
         for pipe in pipes {
             if pipe.splitter.pendingBytes > 0 {
-                consumer.begin(.stream(pipe.stream), format: format)
+                consumer.begin(.stream(pipe.stream), format: format, origins: pipe.origins)
                 pipe.splitter.takePartial { consumer.consume($0, partial: true) }
                 counters.add(counters.partialLines, 1)
             }

@@ -8,18 +8,31 @@ final class Pipeline: LineConsumer {
     private var empty = 0
     private var parseErrors = 0
     private var truncated = 0
+    /// Some sink names records by their origin (Elasticsearch's `_id`): each record's goes with it.
+    let recordsOrigins: Bool
+    private var origins: OriginCounter?
 
-    init(enricher: Enricher, fanout: SinkFanout, counters: Counters) {
+    init(enricher: Enricher, fanout: SinkFanout, counters: Counters, recordsOrigins: Bool = false) {
         self.enricher = enricher
+        self.recordsOrigins = recordsOrigins
         self.fanout = fanout
         self.counters = counters
     }
 
-    func begin(_ source: LineSource, format: InputFormat) { enricher.begin(source, format: format) }
+    func begin(_ source: LineSource, format: InputFormat, origins: OriginCounter) {
+        enricher.begin(source, format: format)
+        if recordsOrigins { self.origins = origins }
+    }
 
     func consume(_ line: Line, partial: Bool) {
         if batch.isEmpty && empty == 0 && parseErrors == 0 && truncated == 0 { enricher.beginBatch() }
-        switch enricher.encode(line, partial: partial, into: &batch) {
+        let records = batch.count
+        let outcome = enricher.encode(line, partial: partial, into: &batch)
+        if let origins {
+            let bytes = line.byteCount + (partial ? 0 : 1)
+            if batch.count > records { batch.origins.append(origins.take(lineBytes: bytes)) } else { origins.skip(lineBytes: bytes) }
+        }
+        switch outcome {
         case .record: break
         case .empty: empty += 1
         case .parseError: parseErrors += 1

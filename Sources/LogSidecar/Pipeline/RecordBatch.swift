@@ -4,6 +4,8 @@ public struct RecordBatch {
     public var bytes: [UInt8] = []
     /// The end offset (just after its `\n`) of each record in `bytes`.
     public var recordEnds: [Int] = []
+    /// Each record's origin, when a sink names records by it (`Pipeline.recordsOrigins`); else empty.
+    public var origins: [RecordOrigin] = []
 
     public init() {}
 
@@ -13,7 +15,11 @@ public struct RecordBatch {
     public mutating func removeAll() {
         bytes.removeAll(keepingCapacity: true)
         recordEnds.removeAll(keepingCapacity: true)
+        origins.removeAll(keepingCapacity: true)
     }
+
+    /// Where record `index` starts in `bytes`.
+    public func start(of index: Int) -> Int { index == 0 ? 0 : recordEnds[index - 1] }
 
     /// The number of whole records that end at or before `byteOffset`.
     public func recordsEnding(atOrBefore byteOffset: Int) -> Int {

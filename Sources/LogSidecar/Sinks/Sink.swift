@@ -20,6 +20,8 @@ public protocol Sink: AnyObject {
     func drain() throws(SinkFailure)
     /// True for a sink that counts its records as written itself, when they are acknowledged.
     var countsOwnRecords: Bool { get }
+    /// True for a sink that names records by their origin (`RecordBatch.origins`).
+    var namesRecords: Bool { get }
 }
 
 extension Sink {
@@ -29,6 +31,7 @@ extension Sink {
     public var unacknowledgedBytes: Int { 0 }
     public func drain() throws(SinkFailure) { try flush() }
     public var countsOwnRecords: Bool { false }
+    public var namesRecords: Bool { false }
 }
 
 public struct SinkFailure: Error, CustomStringConvertible, Sendable {

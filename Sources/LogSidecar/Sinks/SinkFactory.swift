@@ -6,6 +6,8 @@ struct SinkContext {
     let logger: Logger
     /// Where the checkpoint lives: files a sink keeps by default (dead letters) go beside it.
     let checkpointPath: String
+    /// The enrichment fields records carry (OTLP's resource is made of them).
+    let shape: RecordShape
     /// True once waiting must stop (the shutdown deadline passed).
     let shouldGiveUp: () -> Bool
 }
@@ -24,7 +26,7 @@ enum SinkFactory {
         case .http:
             return try HTTPSink(
                 name: config.name, config: config.http, deadLetterPath: deadLetterPath(config, context: context),
-                counters: context.counters, logger: context.logger, shouldGiveUp: context.shouldGiveUp)
+                shape: context.shape, counters: context.counters, logger: context.logger, shouldGiveUp: context.shouldGiveUp)
         }
     }
 

@@ -236,7 +236,7 @@ public final class FileServer {
                 if file.neverRead {
                     guard try decideNew(file) else { continue }
                 }
-                consumer.begin(.file(origin: file.origin), format: file.format)
+                consumer.begin(.file(origin: file.origin), format: file.format, origins: file.origins())
                 for _ in 0..<Self.readsPerTurn {
                     guard try readOnce(file) else {
                         // Nothing there: a file that shrank below our offset was truncated.
@@ -310,7 +310,7 @@ public final class FileServer {
     func shipPartial(_ file: TailedFile) -> Bool {
         guard file.splitter.pendingBytes > 0 else { return true }
         let end = file.readOffset
-        consumer.begin(.file(origin: file.origin), format: file.format)
+        consumer.begin(.file(origin: file.origin), format: file.format, origins: file.origins())
         file.splitter.takePartial { consumer.consume($0, partial: true) }
         counters.add(counters.partialLines, 1)
         guard consumer.deliver() else { return false }

@@ -1,8 +1,8 @@
 /// Where the file server hands its lines: the pipeline, which encodes them and delivers them to the sinks.
-public protocol LineConsumer: AnyObject {
+protocol LineConsumer: AnyObject {
     /// The lines that follow come from `source` (a file, by its `enrich.file_key` value, or a stream
-    /// of the exec-mode child), written in `format`.
-    func begin(_ source: LineSource, format: InputFormat)
+    /// of the exec-mode child), written in `format`; `origins` names them from where the next one starts.
+    func begin(_ source: LineSource, format: InputFormat, origins: OriginCounter)
     /// Takes one line into the batch being built.
     func consume(_ line: Line, partial: Bool)
     /// Delivers the batch; returns when every sink has accepted it, or false when delivery was given up

@@ -6,6 +6,14 @@ public enum Line {
     case complete(UnsafeRawBufferPointer)
     /// The first `max_line_bytes` of a longer line (cut at a UTF-8 boundary) and the line's full length.
     case truncated(head: UnsafeRawBufferPointer, originalBytes: Int)
+
+    /// How many bytes of the input the line took, without its `\n`.
+    var byteCount: Int {
+        switch self {
+        case .complete(let bytes): return bytes.count
+        case .truncated(_, let originalBytes): return originalBytes
+        }
+    }
 }
 
 /// Splits the bytes of one file into lines with `memchr`, reading straight into the shared

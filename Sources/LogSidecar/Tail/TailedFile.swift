@@ -51,6 +51,8 @@ final class TailedFile {
     var format = InputFormat.json
     /// Whether leaving its first path was counted as a rotation.
     var rotationCounted = false
+    /// Names its records (`RecordOrigin`); made again when the file is rewritten in place.
+    private var originCounter: OriginCounter?
 
     init(
         descriptor: Int32?, origin: String, location: String, listed: Bool, identity: FileIdentity, offset: Int64, size: Int64,
@@ -154,6 +156,15 @@ final class TailedFile {
         checkedSize = status.size
         atEndOfFile = false
         identity = try FileIdentity.of(descriptor: descriptor, status: status)
+        originCounter = nil
+    }
+
+    /// The counter of its records' origins, set to the next line the splitter hands out.
+    func origins() -> OriginCounter {
+        let counter = originCounter ?? OriginCounter(device: identity.device, inode: identity.inode) { [weak self] in self?.descriptor }
+        originCounter = counter
+        counter.nextOffset = readOffset - Int64(splitter.pendingBytes)
+        return counter
     }
 
     var lagBytes: Int64 { max(0, max(knownSize, readOffset) - acknowledgedOffset) }

@@ -12,9 +12,10 @@ struct HTTPHarness: @unchecked Sendable {
 
     /// Starts the daemon with `sinks` (JSON objects, comma-separated); no enrichment, so records leave as written.
     @discardableResult
-    func start(sinks: String, environment: [String: String] = [:], extra: String = "") throws -> DaemonProcess {
+    func start(sinks: String, environment: [String: String] = [:], extra: String = "", arguments: [String] = []) throws -> DaemonProcess {
         directory.write("config.json", "{\(extra)\"sinks\": [\(sinks)]}")
-        let daemon = try scenario.start(["--config", directory.file("config.json"), "--health-port", String(healthPort)], environment: environment)
+        let daemon = try scenario.start(
+            ["--config", directory.file("config.json"), "--health-port", String(healthPort)] + arguments, environment: environment)
         try waitUntil("the health server") { HTTPClient.get(port: healthPort, "/readyz")?.status == 200 }
         return daemon
     }

@@ -229,7 +229,7 @@ struct HTTPSinkTests {
             (#"{"type": "http"}"#, "sinks[0].url: an http sink needs a url"),
             (#"{"type": "http", "url": "ftp://x"}"#, "sinks[0].url: expected an http:// or https:// URL"),
             (#"{"type": "http", "url": "http://x", "format": "clickhouse"}"#, "sinks[0].table: the clickhouse format needs the table"),
-            (#"{"type": "http", "url": "http://x", "format": "otlp"}"#, "sinks[0].format: expected one of ndjson, clickhouse, got \"otlp\" (otlp is not built yet)"),
+            (#"{"type": "http", "url": "http://x", "format": "gelf"}"#, "sinks[0].format: expected one of ndjson, clickhouse, otlp, loki, elasticsearch, got \"gelf\""),
             (#"{"type": "http", "url": "http://x", "format": "clickhouse", "table": "a;drop"}"#, "sinks[0].table: expected a name of letters"),
             (#"{"type": "http", "url": "http://x", "header_env": {"Authorization": "NOT_SET_ANYWHERE"}}"#,
              "sinks[0].header_env.Authorization: the environment variable NOT_SET_ANYWHERE is not set"),

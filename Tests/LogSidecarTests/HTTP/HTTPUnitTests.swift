@@ -30,19 +30,19 @@ struct HTTPUnitTests {
     @Test("ClickHouse: the exception code decides, from the header or the body, whatever the status")
     func clickHouse() {
         let format = ClickHouseFormat()
-        #expect(format.verdict(response(200)) == .delivered)
+        #expect(format.verdict(response(200), count: 1) == .delivered)
         let mismatch = "Code: 27, e.displayText() = DB::Exception: Cannot parse input: expected , before: abc"
-        guard case .rejected = format.verdict(response(500, mismatch)) else { Issue.record("27 in the body"); return }
-        guard case .rejected = format.verdict(response(400, "bad", code: 26)) else { Issue.record("26 in the header"); return }
-        guard case .rejected = format.verdict(response(200, mismatch)) else { Issue.record("27 in a 200"); return }
-        guard case .configuration = format.verdict(response(404, "Code: 60, e.displayText() = DB::Exception: Table default.logs doesn't exist.")) else {
+        guard case .rejected = format.verdict(response(500, mismatch), count: 1) else { Issue.record("27 in the body"); return }
+        guard case .rejected = format.verdict(response(400, "bad", code: 26), count: 1) else { Issue.record("26 in the header"); return }
+        guard case .rejected = format.verdict(response(200, mismatch), count: 1) else { Issue.record("27 in a 200"); return }
+        guard case .configuration = format.verdict(response(404, "Code: 60, e.displayText() = DB::Exception: Table default.logs doesn't exist."), count: 1) else {
             Issue.record("60"); return
         }
-        guard case .transient = format.verdict(response(200, "Code: 241, e.displayText() = DB::Exception: Memory limit exceeded")) else {
+        guard case .transient = format.verdict(response(200, "Code: 241, e.displayText() = DB::Exception: Memory limit exceeded"), count: 1) else {
             Issue.record("241 in a 200"); return
         }
-        guard case .transient = format.verdict(response(500, "Code: 252, Too many parts")) else { Issue.record("252"); return }
-        guard case .configuration = format.verdict(response(400, "Code: 62, Syntax error")) else { Issue.record("62"); return }
+        guard case .transient = format.verdict(response(500, "Code: 252, Too many parts"), count: 1) else { Issue.record("252"); return }
+        guard case .configuration = format.verdict(response(400, "Code: 62, Syntax error"), count: 1) else { Issue.record("62"); return }
         #expect(ClickHouseFormat.exceptionCode(in: Array("Code: 33, e.displayText()".utf8)) == 33)
         #expect(ClickHouseFormat.exceptionCode(in: Array("Ok.".utf8)) == nil)
         var config = HTTPSinkConfig()

@@ -11,8 +11,12 @@ final class RecordingConsumer: LineConsumer {
     var lines: [(origin: String, text: String)] = []
     var partials: [String] = []
     var deliveries = 0
+    /// Each complete line's origin, as the pipeline would name its record.
+    var origins: [RecordOrigin] = []
+    private var counter: OriginCounter?
 
-    func begin(_ source: LineSource, format: InputFormat) {
+    func begin(_ source: LineSource, format: InputFormat, origins: OriginCounter) {
+        counter = origins
         switch source {
         case .file(let origin): self.origin = origin
         case .stream(let stream): origin = stream.rawValue
@@ -20,6 +24,7 @@ final class RecordingConsumer: LineConsumer {
     }
 
     func consume(_ line: Line, partial: Bool) {
+        if let origin = counter?.take(lineBytes: line.byteCount + (partial ? 0 : 1)) { origins.append(origin) }
         guard case .complete(let bytes) = line else { return }
         lines.append((origin, String(decoding: bytes, as: UTF8.self)))
         if partial { partials.append(String(decoding: bytes, as: UTF8.self)) }

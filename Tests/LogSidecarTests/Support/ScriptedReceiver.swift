@@ -28,8 +28,9 @@ final class ScriptedReceiver {
         self.directory = directory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let scriptText = String(decoding: try JSONSerialization.data(withJSONObject: script), as: UTF8.self)
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [Self.script, directory, scriptText] + (tls.map { [$0.cert, $0.key] } ?? [])
+        // python3 from PATH, as the set-up installed its packages (opentelemetry-proto) for it.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Self.script, directory, scriptText] + (tls.map { [$0.cert, $0.key] } ?? [])
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle(forWritingAtPath: "/dev/stderr")
         try process.run()
@@ -57,6 +58,9 @@ final class ScriptedReceiver {
                 first: object["first"] as? String)
         }
     }
+
+    /// Elasticsearch: every bulk item answered, in order (`id`, `status`, `index`).
+    var items: [[String: Any]] { Output.lines(directory + "/items.jsonl").compactMap { try? Output.object($0) } }
 
     /// The records of every request answered 2xx, in the order they were accepted.
     var accepted: [Substring] { Output.lines(directory + "/accepted.jsonl") }

@@ -28,7 +28,7 @@ struct ClickHouseFormat: HTTPFormat {
         return base + "/?query=" + query + settings + "&input_format_skip_unknown_fields=1"
     }
 
-    func verdict(_ response: HTTPResponse) -> HTTPVerdict {
+    func verdict(_ response: HTTPResponse, count: Int) -> HTTPVerdict {
         let code = response.clickHouseCode ?? Self.exceptionCode(in: response.body)
         let isSuccess = (200..<300).contains(response.status)
         // An insert answers 200 with an empty body; anything that names an exception is an error.

@@ -4,7 +4,7 @@ import Glibc
 /// What came back from one POST. `status` 0: no response (connection refused, reset, timed out).
 struct HTTPResponse {
     var status: Int
-    /// The body's first `HTTPConnection.bodyLimit` bytes.
+    /// The body's first bytes, as many as the format keeps (`HTTPFormat.responseLimit`).
     var body: [UInt8]
     var retryAfterSeconds: Int?
     /// `X-ClickHouse-Exception-Code`.
@@ -17,13 +17,13 @@ struct HTTPResponse {
 /// One keep-alive connection through libcurl, which is loaded on first use (see CCurl): curl speaks
 /// HTTP/1.1 and TLS with the system's CA store, and keeps the connection between requests.
 final class HTTPConnection {
-    static let bodyLimit = 64 << 10
     private let handle: OpaquePointer
     private let url: UnsafeMutablePointer<CChar>
     private let headers: [UnsafeMutablePointer<CChar>]
     private let caFile: UnsafeMutablePointer<CChar>?
     private let gzipHeader = strdup("Content-Encoding: gzip")
     private let timeoutMs: Int
+    private let responseLimit: Int
 
     /// libcurl loaded and initialised, or why it cannot be.
     static func load() throws(SinkFailure) {
@@ -33,7 +33,8 @@ final class HTTPConnection {
         }
     }
 
-    init(url: String, headers: [String], caFile: String?, timeoutMs: Int) throws(SinkFailure) {
+    /// `responseLimit`: how much of a response body is kept.
+    init(url: String, headers: [String], caFile: String?, timeoutMs: Int, responseLimit: Int) throws(SinkFailure) {
         try Self.load()
         guard let handle = lsc_http_new() else { throw SinkFailure(accepted: 0, reason: "curl_easy_init failed") }
         self.handle = handle
@@ -41,6 +42,7 @@ final class HTTPConnection {
         self.headers = headers.map { strdup($0) }
         self.caFile = caFile.map { strdup($0) }
         self.timeoutMs = timeoutMs
+        self.responseLimit = responseLimit
     }
 
     deinit {
@@ -60,7 +62,7 @@ final class HTTPConnection {
             var request = lsc_request(
                 url: url, headers: headerList.baseAddress, header_count: headerList.count,
                 body: body.baseAddress?.assumingMemoryBound(to: UInt8.self), body_length: body.count,
-                timeout_ms: timeoutMs, ca_file: caFile.map { UnsafePointer($0) }, body_limit: Self.bodyLimit)
+                timeout_ms: timeoutMs, ca_file: caFile.map { UnsafePointer($0) }, body_limit: responseLimit)
             lsc_http_post(handle, &request, &response)
         }
         defer { lsc_response_free(&response) }

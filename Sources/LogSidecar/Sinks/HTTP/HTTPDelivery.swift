@@ -9,7 +9,7 @@ import Synchronization
 final class HTTPDelivery {
     let name: String
     private let config: HTTPSinkConfig
-    private let format: any HTTPFormat
+    let format: any HTTPFormat
     private let counters: SinkCounters
     private let metrics: HTTPCounters
     private let logger: Logger
@@ -19,10 +19,10 @@ final class HTTPDelivery {
     private let gzip: Gzip?
     private var body: [UInt8] = []
 
-    init(name: String, config: HTTPSinkConfig, deadLetterPath: String, counters: SinkCounters, logger: Logger) {
+    init(name: String, config: HTTPSinkConfig, format: any HTTPFormat, deadLetterPath: String, counters: SinkCounters, logger: Logger) {
         self.name = name
         self.config = config
-        format = HTTPFormats.make(config)
+        self.format = format
         self.counters = counters
         metrics = counters.http ?? HTTPCounters()
         self.logger = logger
@@ -38,31 +38,60 @@ final class HTTPDelivery {
     func deliver(_ batch: RecordBatch) {
         var first = 0
         while first < batch.count {
-            let start = first == 0 ? 0 : batch.recordEnds[first - 1]
-            let last = max(batch.recordsEnding(atOrBefore: start + config.batchMaxBytes), first + 1)
-            send(batch, first..<last)
+            let last = max(batch.recordsEnding(atOrBefore: batch.start(of: first) + config.batchMaxBytes), first + 1)
+            send(batch, Array(first..<last))
             first = last
         }
     }
 
-    private func send(_ batch: RecordBatch, _ records: Range<Int>) {
+    /// Sends the records `records` (indices into `batch`, ascending) until each is acknowledged or
+    /// dead-lettered; what the receiver wants again (a transient error, items it was too busy for)
+    /// goes again after a backoff.
+    private func send(_ batch: RecordBatch, _ records: [Int]) {
         var backoff = RetryBackoff(maximumMs: config.maxBackoffMs)
+        var pending = records
         while true {
-            let response = post(batch, records)
-            switch format.verdict(response) {
+            let response = post(batch, pending)
+            switch format.verdict(response, count: pending.count) {
             case .delivered:
-                counters.recordsWritten.wrappingAdd(records.count, ordering: .relaxed)
+                written(pending.count)
                 recovered()
                 return
+            case .partiallyRejected(let rejected, let reason):
+                recovered()
+                let lost = min(max(rejected, 0), pending.count)
+                written(pending.count - lost)
+                metrics.deadLettered.wrappingAdd(lost, ordering: .relaxed)
+                logger.warning(
+                    "the receiver refused records without naming them; they are counted as dead-lettered",
+                    metadata: ["sink": "\(name)", "records": "\(lost)", "reason": "\(reason)"])
+                return
+            case .itemized(let items):
+                recovered()
+                var again: [Int] = []
+                var reason = ""
+                for (index, item) in zip(pending, items) {
+                    switch item {
+                    case .delivered: written(1)
+                    case .retry(let why):
+                        again.append(index)
+                        reason = why
+                    case .rejected(let status, let detail):
+                        self.deadLetter(batch, index, status: status, response: detail, reason: String(decoding: detail.prefix(300), as: UTF8.self))
+                    }
+                }
+                if again.isEmpty { return }
+                pending = again
+                failed("\(again.count) of the records: \(reason)", hint: "sending those again with backoff")
             case .rejected(let reason):
                 recovered()
-                if records.count == 1 {
-                    deadLetter(batch, records.lowerBound, response: response, reason: reason)
+                if pending.count == 1 {
+                    deadLetter(batch, pending[0], status: response.status, response: response.body, reason: reason)
                     return
                 }
-                let middle = (records.lowerBound + records.upperBound) / 2
-                send(batch, records.lowerBound..<middle)
-                send(batch, middle..<records.upperBound)
+                let middle = pending.count / 2
+                send(batch, Array(pending[..<middle]))
+                send(batch, Array(pending[middle...]))
                 return
             case .transient(let reason):
                 failed(reason, hint: "retrying with backoff")
@@ -74,25 +103,31 @@ final class HTTPDelivery {
         }
     }
 
-    private func post(_ batch: RecordBatch, _ records: Range<Int>) -> HTTPResponse {
-        let start = records.lowerBound == 0 ? 0 : batch.recordEnds[records.lowerBound - 1]
-        let end = batch.recordEnds[records.upperBound - 1]
+    private func written(_ count: Int) { counters.recordsWritten.wrappingAdd(count, ordering: .relaxed) }
+
+    private func post(_ batch: RecordBatch, _ records: [Int]) -> HTTPResponse {
         if connection == nil {
             do {
                 connection = try HTTPConnection(
                     url: format.requestURL(config), headers: headers, caFile: config.tlsCAFile.isEmpty ? nil : config.tlsCAFile,
-                    timeoutMs: config.timeoutMs)
+                    timeoutMs: config.timeoutMs, responseLimit: format.responseLimit)
             } catch {
                 return HTTPResponse(status: 0, body: [], seconds: 0, transportError: error.reason)
             }
         }
-        guard let connection else { return HTTPResponse(status: 0, body: [], seconds: 0, transportError: "no connection") }
-        let response = batch.bytes.withUnsafeBytes { raw in
-            let plain = UnsafeRawBufferPointer(rebasing: raw[start..<end])
-            if format.bodyIsRecords { return send(plain, on: connection) }
+        guard let connection, let first = records.first, let last = records.last else {
+            return HTTPResponse(status: 0, body: [], seconds: 0, transportError: "no connection")
+        }
+        let response: HTTPResponse
+        if format.bodyIsRecords && last - first + 1 == records.count {
+            // In one piece (always, unless items were sent again): straight from the batch.
+            response = batch.bytes.withUnsafeBytes { raw in
+                send(UnsafeRawBufferPointer(rebasing: raw[batch.start(of: first)..<batch.recordEnds[last]]), on: connection)
+            }
+        } else {
             body.removeAll(keepingCapacity: true)
-            format.encode(plain, count: records.count, into: &body)
-            return body.withUnsafeBytes { send($0, on: connection) }
+            format.encode(batch, records, into: &body)
+            response = body.withUnsafeBytes { send($0, on: connection) }
         }
         metrics.recordRequest(status: response.status, seconds: response.seconds)
         return response
@@ -105,13 +140,13 @@ final class HTTPDelivery {
         return connection.post(plain, gzipped: false)
     }
 
-    private func deadLetter(_ batch: RecordBatch, _ index: Int, response: HTTPResponse, reason: String) {
+    private func deadLetter(_ batch: RecordBatch, _ index: Int, status: Int, response: [UInt8], reason: String) {
         var backoff = RetryBackoff(maximumMs: config.maxBackoffMs)
-        let start = index == 0 ? 0 : batch.recordEnds[index - 1]
+        let start = batch.start(of: index)
         let end = batch.recordEnds[index] - 1
         while true {
             do throws(SystemError) {
-                try deadLetter.append(sink: name, status: response.status, response: response.body, record: batch.bytes[start..<end])
+                try deadLetter.append(sink: name, status: status, response: response, record: batch.bytes[start..<end])
                 metrics.deadLettered.wrappingAdd(1, ordering: .relaxed)
                 logger.warning(
                     "a record was refused for its content; it is in the dead-letter file",

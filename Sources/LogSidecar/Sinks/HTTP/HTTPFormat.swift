@@ -9,6 +9,11 @@ enum HTTPVerdict: Equatable {
     /// The content was refused (400, 413, 422, a ClickHouse parse error): the batch is split until the
     /// refused records stand alone, and those are dead-lettered.
     case rejected(String)
+    /// The receiver answered record by record (Elasticsearch's `_bulk`): one verdict per record sent.
+    case itemized([HTTPItemVerdict])
+    /// Taken, except `rejected` records the receiver does not name (OTLP's `partial_success`): they
+    /// are counted as dead-lettered and logged, and nothing is retried.
+    case partiallyRejected(Int, String)
 
     /// The contract's classes by status alone; a format refines them from the body.
     static func byStatus(_ response: HTTPResponse) -> HTTPVerdict {
@@ -21,6 +26,15 @@ enum HTTPVerdict: Equatable {
         default: return .configuration("HTTP \(status): \(response.summary)")
         }
     }
+}
+
+/// What a receiver said about one record of a request.
+enum HTTPItemVerdict: Equatable {
+    case delivered
+    /// Busy for this record (429, 5xx): sent again, alone with the others like it.
+    case retry(String)
+    /// Refused for its content: dead-lettered with the item's status and error.
+    case rejected(status: Int, detail: [UInt8])
 }
 
 extension HTTPResponse {
@@ -41,26 +55,43 @@ protocol HTTPFormat {
     /// True when the body is the records as they are: then they are sent from the batch itself, with
     /// no copy (`encode` is not called).
     var bodyIsRecords: Bool { get }
-    /// Appends the body for `records` (each a JSON object ending in `\n`, back to back).
-    func encode(_ records: UnsafeRawBufferPointer, count: Int, into body: inout [UInt8])
-    func verdict(_ response: HTTPResponse) -> HTTPVerdict
+    /// Appends the body for the records `records` (indices, ascending) of `batch`.
+    func encode(_ batch: RecordBatch, _ records: [Int], into body: inout [UInt8])
+    /// What `response` means for the `count` records the request held.
+    func verdict(_ response: HTTPResponse, count: Int) -> HTTPVerdict
+    /// How much of a response body is kept: enough for the answers a format reads.
+    var responseLimit: Int { get }
 }
 
 extension HTTPFormat {
     var bodyIsRecords: Bool { false }
+    var responseLimit: Int { 64 << 10 }
 
-    func encode(_ records: UnsafeRawBufferPointer, count: Int, into body: inout [UInt8]) {
-        body.append(contentsOf: records)
+    /// The records as they are, for a format whose body is the records but sent with a gap (a split batch).
+    func encode(_ batch: RecordBatch, _ records: [Int], into body: inout [UInt8]) {
+        for index in records { body.append(contentsOf: batch.bytes[batch.start(of: index)..<batch.recordEnds[index]]) }
     }
 
-    func verdict(_ response: HTTPResponse) -> HTTPVerdict { .byStatus(response) }
+    func verdict(_ response: HTTPResponse, count: Int) -> HTTPVerdict { .byStatus(response) }
 }
 
 enum HTTPFormats {
-    static func make(_ config: HTTPSinkConfig) -> any HTTPFormat {
+    static func make(_ config: HTTPSinkConfig, shape: RecordShape) -> any HTTPFormat {
         switch config.format {
         case .ndjson: return NDJSONFormat()
         case .clickhouse: return ClickHouseFormat()
+        case .otlp: return OTLPFormat(config: config, shape: shape)
+        case .loki: return LokiFormat(config: config, shape: shape)
+        case .elasticsearch: return ElasticsearchFormat(config: config)
         }
+    }
+
+    /// `url` when it has a path of its own, else `url` with `path` appended (OTLP's `/v1/logs`).
+    static func url(_ url: String, defaultPath path: String) -> String {
+        guard let schemeEnd = url.utf8.firstRange(of: "://".utf8)?.upperBound else { return url }
+        let rest = url[schemeEnd...]
+        guard let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return url + path }
+        if rest[slash...] == "/" { return url.dropLast() + path }
+        return url
     }
 }

@@ -21,17 +21,21 @@ final class HTTPSink: Sink, @unchecked Sendable {
     private var draining = false
     private var senderStarted = false
 
-    init(name: String, config: HTTPSinkConfig, deadLetterPath: String, counters: SinkCounters, logger: Logger,
+    init(name: String, config: HTTPSinkConfig, deadLetterPath: String, shape: RecordShape, counters: SinkCounters, logger: Logger,
          shouldGiveUp: @escaping () -> Bool) throws(SinkFailure) {
         try HTTPConnection.load()
         self.name = name
         maxBytes = config.batchMaxBytes
         timeoutMs = Int64(config.batchTimeoutMs)
-        delivery = HTTPDelivery(name: name, config: config, deadLetterPath: deadLetterPath, counters: counters, logger: logger)
+        delivery = HTTPDelivery(
+            name: name, config: config, format: HTTPFormats.make(config, shape: shape), deadLetterPath: deadLetterPath, counters: counters,
+            logger: logger)
+        namesRecords = config.format == .elasticsearch
         self.shouldGiveUp = shouldGiveUp
     }
 
     var countsOwnRecords: Bool { true }
+    let namesRecords: Bool
 
     var unacknowledgedBytes: Int { monitor.withLock { fillingStreamBytes + inFlightStreamBytes } }
 
@@ -47,6 +51,7 @@ final class HTTPSink: Sink, @unchecked Sendable {
             let base = filling.bytes.count - start
             filling.bytes.append(contentsOf: batch.bytes[start...])
             filling.recordEnds.append(contentsOf: batch.recordEnds[first...].lazy.map { $0 + base })
+            if batch.origins.count == batch.count { filling.origins.append(contentsOf: batch.origins[first...]) }
             fillingStreamBytes += batch.bytes.count - start
             if fillingSinceMs == 0 { fillingSinceMs = MonotonicClock.milliseconds() }
             monitor.broadcast()

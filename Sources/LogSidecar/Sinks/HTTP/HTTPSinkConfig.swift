@@ -2,7 +2,7 @@ import Glibc
 
 /// What goes on the wire; one delivery core serves them all (design.md, "HTTP sinks").
 public enum HTTPFormatName: String, Sendable, CaseIterable {
-    case ndjson, clickhouse
+    case ndjson, clickhouse, otlp, loki, elasticsearch
 }
 
 public enum HTTPCompression: String, Sendable, CaseIterable {
@@ -37,10 +37,27 @@ public struct HTTPSinkConfig: Sendable, Equatable {
     /// Empty: `dead-letter-<name>.jsonl` beside the checkpoint.
     public var deadLetterPath = ""
     public var maxBackoffMs = 30_000
+    /// otlp: the body and the severity. Empty message key: `msg`, then `message`.
+    public var messageKey = ""
+    public var levelKey = "level"
+    /// otlp and loki: the application's timestamp. Empty: the first of `time`, `ts`, `timestamp`, `@timestamp`.
+    public var timeKey = ""
+    /// loki: static labels, and the record fields whose values label a stream.
+    public var labels: [Header] = []
+    public var labelFields: [String] = []
+    /// elasticsearch: the index, with `%Y`, `%m`, `%d` from the processing date (UTC).
+    public var index = "log-sidecar-%Y.%m.%d"
 
     static let keys: Set<String> = [
         "url", "format", "database", "table", "compression", "batch_max_bytes", "batch_timeout_ms", "timeout_ms",
-        "headers", "header_env", "tls_ca_file", "dead_letter_path", "max_backoff_ms",
+        "headers", "header_env", "tls_ca_file", "dead_letter_path", "max_backoff_ms", "message_key", "level_key", "time_key",
+        "labels", "label_fields", "index",
+    ]
+
+    /// The keys only some formats read; set for another, they are a mistake worth stopping for.
+    static let formatKeys: [(key: String, formats: [HTTPFormatName])] = [
+        ("database", [.clickhouse]), ("table", [.clickhouse]), ("message_key", [.otlp]), ("level_key", [.otlp]),
+        ("time_key", [.otlp, .loki]), ("labels", [.loki]), ("label_fields", [.loki]), ("index", [.elasticsearch]),
     ]
 
     /// Sets one key; `finish` checks what depends on several.
@@ -50,8 +67,8 @@ public struct HTTPSinkConfig: Sendable, Equatable {
         case "format":
             let text = try ConfigSetting.nonEmptyString(value, key: key)
             guard let format = HTTPFormatName(rawValue: text) else {
-                let later = ["otlp", "loki", "elasticsearch"].contains(text) ? " (\(text) is not built yet)" : ""
-                throw ConfigError(key: key, "expected one of ndjson, clickhouse, got \"\(text)\"\(later)")
+                let names = HTTPFormatName.allCases.map(\.rawValue).joined(separator: ", ")
+                throw ConfigError(key: key, "expected one of \(names), got \"\(text)\"")
             }
             self.format = format
         case "database": database = try Self.identifier(value, key: key)
@@ -73,6 +90,21 @@ public struct HTTPSinkConfig: Sendable, Equatable {
                 try Self.checkValue(value, key: "\(key).\(name)")
                 return Header(name: name, value: value)
             }
+        case "message_key": messageKey = try ConfigSetting.nonEmptyString(value, key: key)
+        case "level_key": levelKey = try ConfigSetting.nonEmptyString(value, key: key)
+        case "time_key": timeKey = try ConfigSetting.nonEmptyString(value, key: key)
+        case "labels":
+            labels = try Self.headerPairs(value, key: key, names: "a Loki label name ([a-zA-Z_][a-zA-Z0-9_]*)") { name in
+                LokiFormat.sanitizedLabel(name) == name
+            }.map { Header(name: $0.0, value: $0.1) }
+        case "label_fields":
+            guard case .array(let items) = value, !items.isEmpty else {
+                throw ConfigError(key: key, "expected a non-empty array of field names, got \(value.kindName)")
+            }
+            labelFields = try items.enumerated().map { (index, item) throws(ConfigError) in
+                try ConfigSetting.nonEmptyString(item, key: "\(key)[\(index)]")
+            }
+        case "index": index = try ElasticsearchFormat.checkedIndex(value, key: key)
         case "header_env":
             headerEnv = try Self.headerPairs(value, key: key).map { (name, variable) throws(ConfigError) in
                 guard let raw = getenv(variable) else {
@@ -86,20 +118,33 @@ public struct HTTPSinkConfig: Sendable, Equatable {
         }
     }
 
-    func finish(key: String) throws(ConfigError) {
+    /// `given`: the keys the sink's object holds.
+    func finish(key: String, given: Set<String>) throws(ConfigError) {
+        for (name, formats) in Self.formatKeys where given.contains(name) && !formats.contains(format) {
+            let names = formats.map(\.rawValue).joined(separator: " and ")
+            throw ConfigError(key: "\(key).\(name)", "only the \(names) format\(formats.count > 1 ? "s read" : " reads") it, not \(format.rawValue)")
+        }
         if url.isEmpty { throw ConfigError(key: key + ".url", "an http sink needs a url (http:// or https://)") }
         if format == .clickhouse && table.isEmpty {
             throw ConfigError(key: key + ".table", "the clickhouse format needs the table to insert into")
-        }
-        if format != .clickhouse && !table.isEmpty {
-            throw ConfigError(key: key + ".table", "only the clickhouse format inserts into a table")
         }
     }
 
     /// The configuration as `--check-config` prints it: secrets as `***`, a password in the URL too.
     func render() -> [(key: String, value: JSONValue)] {
         var members: [(key: String, value: JSONValue)] = [("url", .string(Self.maskingPassword(url))), ("format", .string(format.rawValue))]
-        if format == .clickhouse { members += [("database", .string(database)), ("table", .string(table))] }
+        switch format {
+        case .clickhouse: members += [("database", .string(database)), ("table", .string(table))]
+        case .otlp:
+            members += [("message_key", .string(messageKey)), ("level_key", .string(levelKey)), ("time_key", .string(timeKey))]
+        case .loki:
+            members += [
+                ("time_key", .string(timeKey)), ("labels", .object(labels.map { ($0.name, .string($0.value)) })),
+                ("label_fields", .array(labelFields.map { .string($0) })),
+            ]
+        case .elasticsearch: members += [("index", .string(index))]
+        case .ndjson: break
+        }
         members += [
             ("compression", .string(compression.rawValue)), ("batch_max_bytes", .number(String(batchMaxBytes))),
             ("batch_timeout_ms", .number(String(batchTimeoutMs))), ("timeout_ms", .number(String(timeoutMs))),
@@ -133,15 +178,19 @@ public struct HTTPSinkConfig: Sendable, Equatable {
         return text
     }
 
-    private static func headerPairs(_ value: JSONValue, key: String) throws(ConfigError) -> [(String, String)] {
+    /// An object of strings whose names pass `isValid` (by default RFC 9110's token characters: a header name).
+    private static func headerPairs(
+        _ value: JSONValue, key: String, names: String = "a valid header name",
+        isValid: (String) -> Bool = { name in
+            !name.isEmpty && name.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A) || "!#$%&'*+-.^_`|~".utf8.contains(byte)
+            }
+        }
+    ) throws(ConfigError) -> [(String, String)] {
         guard case .object(let members) = value else { throw ConfigError(key: key, "expected an object of strings, got \(value.kindName)") }
         var pairs: [(String, String)] = []
         for (name, member) in members {
-            // RFC 9110's token characters.
-            let token = !name.isEmpty && name.utf8.allSatisfy { byte in
-                (byte >= 0x30 && byte <= 0x39) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A) || "!#$%&'*+-.^_`|~".utf8.contains(byte)
-            }
-            guard token else { throw ConfigError(key: "\(key).\(name)", "not a valid header name") }
+            guard isValid(name) else { throw ConfigError(key: "\(key).\(name)", "not \(names)") }
             guard case .string(let text) = member else {
                 throw ConfigError(key: "\(key).\(name)", "expected a string, got \(member.kindName)")
             }

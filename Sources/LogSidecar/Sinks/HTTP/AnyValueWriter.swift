@@ -1,0 +1,87 @@
+import Glibc
+
+/// A JSON value as OTLP's `AnyValue` in OTLP's JSON encoding, its type kept: strings as `stringValue`
+/// (the JSON text copied, escapes and all), integers that fit 64 bits as `intValue` (a decimal string,
+/// as proto3's JSON mapping writes 64-bit integers), other numbers as `doubleValue`, `boolValue`,
+/// objects as `kvlistValue`, arrays as `arrayValue`, null as an empty `AnyValue`.
+enum AnyValueWriter {
+    /// `value` is one valid JSON value (the scanner checked it).
+    static func append(_ value: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        guard let first = value.first else { return out.append(contentsOf: "{}".utf8) }
+        switch first {
+        case UInt8(ascii: "\""):
+            out.append(contentsOf: #"{"stringValue":"#.utf8)
+            out.appendBytes(value)
+            out.append(UInt8(ascii: "}"))
+        case UInt8(ascii: "t"): out.append(contentsOf: #"{"boolValue":true}"#.utf8)
+        case UInt8(ascii: "f"): out.append(contentsOf: #"{"boolValue":false}"#.utf8)
+        case UInt8(ascii: "n"): out.append(contentsOf: "{}".utf8)
+        case UInt8(ascii: "{"):
+            out.append(contentsOf: #"{"kvlistValue":{"values":["#.utf8)
+            var separator = false
+            _ = JSONScanner.scanObject(value) { member in
+                if separator { out.append(UInt8(ascii: ",")) }
+                separator = true
+                appendKeyValue(key: UnsafeRawBufferPointer(rebasing: value[member.key]), value: UnsafeRawBufferPointer(rebasing: value[member.value]), to: &out)
+            }
+            out.append(contentsOf: "]}}".utf8)
+        case UInt8(ascii: "["):
+            out.append(contentsOf: #"{"arrayValue":{"values":["#.utf8)
+            var separator = false
+            _ = JSONScanner.scanArray(value) { element in
+                if separator { out.append(UInt8(ascii: ",")) }
+                separator = true
+                append(UnsafeRawBufferPointer(rebasing: value[element]), to: &out)
+            }
+            out.append(contentsOf: "]}}".utf8)
+        default: appendNumber(value, to: &out)
+        }
+    }
+
+    /// `{"key":"<key>","value":<AnyValue>}`; `key` is the key's JSON text between its quotes.
+    static func appendKeyValue(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        out.append(contentsOf: #"{"key":""#.utf8)
+        out.appendBytes(key)
+        out.append(contentsOf: #"","value":"#.utf8)
+        append(value, to: &out)
+        out.append(UInt8(ascii: "}"))
+    }
+
+    private static let int64Max = Array("9223372036854775807".utf8)
+    private static let int64MinMagnitude = Array("9223372036854775808".utf8)
+
+    private static func appendNumber(_ value: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        let negative = value.first == UInt8(ascii: "-")
+        let digits = UnsafeRawBufferPointer(rebasing: value[(negative ? 1 : 0)...])
+        let integral = digits.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+        if integral && fitsInt64(digits, negative: negative) {
+            out.append(contentsOf: #"{"intValue":""#.utf8)
+            out.appendBytes(value)
+            out.append(contentsOf: "\"}".utf8)
+        } else if isFinite(value, integral: integral) {
+            out.append(contentsOf: #"{"doubleValue":"#.utf8)
+            out.appendBytes(value)
+            out.append(UInt8(ascii: "}"))
+        } else {
+            // Past a double's range (1e400): a receiver would refuse the number; its text survives.
+            out.append(contentsOf: #"{"stringValue":""#.utf8)
+            out.appendBytes(value)
+            out.append(contentsOf: "\"}".utf8)
+        }
+    }
+
+    private static func fitsInt64(_ digits: UnsafeRawBufferPointer, negative: Bool) -> Bool {
+        if digits.count < 19 { return true }
+        if digits.count > 19 { return false }
+        return !(negative ? int64MinMagnitude : int64Max).lexicographicallyPrecedes(digits)
+    }
+
+    /// Only a long number or one with an exponent can overflow a double; those are checked with strtod.
+    private static func isFinite(_ value: UnsafeRawBufferPointer, integral: Bool) -> Bool {
+        let hasExponent = value.contains { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
+        guard hasExponent || value.count > 300 else { return true }
+        var text = [CChar](repeating: 0, count: value.count + 1)
+        for (index, byte) in value.enumerated() { text[index] = CChar(bitPattern: byte) }
+        return strtod(text, nil).isFinite
+    }
+}

@@ -1,0 +1,126 @@
+import Glibc
+
+/// Elasticsearch's and OpenSearch's `_bulk` API: a `create` action per record with an `_id` made of the
+/// record's origin (file identity and offset), so a batch sent again after a timeout or a restart
+/// yields 409s for what already landed instead of duplicates. The response says per item what
+/// happened: 201 and 409 are delivered, 429 and 5xx items are sent again alone, the others are
+/// dead-lettered with their error.
+final class ElasticsearchFormat: HTTPFormat {
+    private let index: [UInt8]
+    private let datePattern: Bool
+
+    init(config: HTTPSinkConfig) {
+        index = Array(config.index.utf8)
+        datePattern = config.index.contains("%")
+    }
+
+    var contentType: String { "application/x-ndjson" }
+    /// A bulk response names every item (about 100 bytes each, more with an error).
+    var responseLimit: Int { 64 << 20 }
+
+    func requestURL(_ config: HTTPSinkConfig) -> String { HTTPFormats.url(config.url, defaultPath: "/_bulk") }
+
+    /// Lower case, none of `\ / * ? " < > | , #` or a space, not starting with `-`, `_` or `+`, with
+    /// `%Y`, `%m` and `%d` the only `%` sequences (Elasticsearch's rules for an index name).
+    static func checkedIndex(_ value: JSONValue, key: String) throws(ConfigError) -> String {
+        let text = try ConfigSetting.nonEmptyString(value, key: key)
+        let bytes = Array(text.utf8)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "%") {
+                guard index + 1 < bytes.count, "Ymd".utf8.contains(bytes[index + 1]) else {
+                    throw ConfigError(key: key, "only %Y, %m and %d may stand in an index name, in \"\(text)\"")
+                }
+                index += 2
+                continue
+            }
+            if (byte >= 0x41 && byte <= 0x5A) || #"\/*?"<>|, #:"#.utf8.contains(byte) || byte < 0x20 {
+                throw ConfigError(key: key, "an index name cannot hold \"\(String(decoding: [byte], as: UTF8.self))\" (lower case, no \\ / * ? \" < > | , # : or space)")
+            }
+            index += 1
+        }
+        if let first = bytes.first, "-_+".utf8.contains(first) { throw ConfigError(key: key, "an index name cannot start with -, _ or +") }
+        guard bytes.count <= 255 else { throw ConfigError(key: key, "an index name is at most 255 bytes") }
+        return text
+    }
+
+    /// The index for a request sent now: `%Y.%m.%d` from today's date in UTC.
+    func currentIndex() -> [UInt8] {
+        guard datePattern else { return index }
+        var now = time(nil)
+        var parts = tm()
+        gmtime_r(&now, &parts)
+        var out: [UInt8] = []
+        var position = 0
+        while position < index.count {
+            if index[position] == UInt8(ascii: "%"), position + 1 < index.count {
+                switch index[position + 1] {
+                case UInt8(ascii: "Y"): out.append(contentsOf: String(parts.tm_year + 1900).utf8)
+                case UInt8(ascii: "m"): out.append(contentsOf: Self.twoDigits(parts.tm_mon + 1))
+                default: out.append(contentsOf: Self.twoDigits(parts.tm_mday))
+                }
+                position += 2
+            } else {
+                out.append(index[position])
+                position += 1
+            }
+        }
+        return out
+    }
+
+    private static func twoDigits(_ value: Int32) -> [UInt8] { [UInt8(0x30 + value / 10), UInt8(0x30 + value % 10)] }
+
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    func encode(_ batch: RecordBatch, _ records: [Int], into body: inout [UInt8]) {
+        let action = Array(#"{"create":{"_index":""#.utf8) + currentIndex() + Array(#"","_id":""#.utf8)
+        let named = batch.origins.count == batch.count
+        for index in records {
+            body.append(contentsOf: action)
+            if named {
+                let origin = batch.origins[index]
+                for shift in stride(from: 60, through: 0, by: -4) { body.append(Self.hex[Int((origin.source >> UInt64(shift)) & 0xF)]) }
+                body.append(UInt8(ascii: "-"))
+                body.append(contentsOf: String(origin.offset).utf8)
+            }
+            body.append(contentsOf: "\"}}\n".utf8)
+            body.append(contentsOf: batch.bytes[batch.start(of: index)..<batch.recordEnds[index]])
+        }
+    }
+
+    func verdict(_ response: HTTPResponse, count: Int) -> HTTPVerdict {
+        guard (200..<300).contains(response.status) else { return .byStatus(response) }
+        // `"errors":false` comes first in every bulk response: nothing else to read.
+        if response.body.prefix(64).firstRange(of: Array(#""errors":false"#.utf8)) != nil { return .delivered }
+        guard response.body.count < responseLimit, case .object? = try? JSONParser.parse(response.body),
+              let document = try? JSONParser.parse(response.body), case .array(let items)? = document["items"] else {
+            return .transient("HTTP \(response.status): a bulk response that cannot be read: \(response.summary)")
+        }
+        guard items.count == count else {
+            return .transient("HTTP \(response.status): the bulk response has \(items.count) items for \(count) records")
+        }
+        return .itemized(items.map(Self.itemVerdict))
+    }
+
+    /// `{"create":{"status":201,…}}`; 409 (the `_id` exists: a record sent before) is delivered.
+    static func itemVerdict(_ item: JSONValue) -> HTTPItemVerdict {
+        guard case .object(let actions) = item, let result = actions.first?.value, case .number(let text)? = result["status"],
+              let status = Int(text) else {
+            return .retry("a bulk item without a status")
+        }
+        switch status {
+        case 200..<300, 409: return .delivered
+        case 429, 500...:
+            return .retry("item \(status): \(result["error"].map { Self.errorSummary($0) } ?? "")")
+        default:
+            let detail = result["error"]?.serialized ?? result.serialized
+            return .rejected(status: status, detail: Array(detail.utf8))
+        }
+    }
+
+    private static func errorSummary(_ error: JSONValue) -> String {
+        if case .string(let reason)? = error["reason"] { return reason }
+        return error.serialized
+    }
+}

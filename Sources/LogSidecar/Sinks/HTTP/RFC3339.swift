@@ -1,0 +1,80 @@
+import Glibc
+
+/// RFC 3339 timestamps (`2026-11-28T13:22:06.123456789Z`, `…+02:00`, a space for the `T`) as
+/// nanoseconds since the epoch, for OTLP's `timeUnixNano` and Loki's entry time. Anything else is nil:
+/// the caller then leaves the time out or uses the processing time.
+enum RFC3339 {
+    /// `text` is the string's content between its quotes.
+    static func nanoseconds(_ text: UnsafeRawBufferPointer) -> UInt64? {
+        let count = text.count
+        guard count >= 20 else { return nil }
+        func digits(_ at: Int, _ length: Int) -> Int? {
+            var value = 0
+            for index in at..<(at + length) {
+                let byte = text[index]
+                guard byte >= 0x30 && byte <= 0x39 else { return nil }
+                value = value * 10 + Int(byte - 0x30)
+            }
+            return value
+        }
+        guard let year = digits(0, 4), text[4] == 0x2D, let month = digits(5, 2), text[7] == 0x2D, let day = digits(8, 2),
+              [UInt8(ascii: "T"), UInt8(ascii: "t"), UInt8(ascii: " ")].contains(text[10]),
+              let hour = digits(11, 2), text[13] == 0x3A, let minute = digits(14, 2), text[16] == 0x3A, let second = digits(17, 2),
+              (1...12).contains(month), day >= 1, day <= daysIn(month, year), hour < 24, minute < 60, second <= 60
+        else { return nil }
+        var index = 19
+        var fraction: UInt64 = 0
+        if index < count && text[index] == UInt8(ascii: ".") {
+            index += 1
+            var scale: UInt64 = 100_000_000
+            let start = index
+            while index < count, text[index] >= 0x30 && text[index] <= 0x39 {
+                fraction += UInt64(text[index] - 0x30) * scale
+                scale /= 10
+                index += 1
+            }
+            guard index > start else { return nil }
+        }
+        guard index < count else { return nil }
+        var offsetSeconds = 0
+        switch text[index] {
+        case UInt8(ascii: "Z"), UInt8(ascii: "z"):
+            index += 1
+        case UInt8(ascii: "+"), UInt8(ascii: "-"):
+            guard index + 6 == count, let hours = digits(index + 1, 2), text[index + 3] == 0x3A, let minutes = digits(index + 4, 2),
+                  hours < 24, minutes < 60 else { return nil }
+            offsetSeconds = (hours * 3600 + minutes * 60) * (text[index] == UInt8(ascii: "+") ? 1 : -1)
+            index = count
+        default: return nil
+        }
+        guard index == count else { return nil }
+        let seconds = daysSinceEpoch(year, month, day) * 86_400 + hour * 3600 + minute * 60 + min(second, 59) - offsetSeconds
+        guard seconds >= 0 else { return nil }
+        return UInt64(seconds) * 1_000_000_000 + fraction
+    }
+
+    /// Howard Hinnant's days_from_civil.
+    static func daysSinceEpoch(_ year: Int, _ month: Int, _ day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    private static func daysIn(_ month: Int, _ year: Int) -> Int {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// Now, for a record without a processing time.
+    static func now() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return UInt64(max(0, time.tv_sec)) * 1_000_000_000 + UInt64(max(0, time.tv_nsec))
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import LogSidecar
+
+/// The formats' pure parts in memory: timestamps, severities, OTLP's values, Loki's labels, bulk item
+/// answers, the URLs, and the origins that name Elasticsearch's documents.
+@Suite("HTTP formats, in memory")
+struct HTTPFormatUnitTests {
+    func nanoseconds(_ text: String) -> UInt64? {
+        Array(text.utf8).withUnsafeBytes { RFC3339.nanoseconds($0) }
+    }
+
+    @Test("RFC 3339: fractions, zones, a space for T, leap days; anything else nil")
+    func rfc3339() {
+        #expect(nanoseconds("1970-01-01T00:00:00Z") == 0)
+        #expect(nanoseconds("2026-11-28T10:00:00.123456789Z") == 1_795_860_000_123_456_789)
+        #expect(nanoseconds("2026-11-28T10:00:00.5Z") == 1_795_860_000_500_000_000)
+        #expect(nanoseconds("2026-11-28 12:00:00+02:00") == 1_795_860_000_000_000_000)
+        #expect(nanoseconds("2026-11-28t05:30:00-04:30") == 1_795_860_000_000_000_000)
+        #expect(nanoseconds("2024-02-29T23:59:59z") == 1_709_251_199_000_000_000)
+        for bad in ["2023-02-29T00:00:00Z", "2026-11-28T10:00:00", "2026-11-28", "yesterday", "2026-13-01T00:00:00Z",
+                    "2026-11-28T10:00:00.Z", "2026-11-28T10:00:00+0200", "1969-12-31T23:59:59Z", "2026-11-28T24:00:00Z"] {
+            #expect(nanoseconds(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test("severity: OTel's numbers by name in any case, pino's numeric levels, 0 otherwise")
+    func severity() {
+        let cases: [(String, Int)] = [
+            (#""trace""#, 1), (#""DEBUG""#, 5), (#""info""#, 9), (#""Warning""#, 13), (#""error""#, 17), (#""fatal""#, 21),
+            ("30", 9), ("50", 17), (#""verbose""#, 0), ("3", 0), (#""a very long level name indeed""#, 0),
+        ]
+        for (text, number) in cases {
+            #expect(Array(text.utf8).withUnsafeBytes { OTLPFormat.severity($0) } == number, "\(text)")
+        }
+    }
+
+    @Test("AnyValue keeps each JSON type; int64's bounds; numbers past a double's range as text")
+    func anyValue() {
+        func encoded(_ json: String) -> String {
+            var out: [UInt8] = []
+            Array(json.utf8).withUnsafeBytes { AnyValueWriter.append($0, to: &out) }
+            return String(decoding: out, as: UTF8.self)
+        }
+        #expect(encoded(#""a\"b""#) == #"{"stringValue":"a\"b"}"#)
+        #expect(encoded("9223372036854775807") == #"{"intValue":"9223372036854775807"}"#)
+        #expect(encoded("-9223372036854775808") == #"{"intValue":"-9223372036854775808"}"#)
+        #expect(encoded("9223372036854775808") == #"{"doubleValue":9223372036854775808}"#)
+        #expect(encoded("1.5e3") == #"{"doubleValue":1.5e3}"#)
+        #expect(encoded("1e400") == #"{"stringValue":"1e400"}"#)
+        #expect(encoded("null") == "{}")
+        #expect(encoded("false") == #"{"boolValue":false}"#)
+        #expect(encoded(#"{"a":[1,{"b":null}]}"#)
+            == #"{"kvlistValue":{"values":[{"key":"a","value":{"arrayValue":{"values":[{"intValue":"1"},{"kvlistValue":{"values":[{"key":"b","value":{}}]}}]}}}]}}"#)
+        #expect(encoded("[]") == #"{"arrayValue":{"values":[]}}"#)
+    }
+
+    @Test("Loki label names: invalid characters become _, a leading digit gets one in front")
+    func lokiLabels() {
+        #expect(LokiFormat.sanitizedLabel("app.name") == "app_name")
+        #expect(LokiFormat.sanitizedLabel("kubernetes-pod/x") == "kubernetes_pod_x")
+        #expect(LokiFormat.sanitizedLabel("5xx") == "_5xx")
+        #expect(LokiFormat.sanitizedLabel("é") == "_")
+        #expect(LokiFormat.sanitizedLabel("level") == "level")
+    }
+
+    @Test("a Loki body groups records by label set in the order first seen")
+    func lokiGrouping() throws {
+        var config = HTTPSinkConfig()
+        config.format = .loki
+        config.labelFields = ["level"]
+        let format = LokiFormat(config: config, shape: RecordShape())
+        var batch = RecordBatch()
+        for line in [#"{"level":"info","time":"1970-01-01T00:00:01Z","n":1}"#, #"{"level":"warn","n":2}"#, #"{"level":"info","n":3}"#, #"{"n":4}"#] {
+            batch.bytes += Array(line.utf8) + [0x0A]
+            batch.recordEnds.append(batch.bytes.count)
+        }
+        var body: [UInt8] = []
+        format.encode(batch, [0, 1, 2, 3], into: &body)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
+        let streams = try #require(document["streams"] as? [[String: Any]])
+        #expect(streams.map { $0["stream"] as? [String: String] ?? [:] } == [["level": "info"], ["level": "warn"], ["job": "log-sidecar"]])
+        let values = streams.map { ($0["values"] as? [[String]] ?? []).map { $0[1] } }
+        #expect(values[0] == [#"{"level":"info","time":"1970-01-01T00:00:01Z","n":1}"#, #"{"level":"info","n":3}"#])
+        #expect((streams[0]["values"] as? [[String]])?.first?.first == "1000000000")
+    }
+
+    @Test("bulk items: 2xx and 409 delivered, 429 and 5xx sent again, others dead-lettered with their error")
+    func bulkItems() {
+        func item(_ status: Int, error: String = "") -> JSONValue {
+            var result: [(key: String, value: JSONValue)] = [("_id", .string("x")), ("status", .number(String(status)))]
+            if !error.isEmpty { result.append(("error", .object([("type", .string(error)), ("reason", .string("because"))]))) }
+            return .object([("create", .object(result))])
+        }
+        #expect(ElasticsearchFormat.itemVerdict(item(201)) == .delivered)
+        #expect(ElasticsearchFormat.itemVerdict(item(409, error: "version_conflict_engine_exception")) == .delivered)
+        #expect(ElasticsearchFormat.itemVerdict(item(429, error: "es_rejected_execution_exception")) == .retry("item 429: because"))
+        guard case .retry = ElasticsearchFormat.itemVerdict(item(503)) else { Issue.record("503"); return }
+        guard case .rejected(400, let detail) = ElasticsearchFormat.itemVerdict(item(400, error: "mapper_parsing_exception")) else {
+            Issue.record("400"); return
+        }
+        #expect(String(decoding: detail, as: UTF8.self).contains("mapper_parsing_exception"))
+        let format = ElasticsearchFormat(config: HTTPSinkConfig())
+        let fine = HTTPResponse(status: 200, body: Array(#"{"took":3,"errors":false,"items":[]}"#.utf8), seconds: 0, transportError: "")
+        #expect(format.verdict(fine, count: 5) == .delivered)
+        let short = HTTPResponse(status: 200, body: Array(#"{"took":3,"errors":true,"items":[]}"#.utf8), seconds: 0, transportError: "")
+        guard case .transient = format.verdict(short, count: 5) else { Issue.record("an item count that does not match"); return }
+    }
+
+    @Test("OTLP answers: partial success counted, only 429/502/503/504 retried, the rest final")
+    func otlpVerdicts() {
+        let format = OTLPFormat(config: HTTPSinkConfig(), shape: RecordShape())
+        func verdict(_ status: Int, _ body: String = "") -> HTTPVerdict {
+            format.verdict(HTTPResponse(status: status, body: Array(body.utf8), seconds: 0, transportError: ""), count: 10)
+        }
+        #expect(verdict(200, "{}") == .delivered)
+        #expect(verdict(200, #"{"partialSuccess":{}}"#) == .delivered)
+        #expect(verdict(200, #"{"partialSuccess":{"rejectedLogRecords":"4","errorMessage":"bad"}}"#) == .partiallyRejected(4, "bad"))
+        for status in [429, 502, 503, 504] {
+            guard case .transient = verdict(status) else { Issue.record("\(status)"); continue }
+        }
+        for status in [400, 500, 501] {
+            guard case .rejected = verdict(status) else { Issue.record("\(status)"); continue }
+        }
+        guard case .configuration = verdict(401) else { Issue.record("401"); return }
+    }
+
+    @Test("a path in the URL is kept; without one the format's is added")
+    func urls() {
+        #expect(HTTPFormats.url("http://collector:4318", defaultPath: "/v1/logs") == "http://collector:4318/v1/logs")
+        #expect(HTTPFormats.url("http://collector:4318/", defaultPath: "/v1/logs") == "http://collector:4318/v1/logs")
+        #expect(HTTPFormats.url("https://otlp.example.com/otlp/v1/logs", defaultPath: "/v1/logs") == "https://otlp.example.com/otlp/v1/logs")
+        #expect(HTTPFormats.url("http://es:9200?pipeline=p", defaultPath: "/_bulk") == "http://es:9200?pipeline=p")
+    }
+
+    @Test("origins: each line's offset; the same lines named alike by another reader; a rewritten file named otherwise")
+    func origins() throws {
+        let directory = TestDirectory()
+        let path = directory.file("app.log")
+        let lines = (0..<40).map { #"{"seq":\#($0)}"# }
+        directory.write("app.log", lines.joined(separator: "\n") + "\n")
+        func read() throws -> [RecordOrigin] {
+            let consumer = RecordingConsumer()
+            var config = InputConfig()
+            config.paths = [path]
+            config.checkpointPath = ""
+            config.readFrom = .beginning
+            let server = FileServer(config: config, consumer: consumer, counters: Counters(sinkNames: []), logger: Logger(label: "test"))
+            try server.start(from: nil)
+            _ = try server.cycle()
+            return consumer.origins
+        }
+        let first = try read()
+        #expect(first.count == 40)
+        var offset: Int64 = 0
+        for (origin, line) in zip(first, lines) {
+            #expect(origin.offset == offset)
+            offset += Int64(line.utf8.count + 1)
+        }
+        // A line ending before byte 256 is named by the bytes up to its end; after, by the first 256.
+        #expect(Set(first.map(\.source)).count > 1)
+        #expect(try read() == first)
+        directory.write("app.log", (lines.map { $0 + " " }).joined(separator: "\n") + "\n")
+        let rewritten = try read()
+        #expect(zip(rewritten, first).allSatisfy { $0.source != $1.source })
+    }
+}
