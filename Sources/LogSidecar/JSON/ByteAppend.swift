@@ -1,9 +1,93 @@
-extension [UInt8] {
+import Glibc
+
+/// Where the encoders write: an array, or a `ByteBuffer` when many short pieces make every append's
+/// bookkeeping count (OTLP writes some sixty per record). Generic code over it is specialized per type.
+protocol ByteOutput {
+    mutating func appendBytes(_ raw: UnsafeRawBufferPointer)
+    mutating func append(_ byte: UInt8)
+}
+
+extension ByteOutput {
+    /// A literal's bytes, with no trip through `String.UTF8View`.
+    @inline(__always)
+    mutating func appendLiteral(_ text: StaticString) {
+        appendBytes(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    /// `value` in decimal.
+    mutating func appendDecimal(_ value: UInt64) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var count = 0
+        var rest = value
+        Swift.withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                count += 1
+                buffer[24 - count] = UInt8(0x30 + rest % 10)
+                rest /= 10
+            } while rest > 0
+            appendBytes(UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]))
+        }
+    }
+}
+
+extension [UInt8]: ByteOutput {
     /// One copy, however long: `append(contentsOf:)` with a raw buffer costs about a hundred
     /// instructions a call before it copies, and the filters and the escaper append many short pieces.
     @inline(__always)
     mutating func appendBytes(_ raw: UnsafeRawBufferPointer) {
         guard let base = raw.baseAddress, raw.count > 0 else { return }
         append(contentsOf: UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: raw.count))
+    }
+}
+
+/// A growable byte buffer in malloc'ed memory: an append is a bounds check and a `memcpy`, with none of
+/// an array's uniqueness checks. The HTTP sink's request body, reused from batch to batch.
+final class ByteBuffer: ByteOutput {
+    private(set) var base: UnsafeMutablePointer<UInt8>?
+    private(set) var count = 0
+    private var capacity = 0
+
+    deinit { free(base) }
+
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    func removeAll() { count = 0 }
+
+    @inline(__always)
+    func appendBytes(_ raw: UnsafeRawBufferPointer) {
+        guard let source = raw.baseAddress, raw.count > 0 else { return }
+        if count + raw.count > capacity { grow(to: count + raw.count) }
+        guard let base else { return }
+        memcpy(base + count, source, raw.count)
+        count += raw.count
+    }
+
+    @inline(__always)
+    func append(_ byte: UInt8) {
+        if count == capacity { grow(to: count + 1) }
+        guard let base else { return }
+        base[count] = byte
+        count += 1
+    }
+
+    func appendBytes(_ array: [UInt8]) { array.withUnsafeBytes { appendBytes($0) } }
+
+    /// Doubles (at least 64 KiB); when memory runs out the buffer stays as it was and the append is
+    /// dropped, which the receiver then refuses as malformed rather than the process dying.
+    private func grow(to needed: Int) {
+        let size = max(needed, capacity * 2, 64 << 10)
+        guard let grown = realloc(base, size) else { return }
+        base = grown.assumingMemoryBound(to: UInt8.self)
+        capacity = size
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// The same bytes as `other`, compared with one `memcmp`.
+    @inline(__always)
+    func equals(_ other: [UInt8]) -> Bool {
+        guard count == other.count else { return false }
+        guard count > 0, let base = baseAddress else { return true }
+        return other.withUnsafeBytes { theirs in theirs.baseAddress.map { memcmp(base, $0, count) == 0 } ?? false }
     }
 }

@@ -8,50 +8,65 @@ public enum JSONEscaper {
         bytes.withUnsafeBufferPointer { appendQuoted(UnsafeRawBufferPointer($0), to: &out) }
     }
 
-    public static func appendQuoted(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        var index = 0
-        let count = bytes.count
-        while index < count {
-            // A run of printable ASCII other than the quote and the backslash needs nothing: one copy.
-            var end = index
-            while end < count {
-                let byte = bytes[end]
-                guard byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") else { break }
-                end += 1
+    static func appendQuoted<Output: ByteOutput>(_ bytes: UnsafeRawBufferPointer, to out: inout Output) {
+        // Written into scratch space sized for the worst case (a control character takes six bytes) and
+        // appended in one copy per chunk: a record full of quotes costs a byte store per byte, not an
+        // array append per quote (Loki's lines are whole records as strings). Chunks keep the scratch
+        // small whatever the line's length; a UTF-8 sequence may run three bytes past a chunk's end,
+        // which the margin holds.
+        let chunk = 4096
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: min(bytes.count, chunk) * 6 + 16) { scratch in
+            guard let target = scratch.baseAddress else { return }
+            var written = 0
+            @inline(__always) func put(_ byte: UInt8) {
+                target[written] = byte
+                written += 1
             }
-            if end > index {
-                out.appendBytes(UnsafeRawBufferPointer(rebasing: bytes[index..<end]))
-                index = end
-                if index == count { break }
-            }
-            let byte = bytes[index]
-            if byte >= 0x80 {
-                let length = UTF8Validation.sequenceLength(bytes, at: index)
-                if length == 0 {
-                    out.append(contentsOf: replacement)
-                    index += 1
-                } else {
-                    for offset in 0..<length { out.append(bytes[index + offset]) }
-                    index += length
+            out.append(UInt8(ascii: "\""))
+            var index = 0
+            let count = bytes.count
+            var chunkEnd = min(count, chunk)
+            while index < count {
+                if index >= chunkEnd {
+                    out.appendBytes(UnsafeRawBufferPointer(start: target, count: written))
+                    written = 0
+                    chunkEnd = min(count, index + chunk)
                 }
-                continue
+                let byte = bytes[index]
+                if byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
+                    put(byte)
+                    index += 1
+                    continue
+                }
+                if byte >= 0x80 {
+                    let length = UTF8Validation.sequenceLength(bytes, at: index)
+                    if length == 0 {
+                        for replacementByte in replacement { put(replacementByte) }
+                        index += 1
+                    } else {
+                        for offset in 0..<length { put(bytes[index + offset]) }
+                        index += length
+                    }
+                    continue
+                }
+                put(UInt8(ascii: "\\"))
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): put(byte)
+                case 0x0A: put(UInt8(ascii: "n"))
+                case 0x0D: put(UInt8(ascii: "r"))
+                case 0x09: put(UInt8(ascii: "t"))
+                default:
+                    put(UInt8(ascii: "u"))
+                    put(UInt8(ascii: "0"))
+                    put(UInt8(ascii: "0"))
+                    put(hex[Int(byte >> 4)])
+                    put(hex[Int(byte & 0xF)])
+                }
+                index += 1
             }
-            switch byte {
-            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(byte)
-            case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(byte)
-            case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
-            case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
-            case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
-            case 0..<0x20, 0x7F:
-                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0xF)])
-            default: out.append(byte)
-            }
-            index += 1
+            put(UInt8(ascii: "\""))
+            out.appendBytes(UnsafeRawBufferPointer(start: target, count: written))
         }
-        out.append(UInt8(ascii: "\""))
     }
 }
 

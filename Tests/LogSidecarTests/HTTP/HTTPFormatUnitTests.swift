@@ -77,9 +77,9 @@ struct HTTPFormatUnitTests {
             batch.bytes += Array(line.utf8) + [0x0A]
             batch.recordEnds.append(batch.bytes.count)
         }
-        var body: [UInt8] = []
-        format.encode(batch, [0, 1, 2, 3], into: &body)
-        let document = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
+        let body = ByteBuffer()
+        format.encode(batch, [0, 1, 2, 3], into: body)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(body.bytes)) as? [String: Any])
         let streams = try #require(document["streams"] as? [[String: Any]])
         #expect(streams.map { $0["stream"] as? [String: String] ?? [:] } == [["level": "info"], ["level": "warn"], ["job": "log-sidecar"]])
         let values = streams.map { ($0["values"] as? [[String]] ?? []).map { $0[1] } }

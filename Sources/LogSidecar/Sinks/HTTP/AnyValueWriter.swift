@@ -6,43 +6,43 @@ import Glibc
 /// objects as `kvlistValue`, arrays as `arrayValue`, null as an empty `AnyValue`.
 enum AnyValueWriter {
     /// `value` is one valid JSON value (the scanner checked it).
-    static func append(_ value: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-        guard let first = value.first else { return out.append(contentsOf: "{}".utf8) }
+    static func append<Output: ByteOutput>(_ value: UnsafeRawBufferPointer, to out: inout Output) {
+        guard let first = value.first else { return out.appendLiteral("{}") }
         switch first {
         case UInt8(ascii: "\""):
-            out.append(contentsOf: #"{"stringValue":"#.utf8)
+            out.appendLiteral(#"{"stringValue":"#)
             out.appendBytes(value)
             out.append(UInt8(ascii: "}"))
-        case UInt8(ascii: "t"): out.append(contentsOf: #"{"boolValue":true}"#.utf8)
-        case UInt8(ascii: "f"): out.append(contentsOf: #"{"boolValue":false}"#.utf8)
-        case UInt8(ascii: "n"): out.append(contentsOf: "{}".utf8)
+        case UInt8(ascii: "t"): out.appendLiteral(#"{"boolValue":true}"#)
+        case UInt8(ascii: "f"): out.appendLiteral(#"{"boolValue":false}"#)
+        case UInt8(ascii: "n"): out.appendLiteral("{}")
         case UInt8(ascii: "{"):
-            out.append(contentsOf: #"{"kvlistValue":{"values":["#.utf8)
+            out.appendLiteral(#"{"kvlistValue":{"values":["#)
             var separator = false
             _ = JSONScanner.scanObject(value) { member in
                 if separator { out.append(UInt8(ascii: ",")) }
                 separator = true
                 appendKeyValue(key: UnsafeRawBufferPointer(rebasing: value[member.key]), value: UnsafeRawBufferPointer(rebasing: value[member.value]), to: &out)
             }
-            out.append(contentsOf: "]}}".utf8)
+            out.appendLiteral("]}}")
         case UInt8(ascii: "["):
-            out.append(contentsOf: #"{"arrayValue":{"values":["#.utf8)
+            out.appendLiteral(#"{"arrayValue":{"values":["#)
             var separator = false
             _ = JSONScanner.scanArray(value) { element in
                 if separator { out.append(UInt8(ascii: ",")) }
                 separator = true
                 append(UnsafeRawBufferPointer(rebasing: value[element]), to: &out)
             }
-            out.append(contentsOf: "]}}".utf8)
+            out.appendLiteral("]}}")
         default: appendNumber(value, to: &out)
         }
     }
 
     /// `{"key":"<key>","value":<AnyValue>}`; `key` is the key's JSON text between its quotes.
-    static func appendKeyValue(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-        out.append(contentsOf: #"{"key":""#.utf8)
+    static func appendKeyValue<Output: ByteOutput>(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, to out: inout Output) {
+        out.appendLiteral(#"{"key":""#)
         out.appendBytes(key)
-        out.append(contentsOf: #"","value":"#.utf8)
+        out.appendLiteral(#"","value":"#)
         append(value, to: &out)
         out.append(UInt8(ascii: "}"))
     }
@@ -50,23 +50,23 @@ enum AnyValueWriter {
     private static let int64Max = Array("9223372036854775807".utf8)
     private static let int64MinMagnitude = Array("9223372036854775808".utf8)
 
-    private static func appendNumber(_ value: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    private static func appendNumber<Output: ByteOutput>(_ value: UnsafeRawBufferPointer, to out: inout Output) {
         let negative = value.first == UInt8(ascii: "-")
         let digits = UnsafeRawBufferPointer(rebasing: value[(negative ? 1 : 0)...])
         let integral = digits.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
         if integral && fitsInt64(digits, negative: negative) {
-            out.append(contentsOf: #"{"intValue":""#.utf8)
+            out.appendLiteral(#"{"intValue":""#)
             out.appendBytes(value)
-            out.append(contentsOf: "\"}".utf8)
+            out.appendLiteral("\"}")
         } else if isFinite(value, integral: integral) {
-            out.append(contentsOf: #"{"doubleValue":"#.utf8)
+            out.appendLiteral(#"{"doubleValue":"#)
             out.appendBytes(value)
             out.append(UInt8(ascii: "}"))
         } else {
             // Past a double's range (1e400): a receiver would refuse the number; its text survives.
-            out.append(contentsOf: #"{"stringValue":""#.utf8)
+            out.appendLiteral(#"{"stringValue":""#)
             out.appendBytes(value)
-            out.append(contentsOf: "\"}".utf8)
+            out.appendLiteral("\"}")
         }
     }
 

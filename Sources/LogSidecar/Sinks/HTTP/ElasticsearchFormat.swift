@@ -73,19 +73,22 @@ final class ElasticsearchFormat: HTTPFormat {
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    func encode(_ batch: RecordBatch, _ records: [Int], into body: inout [UInt8]) {
+    func encode(_ batch: RecordBatch, _ records: [Int], into body: ByteBuffer) {
         let action = Array(#"{"create":{"_index":""#.utf8) + currentIndex() + Array(#"","_id":""#.utf8)
         let named = batch.origins.count == batch.count
-        for index in records {
-            body.append(contentsOf: action)
-            if named {
-                let origin = batch.origins[index]
-                for shift in stride(from: 60, through: 0, by: -4) { body.append(Self.hex[Int((origin.source >> UInt64(shift)) & 0xF)]) }
-                body.append(UInt8(ascii: "-"))
-                body.append(contentsOf: String(origin.offset).utf8)
+        var body = body
+        batch.bytes.withUnsafeBytes { raw in
+            for index in records {
+                body.appendBytes(action)
+                if named {
+                    let origin = batch.origins[index]
+                    for shift in stride(from: 60, through: 0, by: -4) { body.append(Self.hex[Int((origin.source >> UInt64(shift)) & 0xF)]) }
+                    body.append(UInt8(ascii: "-"))
+                    body.appendDecimal(UInt64(max(0, origin.offset)))
+                }
+                body.appendLiteral("\"}}\n")
+                body.appendBytes(UnsafeRawBufferPointer(rebasing: raw[batch.start(of: index)..<batch.recordEnds[index]]))
             }
-            body.append(contentsOf: "\"}}\n".utf8)
-            body.append(contentsOf: batch.bytes[batch.start(of: index)..<batch.recordEnds[index]])
         }
     }
 

@@ -17,7 +17,7 @@ final class HTTPDelivery {
     private let headers: [String]
     private var connection: HTTPConnection?
     private let gzip: Gzip?
-    private var body: [UInt8] = []
+    private let body = ByteBuffer()
 
     init(name: String, config: HTTPSinkConfig, format: any HTTPFormat, deadLetterPath: String, counters: SinkCounters, logger: Logger) {
         self.name = name
@@ -125,9 +125,9 @@ final class HTTPDelivery {
                 send(UnsafeRawBufferPointer(rebasing: raw[batch.start(of: first)..<batch.recordEnds[last]]), on: connection)
             }
         } else {
-            body.removeAll(keepingCapacity: true)
-            format.encode(batch, records, into: &body)
-            response = body.withUnsafeBytes { send($0, on: connection) }
+            body.removeAll()
+            format.encode(batch, records, into: body)
+            response = send(body.bytes, on: connection)
         }
         metrics.recordRequest(status: response.status, seconds: response.seconds)
         return response

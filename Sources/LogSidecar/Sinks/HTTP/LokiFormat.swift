@@ -6,29 +6,38 @@
 /// order, too far behind, too old) splits them out to the dead-letter file with the reason; 429 and
 /// 5xx are retried.
 final class LokiFormat: HTTPFormat {
+    /// One label of every stream, in name order: a static value, or a record field's.
+    private enum Label {
+        case fixed(name: [UInt8], value: [UInt8])
+        case field(name: [UInt8], key: [UInt8])
+    }
+
     private var reader: RecordReader
-    private let staticLabels: [(name: [UInt8], value: [UInt8])]
-    /// The record fields that label a stream, with the label name each becomes.
-    private let labelFields: [(field: [UInt8], label: [UInt8])]
+    private let labels: [Label]
     private let timeKeys: [[UInt8]]
-    /// Per request: the label sets in the order first seen, and each one's entries.
+    /// Per request: each label set (a JSON object) and its entries, in the order first seen.
     private var streams: [[UInt8]: Int] = [:]
     private var entries: [[UInt8]] = []
     private var labelSets: [[UInt8]] = []
-    private var labels: [(name: [UInt8], value: [UInt8])] = []
+    private var labelSet: [UInt8] = []
 
     init(config: HTTPSinkConfig, shape: RecordShape) {
         reader = RecordReader(shape: shape)
-        var fixed = config.labels.map { (name: Array($0.name.utf8), value: Self.quoted($0.value)) }
-        if fixed.isEmpty && config.labelFields.isEmpty { fixed = [(Array("job".utf8), Self.quoted("log-sidecar"))] }
-        staticLabels = fixed
+        var labels = config.labels.map { Label.fixed(name: Array($0.name.utf8), value: Self.quoted($0.value)) }
         // A field whose label name is taken (a static label, an earlier field) is left out: one value per name.
-        var taken = Set(fixed.map(\.name))
-        labelFields = config.labelFields.compactMap { field in
-            let label = Array(Self.sanitizedLabel(field).utf8)
-            return taken.insert(label).inserted ? (Array(field.utf8), label) : nil
+        var taken = Set(config.labels.map { Array($0.name.utf8) })
+        for field in config.labelFields {
+            let name = Array(Self.sanitizedLabel(field).utf8)
+            if taken.insert(name).inserted { labels.append(.field(name: name, key: Array(field.utf8))) }
         }
+        self.labels = labels.sorted { Self.name(of: $0).lexicographicallyPrecedes(Self.name(of: $1)) }
         timeKeys = (config.timeKey.isEmpty ? ["time", "ts", "timestamp", "@timestamp"] : [config.timeKey]).map { Array($0.utf8) }
+    }
+
+    private static func name(of label: Label) -> [UInt8] {
+        switch label {
+        case .fixed(let name, _), .field(let name, _): return name
+        }
     }
 
     var contentType: String { "application/json" }
@@ -53,7 +62,7 @@ final class LokiFormat: HTTPFormat {
         return out
     }
 
-    func encode(_ batch: RecordBatch, _ records: [Int], into body: inout [UInt8]) {
+    func encode(_ batch: RecordBatch, _ records: [Int], into body: ByteBuffer) {
         streams.removeAll(keepingCapacity: true)
         entries.removeAll(keepingCapacity: true)
         labelSets.removeAll(keepingCapacity: true)
@@ -61,73 +70,76 @@ final class LokiFormat: HTTPFormat {
         batch.bytes.withUnsafeBytes { raw in
             for index in records {
                 let record = UnsafeRawBufferPointer(rebasing: raw[batch.start(of: index)..<(batch.recordEnds[index] - 1)])
-                let (set, time) = labelSet(record, now: now)
+                let time = readLabelSet(record) ?? now
                 let stream: Int
-                if let known = streams[set] {
+                if let known = streams[labelSet] {
                     stream = known
                     entries[stream].append(UInt8(ascii: ","))
                 } else {
                     stream = entries.count
-                    streams[set] = stream
-                    labelSets.append(set)
+                    streams[labelSet] = stream
+                    labelSets.append(labelSet)
                     entries.append([])
                 }
-                entries[stream].append(contentsOf: "[\"\(time)\",".utf8)
+                entries[stream].appendLiteral(#"[""#)
+                entries[stream].appendDecimal(time)
+                entries[stream].appendLiteral(#"","#)
                 JSONEscaper.appendQuoted(record, to: &entries[stream])
                 entries[stream].append(UInt8(ascii: "]"))
             }
         }
-        body.append(contentsOf: #"{"streams":["#.utf8)
+        var body = body
+        body.appendLiteral(#"{"streams":["#)
         for (stream, set) in labelSets.enumerated() {
             if stream > 0 { body.append(UInt8(ascii: ",")) }
-            body.append(contentsOf: #"{"stream":"#.utf8)
-            body.append(contentsOf: set)
-            body.append(contentsOf: #","values":["#.utf8)
-            body.append(contentsOf: entries[stream])
-            body.append(contentsOf: "]}".utf8)
+            body.appendLiteral(#"{"stream":"#)
+            body.appendBytes(set)
+            body.appendLiteral(#","values":["#)
+            body.appendBytes(entries[stream])
+            body.appendLiteral("]}")
         }
-        body.append(contentsOf: "]}".utf8)
+        body.appendLiteral("]}")
     }
 
-    /// The record's label set as a JSON object, names sorted (so equal sets are equal bytes), and its time.
-    private func labelSet(_ record: UnsafeRawBufferPointer, now: UInt64) -> ([UInt8], UInt64) {
-        labels.removeAll(keepingCapacity: true)
-        labels.append(contentsOf: staticLabels)
+    /// Builds the record's label set in `labelSet` (a JSON object, names in order, so equal sets are
+    /// equal bytes) and returns the application's timestamp, else the processing time, when it has one.
+    private func readLabelSet(_ record: UnsafeRawBufferPointer) -> UInt64? {
+        labelSet.removeAll(keepingCapacity: true)
+        labelSet.append(UInt8(ascii: "{"))
         let readable = reader.read(record)
-        var time: UInt64?
-        if readable {
-            for (field, label) in labelFields {
-                guard let index = reader.first(of: [field], in: record) else { continue }
+        for label in labels {
+            switch label {
+            case .fixed(let name, let value):
+                appendLabel(name) { $0.append(contentsOf: value) }
+            case .field(let name, let key):
+                guard readable, let index = reader.first(of: [key], in: record) else { continue }
                 let value = UnsafeRawBufferPointer(rebasing: record[reader.members[index].value])
                 // An empty value is no label at all to Loki; a number or an object labels by its JSON text.
                 if value.first == UInt8(ascii: "\"") {
-                    if value.count > 2 { labels.append((label, Array(value))) }
+                    if value.count > 2 { appendLabel(name) { $0.appendBytes(value) } }
                 } else {
-                    var quoted: [UInt8] = []
-                    JSONEscaper.appendQuoted(value, to: &quoted)
-                    labels.append((label, quoted))
+                    appendLabel(name) { JSONEscaper.appendQuoted(value, to: &$0) }
                 }
             }
-            let members = reader.members
-            func text(_ index: Int) -> UnsafeRawBufferPointer? {
-                let bytes = UnsafeRawBufferPointer(rebasing: record[members[index].value])
-                guard bytes.count >= 2, bytes.first == UInt8(ascii: "\"") else { return nil }
-                return UnsafeRawBufferPointer(rebasing: bytes.dropFirst().dropLast())
-            }
-            time = reader.first(of: timeKeys, in: record).flatMap(text).flatMap(RFC3339.nanoseconds)
-                ?? reader.field(.time).flatMap(text).flatMap(RFC3339.nanoseconds)
         }
-        if labels.isEmpty { labels.append((Array("job".utf8), Self.quoted("log-sidecar"))) }
-        labels.sort { $0.name.lexicographicallyPrecedes($1.name) }
-        var set: [UInt8] = [UInt8(ascii: "{")]
-        for (position, (name, value)) in labels.enumerated() {
-            if position > 0 { set.append(UInt8(ascii: ",")) }
-            set.append(UInt8(ascii: "\""))
-            set.append(contentsOf: name)
-            set.append(contentsOf: "\":".utf8)
-            set.append(contentsOf: value)
+        if labelSet.count == 1 { labelSet.appendLiteral(#""job":"log-sidecar""#) }
+        labelSet.append(UInt8(ascii: "}"))
+        guard readable else { return nil }
+        let members = reader.members
+        func time(_ index: Int?) -> UInt64? {
+            guard let index else { return nil }
+            let bytes = UnsafeRawBufferPointer(rebasing: record[members[index].value])
+            guard bytes.count >= 2, bytes.first == UInt8(ascii: "\"") else { return nil }
+            return RFC3339.nanoseconds(UnsafeRawBufferPointer(rebasing: bytes.dropFirst().dropLast()))
         }
-        set.append(UInt8(ascii: "}"))
-        return (set, time ?? now)
+        return time(reader.first(of: timeKeys, in: record)) ?? time(reader.field(.time))
+    }
+
+    private func appendLabel(_ name: [UInt8], value: (inout [UInt8]) -> Void) {
+        if labelSet.count > 1 { labelSet.append(UInt8(ascii: ",")) }
+        labelSet.append(UInt8(ascii: "\""))
+        labelSet.append(contentsOf: name)
+        labelSet.appendLiteral(#"":"#)
+        value(&labelSet)
     }
 }

@@ -9,6 +9,10 @@ final class OTLPFormat: HTTPFormat {
     private let timeKeys: [[UInt8]]
     /// `"resource":{…},"scopeLogs":[{"scope":{…},"logRecords":[`, built once.
     private let head: [UInt8]
+    /// Every key with a role (message, level, time, ids): the rest are attributes without a comparison.
+    private let roleKeys: KeyFilter
+    /// The last processing time read and its nanoseconds in decimal: a batch's records share one.
+    private var lastObserved: (text: [UInt8], decimal: [UInt8]) = ([], [])
     private static let traceKey = Array("trace_id".utf8)
     private static let spanKey = Array("span_id".utf8)
 
@@ -18,6 +22,7 @@ final class OTLPFormat: HTTPFormat {
         messageKeys = config.messageKey.isEmpty ? [Array("msg".utf8), Array("message".utf8)] : [Array(config.messageKey.utf8)]
         levelKey = Array(config.levelKey.utf8)
         timeKeys = (config.timeKey.isEmpty ? ["time", "ts", "timestamp", "@timestamp"] : [config.timeKey]).map { Array($0.utf8) }
+        roleKeys = KeyFilter(messageKeys + timeKeys + [levelKey, Self.traceKey, Self.spanKey])
         var head = Array(#"{"resourceLogs":[{"resource":{"attributes":["#.utf8)
         var separator = false
         for field in shape.fields where field.source == .fixed {
@@ -38,60 +43,95 @@ final class OTLPFormat: HTTPFormat {
 
     func requestURL(_ config: HTTPSinkConfig) -> String { HTTPFormats.url(config.url, defaultPath: "/v1/logs") }
 
-    func encode(_ batch: RecordBatch, _ records: [Int], into body: inout [UInt8]) {
-        body.append(contentsOf: head)
+    func encode(_ batch: RecordBatch, _ records: [Int], into body: ByteBuffer) {
+        var out = body
+        out.appendBytes(head)
         let now = RFC3339.now()
         batch.bytes.withUnsafeBytes { raw in
             for (position, index) in records.enumerated() {
-                if position > 0 { body.append(UInt8(ascii: ",")) }
+                if position > 0 { out.append(UInt8(ascii: ",")) }
                 let record = UnsafeRawBufferPointer(rebasing: raw[batch.start(of: index)..<(batch.recordEnds[index] - 1)])
-                appendLogRecord(record, now: now, to: &body)
+                appendLogRecord(record, now: now, to: &out)
             }
         }
-        body.append(contentsOf: "]}]}]}".utf8)
+        out.appendLiteral("]}]}]}")
     }
 
-    private func appendLogRecord(_ record: UnsafeRawBufferPointer, now: UInt64, to out: inout [UInt8]) {
+    /// The members OTLP lifts out of the attributes, found in one pass over the keys.
+    private struct Roles {
+        var message: Int?
+        var messageRank = Int.max
+        var level: Int?
+        var time: Int?
+        var timeRank = Int.max
+        var trace: Int?
+        var span: Int?
+    }
+
+    private func roles(_ record: UnsafeRawBufferPointer) -> Roles {
+        var roles = Roles()
+        for (index, member) in reader.members.enumerated() where member.field == nil && !member.keyIsEscaped {
+            guard roleKeys.mayMatch(member.key.count, record[member.key.lowerBound]) else { continue }
+            let key = UnsafeRawBufferPointer(rebasing: record[member.key])
+            for (rank, name) in messageKeys.enumerated() where rank < roles.messageRank && key.equals(name) {
+                (roles.message, roles.messageRank) = (index, rank)
+            }
+            if roles.level == nil && key.equals(levelKey) { roles.level = index }
+            for (rank, name) in timeKeys.enumerated() where rank < roles.timeRank && key.equals(name) {
+                (roles.time, roles.timeRank) = (index, rank)
+            }
+            if roles.trace == nil && key.equals(Self.traceKey) && Self.isHex(Self.text(record, member.value), length: 32) { roles.trace = index }
+            if roles.span == nil && key.equals(Self.spanKey) && Self.isHex(Self.text(record, member.value), length: 16) { roles.span = index }
+        }
+        return roles
+    }
+
+    /// A string value's content between its quotes; empty for any other value.
+    private static func text(_ record: UnsafeRawBufferPointer, _ range: Range<Int>) -> UnsafeRawBufferPointer {
+        guard range.count >= 2, record[range.lowerBound] == UInt8(ascii: "\"") else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(rebasing: record[(range.lowerBound + 1)..<(range.upperBound - 1)])
+    }
+
+    private func appendLogRecord(_ record: UnsafeRawBufferPointer, now: UInt64, to out: inout ByteBuffer) {
         guard reader.read(record) else {
             // Not an object (cannot happen for our records, kept safe): the whole text as the body.
-            out.append(contentsOf: #"{"observedTimeUnixNano":"\#(now)","body":{"stringValue":"#.utf8)
+            out.appendLiteral(#"{"observedTimeUnixNano":""#)
+            out.appendDecimal(now)
+            out.appendLiteral(#"","body":{"stringValue":"#)
             JSONEscaper.appendQuoted(record, to: &out)
-            out.append(contentsOf: "}}".utf8)
+            out.appendLiteral("}}")
             return
         }
+        let roles = roles(record)
         let members = reader.members
-        func value(_ index: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: record[members[index].value]) }
-        func text(_ index: Int) -> UnsafeRawBufferPointer? {
-            let bytes = value(index)
-            guard bytes.count >= 2, bytes.first == UInt8(ascii: "\"") else { return nil }
-            return UnsafeRawBufferPointer(rebasing: bytes.dropFirst().dropLast())
-        }
-        let message = reader.first(of: messageKeys, in: record)
-        let level = reader.first(of: [levelKey], in: record)
-        let time = reader.first(of: timeKeys, in: record)
-        let trace = reader.first(of: [Self.traceKey], in: record).flatMap { index in text(index).flatMap { Self.isHex($0, length: 32) ? index : nil } }
-        let span = reader.first(of: [Self.spanKey], in: record).flatMap { index in text(index).flatMap { Self.isHex($0, length: 16) ? index : nil } }
         out.append(UInt8(ascii: "{"))
-        if let time, let nanoseconds = text(time).flatMap(RFC3339.nanoseconds) {
-            out.append(contentsOf: #""timeUnixNano":"\#(nanoseconds)","#.utf8)
+        if let time = roles.time, let nanoseconds = RFC3339.nanoseconds(Self.text(record, members[time].value)) {
+            out.appendLiteral(#""timeUnixNano":""#)
+            out.appendDecimal(nanoseconds)
+            out.appendLiteral(#"","#)
         }
-        let observed = reader.field(.time).flatMap(text).flatMap(RFC3339.nanoseconds) ?? now
-        out.append(contentsOf: #""observedTimeUnixNano":"\#(observed)""#.utf8)
-        if let level {
-            let number = Self.severity(value(level))
-            if number > 0 { out.append(contentsOf: #","severityNumber":\#(number)"#.utf8) }
-            out.append(contentsOf: #","severityText":"#.utf8)
-            if text(level) != nil { out.appendBytes(value(level)) } else { JSONEscaper.appendQuoted(value(level), to: &out) }
+        out.appendLiteral(#""observedTimeUnixNano":""#)
+        appendObserved(reader.field(.time).map { Self.text(record, members[$0].value) }, now: now, to: &out)
+        out.append(UInt8(ascii: "\""))
+        if let level = roles.level {
+            let value = UnsafeRawBufferPointer(rebasing: record[members[level].value])
+            let number = Self.severity(value)
+            if number > 0 {
+                out.appendLiteral(#","severityNumber":"#)
+                out.appendDecimal(UInt64(number))
+            }
+            out.appendLiteral(#","severityText":"#)
+            if value.first == UInt8(ascii: "\"") { out.appendBytes(value) } else { JSONEscaper.appendQuoted(value, to: &out) }
         }
-        if let message {
-            out.append(contentsOf: #","body":"#.utf8)
-            AnyValueWriter.append(value(message), to: &out)
+        if let message = roles.message {
+            out.appendLiteral(#","body":"#)
+            AnyValueWriter.append(UnsafeRawBufferPointer(rebasing: record[members[message].value]), to: &out)
         }
-        if let trace, let hex = text(trace) { appendLowercased(#","traceId":""#, hex, to: &out) }
-        if let span, let hex = text(span) { appendLowercased(#","spanId":""#, hex, to: &out) }
-        out.append(contentsOf: #","attributes":["#.utf8)
+        if let trace = roles.trace { appendLowercased(#","traceId":""#, Self.text(record, members[trace].value), to: &out) }
+        if let span = roles.span { appendLowercased(#","spanId":""#, Self.text(record, members[span].value), to: &out) }
+        out.appendLiteral(#","attributes":["#)
         var separator = false
-        for (index, member) in members.enumerated() where index != message && index != level && index != trace && index != span {
+        for (index, member) in members.enumerated() where index != roles.message && index != roles.level && index != roles.trace && index != roles.span {
             var key = UnsafeRawBufferPointer(rebasing: record[member.key])
             if let field = member.field {
                 // Per record: the file and the stream, under OTel's names; the rest is the resource.
@@ -103,16 +143,27 @@ final class OTLPFormat: HTTPFormat {
             }
             if separator { out.append(UInt8(ascii: ",")) }
             separator = true
-            AnyValueWriter.appendKeyValue(key: key, value: value(index), to: &out)
+            AnyValueWriter.appendKeyValue(key: key, value: UnsafeRawBufferPointer(rebasing: record[member.value]), to: &out)
         }
-        out.append(contentsOf: "]}".utf8)
+        out.appendLiteral("]}")
+    }
+
+    /// The processing time in nanoseconds, parsed once per distinct text; `now` without one.
+    private func appendObserved(_ text: UnsafeRawBufferPointer?, now: UInt64, to out: inout ByteBuffer) {
+        guard let text, !text.isEmpty else { return out.appendDecimal(now) }
+        if !text.equals(lastObserved.text) {
+            var decimal: [UInt8] = []
+            decimal.appendDecimal(RFC3339.nanoseconds(text) ?? now)
+            lastObserved = (Array(text), decimal)
+        }
+        out.appendBytes(lastObserved.decimal)
     }
 
     private static let filePath: StaticString = "log.file.path"
     private static let ioStream: StaticString = "log.iostream"
 
-    private func appendLowercased(_ name: String, _ hex: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-        out.append(contentsOf: name.utf8)
+    private func appendLowercased(_ name: StaticString, _ hex: UnsafeRawBufferPointer, to out: inout ByteBuffer) {
+        out.appendLiteral(name)
         for byte in hex { out.append(byte >= 0x41 && byte <= 0x46 ? byte | 0x20 : byte) }
         out.append(UInt8(ascii: "\""))
     }
@@ -120,22 +171,19 @@ final class OTLPFormat: HTTPFormat {
     /// OTel's severity numbers (the data model's table): trace 1, debug 5, info 9, warn 13, error 17,
     /// fatal 21; pino's and bunyan's numeric levels 10 to 60 map onto the same; 0 when unknown.
     static func severity(_ value: UnsafeRawBufferPointer) -> Int {
-        var name: [UInt8] = []
-        for byte in value where byte != UInt8(ascii: "\"") {
-            guard name.count < 16 else { return 0 }
-            name.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte)
+        var name = value
+        if name.count >= 2 && name.first == UInt8(ascii: "\"") { name = UnsafeRawBufferPointer(rebasing: name.dropFirst().dropLast()) }
+        for (level, number) in severities where level.count == name.count {
+            if zip(level, name).allSatisfy({ $0 == ($1 >= 0x41 && $1 <= 0x5A ? $1 | 0x20 : $1) }) { return number }
         }
-        switch String(decoding: name, as: UTF8.self) {
-        case "trace", "10": return 1
-        case "debug", "20": return 5
-        case "info", "information", "30": return 9
-        case "notice": return 10
-        case "warn", "warning", "40": return 13
-        case "error", "err", "50": return 17
-        case "fatal", "critical", "crit", "panic", "alert", "emerg", "emergency", "60": return 21
-        default: return 0
-        }
+        return 0
     }
+
+    private static let severities: [([UInt8], Int)] = [
+        ("trace", 1), ("10", 1), ("debug", 5), ("20", 5), ("info", 9), ("information", 9), ("30", 9), ("notice", 10),
+        ("warn", 13), ("warning", 13), ("40", 13), ("error", 17), ("err", 17), ("50", 17), ("fatal", 21), ("critical", 21),
+        ("crit", 21), ("panic", 21), ("alert", 21), ("emerg", 21), ("emergency", 21), ("60", 21),
+    ].map { (Array($0.0.utf8), $0.1) }
 
     private static func isHex(_ bytes: UnsafeRawBufferPointer, length: Int) -> Bool {
         bytes.count == length && bytes.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || (($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x66) }

@@ -12,12 +12,17 @@ struct RecordReader {
     }
 
     private let shape: RecordShape
+    /// Most keys are no enrichment field's: the bitmaps say so without a comparison.
+    private let fieldKeys: KeyFilter
     private static let rawKey = Array("raw".utf8)
     /// The last record's members, in order (the application's under `raw` where `raw` was).
     private(set) var members: [Member] = []
     private var top: [JSONScanner.Member] = []
 
-    init(shape: RecordShape) { self.shape = shape }
+    init(shape: RecordShape) {
+        self.shape = shape
+        fieldKeys = KeyFilter(shape.fields.map(\.key))
+    }
 
     /// Reads `record`; false when it is not a JSON object (the caller then sends it as a string).
     mutating func read(_ record: UnsafeRawBufferPointer) -> Bool {
@@ -26,7 +31,7 @@ struct RecordReader {
         guard JSONScanner.scanObject(record, member: { top.append($0) }) != nil else { return false }
         for member in top {
             let key = UnsafeRawBufferPointer(rebasing: record[member.key])
-            if shape.wrapped, !member.keyIsEscaped, key.elementsEqual(Self.rawKey), record[member.value.lowerBound] == UInt8(ascii: "{") {
+            if shape.wrapped, !member.keyIsEscaped, key.equals(Self.rawKey), record[member.value.lowerBound] == UInt8(ascii: "{") {
                 let base = member.value.lowerBound
                 _ = JSONScanner.scanObject(UnsafeRawBufferPointer(rebasing: record[member.value])) { inner in
                     members.append(Member(
@@ -41,10 +46,10 @@ struct RecordReader {
     }
 
     private func field(of member: JSONScanner.Member, in record: UnsafeRawBufferPointer) -> Int? {
-        guard !member.keyIsEscaped else { return nil }
+        guard !member.keyIsEscaped, fieldKeys.mayMatch(member.key.count, record[member.key.lowerBound]) else { return nil }
         let key = UnsafeRawBufferPointer(rebasing: record[member.key])
-        for (index, field) in shape.fields.enumerated() where key.elementsEqual(field.key) {
-            if let value = field.value, !UnsafeRawBufferPointer(rebasing: record[member.value]).elementsEqual(value) { return nil }
+        for (index, field) in shape.fields.enumerated() where key.equals(field.key) {
+            if let value = field.value, !UnsafeRawBufferPointer(rebasing: record[member.value]).equals(value) { return nil }
             return index
         }
         return nil
@@ -52,12 +57,15 @@ struct RecordReader {
 
     /// The first of the application's members named one of `names`, in the order of `names`.
     func first(of names: [[UInt8]], in record: UnsafeRawBufferPointer) -> Int? {
-        for name in names {
-            if let found = members.firstIndex(where: { $0.field == nil && !$0.keyIsEscaped && UnsafeRawBufferPointer(rebasing: record[$0.key]).elementsEqual(name) }) {
-                return found
+        var best: (index: Int, rank: Int)?
+        for (index, member) in members.enumerated() where member.field == nil && !member.keyIsEscaped {
+            let key = UnsafeRawBufferPointer(rebasing: record[member.key])
+            for (rank, name) in names.enumerated() where rank < (best?.rank ?? names.count) && key.equals(name) {
+                best = (index, rank)
+                break
             }
         }
-        return nil
+        return best?.index
     }
 
     /// The member holding enrichment field `source` (the processing time, the file, the stream).

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Catch-up of a JSON-lines file through each HTTP format into a receiver that discards
+# (Benchmarks/peers/discard_http.py), ndjson first as the yardstick: what the encoders cost.
+# Reports records/s, the shipper's CPU seconds, CPU per record and peak RSS, and each rate as a share
+# of ndjson's in the same run.
+#   Benchmarks/formats.sh DATA.jsonl [BINARY] [COMPRESSION...]   (DATA: e.g. bench.py's filters-1024mb.jsonl)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+data=$1
+bin=${2:-$here/../.build/release/log-sidecar}
+shift $(( $# >= 2 ? 2 : 1 ))
+compressions=("${@:-none gzip}")
+work=$(mktemp -d /tmp/formats-bench.XXXXXX)
+trap 'kill -9 $(cat "$work/receiver.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
+python3 "$here/peers/discard_http.py" "$work/port" & echo $! > "$work/receiver.pid"
+for _ in $(seq 1 100); do [ -f "$work/port" ] && break; sleep 0.1; done
+url=http://127.0.0.1:$(cat "$work/port")
+lines=$(wc -l < "$data")
+health_port=$((20000 + RANDOM % 20000))
+written() { curl -s "http://127.0.0.1:$health_port/health" | python3 -c 'import json,sys
+try: print(sum(s.get("records_written", 0) for s in json.load(sys.stdin)["sinks"]))
+except Exception: print(0)'; }
+
+echo "| format | compression | records/s | CPU s | CPU µs/record | peak RSS | rate vs ndjson |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
+for compression in ${compressions[*]}; do
+  base=""
+  for format in ndjson otlp loki elasticsearch; do
+    rm -rf "$work/state"
+    cat > "$work/config.json" <<J
+{"input": {"path": "$data", "checkpoint_path": "$work/state/checkpoint.json"}, "health": {"port": $health_port},
+ "sinks": [{"type": "http", "format": "$format", "url": "$url", "compression": "$compression"}]}
+J
+    start=$(date +%s.%N)
+    /usr/bin/time -f "%U %S %M" -o "$work/time" "$bin" --config "$work/config.json" --log-level warning > /dev/null 2> "$work/err" &
+    pid=$!
+    until [ "$(written)" -ge "$lines" ]; do
+      kill -0 "$pid" 2>/dev/null || { echo "$format stopped early:"; tail -5 "$work/err"; exit 1; }
+      sleep 0.2
+    done
+    end=$(date +%s.%N)
+    pkill -TERM -P "$pid"; wait "$pid" || true
+    read -r us sy rss < "$work/time"
+    rate=$(python3 -c "print($lines / ($end - $start))")
+    [ -n "$base" ] || base=$rate
+    python3 -c "
+lines, rate, base, cpu, rss = $lines, $rate, $base, $us + $sy, $rss
+print(f'| $format | $compression | {rate:,.0f} | {cpu:.1f} | {cpu / lines * 1e6:.2f} | {rss / 1024:.1f} MiB | {rate / base:.2f} |')"
+  done
+done
