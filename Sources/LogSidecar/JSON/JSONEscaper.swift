@@ -13,7 +13,7 @@ public enum JSONEscaper {
         // appended in one copy per chunk: a record full of quotes costs a byte store per byte, not an
         // array append per quote (Loki's lines are whole records as strings). Chunks keep the scratch
         // small whatever the line's length; a UTF-8 sequence may run three bytes past a chunk's end,
-        // which the margin holds.
+        // and a word seven, which the margin holds.
         let chunk = 4096
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: min(bytes.count, chunk) * 6 + 16) { scratch in
             guard let target = scratch.baseAddress else { return }
@@ -31,6 +31,16 @@ public enum JSONEscaper {
                     out.appendBytes(UnsafeRawBufferPointer(start: target, count: written))
                     written = 0
                     chunkEnd = min(count, index + chunk)
+                }
+                // Eight bytes at a time while none needs escaping (SWAR), one at a time around those that do.
+                if index + 8 <= count, let source = bytes.baseAddress {
+                    let word = (source + index).loadUnaligned(as: UInt64.self)
+                    if JSONScanner.specialBytes(word) | deleteBytes(word) == 0 {
+                        UnsafeMutableRawPointer(target + written).storeBytes(of: word, as: UInt64.self)
+                        written += 8
+                        index += 8
+                        continue
+                    }
                 }
                 let byte = bytes[index]
                 if byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
@@ -67,6 +77,14 @@ public enum JSONEscaper {
             put(UInt8(ascii: "\""))
             out.appendBytes(UnsafeRawBufferPointer(start: target, count: written))
         }
+    }
+
+    /// The high bit of each byte that is 0x7F, which is escaped too.
+    @inline(__always)
+    private static func deleteBytes(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let delete = word ^ (ones &* 0x7F)
+        return (delete &- ones) & ~delete & 0x8080_8080_8080_8080
     }
 }
 

@@ -5,7 +5,7 @@ import Glibc
 /// as proto3's JSON mapping writes 64-bit integers), other numbers as `doubleValue`, `boolValue`,
 /// objects as `kvlistValue`, arrays as `arrayValue`, null as an empty `AnyValue`.
 enum AnyValueWriter {
-    /// `value` is one valid JSON value (the scanner checked it).
+    /// `value` is one JSON value of a record we wrote (see `RecordMembers`).
     static func append<Output: ByteOutput>(_ value: UnsafeRawBufferPointer, to out: inout Output) {
         guard let first = value.first else { return out.appendLiteral("{}") }
         switch first {
@@ -19,7 +19,7 @@ enum AnyValueWriter {
         case UInt8(ascii: "{"):
             out.appendLiteral(#"{"kvlistValue":{"values":["#)
             var separator = false
-            _ = JSONScanner.scanObject(value) { member in
+            _ = RecordMembers.forEach(value) { member in
                 if separator { out.append(UInt8(ascii: ",")) }
                 separator = true
                 appendKeyValue(key: UnsafeRawBufferPointer(rebasing: value[member.key]), value: UnsafeRawBufferPointer(rebasing: value[member.value]), to: &out)
@@ -28,7 +28,7 @@ enum AnyValueWriter {
         case UInt8(ascii: "["):
             out.appendLiteral(#"{"arrayValue":{"values":["#)
             var separator = false
-            _ = JSONScanner.scanArray(value) { element in
+            _ = RecordMembers.forEachElement(value) { element in
                 if separator { out.append(UInt8(ascii: ",")) }
                 separator = true
                 append(UnsafeRawBufferPointer(rebasing: value[element]), to: &out)

@@ -16,7 +16,8 @@ final class LokiFormat: HTTPFormat {
     private let labels: [Label]
     private let timeKeys: [[UInt8]]
     /// Per request: each label set (a JSON object) and its entries, in the order first seen.
-    private var streams: [[UInt8]: Int] = [:]
+    /// Streams by their label set's hash (collisions told apart by the bytes).
+    private var streams: [UInt64: [Int]] = [:]
     private var entries: [[UInt8]] = []
     private var labelSets: [[UInt8]] = []
     private var labelSet: [UInt8] = []
@@ -71,13 +72,14 @@ final class LokiFormat: HTTPFormat {
             for index in records {
                 let record = UnsafeRawBufferPointer(rebasing: raw[batch.start(of: index)..<(batch.recordEnds[index] - 1)])
                 let time = readLabelSet(record) ?? now
+                let hash = labelSet.withUnsafeBytes { FileIdentity.fnv1a($0) }
                 let stream: Int
-                if let known = streams[labelSet] {
+                if let known = streams[hash]?.first(where: { labelSets[$0] == labelSet }) {
                     stream = known
                     entries[stream].append(UInt8(ascii: ","))
                 } else {
                     stream = entries.count
-                    streams[labelSet] = stream
+                    streams[hash, default: []].append(stream)
                     labelSets.append(labelSet)
                     entries.append([])
                 }
@@ -112,7 +114,7 @@ final class LokiFormat: HTTPFormat {
             case .fixed(let name, let value):
                 appendLabel(name) { $0.append(contentsOf: value) }
             case .field(let name, let key):
-                guard readable, let index = reader.first(of: [key], in: record) else { continue }
+                guard readable, let index = reader.first(named: key, in: record) else { continue }
                 let value = UnsafeRawBufferPointer(rebasing: record[reader.members[index].value])
                 // An empty value is no label at all to Loki; a number or an object labels by its JSON text.
                 if value.first == UInt8(ascii: "\"") {
@@ -132,7 +134,7 @@ final class LokiFormat: HTTPFormat {
             guard bytes.count >= 2, bytes.first == UInt8(ascii: "\"") else { return nil }
             return RFC3339.nanoseconds(UnsafeRawBufferPointer(rebasing: bytes.dropFirst().dropLast()))
         }
-        return time(reader.first(of: timeKeys, in: record)) ?? time(reader.field(.time))
+        return time(reader.first(of: timeKeys, in: record)) ?? time(reader.timeMember)
     }
 
     private func appendLabel(_ name: [UInt8], value: (inout [UInt8]) -> Void) {

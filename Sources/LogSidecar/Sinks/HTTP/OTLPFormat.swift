@@ -70,7 +70,7 @@ final class OTLPFormat: HTTPFormat {
 
     private func roles(_ record: UnsafeRawBufferPointer) -> Roles {
         var roles = Roles()
-        for (index, member) in reader.members.enumerated() where member.field == nil && !member.keyIsEscaped {
+        for (index, member) in reader.members.enumerated() where member.source == nil && !member.keyIsEscaped {
             guard roleKeys.mayMatch(member.key.count, record[member.key.lowerBound]) else { continue }
             let key = UnsafeRawBufferPointer(rebasing: record[member.key])
             for (rank, name) in messageKeys.enumerated() where rank < roles.messageRank && key.equals(name) {
@@ -111,7 +111,7 @@ final class OTLPFormat: HTTPFormat {
             out.appendLiteral(#"","#)
         }
         out.appendLiteral(#""observedTimeUnixNano":""#)
-        appendObserved(reader.field(.time).map { Self.text(record, members[$0].value) }, now: now, to: &out)
+        appendObserved(reader.timeMember.map { Self.text(record, members[$0].value) }, now: now, to: &out)
         out.append(UInt8(ascii: "\""))
         if let level = roles.level {
             let value = UnsafeRawBufferPointer(rebasing: record[members[level].value])
@@ -133,9 +133,9 @@ final class OTLPFormat: HTTPFormat {
         var separator = false
         for (index, member) in members.enumerated() where index != roles.message && index != roles.level && index != roles.trace && index != roles.span {
             var key = UnsafeRawBufferPointer(rebasing: record[member.key])
-            if let field = member.field {
+            if let source = member.source {
                 // Per record: the file and the stream, under OTel's names; the rest is the resource.
-                switch shape.fields[field].source {
+                switch source {
                 case .file: key = UnsafeRawBufferPointer(start: Self.filePath.utf8Start, count: Self.filePath.utf8CodeUnitCount)
                 case .stream: key = UnsafeRawBufferPointer(start: Self.ioStream.utf8Start, count: Self.ioStream.utf8CodeUnitCount)
                 case .fixed, .time: continue

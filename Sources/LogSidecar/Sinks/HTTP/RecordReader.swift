@@ -7,8 +7,8 @@ struct RecordReader {
         var key: Range<Int>
         var keyIsEscaped: Bool
         var value: Range<Int>
-        /// Which enrichment field it is (an index into `RecordShape.fields`), nil for the application's.
-        var field: Int?
+        /// Which enrichment field it is, nil for the application's.
+        var source: EnrichmentField.Source?
     }
 
     private let shape: RecordShape
@@ -17,7 +17,8 @@ struct RecordReader {
     private static let rawKey = Array("raw".utf8)
     /// The last record's members, in order (the application's under `raw` where `raw` was).
     private(set) var members: [Member] = []
-    private var top: [JSONScanner.Member] = []
+    /// The member holding the processing time, if any.
+    private(set) var timeMember: Int?
 
     init(shape: RecordShape) {
         self.shape = shape
@@ -27,38 +28,43 @@ struct RecordReader {
     /// Reads `record`; false when it is not a JSON object (the caller then sends it as a string).
     mutating func read(_ record: UnsafeRawBufferPointer) -> Bool {
         members.removeAll(keepingCapacity: true)
-        top.removeAll(keepingCapacity: true)
-        guard JSONScanner.scanObject(record, member: { top.append($0) }) != nil else { return false }
-        for member in top {
-            let key = UnsafeRawBufferPointer(rebasing: record[member.key])
-            if shape.wrapped, !member.keyIsEscaped, key.equals(Self.rawKey), record[member.value.lowerBound] == UInt8(ascii: "{") {
+        timeMember = nil
+        let wrapped = shape.wrapped
+        return RecordMembers.forEach(record) { member in
+            if wrapped, !member.keyIsEscaped, UnsafeRawBufferPointer(rebasing: record[member.key]).equals(Self.rawKey),
+               record[member.value.lowerBound] == UInt8(ascii: "{") {
                 let base = member.value.lowerBound
-                _ = JSONScanner.scanObject(UnsafeRawBufferPointer(rebasing: record[member.value])) { inner in
+                _ = RecordMembers.forEach(UnsafeRawBufferPointer(rebasing: record[member.value])) { inner in
                     members.append(Member(
                         key: (inner.key.lowerBound + base)..<(inner.key.upperBound + base), keyIsEscaped: inner.keyIsEscaped,
-                        value: (inner.value.lowerBound + base)..<(inner.value.upperBound + base), field: nil))
+                        value: (inner.value.lowerBound + base)..<(inner.value.upperBound + base), source: nil))
                 }
-                continue
+                return
             }
-            members.append(Member(key: member.key, keyIsEscaped: member.keyIsEscaped, value: member.value, field: field(of: member, in: record)))
+            let source = member.keyIsEscaped || !fieldKeys.mayMatch(member.key.count, record[member.key.lowerBound]) ? nil : source(of: member, in: record)
+            if source == .time { timeMember = members.count }
+            members.append(Member(key: member.key, keyIsEscaped: member.keyIsEscaped, value: member.value, source: source))
         }
-        return true
     }
 
-    private func field(of member: JSONScanner.Member, in record: UnsafeRawBufferPointer) -> Int? {
-        guard !member.keyIsEscaped, fieldKeys.mayMatch(member.key.count, record[member.key.lowerBound]) else { return nil }
+    private func source(of member: RecordMembers.Member, in record: UnsafeRawBufferPointer) -> EnrichmentField.Source? {
         let key = UnsafeRawBufferPointer(rebasing: record[member.key])
-        for (index, field) in shape.fields.enumerated() where key.equals(field.key) {
+        for field in shape.fields where key.equals(field.key) {
             if let value = field.value, !UnsafeRawBufferPointer(rebasing: record[member.value]).equals(value) { return nil }
-            return index
+            return field.source
         }
         return nil
+    }
+
+    /// The first of the application's members named `name`.
+    func first(named name: [UInt8], in record: UnsafeRawBufferPointer) -> Int? {
+        members.firstIndex { $0.source == nil && !$0.keyIsEscaped && UnsafeRawBufferPointer(rebasing: record[$0.key]).equals(name) }
     }
 
     /// The first of the application's members named one of `names`, in the order of `names`.
     func first(of names: [[UInt8]], in record: UnsafeRawBufferPointer) -> Int? {
         var best: (index: Int, rank: Int)?
-        for (index, member) in members.enumerated() where member.field == nil && !member.keyIsEscaped {
+        for (index, member) in members.enumerated() where member.source == nil && !member.keyIsEscaped {
             let key = UnsafeRawBufferPointer(rebasing: record[member.key])
             for (rank, name) in names.enumerated() where rank < (best?.rank ?? names.count) && key.equals(name) {
                 best = (index, rank)
@@ -66,10 +72,5 @@ struct RecordReader {
             }
         }
         return best?.index
-    }
-
-    /// The member holding enrichment field `source` (the processing time, the file, the stream).
-    func field(_ source: EnrichmentField.Source) -> Int? {
-        members.firstIndex { $0.field.map { shape.fields[$0].source == source } ?? false }
     }
 }
