@@ -25,17 +25,21 @@ echo "| format | compression | records/s | CPU s | CPU µs/record | peak RSS | r
 echo "| --- | --- | --- | --- | --- | --- | --- |"
 for compression in ${compressions[*]}; do
   base=""
-  for format in ndjson otlp loki elasticsearch; do
+  for variant in ndjson otlp otlp+protobuf loki elasticsearch; do
+    format=${variant%+*}
+    extra=""
+    [ "$variant" = "otlp+protobuf" ] && extra=', "encoding": "protobuf"'
+
     rm -rf "$work/state"
     cat > "$work/config.json" <<J
 {"input": {"path": "$data", "checkpoint_path": "$work/state/checkpoint.json"}, "health": {"port": $health_port},
- "sinks": [{"type": "http", "format": "$format", "url": "$url", "compression": "$compression"}]}
+ "sinks": [{"type": "http", "format": "$format", "url": "$url", "compression": "$compression"$extra}]}
 J
     start=$(date +%s.%N)
     /usr/bin/time -f "%U %S %M" -o "$work/time" "$bin" --config "$work/config.json" --log-level warning > /dev/null 2> "$work/err" &
     pid=$!
     until [ "$(written)" -ge "$lines" ]; do
-      kill -0 "$pid" 2>/dev/null || { echo "$format stopped early:"; tail -5 "$work/err"; exit 1; }
+      kill -0 "$pid" 2>/dev/null || { echo "$variant stopped early:"; tail -5 "$work/err"; exit 1; }
       sleep 0.2
     done
     end=$(date +%s.%N)
@@ -45,6 +49,6 @@ J
     [ -n "$base" ] || base=$rate
     python3 -c "
 lines, rate, base, cpu, rss = $lines, $rate, $base, $us + $sy, $rss
-print(f'| $format | $compression | {rate:,.0f} | {cpu:.1f} | {cpu / lines * 1e6:.2f} | {rss / 1024:.1f} MiB | {rate / base:.2f} |')"
+print(f'| $variant | $compression | {rate:,.0f} | {cpu:.1f} | {cpu / lines * 1e6:.2f} | {rss / 1024:.1f} MiB | {rate / base:.2f} |')"
   done
 done

@@ -144,6 +144,60 @@ private func fuzzConfig(_ input: UnsafeRawBufferPointer) {
     require(again.resolved == config.resolved, "render and load give the same configuration")
 }
 
+/// Walks an `AnyValue` message's content (common.proto); false unless every byte is a known field.
+private func isAnyValue(_ bytes: ArraySlice<UInt8>) -> Bool {
+    var reader = ProtobufReader(bytes)
+    var fields = 0
+    while let (field, value) = reader.next() {
+        fields += 1
+        switch (field, value) {
+        case (1, .bytes(let text)): if String(validating: text, as: UTF8.self) == nil { return false }
+        case (2, .varint), (3, .varint), (4, .other): break
+        case (5, .bytes(let array)):
+            var items = ProtobufReader(array)
+            while let (number, item) = items.next() {
+                guard number == 1, case .bytes(let content) = item, isAnyValue(content) else { return false }
+            }
+            if !items.bytes.isEmpty { return false }
+        case (6, .bytes(let list)):
+            var pairs = ProtobufReader(list)
+            while let (number, pair) = pairs.next() {
+                guard number == 1, case .bytes(let content) = pair, ProtobufReader.field(1, in: content) != nil,
+                      let inner = ProtobufReader.field(2, in: content), isAnyValue(inner) else { return false }
+            }
+            if !pairs.bytes.isEmpty { return false }
+        default: return false
+        }
+    }
+    return reader.bytes.isEmpty && fields <= 1
+}
+
+/// OTLP's writers over the records the enricher makes of any line: every member's value becomes JSON
+/// that parses and protobuf that walks as an `AnyValue`; a response body of any bytes is read without
+/// a crash.
+private func fuzzOTLP(_ input: UnsafeRawBufferPointer) {
+    _ = ProtobufReader.partialSuccess(Array(input))
+    for line in splitLines(input) {
+        var batch = RecordBatch()
+        enrichers[0].beginBatch()
+        _ = line.withUnsafeBytes { enrichers[0].encode(.complete($0), partial: false, into: &batch) }
+        batch.forEachRecord { _, record in
+            var json: [UInt8] = Array("[".utf8)
+            let object = RecordMembers.forEach(record) { member in
+                let value = UnsafeRawBufferPointer(rebasing: record[member.value])
+                if json.count > 1 { json.append(UInt8(ascii: ",")) }
+                AnyValueWriter.append(value, to: &json)
+                let protobuf = ByteBuffer()
+                ProtobufAnyValue.append(value, to: protobuf)
+                require(isAnyValue(Array(protobuf.bytes)[...]), "protobuf AnyValue of \(String(decoding: value, as: UTF8.self))")
+            }
+            require(object, "our record is an object: \(String(decoding: record, as: UTF8.self))")
+            json.append(UInt8(ascii: "]"))
+            require((try? JSONSerialization.jsonObject(with: Data(json))) != nil, "AnyValue JSON parses: \(String(decoding: json, as: UTF8.self))")
+        }
+    }
+}
+
 private let target = ProcessInfo.processInfo.environment["FUZZ_TARGET"] ?? "enricher"
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -153,6 +207,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     case "checkpoint": fuzzCheckpoint(input)
     case "config": fuzzConfig(input)
     case "filters": fuzzFilters(input)
+    case "otlp": fuzzOTLP(input)
     default: fuzzEnricher(input)
     }
     return 0

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes what reads outside data with libFuzzer: the JSON scanner + enricher, the filters, the
-# checkpoint decoder and the configuration loader, each against the properties in Fuzz/FuzzTargets.swift.
+# checkpoint decoder, the configuration loader and OTLP's writers and response reader, each against
+# the properties in Fuzz/FuzzTargets.swift.
 #   Fuzz/run.sh [SECONDS] [TARGET...]     (default: 600 s each, every target, one after the other)
 # The committed seeds (Fuzz/corpus/TARGET) are copied to .build-fuzz/corpus/TARGET, where the fuzzer
 # grows its corpus; that output is never committed. A crash leaves its input in .build-fuzz/ and fails.
@@ -9,7 +10,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(enricher filters checkpoint config)
+[ ${#targets[@]} -gt 0 ] || targets=(enricher filters checkpoint config otlp)
 out=.build-fuzz
 mkdir -p "$out"
 lib=Sources/LogSidecar
@@ -17,7 +18,8 @@ sources=(
   "$lib"/JSON/*.swift "$lib"/Config/*.swift "$lib"/Filter/*.swift "$lib"/Pipeline/Enricher+Filters.swift
   "$lib"/Pipeline/Enricher.swift "$lib"/Pipeline/EnrichmentFields.swift "$lib"/Pipeline/LineSource.swift "$lib"/Pipeline/KeyFilter.swift "$lib"/Pipeline/RecordBatch.swift "$lib"/Pipeline/TimestampCache.swift
   "$lib"/Tail/LineSplitter.swift "$lib"/Tail/ReadBuffer.swift "$lib"/Tail/GlobPattern.swift "$lib"/Tail/Checkpoint.swift "$lib"/Tail/FileIdentity.swift
-  "$lib"/Sinks/HTTP/HTTPSinkConfig.swift
+  "$lib"/Sinks/HTTP/HTTPSinkConfig.swift "$lib"/Sinks/HTTP/HTTPSinkConfig+Names.swift "$lib"/Tail/RecordOrigin.swift
+  "$lib"/Sinks/HTTP/OTLP/AnyValueWriter.swift "$lib"/Sinks/HTTP/OTLP/ProtobufWriter.swift "$lib"/Sinks/HTTP/OTLP/ProtobufReader.swift
   "$lib"/System/FileDescriptor.swift "$lib"/System/FileStatus.swift "$lib"/System/SystemError.swift "$lib"/System/Clock.swift
 )
 if [ ! -x "$out/fuzz" ] || [ -n "$(find Fuzz/FuzzTargets.swift "${sources[@]}" -newer "$out/fuzz" 2>/dev/null)" ]; then

@@ -57,7 +57,7 @@ final class ByteBuffer: ByteOutput {
     func appendBytes(_ raw: UnsafeRawBufferPointer) {
         guard let source = raw.baseAddress, raw.count > 0 else { return }
         if count + raw.count > capacity { grow(to: count + raw.count) }
-        guard let base else { return }
+        guard let base, count + raw.count <= capacity else { return }
         memcpy(base + count, source, raw.count)
         count += raw.count
     }
@@ -65,12 +65,29 @@ final class ByteBuffer: ByteOutput {
     @inline(__always)
     func append(_ byte: UInt8) {
         if count == capacity { grow(to: count + 1) }
-        guard let base else { return }
+        guard let base, count < capacity else { return }
         base[count] = byte
         count += 1
     }
 
     func appendBytes(_ array: [UInt8]) { array.withUnsafeBytes { appendBytes($0) } }
+
+    /// Opens `extra` bytes at `position`, moving what follows (a length prefix found longer than the
+    /// byte kept for it); false when memory ran out.
+    func insertGap(at position: Int, count extra: Int) -> Bool {
+        guard position <= count, extra > 0 else { return extra == 0 }
+        if count + extra > capacity { grow(to: count + extra) }
+        guard let base, count + extra <= capacity else { return false }
+        memmove(base + position + extra, base + position, count - position)
+        count += extra
+        return true
+    }
+
+    /// Overwrites the byte at `position`.
+    func store(_ byte: UInt8, at position: Int) {
+        guard let base, position < count else { return }
+        base[position] = byte
+    }
 
     /// Doubles (at least 64 KiB); when memory runs out the buffer stays as it was and the append is
     /// dropped, which the receiver then refuses as malformed rather than the process dying.

@@ -1,7 +1,7 @@
 /// Decodes the content of a JSON string (already validated by `JSONScanner`) to its UTF-8 bytes.
 /// Only keys with escapes and journald field values need it; the record path copies bytes as they are.
 public enum JSONUnescape {
-    public static func append(_ content: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    static func append<Output: ByteOutput>(_ content: UnsafeRawBufferPointer, to out: inout Output) {
         var index = 0
         while index < content.count {
             let byte = content[index]

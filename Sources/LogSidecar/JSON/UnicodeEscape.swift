@@ -41,7 +41,8 @@ enum UnicodeEscape {
         }
     }
 
-    static func appendUTF8(_ scalar: Unicode.Scalar, to out: inout [UInt8]) {
-        out.append(contentsOf: UTF8.encode(scalar)!)
+    static func appendUTF8<Output: ByteOutput>(_ scalar: Unicode.Scalar, to out: inout Output) {
+        guard let encoded = UTF8.encode(scalar) else { return }
+        for byte in encoded { out.append(byte) }
     }
 }

@@ -57,10 +57,25 @@ def unique_object(pairs):
     return dict(pairs)
 
 
-def otlp_records(text, problems):
-    """The log records of an OTLP/HTTP JSON body, or [] with the problems found."""
+def otlp_records(text, problems, binary=None):
+    """The log records of an OTLP/HTTP body (JSON, or protobuf when `binary` is given), or [] with the
+    problems found."""
     from google.protobuf import json_format
+    from google.protobuf.message import DecodeError
     from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+    if binary is not None:
+        message = logs_service_pb2.ExportLogsServiceRequest()
+        try:
+            message.ParseFromString(binary)
+        except DecodeError as error:
+            problems.append("ExportLogsServiceRequest (protobuf): %s" % error)
+            return []
+        # Re-encoded by protobuf itself, the message must give the same bytes: no unknown field, nothing
+        # encoded other than canonically (field order, minimal varints).
+        if message.SerializeToString(deterministic=True) != binary:
+            problems.append("the protobuf body is not ExportLogsServiceRequest's canonical encoding")
+            return []
+        return otlp_dump(message)
     try:
         document = json.loads(text, object_pairs_hook=unique_object)
     except ValueError as error:
@@ -81,6 +96,11 @@ def otlp_records(text, problems):
     except json_format.ParseError as error:
         problems.append("ExportLogsServiceRequest: %s" % error)
         return []
+    return otlp_dump(message)
+
+
+def otlp_dump(message):
+    from google.protobuf import json_format
     out = []
     for resource_logs in message.resource_logs:
         resource = json_format.MessageToDict(resource_logs.resource, use_integers_for_enums=True)
@@ -92,6 +112,18 @@ def otlp_records(text, problems):
                         parsed[name] = base64.b64decode(parsed[name]).hex()
                 out.append(json.dumps({"resource": resource, "record": parsed}))
     return out
+
+
+def partial_success(spec, content_type):
+    """An ExportLogsServiceResponse with a partial success, in the request's encoding."""
+    from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+    response = logs_service_pb2.ExportLogsServiceResponse()
+    response.partial_success.rejected_log_records = spec["rejected"]
+    response.partial_success.error_message = spec["message"]
+    if content_type == "application/x-protobuf":
+        return response.SerializeToString()
+    from google.protobuf import json_format
+    return json_format.MessageToJson(response)
 
 
 def loki_records(text, problems):
@@ -247,7 +279,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             problems.append("path %r, not %s" % (self.path, PATHS[protocol]))
         bulk = []
         if protocol == "otlp":
-            records = otlp_records(text, problems)
+            binary = body if self.headers.get("Content-Type") == "application/x-protobuf" else None
+            records = otlp_records(text, problems, binary)
         elif protocol == "loki":
             records = loki_records(text, problems)
         elif protocol == "elasticsearch":
@@ -287,9 +320,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(2)
             return
+        if "partial_success" in answer:
+            answer = dict(answer, body=partial_success(answer["partial_success"], self.headers.get("Content-Type")))
         if protocol == "elasticsearch" and answer["status"] == 200 and "body" not in answer:
             answer = dict(answer, body=bulk_answer(bulk))
-        payload = answer.get("body", "").encode()
+        payload = answer.get("body", "")
+        payload = payload if isinstance(payload, bytes) else payload.encode()
         self.send_response(answer["status"])
         for name, value in answer.get("headers", {}).items():
             self.send_header(name, value)

@@ -27,20 +27,27 @@ struct HTTPFormatTests {
         "not json at all",
     ]
 
-    @Test("otlp: every body parses as ExportLogsServiceRequest; resource, severity, body, attributes with their types and timestamps equal the input")
-    func otlp() throws {
+    /// The receiver's script for OTLP in `encoding`.
+    static func otlpScript(_ encoding: String, rules: [[String: Any]] = []) -> [String: Any] {
+        ["protocol": "otlp", "content_type": encoding == "json" ? "application/json" : "application/x-protobuf", "rules": rules]
+    }
+
+    @Test(
+        "otlp: every body parses as ExportLogsServiceRequest (protobuf: byte for byte its canonical encoding); resource, severity, body, attributes with their types and timestamps equal the input",
+        arguments: ["json", "protobuf"])
+    func otlp(encoding: String) throws {
         let harness = HTTPHarness()
-        let receiver = try receiver(harness, ["protocol": "otlp"])
+        let receiver = try receiver(harness, Self.otlpScript(encoding))
         harness.directory.append("logs/app.log", Self.otlpInput.joined(separator: "\n") + "\n")
         let started = Date().timeIntervalSince1970
         let daemon = try harness.start(
-            sinks: #"{"type": "http", "name": "otel", "format": "otlp", "url": "\#(receiver.url)", "batch_timeout_ms": 50}"#,
+            sinks: #"{"type": "http", "name": "otel", "format": "otlp", "encoding": "\#(encoding)", "url": "\#(receiver.url)", "batch_timeout_ms": 50}"#,
             environment: ["HOSTNAME": "web-1", "POD_NAME": "shop-7f9"],
             extra: #""enrich": {"fields": {"cluster": "prod", "replicas": 3}, "env_fields": {"pod": "POD_NAME"}, "file_key": "file"},"#,
             arguments: ["--enrich-host-field", "host", "--enrich-timestamp-field", "processed_at"])
         try waitUntil("7 log records") { receiver.accepted.count >= 7 }
         expectWellFormed(receiver)
-        #expect(receiver.requests.allSatisfy { $0.path == "/v1/logs" && $0.headers["Content-Type"] == "application/json" })
+        #expect(receiver.requests.allSatisfy { $0.path == "/v1/logs" })
         let parsed = try receiver.accepted.map { try Output.object($0) }
         #expect(parsed.count == 7)
         let ended = Date().timeIntervalSince1970
@@ -97,16 +104,16 @@ struct HTTPFormatTests {
         #expect(try daemon.stop() == 0)
     }
 
-    @Test("otlp: a partial_success is counted as dead-lettered and never retried; 500 is final, 503 retried")
-    func otlpPartialSuccess() throws {
+    @Test("otlp: a partial_success is counted as dead-lettered and never retried; 503 retried", arguments: ["json", "protobuf"])
+    func otlpPartialSuccess(encoding: String) throws {
         let harness = HTTPHarness()
-        let partial = #"{"partialSuccess":{"rejectedLogRecords":"3","errorMessage":"3 records had invalid attributes"}}"#
-        let receiver = try receiver(harness, ["protocol": "otlp", "rules": [
+        let receiver = try receiver(harness, Self.otlpScript(encoding, rules: [
             ["request": 1, "status": 503, "body": "unavailable"],
-            ["request": 2, "status": 200, "body": partial],
-        ]])
+            ["request": 2, "status": 200, "partial_success": ["rejected": 3, "message": "3 records had invalid attributes"]],
+        ]))
         harness.writeRecords(0..<20)
-        let daemon = try harness.start(sinks: #"{"type": "http", "format": "otlp", "url": "\#(receiver.url)/", "batch_timeout_ms": 50}"#)
+        let sink = #"{"type": "http", "format": "otlp", "encoding": "\#(encoding)", "url": "\#(receiver.url)/", "batch_timeout_ms": 50}"#
+        let daemon = try harness.start(sinks: sink)
         try waitUntil("3 dead-lettered") { harness.sink("http")["records_dead_lettered"] as? Int == 3 }
         try waitUntil("17 written") { harness.sink("http")["records_written"] as? Int == 17 }
         #expect(receiver.requests.map(\.status) == [503, 200])
@@ -254,6 +261,8 @@ struct HTTPFormatTests {
             (#"{"type": "http", "url": "http://x", "labels": {"a": "b"}}"#, "sinks[0].labels: only the loki format reads it, not ndjson"),
             (#"{"type": "http", "url": "http://x", "format": "loki", "message_key": "m"}"#, "sinks[0].message_key: only the otlp format reads it, not loki"),
             (#"{"type": "http", "url": "http://x", "format": "otlp", "table": "t"}"#, "sinks[0].table: only the clickhouse format reads it, not otlp"),
+            (#"{"type": "http", "url": "http://x", "format": "otlp", "encoding": "xml"}"#, "sinks[0].encoding: expected one of json, protobuf, got \"xml\""),
+            (#"{"type": "http", "url": "http://x", "format": "loki", "encoding": "protobuf"}"#, "sinks[0].encoding: only the otlp format reads it, not loki"),
         ]
         let harness = HTTPHarness()
         for (sink, message) in cases {

@@ -59,11 +59,11 @@ struct HTTPFormatUnitTests {
 
     @Test("Loki label names: invalid characters become _, a leading digit gets one in front")
     func lokiLabels() {
-        #expect(LokiFormat.sanitizedLabel("app.name") == "app_name")
-        #expect(LokiFormat.sanitizedLabel("kubernetes-pod/x") == "kubernetes_pod_x")
-        #expect(LokiFormat.sanitizedLabel("5xx") == "_5xx")
-        #expect(LokiFormat.sanitizedLabel("é") == "_")
-        #expect(LokiFormat.sanitizedLabel("level") == "level")
+        #expect(HTTPSinkConfig.lokiLabel("app.name") == "app_name")
+        #expect(HTTPSinkConfig.lokiLabel("kubernetes-pod/x") == "kubernetes_pod_x")
+        #expect(HTTPSinkConfig.lokiLabel("5xx") == "_5xx")
+        #expect(HTTPSinkConfig.lokiLabel("é") == "_")
+        #expect(HTTPSinkConfig.lokiLabel("level") == "level")
     }
 
     @Test("a Loki body groups records by label set in the order first seen")
@@ -125,6 +125,30 @@ struct HTTPFormatUnitTests {
             guard case .rejected = verdict(status) else { Issue.record("\(status)"); continue }
         }
         guard case .configuration = verdict(401) else { Issue.record("401"); return }
+    }
+
+    @Test("protobuf: a length past 127 bytes widens its prefix; strings unescaped; varints and fields read back")
+    func protobuf() {
+        let out = ByteBuffer()
+        let long = String(repeating: "x", count: 300)
+        let key = Array("k\\u00e9y".utf8)
+        let value = Array("\"\(long)\\n\"".utf8)
+        key.withUnsafeBytes { key in value.withUnsafeBytes { ProtobufAnyValue.appendKeyValue(6, key: key, value: $0, to: out) } }
+        let bytes = Array(out.bytes)
+        guard let pair = ProtobufReader.field(6, in: bytes[...]) else { Issue.record("no field 6"); return }
+        #expect(bytes.count == pair.count + 3)  // tag and a two-byte length
+        var reader = ProtobufReader(pair)
+        guard case (1, .bytes(let name))? = reader.next() else { Issue.record("no key"); return }
+        #expect(String(decoding: name, as: UTF8.self) == "kéy")
+        guard case (2, .bytes(let any))? = reader.next(), let text = ProtobufReader.field(1, in: any) else { Issue.record("no value"); return }
+        #expect(String(decoding: text, as: UTF8.self) == long + "\n")
+        let negative = ByteBuffer()
+        Array("-1".utf8).withUnsafeBytes { ProtobufAnyValue.append($0, to: negative) }
+        #expect(Array(negative.bytes) == [0x18] + Array(repeating: 0xFF, count: 9) + [0x01])
+        let response: [UInt8] = [0x0A, 0x07, 0x08, 0x03, 0x12, 0x03] + Array("bad".utf8)
+        #expect(OTLPFormat.protobufPartialSuccess(response).map { $0 == (3, "bad") } == true)
+        #expect(OTLPFormat.protobufPartialSuccess([0x0A, 0x00]) == nil)
+        #expect(OTLPFormat.protobufPartialSuccess([0x0A, 0x7F, 0x01]) == nil)
     }
 
     @Test("a path in the URL is kept; without one the format's is added")

@@ -5,6 +5,11 @@ public enum HTTPFormatName: String, Sendable, CaseIterable {
     case ndjson, clickhouse, otlp, loki, elasticsearch
 }
 
+/// OTLP's two encodings of the same messages.
+public enum OTLPEncoding: String, Sendable, CaseIterable {
+    case json, protobuf
+}
+
 public enum HTTPCompression: String, Sendable, CaseIterable {
     case gzip, none
 }
@@ -42,6 +47,8 @@ public struct HTTPSinkConfig: Sendable, Equatable {
     public var levelKey = "level"
     /// otlp and loki: the application's timestamp. Empty: the first of `time`, `ts`, `timestamp`, `@timestamp`.
     public var timeKey = ""
+    /// otlp: `json` (the contract's) or `protobuf`.
+    public var otlpEncoding = OTLPEncoding.json
     /// loki: static labels, and the record fields whose values label a stream.
     public var labels: [Header] = []
     public var labelFields: [String] = []
@@ -51,12 +58,12 @@ public struct HTTPSinkConfig: Sendable, Equatable {
     static let keys: Set<String> = [
         "url", "format", "database", "table", "compression", "batch_max_bytes", "batch_timeout_ms", "timeout_ms",
         "headers", "header_env", "tls_ca_file", "dead_letter_path", "max_backoff_ms", "message_key", "level_key", "time_key",
-        "labels", "label_fields", "index",
+        "labels", "label_fields", "index", "encoding",
     ]
 
     /// The keys only some formats read; set for another, they are a mistake worth stopping for.
     static let formatKeys: [(key: String, formats: [HTTPFormatName])] = [
-        ("database", [.clickhouse]), ("table", [.clickhouse]), ("message_key", [.otlp]), ("level_key", [.otlp]),
+        ("database", [.clickhouse]), ("table", [.clickhouse]), ("message_key", [.otlp]), ("level_key", [.otlp]), ("encoding", [.otlp]),
         ("time_key", [.otlp, .loki]), ("labels", [.loki]), ("label_fields", [.loki]), ("index", [.elasticsearch]),
     ]
 
@@ -93,9 +100,13 @@ public struct HTTPSinkConfig: Sendable, Equatable {
         case "message_key": messageKey = try ConfigSetting.nonEmptyString(value, key: key)
         case "level_key": levelKey = try ConfigSetting.nonEmptyString(value, key: key)
         case "time_key": timeKey = try ConfigSetting.nonEmptyString(value, key: key)
+        case "encoding":
+            let text = try ConfigSetting.nonEmptyString(value, key: key)
+            guard let encoding = OTLPEncoding(rawValue: text) else { throw ConfigError(key: key, "expected one of json, protobuf, got \"\(text)\"") }
+            otlpEncoding = encoding
         case "labels":
             labels = try Self.headerPairs(value, key: key, names: "a Loki label name ([a-zA-Z_][a-zA-Z0-9_]*)") { name in
-                LokiFormat.sanitizedLabel(name) == name
+                Self.lokiLabel(name) == name
             }.map { Header(name: $0.0, value: $0.1) }
         case "label_fields":
             guard case .array(let items) = value, !items.isEmpty else {
@@ -104,7 +115,7 @@ public struct HTTPSinkConfig: Sendable, Equatable {
             labelFields = try items.enumerated().map { (index, item) throws(ConfigError) in
                 try ConfigSetting.nonEmptyString(item, key: "\(key)[\(index)]")
             }
-        case "index": index = try ElasticsearchFormat.checkedIndex(value, key: key)
+        case "index": index = try Self.elasticsearchIndex(value, key: key)
         case "header_env":
             headerEnv = try Self.headerPairs(value, key: key).map { (name, variable) throws(ConfigError) in
                 guard let raw = getenv(variable) else {
@@ -136,7 +147,10 @@ public struct HTTPSinkConfig: Sendable, Equatable {
         switch format {
         case .clickhouse: members += [("database", .string(database)), ("table", .string(table))]
         case .otlp:
-            members += [("message_key", .string(messageKey)), ("level_key", .string(levelKey)), ("time_key", .string(timeKey))]
+            members += [
+                ("encoding", .string(otlpEncoding.rawValue)), ("message_key", .string(messageKey)), ("level_key", .string(levelKey)),
+                ("time_key", .string(timeKey)),
+            ]
         case .loki:
             members += [
                 ("time_key", .string(timeKey)), ("labels", .object(labels.map { ($0.name, .string($0.value)) })),

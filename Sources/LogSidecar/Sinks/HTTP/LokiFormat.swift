@@ -28,7 +28,7 @@ final class LokiFormat: HTTPFormat {
         // A field whose label name is taken (a static label, an earlier field) is left out: one value per name.
         var taken = Set(config.labels.map { Array($0.name.utf8) })
         for field in config.labelFields {
-            let name = Array(Self.sanitizedLabel(field).utf8)
+            let name = Array(HTTPSinkConfig.lokiLabel(field).utf8)
             if taken.insert(name).inserted { labels.append(.field(name: name, key: Array(field.utf8))) }
         }
         self.labels = labels.sorted { Self.name(of: $0).lexicographicallyPrecedes(Self.name(of: $1)) }
@@ -44,18 +44,6 @@ final class LokiFormat: HTTPFormat {
     var contentType: String { "application/json" }
 
     func requestURL(_ config: HTTPSinkConfig) -> String { HTTPFormats.url(config.url, defaultPath: "/loki/api/v1/push") }
-
-    /// Loki's label names: `[a-zA-Z_][a-zA-Z0-9_]*`; anything else becomes `_` (`k8s.pod` → `k8s_pod`).
-    static func sanitizedLabel(_ name: String) -> String {
-        var out = ""
-        for (index, scalar) in name.unicodeScalars.enumerated() {
-            let letter = (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z") || scalar == "_"
-            let digit = scalar >= "0" && scalar <= "9"
-            if index == 0 && digit { out.append("_") }
-            out.unicodeScalars.append(letter || digit ? scalar : "_")
-        }
-        return out.isEmpty ? "_" : out
-    }
 
     private static func quoted(_ text: String) -> [UInt8] {
         var out: [UInt8] = []

@@ -70,6 +70,16 @@ enum AnyValueWriter {
         }
     }
 
+    /// The integer a JSON number's text holds when it has no fraction or exponent and fits 64 bits.
+    static func int64(_ value: UnsafeRawBufferPointer) -> Int64? {
+        let negative = value.first == UInt8(ascii: "-")
+        let digits = UnsafeRawBufferPointer(rebasing: value[(negative ? 1 : 0)...])
+        guard !digits.isEmpty, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), fitsInt64(digits, negative: negative) else { return nil }
+        var magnitude: UInt64 = 0
+        for digit in digits { magnitude = magnitude &* 10 &+ UInt64(digit - 0x30) }
+        return negative ? Int64(bitPattern: 0 &- magnitude) : Int64(bitPattern: magnitude)
+    }
+
     private static func fitsInt64(_ digits: UnsafeRawBufferPointer, negative: Bool) -> Bool {
         if digits.count < 19 { return true }
         if digits.count > 19 { return false }
