@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 static struct {
     CURLcode (*global_init)(long);
@@ -19,6 +20,7 @@ static struct {
     const char *(*easy_strerror)(CURLcode);
     struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
     void (*slist_free_all)(struct curl_slist *);
+    time_t (*getdate)(const char *, const time_t *);
 } curl;
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
@@ -49,6 +51,7 @@ static void load(void) {
     LOAD(easy_strerror, "curl_easy_strerror");
     LOAD(slist_append, "curl_slist_append");
     LOAD(slist_free_all, "curl_slist_free_all");
+    LOAD(getdate, "curl_getdate");
     CURLcode code = curl.global_init(CURL_GLOBAL_DEFAULT);
     if (code != CURLE_OK) snprintf(load_error, sizeof load_error, "curl_global_init failed: %d", (int)code);
 }
@@ -116,6 +119,22 @@ static long header_number(const char *line, size_t length, const char *name) {
     return at == length ? value : -1;
 }
 
+/// `Retry-After` given as an HTTP date ("Wed, 21 Oct 2015 07:28:00 GMT", RFC 9110): the seconds from
+/// now until then (0 when it is past); -1 when `line` is not that header or the date does not parse.
+static long header_date_seconds(const char *line, size_t length, const char *name) {
+    size_t name_length = strlen(name);
+    if (length <= name_length || strncasecmp(line, name, name_length) != 0 || line[name_length] != ':') return -1;
+    char value[128];
+    size_t at = name_length + 1, used = 0;
+    while (at < length && (line[at] == ' ' || line[at] == '\t')) at++;
+    while (at < length && line[at] != '\r' && line[at] != '\n' && used + 1 < sizeof value) value[used++] = line[at++];
+    value[used] = 0;
+    time_t when = curl.getdate(value, NULL);
+    if (when == -1) return -1;
+    time_t now = time(NULL);
+    return when > now ? (long)(when - now) : 0;
+}
+
 static size_t on_header(char *data, size_t size, size_t count, void *user) {
     lsc_response *response = user;
     size_t length = size * count;
@@ -126,6 +145,7 @@ static size_t on_header(char *data, size_t size, size_t count, void *user) {
         return length;
     }
     long value = header_number(data, length, "Retry-After");
+    if (value < 0) value = header_date_seconds(data, length, "Retry-After");
     if (value >= 0) response->retry_after = value;
     value = header_number(data, length, "X-ClickHouse-Exception-Code");
     if (value >= 0) response->clickhouse_code = value;

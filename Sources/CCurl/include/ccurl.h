@@ -22,7 +22,7 @@ typedef struct {
     long status;
     char *body;
     size_t body_length;
-    /// `Retry-After` in seconds, -1 when absent or not a number of seconds.
+    /// `Retry-After` in seconds (given as seconds or as an HTTP date), -1 when absent or unreadable.
     long retry_after;
     /// `X-ClickHouse-Exception-Code`, -1 when absent.
     long clickhouse_code;

@@ -10,7 +10,8 @@ every request it answered 2xx to DIR/accepted.jsonl. SCRIPT_JSON: {"content_type
 the first matching rule answers; a rule matches on "request" (its 1-based number), "max_records" /
 "max_bytes" (the body has more), "contains" (a record holds the text), "until_file" (the file does not
 exist yet), and answers "status" with "headers" and "body" ("rejects": true: a 2xx that stored nothing),
-or "reset": true (closes without answering).
+or "reset": true (closes without answering); "retry_after_date_in": N adds `Retry-After` as the HTTP date N
+seconds after the answer.
 
 "protocol" makes it one receiver in particular, checked from that project's documentation:
 - "otlp" (OTLP/HTTP JSON, opentelemetry-proto's specification): POST /v1/logs, application/json, the body
@@ -28,6 +29,7 @@ or "reset": true (closes without answering).
   accepted.jsonl, every item's {"id", "status", "index"} to items.jsonl.
 """
 import base64
+import email.utils
 import gzip
 import http.server
 import re
@@ -324,6 +326,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             answer = dict(answer, body=partial_success(answer["partial_success"], self.headers.get("Content-Type")))
         if protocol == "elasticsearch" and answer["status"] == 200 and "body" not in answer:
             answer = dict(answer, body=bulk_answer(bulk))
+        if "retry_after_date_in" in answer:
+            # RFC 9110's HTTP date, whole seconds, computed as the answer leaves.
+            headers = dict(answer.get("headers", {}))
+            headers["Retry-After"] = email.utils.formatdate(time.time() + answer["retry_after_date_in"], usegmt=True)
+            answer = dict(answer, headers=headers)
         payload = answer.get("body", "")
         payload = payload if isinstance(payload, bytes) else payload.encode()
         self.send_response(answer["status"])

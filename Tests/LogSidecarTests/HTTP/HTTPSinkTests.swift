@@ -86,10 +86,14 @@ struct HTTPSinkTests {
         #expect(try daemon.stop() == 0)
     }
 
-    @Test("429 with Retry-After: 2 waits two seconds, then everything arrives once")
-    func retryAfter() throws {
+    @Test("429 with Retry-After, as seconds (2) or as an HTTP date (3 s ahead, whole seconds), waits that long, then everything arrives once",
+          arguments: [false, true])
+    func retryAfter(asDate: Bool) throws {
         let harness = HTTPHarness()
-        let receiver = try receiver(harness, [["request": 1, "status": 429, "headers": ["Retry-After": "2"], "body": "slow down"]])
+        let rule: [String: Any] = asDate
+            ? ["request": 1, "status": 429, "retry_after_date_in": 3, "body": "slow down"]
+            : ["request": 1, "status": 429, "headers": ["Retry-After": "2"], "body": "slow down"]
+        let receiver = try receiver(harness, [rule])
         harness.writeRecords(0..<200)
         let daemon = try harness.start(sinks: #"{"type": "http", "url": "\#(receiver.url)", "batch_timeout_ms": 50}"#)
         try waitUntil("200 records accepted") { receiver.accepted.count >= 200 }
