@@ -32,7 +32,7 @@ public final class Daemon {
         self.config = config
         self.logger = logger
         counters = Counters(
-            sinkNames: config.sinks.map(\.name), httpSinks: Set(config.sinks.filter { $0.type == .http }.map(\.name)), filterNames: config.filters.map(\.name), execMode: config.exec.isEnabled, followsFiles: !config.input.paths.isEmpty)
+            sinkNames: config.sinks.map(\.name), httpSinks: Set(config.sinks.filter { $0.settings is HTTPSinkConfig }.map(\.name)), filterNames: config.filters.map(\.name), execMode: config.exec.isEnabled, followsFiles: !config.input.paths.isEmpty)
         child = config.exec.isEnabled ? ChildWatch(restart: config.exec.restart) : nil
         control = try DaemonControl(drainTimeoutMs: config.shutdown.drainTimeoutMs)
     }

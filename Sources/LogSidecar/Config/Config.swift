@@ -3,7 +3,7 @@
 public struct Config: Sendable, Equatable {
     public var input = InputConfig()
     public var enrich = EnrichConfig()
-    public var sinks: [SinkConfig] = [SinkConfig(type: .stdout)]
+    public var sinks: [SinkConfig] = [SinkConfig(StdoutSinkConfig())]
     public var health = HealthConfig()
     public var shutdown = ShutdownConfig()
     public var exec = ExecConfig()
@@ -39,7 +39,6 @@ public struct Config: Sendable, Equatable {
 public enum ReadFrom: String, Sendable, CaseIterable { case beginning, end }
 public enum InputFormat: String, Sendable, CaseIterable { case json, text }
 public enum EnrichMode: String, Sendable, CaseIterable { case merge, wrap }
-public enum SinkType: String, Sendable, CaseIterable { case stdout, file, journald, http }
 public enum RestartPolicy: String, Sendable, CaseIterable {
     case never
     case onFailure = "on-failure"
@@ -90,21 +89,19 @@ public struct EnrichConfig: Sendable, Equatable {
     }
 }
 
+/// One sink: its name and its kind's settings (`SinkSettings`).
 public struct SinkConfig: Sendable, Equatable {
-    public var type: SinkType
     public var name: String
-    public var path = ""
-    public var maxBytes = 104_857_600
-    public var maxFiles = 5
-    public var identifier = "log-sidecar"
-    public var messageKey = "msg"
-    public var levelKey = "level"
-    public var http = HTTPSinkConfig()
+    public var settings: any SinkSettings
 
-    public init(type: SinkType, name: String? = nil) {
-        self.type = type
-        self.name = name ?? type.rawValue
+    public init(_ settings: any SinkSettings, name: String? = nil) {
+        self.settings = settings
+        self.name = name ?? Swift.type(of: settings).type
     }
+
+    public var type: String { Swift.type(of: settings).type }
+
+    public static func == (lhs: SinkConfig, rhs: SinkConfig) -> Bool { lhs.name == rhs.name && lhs.settings.isEqual(to: rhs.settings) }
 }
 
 public struct HealthConfig: Sendable, Equatable {

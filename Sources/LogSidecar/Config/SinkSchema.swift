@@ -1,42 +1,29 @@
 /// The keys of one sink object; each type accepts only the keys that mean something to it.
 enum SinkSchema {
     static let commonKeys: Set<String> = ["type", "name"]
-    static let keysByType: [SinkType: Set<String>] = [
-        .stdout: [],
-        .file: ["path", "max_bytes", "max_files"],
-        .journald: ["identifier", "message_key", "level_key"],
-        .http: HTTPSinkConfig.keys,
-    ]
 
     static func parse(_ value: JSONValue, key: String) throws(ConfigError) -> SinkConfig {
         guard case .object(let members) = value else { throw ConfigError(key: key, "expected an object, got \(value.kindName)") }
-        guard let typeValue = value["type"] else { throw ConfigError(key: key + ".type", "missing; one of stdout, file, journald, http") }
-        guard case .string(let typeName) = typeValue, let type = SinkType(rawValue: typeName) else {
-            throw ConfigError(key: key + ".type", "expected one of stdout, file, journald, http, got \(typeValue.serialized)")
+        guard let typeValue = value["type"] else { throw ConfigError(key: key + ".type", "missing; one of \(SinkKinds.names)") }
+        guard case .string(let typeName) = typeValue, let kind = SinkKinds.named(typeName) else {
+            throw ConfigError(key: key + ".type", "expected one of \(SinkKinds.names), got \(typeValue.serialized)")
         }
-        var sink = SinkConfig(type: type)
-        let allowed = commonKeys.union(keysByType[type] ?? [])
-        for (name, member) in members {
-            let memberKey = key + "." + name
-            guard allowed.contains(name) else {
-                throw ConfigError(key: memberKey, "unknown key for a \(type.rawValue) sink; known: \(allowed.sorted().joined(separator: ", "))")
+        var settings = kind.init()
+        var name: String?
+        let allowed = commonKeys.union(kind.keys)
+        for (member, memberValue) in members {
+            let memberKey = key + "." + member
+            guard allowed.contains(member) else {
+                throw ConfigError(key: memberKey, "unknown key for a \(typeName) sink; known: \(allowed.sorted().joined(separator: ", "))")
             }
-            switch name {
+            switch member {
             case "type": break
-            case "name": sink.name = try string(member, key: memberKey)
-            case _ where type == .http: try sink.http.set(name, member, key: memberKey)
-            case "path": sink.path = try string(member, key: memberKey)
-            case "max_bytes": sink.maxBytes = try ConfigSetting.integerValue(member, key: memberKey, range: 4096...(1 << 40))
-            case "max_files": sink.maxFiles = try ConfigSetting.integerValue(member, key: memberKey, range: 1...1000)
-            case "identifier": sink.identifier = try string(member, key: memberKey)
-            case "message_key": sink.messageKey = try string(member, key: memberKey)
-            case "level_key": sink.levelKey = try string(member, key: memberKey)
-            default: break
+            case "name": name = try nonEmptySinkString(memberValue, key: memberKey)
+            default: try settings.set(member, memberValue, key: memberKey)
             }
         }
-        if type == .file && sink.path.isEmpty { throw ConfigError(key: key + ".path", "a file sink needs a path") }
-        if type == .http { try sink.http.finish(key: key, given: Set(members.map(\.key))) }
-        return sink
+        try settings.finish(key: key, given: Set(members.map(\.key)))
+        return SinkConfig(settings, name: name)
     }
 
     static func validate(_ sinks: [SinkConfig], key: String) throws(ConfigError) {
@@ -45,13 +32,6 @@ enum SinkSchema {
         for (index, sink) in sinks.enumerated() where !names.insert(sink.name).inserted {
             throw ConfigError(key: "\(key)[\(index)].name", "\"\(sink.name)\" is used by two sinks; give each a distinct name")
         }
-    }
-
-    private static func string(_ value: JSONValue, key: String) throws(ConfigError) -> String {
-        guard case .string(let text) = value, !text.isEmpty else {
-            throw ConfigError(key: key, "expected a non-empty string, got \(value.serialized)")
-        }
-        return text
     }
 
     /// `stdout,file:/path,journald[:identifier]` as the JSON array it stands for.
@@ -74,18 +54,6 @@ enum SinkSchema {
     }
 
     static func render(_ sink: SinkConfig) -> JSONValue {
-        var members: [(key: String, value: JSONValue)] = [("type", .string(sink.type.rawValue)), ("name", .string(sink.name))]
-        switch sink.type {
-        case .stdout: break
-        case .file:
-            members += [("path", .string(sink.path)), ("max_bytes", .number(String(sink.maxBytes))),
-                        ("max_files", .number(String(sink.maxFiles)))]
-        case .journald:
-            members += [("identifier", .string(sink.identifier)), ("message_key", .string(sink.messageKey)),
-                        ("level_key", .string(sink.levelKey))]
-        case .http:
-            members += sink.http.render()
-        }
-        return .object(members)
+        .object([("type", .string(sink.type)), ("name", .string(sink.name))] + sink.settings.render())
     }
 }

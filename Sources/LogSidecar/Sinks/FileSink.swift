@@ -117,3 +117,7 @@ public final class FileSink: Sink {
         try openIfNeeded(accepted: accepted)
     }
 }
+
+extension FileSinkConfig: SinkMaking {
+    func makeSink(name: String, context: SinkContext) -> any Sink { FileSink(name: name, path: path, maxBytes: maxBytes, maxFiles: maxFiles) }
+}

@@ -55,3 +55,9 @@ public final class JournaldSink: Sink {
         }
     }
 }
+
+extension JournaldSinkConfig: SinkMaking {
+    func makeSink(name: String, context: SinkContext) -> any Sink {
+        JournaldSink(name: name, identifier: identifier, messageKey: messageKey, levelKey: levelKey)
+    }
+}

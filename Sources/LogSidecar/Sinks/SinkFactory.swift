@@ -12,29 +12,18 @@ struct SinkContext {
     let shouldGiveUp: () -> Bool
 }
 
+/// A kind of sink's configuration that builds the sink (in the sink's own file, so the configuration
+/// types build without the sinks).
+protocol SinkMaking {
+    func makeSink(name: String, context: SinkContext) throws(SinkFailure) -> any Sink
+}
+
 /// Builds the configured sinks.
 enum SinkFactory {
     static func make(_ config: SinkConfig, context: SinkContext) throws(SinkFailure) -> any Sink {
-        switch config.type {
-        case .stdout:
-            return StdoutSink(name: config.name)
-        case .file:
-            return FileSink(name: config.name, path: config.path, maxBytes: config.maxBytes, maxFiles: config.maxFiles)
-        case .journald:
-            return JournaldSink(
-                name: config.name, identifier: config.identifier, messageKey: config.messageKey, levelKey: config.levelKey)
-        case .http:
-            return try HTTPSink(
-                name: config.name, config: config.http, deadLetterPath: deadLetterPath(config, context: context),
-                shape: context.shape, counters: context.counters, logger: context.logger, shouldGiveUp: context.shouldGiveUp)
+        guard let maker = config.settings as? any SinkMaking else {
+            throw SinkFailure(accepted: 0, reason: "no sink is built for type \(config.type)")
         }
-    }
-
-    /// `dead_letter_path`, or `dead-letter-<name>.jsonl` beside the checkpoint (or in the default
-    /// checkpoint's directory when there is no checkpoint).
-    static func deadLetterPath(_ config: SinkConfig, context: SinkContext) -> String {
-        if !config.http.deadLetterPath.isEmpty { return config.http.deadLetterPath }
-        let checkpoint = context.checkpointPath.isEmpty ? InputConfig().checkpointPath : context.checkpointPath
-        return Path.directory(of: checkpoint) + "/dead-letter-\(config.name).jsonl"
+        return try maker.makeSink(name: config.name, context: context)
     }
 }

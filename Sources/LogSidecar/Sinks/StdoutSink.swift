@@ -9,3 +9,7 @@ public final class StdoutSink: Sink {
         try DescriptorWriter.write(1, batch, from: offset, to: batch.bytes.count)
     }
 }
+
+extension StdoutSinkConfig: SinkMaking {
+    func makeSink(name: String, context: SinkContext) -> any Sink { StdoutSink(name: name) }
+}

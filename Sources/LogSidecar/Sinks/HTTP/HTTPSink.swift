@@ -117,3 +117,19 @@ final class HTTPSink: Sink, @unchecked Sendable {
         }
     }
 }
+
+extension HTTPSinkConfig: SinkMaking {
+    func makeSink(name: String, context: SinkContext) throws(SinkFailure) -> any Sink {
+        try HTTPSink(
+            name: name, config: self, deadLetterPath: deadLetterPath(name: name, checkpointPath: context.checkpointPath), shape: context.shape,
+            counters: context.counters, logger: context.logger, shouldGiveUp: context.shouldGiveUp)
+    }
+
+    /// `dead_letter_path`, or `dead-letter-<name>.jsonl` beside the checkpoint (or in the default
+    /// checkpoint's directory when there is no checkpoint).
+    func deadLetterPath(name: String, checkpointPath: String) -> String {
+        if !deadLetterPath.isEmpty { return deadLetterPath }
+        let checkpoint = checkpointPath.isEmpty ? InputConfig().checkpointPath : checkpointPath
+        return Path.directory(of: checkpoint) + "/dead-letter-\(name).jsonl"
+    }
+}

@@ -15,7 +15,8 @@ public enum HTTPCompression: String, Sendable, CaseIterable {
 }
 
 /// The keys of an HTTP sink (`"type": "http"`), with the contract's defaults.
-public struct HTTPSinkConfig: Sendable, Equatable {
+public struct HTTPSinkConfig: SinkSettings, Equatable {
+    public static let type = "http"
     public struct Header: Sendable, Equatable {
         public var name: String
         public var value: String
@@ -55,7 +56,7 @@ public struct HTTPSinkConfig: Sendable, Equatable {
     /// elasticsearch: the index, with `%Y`, `%m`, `%d` from the processing date (UTC).
     public var index = "log-sidecar-%Y.%m.%d"
 
-    static let keys: Set<String> = [
+    public static let keys: Set<String> = [
         "url", "format", "database", "table", "compression", "batch_max_bytes", "batch_timeout_ms", "timeout_ms",
         "headers", "header_env", "tls_ca_file", "dead_letter_path", "max_backoff_ms", "message_key", "level_key", "time_key",
         "labels", "label_fields", "index", "encoding",
@@ -68,7 +69,9 @@ public struct HTTPSinkConfig: Sendable, Equatable {
     ]
 
     /// Sets one key; `finish` checks what depends on several.
-    mutating func set(_ name: String, _ value: JSONValue, key: String) throws(ConfigError) {
+    public init() {}
+
+    public mutating func set(_ name: String, _ value: JSONValue, key: String) throws(ConfigError) {
         switch name {
         case "url": url = try Self.url(value, key: key)
         case "format":
@@ -130,7 +133,7 @@ public struct HTTPSinkConfig: Sendable, Equatable {
     }
 
     /// `given`: the keys the sink's object holds.
-    func finish(key: String, given: Set<String>) throws(ConfigError) {
+    public func finish(key: String, given: Set<String>) throws(ConfigError) {
         for (name, formats) in Self.formatKeys where given.contains(name) && !formats.contains(format) {
             let names = formats.map(\.rawValue).joined(separator: " and ")
             throw ConfigError(key: "\(key).\(name)", "only the \(names) format\(formats.count > 1 ? "s read" : " reads") it, not \(format.rawValue)")
@@ -142,7 +145,7 @@ public struct HTTPSinkConfig: Sendable, Equatable {
     }
 
     /// The configuration as `--check-config` prints it: secrets as `***`, a password in the URL too.
-    func render() -> [(key: String, value: JSONValue)] {
+    public func render() -> [(key: String, value: JSONValue)] {
         var members: [(key: String, value: JSONValue)] = [("url", .string(Self.maskingPassword(url))), ("format", .string(format.rawValue))]
         switch format {
         case .clickhouse: members += [("database", .string(database)), ("table", .string(table))]
