@@ -83,6 +83,13 @@ final class ByteBuffer: ByteOutput {
         return true
     }
 
+    /// Removes `removed` bytes at `position`, moving what follows back.
+    func removeGap(at position: Int, count removed: Int) {
+        guard let base, position >= 0, removed > 0, position + removed <= count else { return }
+        memmove(base + position, base + position + removed, count - position - removed)
+        count -= removed
+    }
+
     /// Overwrites the byte at `position`.
     func store(_ byte: UInt8, at position: Int) {
         guard let base, position < count else { return }

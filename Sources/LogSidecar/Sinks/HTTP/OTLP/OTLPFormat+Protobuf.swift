@@ -16,16 +16,16 @@ extension OTLPFormat {
 
     func encodeProtobuf(_ batch: RecordBatch, _ records: [Int], into out: ByteBuffer) {
         let now = RFC3339.now()
-        let resourceLogs = out.beginField(1)
+        let resourceLogs = out.beginField(1, expected: batch.bytes.count * 2)
         out.appendBytes(protobufResource)
-        let scopeLogs = out.beginField(2)
+        let scopeLogs = out.beginField(2, expected: batch.bytes.count * 2)
         let scope = out.beginField(1)
         Self.scopeName.withUnsafeBytes { out.appendBytesField(1, $0) }
         out.endField(scope)
         batch.bytes.withUnsafeBytes { raw in
             for index in records {
                 let record = UnsafeRawBufferPointer(rebasing: raw[batch.start(of: index)..<(batch.recordEnds[index] - 1)])
-                let logRecord = out.beginField(2)
+                let logRecord = out.beginField(2, expected: record.count)
                 appendProtobufLogRecord(record, now: now, to: out)
                 out.endField(logRecord)
             }

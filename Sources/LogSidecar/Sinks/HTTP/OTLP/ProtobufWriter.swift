@@ -26,24 +26,37 @@ extension ByteBuffer {
         withUnsafeBytes(of: &little) { appendBytes($0) }
     }
 
-    /// Starts a length-delimited field; hand the result to `endField`.
-    func beginField(_ field: UInt64) -> Int {
+    /// Starts a length-delimited field, keeping room for the length of a message about `expected`
+    /// bytes long (a log record: two bytes); hand the result to `endField`.
+    func beginField(_ field: UInt64, expected: Int = 0) -> (start: Int, kept: Int) {
         appendTag(field, .lengthDelimited)
-        append(0)
-        return count
+        let kept = Self.varintSize(expected)
+        for _ in 0..<kept { append(0) }
+        return (count, kept)
     }
 
-    /// Writes the length of the field begun at `start` (where its content starts).
-    func endField(_ start: Int) {
-        let length = count - start
-        var size = 1
-        while length >> (7 * size) > 0 { size += 1 }
-        if size > 1 { guard insertGap(at: start, count: size - 1) else { return } }
+    /// Writes the length of the field begun at `field.start` (where its content starts), widening or
+    /// narrowing the room kept for it to the length's minimal varint, as protobuf's own encoder writes.
+    func endField(_ field: (start: Int, kept: Int)) {
+        let length = count - field.start
+        let size = Self.varintSize(length)
+        if size > field.kept {
+            guard insertGap(at: field.start, count: size - field.kept) else { return }
+        } else if size < field.kept {
+            removeGap(at: field.start - field.kept + size, count: field.kept - size)
+        }
         var rest = UInt64(length)
+        let at = field.start - field.kept
         for index in 0..<size {
-            store(UInt8(truncatingIfNeeded: rest) | (index < size - 1 ? 0x80 : 0), at: start - 1 + index)
+            store(UInt8(truncatingIfNeeded: rest) | (index < size - 1 ? 0x80 : 0), at: at + index)
             rest >>= 7
         }
+    }
+
+    static func varintSize(_ value: Int) -> Int {
+        var size = 1
+        while value >> (7 * size) > 0 { size += 1 }
+        return size
     }
 
     func appendBytesField(_ field: UInt64, _ bytes: UnsafeRawBufferPointer) {
@@ -109,9 +122,12 @@ enum ProtobufAnyValue {
             out.appendVarint(UInt64(bitPattern: integer))
             return
         }
-        var text = [CChar](repeating: 0, count: value.count + 1)
-        for (index, byte) in value.enumerated() { text[index] = CChar(bitPattern: byte) }
-        let double = strtod(text, nil)
+        let double = withUnsafeTemporaryAllocation(of: CChar.self, capacity: value.count + 1) { text -> Double in
+            for (index, byte) in value.enumerated() { text[index] = CChar(bitPattern: byte) }
+            text[value.count] = 0
+            guard let base = text.baseAddress else { return .nan }
+            return strtod(base, nil)
+        }
         guard double.isFinite else { return out.appendBytesField(1, value) }
         out.appendFixed64(field: 4, double.bitPattern)
     }
