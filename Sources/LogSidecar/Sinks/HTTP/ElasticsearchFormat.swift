@@ -49,8 +49,10 @@ final class ElasticsearchFormat: HTTPFormat {
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
     func encode(_ batch: RecordBatch, _ records: [Int], into body: ByteBuffer) {
-        let action = Array(#"{"create":{"_index":""#.utf8) + currentIndex() + Array(#"","_id":""#.utf8)
+        // Without origins (none recorded: cannot happen when this sink is configured) Elasticsearch
+        // picks the ids, and a retry may duplicate; an empty `_id` would be refused.
         let named = batch.origins.count == batch.count
+        let action = Array(#"{"create":{"_index":""#.utf8) + currentIndex() + Array((named ? #"","_id":""# : #""}}"#).utf8)
         var body = body
         batch.bytes.withUnsafeBytes { raw in
             for index in records {
@@ -60,8 +62,9 @@ final class ElasticsearchFormat: HTTPFormat {
                     for shift in stride(from: 60, through: 0, by: -4) { body.append(Self.hex[Int((origin.source >> UInt64(shift)) & 0xF)]) }
                     body.append(UInt8(ascii: "-"))
                     body.appendDecimal(UInt64(max(0, origin.offset)))
+                    body.appendLiteral("\"}}")
                 }
-                body.appendLiteral("\"}}\n")
+                body.append(0x0A)
                 body.appendBytes(UnsafeRawBufferPointer(rebasing: raw[batch.start(of: index)..<batch.recordEnds[index]]))
             }
         }

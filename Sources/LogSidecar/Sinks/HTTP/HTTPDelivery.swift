@@ -9,7 +9,7 @@ import Synchronization
 final class HTTPDelivery {
     let name: String
     private let config: HTTPSinkConfig
-    let format: any HTTPFormat
+    private let format: any HTTPFormat
     private let counters: SinkCounters
     private let metrics: HTTPCounters
     private let logger: Logger
@@ -77,7 +77,7 @@ final class HTTPDelivery {
                         again.append(index)
                         reason = why
                     case .rejected(let status, let detail):
-                        self.deadLetter(batch, index, status: status, response: detail, reason: String(decoding: detail.prefix(300), as: UTF8.self))
+                        deadLetter(batch, index, status: status, response: detail, reason: String(decoding: detail.prefix(300), as: UTF8.self))
                     }
                 }
                 if again.isEmpty { return }
