@@ -257,7 +257,7 @@ struct HTTPFormatTests {
             (#"{"type": "http", "url": "http://x", "format": "elasticsearch", "index": "Logs"}"#, "sinks[0].index: an index name cannot hold \"L\""),
             (#"{"type": "http", "url": "http://x", "format": "elasticsearch", "index": "logs-%H"}"#, "sinks[0].index: only %Y, %m and %d"),
             (#"{"type": "http", "url": "http://x", "format": "loki", "labels": {"app-name": "x"}}"#, "sinks[0].labels.app-name: not a Loki label name"),
-            (#"{"type": "http", "url": "http://x", "format": "loki", "label_fields": []}"#, "sinks[0].label_fields: expected a non-empty array"),
+            (#"{"type": "http", "url": "http://x", "format": "loki", "label_fields": ["level", 5]}"#, "sinks[0].label_fields[1]: expected a non-empty string"),
             (#"{"type": "http", "url": "http://x", "labels": {"a": "b"}}"#, "sinks[0].labels: only the loki format reads it, not ndjson"),
             (#"{"type": "http", "url": "http://x", "format": "loki", "message_key": "m"}"#, "sinks[0].message_key: only the otlp format reads it, not loki"),
             (#"{"type": "http", "url": "http://x", "format": "otlp", "table": "t"}"#, "sinks[0].table: only the clickhouse format reads it, not otlp"),
@@ -265,6 +265,14 @@ struct HTTPFormatTests {
             (#"{"type": "http", "url": "http://x", "format": "loki", "encoding": "protobuf"}"#, "sinks[0].encoding: only the otlp format reads it, not loki"),
         ]
         let harness = HTTPHarness()
+        // What --check-config prints loads again, defaults and all.
+        harness.directory.write("config.json", #"{"sinks": [{"type": "http", "name": "a", "format": "otlp", "url": "http://x"}, {"type": "http", "name": "b", "format": "loki", "url": "http://y"}, {"type": "http", "name": "c", "format": "elasticsearch", "url": "http://z"}]}"#)
+        let rendered = try DaemonProcess.run(["--config", harness.directory.file("config.json"), "--check-config"])
+        #expect(rendered.status == 0)
+        harness.directory.write("rendered.json", rendered.stdout)
+        let again = try DaemonProcess.run(["--config", harness.directory.file("rendered.json"), "--check-config"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout == rendered.stdout)
         for (sink, message) in cases {
             harness.directory.write("config.json", "{\"sinks\": [\(sink)]}")
             let result = try DaemonProcess.run(["--config", harness.directory.file("config.json"), "--check-config"])

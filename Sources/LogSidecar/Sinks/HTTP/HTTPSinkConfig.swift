@@ -93,16 +93,18 @@ public struct HTTPSinkConfig: SinkSettings, Equatable {
         case "batch_timeout_ms": batchTimeoutMs = try ConfigSetting.integerValue(value, key: key, range: 1...3_600_000)
         case "timeout_ms": timeoutMs = try ConfigSetting.integerValue(value, key: key, range: 100...3_600_000)
         case "max_backoff_ms": maxBackoffMs = try ConfigSetting.integerValue(value, key: key, range: 100...3_600_000)
-        case "tls_ca_file": tlsCAFile = try ConfigSetting.nonEmptyString(value, key: key)
-        case "dead_letter_path": deadLetterPath = try ConfigSetting.nonEmptyString(value, key: key)
+        // Empty: the system's CA store; the default dead-letter file (as `--check-config` prints them).
+        case "tls_ca_file": tlsCAFile = try Self.string(value, key: key)
+        case "dead_letter_path": deadLetterPath = try Self.string(value, key: key)
         case "headers":
             headers = try Self.headerPairs(value, key: key).map { (name, value) throws(ConfigError) in
                 try Self.checkValue(value, key: "\(key).\(name)")
                 return Header(name: name, value: value)
             }
-        case "message_key": messageKey = try ConfigSetting.nonEmptyString(value, key: key)
+        // Empty: the default (`msg` then `message`; the first time key present), as `--check-config` prints it.
+        case "message_key": messageKey = try Self.string(value, key: key)
         case "level_key": levelKey = try ConfigSetting.nonEmptyString(value, key: key)
-        case "time_key": timeKey = try ConfigSetting.nonEmptyString(value, key: key)
+        case "time_key": timeKey = try Self.string(value, key: key)
         case "encoding":
             let text = try ConfigSetting.nonEmptyString(value, key: key)
             guard let encoding = OTLPEncoding(rawValue: text) else { throw ConfigError(key: key, "expected one of json, protobuf, got \"\(text)\"") }
@@ -112,8 +114,8 @@ public struct HTTPSinkConfig: SinkSettings, Equatable {
                 Self.lokiLabel(name) == name
             }.map { Header(name: $0.0, value: $0.1) }
         case "label_fields":
-            guard case .array(let items) = value, !items.isEmpty else {
-                throw ConfigError(key: key, "expected a non-empty array of field names, got \(value.kindName)")
+            guard case .array(let items) = value else {
+                throw ConfigError(key: key, "expected an array of field names, got \(value.kindName)")
             }
             labelFields = try items.enumerated().map { (index, item) throws(ConfigError) in
                 try ConfigSetting.nonEmptyString(item, key: "\(key)[\(index)]")
@@ -220,6 +222,11 @@ public struct HTTPSinkConfig: SinkSettings, Equatable {
         if value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) {
             throw ConfigError(key: key, "a header value cannot hold a line break")
         }
+    }
+
+    private static func string(_ value: JSONValue, key: String) throws(ConfigError) -> String {
+        guard case .string(let text) = value else { throw ConfigError(key: key, "expected a string, got \(value.kindName)") }
+        return text
     }
 
     /// `https://user:secret@host/` as `https://user:***@host/`.
