@@ -104,6 +104,9 @@ public final class HTTPCounters: Sendable {
     public let deadLettered = Atomic<Int>(0)
     /// The uncompressed size of the last request's body.
     public let lastBatchBytes = Atomic<Int>(0)
+    /// Record bytes the sink holds (filling and in flight) that its receiver has not acknowledged:
+    /// what the checkpoint waits for, beyond the input lag.
+    public let unacknowledgedBytes = Atomic<Int>(0)
     public let requestSeconds = Mutex<Histogram>(Histogram())
 
     init() {}

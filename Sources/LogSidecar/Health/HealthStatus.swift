@@ -69,6 +69,7 @@ struct HealthStatus: Sendable {
                 members += [
                     ("retries", .number(String(http.retries.load(ordering: .relaxed)))),
                     ("records_dead_lettered", .number(String(http.deadLettered.load(ordering: .relaxed)))),
+                    ("unacknowledged_bytes", .number(String(http.unacknowledgedBytes.load(ordering: .relaxed)))),
                 ]
             }
             return .object(members)

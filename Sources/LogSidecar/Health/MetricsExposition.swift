@@ -78,6 +78,9 @@ enum MetricsExposition {
                    samples: each { $0.deadLettered.load(ordering: .relaxed) }),
             Metric(name: "log_sidecar_sink_batch_bytes", type: "gauge", help: "Uncompressed body size of the last request.",
                    samples: each { $0.lastBatchBytes.load(ordering: .relaxed) }),
+            Metric(name: "log_sidecar_sink_unacknowledged_bytes", type: "gauge",
+                   help: "Record bytes the sink holds that its receiver has not acknowledged (the checkpoint waits for them).",
+                   samples: each { $0.unacknowledgedBytes.load(ordering: .relaxed) }),
         ]
     }
 

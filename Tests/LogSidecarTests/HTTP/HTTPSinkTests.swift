@@ -162,6 +162,10 @@ struct HTTPSinkTests {
         // Five checkpoint intervals (200 ms) pass with every line read but none acknowledged.
         Thread.sleep(forTimeInterval: 1)
         #expect(harness.checkpointOffset() == 0)
+        // What the sink holds for the receiver is shown: every record (no enrichment here: the input's bytes).
+        let held = harness.inputLines.reduce(0) { $0 + $1.utf8.count + 1 }
+        #expect(harness.sink("http")["unacknowledged_bytes"] as? Int == held)
+        #expect(harness.metrics().contains("log_sidecar_sink_unacknowledged_bytes{sink=\"http\"} \(held)"))
         daemon.signal(SIGKILL)
         _ = try daemon.waitForExit()
         _ = FileManager.default.createFile(atPath: up, contents: nil)
@@ -169,6 +173,7 @@ struct HTTPSinkTests {
         try waitUntil("1,000 records accepted") { receiver.accepted.count >= 1000 }
         #expect(receiver.accepted == harness.inputLines)
         try waitUntil("the checkpoint at the end") { harness.checkpointOffset() == harness.inputLines.reduce(0) { $0 + $1.utf8.count + 1 } }
+        #expect(harness.sink("http")["unacknowledged_bytes"] as? Int == 0)
         #expect(try restarted.stop() == 0)
     }
 

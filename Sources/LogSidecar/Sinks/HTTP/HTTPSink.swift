@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 /// Posts records to an HTTP receiver (design.md, "HTTP sinks"). The reading loop fills one batch
 /// while a sender thread has at most one other in flight; `write` blocks while both are taken, so
@@ -20,6 +21,8 @@ final class HTTPSink: Sink, @unchecked Sendable {
     private var inFlightStreamBytes = 0
     private var draining = false
     private var senderStarted = false
+    /// Where `unacknowledgedBytes` is shown (`/health`, `/metrics`).
+    private let metrics: HTTPCounters?
 
     init(name: String, config: HTTPSinkConfig, deadLetterPath: String, shape: RecordShape, counters: SinkCounters, logger: Logger,
          shouldGiveUp: @escaping () -> Bool) throws(SinkFailure) {
@@ -31,6 +34,7 @@ final class HTTPSink: Sink, @unchecked Sendable {
             name: name, config: config, format: HTTPFormats.make(config, shape: shape), deadLetterPath: deadLetterPath, counters: counters,
             logger: logger)
         namesRecords = config.format == .elasticsearch
+        metrics = counters.http
         self.shouldGiveUp = shouldGiveUp
     }
 
@@ -54,6 +58,7 @@ final class HTTPSink: Sink, @unchecked Sendable {
             if batch.origins.count == batch.count { filling.origins.append(contentsOf: batch.origins[first...]) }
             fillingStreamBytes += batch.bytes.count - start
             if fillingSinceMs == 0 { fillingSinceMs = MonotonicClock.milliseconds() }
+            publishHeld()
             monitor.broadcast()
             return true
         }
@@ -75,6 +80,9 @@ final class HTTPSink: Sink, @unchecked Sendable {
         }
         if !done { throw SinkFailure(accepted: 0, reason: "sink \(name): records were still unacknowledged at the deadline") }
     }
+
+    /// Under `monitor`.
+    private func publishHeld() { metrics?.unacknowledgedBytes.store(fillingStreamBytes + inFlightStreamBytes, ordering: .relaxed) }
 
     private func startSender() {
         let start: Bool = monitor.withLock {
@@ -112,6 +120,7 @@ final class HTTPSink: Sink, @unchecked Sendable {
             batch.removeAll()
             monitor.withLock {
                 inFlightStreamBytes = 0
+                publishHeld()
                 monitor.broadcast()
             }
         }
