@@ -22,7 +22,7 @@ public struct FileSinkConfig: SinkSettings, Equatable {
 
     public mutating func set(_ name: String, _ value: JSONValue, key: String) throws(ConfigError) {
         switch name {
-        case "path": path = try nonEmptySinkString(value, key: key)
+        case "path": path = try ConfigSetting.nonEmptyString(value, key: key)
         case "max_bytes": maxBytes = try ConfigSetting.integerValue(value, key: key, range: 4096...(1 << 40))
         case "max_files": maxFiles = try ConfigSetting.integerValue(value, key: key, range: 1...1000)
         default: break
@@ -50,9 +50,9 @@ public struct JournaldSinkConfig: SinkSettings, Equatable {
 
     public mutating func set(_ name: String, _ value: JSONValue, key: String) throws(ConfigError) {
         switch name {
-        case "identifier": identifier = try nonEmptySinkString(value, key: key)
-        case "message_key": messageKey = try nonEmptySinkString(value, key: key)
-        case "level_key": levelKey = try nonEmptySinkString(value, key: key)
+        case "identifier": identifier = try ConfigSetting.nonEmptyString(value, key: key)
+        case "message_key": messageKey = try ConfigSetting.nonEmptyString(value, key: key)
+        case "level_key": levelKey = try ConfigSetting.nonEmptyString(value, key: key)
         default: break
         }
     }

@@ -18,7 +18,7 @@ enum SinkSchema {
             }
             switch member {
             case "type": break
-            case "name": name = try nonEmptySinkString(memberValue, key: memberKey)
+            case "name": name = try ConfigSetting.nonEmptyString(memberValue, key: memberKey)
             default: try settings.set(member, memberValue, key: memberKey)
             }
         }

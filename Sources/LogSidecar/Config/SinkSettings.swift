@@ -33,11 +33,3 @@ enum SinkKinds {
 
     static var names: String { all.map { $0.type }.joined(separator: ", ") }
 }
-
-/// A non-empty string, as most sink keys take.
-func nonEmptySinkString(_ value: JSONValue, key: String) throws(ConfigError) -> String {
-    guard case .string(let text) = value, !text.isEmpty else {
-        throw ConfigError(key: key, "expected a non-empty string, got \(value.serialized)")
-    }
-    return text
-}

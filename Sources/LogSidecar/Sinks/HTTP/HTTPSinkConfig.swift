@@ -224,8 +224,9 @@ public struct HTTPSinkConfig: SinkSettings, Equatable {
         }
     }
 
+    /// A string that may be empty (the key's default), never with a NUL.
     private static func string(_ value: JSONValue, key: String) throws(ConfigError) -> String {
-        guard case .string(let text) = value else { throw ConfigError(key: key, "expected a string, got \(value.kindName)") }
+        guard case .string(let text) = value, !text.utf8.contains(0) else { throw ConfigError(key: key, "expected a string, got \(value.serialized)") }
         return text
     }
 

@@ -115,14 +115,7 @@ final class LokiFormat: HTTPFormat {
         if labelSet.count == 1 { labelSet.appendLiteral(#""job":"log-sidecar""#) }
         labelSet.append(UInt8(ascii: "}"))
         guard readable else { return nil }
-        let members = reader.members
-        func time(_ index: Int?) -> UInt64? {
-            guard let index else { return nil }
-            let bytes = UnsafeRawBufferPointer(rebasing: record[members[index].value])
-            guard bytes.count >= 2, bytes.first == UInt8(ascii: "\"") else { return nil }
-            return RFC3339.nanoseconds(UnsafeRawBufferPointer(rebasing: bytes.dropFirst().dropLast()))
-        }
-        return time(reader.first(of: timeKeys, in: record)) ?? time(reader.timeMember)
+        return reader.time(reader.first(of: timeKeys, in: record), in: record) ?? reader.time(reader.timeMember, in: record)
     }
 
     private func appendLabel(_ name: [UInt8], value: (inout [UInt8]) -> Void) {

@@ -73,4 +73,16 @@ struct RecordReader {
         }
         return best?.index
     }
+
+    /// A string value's content between its quotes; empty for any other value.
+    static func stringContent(_ record: UnsafeRawBufferPointer, _ range: Range<Int>) -> UnsafeRawBufferPointer {
+        guard range.count >= 2, record[range.lowerBound] == UInt8(ascii: "\"") else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(rebasing: record[(range.lowerBound + 1)..<(range.upperBound - 1)])
+    }
+
+    /// The nanoseconds of the member at `index` when it is an RFC 3339 string.
+    func time(_ index: Int?, in record: UnsafeRawBufferPointer) -> UInt64? {
+        guard let index else { return nil }
+        return RFC3339.nanoseconds(Self.stringContent(record, members[index].value))
+    }
 }

@@ -41,7 +41,7 @@ extension OTLPFormat {
         let roles = roles(record)
         let members = reader.members
         out.append(UInt8(ascii: "{"))
-        if let time = roles.time, let nanoseconds = RFC3339.nanoseconds(Self.text(record, members[time].value)) {
+        if let nanoseconds = reader.time(roles.time, in: record) {
             out.appendLiteral(#""timeUnixNano":""#)
             out.appendDecimal(nanoseconds)
             out.appendLiteral(#"","#)
@@ -63,8 +63,8 @@ extension OTLPFormat {
             out.appendLiteral(#","body":"#)
             AnyValueWriter.append(UnsafeRawBufferPointer(rebasing: record[members[message].value]), to: &out)
         }
-        if let trace = roles.trace { appendLowercased(#","traceId":""#, Self.text(record, members[trace].value), to: &out) }
-        if let span = roles.span { appendLowercased(#","spanId":""#, Self.text(record, members[span].value), to: &out) }
+        if let trace = roles.trace { appendLowercased(#","traceId":""#, RecordReader.stringContent(record, members[trace].value), to: &out) }
+        if let span = roles.span { appendLowercased(#","spanId":""#, RecordReader.stringContent(record, members[span].value), to: &out) }
         out.appendLiteral(#","attributes":["#)
         var separator = false
         for (index, member) in members.enumerated() where index != roles.message && index != roles.level && index != roles.trace && index != roles.span {

@@ -49,7 +49,7 @@ extension OTLPFormat {
         }
         let roles = roles(record)
         let members = reader.members
-        if let time = roles.time, let nanoseconds = RFC3339.nanoseconds(Self.text(record, members[time].value)) {
+        if let nanoseconds = reader.time(roles.time, in: record) {
             out.appendFixed64(field: 1, nanoseconds)
         }
         if let level = roles.level {
@@ -60,7 +60,7 @@ extension OTLPFormat {
                 out.appendVarint(UInt64(number))
             }
             if value.first == UInt8(ascii: "\"") {
-                out.appendStringField(3, json: Self.text(record, members[level].value))
+                out.appendStringField(3, json: RecordReader.stringContent(record, members[level].value))
             } else {
                 out.appendBytesField(3, value)
             }
@@ -78,8 +78,8 @@ extension OTLPFormat {
             }
             ProtobufAnyValue.appendKeyValue(6, key: key, value: UnsafeRawBufferPointer(rebasing: record[member.value]), to: out)
         }
-        if let trace = roles.trace { appendHexBytes(9, Self.text(record, members[trace].value), to: out) }
-        if let span = roles.span { appendHexBytes(10, Self.text(record, members[span].value), to: out) }
+        if let trace = roles.trace { appendHexBytes(9, RecordReader.stringContent(record, members[trace].value), to: out) }
+        if let span = roles.span { appendHexBytes(10, RecordReader.stringContent(record, members[span].value), to: out) }
         out.appendFixed64(field: 11, observedTime(record, now: now))
     }
 

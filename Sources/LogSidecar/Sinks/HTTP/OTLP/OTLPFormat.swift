@@ -66,22 +66,16 @@ final class OTLPFormat: HTTPFormat {
             for (rank, name) in timeKeys.enumerated() where rank < roles.timeRank && key.equals(name) {
                 (roles.time, roles.timeRank) = (index, rank)
             }
-            if roles.trace == nil && key.equals(Self.traceKey) && Self.isHex(Self.text(record, member.value), length: 32) { roles.trace = index }
-            if roles.span == nil && key.equals(Self.spanKey) && Self.isHex(Self.text(record, member.value), length: 16) { roles.span = index }
+            if roles.trace == nil && key.equals(Self.traceKey) && Self.isHex(RecordReader.stringContent(record, member.value), length: 32) { roles.trace = index }
+            if roles.span == nil && key.equals(Self.spanKey) && Self.isHex(RecordReader.stringContent(record, member.value), length: 16) { roles.span = index }
         }
         return roles
-    }
-
-    /// A string value's content between its quotes; empty for any other value.
-    static func text(_ record: UnsafeRawBufferPointer, _ range: Range<Int>) -> UnsafeRawBufferPointer {
-        guard range.count >= 2, record[range.lowerBound] == UInt8(ascii: "\"") else { return UnsafeRawBufferPointer(start: nil, count: 0) }
-        return UnsafeRawBufferPointer(rebasing: record[(range.lowerBound + 1)..<(range.upperBound - 1)])
     }
 
     /// The processing time in nanoseconds, parsed once per distinct text; `now` without one.
     func observedTime(_ record: UnsafeRawBufferPointer, now: UInt64) -> UInt64 {
         guard let member = reader.timeMember else { return now }
-        let text = Self.text(record, reader.members[member].value)
+        let text = RecordReader.stringContent(record, reader.members[member].value)
         guard !text.isEmpty else { return now }
         if !text.equals(lastObserved.text) { lastObserved = (Array(text), RFC3339.nanoseconds(text) ?? now) }
         return lastObserved.value
