@@ -121,7 +121,7 @@ struct HTTPFormatUnitTests {
         for status in [429, 502, 503, 504] {
             guard case .transient = verdict(status) else { Issue.record("\(status)"); continue }
         }
-        for status in [400, 500, 501] {
+        for status in [400, 408, 500, 501] {
             guard case .rejected = verdict(status) else { Issue.record("\(status)"); continue }
         }
         guard case .configuration = verdict(401) else { Issue.record("401"); return }

@@ -133,7 +133,8 @@ final class OTLPFormat: HTTPFormat {
         case 200..<300:
             let partial = encoding == .json ? Self.partialSuccess(response.body) : Self.protobufPartialSuccess(response.body)
             return partial.map { .partiallyRejected($0.0, $0.1) } ?? .delivered
-        case 0, 408, 429, 502, 503, 504: return .byStatus(response)
+        // No answer at all (refused, reset, timed out) is retried as for every format.
+        case 0, 429, 502, 503, 504: return .byStatus(response)
         case 401, 403, 404: return .configuration(reason)
         case 400..<600: return .rejected(reason)
         default: return .byStatus(response)
