@@ -13,9 +13,9 @@ public enum JSONEscaper {
         // appended in one copy per chunk: a record full of quotes costs a byte store per byte, not an
         // array append per quote (Loki's lines are whole records as strings). Chunks keep the scratch
         // small whatever the line's length; a UTF-8 sequence may run three bytes past a chunk's end,
-        // and a word seven, which the margin holds.
+        // a word seven, and a word is stored whole: the margin holds them.
         let chunk = 4096
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: min(bytes.count, chunk) * 6 + 16) { scratch in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: min(bytes.count, chunk) * 6 + 32) { scratch in
             guard let target = scratch.baseAddress else { return }
             var written = 0
             @inline(__always) func put(_ byte: UInt8) {
@@ -32,13 +32,17 @@ public enum JSONEscaper {
                     written = 0
                     chunkEnd = min(count, index + chunk)
                 }
-                // Eight bytes at a time while none needs escaping (SWAR), one at a time around those that do.
+                // Eight bytes at a time (SWAR): the word is stored whole and the plain bytes before the
+                // first one that needs escaping are kept (the lowest flagged byte is exact), so the
+                // per-byte path below sees only the bytes it must change.
                 if index + 8 <= count, let source = bytes.baseAddress {
                     let word = (source + index).loadUnaligned(as: UInt64.self)
-                    if JSONScanner.specialBytes(word) | deleteBytes(word) == 0 {
+                    let special = JSONScanner.specialBytes(word) | deleteBytes(word)
+                    let plain = special == 0 ? 8 : special.trailingZeroBitCount / 8
+                    if plain > 0 {
                         UnsafeMutableRawPointer(target + written).storeBytes(of: word, as: UInt64.self)
-                        written += 8
-                        index += 8
+                        written += plain
+                        index += plain
                         continue
                     }
                 }
