@@ -24,7 +24,7 @@ final class LokiFormat: HTTPFormat {
 
     init(config: HTTPSinkConfig, shape: RecordShape) {
         reader = RecordReader(shape: shape)
-        var labels = config.labels.map { Label.fixed(name: Array($0.name.utf8), value: Self.quoted($0.value)) }
+        var labels = config.labels.map { Label.fixed(name: Array($0.name.utf8), value: Array(JSONValue.quoted($0.value).utf8)) }
         // A field whose label name is taken (a static label, an earlier field) is left out: one value per name.
         var taken = Set(config.labels.map { Array($0.name.utf8) })
         for field in config.labelFields {
@@ -44,12 +44,6 @@ final class LokiFormat: HTTPFormat {
     var contentType: String { "application/json" }
 
     func requestURL(_ config: HTTPSinkConfig) -> String { HTTPFormats.url(config.url, defaultPath: "/loki/api/v1/push") }
-
-    private static func quoted(_ text: String) -> [UInt8] {
-        var out: [UInt8] = []
-        JSONEscaper.appendQuoted(Array(text.utf8)[...], to: &out)
-        return out
-    }
 
     func encode(_ batch: RecordBatch, _ records: [Int], into body: ByteBuffer) {
         streams.removeAll(keepingCapacity: true)

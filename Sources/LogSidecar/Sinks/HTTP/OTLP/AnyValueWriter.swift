@@ -51,14 +51,11 @@ enum AnyValueWriter {
     private static let int64MinMagnitude = Array("9223372036854775808".utf8)
 
     private static func appendNumber<Output: ByteOutput>(_ value: UnsafeRawBufferPointer, to out: inout Output) {
-        let negative = value.first == UInt8(ascii: "-")
-        let digits = UnsafeRawBufferPointer(rebasing: value[(negative ? 1 : 0)...])
-        let integral = digits.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
-        if integral && fitsInt64(digits, negative: negative) {
+        if int64(value) != nil {
             out.appendLiteral(#"{"intValue":""#)
             out.appendBytes(value)
             out.appendLiteral("\"}")
-        } else if isFinite(value, integral: integral) {
+        } else if isFinite(value) {
             out.appendLiteral(#"{"doubleValue":"#)
             out.appendBytes(value)
             out.append(UInt8(ascii: "}"))
@@ -86,12 +83,20 @@ enum AnyValueWriter {
         return !(negative ? int64MinMagnitude : int64Max).lexicographicallyPrecedes(digits)
     }
 
-    /// Only a long number or one with an exponent can overflow a double; those are checked with strtod.
-    private static func isFinite(_ value: UnsafeRawBufferPointer, integral: Bool) -> Bool {
+    /// Only a long number or one with an exponent can overflow a double; those are read to check.
+    private static func isFinite(_ value: UnsafeRawBufferPointer) -> Bool {
         let hasExponent = value.contains { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
         guard hasExponent || value.count > 300 else { return true }
-        var text = [CChar](repeating: 0, count: value.count + 1)
-        for (index, byte) in value.enumerated() { text[index] = CChar(bitPattern: byte) }
-        return strtod(text, nil).isFinite
+        return double(value).isFinite
+    }
+
+    /// A JSON number's text as a double (`strtod`; infinite past the range).
+    static func double(_ value: UnsafeRawBufferPointer) -> Double {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: value.count + 1) { text -> Double in
+            guard let base = text.baseAddress else { return .nan }
+            for (index, byte) in value.enumerated() { base[index] = CChar(bitPattern: byte) }
+            base[value.count] = 0
+            return strtod(base, nil)
+        }
     }
 }

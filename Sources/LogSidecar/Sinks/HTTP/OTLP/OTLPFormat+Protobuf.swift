@@ -83,21 +83,14 @@ extension OTLPFormat {
         out.appendFixed64(field: 11, observedTime(record, now: now))
     }
 
-    /// An id's hex digits (checked by `roles`) as its bytes.
+    /// An id's hex digits (checked by `roles`: 16 or 32, a multiple of four) as its bytes.
     private func appendHexBytes(_ field: UInt64, _ hex: UnsafeRawBufferPointer, to out: ByteBuffer) {
         out.appendTag(field, .lengthDelimited)
         out.appendVarint(UInt64(hex.count / 2))
-        var index = 0
-        while index + 1 < hex.count {
-            out.append(Self.nibble(hex[index]) << 4 | Self.nibble(hex[index + 1]))
-            index += 2
-        }
-    }
-
-    private static func nibble(_ digit: UInt8) -> UInt8 {
-        switch digit {
-        case 0x30...0x39: return digit - 0x30
-        default: return (digit | 0x20) &- 0x61 &+ 10
+        for index in stride(from: 0, to: hex.count - 3, by: 4) {
+            let pair = UnicodeEscape.hex4(hex, at: index) ?? 0
+            out.append(UInt8(truncatingIfNeeded: pair >> 8))
+            out.append(UInt8(truncatingIfNeeded: pair))
         }
     }
 

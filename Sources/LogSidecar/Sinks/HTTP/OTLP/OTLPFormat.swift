@@ -98,9 +98,9 @@ final class OTLPFormat: HTTPFormat {
     static func resourceAttributes(_ shape: RecordShape) -> [(key: [UInt8], value: [UInt8])] {
         shape.fields.compactMap { field in
             guard field.source == .fixed, let value = field.value else { return nil }
-            var name: [UInt8] = []
-            JSONEscaper.appendQuoted(String(decoding: field.key, as: UTF8.self) == shape.hostKey ? Array("host.name".utf8)[...] : field.key[...], to: &name)
-            return (Array(name.dropFirst().dropLast()), value)
+            // `quotedKey` is `"key":`, escaped: the text between the quotes is what a key is here.
+            let isHost = String(decoding: field.key, as: UTF8.self) == shape.hostKey
+            return (isHost ? Array("host.name".utf8) : Array(field.quotedKey.dropFirst().dropLast(2)), value)
         }
     }
 
@@ -122,8 +122,7 @@ final class OTLPFormat: HTTPFormat {
     ].map { (Array($0.0.utf8), $0.1) }
 
     private static func isHex(_ bytes: UnsafeRawBufferPointer, length: Int) -> Bool {
-        bytes.count == length && bytes.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || (($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x66) }
-            && bytes.contains { $0 != 0x30 }
+        bytes.count == length && bytes.allSatisfy(\.isHexDigit) && bytes.contains { $0 != 0x30 }
     }
 
     /// OTLP's retryable statuses; every other error is final: a refused batch is split and dead-lettered.

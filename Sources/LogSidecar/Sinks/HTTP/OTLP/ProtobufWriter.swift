@@ -122,12 +122,7 @@ enum ProtobufAnyValue {
             out.appendVarint(UInt64(bitPattern: integer))
             return
         }
-        let double = withUnsafeTemporaryAllocation(of: CChar.self, capacity: value.count + 1) { text -> Double in
-            for (index, byte) in value.enumerated() { text[index] = CChar(bitPattern: byte) }
-            text[value.count] = 0
-            guard let base = text.baseAddress else { return .nan }
-            return strtod(base, nil)
-        }
+        let double = AnyValueWriter.double(value)
         guard double.isFinite else { return out.appendBytesField(1, value) }
         out.appendFixed64(field: 4, double.bitPattern)
     }
