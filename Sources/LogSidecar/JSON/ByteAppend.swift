@@ -83,6 +83,16 @@ final class ByteBuffer: ByteOutput {
         return true
     }
 
+    /// Lets `write` fill up to `maximum` bytes after the end and keeps the count it returns (nil keeps
+    /// none); false when memory ran out or `write` failed.
+    func appendWritten(maximum: Int, _ write: (UnsafeMutableRawBufferPointer) -> Int?) -> Bool {
+        if count + maximum > capacity { grow(to: count + maximum) }
+        guard let base, count + maximum <= capacity else { return false }
+        guard let written = write(UnsafeMutableRawBufferPointer(start: base + count, count: maximum)), written <= maximum else { return false }
+        count += written
+        return true
+    }
+
     /// Removes `removed` bytes at `position`, moving what follows back.
     func removeGap(at position: Int, count removed: Int) {
         guard let base, position >= 0, removed > 0, position + removed <= count else { return }

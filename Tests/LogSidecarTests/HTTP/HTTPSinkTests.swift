@@ -56,6 +56,37 @@ struct HTTPSinkTests {
         #expect(!check.stdout.contains("s3cret"))
     }
 
+    @Test("a batch of 64 KiB or more leaves as two requests written at once, posted in order: a 503 on the first sends it again before the second, a refused record is split out of the second, the rest arrive once and in order")
+    func splitBatch() throws {
+        let harness = HTTPHarness()
+        let receiver = try receiver(
+            harness, [["request": 1, "status": 503, "body": "unavailable"], ["contains": #""seq":2500,"#, "status": 400, "body": "bad record"]])
+        harness.writeRecords(0..<4000)
+        let sink = """
+            {"type": "http", "url": "\(receiver.url)", "batch_timeout_ms": 300, "max_backoff_ms": 200, "dead_letter_path": "\(harness.deadLetters)"}
+            """
+        let daemon = try harness.start(sinks: sink)
+        try waitUntil("3,999 records accepted") { receiver.accepted.count >= 3999 }
+        try waitUntil("one dead letter") { harness.sink("http")["records_dead_lettered"] as? Int == 1 }
+        let input = harness.inputLines
+        #expect(input.reduce(0) { $0 + $1.utf8.count + 1 } >= 128 << 10)
+        #expect(receiver.accepted == Array(input[..<2500] + input[2501...]))
+        let requests = receiver.requests
+        try #require(requests.count >= 3)
+        // One batch (the input is read well within the timeout), two halves of it by bytes.
+        let first = requests[0].records
+        #expect(requests[0].status == 503 && requests[1].status == 200 && requests[1].records == first)
+        #expect(first >= 1800 && first <= 2200, "the first half held \(first) of 4,000 records")
+        #expect(requests[2].status == 400 && requests[2].records == 4000 - first)
+        #expect(requests.allSatisfy { $0.encoding == "gzip" })
+        let letter = try Output.object(try #require(Output.lines(harness.deadLetters).first))
+        #expect((letter["record"] as? [String: Any])?["seq"] as? Int == 2500)
+        try waitUntil("records_written 3999") { harness.sink("http")["records_written"] as? Int == 3999 }
+        expectWellFormed(receiver)
+        #expect(try daemon.stop() == 0)
+        #expect(harness.checkpointOffset() == input.reduce(0) { $0 + $1.utf8.count + 1 })
+    }
+
     @Test("413 halves the batch until it fits; a record too large alone is dead-lettered with the status, the rest delivered")
     func payloadTooLarge() throws {
         let harness = HTTPHarness()

@@ -106,4 +106,46 @@ struct HTTPUnitTests {
         #expect(counters.sinks[0].recordsWritten.load(ordering: .relaxed) == 4)
         #expect(counters.sinks[1].recordsWritten.load(ordering: .relaxed) == 0)
     }
+
+    /// A batch of records of the given sizes (newline included).
+    func batch(_ sizes: [Int]) -> RecordBatch {
+        var batch = RecordBatch()
+        for size in sizes {
+            batch.bytes += Array(repeating: UInt8(ascii: "x"), count: size - 1) + [0x0A]
+            batch.recordEnds.append(batch.bytes.count)
+        }
+        return batch
+    }
+
+    @Test("a batch's requests: every record once and in order, each within batch_max_bytes (a longer record alone), even halves from 64 KiB when two threads write")
+    func requestPlan() {
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<300 {
+            let maxBytes = [4096, 65536, 1 << 20][round % 3]
+            let sizes = (0..<Int.random(in: 1...3000, using: &generator)).map { _ in
+                Int.random(in: 0..<100, using: &generator) == 0 ? Int.random(in: 1...(2 * maxBytes), using: &generator) : Int.random(in: 1...400, using: &generator)
+            }
+            let records = batch(sizes)
+            for split in [false, true] {
+                let requests = PreparedBatch.requests(records, maxBytes: maxBytes, split: split)
+                #expect(requests.flatMap { Array($0) } == Array(0..<records.count), "round \(round)")
+                for request in requests where request.count > 1 {
+                    #expect(records.recordEnds[request.upperBound - 1] - records.start(of: request.lowerBound) <= maxBytes, "round \(round)")
+                }
+                let total = records.bytes.count
+                let needed = (total + maxBytes - 1) / maxBytes
+                if split && total >= 64 << 10 && total <= maxBytes {
+                    #expect(requests.count == 2, "round \(round)")
+                    if let first = requests.first, sizes.max() ?? 0 <= 400 {
+                        let firstBytes = records.recordEnds[first.upperBound - 1]
+                        #expect(abs(firstBytes - total / 2) <= 400, "round \(round): \(firstBytes) of \(total)")
+                    }
+                }
+                if !split && total <= maxBytes { #expect(requests.count == 1, "round \(round)") }
+                if sizes.max() ?? 0 <= 400 { #expect(requests.count <= max(needed, split && total >= 64 << 10 ? 2 : 1) + 1, "round \(round)") }
+            }
+        }
+        #expect(PreparedBatch.requests(RecordBatch(), maxBytes: 1024, split: true).isEmpty)
+        #expect(PreparedBatch.requests(batch([70_000]), maxBytes: 1 << 20, split: true) == [0..<1])
+    }
 }

@@ -5,7 +5,9 @@ import Synchronization
 /// The sender thread's half of an HTTP sink: posts one batch until every record is acknowledged or
 /// dead-lettered. Transient and configuration errors are retried with backoff for as long as it
 /// takes (reading pauses behind the full sink; the input file is the buffer); a refused batch is
-/// halved until the refused records stand alone, and those go to the dead-letter file.
+/// halved until the refused records stand alone, and those go to the dead-letter file. A request
+/// comes written (`HTTPSink`'s writing threads); only one that changes (a split, items sent again) is
+/// written here.
 final class HTTPDelivery {
     let name: String
     private let config: HTTPSinkConfig
@@ -16,8 +18,8 @@ final class HTTPDelivery {
     private let deadLetter: DeadLetterFile
     private let headers: [String]
     private var connection: HTTPConnection?
-    private let gzip: Gzip?
-    private let body = ByteBuffer()
+    /// Writes the bodies of requests that change on the way.
+    private let writer: RequestWriter
 
     init(name: String, config: HTTPSinkConfig, format: any HTTPFormat, deadLetterPath: String, counters: SinkCounters, logger: Logger) {
         self.name = name
@@ -27,31 +29,30 @@ final class HTTPDelivery {
         metrics = counters.http ?? HTTPCounters()
         self.logger = logger
         deadLetter = DeadLetterFile(path: deadLetterPath)
-        gzip = config.compression == .gzip ? Gzip() : nil
+        writer = RequestWriter(format: format, compression: config.compression)
         var headers = ["Content-Type: \(format.contentType)", "User-Agent: log-sidecar", "Expect:"]
         headers += config.headers.map { "\($0.name): \($0.value)" }
         headers += config.headerEnv.map { "\($0.name): \($0.value)" }
         self.headers = headers
     }
 
-    /// Returns once every record of `batch` is delivered or dead-lettered.
-    func deliver(_ batch: RecordBatch) {
-        var first = 0
-        while first < batch.count {
-            let last = max(batch.recordsEnding(atOrBefore: batch.start(of: first) + config.batchMaxBytes), first + 1)
-            send(batch, Array(first..<last))
-            first = last
-        }
+    /// Returns once every record of request `records` (written in `body`) is delivered or dead-lettered.
+    func deliver(_ batch: RecordBatch, _ records: Range<Int>, _ body: RequestBody) {
+        send(batch, Array(records), body, prepared: true)
     }
 
     /// Sends the records `records` (indices into `batch`, ascending) until each is acknowledged or
     /// dead-lettered; what the receiver wants again (a transient error, items it was too busy for)
-    /// goes again after a backoff.
-    private func send(_ batch: RecordBatch, _ records: [Int]) {
+    /// goes again after a backoff. `prepared`: `body` already holds their request.
+    private func send(_ batch: RecordBatch, _ records: [Int], _ body: RequestBody, prepared: Bool = false) {
         var backoff = RetryBackoff(maximumMs: config.maxBackoffMs)
         var pending = records
+        var ready = prepared
         while true {
-            let response = post(batch, pending)
+            if !ready { writer.write(batch, pending, into: body) }
+            // A transient error sends the same body again.
+            ready = true
+            let response = post(batch, body)
             switch format.verdict(response, count: pending.count) {
             case .delivered:
                 written(pending.count)
@@ -82,6 +83,7 @@ final class HTTPDelivery {
                 }
                 if again.isEmpty { return }
                 pending = again
+                ready = false
                 failed("\(again.count) of the records: \(reason)", hint: "sending those again with backoff")
             case .rejected(let reason):
                 recovered()
@@ -90,8 +92,8 @@ final class HTTPDelivery {
                     return
                 }
                 let middle = pending.count / 2
-                send(batch, Array(pending[..<middle]))
-                send(batch, Array(pending[middle...]))
+                send(batch, Array(pending[..<middle]), body)
+                send(batch, Array(pending[middle...]), body)
                 return
             case .transient(let reason):
                 failed(reason, hint: "retrying with backoff")
@@ -105,7 +107,7 @@ final class HTTPDelivery {
 
     private func written(_ count: Int) { counters.recordsWritten.wrappingAdd(count, ordering: .relaxed) }
 
-    private func post(_ batch: RecordBatch, _ records: [Int]) -> HTTPResponse {
+    private func post(_ batch: RecordBatch, _ body: RequestBody) -> HTTPResponse {
         if connection == nil {
             do {
                 connection = try HTTPConnection(
@@ -115,29 +117,11 @@ final class HTTPDelivery {
                 return HTTPResponse(status: 0, body: [], seconds: 0, transportError: error.reason)
             }
         }
-        guard let connection, let first = records.first, let last = records.last else {
-            return HTTPResponse(status: 0, body: [], seconds: 0, transportError: "no connection")
-        }
-        let response: HTTPResponse
-        if format.bodyIsRecords && last - first + 1 == records.count {
-            // In one piece (always, unless items were sent again): straight from the batch.
-            response = batch.bytes.withUnsafeBytes { raw in
-                send(UnsafeRawBufferPointer(rebasing: raw[batch.start(of: first)..<batch.recordEnds[last]]), on: connection)
-            }
-        } else {
-            body.removeAll()
-            format.encode(batch, records, into: body)
-            response = send(body.bytes, on: connection)
-        }
+        guard let connection else { return HTTPResponse(status: 0, body: [], seconds: 0, transportError: "no connection") }
+        metrics.lastBatchBytes.store(body.plainCount, ordering: .relaxed)
+        let response = body.withWire(batch) { bytes, gzipped in connection.post(bytes, gzipped: gzipped) }
         metrics.recordRequest(status: response.status, seconds: response.seconds)
         return response
-    }
-
-    /// Gzipped unless `compression` is `none` (or zlib failed: then as it is, which is still valid).
-    private func send(_ plain: UnsafeRawBufferPointer, on connection: HTTPConnection) -> HTTPResponse {
-        metrics.lastBatchBytes.store(plain.count, ordering: .relaxed)
-        if let gzip, let compressed = gzip.compress(plain) { return connection.post(compressed, gzipped: true) }
-        return connection.post(plain, gzipped: false)
     }
 
     private func deadLetter(_ batch: RecordBatch, _ index: Int, status: Int, response: [UInt8], reason: String) {

@@ -1,14 +1,20 @@
 import Logging
 import Synchronization
 
-/// Posts records to an HTTP receiver (design.md, "HTTP sinks"). The reading loop fills one batch
-/// while a sender thread has at most one other in flight; `write` blocks while both are taken, so
-/// memory stays two batches however long the receiver is away. Records count as written, and the
-/// checkpoint moves past them, only once the receiver acknowledged them (`unacknowledgedBytes`).
+/// Posts records to an HTTP receiver (design.md, "HTTP sinks"). The reading loop fills one batch;
+/// when it is due, writing threads take it and write its request bodies (two threads when a body
+/// costs work, an encoding or gzip: a large batch then goes as two requests written at once), and a
+/// sending thread posts the requests in order. At most two batches are on their way (one written
+/// while the one before is posted) and `write` blocks while both are taken and the batch filling is
+/// full, so memory stays three batches however long the receiver is away. Records count as
+/// written, and the checkpoint moves past them, only once the receiver acknowledged them
+/// (`unacknowledgedBytes`).
 final class HTTPSink: Sink, @unchecked Sendable {
     let name: String
     private let maxBytes: Int
     private let timeoutMs: Int64
+    /// One per writing thread (a format keeps scratch state, zlib a stream).
+    private let writers: [RequestWriter]
     private let delivery: HTTPDelivery
     /// True once the reading loop must stop waiting for room (the shutdown deadline passed).
     private let shouldGiveUp: () -> Bool
@@ -18,9 +24,13 @@ final class HTTPSink: Sink, @unchecked Sendable {
     /// The batch bytes `filling` stands for (what the fanout wrote), and when its first record came.
     private var fillingStreamBytes = 0
     private var fillingSinceMs: Int64 = 0
+    /// The batches on their way, oldest first, and the bytes they stand for.
+    private var inFlight: [PreparedBatch] = []
     private var inFlightStreamBytes = 0
+    private var spare = [PreparedBatch(), PreparedBatch()]
     private var draining = false
     private var senderStarted = false
+    private var writersStarted = 0
     /// Where `unacknowledgedBytes` is shown (`/health`, `/metrics`).
     private let metrics: HTTPCounters?
 
@@ -30,6 +40,8 @@ final class HTTPSink: Sink, @unchecked Sendable {
         self.name = name
         maxBytes = config.batchMaxBytes
         timeoutMs = Int64(config.batchTimeoutMs)
+        let writer = RequestWriter(format: HTTPFormats.make(config, shape: shape), compression: config.compression)
+        writers = writer.doesWork ? [writer, RequestWriter(format: HTTPFormats.make(config, shape: shape), compression: config.compression)] : [writer]
         delivery = HTTPDelivery(
             name: name, config: config, format: HTTPFormats.make(config, shape: shape), deadLetterPath: deadLetterPath, counters: counters,
             logger: logger)
@@ -57,13 +69,15 @@ final class HTTPSink: Sink, @unchecked Sendable {
             filling.recordEnds.append(contentsOf: batch.recordEnds[first...].lazy.map { $0 + base })
             if batch.origins.count == batch.count { filling.origins.append(contentsOf: batch.origins[first...]) }
             fillingStreamBytes += batch.bytes.count - start
-            if fillingSinceMs == 0 { fillingSinceMs = MonotonicClock.milliseconds() }
             publishHeld()
-            monitor.broadcast()
+            // The writing threads look again only when the batch became due or started its timeout:
+            // waking them for every read cost them a futex round trip each.
+            if fillingSinceMs == 0 || filling.bytes.count >= maxBytes { monitor.broadcast() }
+            if fillingSinceMs == 0 { fillingSinceMs = MonotonicClock.milliseconds() }
             return true
         }
         guard accepted else { throw SinkFailure(accepted: offset, reason: "sink \(name): the receiver did not take the records before the deadline") }
-        startSender()
+        startThreads()
     }
 
     /// Sends what is held and waits for the acknowledgement (shutdown, the end of exec mode).
@@ -84,48 +98,78 @@ final class HTTPSink: Sink, @unchecked Sendable {
     /// Under `monitor`.
     private func publishHeld() { metrics?.unacknowledgedBytes.store(fillingStreamBytes + inFlightStreamBytes, ordering: .relaxed) }
 
-    private func startSender() {
-        let start: Bool = monitor.withLock {
-            defer { senderStarted = true }
-            return !senderStarted
+
+    private func startThreads() {
+        let (sender, firstWriter) = monitor.withLock { (!senderStarted, writersStarted) }
+        guard sender || firstWriter < writers.count else { return }
+        // Without its threads the sink cannot send; the records stay unacknowledged and the
+        // checkpoint where it is, which the drain at shutdown reports. The next write tries again.
+        if sender {
+            do { try PosixThread.start { [self] in runSender() } } catch { return }
+            monitor.withLock { senderStarted = true }
         }
-        guard start else { return }
-        do { try PosixThread.start { [self] in runSender() } } catch {
-            // Without a thread of its own the sink cannot send; the records stay unacknowledged and the
-            // checkpoint where it is, which the drain at shutdown reports.
-            monitor.withLock { senderStarted = false }
+        for index in firstWriter..<writers.count {
+            do { try PosixThread.start { [self] in runWriter(writers[index]) } } catch { return }
+            monitor.withLock { writersStarted += 1 }
         }
     }
 
-    private func runSender() {
-        var batch = RecordBatch()
+    /// Writes request bodies: the next unwritten request of a batch on its way, else `filling` once
+    /// it is due (full, old enough, or draining) and a batch is free to take it.
+    private func runWriter(_ writer: RequestWriter) {
         while true {
-            monitor.withLock {
+            let (prepared, index): (PreparedBatch, Int) = monitor.withLock {
                 while true {
-                    if !filling.isEmpty {
+                    if let prepared = inFlight.first(where: \.hasUnclaimed) { return (prepared, prepared.claim()) }
+                    if !filling.isEmpty, let taken = spare.last {
                         let age = MonotonicClock.milliseconds() - fillingSinceMs
-                        if filling.bytes.count >= maxBytes || draining || age >= timeoutMs { break }
+                        if filling.bytes.count >= maxBytes || draining || age >= timeoutMs {
+                            spare.removeLast()
+                            taken.take(&filling, streamBytes: fillingStreamBytes, maxBytes: maxBytes, split: writers.count > 1)
+                            inFlight.append(taken)
+                            inFlightStreamBytes += fillingStreamBytes
+                            fillingStreamBytes = 0
+                            fillingSinceMs = 0
+                            monitor.broadcast()
+                            continue
+                        }
                         monitor.wait(milliseconds: timeoutMs - age)
                     } else {
                         monitor.wait(milliseconds: 60_000)
                     }
                 }
-                swap(&batch, &filling)
-                inFlightStreamBytes = fillingStreamBytes
-                fillingStreamBytes = 0
-                fillingSinceMs = 0
+            }
+            writer.write(prepared.batch, Array(prepared.requests[index]), into: prepared.bodies[index])
+            monitor.withLock {
+                prepared.markWritten(index)
                 monitor.broadcast()
             }
-            delivery.deliver(batch)
-            batch.removeAll()
+        }
+    }
+
+    /// Posts the requests in order, each once it is written.
+    private func runSender() {
+        while true {
+            let (prepared, index): (PreparedBatch, Int) = monitor.withLock {
+                while true {
+                    if let prepared = inFlight.first, let index = prepared.nextToPost { return (prepared, index) }
+                    monitor.wait(milliseconds: 60_000)
+                }
+            }
+            delivery.deliver(prepared.batch, prepared.requests[index], prepared.bodies[index])
             monitor.withLock {
-                inFlightStreamBytes = 0
-                publishHeld()
+                if prepared.markPosted() {
+                    inFlight.removeFirst()
+                    inFlightStreamBytes -= prepared.streamBytes
+                    spare.append(prepared)
+                    publishHeld()
+                }
                 monitor.broadcast()
             }
         }
     }
 }
+
 
 extension HTTPSinkConfig: SinkMaking {
     func makeSink(name: String, context: SinkContext) throws(SinkFailure) -> any Sink {
