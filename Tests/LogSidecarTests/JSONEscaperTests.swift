@@ -54,6 +54,11 @@ struct JSONEscaperTests {
             var escaped: [UInt8] = []
             bytes.withUnsafeBytes { JSONEscaper.appendQuoted($0, to: &escaped) }
             #expect(escaped == Self.reference(bytes), "round \(round), \(bytes.count) bytes")
+            // Straight into a buffer's free space (Loki, OTLP), after what it already holds.
+            var buffer = ByteBuffer()
+            buffer.appendLiteral("[")
+            bytes.withUnsafeBytes { JSONEscaper.appendQuoted($0, to: &buffer) }
+            #expect(Array(buffer.bytes) == [UInt8(ascii: "[")] + Self.reference(bytes), "round \(round), into a buffer")
             let decoded = try JSONSerialization.jsonObject(with: Data(escaped), options: .fragmentsAllowed) as? String
             #expect(decoded != nil)
         }

@@ -15,11 +15,15 @@ final class LokiFormat: HTTPFormat {
     private var reader: RecordReader
     private let labels: [Label]
     private let timeKeys: [[UInt8]]
-    /// Per request: each label set (a JSON object) and its entries, in the order first seen.
-    /// Streams by their label set's hash (collisions told apart by the bytes).
-    private var streams: [UInt64: [Int]] = [:]
-    private var entries: [[UInt8]] = []
+    /// Per request: each label set (a JSON object) in the order first seen, streams by their label
+    /// set's hash (collisions told apart by the bytes), and each record's stream and time.
     private var labelSets: [[UInt8]] = []
+    private var streams: [UInt64: [Int]] = [:]
+    private var recordStreams: [Int] = []
+    private var recordTimes: [UInt64] = []
+    /// Positions in the request grouped by stream, and where each stream's run starts.
+    private var grouped: [Int] = []
+    private var runStarts: [Int] = []
     private var labelSet: [UInt8] = []
 
     init(config: HTTPSinkConfig, shape: RecordShape) {
@@ -45,44 +49,64 @@ final class LokiFormat: HTTPFormat {
 
     func requestURL(_ config: HTTPSinkConfig) -> String { HTTPFormats.url(config.url, defaultPath: "/loki/api/v1/push") }
 
+    /// Two passes: the label sets first, then each stream's entries escaped straight into the body.
     func encode(_ batch: RecordBatch, _ records: [Int], into body: ByteBuffer) {
-        streams.removeAll(keepingCapacity: true)
-        entries.removeAll(keepingCapacity: true)
         labelSets.removeAll(keepingCapacity: true)
+        streams.removeAll(keepingCapacity: true)
+        recordStreams.removeAll(keepingCapacity: true)
+        recordTimes.removeAll(keepingCapacity: true)
         let now = RFC3339.now()
         batch.bytes.withUnsafeBytes { raw in
             for index in records {
-                let record = UnsafeRawBufferPointer(rebasing: raw[batch.start(of: index)..<(batch.recordEnds[index] - 1)])
-                let time = readLabelSet(record) ?? now
+                let time = readLabelSet(UnsafeRawBufferPointer(rebasing: raw[batch.start(of: index)..<(batch.recordEnds[index] - 1)])) ?? now
                 let hash = labelSet.withUnsafeBytes { FileIdentity.fnv1a($0) }
-                let stream: Int
                 if let known = streams[hash]?.first(where: { labelSets[$0] == labelSet }) {
-                    stream = known
-                    entries[stream].append(UInt8(ascii: ","))
+                    recordStreams.append(known)
                 } else {
-                    stream = entries.count
-                    streams[hash, default: []].append(stream)
+                    streams[hash, default: []].append(labelSets.count)
+                    recordStreams.append(labelSets.count)
                     labelSets.append(labelSet)
-                    entries.append([])
                 }
-                entries[stream].appendLiteral(#"[""#)
-                entries[stream].appendDecimal(time)
-                entries[stream].appendLiteral(#"","#)
-                JSONEscaper.appendQuoted(record, to: &entries[stream])
-                entries[stream].append(UInt8(ascii: "]"))
+                recordTimes.append(time)
             }
         }
+        group()
         var body = body
         body.appendLiteral(#"{"streams":["#)
-        for (stream, set) in labelSets.enumerated() {
-            if stream > 0 { body.append(UInt8(ascii: ",")) }
-            body.appendLiteral(#"{"stream":"#)
-            body.appendBytes(set)
-            body.appendLiteral(#","values":["#)
-            body.appendBytes(entries[stream])
-            body.appendLiteral("]}")
+        batch.bytes.withUnsafeBytes { raw in
+            for (stream, set) in labelSets.enumerated() {
+                if stream > 0 { body.append(UInt8(ascii: ",")) }
+                body.appendLiteral(#"{"stream":"#)
+                body.appendBytes(set)
+                body.appendLiteral(#","values":["#)
+                for position in grouped[runStarts[stream]..<runStarts[stream + 1]] {
+                    let index = records[position]
+                    if position != grouped[runStarts[stream]] { body.append(UInt8(ascii: ",")) }
+                    body.appendLiteral(#"[""#)
+                    body.appendDecimal(recordTimes[position])
+                    body.appendLiteral(#"","#)
+                    JSONEscaper.appendQuoted(UnsafeRawBufferPointer(rebasing: raw[batch.start(of: index)..<(batch.recordEnds[index] - 1)]), to: &body)
+                    body.append(UInt8(ascii: "]"))
+                }
+                body.appendLiteral("]}")
+            }
         }
         body.appendLiteral("]}")
+    }
+
+    /// Orders the request's positions by stream, each stream's in request order (a counting sort).
+    private func group() {
+        runStarts.removeAll(keepingCapacity: true)
+        runStarts.append(contentsOf: repeatElement(0, count: labelSets.count + 1))
+        for stream in recordStreams { runStarts[stream + 1] += 1 }
+        for stream in 0..<labelSets.count { runStarts[stream + 1] += runStarts[stream] }
+        grouped.removeAll(keepingCapacity: true)
+        grouped.append(contentsOf: repeatElement(0, count: recordStreams.count))
+        var next = runStarts
+        for (position, stream) in recordStreams.enumerated() {
+            grouped[next[stream]] = position
+            next[stream] += 1
+        }
     }
 
     /// Builds the record's label set in `labelSet` (a JSON object, names in order, so equal sets are
