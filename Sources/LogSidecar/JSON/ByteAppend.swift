@@ -19,12 +19,23 @@ extension ByteOutput {
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
         var count = 0
         var rest = value
+        // Two digits a division (nanosecond times have nineteen), from a table in a static string.
+        let table: StaticString =
+            "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+        let pairs = table.utf8Start
         Swift.withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
+            while rest >= 10 {
+                let pair = Int(rest % 100) * 2
+                rest /= 100
+                count += 2
+                buffer[24 - count] = pairs[pair]
+                buffer[25 - count] = pairs[pair + 1]
+            }
+            // One digit is left, unless the pairs took them all (a value of 0 still writes its digit).
+            if rest > 0 || count == 0 {
                 count += 1
-                buffer[24 - count] = UInt8(0x30 + rest % 10)
-                rest /= 10
-            } while rest > 0
+                buffer[24 - count] = UInt8(0x30 + rest)
+            }
             appendBytes(UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]))
         }
     }
@@ -58,7 +69,18 @@ final class ByteBuffer: ByteOutput {
         guard let source = raw.baseAddress, raw.count > 0 else { return }
         if count + raw.count > capacity { grow(to: count + raw.count) }
         guard let base, count + raw.count <= capacity else { return }
-        memcpy(base + count, source, raw.count)
+        let target = base + count
+        if raw.count <= 16 {
+            // Most appends are a key, a number or a literal: a call to memcpy costs more than moving them.
+            if raw.count >= 8 {
+                UnsafeMutableRawPointer(target).storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
+                UnsafeMutableRawPointer(target + raw.count - 8).storeBytes(of: source.loadUnaligned(fromByteOffset: raw.count - 8, as: UInt64.self), as: UInt64.self)
+            } else {
+                for offset in 0..<raw.count { target[offset] = source.load(fromByteOffset: offset, as: UInt8.self) }
+            }
+        } else {
+            memcpy(target, source, raw.count)
+        }
         count += raw.count
     }
 

@@ -1,8 +1,8 @@
 import Glibc
 
 /// The members of a JSON object this program wrote itself (a record: validated when its line was read,
-/// then spliced), found without validating again: strings are skipped with `memchr` to their closing
-/// quote, containers by counting brackets outside strings. The HTTP formats take records apart with it.
+/// then spliced), found without validating again: strings are skipped to their closing quote (a word
+/// at first, then `memchr`), containers by counting brackets outside strings. The HTTP formats take records apart with it.
 /// Every index is bounds-checked: text that is not what we wrote gives false or odd ranges, never a crash.
 enum RecordMembers {
     struct Member {
@@ -65,8 +65,15 @@ enum RecordMembers {
         guard let base = bytes.baseAddress else { return nil }
         var index = start + 1
         while index < bytes.count {
-            guard let found = memchr(base + index, Int32(UInt8(ascii: "\"")), bytes.count - index) else { return nil }
-            let quote = UnsafeRawPointer(found) - base
+            let quote: Int
+            // Most strings are short keys and values: one word looked at before a call to memchr.
+            if index + 8 <= bytes.count, case let quotes = zeroBytes((base + index).loadUnaligned(as: UInt64.self) ^ 0x2222_2222_2222_2222),
+               quotes != 0 {
+                quote = index + quotes.trailingZeroBitCount / 8
+            } else {
+                guard let found = memchr(base + index, Int32(UInt8(ascii: "\"")), bytes.count - index) else { return nil }
+                quote = UnsafeRawPointer(found) - base
+            }
             // Escaped when an odd number of backslashes stands before it.
             var backslashes = 0
             while quote - backslashes - 1 > start, bytes[quote - backslashes - 1] == UInt8(ascii: "\\") { backslashes += 1 }
@@ -74,6 +81,13 @@ enum RecordMembers {
             index = quote + 1
         }
         return nil
+    }
+
+    /// The high bit of each zero byte of `word`, exact for the lowest (higher ones may be false
+    /// positives past a zero byte, which only the lowest is read for).
+    @inline(__always)
+    private static func zeroBytes(_ word: UInt64) -> UInt64 {
+        (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
     }
 
     /// Just past the value starting at `start`.

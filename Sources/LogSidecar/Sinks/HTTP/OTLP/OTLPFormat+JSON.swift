@@ -47,7 +47,7 @@ extension OTLPFormat {
             out.appendLiteral(#"","#)
         }
         out.appendLiteral(#""observedTimeUnixNano":""#)
-        out.appendDecimal(observedTime(record, now: now))
+        appendObservedTime(record, now: now, to: &out)
         out.append(UInt8(ascii: "\""))
         if let level = roles.level {
             let value = UnsafeRawBufferPointer(rebasing: record[members[level].value])

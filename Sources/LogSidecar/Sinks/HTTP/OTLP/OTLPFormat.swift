@@ -16,7 +16,7 @@ final class OTLPFormat: HTTPFormat {
     /// Every key with a role (message, level, time, ids): the rest are attributes without a comparison.
     private let roleKeys: KeyFilter
     /// The last processing time read and its nanoseconds: a batch's records share one.
-    var lastObserved: (text: [UInt8], value: UInt64) = ([], 0)
+    var lastObserved: (text: [UInt8], value: UInt64, decimal: [UInt8]) = ([], 0, [])
     private static let traceKey = Array("trace_id".utf8)
     private static let spanKey = Array("span_id".utf8)
 
@@ -77,8 +77,19 @@ final class OTLPFormat: HTTPFormat {
         guard let member = reader.timeMember else { return now }
         let text = RecordReader.stringContent(record, reader.members[member].value)
         guard !text.isEmpty else { return now }
-        if !text.equals(lastObserved.text) { lastObserved = (Array(text), RFC3339.nanoseconds(text) ?? now) }
+        if !text.equals(lastObserved.text) {
+            let value = RFC3339.nanoseconds(text) ?? now
+            var decimal: [UInt8] = []
+            decimal.appendDecimal(value)
+            lastObserved = (Array(text), value, decimal)
+        }
         return lastObserved.value
+    }
+
+    /// The same in decimal, the digits also written once per distinct text.
+    func appendObservedTime(_ record: UnsafeRawBufferPointer, now: UInt64, to out: inout ByteBuffer) {
+        let value = observedTime(record, now: now)
+        if value == lastObserved.value && !lastObserved.decimal.isEmpty { out.appendBytes(lastObserved.decimal) } else { out.appendDecimal(value) }
     }
 
     static let filePath: StaticString = "log.file.path"

@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+
+@testable import LogSidecar
+
+/// The byte-level pieces the HTTP formats write and read records with.
+@Suite("byte appends and record members")
+struct ByteAppendTests {
+    @Test("appendDecimal writes what String(value) does: 0, every digit count, pair boundaries, UInt64.max, random")
+    func decimals() {
+        var values: [UInt64] = [0, 1, 9, 10, 11, 99, 100, 101, 109, 110, 999, 1000, 1001, 1_000_000, UInt64.max, UInt64.max - 1]
+        var power: UInt64 = 1
+        for _ in 0..<19 {
+            power *= 10
+            values += [power - 1, power, power + 1]
+        }
+        values += (0..<2000).map { _ in UInt64.random(in: 0...UInt64.max) >> UInt64.random(in: 0..<64) }
+        for value in values {
+            var array: [UInt8] = []
+            array.appendDecimal(value)
+            var buffer = ByteBuffer()
+            buffer.appendDecimal(value)
+            #expect(array == Array(String(value).utf8), "\(value)")
+            #expect(Array(buffer.bytes) == array, "\(value) into a buffer")
+        }
+    }
+
+    @Test("ByteBuffer appends of every length up to 40, past its growth, equal what was appended")
+    func bufferAppends() {
+        let buffer = ByteBuffer()
+        var expected: [UInt8] = []
+        for round in 0..<4000 {
+            let piece = (0..<(round % 41)).map { _ in UInt8.random(in: 0...255) }
+            piece.withUnsafeBytes { buffer.appendBytes($0) }
+            expected += piece
+        }
+        #expect(expected.count > 64 << 10)
+        #expect(Array(buffer.bytes) == expected)
+    }
+
+    @Test("record members: keys and values with quotes, backslashes and escapes anywhere come out whole")
+    func members() throws {
+        let pieces = ["a", "bcdefgh", "\"", "\\", "\\\"", "\n", "é", " ", "{", "]", ","]
+        for round in 0..<500 {
+            var object: [(String, String)] = []
+            for member in 0..<Int.random(in: 0...6) {
+                let key = "k\(member)" + (0..<Int.random(in: 0...12)).map { _ in pieces.randomElement() ?? "" }.joined()
+                object.append((key, (0..<Int.random(in: 0...24)).map { _ in pieces.randomElement() ?? "" }.joined()))
+            }
+            var record = Array("{".utf8)
+            for (index, (key, value)) in object.enumerated() {
+                if index > 0 { record.append(UInt8(ascii: ",")) }
+                JSONEscaper.appendQuoted(ArraySlice(key.utf8), to: &record)
+                record.append(UInt8(ascii: ":"))
+                // Strings, and the same text inside an object, which the container path skips.
+                if index % 2 == 0 {
+                    JSONEscaper.appendQuoted(ArraySlice(value.utf8), to: &record)
+                } else {
+                    record += Array(#"{"x":"#.utf8)
+                    JSONEscaper.appendQuoted(ArraySlice(value.utf8), to: &record)
+                    record.append(UInt8(ascii: "}"))
+                }
+            }
+            record.append(UInt8(ascii: "}"))
+            var found: [(String, Any)] = []
+            let isObject = record.withUnsafeBytes { raw in
+                RecordMembers.forEach(raw) { member in
+                    let key = try? JSONSerialization.jsonObject(with: Data([0x22] + raw[member.key] + [0x22]), options: .fragmentsAllowed) as? String
+                    let value = try? JSONSerialization.jsonObject(with: Data(raw[member.value]), options: .fragmentsAllowed)
+                    found.append((key ?? "?", value ?? "?"))
+                }
+            }
+            #expect(isObject, "round \(round)")
+            #expect(found.count == object.count, "round \(round): \(String(decoding: record, as: UTF8.self))")
+            for (index, ((key, value), (foundKey, foundValue))) in zip(object, found).enumerated() {
+                #expect(foundKey == key, "round \(round)")
+                if index % 2 == 0 {
+                    #expect(foundValue as? String == value, "round \(round)")
+                } else {
+                    #expect((foundValue as? [String: String])?["x"] == value, "round \(round)")
+                }
+            }
+        }
+    }
+}
