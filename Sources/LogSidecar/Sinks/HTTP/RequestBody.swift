@@ -21,7 +21,7 @@ final class RequestBody {
 /// Writes request bodies for one thread: a format keeps scratch state and zlib a stream, so each
 /// thread that writes bodies has a writer of its own.
 final class RequestWriter {
-    let format: any HTTPFormat
+    private let format: any HTTPFormat
     private let gzip: Gzip?
 
     init(format: any HTTPFormat, compression: HTTPCompression) {
