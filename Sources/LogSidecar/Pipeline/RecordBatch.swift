@@ -32,6 +32,11 @@ public struct RecordBatch {
         return low
     }
 
+    /// Record `index`'s bytes (without its `\n`) in `raw`, the batch's `bytes`.
+    func record(_ index: Int, in raw: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: raw[start(of: index)..<(recordEnds[index] - 1)])
+    }
+
     /// Calls `body` with each record's bytes (without its `\n`) from record index `first` on.
     public func forEachRecord(from first: Int = 0, _ body: (Int, UnsafeRawBufferPointer) throws -> Void) rethrows {
         try bytes.withUnsafeBytes { raw in

@@ -40,8 +40,9 @@ final class HTTPSink: Sink, @unchecked Sendable {
         self.name = name
         maxBytes = config.batchMaxBytes
         timeoutMs = Int64(config.batchTimeoutMs)
-        let writer = RequestWriter(format: HTTPFormats.make(config, shape: shape), compression: config.compression)
-        writers = writer.doesWork ? [writer, RequestWriter(format: HTTPFormats.make(config, shape: shape), compression: config.compression)] : [writer]
+        let makeWriter = { RequestWriter(format: HTTPFormats.make(config, shape: shape), compression: config.compression) }
+        let writer = makeWriter()
+        writers = writer.doesWork ? [writer, makeWriter()] : [writer]
         delivery = HTTPDelivery(
             name: name, config: config, format: HTTPFormats.make(config, shape: shape), deadLetterPath: deadLetterPath, counters: counters,
             logger: logger)

@@ -58,7 +58,7 @@ final class LokiFormat: HTTPFormat {
         let now = RFC3339.now()
         batch.bytes.withUnsafeBytes { raw in
             for index in records {
-                let time = readLabelSet(UnsafeRawBufferPointer(rebasing: raw[batch.start(of: index)..<(batch.recordEnds[index] - 1)])) ?? now
+                let time = readLabelSet(batch.record(index, in: raw)) ?? now
                 let hash = labelSet.withUnsafeBytes { FileIdentity.fnv1a($0) }
                 if let known = streams[hash]?.first(where: { labelSets[$0] == labelSet }) {
                     recordStreams.append(known)
@@ -85,7 +85,7 @@ final class LokiFormat: HTTPFormat {
                     body.appendLiteral(#"[""#)
                     body.appendDecimal(recordTimes[position])
                     body.appendLiteral(#"","#)
-                    JSONEscaper.appendQuoted(UnsafeRawBufferPointer(rebasing: raw[batch.start(of: index)..<(batch.recordEnds[index] - 1)]), to: &body)
+                    JSONEscaper.appendQuoted(batch.record(index, in: raw), to: &body)
                     body.append(UInt8(ascii: "]"))
                 }
                 body.appendLiteral("]}")

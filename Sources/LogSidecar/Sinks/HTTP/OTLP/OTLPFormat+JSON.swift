@@ -21,7 +21,7 @@ extension OTLPFormat {
         batch.bytes.withUnsafeBytes { raw in
             for (position, index) in records.enumerated() {
                 if position > 0 { out.append(UInt8(ascii: ",")) }
-                let record = UnsafeRawBufferPointer(rebasing: raw[batch.start(of: index)..<(batch.recordEnds[index] - 1)])
+                let record = batch.record(index, in: raw)
                 appendJSONLogRecord(record, now: now, to: &out)
             }
         }

@@ -24,7 +24,7 @@ extension OTLPFormat {
         out.endField(scope)
         batch.bytes.withUnsafeBytes { raw in
             for index in records {
-                let record = UnsafeRawBufferPointer(rebasing: raw[batch.start(of: index)..<(batch.recordEnds[index] - 1)])
+                let record = batch.record(index, in: raw)
                 let logRecord = out.beginField(2, expected: record.count)
                 appendProtobufLogRecord(record, now: now, to: out)
                 out.endField(logRecord)
