@@ -11,6 +11,8 @@ dpkg -s libpcre2-dev >/dev/null 2>&1 || need+=(libpcre2-dev)
 # sink is configured), and a real ClickHouse for their tests (started by the tests themselves).
 dpkg -s libcurl4-openssl-dev >/dev/null 2>&1 || need+=(libcurl4-openssl-dev)
 [ -x /usr/sbin/clickhouse-server ] || need+=(clickhouse-server)
+# The rename-cascade test runs the real logrotate.
+[ -x /usr/sbin/logrotate ] || need+=(logrotate)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # The durability tests put the file sink on a FUSE filesystem whose fsync fails on demand.
 dpkg -s libfuse2 >/dev/null 2>&1 || need+=(libfuse2)

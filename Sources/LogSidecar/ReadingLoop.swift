@@ -222,7 +222,6 @@ final class ReadingLoop {
     /// checkpoint is kept with the stream position it needs and written once every sink got that far.
     private func saveCheckpoint() {
         let path = config.input.checkpointPath
-        guard !path.isEmpty else { return }
         let current = fileServer.checkpoint
         // A quiet file costs no fsync and no rename: idle means idle.
         if current != (waitingCheckpoints.last?.checkpoint ?? lastSaved) {
@@ -230,14 +229,16 @@ final class ReadingLoop {
             if waitingCheckpoints.count >= Self.maximumWaitingCheckpoints { waitingCheckpoints.remove(at: waitingCheckpoints.count - 2) }
             waitingCheckpoints.append((fanout.writtenBytes, current))
         }
-        guard !waitingCheckpoints.isEmpty, fanout.flush() else { return }
+        // Without a checkpoint file nothing is made durable: the position is only reported.
+        guard !waitingCheckpoints.isEmpty, path.isEmpty || fanout.flush() else { return }
         let acknowledged = fanout.acknowledgedBytes
         guard let ready = waitingCheckpoints.lastIndex(where: { $0.position <= acknowledged }) else { return }
         let checkpoint = waitingCheckpoints[ready].checkpoint
         do {
-            try checkpoint.save(to: path)
+            if !path.isEmpty { try checkpoint.save(to: path) }
             lastSaved = checkpoint
             waitingCheckpoints.removeFirst(ready + 1)
+            fileServer.checkpointed(checkpoint)
             if checkpointFailing { logger.notice("writing the checkpoint works again", metadata: ["path": "\(path)"]) }
             checkpointFailing = false
             counters.checkpointError.withLock { $0 = "" }

@@ -12,7 +12,7 @@ struct LifecycleTests {
         let old = open(scenario.input, O_WRONLY | O_APPEND | O_CREAT, 0o644)
         defer { close(old) }
         func write(_ fd: Int32, _ range: Range<Int>) {
-            let text = range.map(LogWriter.line).joined()
+            let text = range.map { LogWriter.line($0) }.joined()
             _ = text.withCString { Foundation.write(fd, $0, strlen($0)) }
         }
         write(old, 0..<1_000)

@@ -55,6 +55,29 @@ struct RestartTests {
         #expect(scenario.shipped == Array(0..<2000))
     }
 
+    @Test(
+        "10,000 lines of 1 KiB shipped, then while stopped 5,000 more, a rename and 5,000 into a new file: all 20,000 in order",
+        arguments: [false, true])
+    func largeRotationWhileStopped(globMatchesRotated: Bool) throws {
+        let scenario = Scenario("largeRotationWhileStopped\(globMatchesRotated)")
+        if globMatchesRotated { scenario.inputArguments = ["--input-paths", scenario.input + "*", "--enrich-file-key", ""] }
+        // 1 KiB lines: 5 MB on each side of the rotation, several turns of the fair reads.
+        let writer = LogWriter(path: scenario.input, padding: 900)
+        writer.write(count: 10_000)
+        let first = try scenario.start()
+        try scenario.waitForShipped(10_000)
+        #expect(try first.stop() == 0)
+        writer.write(count: 5_000)
+        writer.rotate(.renameAndCreate)
+        writer.write(count: 5_000)
+        let second = try scenario.start()
+        try scenario.waitForShipped(20_000)
+        #expect(try second.stop() == 0)
+        let shipped = scenario.shipped
+        #expect(shipped.count == 20_000)
+        #expect(shipped == Array(0..<20_000), "first out of order at \(String(describing: zip(shipped, 0...).first { $0 != $1 }))")
+    }
+
     @Test("a copytruncate while stopped: the rest comes from the copy, then the new content")
     func copyTruncateWhileStopped() throws {
         let scenario = Scenario()

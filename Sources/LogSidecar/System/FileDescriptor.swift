@@ -99,6 +99,18 @@ public enum FileIO {
     }
 }
 
+extension FileIO {
+    /// Where the open file `fd` is now, as the kernel names it (`/proc/self/fd`): renames move the
+    /// name, the descriptor stays. Nil when it has no name left (deleted) or /proc cannot say.
+    static func currentPath(of fd: Int32) -> String? {
+        guard let status = try? FileStatus.of(descriptor: fd), status.linkCount > 0 else { return nil }
+        var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink("/proc/self/fd/\(fd)", &target, target.count - 1)
+        guard length > 0, length < target.count - 1, target[0] == 0x2F else { return nil }
+        return String(decoding: target[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
 /// String path helpers; Foundation's URL is not worth its size here.
 public enum Path {
     public static func directory(of path: String) -> String {

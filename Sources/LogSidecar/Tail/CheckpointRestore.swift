@@ -27,9 +27,12 @@ struct CheckpointRestore {
                 found = try locate(entry, among: places, copies: true)
             }
             guard let file = found else {
+                // A listing that raced with renames may have missed it: should it show up at a path the
+                // patterns match, it resumes from its offset.
                 server.logger.warning(
-                    "checkpointed file not found; its unread rest cannot be shipped",
+                    "checkpointed file not found; its unread rest is shipped only if it shows up again",
                     metadata: ["path": "\(entry.path)", "offset": "\(entry.offset)"])
+                server.departed.add(entry, unaccounted: true, nowMs: MonotonicClock.milliseconds())
                 continue
             }
             claimed.insert(file.lastPath)
@@ -42,7 +45,20 @@ struct CheckpointRestore {
             server.logger.info("resuming from checkpoint", metadata: ["path": "\(file.lastPath)", "offset": "\(entry.offset)"])
             restored.append(file)
         }
+        chainByPath(restored)
         return restored
+    }
+
+    /// Per first path, the rotated files in checkpoint order (the order they were found), then the file
+    /// still at that path: each waits for the one before to be read to its end, so the lines of one path
+    /// keep their order however the fair reads take turns.
+    private func chainByPath(_ restored: [TailedFile]) {
+        var lastRotated: [String: TailedFile] = [:]
+        for file in restored where file.lastPath != file.origin {
+            file.predecessor = lastRotated[file.origin]
+            lastRotated[file.origin] = file
+        }
+        for file in restored where file.lastPath == file.origin { file.predecessor = lastRotated[file.origin] }
     }
 
     /// The same inode with the same first bytes wins; failing that, any file with the same first bytes

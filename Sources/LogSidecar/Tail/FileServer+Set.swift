@@ -21,12 +21,21 @@ extension FileServer {
                 continue
             }
             let found: TailedFile?
-            do { found = try newFile(candidate) } catch {
+            let departure = departed.take(FileKey(candidate))
+            do {
+                if let departure, let back = try resume(departure, at: candidate) {
+                    seen.insert(FileKey(candidate))
+                    byPath[candidate.path] = back
+                    track(back)
+                    continue
+                }
+                found = try newFile(candidate)
+            } catch {
                 failure = failure ?? error
                 continue
             }
             guard let file = found else { continue }
-            if let before = previous[candidate.path], before !== file { file.predecessor = before }
+            if let before = previous[candidate.path] ?? formerOccupant(of: candidate.path), before !== file { file.predecessor = before }
             seen.insert(FileKey(file.identity))
             track(file)
             logger.info("following a new file", metadata: ["path": "\(candidate.path)", "offset": "\(file.readOffset)"])
@@ -37,10 +46,60 @@ extension FileServer {
                 byPath[path] = file
                 continue
             }
+            // A listing taken while names move can miss a file that was only renamed; the kernel knows
+            // the name its descriptor has now.
+            if let descriptor = file.descriptor, let now = FileIO.currentPath(of: descriptor), discovery.wants(now) {
+                if now != file.path { moved(file, to: now) }
+                if byPath[now] == nil { byPath[now] = file }
+                continue
+            }
             left(file)
         }
         if failure != nil { discovery.forgetPreviousScan() }
         return failure
+    }
+
+    /// The file that held `path` before a rotation took it away (seen leaving in an earlier scan, or
+    /// found rotated after a restart): its rest comes before the lines of the file that now holds it.
+    private func formerOccupant(of path: String) -> TailedFile? {
+        files.last { $0.origin == path && $0.path != path && $0.isOpen && $0.shadowOf == nil }
+    }
+
+    /// A departed file back at a path the patterns match: resumed where it was handed to the sinks, if
+    /// it still starts with the bytes it had (else the inode was reused: nil, and it is a new file).
+    private func resume(_ departure: DepartedFiles.Departure, at candidate: Discovery.Candidate) throws(SystemError) -> TailedFile? {
+        let entry = departure.entry
+        guard candidate.size >= entry.offset else { return nil }
+        let file: TailedFile
+        if openCount < config.maxOpenFiles {
+            let target = CopyFinder.Target(origin: entry.path, buffer: buffer, maxLineBytes: config.maxLineBytes, isCopy: false)
+            guard let opened = try CopyFinder.open(candidate.path, matching: entry.identity, at: entry.offset, target: target) else { return nil }
+            file = opened
+            counters.add(counters.filesOpened, 1)
+        } else {
+            // Its first bytes are compared when a descriptor frees up (`reopen`).
+            file = TailedFile(
+                descriptor: nil, origin: entry.path, location: candidate.path, listed: true, identity: entry.identity, offset: entry.offset,
+                size: candidate.size, buffer: buffer, maxLineBytes: config.maxLineBytes)
+            file.waiting = true
+            counters.add(counters.filesWaited, 1)
+        }
+        file.path = candidate.path
+        file.rotationCounted = true
+        logger.info(
+            "a file out of sight is back under a name the patterns match; resumed where it was",
+            metadata: ["path": "\(candidate.path)", "origin": "\(entry.path)", "offset": "\(entry.offset)"])
+        return file
+    }
+
+    /// Forgets a file that left the patterns. One that may still exist (renamed, or closed and not seen
+    /// since) is remembered as departed, so that it resumes where it was if it shows up again.
+    func retire(_ file: TailedFile, unaccounted: Bool) {
+        let exists = file.descriptor.map { ((try? FileStatus.of(descriptor: $0))?.linkCount ?? 0) > 0 } ?? true
+        if exists && !file.neverRead && file.shadowOf == nil {
+            departed.add(file.checkpointEntry, unaccounted: unaccounted, nowMs: MonotonicClock.milliseconds())
+        }
+        forget(file)
     }
 
     private func moved(_ file: TailedFile, to path: String) {
@@ -54,12 +113,12 @@ extension FileServer {
         countRotation(file)
         file.path = nil
         guard file.isOpen else {
-            if file.knownSize > file.acknowledgedOffset {
+            if file.knownSize > file.handedOffset {
                 logger.warning(
                     "a file closed for room left the patterns before its rest was read",
-                    metadata: ["path": "\(file.lastPath)", "offset": "\(file.acknowledgedOffset)"])
+                    metadata: ["path": "\(file.lastPath)", "offset": "\(file.handedOffset)"])
             }
-            forget(file)
+            retire(file, unaccounted: true)
             return
         }
         file.atEndOfFile = false
@@ -104,7 +163,7 @@ extension FileServer {
         guard let descriptor = file.descriptor else {
             guard !file.waiting, let path = file.path, let status = try? FileStatus.at(path), file.identity.sameInode(status) else { return }
             file.knownSize = status.size
-            if status.size != file.acknowledgedOffset { file.waiting = true }
+            if status.size != file.handedOffset { file.waiting = true }
             return
         }
         let status = try FileStatus.of(descriptor: descriptor)
@@ -142,14 +201,14 @@ extension FileServer {
             guard let descriptor = other.descriptor, Self.mayBeCopy(other.lastPath, of: file.lastPath) else { continue }
             let status = try FileStatus.of(descriptor: descriptor)
             guard status.size >= file.readOffset, try file.identity.prefixMatches(descriptor) else { continue }
-            try FileIO.seek(descriptor, to: file.acknowledgedOffset)
+            try FileIO.seek(descriptor, to: file.handedOffset)
             other.shadowOf = nil
             other.neverRead = false
             other.isCopy = true
             other.origin = file.origin
             other.format = file.format
-            other.readOffset = file.acknowledgedOffset
-            other.acknowledgedOffset = file.acknowledgedOffset
+            other.readOffset = file.handedOffset
+            other.handedOffset = file.handedOffset
             other.knownSize = status.size
             other.atEndOfFile = false
             return other
@@ -160,7 +219,7 @@ extension FileServer {
         // A file the patterns match that discovery has not met yet is a copy only if named like one.
         let copyName = { [discovery] (path: String) in !discovery.wants(path) || Self.mayBeCopy(path, of: file.lastPath) }
         guard let copy = try CopyFinder.findCopy(
-            of: file.identity, atLeast: file.readOffset, from: file.acknowledgedOffset, in: Path.directory(of: file.lastPath),
+            of: file.identity, atLeast: file.readOffset, from: file.handedOffset, in: Path.directory(of: file.lastPath),
             excluding: file.lastPath, target: target, accepting: copyName)
         else { return nil }
         if discovery.wants(copy.lastPath) { copy.path = copy.lastPath }
@@ -226,7 +285,7 @@ extension FileServer {
                 counters.add(counters.filesOpened, 1)
             } else {
                 logger.warning("a file went away while it waited for a descriptor", metadata: ["path": "\(file.lastPath)"])
-                forget(file)
+                retire(file, unaccounted: true)
             }
         }
     }
@@ -235,7 +294,7 @@ extension FileServer {
         let now = MonotonicClock.milliseconds()
         let quiet = files.first {
             $0.isOpen && $0.path != nil && $0.atEndOfFile && !$0.neverRead && $0.shadowOf == nil && $0.splitter.pendingBytes == 0
-                && $0.acknowledgedOffset == $0.readOffset && now - $0.lastGrowthMs >= Int64(config.rotateWaitMs)
+                && $0.handedOffset == $0.readOffset && now - $0.lastGrowthMs >= Int64(config.rotateWaitMs)
         }
         guard let quiet else { return false }
         quiet.close()

@@ -23,6 +23,8 @@ public final class FileServer {
     /// No checkpoint: `read_from` applies to the files of the first discovery.
     var firstStart = false
     var discovered = false
+    /// Files out of sight that may come back under a name the patterns match.
+    var departed = DepartedFiles()
     private var pending = DirectoryChanges()
     private var nextPollMs: Int64 = 0
     private var pollTicks = 0
@@ -117,6 +119,7 @@ public final class FileServer {
         if pollDue {
             nextPollMs = now + Int64(config.pollIntervalMs)
             pollTicks += 1
+            departed.expire(nowMs: now)
         }
         if pending.everything { discovery.invalidate(nil) }
         for directory in pending.directories { discovery.invalidate(directory) }
@@ -178,10 +181,23 @@ public final class FileServer {
         filesWithPartialLines.map { $0.lastGrowthMs + Int64(config.rotateWaitMs) }.max()
     }
 
-    /// An entry per known file. Left out: a copy not yet claimed (its bytes are its original's) and a
-    /// new file not read yet (found again after a restart, it gets the same first look).
+    /// An entry per known file, and per departed file whose whereabouts are unknown. Left out: a copy
+    /// not yet claimed (its bytes are its original's) and a new file not read yet (found again after a
+    /// restart, it gets the same first look).
     public var checkpoint: Checkpoint {
-        Checkpoint(entries: files.filter { $0.shadowOf == nil && !$0.neverRead }.map(\.checkpointEntry))
+        Checkpoint(entries: files.filter { $0.shadowOf == nil && !$0.neverRead }.map(\.checkpointEntry) + departed.unaccountedEntries)
+    }
+
+    /// The checkpoint just written (without a checkpoint file: what every sink acknowledged), which the
+    /// lag and the reported offsets count from. An entry beyond what a file was handed is older than
+    /// its truncation and says nothing about it.
+    public func checkpointed(_ checkpoint: Checkpoint) {
+        var offsets: [FileKey: Int64] = [:]
+        for entry in checkpoint.entries { offsets[FileKey(entry.identity)] = entry.offset }
+        for file in files {
+            if let offset = offsets[FileKey(file.identity)], offset <= file.handedOffset { file.checkpointedOffset = offset }
+        }
+        publish(force: true)
     }
 
     // MARK: - the set
@@ -216,7 +232,7 @@ public final class FileServer {
             guard file.isCopy || now - file.lastGrowthMs >= Int64(config.rotateWaitMs) else { continue }
             guard shipPartial(file) else { continue }
             logger.debug("closed a drained file", metadata: ["path": "\(file.lastPath)"])
-            forget(file)
+            retire(file, unaccounted: false)
         }
     }
 
@@ -300,7 +316,7 @@ public final class FileServer {
             return false
         }
         for (file, offset) in unacknowledged {
-            file.acknowledgedOffset = offset
+            file.handedOffset = offset
             try? file.refreshIdentity()
         }
         unacknowledged.removeAll()
@@ -314,7 +330,7 @@ public final class FileServer {
         file.splitter.takePartial { consumer.consume($0, partial: true) }
         counters.add(counters.partialLines, 1)
         guard consumer.deliver() else { return false }
-        file.acknowledgedOffset = end
+        file.handedOffset = end
         return true
     }
 
@@ -334,12 +350,12 @@ public final class FileServer {
         let current = literalPath.flatMap { byPath[$0] }
         let ready = discovered && (literalPath == nil || current != nil)
         counters.following.store(ready, ordering: .relaxed)
-        counters.checkpointOffset.store(Int(current?.acknowledgedOffset ?? files.last?.acknowledgedOffset ?? 0), ordering: .relaxed)
+        counters.checkpointOffset.store(Int(current?.checkpointedOffset ?? files.last?.checkpointedOffset ?? 0), ordering: .relaxed)
         let now = MonotonicClock.milliseconds()
         guard force || now - lastReportMs >= 500 else { return }
         lastReportMs = now
         let report = files.prefix(Counters.reportedFiles).map {
-            FileReport(path: $0.path ?? $0.lastPath, origin: $0.origin, offset: $0.acknowledgedOffset, lag: $0.lagBytes, open: $0.isOpen)
+            FileReport(path: $0.path ?? $0.lastPath, origin: $0.origin, offset: $0.checkpointedOffset, lag: $0.lagBytes, open: $0.isOpen)
         }
         counters.files.withLock { $0 = report }
     }

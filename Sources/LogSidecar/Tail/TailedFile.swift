@@ -16,8 +16,11 @@ final class TailedFile {
     var identity: FileIdentity
     /// Bytes read from the descriptor so far.
     var readOffset: Int64
-    /// Every byte before this has been accepted by every sink.
-    var acknowledgedOffset: Int64
+    /// Every byte before this has been handed to every sink (which may still be sending it).
+    var handedOffset: Int64
+    /// What the last checkpoint written holds for this file: every byte before it was acknowledged by
+    /// every sink's receiver. The lag and the offsets that `/health` and `/metrics` show count from here.
+    var checkpointedOffset: Int64
     let splitter: LineSplitter
     /// Monotonic time the file was last seen to grow: a file that left the patterns is closed once quiet.
     var lastGrowthMs: Int64
@@ -64,7 +67,8 @@ final class TailedFile {
         lastPath = location
         self.identity = identity
         readOffset = offset
-        acknowledgedOffset = offset
+        handedOffset = offset
+        checkpointedOffset = offset
         splitter = LineSplitter(maxLineBytes: maxLineBytes, sharing: buffer)
         lastGrowthMs = MonotonicClock.milliseconds()
         knownSize = size
@@ -150,7 +154,8 @@ final class TailedFile {
         try FileIO.seek(descriptor, to: 0)
         splitter.reset()
         readOffset = 0
-        acknowledgedOffset = 0
+        handedOffset = 0
+        checkpointedOffset = 0
         let status = try FileStatus.of(descriptor: descriptor)
         knownSize = status.size
         checkedSize = status.size
@@ -167,9 +172,10 @@ final class TailedFile {
         return counter
     }
 
-    var lagBytes: Int64 { max(0, max(knownSize, readOffset) - acknowledgedOffset) }
+    /// Bytes a crash would read again: the file's size beyond what the checkpoint holds.
+    var lagBytes: Int64 { max(0, max(knownSize, readOffset) - checkpointedOffset) }
 
     var checkpointEntry: Checkpoint.Entry {
-        Checkpoint.Entry(path: origin, identity: identity, offset: acknowledgedOffset)
+        Checkpoint.Entry(path: origin, identity: identity, offset: handedOffset)
     }
 }

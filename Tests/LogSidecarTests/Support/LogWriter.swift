@@ -5,17 +5,20 @@ final class LogWriter: @unchecked Sendable {  // each writer is driven by one th
     enum Rotation { case none, renameAndCreate, copyTruncate, deleteAndRecreate }
 
     let path: String
+    /// Bytes added to each line's `pad`: longer lines, so that a file holds more than one turn of reads.
+    let padding: String
     private var fd: Int32 = -1
     private(set) var written = 0
 
-    init(path: String) {
+    init(path: String, padding: Int = 0) {
         self.path = path
+        self.padding = String(repeating: "p", count: padding)
     }
 
     deinit { if fd >= 0 { close(fd) } }
 
-    static func line(_ seq: Int) -> String {
-        "{\"seq\":\(seq),\"level\":\"info\",\"msg\":\"request served\",\"pad\":\"abcdefghijklmnopqrstuvwxyz0123456789\"}\n"
+    static func line(_ seq: Int, padding: String = "") -> String {
+        "{\"seq\":\(seq),\"level\":\"info\",\"msg\":\"request served\",\"pad\":\"abcdefghijklmnopqrstuvwxyz0123456789\(padding)\"}\n"
     }
 
     func openIfNeeded() {
@@ -27,7 +30,7 @@ final class LogWriter: @unchecked Sendable {  // each writer is driven by one th
     func write(count: Int) {
         openIfNeeded()
         var text = ""
-        for seq in written..<(written + count) { text += Self.line(seq) }
+        for seq in written..<(written + count) { text += Self.line(seq, padding: padding) }
         let bytes = Array(text.utf8)
         var done = 0
         while done < bytes.count {
