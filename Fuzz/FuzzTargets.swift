@@ -187,7 +187,7 @@ private func fuzzOTLP(_ input: UnsafeRawBufferPointer) {
                 let value = UnsafeRawBufferPointer(rebasing: record[member.value])
                 if json.count > 1 { json.append(UInt8(ascii: ",")) }
                 AnyValueWriter.append(value, to: &json)
-                let protobuf = ByteBuffer()
+                let protobuf = GrowableBytes()
                 ProtobufAnyValue.append(value, to: protobuf)
                 require(isAnyValue(Array(protobuf.bytes)[...]), "protobuf AnyValue of \(String(decoding: value, as: UTF8.self))")
             }

@@ -18,16 +18,34 @@ struct ByteAppendTests {
         for value in values {
             var array: [UInt8] = []
             array.appendDecimal(value)
-            var buffer = ByteBuffer()
+            var buffer = GrowableBytes()
             buffer.appendDecimal(value)
             #expect(array == Array(String(value).utf8), "\(value)")
             #expect(Array(buffer.bytes) == array, "\(value) into a buffer")
         }
     }
 
-    @Test("ByteBuffer appends of every length up to 40, past its growth, equal what was appended")
+    /// Each case runs in a child process of its own: it must end it.
+    @Test("out of memory while a body grows exits 1 with a message that says so, never a shorter body", arguments: [0, 1, 2])
+    func outOfMemoryExits(path: Int) async {
+        await #expect(processExitsWith: .exitCode(1), observing: [\.standardErrorContent]) { [path] in
+            let buffer = GrowableBytes(reallocate: { _, _ in nil })
+            switch path {
+            case 0: buffer.append(1)
+            case 1: Array(repeating: UInt8(7), count: 100).withUnsafeBytes { buffer.appendBytes($0) }
+            default: _ = buffer.appendWritten(maximum: 10) { _ in 0 }
+            }
+            Issue.record("the append returned after an allocation failed")
+        }.map { result in
+            let message = String(decoding: result.standardErrorContent, as: UTF8.self)
+            #expect(message.contains("log-sidecar: out of memory") && message.contains("exiting without moving the checkpoint"), "\(message)")
+            #expect(message.contains("(bytes requested: 65536)"), "\(message)")
+        }
+    }
+
+    @Test("GrowableBytes appends of every length up to 40, past its growth, equal what was appended")
     func bufferAppends() {
-        let buffer = ByteBuffer()
+        let buffer = GrowableBytes()
         var expected: [UInt8] = []
         for round in 0..<4000 {
             let piece = (0..<(round % 41)).map { _ in UInt8.random(in: 0...255) }

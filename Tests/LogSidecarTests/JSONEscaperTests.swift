@@ -55,7 +55,7 @@ struct JSONEscaperTests {
             bytes.withUnsafeBytes { JSONEscaper.appendQuoted($0, to: &escaped) }
             #expect(escaped == Self.reference(bytes), "round \(round), \(bytes.count) bytes")
             // Straight into a buffer's free space (Loki, OTLP), after what it already holds.
-            var buffer = ByteBuffer()
+            var buffer = GrowableBytes()
             buffer.appendLiteral("[")
             bytes.withUnsafeBytes { JSONEscaper.appendQuoted($0, to: &buffer) }
             #expect(Array(buffer.bytes) == [UInt8(ascii: "[")] + Self.reference(bytes), "round \(round), into a buffer")

@@ -1,6 +1,6 @@
 import Glibc
 
-/// Where the encoders write: an array, or a `ByteBuffer` when many short pieces make every append's
+/// Where the encoders write: an array, or a `GrowableBytes` when many short pieces make every append's
 /// bookkeeping count (OTLP writes some sixty per record). Generic code over it is specialized per type.
 protocol ByteOutput {
     mutating func appendBytes(_ raw: UnsafeRawBufferPointer)
@@ -53,10 +53,16 @@ extension [UInt8]: ByteOutput {
 
 /// A growable byte buffer in malloc'ed memory: an append is a bounds check and a `memcpy`, with none of
 /// an array's uniqueness checks. The HTTP sink's request body, reused from batch to batch.
-final class ByteBuffer: ByteOutput {
+final class GrowableBytes: ByteOutput {
+    typealias Reallocate = (UnsafeMutableRawPointer?, Int) -> UnsafeMutableRawPointer?
+
     private(set) var base: UnsafeMutablePointer<UInt8>?
     private(set) var count = 0
     private var capacity = 0
+    /// `realloc`, or a double that fails (the test of what running out of memory does).
+    private let reallocate: Reallocate
+
+    init(reallocate: @escaping Reallocate = { realloc($0, $1) }) { self.reallocate = reallocate }
 
     deinit { free(base) }
 
@@ -95,7 +101,7 @@ final class ByteBuffer: ByteOutput {
     func appendBytes(_ array: [UInt8]) { array.withUnsafeBytes { appendBytes($0) } }
 
     /// Opens `extra` bytes at `position`, moving what follows (a length prefix found longer than the
-    /// byte kept for it); false when memory ran out.
+    /// byte kept for it); false when `position` is past the end.
     func insertGap(at position: Int, count extra: Int) -> Bool {
         guard position <= count, extra > 0 else { return extra == 0 }
         if count + extra > capacity { grow(to: count + extra) }
@@ -106,7 +112,7 @@ final class ByteBuffer: ByteOutput {
     }
 
     /// Lets `write` fill up to `maximum` bytes after the end and keeps the count it returns (nil keeps
-    /// none); false when memory ran out or `write` failed.
+    /// none); false when `write` failed.
     func appendWritten(maximum: Int, _ write: (UnsafeMutableRawBufferPointer) -> Int?) -> Bool {
         if count + maximum > capacity { grow(to: count + maximum) }
         guard let base, count + maximum <= capacity else { return false }
@@ -128,13 +134,36 @@ final class ByteBuffer: ByteOutput {
         base[position] = byte
     }
 
-    /// Doubles (at least 64 KiB); when memory runs out the buffer stays as it was and the append is
-    /// dropped, which the receiver then refuses as malformed rather than the process dying.
+    /// Doubles (at least 64 KiB). Out of memory ends the process: a body without the record it was
+    /// asked to hold would be sent as if whole, while an exit leaves the checkpoint where it was and the
+    /// restart sends the records again.
     private func grow(to needed: Int) {
         let size = max(needed, capacity * 2, 64 << 10)
-        guard let grown = realloc(base, size) else { return }
+        guard let grown = reallocate(base, size) else { OutOfMemory.exit(requested: size) }
         base = grown.assumingMemoryBound(to: UInt8.self)
         capacity = size
+    }
+}
+
+/// The one way out when memory runs out where a smaller result would be wrong.
+enum OutOfMemory {
+    /// Says so on stderr without allocating (there may be nothing left to allocate) and exits 1, the code
+    /// of "an output may have lost records; the checkpoint was not moved, a restart replays".
+    static func exit(requested bytes: Int) -> Never {
+        let message: StaticString = "log-sidecar: out of memory: a buffer could not grow to hold a request body; exiting without moving the checkpoint, so the next start sends these records again (bytes requested: "
+        message.withUTF8Buffer { _ = Glibc.write(2, $0.baseAddress, $0.count) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { digits in
+            var value = max(bytes, 0)
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            } while value > 0 && start > 0
+            _ = Glibc.write(2, digits.baseAddress! + start, digits.count - start)
+        }
+        _ = Glibc.write(2, ")\n", 2)
+        _exit(1)
     }
 }
 

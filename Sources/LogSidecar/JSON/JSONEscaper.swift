@@ -27,8 +27,8 @@ public enum JSONEscaper {
     }
 
     /// The same, escaped straight into the buffer's free space (Loki's lines, OTLP's bodies).
-    /// When memory runs out nothing is appended (see `ByteBuffer.grow`).
-    static func appendQuoted(_ bytes: UnsafeRawBufferPointer, to out: inout ByteBuffer) {
+    /// When memory runs out nothing is appended (see `GrowableBytes.grow`).
+    static func appendQuoted(_ bytes: UnsafeRawBufferPointer, to out: inout GrowableBytes) {
         _ = out.appendWritten(maximum: bytes.count * 6 + 2 + margin) { space in
             guard let target = space.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
             target[0] = UInt8(ascii: "\"")

@@ -77,7 +77,7 @@ struct HTTPFormatUnitTests {
             batch.bytes += Array(line.utf8) + [0x0A]
             batch.recordEnds.append(batch.bytes.count)
         }
-        let body = ByteBuffer()
+        let body = GrowableBytes()
         format.encode(batch, [0, 1, 2, 3], into: body)
         let document = try #require(try JSONSerialization.jsonObject(with: Data(body.bytes)) as? [String: Any])
         let streams = try #require(document["streams"] as? [[String: Any]])
@@ -129,7 +129,7 @@ struct HTTPFormatUnitTests {
 
     @Test("protobuf: a length past 127 bytes widens its prefix; strings unescaped; varints and fields read back")
     func protobuf() {
-        let out = ByteBuffer()
+        let out = GrowableBytes()
         let long = String(repeating: "x", count: 300)
         let key = Array("k\\u00e9y".utf8)
         let value = Array("\"\(long)\\n\"".utf8)
@@ -142,7 +142,7 @@ struct HTTPFormatUnitTests {
         #expect(String(decoding: name, as: UTF8.self) == "kéy")
         guard case (2, .bytes(let any))? = reader.next(), let text = ProtobufReader.field(1, in: any) else { Issue.record("no value"); return }
         #expect(String(decoding: text, as: UTF8.self) == long + "\n")
-        let negative = ByteBuffer()
+        let negative = GrowableBytes()
         Array("-1".utf8).withUnsafeBytes { ProtobufAnyValue.append($0, to: negative) }
         #expect(Array(negative.bytes) == [0x18] + Array(repeating: 0xFF, count: 9) + [0x01])
         let response: [UInt8] = [0x0A, 0x07, 0x08, 0x03, 0x12, 0x03] + Array("bad".utf8)

@@ -48,7 +48,7 @@ final class ElasticsearchFormat: HTTPFormat {
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    func encode(_ batch: RecordBatch, _ records: [Int], into body: ByteBuffer) {
+    func encode(_ batch: RecordBatch, _ records: [Int], into body: GrowableBytes) {
         // Without origins (none recorded: cannot happen when this sink is configured) Elasticsearch
         // picks the ids, and a retry may duplicate; an empty `_id` would be refused.
         let named = batch.origins.count == batch.count

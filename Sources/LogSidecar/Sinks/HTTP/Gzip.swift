@@ -20,7 +20,7 @@ final class Gzip {
 
     /// Replaces `output`'s bytes with `input` compressed; false if zlib failed (the caller then sends
     /// the body as it is, undeclared).
-    func compress(_ input: UnsafeRawBufferPointer, into output: ByteBuffer) -> Bool {
+    func compress(_ input: UnsafeRawBufferPointer, into output: GrowableBytes) -> Bool {
         output.removeAll()
         guard ready, deflateReset(&stream) == Z_OK else { return false }
         let bound = Int(deflateBound(&stream, UInt(input.count))) + 32

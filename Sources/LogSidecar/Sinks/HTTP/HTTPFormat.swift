@@ -56,7 +56,7 @@ protocol HTTPFormat {
     /// no copy (`encode` is not called).
     var bodyIsRecords: Bool { get }
     /// Appends the body for the records `records` (indices, ascending) of `batch`.
-    func encode(_ batch: RecordBatch, _ records: [Int], into body: ByteBuffer)
+    func encode(_ batch: RecordBatch, _ records: [Int], into body: GrowableBytes)
     /// What `response` means for the `count` records the request held.
     func verdict(_ response: HTTPResponse, count: Int) -> HTTPVerdict
     /// How much of a response body is kept: enough for the answers a format reads.
@@ -68,7 +68,7 @@ extension HTTPFormat {
     var responseLimit: Int { 64 << 10 }
 
     /// The records as they are, for a format whose body is the records but sent with a gap (a split batch).
-    func encode(_ batch: RecordBatch, _ records: [Int], into body: ByteBuffer) {
+    func encode(_ batch: RecordBatch, _ records: [Int], into body: GrowableBytes) {
         batch.bytes.withUnsafeBytes { raw in
             for index in records { body.appendBytes(UnsafeRawBufferPointer(rebasing: raw[batch.start(of: index)..<batch.recordEnds[index]])) }
         }

@@ -50,7 +50,7 @@ final class LokiFormat: HTTPFormat {
     func requestURL(_ config: HTTPSinkConfig) -> String { HTTPFormats.url(config.url, defaultPath: "/loki/api/v1/push") }
 
     /// Two passes: the label sets first, then each stream's entries escaped straight into the body.
-    func encode(_ batch: RecordBatch, _ records: [Int], into body: ByteBuffer) {
+    func encode(_ batch: RecordBatch, _ records: [Int], into body: GrowableBytes) {
         labelSets.removeAll(keepingCapacity: true)
         streams.removeAll(keepingCapacity: true)
         recordStreams.removeAll(keepingCapacity: true)

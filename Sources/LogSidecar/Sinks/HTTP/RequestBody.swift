@@ -2,8 +2,8 @@
 /// encoding of them, gzipped unless `compression` is `none`. A body outlives the thread that wrote
 /// it, so the sender can post one while another is written beside it.
 final class RequestBody {
-    fileprivate let encoded = ByteBuffer()
-    fileprivate let compressed = ByteBuffer()
+    fileprivate let encoded = GrowableBytes()
+    fileprivate let compressed = GrowableBytes()
     fileprivate var recordBytes: Range<Int>?
     fileprivate var gzipped = false
     /// The uncompressed size (`log_sidecar_sink_batch_bytes`).

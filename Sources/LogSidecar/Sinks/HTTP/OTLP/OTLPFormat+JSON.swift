@@ -14,7 +14,7 @@ extension OTLPFormat {
         return head
     }
 
-    func encodeJSON(_ batch: RecordBatch, _ records: [Int], into body: ByteBuffer) {
+    func encodeJSON(_ batch: RecordBatch, _ records: [Int], into body: GrowableBytes) {
         var out = body
         out.appendBytes(jsonHead)
         let now = RFC3339.now()
@@ -28,7 +28,7 @@ extension OTLPFormat {
         out.appendLiteral("]}]}]}")
     }
 
-    private func appendJSONLogRecord(_ record: UnsafeRawBufferPointer, now: UInt64, to out: inout ByteBuffer) {
+    private func appendJSONLogRecord(_ record: UnsafeRawBufferPointer, now: UInt64, to out: inout GrowableBytes) {
         guard reader.read(record) else {
             // Not an object (cannot happen for our records, kept safe): the whole text as the body.
             out.appendLiteral(#"{"observedTimeUnixNano":""#)
@@ -81,7 +81,7 @@ extension OTLPFormat {
         out.appendLiteral("]}")
     }
 
-    private func appendLowercased(_ name: StaticString, _ hex: UnsafeRawBufferPointer, to out: inout ByteBuffer) {
+    private func appendLowercased(_ name: StaticString, _ hex: UnsafeRawBufferPointer, to out: inout GrowableBytes) {
         out.appendLiteral(name)
         for byte in hex { out.append(byte >= 0x41 && byte <= 0x46 ? byte | 0x20 : byte) }
         out.append(UInt8(ascii: "\""))

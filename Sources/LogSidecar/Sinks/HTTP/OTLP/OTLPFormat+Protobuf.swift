@@ -3,7 +3,7 @@
 extension OTLPFormat {
     /// `Resource` (field 1 of `ResourceLogs`), built once.
     static func protobufResource(_ shape: RecordShape) -> [UInt8] {
-        let out = ByteBuffer()
+        let out = GrowableBytes()
         let resource = out.beginField(1)
         for attribute in resourceAttributes(shape) {
             attribute.key.withUnsafeBytes { key in
@@ -14,7 +14,7 @@ extension OTLPFormat {
         return Array(out.bytes)
     }
 
-    func encodeProtobuf(_ batch: RecordBatch, _ records: [Int], into out: ByteBuffer) {
+    func encodeProtobuf(_ batch: RecordBatch, _ records: [Int], into out: GrowableBytes) {
         let now = RFC3339.now()
         let resourceLogs = out.beginField(1, expected: batch.bytes.count * 2)
         out.appendBytes(protobufResource)
@@ -39,7 +39,7 @@ extension OTLPFormat {
     /// `LogRecord`: time 1 (fixed64), severity number 2, text 3, body 5, attributes 6, trace id 9,
     /// span id 10, observed time 11 (fixed64), in that order: the canonical encoding, byte for byte
     /// what protobuf's own serializer writes (the tests compare).
-    private func appendProtobufLogRecord(_ record: UnsafeRawBufferPointer, now: UInt64, to out: ByteBuffer) {
+    private func appendProtobufLogRecord(_ record: UnsafeRawBufferPointer, now: UInt64, to out: GrowableBytes) {
         guard reader.read(record) else {
             let body = out.beginField(5)
             out.appendBytesField(1, record)
@@ -84,7 +84,7 @@ extension OTLPFormat {
     }
 
     /// An id's hex digits (checked by `roles`: 16 or 32, a multiple of four) as its bytes.
-    private func appendHexBytes(_ field: UInt64, _ hex: UnsafeRawBufferPointer, to out: ByteBuffer) {
+    private func appendHexBytes(_ field: UInt64, _ hex: UnsafeRawBufferPointer, to out: GrowableBytes) {
         out.appendTag(field, .lengthDelimited)
         out.appendVarint(UInt64(hex.count / 2))
         for index in stride(from: 0, to: hex.count - 3, by: 4) {

@@ -36,7 +36,7 @@ final class OTLPFormat: HTTPFormat {
 
     func requestURL(_ config: HTTPSinkConfig) -> String { HTTPFormats.url(config.url, defaultPath: "/v1/logs") }
 
-    func encode(_ batch: RecordBatch, _ records: [Int], into body: ByteBuffer) {
+    func encode(_ batch: RecordBatch, _ records: [Int], into body: GrowableBytes) {
         switch encoding {
         case .json: encodeJSON(batch, records, into: body)
         case .protobuf: encodeProtobuf(batch, records, into: body)
@@ -87,7 +87,7 @@ final class OTLPFormat: HTTPFormat {
     }
 
     /// The same in decimal, the digits also written once per distinct text.
-    func appendObservedTime(_ record: UnsafeRawBufferPointer, now: UInt64, to out: inout ByteBuffer) {
+    func appendObservedTime(_ record: UnsafeRawBufferPointer, now: UInt64, to out: inout GrowableBytes) {
         let value = observedTime(record, now: now)
         if value == lastObserved.value && !lastObserved.decimal.isEmpty { out.appendBytes(lastObserved.decimal) } else { out.appendDecimal(value) }
     }

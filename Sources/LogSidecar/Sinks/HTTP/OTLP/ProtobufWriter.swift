@@ -1,9 +1,9 @@
 import Glibc
 
-/// Protocol Buffers' wire format, as much of it as OTLP needs, written into a `ByteBuffer`. A nested
+/// Protocol Buffers' wire format, as much of it as OTLP needs, written into a `GrowableBytes`. A nested
 /// message keeps one byte for its length and widens it when the message turns out longer than 127
 /// bytes, so nothing is encoded twice to learn a size first.
-extension ByteBuffer {
+extension GrowableBytes {
     enum WireType: UInt64 {
         case varint = 0, fixed64 = 1, lengthDelimited = 2
     }
@@ -79,7 +79,7 @@ extension ByteBuffer {
 /// `ArrayValue` 5, `KeyValueList` 6; null is the empty message. The same types as the JSON writer.
 enum ProtobufAnyValue {
     /// The `AnyValue` message's content for `value` (one JSON value of a record we wrote).
-    static func append(_ value: UnsafeRawBufferPointer, to out: ByteBuffer) {
+    static func append(_ value: UnsafeRawBufferPointer, to out: GrowableBytes) {
         guard let first = value.first else { return }
         switch first {
         case UInt8(ascii: "\""):
@@ -107,7 +107,7 @@ enum ProtobufAnyValue {
     }
 
     /// A `KeyValue` as field `field` of the enclosing message; `key` is the key's JSON text.
-    static func appendKeyValue(_ field: UInt64, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, to out: ByteBuffer) {
+    static func appendKeyValue(_ field: UInt64, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, to out: GrowableBytes) {
         let pair = out.beginField(field)
         out.appendStringField(1, json: key)
         let any = out.beginField(2)
@@ -116,7 +116,7 @@ enum ProtobufAnyValue {
         out.endField(pair)
     }
 
-    private static func appendNumber(_ value: UnsafeRawBufferPointer, to out: ByteBuffer) {
+    private static func appendNumber(_ value: UnsafeRawBufferPointer, to out: GrowableBytes) {
         if let integer = AnyValueWriter.int64(value) {
             out.appendTag(3, .varint)
             out.appendVarint(UInt64(bitPattern: integer))
