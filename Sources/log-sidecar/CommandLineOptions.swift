@@ -65,7 +65,9 @@ struct CommandLineOptions {
     static var help: String {
         var text = """
             OVERVIEW: Follow JSON-lines (or text) files matched by paths and globs through every rotation,
-            enrich each record, and ship it to stdout, files or journald. Health on /healthz /readyz /health /metrics.
+            enrich each record, and ship it to stdout, files, journald or HTTP receivers (ClickHouse, OTLP,
+            Loki, Elasticsearch, any ndjson endpoint; HTTP sinks are set in the config file). Health on
+            /healthz /readyz /health /metrics.
 
             USAGE: log-sidecar [--config <file>] [--check-config] [--log-level <level>] [--<key> <value> ...]
                    log-sidecar [options] -- <command> [<argument> ...]

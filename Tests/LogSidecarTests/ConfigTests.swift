@@ -137,5 +137,9 @@ struct ConfigTests {
         for setting in ConfigSchema.settings {
             #expect(result.stdout.contains(setting.flag) && result.stdout.contains(setting.environmentVariable))
         }
+        let overview = result.stdout.components(separatedBy: "USAGE:")[0]
+        for sink in ["stdout", "files", "journald", "HTTP", "ClickHouse", "OTLP", "Loki", "Elasticsearch"] {
+            #expect(overview.contains(sink), "the overview names \(sink)")
+        }
     }
 }
