@@ -85,6 +85,11 @@ public final class Daemon {
         let control = self.control
         var sinks: [any Sink] = []
         for (config, counters) in zip(config.sinks, counters.sinks) {
+            if let http = config.settings as? HTTPSinkConfig, !http.credentialsInText.isEmpty {
+                logger.warning(
+                    "a credential is written in the configuration's text; set it in the environment and name the variable in header_env",
+                    metadata: ["sink": "\(config.name)", "keys": "\(http.credentialsInText.joined(separator: ","))"])
+            }
             let context = SinkContext(
                 counters: counters, logger: logger, checkpointPath: self.config.input.checkpointPath,
                 shape: RecordShape(fields: fields, hostKey: self.config.enrich.hostField, wrapped: self.config.enrich.mode == .wrap),

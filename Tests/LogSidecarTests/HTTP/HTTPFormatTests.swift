@@ -281,6 +281,40 @@ struct HTTPFormatTests {
         }
     }
 
+    @Test("--check-config masks credentials written in the file, prints header_env by name, and what it prints loads back to the same, the masks aside; start-up warns")
+    func secretsInCheckConfig() throws {
+        let harness = HTTPHarness()
+        harness.directory.write("config.json", """
+            {"sinks": [{"type": "http", "name": "ch", "format": "clickhouse", "table": "logs",
+              "url": "http://ingest:pa55@127.0.0.1:8123/?user=ingest&password=hunter3&database=logs",
+              "headers": {"Authorization": "Bearer abc", "X-API-Key": "k-123", "X-Tenant": "shop"},
+              "header_env": {"X-ClickHouse-Key": "CH_KEY"}}]}
+            """)
+        let environment = ["CH_KEY": "from-the-environment"]
+        let rendered = try DaemonProcess.run(["--config", harness.directory.file("config.json"), "--check-config"], environment: environment)
+        #expect(rendered.status == 0, "\(rendered.stderr)")
+        for secret in ["pa55", "hunter3", "Bearer abc", "k-123", "from-the-environment"] {
+            #expect(!rendered.stdout.contains(secret), "\(secret) printed")
+        }
+        let sink = try #require(((try JSONSerialization.jsonObject(with: Data(rendered.stdout.utf8)) as? [String: Any])?["sinks"] as? [[String: Any]])?.first)
+        #expect(sink["url"] as? String == "http://ingest:***@127.0.0.1:8123/?user=ingest&password=***&database=logs")
+        #expect(sink["headers"] as? [String: String] == ["Authorization": "***", "X-API-Key": "***", "X-Tenant": "shop"])
+        #expect(sink["header_env"] as? [String: String] == ["X-ClickHouse-Key": "CH_KEY"])
+        harness.directory.write("rendered.json", rendered.stdout)
+        let again = try DaemonProcess.run(["--config", harness.directory.file("rendered.json"), "--check-config"], environment: environment)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout == rendered.stdout, "the printed configuration means the same once loaded")
+
+        // Started with it, the daemon says where the credentials are, never what they are.
+        harness.writeRecords(0..<1)
+        let daemon = try harness.start(sinks: #"{"type": "http", "url": "http://127.0.0.1:1/?password=hunter3", "headers": {"Authorization": "Bearer abc"}}"#,
+            arguments: ["--shutdown-drain-timeout-ms", "300"])
+        #expect(try daemon.stop() == 0)
+        #expect(daemon.stderr.contains("a credential is written in the configuration's text"))
+        #expect(daemon.stderr.contains("url,headers.Authorization"))
+        #expect(!daemon.stderr.contains("hunter3") && !daemon.stderr.contains("Bearer abc"))
+    }
+
     // MARK: - reading OTLP's JSON
 
     /// `[{"key", "value": AnyValue}]` as a dictionary of plain values.

@@ -65,11 +65,22 @@ struct HTTPUnitTests {
         #expect(Set(waits).count > 10, "jitter spreads the waits")
     }
 
-    @Test("a password in the URL is masked")
+    @Test("credentials in a URL are masked: the user info's password, a lone user name, query parameters named like credentials")
     func masking() {
-        #expect(HTTPSinkConfig.maskingPassword("https://user:secret@host:8123/x?a=b") == "https://user:***@host:8123/x?a=b")
-        #expect(HTTPSinkConfig.maskingPassword("https://host/a@b") == "https://host/a@b")
-        #expect(HTTPSinkConfig.maskingPassword("http://user@host/") == "http://user@host/")
+        #expect(HTTPSinkConfig.maskingCredentials("https://user:secret@host:8123/x?a=b") == "https://user:***@host:8123/x?a=b")
+        #expect(HTTPSinkConfig.maskingCredentials("https://host/a@b") == "https://host/a@b")
+        #expect(HTTPSinkConfig.maskingCredentials("http://glpat-token@host/") == "http://***@host/")
+        #expect(
+            HTTPSinkConfig.maskingCredentials("http://ch:8123/?user=ingest&password=hunter3&database=logs")
+                == "http://ch:8123/?user=ingest&password=***&database=logs")
+        #expect(
+            HTTPSinkConfig.maskingCredentials("https://h/p?access_token=abc&API_KEY=k&x_secret=s&q=1#frag?token=no")
+                == "https://h/p?access_token=***&API_KEY=***&x_secret=***&q=1#frag?token=no")
+        #expect(HTTPSinkConfig.maskingCredentials("http://host:9200/_bulk?refresh=true") == "http://host:9200/_bulk?refresh=true")
+        for name in ["Authorization", "proxy-authorization", "X-API-Key", "X-ClickHouse-Key", "X-Auth-Token", "x-secret", "X-Password", "Cookie"] {
+            #expect(HTTPSinkConfig.isCredential(name), "\(name)")
+        }
+        for name in ["X-Tenant", "X-Scope-OrgID", "Content-Type", "X-Request-ID"] { #expect(!HTTPSinkConfig.isCredential(name), "\(name)") }
     }
 
     /// Holds what it is given until told it was acknowledged.

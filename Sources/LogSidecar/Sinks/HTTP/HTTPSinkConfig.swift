@@ -146,9 +146,10 @@ public struct HTTPSinkConfig: SinkSettings, Equatable {
         }
     }
 
-    /// The configuration as `--check-config` prints it: secrets as `***`, a password in the URL too.
+    /// The configuration as `--check-config` prints it, which loads again: credentials written in the
+    /// file (in the URL, in `headers`) as `***`, and `header_env` as the variables' names.
     public func render() -> [(key: String, value: JSONValue)] {
-        var members: [(key: String, value: JSONValue)] = [("url", .string(Self.maskingPassword(url))), ("format", .string(format.rawValue))]
+        var members: [(key: String, value: JSONValue)] = [("url", .string(Self.maskingCredentials(url))), ("format", .string(format.rawValue))]
         switch format {
         case .clickhouse: members += [("database", .string(database)), ("table", .string(table))]
         case .otlp:
@@ -167,8 +168,8 @@ public struct HTTPSinkConfig: SinkSettings, Equatable {
         members += [
             ("compression", .string(compression.rawValue)), ("batch_max_bytes", .number(String(batchMaxBytes))),
             ("batch_timeout_ms", .number(String(batchTimeoutMs))), ("timeout_ms", .number(String(timeoutMs))),
-            ("headers", .object(headers.map { ($0.name, .string($0.value)) })),
-            ("header_env", .object(headerEnv.map { ($0.name, .string("\($0.variable)=***")) })),
+            ("headers", .object(headers.map { ($0.name, .string(Self.isCredential($0.name) ? Self.mask : $0.value)) })),
+            ("header_env", .object(headerEnv.map { ($0.name, .string($0.variable)) })),
             ("tls_ca_file", .string(tlsCAFile)), ("dead_letter_path", .string(deadLetterPath)),
             ("max_backoff_ms", .number(String(maxBackoffMs))),
         ]
@@ -230,14 +231,41 @@ public struct HTTPSinkConfig: SinkSettings, Equatable {
         return text
     }
 
-    /// `https://user:secret@host/` as `https://user:***@host/`.
-    static func maskingPassword(_ url: String) -> String {
-        let bytes = Array(url.utf8)
-        guard let schemeEnd = url.utf8.firstRange(of: "://".utf8)?.upperBound else { return url }
-        let start = url.utf8.distance(from: url.utf8.startIndex, to: schemeEnd)
-        let authorityEnd = bytes[start...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? bytes.count
-        guard let at = bytes[start..<authorityEnd].lastIndex(of: UInt8(ascii: "@")),
-              let colon = bytes[start..<at].firstIndex(of: UInt8(ascii: ":")) else { return url }
-        return String(decoding: bytes[..<(colon + 1)], as: UTF8.self) + "***" + String(decoding: bytes[at...], as: UTF8.self)
+    static let mask = "***"
+
+    /// The keys whose values in the file's text are credentials (`url`, `headers.<name>`): they belong
+    /// in the environment, named by `header_env`.
+    public var credentialsInText: [String] {
+        (Self.maskingCredentials(url) != url ? ["url"] : []) + headers.filter { Self.isCredential($0.name) }.map { "headers.\($0.name)" }
+    }
+
+    /// A header or query parameter whose name says it carries a credential (`Authorization`,
+    /// `X-API-Key`, `password`, `access_token`, `X-Secret`, …).
+    static func isCredential(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return ["auth", "password", "passwd", "token", "secret", "key", "cookie", "credential", "signature"].contains { lower.contains($0) }
+    }
+
+    /// A URL with its credentials as `***`: the user info's password (a lone user name, which is often a
+    /// token, whole) and the values of query parameters named like credentials (ClickHouse's
+    /// `?user=…&password=…`).
+    static func maskingCredentials(_ url: String) -> String {
+        guard let scheme = url.firstRange(of: "://") else { return url }
+        let authorityEnd = url[scheme.upperBound...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? url.endIndex
+        var authority = url[scheme.upperBound..<authorityEnd]
+        if let at = authority.lastIndex(of: "@") {
+            let user = authority[..<at].firstIndex(of: ":").map { authority[...$0] } ?? ""
+            authority = Substring(user + mask + authority[at...])
+        }
+        var rest = url[authorityEnd...]
+        if let question = rest.firstIndex(of: "?") {
+            let fragment = rest[question...].firstIndex(of: "#") ?? rest.endIndex
+            let parameters = rest[rest.index(after: question)..<fragment].split(separator: "&", omittingEmptySubsequences: false).map { parameter in
+                guard let equals = parameter.firstIndex(of: "="), isCredential(String(parameter[..<equals])) else { return parameter }
+                return Substring(parameter[...equals] + mask)
+            }
+            rest = Substring(rest[...question] + parameters.joined(separator: "&") + rest[fragment...])
+        }
+        return String(url[..<scheme.upperBound]) + authority + rest
     }
 }
