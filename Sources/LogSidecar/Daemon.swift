@@ -93,7 +93,7 @@ public final class Daemon {
             let context = SinkContext(
                 counters: counters, logger: logger, checkpointPath: self.config.input.checkpointPath,
                 shape: RecordShape(fields: fields, hostKey: self.config.enrich.hostField, wrapped: self.config.enrich.mode == .wrap),
-                shouldGiveUp: { control.drainDeadlinePassed })
+                shouldGiveUp: { control.drainDeadlinePassed }, failureTimeoutMs: self.config.health.sinkFailureTimeoutMs)
             do { sinks.append(try SinkFactory.make(config, context: context)) } catch {
                 throw .sink("sink \(config.name): \(error.reason)")
             }

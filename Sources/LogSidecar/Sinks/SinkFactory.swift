@@ -10,6 +10,8 @@ struct SinkContext {
     let shape: RecordShape
     /// True once waiting must stop (the shutdown deadline passed).
     let shouldGiveUp: () -> Bool
+    /// `health.sink_failure_timeout_ms`: how long a sink may fail before it is reported unhealthy.
+    var failureTimeoutMs = HealthConfig().sinkFailureTimeoutMs
 }
 
 /// A kind of sink's configuration that builds the sink (in the sink's own file, so the configuration

@@ -16,6 +16,10 @@ public final class SinkFanout {
     /// since reopening may be what it needs (its file was moved away).
     let reopenRequested: () -> Bool
     private var progress: [Int]
+    /// Per sink, whether the failure on its counters is one this fan-out saw: only that one is over when a
+    /// write succeeds. A sink that sends on threads of its own (HTTP) reports its receiver's failures
+    /// itself, and taking a batch into its buffer says nothing about them.
+    private var failing: [Bool]
     /// Bytes of every batch delivered so far: the position the checkpoint's snapshots are taken at.
     private(set) var writtenBytes = 0
     /// The failure that ended delivery for good; the daemon exits 1 without a new checkpoint.
@@ -34,6 +38,7 @@ public final class SinkFanout {
         self.shouldGiveUp = shouldGiveUp
         self.reopenRequested = reopenRequested
         progress = Array(repeating: 0, count: sinks.count)
+        failing = Array(repeating: false, count: sinks.count)
     }
 
     /// Returns true once every sink has the whole batch, false when given up.
@@ -120,6 +125,7 @@ public final class SinkFanout {
         sink.errors.wrappingAdd(1, ordering: .relaxed)
         sink.lastError.withLock { $0 = failure.reason }
         if sink.failingSinceMs.load(ordering: .relaxed) == 0 {
+            failing[index] = true
             sink.failingSinceMs.store(MonotonicClock.milliseconds(), ordering: .relaxed)
             // A fatal failure is not retried; the reading loop says what happens instead.
             if failure.isFatal { return }
@@ -129,7 +135,8 @@ public final class SinkFanout {
 
     private func recovered(_ index: Int) {
         let sink = counters[index]
-        if sink.failingSinceMs.load(ordering: .relaxed) != 0 {
+        if failing[index] {
+            failing[index] = false
             sink.failingSinceMs.store(0, ordering: .relaxed)
             logger.notice("sink recovered", metadata: ["sink": "\(sink.name)"])
         }

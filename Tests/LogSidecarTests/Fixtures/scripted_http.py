@@ -9,9 +9,9 @@ Writes DIR/port once listening, one JSON line per request to DIR/requests.jsonl,
 every request it answered 2xx to DIR/accepted.jsonl. SCRIPT_JSON: {"content_type": ..., "rules": [...]},
 the first matching rule answers; a rule matches on "request" (its 1-based number), "max_records" /
 "max_bytes" (the body has more), "contains" (a record holds the text), "until_file" (the file does not
-exist yet), and answers "status" with "headers" and "body" ("rejects": true: a 2xx that stored nothing),
+exist yet), "while_file" (the file exists), and answers "status" with "headers" and "body" ("rejects": true: a 2xx that stored nothing),
 or "reset": true (closes without answering); "retry_after_date_in": N adds `Retry-After` as the HTTP date N
-seconds after the answer.
+seconds after the answer. "port" listens there (a receiver that comes up where a sink already points).
 
 "protocol" makes it one receiver in particular, checked from that project's documentation:
 - "otlp" (OTLP/HTTP JSON, opentelemetry-proto's specification): POST /v1/logs, application/json, the body
@@ -240,6 +240,8 @@ def matches(rule, number, records, size):
         return False
     if "contains" in rule and not any(rule["contains"] in record for record in records):
         return False
+    if "while_file" in rule and not os.path.exists(rule["while_file"]):
+        return False
     if "until_file" in rule and os.path.exists(rule["until_file"]):
         return False
     return True
@@ -341,7 +343,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+server = http.server.ThreadingHTTPServer(("127.0.0.1", script.get("port", 0)), Handler)
 if len(sys.argv) > 4:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(sys.argv[3], sys.argv[4])

@@ -20,9 +20,17 @@ final class HTTPDelivery {
     private var connection: HTTPConnection?
     /// Writes the bodies of requests that change on the way.
     private let writer: RequestWriter
+    /// How long the receiver may refuse every record before the log says the sink failed.
+    private let failureTimeoutMs: Int64
+    /// The log said the sink failed: it says so again when the receiver acknowledges something.
+    private var failureLogged = false
 
-    init(name: String, config: HTTPSinkConfig, format: any HTTPFormat, deadLetterPath: String, counters: SinkCounters, logger: Logger) {
+    init(
+        name: String, config: HTTPSinkConfig, format: any HTTPFormat, deadLetterPath: String, counters: SinkCounters, logger: Logger,
+        failureTimeoutMs: Int
+    ) {
         self.name = name
+        self.failureTimeoutMs = Int64(failureTimeoutMs)
         self.config = config
         self.format = format
         self.counters = counters
@@ -59,16 +67,16 @@ final class HTTPDelivery {
                 recovered()
                 return
             case .partiallyRejected(let rejected, let reason):
-                recovered()
                 let lost = min(max(rejected, 0), pending.count)
                 written(pending.count - lost)
+                if lost < pending.count { recovered() } else { refused(reason) }
                 metrics.deadLettered.wrappingAdd(lost, ordering: .relaxed)
                 logger.warning(
                     "the receiver refused records without naming them; they are counted as dead-lettered",
                     metadata: ["sink": "\(name)", "records": "\(lost)", "reason": "\(reason)"])
                 return
             case .itemized(let items):
-                recovered()
+                if items.contains(where: { if case .delivered = $0 { true } else { false } }) { recovered() }
                 var again: [Int] = []
                 var reason = ""
                 for (index, item) in zip(pending, items) {
@@ -86,7 +94,6 @@ final class HTTPDelivery {
                 ready = false
                 failed("\(again.count) of the records: \(reason)", hint: "sending those again with backoff")
             case .rejected(let reason):
-                recovered()
                 if pending.count == 1 {
                     deadLetter(batch, pending[0], status: response.status, response: response.body, reason: reason)
                     return
@@ -135,7 +142,7 @@ final class HTTPDelivery {
                 logger.warning(
                     "a record was refused for its content; it is in the dead-letter file",
                     metadata: ["sink": "\(name)", "reason": "\(reason)", "path": "\(deadLetter.path)"])
-                recovered()
+                refused(reason)
                 return
             } catch {
                 failed("cannot write the dead-letter file: \(error)", hint: "retrying with backoff")
@@ -156,18 +163,40 @@ final class HTTPDelivery {
             defer { last = reason }
             return last != reason
         }
-        if counters.failingSinceMs.load(ordering: .relaxed) == 0 {
-            counters.failingSinceMs.store(MonotonicClock.milliseconds(), ordering: .relaxed)
+        if counters.failingSinceMs.load(ordering: .relaxed) == 0 || !failureLogged {
+            if counters.failingSinceMs.load(ordering: .relaxed) == 0 {
+                counters.failingSinceMs.store(MonotonicClock.milliseconds(), ordering: .relaxed)
+            }
+            failureLogged = true
             logger.error("sink failed; \(hint), reading paused once its buffer is full", metadata: ["sink": "\(name)", "error": "\(reason)"])
         } else if changed {
             logger.warning("sink still failing", metadata: ["sink": "\(name)", "error": "\(reason)"])
         }
     }
 
-    private func recovered() {
-        if counters.failingSinceMs.load(ordering: .relaxed) != 0 {
-            counters.failingSinceMs.store(0, ordering: .relaxed)
-            logger.notice("sink recovered", metadata: ["sink": "\(name)"])
+    /// Records went to the dead letter: the receiver answers but takes nothing. One that refuses
+    /// everything (a wrong table, a URL that answers 400) is failing as surely as one that is down, from
+    /// its first refusal until it acknowledges a record; the log says so once that lasted
+    /// `sink_failure_timeout_ms` (each refused record is logged on its own already).
+    private func refused(_ reason: String) {
+        counters.lastError.withLock { $0 = "the receiver refuses the records: \(reason)" }
+        let now = MonotonicClock.milliseconds()
+        let since = counters.failingSinceMs.load(ordering: .relaxed)
+        if since == 0 {
+            counters.failingSinceMs.store(now, ordering: .relaxed)
+        } else if !failureLogged && now - since > failureTimeoutMs {
+            failureLogged = true
+            logger.error(
+                "sink failed: the receiver has refused every record for \(now - since) ms; they are in the dead-letter file",
+                metadata: ["sink": "\(name)", "error": "\(reason)", "path": "\(deadLetter.path)"])
         }
+    }
+
+    /// The receiver acknowledged records: the only sign that a failing sink works again.
+    private func recovered() {
+        guard counters.failingSinceMs.load(ordering: .relaxed) != 0 else { return }
+        counters.failingSinceMs.store(0, ordering: .relaxed)
+        if failureLogged { logger.notice("sink recovered", metadata: ["sink": "\(name)"]) }
+        failureLogged = false
     }
 }

@@ -35,7 +35,7 @@ final class HTTPSink: Sink, @unchecked Sendable {
     private let metrics: HTTPCounters?
 
     init(name: String, config: HTTPSinkConfig, deadLetterPath: String, shape: RecordShape, counters: SinkCounters, logger: Logger,
-         shouldGiveUp: @escaping () -> Bool) throws(SinkFailure) {
+         shouldGiveUp: @escaping () -> Bool, failureTimeoutMs: Int = HealthConfig().sinkFailureTimeoutMs) throws(SinkFailure) {
         try HTTPConnection.load()
         self.name = name
         maxBytes = config.batchMaxBytes
@@ -45,7 +45,7 @@ final class HTTPSink: Sink, @unchecked Sendable {
         writers = writer.doesWork ? [writer, makeWriter()] : [writer]
         delivery = HTTPDelivery(
             name: name, config: config, format: HTTPFormats.make(config, shape: shape), deadLetterPath: deadLetterPath, counters: counters,
-            logger: logger)
+            logger: logger, failureTimeoutMs: failureTimeoutMs)
         namesRecords = config.format == .elasticsearch
         metrics = counters.http
         self.shouldGiveUp = shouldGiveUp
@@ -176,7 +176,7 @@ extension HTTPSinkConfig: SinkMaking {
     func makeSink(name: String, context: SinkContext) throws(SinkFailure) -> any Sink {
         try HTTPSink(
             name: name, config: self, deadLetterPath: deadLetterPath(name: name, checkpointPath: context.checkpointPath), shape: context.shape,
-            counters: context.counters, logger: context.logger, shouldGiveUp: context.shouldGiveUp)
+            counters: context.counters, logger: context.logger, shouldGiveUp: context.shouldGiveUp, failureTimeoutMs: context.failureTimeoutMs)
     }
 
     /// `dead_letter_path`, or `dead-letter-<name>.jsonl` beside the checkpoint (or in the default
