@@ -87,6 +87,9 @@ static inline int clinux_unread_output_bytes(int fd) {
 /// Makes us the reaper of our descendants' orphans (PR_SET_CHILD_SUBREAPER), as PID 1 is.
 static inline int clinux_become_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
 
+/// Names the calling thread (the kernel keeps 15 bytes and a NUL): what /proc/PID/task/*/comm shows.
+static inline int clinux_name_thread(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
+
 /// pipe2(fds, O_CLOEXEC): both ends closed on exec from the start (pipe2 needs _GNU_SOURCE).
 static inline int clinux_pipe_cloexec(int fds[2]) { return (int)syscall(SYS_pipe2, fds, O_CLOEXEC); }
 

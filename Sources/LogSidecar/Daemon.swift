@@ -103,6 +103,9 @@ public final class Daemon {
             pause: { control.wait(timeoutMs: $0) },
             shouldGiveUp: { control.drainDeadlinePassed },
             reopenRequested: { control.takeReopenRequest() })
+        do { try fanout.start() } catch { throw .sink(error.reason) }
+        // The reading loop closes the sinks when it stops; this covers the ways out before it runs.
+        defer { fanout.close() }
         let filters: FilterChain?
         do { filters = config.filters.isEmpty ? nil : try FilterChain(config.filters) } catch { throw .config(error) }
         let enricher = Enricher(mode: config.enrich.mode, format: config.input.format, fields: fields, filters: filters)

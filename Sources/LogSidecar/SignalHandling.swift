@@ -31,10 +31,13 @@ public enum SignalHandling {
         pthread_sigmask(SIG_BLOCK, &set, nil)
     }
 
+    /// The thread that takes the signals. It waits for them for as long as the process lives, so the
+    /// process ends while it waits: it is the one thread nothing joins.
+    @discardableResult
     public static func startWaiting(
         control: DaemonControl, child: ChildWatch? = nil, onSignal: @escaping @Sendable (Int32) -> Void
-    ) throws(SystemError) {
-        try PosixThread.start {
+    ) throws(SystemError) -> NamedThread {
+        try NamedThread.start(name: "signals") {
             var set = sigset_t()
             sigemptyset(&set)
             for signal in child == nil ? stopping : forwarded + [SIGCHLD] { sigaddset(&set, signal) }
@@ -72,29 +75,5 @@ public enum SignalHandling {
                 control.requestStop()
             }
         }
-    }
-}
-
-/// A plain detached pthread, for the `sigwait` loop: it blocks for good and must never sit on Swift's
-/// concurrency pool.
-public enum PosixThread {
-    private final class Box {
-        let body: () -> Void
-        init(_ body: @escaping () -> Void) { self.body = body }
-    }
-
-    public static func start(_ body: @escaping @Sendable () -> Void) throws(SystemError) {
-        var thread = pthread_t()
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
-        let result = pthread_create(&thread, nil, { raw in
-            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-            box.body()
-            return nil
-        }, box)
-        guard result == 0 else {
-            Unmanaged<Box>.fromOpaque(box).release()
-            throw SystemError(call: "pthread_create", errno: result)
-        }
-        pthread_detach(thread)
     }
 }

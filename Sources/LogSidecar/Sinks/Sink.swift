@@ -4,6 +4,10 @@ import Glibc
 /// a new sink is one new file, chosen at start-up from the configuration.
 public protocol Sink: AnyObject {
     var name: String { get }
+    /// Starts what the sink runs on its own (an HTTP sink's threads), before the first write. The
+    /// daemon drives the rest of the life: writes, `drain` at the end, then `close`, which stops and
+    /// joins whatever `start` started.
+    func start() throws(SinkFailure)
     /// Writes `batch.bytes[offset...]`. On failure, `SinkFailure.accepted` says how far the batch got, so
     /// a retry resumes exactly there: no record is lost, repeated or split.
     func write(_ batch: RecordBatch, from offset: Int) throws(SinkFailure)
@@ -25,6 +29,7 @@ public protocol Sink: AnyObject {
 }
 
 extension Sink {
+    public func start() throws(SinkFailure) {}
     public func flush() throws(SinkFailure) {}
     public func reopen() {}
     public func close() {}

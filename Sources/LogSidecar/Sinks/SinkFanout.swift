@@ -88,6 +88,13 @@ public final class SinkFanout {
         } isDone: { done[$0] }
     }
 
+    /// Starts every sink; the first that cannot start stops start-up.
+    func start() throws(SinkFailure) {
+        for (sink, counters) in zip(sinks, counters) {
+            do { try sink.start() } catch { throw SinkFailure(accepted: 0, reason: "sink \(counters.name): \(error.reason)") }
+        }
+    }
+
     func reopen() { sinks.forEach { $0.reopen() } }
 
     func close() { sinks.forEach { $0.close() } }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Synchronization
 import Testing
@@ -81,6 +82,43 @@ struct HTTPUnitTests {
             #expect(HTTPSinkConfig.isCredential(name), "\(name)")
         }
         for name in ["X-Tenant", "X-Scope-OrgID", "Content-Type", "X-Request-ID"] { #expect(!HTTPSinkConfig.isCredential(name), "\(name)") }
+    }
+
+    /// This process's threads with that name (`/proc/self/task/*/comm`).
+    static func threads(named name: String) -> Int {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.filter { (try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8))?.hasPrefix(name) == true }.count
+    }
+
+    @Test("an HTTP sink started and closed a thousand times ends every thread it started, also while it retries a receiver that is down")
+    func startAndClose() throws {
+        var config = HTTPSinkConfig()
+        config.url = "http://127.0.0.1:1"
+        config.batchTimeoutMs = 1
+        config.maxBackoffMs = 60_000
+        let before = Self.threads(named: "http-")
+        var batch = RecordBatch()
+        batch.bytes = Array("{\"a\":1}\n".utf8)
+        batch.recordEnds = [batch.bytes.count]
+        for round in 0..<1000 {
+            let counters = SinkCounters(name: "t", http: HTTPCounters())
+            let sink = try HTTPSink(
+                name: "t", config: config, deadLetterPath: "/nonexistent/dead-letter.jsonl", shape: RecordShape(), counters: counters,
+                logger: Logger(label: "test"), shouldGiveUp: { false })
+            try sink.start()
+            // A sending thread and two writing threads (gzip), each naming itself as it starts.
+            try waitUntil("the sink's threads", every: 0.001) { Self.threads(named: "http-") == before + 3 }
+            if round % 100 == 0 {
+                // Closed in the middle of its retries: a backoff wait ends at once.
+                try sink.write(batch, from: 0)
+                try waitUntil("a failed request") { counters.errors.load(ordering: .relaxed) > 0 }
+            }
+            let closing = ContinuousClock.now
+            sink.close()
+            #expect(ContinuousClock.now - closing < .seconds(5))
+            #expect(sink.unacknowledgedBytes == (round % 100 == 0 ? batch.bytes.count : 0), "a record not acknowledged stays so")
+        }
+        #expect(Self.threads(named: "http-") == before)
     }
 
     /// Holds what it is given until told it was acknowledged.

@@ -24,6 +24,9 @@ final class HTTPDelivery {
     private let failureTimeoutMs: Int64
     /// The log said the sink failed: it says so again when the receiver acknowledges something.
     private var failureLogged = false
+    /// Set when the sink closes: retries end, and a backoff wait ends at once.
+    private let stopping = Atomic<Bool>(false)
+    private let backoffWait = Monitor()
 
     init(
         name: String, config: HTTPSinkConfig, format: any HTTPFormat, deadLetterPath: String, counters: SinkCounters, logger: Logger,
@@ -44,9 +47,17 @@ final class HTTPDelivery {
         self.headers = headers
     }
 
-    /// Returns once every record of request `records` (written in `body`) is delivered or dead-lettered.
-    func deliver(_ batch: RecordBatch, _ records: Range<Int>, _ body: RequestBody) {
+    /// Returns once every record of request `records` (written in `body`) is delivered or dead-lettered:
+    /// true; false when the sink closed first (what was not acknowledged stays so).
+    func deliver(_ batch: RecordBatch, _ records: Range<Int>, _ body: RequestBody) -> Bool {
         send(batch, Array(records), body, prepared: true)
+        return !stopping.load(ordering: .relaxed)
+    }
+
+    /// Ends the retries, and any backoff wait at once (the sink closes).
+    func stop() {
+        stopping.store(true, ordering: .relaxed)
+        backoffWait.withLock { backoffWait.broadcast() }
     }
 
     /// Sends the records `records` (indices into `batch`, ascending) until each is acknowledged or
@@ -56,7 +67,7 @@ final class HTTPDelivery {
         var backoff = RetryBackoff(maximumMs: config.maxBackoffMs)
         var pending = records
         var ready = prepared
-        while true {
+        while !stopping.load(ordering: .relaxed) {
             if !ready { writer.write(batch, pending, into: body) }
             // A transient error sends the same body again.
             ready = true
@@ -135,7 +146,7 @@ final class HTTPDelivery {
         var backoff = RetryBackoff(maximumMs: config.maxBackoffMs)
         let start = batch.start(of: index)
         let end = batch.recordEnds[index] - 1
-        while true {
+        while !stopping.load(ordering: .relaxed) {
             do throws(SystemError) {
                 try deadLetter.append(sink: name, status: status, response: response, record: batch.bytes[start..<end])
                 metrics.deadLettered.wrappingAdd(1, ordering: .relaxed)
@@ -152,9 +163,14 @@ final class HTTPDelivery {
     }
 
     private func pause(_ milliseconds: Int) {
-        var time = timespec(tv_sec: milliseconds / 1000, tv_nsec: milliseconds % 1000 * 1_000_000)
-        var left = timespec()
-        while nanosleep(&time, &left) != 0 && errno == EINTR { time = left }
+        let deadline = MonotonicClock.milliseconds() + Int64(milliseconds)
+        backoffWait.withLock {
+            while !stopping.load(ordering: .relaxed) {
+                let left = deadline - MonotonicClock.milliseconds()
+                if left <= 0 { return }
+                backoffWait.wait(milliseconds: left)
+            }
+        }
     }
 
     private func failed(_ reason: String, hint: String) {

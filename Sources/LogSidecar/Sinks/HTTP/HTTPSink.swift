@@ -29,8 +29,10 @@ final class HTTPSink: Sink, @unchecked Sendable {
     private var inFlightStreamBytes = 0
     private var spare = [PreparedBatch(), PreparedBatch()]
     private var draining = false
-    private var senderStarted = false
-    private var writersStarted = 0
+    /// Set by `close`: the threads return.
+    private var stopping = false
+    /// The sending thread and the writing threads, started by `start`, joined by `close`.
+    private var threads: [NamedThread] = []
     /// Where `unacknowledgedBytes` is shown (`/health`, `/metrics`).
     private let metrics: HTTPCounters?
 
@@ -78,7 +80,6 @@ final class HTTPSink: Sink, @unchecked Sendable {
             return true
         }
         guard accepted else { throw SinkFailure(accepted: offset, reason: "sink \(name): the receiver did not take the records before the deadline") }
-        startThreads()
     }
 
     /// Sends what is held and waits for the acknowledgement (shutdown, the end of exec mode).
@@ -100,27 +101,36 @@ final class HTTPSink: Sink, @unchecked Sendable {
     private func publishHeld() { metrics?.unacknowledgedBytes.store(fillingStreamBytes + inFlightStreamBytes, ordering: .relaxed) }
 
 
-    private func startThreads() {
-        let (sender, firstWriter) = monitor.withLock { (!senderStarted, writersStarted) }
-        guard sender || firstWriter < writers.count else { return }
-        // Without its threads the sink cannot send; the records stay unacknowledged and the
-        // checkpoint where it is, which the drain at shutdown reports. The next write tries again.
-        if sender {
-            do { try PosixThread.start { [self] in runSender() } } catch { return }
-            monitor.withLock { senderStarted = true }
+    /// Starts the sending thread and the writing threads.
+    func start() throws(SinkFailure) {
+        guard threads.isEmpty else { return }
+        do {
+            threads.append(try NamedThread.start(name: "http-send") { [self] in runSender() })
+            for index in writers.indices { threads.append(try NamedThread.start(name: "http-write") { [self] in runWriter(writers[index]) }) }
+        } catch {
+            close()
+            throw SinkFailure(accepted: 0, reason: "sink \(name): cannot start its threads: \(error)")
         }
-        for index in firstWriter..<writers.count {
-            do { try PosixThread.start { [self] in runWriter(writers[index]) } } catch { return }
-            monitor.withLock { writersStarted += 1 }
+    }
+
+    /// Stops the threads and joins them. What was not acknowledged stays unacknowledged: `drain` comes
+    /// first when it is to be sent.
+    func close() {
+        monitor.withLock {
+            stopping = true
+            monitor.broadcast()
         }
+        delivery.stop()
+        for thread in threads { thread.join() }
+        threads.removeAll()
     }
 
     /// Writes request bodies: the next unwritten request of a batch on its way, else `filling` once
     /// it is due (full, old enough, or draining) and a batch is free to take it.
     private func runWriter(_ writer: RequestWriter) {
         while true {
-            let (prepared, index): (PreparedBatch, Int) = monitor.withLock {
-                while true {
+            let next: (PreparedBatch, Int)? = monitor.withLock {
+                while !stopping {
                     if let prepared = inFlight.first(where: \.hasUnclaimed) { return (prepared, prepared.claim()) }
                     if !filling.isEmpty, let taken = spare.last {
                         let age = MonotonicClock.milliseconds() - fillingSinceMs
@@ -139,7 +149,9 @@ final class HTTPSink: Sink, @unchecked Sendable {
                         monitor.wait(milliseconds: 60_000)
                     }
                 }
+                return nil
             }
+            guard let (prepared, index) = next else { return }
             writer.write(prepared.batch, Array(prepared.requests[index]), into: prepared.bodies[index])
             monitor.withLock {
                 prepared.markWritten(index)
@@ -151,13 +163,16 @@ final class HTTPSink: Sink, @unchecked Sendable {
     /// Posts the requests in order, each once it is written.
     private func runSender() {
         while true {
-            let (prepared, index): (PreparedBatch, Int) = monitor.withLock {
-                while true {
+            let next: (PreparedBatch, Int)? = monitor.withLock {
+                while !stopping {
                     if let prepared = inFlight.first, let index = prepared.nextToPost { return (prepared, index) }
                     monitor.wait(milliseconds: 60_000)
                 }
+                return nil
             }
-            delivery.deliver(prepared.batch, prepared.requests[index], prepared.bodies[index])
+            guard let (prepared, index) = next,
+                delivery.deliver(prepared.batch, prepared.requests[index], prepared.bodies[index])
+            else { return }
             monitor.withLock {
                 if prepared.markPosted() {
                     inFlight.removeFirst()
