@@ -38,21 +38,29 @@ struct RestartTests {
         print("kill -9: \(writer.written) lines, \(audit.duplicates) duplicates after restart")
     }
 
+    /// Ships `shipped` lines and stops; while stopped, appends `appended` lines to the file, rotates it
+    /// and writes `afterwards` more; restarts, and returns what was shipped once every line arrived.
+    func restartAcross(
+        _ rotation: LogWriter.Rotation, _ scenario: Scenario, _ writer: LogWriter, shipped: Int, appended: Int, afterwards: Int
+    ) throws -> [Int] {
+        writer.write(count: shipped)
+        let first = try scenario.start()
+        try scenario.waitForShipped(shipped)
+        #expect(try first.stop() == 0)
+        writer.write(count: appended)  // after the stop, into the file about to be rotated
+        writer.rotate(rotation)
+        writer.write(count: afterwards)
+        let second = try scenario.start()
+        try scenario.waitForShipped(writer.written)
+        #expect(try second.stop() == 0)
+        return scenario.shipped
+    }
+
     @Test("a rotation while stopped: the old file's rest first, then the new file, nothing missing")
     func rotationWhileStopped() throws {
         let scenario = Scenario()
-        let writer = LogWriter(path: scenario.input)
-        writer.write(count: 1000)
-        let first = try scenario.start()
-        try scenario.waitForShipped(1000)
-        #expect(try first.stop() == 0)
-        writer.write(count: 500)  // after the stop, into the file about to be rotated
-        writer.rotate(.renameAndCreate)
-        writer.write(count: 500)
-        let second = try scenario.start()
-        try scenario.waitForShipped(2000)
-        #expect(try second.stop() == 0)
-        #expect(scenario.shipped == Array(0..<2000))
+        let shipped = try restartAcross(.renameAndCreate, scenario, LogWriter(path: scenario.input), shipped: 1000, appended: 500, afterwards: 500)
+        #expect(shipped == Array(0..<2000))
     }
 
     @Test(
@@ -63,17 +71,7 @@ struct RestartTests {
         if globMatchesRotated { scenario.inputArguments = ["--input-paths", scenario.input + "*", "--enrich-file-key", ""] }
         // 1 KiB lines: 5 MB on each side of the rotation, several turns of the fair reads.
         let writer = LogWriter(path: scenario.input, padding: 900)
-        writer.write(count: 10_000)
-        let first = try scenario.start()
-        try scenario.waitForShipped(10_000)
-        #expect(try first.stop() == 0)
-        writer.write(count: 5_000)
-        writer.rotate(.renameAndCreate)
-        writer.write(count: 5_000)
-        let second = try scenario.start()
-        try scenario.waitForShipped(20_000)
-        #expect(try second.stop() == 0)
-        let shipped = scenario.shipped
+        let shipped = try restartAcross(.renameAndCreate, scenario, writer, shipped: 10_000, appended: 5_000, afterwards: 5_000)
         #expect(shipped.count == 20_000)
         #expect(shipped == Array(0..<20_000), "first out of order at \(String(describing: zip(shipped, 0...).first { $0 != $1 }))")
     }
@@ -81,18 +79,8 @@ struct RestartTests {
     @Test("a copytruncate while stopped: the rest comes from the copy, then the new content")
     func copyTruncateWhileStopped() throws {
         let scenario = Scenario()
-        let writer = LogWriter(path: scenario.input)
-        writer.write(count: 1000)
-        let first = try scenario.start()
-        try scenario.waitForShipped(1000)
-        #expect(try first.stop() == 0)
-        writer.write(count: 500)
-        writer.rotate(.copyTruncate)
-        writer.write(count: 200)
-        let second = try scenario.start()
-        try scenario.waitForShipped(1700)
-        #expect(try second.stop() == 0)
-        #expect(scenario.shipped == Array(0..<1700))
+        let shipped = try restartAcross(.copyTruncate, scenario, LogWriter(path: scenario.input), shipped: 1000, appended: 500, afterwards: 200)
+        #expect(shipped == Array(0..<1700))
     }
 
     @Test("SIGTERM right after the writer exits: every line is shipped and the exit code is 0")
