@@ -3,7 +3,7 @@ import NIOHTTP1
 import NIOPosix
 
 /// The HTTP side: one event-loop thread that only reads atomic counters, so it can never slow or block
-/// the reading loop (the footprint table in style.md: NIO's default group would add six more threads).
+/// the reading loop (NIO's default group would start a thread per core, each with its stack).
 final class HealthServer {
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel

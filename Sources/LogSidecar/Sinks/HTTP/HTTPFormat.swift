@@ -1,4 +1,4 @@
-/// What a response means for the records it answered (design.md, "HTTP sinks", errors).
+/// What a response means for the records it answered (README.md, "Shipping over HTTP": faults).
 enum HTTPVerdict: Equatable {
     case delivered
     /// The receiver is down or busy (no response, 408, 429, 5xx): retried with backoff, forever.

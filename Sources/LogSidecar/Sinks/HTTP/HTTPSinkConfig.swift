@@ -1,6 +1,6 @@
 import Glibc
 
-/// What goes on the wire; one delivery core serves them all (design.md, "HTTP sinks").
+/// What goes on the wire; one delivery core serves them all (README.md, "Shipping over HTTP").
 public enum HTTPFormatName: String, Sendable, CaseIterable {
     case ndjson, clickhouse, otlp, loki, elasticsearch
 }
