@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Instructions of log-sidecar's hot path, counted by callgrind: repeatable where the machine's speed
+drifts by a third within minutes. The same 30 MB of bench.py's JSON lines through four routes:
+  plain    a file into a file sink, no enrichment fields (scan, validate, splice)
+  merge    the same with host and processed_at (merge mode)
+  filters  merge with bench.py's filter set (drop, remove two fields, one nested, redact)
+  exec     exec mode: `cat` of the file as the child, merge mode, into a file sink
+Usage: Benchmarks/callgrind.py [--binary PATH] [--size-mb 30] [ROUTE ...]
+Prints one line per route: its name, the instructions (callgrind's total) and the lines shipped.
+Build first: swift build -c release --static-swift-stdlib --product log-sidecar
+"""
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402
+
+ROUTES = ("plain", "merge", "filters", "exec")
+
+
+def run(route, binary, data, expected, work):
+    output = os.path.join(work, "out.jsonl")
+    config = os.path.join(work, "config.json")
+    settings = {"sinks": [{"type": "file", "path": output, "max_bytes": 1 << 40}]}
+    if route == "filters":
+        settings["filters"] = bench.FILTER_SET
+    with open(config, "w") as f:
+        json.dump(settings, f)
+    args = [binary, "--config", config, "--input-checkpoint-path", os.path.join(work, "checkpoint.json"),
+            "--health-port", "0", "--log-level", "warning"]
+    if route == "plain":
+        args += ["--enrich-host-field", "", "--enrich-timestamp-field", ""]
+    args += ["--", "cat", data] if route == "exec" else ["--input-path", data]
+    profile = os.path.join(work, "callgrind.out")
+    process = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + profile] + args,
+                               stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "stderr"), "w"))
+    if route != "exec":
+        # A follower never ends by itself: stopped once everything arrived (bounded).
+        deadline = time.time() + 1800
+        while time.time() < deadline and (not os.path.exists(output) or bench.count_lines(output) < expected):
+            time.sleep(1)
+        process.send_signal(signal.SIGTERM)
+    process.wait(timeout=1800)
+    shipped = bench.count_lines(output)
+    with open(profile) as f:
+        total = next(int(line.split()[1]) for line in f if line.startswith(("summary:", "totals:")))
+    os.remove(output)
+    return total, shipped
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", default=bench.BINARY)
+    parser.add_argument("--size-mb", type=int, default=30)
+    parser.add_argument("routes", nargs="*", default=list(ROUTES))
+    args = parser.parse_args()
+    data_dir = os.path.join(bench.HERE, "data")
+    os.makedirs(data_dir, exist_ok=True)
+    data = os.path.join(data_dir, f"callgrind-{args.size_mb}mb.jsonl")
+    # The filter set's data (five levels, an e-mail in every other line) serves every route.
+    lines, kept = bench.make_filter_data(data, args.size_mb)
+    for route in args.routes:
+        with tempfile.TemporaryDirectory() as work:
+            total, shipped = run(route, args.binary, data, kept if route == "filters" else lines, work)
+        print(f"{route:8s} {total:>14,d} instructions  {shipped:,d} lines", flush=True)
+
+
+if __name__ == "__main__":
+    main()
