@@ -8,6 +8,8 @@ drifts by a third within minutes. The same 30 MB of bench.py's JSON lines throug
 Usage: Benchmarks/callgrind.py [--binary PATH] [--size-mb 30] [ROUTE ...]
 Prints one line per route: its name, the instructions (callgrind's total) and the lines shipped.
 Build first: swift build -c release --static-swift-stdlib --product log-sidecar
+The binary is measured as a stripped copy: valgrind 3.19 cannot read the debug information of a
+statically linked Swift binary and gives up.
 """
 import argparse
 import json
@@ -44,6 +46,8 @@ def run(route, binary, data, expected, work):
         # A follower never ends by itself: stopped once everything arrived (bounded).
         deadline = time.time() + 1800
         while time.time() < deadline and (not os.path.exists(output) or bench.count_lines(output) < expected):
+            if process.poll() is not None:
+                sys.exit(f"{route}: valgrind ended early; see {work}/stderr:\n" + open(os.path.join(work, "stderr")).read()[-2000:])
             time.sleep(1)
         process.send_signal(signal.SIGTERM)
     process.wait(timeout=1800)
@@ -67,7 +71,9 @@ def main():
     lines, kept = bench.make_filter_data(data, args.size_mb)
     for route in args.routes:
         with tempfile.TemporaryDirectory() as work:
-            total, shipped = run(route, args.binary, data, kept if route == "filters" else lines, work)
+            binary = os.path.join(work, "log-sidecar")
+            subprocess.run(["strip", "-o", binary, args.binary], check=True)
+            total, shipped = run(route, binary, data, kept if route == "filters" else lines, work)
         print(f"{route:8s} {total:>14,d} instructions  {shipped:,d} lines", flush=True)
 
 
