@@ -5,8 +5,20 @@ import PackageDescription
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
+    // Release builds skip the run-time exclusivity checks: the hot path's accesses to class properties
+    // (the batch being built, the enricher's state) cost three swift_beginAccess calls per line.
+    // Debug builds, which every test runs, keep them, and the compile-time checks stay on everywhere.
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+    // The hot path crosses modules (the enricher calls the scanner and the escaper in Records): release
+    // builds make every function's body available to the modules that call it, so those calls are
+    // inlined and specialized as they were in one module (Benchmarks/README.md has the counts).
+    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
 ]
 
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+
+// The modules follow the data flow (ARCHITECTURE.md has the map): each depends on the stages it takes
+// from and on nothing downstream, and the compiler holds them to it.
 let package = Package(
     name: "log-sidecar",
     platforms: [.macOS(.v15)],
@@ -18,7 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
     targets: [
-        // Linux calls that Glibc's Swift module lacks (memfd, seals, SIOCOUTQ, SCM_RIGHTS): glibc only.
+        // Linux calls that Glibc's Swift module lacks (memfd, seals, SIOCOUTQ, SCM_RIGHTS, prctl): glibc only.
         .systemLibrary(name: "CLinux"),
         // The filters' regular expressions: PCRE2 from Debian's libpcre2-dev, linked from its static
         // archive so the binary still needs nothing at run time beyond glibc and the C++ runtime.
@@ -28,35 +40,49 @@ let package = Package(
         // The HTTP sinks' client: libcurl (Debian's libcurl4), loaded with dlopen only when an HTTP
         // sink is configured; its headers come from libcurl4-openssl-dev at build time.
         .target(name: "CCurl"),
+
+        // System calls with typed errors, the clocks, the one thread type, the monitor.
+        .target(name: "SystemSupport", dependencies: ["CLinux"]),
+        // The counters every stage adds to and the health server reads.
+        .target(name: "Telemetry", dependencies: ["SystemSupport"]),
+        // Bytes to records: the JSON scanner and escaper, line splitting, the batch, record origins.
+        .target(name: "Records", dependencies: ["SystemSupport", "Telemetry"]),
+        // The configuration: file, environment and flags, every key's check, builds without any stage.
         .target(
-            name: "LogSidecar",
+            name: "Configuration", dependencies: ["Records", "SystemSupport", "CPCRE2"],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libpcre2-8.a"])]),
+        .target(name: "Filters", dependencies: ["Records", "Configuration", "CPCRE2"]),
+        // Inputs: files by identity through rotations, and exec mode's child.
+        .target(name: "Tailing", dependencies: ["Records", "Configuration", "Telemetry", "SystemSupport", "CLinux", logging]),
+        .target(name: "Exec", dependencies: ["Records", "Configuration", "Telemetry", "SystemSupport", "CLinux", logging]),
+        // Outputs: the sink protocol, the fan-out, stdout, file and journald; then the HTTP sinks.
+        .target(name: "Sinks", dependencies: ["Records", "Configuration", "Telemetry", "SystemSupport", "CLinux", logging]),
+        .target(
+            name: "HTTPSinks", dependencies: ["Sinks", "Records", "Configuration", "Telemetry", "SystemSupport", "CZlib", "CCurl", logging],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libz.a"])]),
+        // Lines to batches: enrichment and filters, handed to the fan-out.
+        .target(name: "Processing", dependencies: ["Records", "Filters", "Sinks", "Configuration", "Telemetry", "SystemSupport", logging]),
+        .target(
+            name: "Health",
             dependencies: [
-                "CLinux",
-                "CPCRE2",
-                "CZlib",
-                "CCurl",
-                .product(name: "Logging", package: "swift-log"),
+                "Telemetry", "Configuration", "Records", "SystemSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
-            // Release builds skip the run-time exclusivity checks: the hot path's accesses to class
-            // properties (the batch being built, the enricher's state) cost three swift_beginAccess
-            // calls per line, 5 % of the instructions (callgrind). Debug builds, which every test runs,
-            // keep them, and the compile-time checks stay on everywhere.
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))],
-            linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libpcre2-8.a", "-Xlinker", "-l:libz.a"])]
-        ),
+            ]),
+        // The daemon: wires the stages, runs the reading loop, takes the signals.
+        .target(
+            name: "LogSidecar",
+            dependencies: ["Tailing", "Exec", "Processing", "Filters", "Sinks", "HTTPSinks", "Health", "Records", "Configuration", "Telemetry", "SystemSupport", logging]),
+        .executableTarget(name: "log-sidecar", dependencies: ["LogSidecar", "Configuration", "Records", "SystemSupport", logging]),
+        // libFuzzer's targets over what reads outside data (Fuzz/run.sh builds and runs them).
+        .target(name: "CFuzzerDriver"),
         .executableTarget(
-            name: "log-sidecar",
-            dependencies: [
-                "LogSidecar",
-                .product(name: "Logging", package: "swift-log"),
-            ]
-        ),
+            name: "log-sidecar-fuzz",
+            dependencies: ["CFuzzerDriver", "Configuration", "Filters", "HTTPSinks", "Processing", "Records", "Tailing"]),
         .testTarget(
             name: "LogSidecarTests",
-            dependencies: ["LogSidecar"],
+            dependencies: ["LogSidecar", "Tailing", "Exec", "Processing", "Filters", "Sinks", "HTTPSinks", "Health", "Records", "Configuration", "Telemetry", "SystemSupport", logging],
             exclude: ["Fixtures"]
         ),
     ]

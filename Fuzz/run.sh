@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes what reads outside data with libFuzzer: the JSON scanner + enricher, the filters, the
 # checkpoint decoder, the configuration loader and OTLP's writers and response reader, each against
-# the properties in Fuzz/FuzzTargets.swift.
+# the properties in Sources/log-sidecar-fuzz/FuzzTargets.swift.
 #   Fuzz/run.sh [SECONDS] [TARGET...]     (default: 600 s each, every target, one after the other)
 # The committed seeds (Fuzz/corpus/TARGET) are copied to .build-fuzz/corpus/TARGET, where the fuzzer
 # grows its corpus; that output is never committed. A crash leaves its input in .build-fuzz/ and fails.
@@ -13,24 +13,15 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(enricher filters checkpoint config otlp)
 out=.build-fuzz
 mkdir -p "$out"
-lib=Sources/LogSidecar
-sources=(
-  "$lib"/JSON/*.swift "$lib"/Config/*.swift "$lib"/Filter/*.swift "$lib"/Pipeline/Enricher+Filters.swift
-  "$lib"/Pipeline/Enricher.swift "$lib"/Pipeline/EnrichmentFields.swift "$lib"/Pipeline/LineSource.swift "$lib"/Pipeline/KeyFilter.swift "$lib"/Pipeline/RecordBatch.swift "$lib"/Pipeline/TimestampCache.swift
-  "$lib"/Tail/LineSplitter.swift "$lib"/Tail/ReadBuffer.swift "$lib"/Tail/GlobPattern.swift "$lib"/Tail/Checkpoint.swift "$lib"/Tail/FileIdentity.swift
-  "$lib"/Sinks/HTTP/HTTPSinkConfig.swift "$lib"/Sinks/HTTP/HTTPSinkConfig+Names.swift "$lib"/Tail/RecordOrigin.swift
-  "$lib"/Sinks/HTTP/OTLP/AnyValueWriter.swift "$lib"/Sinks/HTTP/OTLP/ProtobufWriter.swift "$lib"/Sinks/HTTP/OTLP/ProtobufReader.swift
-  "$lib"/System/FileDescriptor.swift "$lib"/System/FileStatus.swift "$lib"/System/SystemError.swift "$lib"/System/Clock.swift
-)
-if [ ! -x "$out/fuzz" ] || [ -n "$(find Fuzz/FuzzTargets.swift "${sources[@]}" -newer "$out/fuzz" 2>/dev/null)" ]; then
-  echo "building the fuzz targets"
-  # ld.gold warns about every ASan helper symbol; the log is shown only when the build fails.
-  swiftc -O -sanitize=fuzzer,address -parse-as-library -swift-version 6 \
-    -enable-upcoming-feature ExistentialAny -enable-upcoming-feature MemberImportVisibility \
-    -I Sources/CPCRE2 -Xlinker -l:libpcre2-8.a \
-    -module-name LogSidecar "${sources[@]}" Fuzz/FuzzTargets.swift -o "$out/fuzz" > "$out/build.log" 2>&1 \
-    || { grep -v "Cannot export local symbol" "$out/build.log"; exit 1; }
-fi
+# The fuzz executable (Sources/log-sidecar-fuzz) is a product of the package: it builds from the
+# modules that read outside data, instrumented for libFuzzer and AddressSanitizer, in a build folder
+# of its own.
+echo "building the fuzz targets"
+# Linked with the toolchain's lld: ld.gold fails with an internal error on this executable.
+swift build -c release --product log-sidecar-fuzz --scratch-path "$out/build" \
+  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -use-ld=lld > "$out/build.log" 2>&1 \
+  || { tail -60 "$out/build.log"; exit 1; }
+fuzzer=$out/build/release/log-sidecar-fuzz
 status=0
 for target in "${targets[@]}"; do
   corpus=$out/corpus/$target
@@ -39,7 +30,7 @@ for target in "${targets[@]}"; do
   log=$out/$target.log
   echo "== $target: ${seconds}s"
   # Swift's own crash backtracer fights ASan's; libFuzzer's report is the one we want.
-  if ! SWIFT_BACKTRACE=enable=no FUZZ_TARGET=$target "$out/fuzz" -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
+  if ! SWIFT_BACKTRACE=enable=no FUZZ_TARGET=$target "$fuzzer" -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
       -print_final_stats=1 -artifact_prefix="$out/$target-" "$corpus" > "$log" 2>&1; then
     status=1
     tail -40 "$log"

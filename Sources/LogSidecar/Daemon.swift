@@ -1,8 +1,18 @@
+import Configuration
+import Exec
+import Filters
+import Health
 import Logging
+import Processing
+import Records
+import Sinks
+import SystemSupport
+import Tailing
+import Telemetry
 
 /// Wires the stages together from a configuration and runs them until a signal stops them.
-public final class Daemon {
-    public enum StartError: Error, CustomStringConvertible {
+package final class Daemon {
+    package enum StartError: Error, CustomStringConvertible {
         case checkpoint(CheckpointError)
         case health(String)
         case system(SystemError)
@@ -10,7 +20,7 @@ public final class Daemon {
         /// A sink cannot be set up (libcurl missing for an HTTP sink).
         case sink(String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .checkpoint(let error): return "\(error)"
             case .health(let message): return message
@@ -23,12 +33,12 @@ public final class Daemon {
 
     let config: Config
     let logger: Logger
-    public let counters: Counters
-    public let control: DaemonControl
+    package let counters: Counters
+    package let control: DaemonControl
     /// Exec mode: what the signal thread needs to reap the child and forward signals to it.
-    public let child: ChildWatch?
+    package let child: ChildWatch?
 
-    public init(config: Config, logger: Logger) throws(SystemError) {
+    package init(config: Config, logger: Logger) throws(SystemError) {
         self.config = config
         self.logger = logger
         counters = Counters(
@@ -57,7 +67,7 @@ public final class Daemon {
     /// Starts everything; returns the exit code once the daemon has stopped: 0 after a clean stop, 1
     /// after a sink failure that makes its output uncertain (the checkpoint was left where it was); in
     /// exec mode the child's status (128 + N for signal N), 127 or 126 when it cannot be started.
-    public func run(environment: [String: String]) throws(StartError) -> Int32 {
+    package func run(environment: [String: String]) throws(StartError) -> Int32 {
         let checkpoint: Checkpoint?
         do { checkpoint = try loadCheckpoint() } catch { throw .checkpoint(error) }
         if !config.input.checkpointPath.isEmpty {
@@ -80,7 +90,7 @@ public final class Daemon {
         ColdPages.release()
 
         let fields = EnrichmentField.build(
-            config: config.enrich, fileKey: config.effectiveFileKey, streamKey: config.exec.isEnabled ? Enricher.streamKey : "", hostName: EnrichmentField.hostName(environment: environment), environment: environment,
+            config: config.enrich, fileKey: config.effectiveFileKey, streamKey: config.exec.isEnabled ? EnrichmentField.streamKey : "", hostName: EnrichmentField.hostName(environment: environment), environment: environment,
             logger: logger)
         let control = self.control
         var sinks: [any Sink] = []

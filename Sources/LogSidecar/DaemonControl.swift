@@ -1,20 +1,21 @@
 import Glibc
 import Synchronization
+import SystemSupport
 
 /// What the signal thread tells the reading loop: stop, reopen. A self-pipe wakes the loop out of
 /// `poll()` so a signal is acted on at once, not at the next poll tick.
-public final class DaemonControl: Sendable {
-    public let stopRequested = Atomic<Bool>(false)
-    public let reopenRequested = Atomic<Bool>(false)
+package final class DaemonControl: Sendable {
+    package let stopRequested = Atomic<Bool>(false)
+    package let reopenRequested = Atomic<Bool>(false)
     /// Monotonic ms after which a stopping daemon gives up delivering: `shutdown.drain_timeout_ms` after
     /// the signal, even when the signal arrives while a sink is being retried.
     let drainDeadlineMs = Atomic<Int64>(.max)
     private let drainTimeoutMs: Int64
     /// A self-pipe: the read end is polled, the write end is written to wake the loop.
-    public let wakeDescriptor: Int32
+    package let wakeDescriptor: Int32
     private let wakeWriter: Int32
 
-    public init(drainTimeoutMs: Int) throws(SystemError) {
+    package init(drainTimeoutMs: Int) throws(SystemError) {
         self.drainTimeoutMs = Int64(drainTimeoutMs)
         var ends: [Int32] = [0, 0]
         _ = try syscallValue("pipe") { pipe(&ends) }
@@ -26,14 +27,14 @@ public final class DaemonControl: Sendable {
         wakeWriter = ends[1]
     }
 
-    public func requestStop() {
+    package func requestStop() {
         _ = drainDeadlineMs.compareExchange(
             expected: .max, desired: MonotonicClock.milliseconds() + drainTimeoutMs, ordering: .sequentiallyConsistent)
         stopRequested.store(true, ordering: .sequentiallyConsistent)
         wake()
     }
 
-    public func requestReopen() {
+    package func requestReopen() {
         reopenRequested.store(true, ordering: .sequentiallyConsistent)
         wake()
     }
@@ -41,7 +42,7 @@ public final class DaemonControl: Sendable {
     /// True once per SIGHUP: whoever takes it reopens the outputs.
     func takeReopenRequest() -> Bool { reopenRequested.exchange(false, ordering: .sequentiallyConsistent) }
 
-    public var isStopping: Bool { stopRequested.load(ordering: .sequentiallyConsistent) }
+    package var isStopping: Bool { stopRequested.load(ordering: .sequentiallyConsistent) }
 
     var drainDeadlinePassed: Bool {
         isStopping && MonotonicClock.milliseconds() >= drainDeadlineMs.load(ordering: .relaxed)

@@ -1,6 +1,12 @@
+import Configuration
+import Exec
 import Glibc
 import Logging
+import Sinks
 import Synchronization
+import SystemSupport
+import Tailing
+import Telemetry
 
 /// The one thread of the hot path: follow -> split -> enrich -> write, batch by batch, then sleep in
 /// poll() until inotify, the stat-poll timer, a rotation deadline or a signal wakes it. Each pass reads

@@ -1,12 +1,14 @@
 import CLinux
+import Exec
 import Glibc
 import Synchronization
+import SystemSupport
 
 /// Signals are blocked in every thread and taken by one thread with `sigwait`, so no handler ever runs
 /// inside the reading loop. SIGTERM/SIGINT: drain and stop; a second one exits at once. SIGHUP: reopen.
 /// In exec mode every signal of the contract goes to the child instead, SIGCHLD reaps, and we stop
 /// once the child has exited.
-public enum SignalHandling {
+package enum SignalHandling {
     static let stopping = [SIGTERM, SIGINT, SIGHUP]
     /// What exec mode passes on to the child.
     static let forwarded = [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2]
@@ -14,7 +16,7 @@ public enum SignalHandling {
     static let terminating = [SIGTERM, SIGINT, SIGQUIT]
 
     /// Call first in `main`, before any thread exists, so every thread inherits the mask.
-    public static func blockSignals() {
+    package static func blockSignals() {
         block(stopping)
         // A closed stdout pipe must be an error we count and retry, not a silent death.
         Glibc.signal(SIGPIPE, SIG_IGN)
@@ -22,7 +24,7 @@ public enum SignalHandling {
 
     /// Exec mode's signals too (SIGQUIT, SIGUSR1, SIGUSR2 would otherwise end us; SIGCHLD must queue
     /// for the reaper); also before any thread exists.
-    public static func blockExecSignals() { block(forwarded + [SIGCHLD]) }
+    package static func blockExecSignals() { block(forwarded + [SIGCHLD]) }
 
     private static func block(_ signals: [Int32]) {
         var set = sigset_t()
@@ -34,7 +36,7 @@ public enum SignalHandling {
     /// The thread that takes the signals. It waits for them for as long as the process lives, so the
     /// process ends while it waits: it is the one thread nothing joins.
     @discardableResult
-    public static func startWaiting(
+    package static func startWaiting(
         control: DaemonControl, child: ChildWatch? = nil, onSignal: @escaping @Sendable (Int32) -> Void
     ) throws(SystemError) -> NamedThread {
         try NamedThread.start(name: "signals") {

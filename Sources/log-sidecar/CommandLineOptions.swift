@@ -1,4 +1,7 @@
+import Configuration
 import LogSidecar
+import Records
+import SystemSupport
 
 /// The options that are not configuration keys; every other `--flag` is a key of `ConfigSchema`.
 /// Parsed by hand: swift-argument-parser links FoundationEssentials (binary 20.0 -> 12.4 MB stripped,

@@ -1,6 +1,9 @@
+import Configuration
 import Glibc
 import LogSidecar
 import Logging
+import Records
+import SystemSupport
 
 func fail(_ message: String, code: Int32) -> Never {
     var text = "log-sidecar: " + message + "\n"

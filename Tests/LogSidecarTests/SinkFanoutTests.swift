@@ -2,7 +2,18 @@ import Logging
 import Synchronization
 import Testing
 
+@testable import Configuration
+@testable import Exec
+@testable import Filters
+@testable import HTTPSinks
+@testable import Health
 @testable import LogSidecar
+@testable import Processing
+@testable import Records
+@testable import Sinks
+@testable import SystemSupport
+@testable import Tailing
+@testable import Telemetry
 
 /// The fan-out's retry state machine with an in-memory sink: no process, no clock waits.
 @Suite("Sink fan-out")

@@ -2,7 +2,18 @@ import Foundation
 import Logging
 import Testing
 
+@testable import Configuration
+@testable import Exec
+@testable import Filters
+@testable import HTTPSinks
+@testable import Health
 @testable import LogSidecar
+@testable import Processing
+@testable import Records
+@testable import Sinks
+@testable import SystemSupport
+@testable import Tailing
+@testable import Telemetry
 
 /// The formats' pure parts in memory: timestamps, severities, OTLP's values, Loki's labels, bulk item
 /// answers, the URLs, and the origins that name Elasticsearch's documents.

@@ -2,7 +2,18 @@ import Foundation
 import Logging
 import Testing
 
+@testable import Configuration
+@testable import Exec
+@testable import Filters
+@testable import HTTPSinks
+@testable import Health
 @testable import LogSidecar
+@testable import Processing
+@testable import Records
+@testable import Sinks
+@testable import SystemSupport
+@testable import Tailing
+@testable import Telemetry
 
 /// Takes the lines the file server (or the child's pipes) hand out, in memory, with the file (or
 /// stream) each came from.

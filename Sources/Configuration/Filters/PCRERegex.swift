@@ -1,0 +1,126 @@
+import CPCRE2
+import Records
+
+/// A PCRE2 pattern compiled once (UTF mode, JIT-compiled where the CPU allows), with its own match
+/// data: one instance serves one thread, the reading loop's.
+package final class PCRERegex {
+    package struct CompileError: Error, CustomStringConvertible {
+        package let message: String
+        /// The byte of the pattern where PCRE2 gave up.
+        package let offset: Int
+
+        package init(message: String, offset: Int) { (self.message, self.offset) = (message, offset) }
+        package var description: String { "\(message) at byte \(offset)" }
+    }
+
+    private let code: OpaquePointer
+    private let matchData: OpaquePointer
+    private var output: [UInt8] = []
+    /// PCRE2 wants a pointer even for an empty subject; never written.
+    private nonisolated(unsafe) static let emptyPointer: UnsafePointer<UInt8> = {
+        let byte = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+        byte.initialize(to: 0)
+        return UnsafePointer(byte)
+    }()
+
+    package init(_ pattern: String) throws(CompileError) {
+        var errorCode: Int32 = 0
+        var errorOffset = 0
+        let text = Array(pattern.utf8)
+        let compiled = text.withUnsafeBufferPointer { pointer in
+            pcre2_compile_8(pointer.baseAddress ?? Self.emptyPointer, pointer.count, UInt32(PCRE2_UTF), &errorCode, &errorOffset, nil)
+        }
+        guard let compiled else {
+            var message = [UInt8](repeating: 0, count: 256)
+            let length = pcre2_get_error_message_8(errorCode, &message, message.count)
+            throw CompileError(message: String(decoding: message.prefix(max(0, Int(length))), as: UTF8.self), offset: errorOffset)
+        }
+        // Without JIT (a CPU or kernel that refuses executable memory) pcre2_match interprets: slower, same answers.
+        _ = pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE))
+        guard let data = pcre2_match_data_create_from_pattern_8(compiled, nil) else {
+            pcre2_code_free_8(compiled)
+            throw CompileError(message: "out of memory", offset: 0)
+        }
+        code = compiled
+        matchData = data
+    }
+
+    deinit {
+        pcre2_match_data_free_8(matchData)
+        pcre2_code_free_8(code)
+    }
+
+    /// Whether the pattern matches somewhere in `subject` (UTF-8; text that is not is never matched).
+    package func matches(_ subject: UnsafeRawBufferPointer) -> Bool {
+        pcre2_match_8(code, Self.pointer(subject), subject.count, 0, 0, matchData, nil) >= 0
+    }
+
+    /// `subject` with every match replaced by `replacement` (literal text), appended to `out`; false
+    /// (and nothing appended) when nothing matched. Empty matches as Perl and pcre2demo.c: never twice
+    /// at one place, and the search moves on a whole UTF-8 character.
+    package func replaceAll(_ subject: UnsafeRawBufferPointer, with replacement: [UInt8], appendingTo out: inout [UInt8]) -> Bool {
+        guard matches(subject) else { return false }
+        guard let ovector = pcre2_get_ovector_pointer_8(matchData) else { return substitute(subject, with: replacement, appendingTo: &out) }
+        let mark = out.count
+        let count = subject.count
+        var copied = 0
+        while true {
+            let (start, end) = (ovector[0], ovector[1])
+            // \K in a lookaround can report a match that ends before it starts: leave that to PCRE2's own loop.
+            guard start >= copied, end >= start else {
+                out.removeSubrange(mark...)
+                return substitute(subject, with: replacement, appendingTo: &out)
+            }
+            out.appendBytes(UnsafeRawBufferPointer(rebasing: subject[copied..<start]))
+            out.append(contentsOf: replacement)
+            copied = end
+            var from = end
+            var options = UInt32(PCRE2_NO_UTF_CHECK)
+            if start == end {
+                if end == count { break }
+                // After an empty match, first a non-empty one at the same place.
+                options |= UInt32(PCRE2_NOTEMPTY_ATSTART | PCRE2_ANCHORED)
+            }
+            var result = pcre2_match_8(code, Self.pointer(subject), count, from, options, matchData, nil)
+            if result == PCRE2_ERROR_NOMATCH && start == end {
+                // None: move on one character and search freely.
+                from += 1
+                while from < count && subject[from] & 0xC0 == 0x80 { from += 1 }
+                result = from > count ? PCRE2_ERROR_NOMATCH : pcre2_match_8(code, Self.pointer(subject), count, from, UInt32(PCRE2_NO_UTF_CHECK), matchData, nil)
+            }
+            if result < 0 { break }
+        }
+        out.appendBytes(UnsafeRawBufferPointer(rebasing: subject[copied...]))
+        return true
+    }
+
+    /// The same through `pcre2_substitute`, for what the loop above leaves to it.
+    private func substitute(_ subject: UnsafeRawBufferPointer, with replacement: [UInt8], appendingTo out: inout [UInt8]) -> Bool {
+        let options = UInt32(PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_LITERAL | PCRE2_SUBSTITUTE_OVERFLOW_LENGTH)
+        var capacity = max(output.count, subject.count + replacement.count * 4 + 16)
+        for _ in 0..<2 {
+            if output.count < capacity { output = [UInt8](repeating: 0, count: capacity) }
+            var length = output.count
+            let result = replacement.withUnsafeBufferPointer { replacementPointer in
+                output.withUnsafeMutableBufferPointer { outputPointer in
+                    pcre2_substitute_8(
+                        code, Self.pointer(subject), subject.count, 0, options, matchData, nil,
+                        replacementPointer.baseAddress ?? Self.emptyPointer, replacementPointer.count,
+                        outputPointer.baseAddress, &length)
+                }
+            }
+            if result >= 0 {
+                out.append(contentsOf: output[..<length])
+                return result > 0
+            }
+            // Too small: PCRE2 said how much it needs (trailing zero included).
+            guard result == PCRE2_ERROR_NOMEMORY else { return false }
+            capacity = length + 1
+        }
+        return false
+    }
+
+    private static func pointer(_ subject: UnsafeRawBufferPointer) -> UnsafePointer<UInt8> {
+        subject.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? emptyPointer
+    }
+}

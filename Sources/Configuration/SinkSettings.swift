@@ -1,0 +1,37 @@
+import Records
+
+/// One kind of sink's configuration: its keys with their defaults, their checks, and how
+/// `--check-config` prints them. A new kind of sink is its configuration type conforming to this (a
+/// file of its own, so the configuration builds without the sink: the fuzzer), the sink's file with
+/// `extension ItsConfig: SinkMaking`, and its line in `SinkKinds.all`.
+package protocol SinkSettings: Sendable {
+    /// The `type` that selects it.
+    static var type: String { get }
+    /// Its keys besides `type` and `name`.
+    static var keys: Set<String> { get }
+    /// The defaults.
+    init()
+    /// Sets one key (`key`: its path, for errors); `finish` checks what depends on several.
+    mutating func set(_ name: String, _ value: JSONValue, key: String) throws(ConfigError)
+    /// `given`: the keys the sink's object holds.
+    func finish(key: String, given: Set<String>) throws(ConfigError)
+    func render() -> [(key: String, value: JSONValue)]
+    func isEqual(to other: any SinkSettings) -> Bool
+}
+
+extension SinkSettings where Self: Equatable {
+    package func isEqual(to other: any SinkSettings) -> Bool { (other as? Self) == self }
+}
+
+extension SinkSettings {
+    package func finish(key: String, given: Set<String>) throws(ConfigError) {}
+}
+
+/// Every kind of sink, by `type`.
+enum SinkKinds {
+    static let all: [any SinkSettings.Type] = [StdoutSinkConfig.self, FileSinkConfig.self, JournaldSinkConfig.self, HTTPSinkConfig.self]
+
+    static func named(_ type: String) -> (any SinkSettings.Type)? { all.first { $0.type == type } }
+
+    static var names: String { all.map { $0.type }.joined(separator: ", ") }
+}

@@ -1,0 +1,60 @@
+import Configuration
+
+/// The configuration's `filters`, applied in order to one record at a time, before the enrichment
+/// fields are added; counts what each drops until the pipeline collects the counts.
+package final class FilterChain {
+    private let filters: [any RecordFilter]
+    private var spare = FilterRecord()
+    /// Records each filter dropped since the last `takeDropped`.
+    private var dropped: [Int]
+    private var droppedAny = false
+    /// The batch's monotonic time, for throttle.
+    package var nowMs: Int64 = 0
+
+    package init(_ configs: [FilterConfig]) throws(ConfigError) {
+        var filters: [any RecordFilter] = []
+        for (index, config) in configs.enumerated() {
+            do {
+                filters.append(try Self.make(config))
+            } catch {
+                throw ConfigError(key: "filters[\(index)]", "\(config.name): \(error)")
+            }
+        }
+        self.filters = filters
+        dropped = Array(repeating: 0, count: filters.count)
+    }
+
+    private static func make(_ config: FilterConfig) throws(PCRERegex.CompileError) -> any RecordFilter {
+        let condition = try config.condition.map { condition throws(PCRERegex.CompileError) in try FieldCondition(condition) }
+        switch config.kind {
+        case .drop, .keep:
+            guard let condition else { throw PCRERegex.CompileError(message: "no condition", offset: 0) }
+            return MatchFilter(condition, keepsMatches: config.kind == .keep)
+        case .remove: return RemoveFilter(fields: config.fields ?? [])
+        case .rename: return RenameFilter(from: config.from, to: config.to)
+        case .redact: return try RedactFilter(fields: config.fields, pattern: config.pattern, replacement: config.replacement)
+        case .sample: return SampleFilter(rate: config.rate, unless: condition)
+        case .throttle: return ThrottleFilter(perSecond: config.perSecond, unless: condition)
+        }
+    }
+
+    /// False when a filter dropped the record (counted against that filter).
+    package func apply(_ record: inout FilterRecord) -> Bool {
+        for index in filters.indices where !filters[index].apply(&record, spare: &spare, nowMs: nowMs) {
+            dropped[index] += 1
+            droppedAny = true
+            return false
+        }
+        return true
+    }
+
+    /// The counts since the last call, then zero; nil when nothing was dropped.
+    package func takeDropped() -> [Int]? {
+        guard droppedAny else { return nil }
+        defer {
+            for index in dropped.indices { dropped[index] = 0 }
+            droppedAny = false
+        }
+        return dropped
+    }
+}

@@ -1,0 +1,81 @@
+import Glibc
+import Records
+
+/// The common nested field, one object down (`user.name`, `request.method`), found by one pass over the
+/// object with no member list built: reading it and removing it are what most filter lists do with
+/// nested fields, and building a list for a second lookup cost more than the scan.
+extension FilterRecord {
+    struct NestedField {
+        /// The top-level member whose object holds the field.
+        var top: Int
+        var value: Range<Int>
+        /// The bytes that go when the field is removed: the member and one separator.
+        var cut: Range<Int>
+        /// An earlier member of the object has the same key.
+        var duplicated: Bool
+    }
+
+    enum NestedLookup {
+        /// The path is not of this shape (no dot, a top-level key with the dots, more than one level
+        /// down): the general lookup answers.
+        case notApplicable
+        case missing
+        case found(NestedField)
+    }
+
+    /// `path` as a top-level object key and a key within it, the latter without dots.
+    func lookupNested(_ path: FieldPath) -> NestedLookup {
+        guard let firstDot = path.dots.first else { return .notApplicable }
+        return bytes.withUnsafeBytes { raw in
+            let text = path.text
+            // A top-level key with the dots comes first; the general lookup handles it.
+            if Self.lastMember(members, named: text, 0..<text.count, raw) != nil { return .notApplicable }
+            for dot in path.dots {
+                guard let top = Self.lastMember(members, named: text, 0..<dot, raw),
+                    raw[members[top].value.lowerBound] == UInt8(ascii: "{")
+                else { continue }
+                // A deeper path, or a split after another dot: the general lookup tries every reading.
+                guard dot == firstDot, path.dots.count == 1 else { return .notApplicable }
+                let found = text.withUnsafeBytes { name in
+                    Self.member(named: UnsafeRawBufferPointer(rebasing: name[(dot + 1)...]), in: members[top].value, raw)
+                }
+                guard var field = found else { return .missing }
+                field.top = top
+                return .found(field)
+            }
+            return .missing
+        }
+    }
+
+    /// The last member called `name` of the object at `range`, with what removing it takes.
+    private static func member(named name: UnsafeRawBufferPointer, in range: Range<Int>, _ raw: UnsafeRawBufferPointer) -> NestedField? {
+        let base = range.lowerBound
+        var previousEnd = -1
+        var found: NestedField?
+        var foundPreviousEnd = -1
+        var foundKeyQuote = 0
+        var nextKeyQuote = -1
+        var matches = 0
+        _ = JSONScanner.scanObject(UnsafeRawBufferPointer(rebasing: raw[range])) { member in
+            let keyQuote = base + member.key.lowerBound - 1
+            if found != nil && nextKeyQuote < 0 { nextKeyQuote = keyQuote }
+            let key = Member(
+                key: (base + member.key.lowerBound)..<(base + member.key.upperBound), keyIsEscaped: member.keyIsEscaped,
+                value: (base + member.value.lowerBound)..<(base + member.value.upperBound), valueIsString: member.valueIsString)
+            if keyEquals(key, name, raw) {
+                matches += 1
+                found = NestedField(top: 0, value: key.value, cut: 0..<0, duplicated: false)
+                foundPreviousEnd = previousEnd
+                foundKeyQuote = keyQuote
+                nextKeyQuote = -1
+            }
+            previousEnd = key.value.upperBound
+        }
+        guard var field = found else { return nil }
+        field.cut = removalCut(
+            previousValueEnd: foundPreviousEnd >= 0 ? foundPreviousEnd : nil, keyQuote: foundKeyQuote, valueEnd: field.value.upperBound,
+            nextKeyQuote: nextKeyQuote >= 0 ? nextKeyQuote : nil)
+        field.duplicated = matches > 1
+        return field
+    }
+}

@@ -1,0 +1,49 @@
+/// Changes to top-level members that are not written yet. The filters that change a record's top-level
+/// members (remove, redact) leave their changes here; a filter that must read a changed member, or edit
+/// some other way, has them written first, and the enricher writes what is left straight into the
+/// batch: a record that two filters change is copied once, not three times.
+extension FilterRecord {
+    /// Writes the pending changes; `spare` takes the old version.
+    mutating func materialize(spare: inout FilterRecord) {
+        guard !pending.isEmpty else { return }
+        spare.rewrite(self, pending)
+        swap(&self, &spare)
+        if !spare.pending.isEmpty { spare.pending.removeAll(keepingCapacity: true) }
+    }
+
+    func hasPending(at index: Int) -> Bool { pending.contains { $0.index == index } }
+
+    /// Adds a change, in index order; a later change of the same member replaces the earlier one.
+    mutating func addPending(_ edit: MemberEdit) {
+        guard let at = pending.firstIndex(where: { $0.index >= edit.index }) else {
+            pending.append(edit)
+            return
+        }
+        if pending[at].index == edit.index { pending[at] = edit } else { pending.insert(edit, at: at) }
+    }
+
+    /// The range of the value at `path`, for reading, pending changes written first if the path goes
+    /// through a member they change.
+    mutating func readableValueRange(_ path: FieldPath, spare: inout FilterRecord) -> Range<Int>? {
+        if !pending.isEmpty, let location = locate(path), hasPending(at: location.top) { materialize(spare: &spare) }
+        return valueRange(path)
+    }
+
+    /// Whether the record, pending changes counted, has a member left.
+    package var hasMembersLeft: Bool {
+        members.count > pending.reduce(0) { count, edit in
+            if case .drop = edit.change { return count + 1 }
+            return count
+        }
+    }
+
+    /// The record with the pending changes, appended to `out`.
+    package func write(into out: inout [UInt8]) {
+        if pending.isEmpty {
+            out.append(contentsOf: bytes)
+            return
+        }
+        var unused: [Member] = []
+        bytes.withUnsafeBytes { Self.writeObject($0, members, pending, into: &out, recording: &unused, record: false) }
+    }
+}

@@ -1,0 +1,432 @@
+import Glibc
+import Records
+
+/// A record between the filters: a JSON object's bytes and its top-level members, kept in step, so a
+/// filter finds fields without scanning what the scanner already reported, and an edit writes the next
+/// version with its members without scanning it again. Changes to top-level members can wait in
+/// `pending` to be written once; a record the filters leave alone is not copied again.
+package struct FilterRecord {
+    package typealias Member = JSONScanner.Member
+
+    package init() {}
+
+    package var bytes: [UInt8] = []
+    /// Ranges into `bytes`, in order.
+    package var members: [Member] = []
+    /// Our own record around a line that was not an object (`{"message":…}`), not the application's.
+    package var isOwn = false
+    /// Changes to top-level members not written yet, in the order of their indices
+    /// (`FilterRecord+Pending.swift`); `bytes` and `members` are the record before them.
+    package var pending: Changes = []
+
+    /// Where a field was found: the index of its top-level member, and for a nested field each object
+    /// on the way down with its members (ranges into `bytes`) and the index within it.
+    /// One object on the way down to a nested field: its members (ranges into the record) and the
+    /// index of the one the path goes through. A struct, not a tuple: tuples of references are
+    /// copied and destroyed through the runtime's generic witnesses.
+    struct Level {
+        var members: [Member]
+        var index: Int
+    }
+
+    struct Location {
+        var top: Int
+        var nested: [Level] = []
+        /// An earlier member of the same object has the same key: a lookup never sees it, but a
+        /// removal or a redaction must take it too.
+        var duplicated = false
+
+        /// The index of the member found, in its own object.
+        var leaf: Int {
+            get { nested.last?.index ?? top }
+            set {
+                if nested.isEmpty { top = newValue } else { nested[nested.count - 1].index = newValue }
+            }
+        }
+    }
+
+    /// What an edit does at a location.
+    enum Change {
+        case remove
+        case replace([UInt8])
+        /// Adds `"key":value` at the end of the object at the location (the record itself without one).
+        case append(key: [UInt8], value: [UInt8])
+    }
+
+    func value(at location: Location) -> Range<Int> {
+        guard let last = location.nested.last else { return members[location.top].value }
+        return last.members[last.index].value
+    }
+
+    // MARK: finding fields
+
+    /// Where `path` is; `duplicated` is found out only for `forEditing`, since a lookup sees the last
+    /// of duplicates anyway and most lookups only read.
+    func locate(_ path: FieldPath, forEditing: Bool = false) -> Location? {
+        bytes.withUnsafeBytes { raw in
+            var nested: [Level] = []
+            guard let index = Self.locate(path, from: 0, in: members, raw, below: &nested) else { return nil }
+            var location = Location(top: index, nested: nested)
+            if forEditing { location.duplicated = Self.hasEarlierDuplicate(at: location, in: members, raw) }
+            return location
+        }
+    }
+
+    /// The range of the value at `path`, for reading.
+    func valueRange(_ path: FieldPath) -> Range<Int>? {
+        bytes.withUnsafeBytes { raw in
+            // A top-level key, the usual case: no location to build.
+            if path.dots.isEmpty {
+                return Self.lastMember(members, named: path.text, 0..<path.text.count, raw).map { members[$0].value }
+            }
+            switch lookupNested(path) {
+            case .found(let field): return field.value
+            case .missing: return nil
+            case .notApplicable: break
+            }
+            var nested: [Level] = []
+            guard let index = Self.locate(path, from: 0, in: members, raw, below: &nested) else { return nil }
+            guard let last = nested.last else { return members[index].value }
+            return last.members[last.index].value
+        }
+    }
+
+    /// The indices of the members before the located one, in its object, with the same key.
+    func earlierDuplicates(at location: Location) -> [Int] {
+        bytes.withUnsafeBytes { Self.earlierDuplicates(at: location, in: members, $0) }
+    }
+
+    /// Whether `earlierDuplicates` has any, without building the list (the answer for nearly every lookup is no).
+    private static func hasEarlierDuplicate(at location: Location, in members: [Member], _ raw: UnsafeRawBufferPointer) -> Bool {
+        let (siblings, leaf) = location.nested.last.map { ($0.members, $0.index) } ?? (members, location.top)
+        let found = siblings[leaf]
+        for index in 0..<leaf {
+            let member = siblings[index]
+            if found.keyIsEscaped || member.keyIsEscaped { return !earlierDuplicates(at: location, in: members, raw).isEmpty }
+            if member.key.count == found.key.count, keyEquals(member, UnsafeRawBufferPointer(rebasing: raw[found.key]), raw) { return true }
+        }
+        return false
+    }
+
+    private static func earlierDuplicates(at location: Location, in members: [Member], _ raw: UnsafeRawBufferPointer) -> [Int] {
+        let (siblings, leaf) = location.nested.last.map { ($0.members, $0.index) } ?? (members, location.top)
+        let key = UnsafeRawBufferPointer(rebasing: raw[siblings[leaf].key])
+        var decoded: [UInt8] = []
+        var isDecoded = false
+        return siblings[..<leaf].indices.filter { index in
+            // Escaped spellings are compared decoded; the rest byte for byte.
+            guard siblings[leaf].keyIsEscaped || siblings[index].keyIsEscaped else { return keyEquals(siblings[index], key, raw) }
+            if !isDecoded {
+                JSONUnescape.append(key, to: &decoded)
+                isDecoded = true
+            }
+            return decoded.withUnsafeBytes { keyEquals(siblings[index], $0, raw) }
+        }
+    }
+
+    /// Replaces the value at `path`, and of every duplicate of its key beside it, with what `transform`
+    /// makes of it (nil: unchanged).
+    mutating func replaceAll(_ path: FieldPath, spare: inout FilterRecord, _ transform: (UnsafeRawBufferPointer) -> [UInt8]?) {
+        materialize(spare: &spare)
+        guard let first = locate(path, forEditing: true) else { return }
+        let leaves = (first.duplicated ? earlierDuplicates(at: first) : []) + [first.leaf]
+        for leaf in leaves.reversed() {
+            // A replacement keeps every member where it was: the same indices find the same fields.
+            guard var location = leaf == first.leaf ? first : locate(path, forEditing: true) else { return }
+            location.leaf = leaf
+            let range = value(at: location)
+            guard let new = bytes.withUnsafeBytes({ transform(UnsafeRawBufferPointer(rebasing: $0[range])) }) else { continue }
+            spare.edit(&self, .replace(new), at: location)
+        }
+    }
+
+    /// Removes the field at `path` and every duplicate of its key beside it; false when there is none.
+    @discardableResult
+    mutating func removeAll(_ path: FieldPath, spare: inout FilterRecord) -> Bool {
+        materialize(spare: &spare)
+        guard var location = locate(path, forEditing: true) else { return false }
+        // The path's other reading (a dotted key, or the nested field beside it) stays: a lookup would
+        // not have found it.
+        let depth = location.nested.count
+        while true {
+            spare.edit(&self, .remove, at: location)
+            guard location.duplicated, let next = locate(path, forEditing: true), next.nested.count == depth else { return true }
+            location = next
+        }
+    }
+
+    /// The member at `path[start...]` among `members`: the remaining text as one key first, then split
+    /// at each dot from the left into a key whose value is an object and the rest within it (whose
+    /// levels are appended to `below`).
+    private static func locate(
+        _ path: FieldPath, from start: Int, in members: [Member], _ raw: UnsafeRawBufferPointer, below: inout [Level]
+    ) -> Int? {
+        let end = path.text.count
+        if let index = lastMember(members, named: path.text, start..<end, raw) { return index }
+        for dot in path.dots where dot > start {
+            guard let index = lastMember(members, named: path.text, start..<dot, raw), raw[members[index].value.lowerBound] == UInt8(ascii: "{")
+            else { continue }
+            let inner = scanMembers(raw, members[index].value)
+            let depth = below.count
+            below.append(Level(members: inner, index: 0))
+            if let innerIndex = locate(path, from: dot + 1, in: inner, raw, below: &below) {
+                below[depth].index = innerIndex
+                return index
+            }
+            below.removeSubrange(depth...)
+        }
+        return nil
+    }
+
+    /// Of duplicate keys the last counts, as in most JSON parsers.
+    static func lastMember(_ members: [Member], named text: [UInt8], _ range: Range<Int>, _ raw: UnsafeRawBufferPointer) -> Int? {
+        text.withUnsafeBytes { name in
+            let wanted = UnsafeRawBufferPointer(rebasing: name[range])
+            let first = wanted.first
+            var index = members.count - 1
+            while index >= 0 {
+                let member = members[index]
+                // Length and first byte rule out nearly every key before a comparison.
+                if member.keyIsEscaped || (member.key.count == wanted.count && (wanted.isEmpty || raw[member.key.lowerBound] == first)) {
+                    if keyEquals(member, wanted, raw) { return index }
+                }
+                index -= 1
+            }
+            return nil
+        }
+    }
+
+    @inline(__always)
+    static func keyEquals(_ member: Member, _ name: UnsafeRawBufferPointer, _ raw: UnsafeRawBufferPointer) -> Bool {
+        if !member.keyIsEscaped {
+            guard member.key.count == name.count else { return false }
+            return name.isEmpty || memcmp(raw.baseAddress! + member.key.lowerBound, name.baseAddress!, name.count) == 0
+        }
+        var key: [UInt8] = []
+        JSONUnescape.append(UnsafeRawBufferPointer(rebasing: raw[member.key]), to: &key)
+        return key.elementsEqual(name)
+    }
+
+    /// The members of the object at `range` of `raw`, with ranges into `raw`.
+    static func scanMembers(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>) -> [Member] {
+        var members: [Member] = []
+        // Growing from empty would reallocate three times for a typical nested object.
+        members.reserveCapacity(8)
+        let base = range.lowerBound
+        _ = JSONScanner.scanObject(UnsafeRawBufferPointer(rebasing: raw[range])) { member in
+            members.append(Member(
+                key: (member.key.lowerBound + base)..<(member.key.upperBound + base), keyIsEscaped: member.keyIsEscaped,
+                value: (member.value.lowerBound + base)..<(member.value.upperBound + base), valueIsString: member.valueIsString))
+        }
+        return members
+    }
+
+    // MARK: building records
+
+    /// Appends a member whose key is `key` as it sits between its quotes in JSON.
+    mutating func appendMember(escapedKey key: UnsafeRawBufferPointer, keyIsEscaped: Bool, value: UnsafeRawBufferPointer) {
+        if !members.isEmpty { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(UInt8(ascii: "\""))
+        let keyStart = bytes.count
+        bytes.appendBytes(key)
+        let keyEnd = bytes.count
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+        let valueStart = bytes.count
+        bytes.appendBytes(value)
+        members.append(Member(
+            key: keyStart..<keyEnd, keyIsEscaped: keyIsEscaped, value: valueStart..<bytes.count,
+            valueIsString: value.first == UInt8(ascii: "\"")))
+    }
+
+    /// Appends a member with a key given as text (escaped here).
+    mutating func appendMember(key text: [UInt8], value: UnsafeRawBufferPointer) {
+        var quoted: [UInt8] = []
+        JSONEscaper.appendQuoted(text[...], to: &quoted)
+        quoted.withUnsafeBytes { raw in
+            let escaped = UnsafeRawBufferPointer(rebasing: raw[1..<(raw.count - 1)])
+            appendMember(escapedKey: escaped, keyIsEscaped: escaped.count != text.count, value: value)
+        }
+    }
+
+    /// What becomes of one member when an object is written again; members without one are kept.
+    package enum MemberChange {
+        case drop
+        case replace([UInt8])
+    }
+
+    package struct MemberEdit {
+        package var index: Int
+        package var change: MemberChange
+    }
+
+    package typealias Changes = [MemberEdit]
+
+    /// Rewrites `record` into `self` with `change` made at `location` (nil: the record itself, for
+    /// `.append`), then swaps the two: `record` is the new version, `self` the old one's storage.
+    mutating func edit(_ record: inout FilterRecord, _ change: Change, at location: Location?) {
+        // The location was found in what is written: pending changes would make it stale.
+        assert(record.pending.isEmpty, "pending changes are written before an edit")
+        var changes: Changes = []
+        if let location {
+            record.bytes.withUnsafeBytes { raw in
+                if location.nested.isEmpty {
+                    changes = [MemberEdit(index: location.top, change: Self.apply(change, to: UnsafeRawBufferPointer(rebasing: raw[record.members[location.top].value])))]
+                } else {
+                    var out: [UInt8] = []
+                    Self.writeObject(raw, location.nested[...], change, into: &out)
+                    changes = [MemberEdit(index: location.top, change: .replace(out))]
+                }
+            }
+        }
+        rewrite(record, changes)
+        if location == nil, case .append(let key, let value) = change {
+            // Reopen the object just written to add the member.
+            bytes.removeLast()
+            value.withUnsafeBytes { appendMember(key: key, value: $0) }
+            bytes.append(UInt8(ascii: "}"))
+        }
+        swap(&self, &record)
+    }
+
+    /// Writes `record` into `self` with `changes` (in the order of their indices) made to its members;
+    /// the caller swaps, if it keeps the result.
+    mutating func rewrite(_ record: FilterRecord, _ changes: Changes) {
+        isOwn = record.isOwn
+        if !pending.isEmpty { pending.removeAll(keepingCapacity: true) }
+        bytes.removeAll(keepingCapacity: true)
+        members.removeAll(keepingCapacity: true)
+        let source = record.members
+        record.bytes.withUnsafeBytes { raw in
+            Self.writeObject(raw, source, changes, into: &bytes, recording: &members, record: true)
+        }
+    }
+
+    /// The value of the top-level member at `location` with the nested member there cut out, one
+    /// separator with it, everything else as it was: a removal needs no object written again.
+    func valueWithout(_ location: Location) -> [UInt8] {
+        guard let level = location.nested.last else { return Array(bytes[members[location.top].value]) }
+        let siblings = level.members
+        let index = level.index
+        let cut = Self.removalCut(
+            previousValueEnd: index > 0 ? siblings[index - 1].value.upperBound : nil, keyQuote: siblings[index].key.lowerBound - 1,
+            valueEnd: siblings[index].value.upperBound, nextKeyQuote: index + 1 < siblings.count ? siblings[index + 1].key.lowerBound - 1 : nil)
+        return value(of: location.top, without: cut)
+    }
+
+    /// The bytes a member takes with it when it is removed from its object: itself and the separator
+    /// before it, or, the first, the one after it; alone, just itself.
+    static func removalCut(previousValueEnd: Int?, keyQuote: Int, valueEnd: Int, nextKeyQuote: Int?) -> Range<Int> {
+        if let previousValueEnd { return previousValueEnd..<valueEnd }
+        if let nextKeyQuote { return keyQuote..<nextKeyQuote }
+        return keyQuote..<valueEnd
+    }
+
+    /// The value of top-level member `top` with `cut` (a range within it) taken out.
+    func value(of top: Int, without cut: Range<Int>) -> [UInt8] {
+        let whole = members[top].value
+        var out: [UInt8] = []
+        out.reserveCapacity(whole.count)
+        bytes.withUnsafeBytes { raw in
+            out.appendBytes(UnsafeRawBufferPointer(rebasing: raw[whole.lowerBound..<cut.lowerBound]))
+            out.appendBytes(UnsafeRawBufferPointer(rebasing: raw[cut.upperBound..<whole.upperBound]))
+        }
+        return out
+    }
+
+    /// The value `change` makes of `value`.
+    static func apply(_ change: Change, to value: UnsafeRawBufferPointer) -> MemberChange {
+        switch change {
+        case .remove: return .drop
+        case .replace(let new): return .replace(new)
+        case .append(let key, let new):
+            // An object: everything before its closing brace, a comma unless it is empty, the member.
+            var close = value.count - 1
+            while close > 0 && value[close] != UInt8(ascii: "}") { close -= 1 }
+            var last = close - 1
+            while last > 0 && (value[last] == 0x20 || value[last] == 0x09 || value[last] == 0x0A || value[last] == 0x0D) { last -= 1 }
+            var out: [UInt8] = []
+            out.appendBytes(UnsafeRawBufferPointer(rebasing: value[..<close]))
+            if value[last] != UInt8(ascii: "{") { out.append(UInt8(ascii: ",")) }
+            JSONEscaper.appendQuoted(key[...], to: &out)
+            out.append(UInt8(ascii: ":"))
+            out += new
+            out.append(UInt8(ascii: "}"))
+            return .replace(out)
+        }
+    }
+
+    /// The object of `levels.first` written again with `change` made below it.
+    static func writeObject(
+        _ raw: UnsafeRawBufferPointer, _ levels: ArraySlice<Level>, _ change: Change, into out: inout [UInt8]
+    ) {
+        guard let level = levels.first, let first = level.members.first, let last = level.members.last else { return }
+        // The object's own size and a little: no reallocation while it is written.
+        out.reserveCapacity(out.count + last.value.upperBound - first.key.lowerBound + 64)
+        let made: MemberChange
+        if levels.count == 1 {
+            made = apply(change, to: UnsafeRawBufferPointer(rebasing: raw[level.members[level.index].value]))
+        } else {
+            var value: [UInt8] = []
+            writeObject(raw, levels.dropFirst(), change, into: &value)
+            made = .replace(value)
+        }
+        var unused: [Member] = []
+        writeObject(raw, level.members, [MemberEdit(index: level.index, change: made)], into: &out, recording: &unused, record: false)
+    }
+
+    /// Writes the object of `members` (ranges into `raw`) to `out` with `changes` (in the order of their
+    /// indices) made. The kept members between two changes are copied in one piece, separators and
+    /// whitespace as they were; with `record`, the members' ranges in `out` are appended to `recording`.
+    static func writeObject(
+        _ raw: UnsafeRawBufferPointer, _ members: [Member], _ changes: Changes, into out: inout [UInt8],
+        recording: inout [Member], record: Bool
+    ) {
+        out.append(UInt8(ascii: "{"))
+        var first = true
+        var index = 0
+        var next = 0
+        while index < members.count {
+            let changed = next < changes.count ? changes[next].index : members.count
+            if index < changed {
+                // A run of kept members, from the first key's opening quote to the last value's end.
+                let last = changed - 1
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                let start = members[index].key.lowerBound - 1
+                let shift = out.count - start
+                out.appendBytes(UnsafeRawBufferPointer(rebasing: raw[start..<members[last].value.upperBound]))
+                if record {
+                    for member in members[index...last] {
+                        recording.append(Member(
+                            key: (member.key.lowerBound + shift)..<(member.key.upperBound + shift), keyIsEscaped: member.keyIsEscaped,
+                            value: (member.value.lowerBound + shift)..<(member.value.upperBound + shift), valueIsString: member.valueIsString))
+                    }
+                }
+                index = changed
+                continue
+            }
+            if case .replace(let value) = changes[next].change {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                let member = members[index]
+                out.append(UInt8(ascii: "\""))
+                let keyStart = out.count
+                out.appendBytes(UnsafeRawBufferPointer(rebasing: raw[member.key]))
+                let keyEnd = out.count
+                out.append(UInt8(ascii: "\""))
+                out.append(UInt8(ascii: ":"))
+                let valueStart = out.count
+                out += value
+                if record {
+                    recording.append(Member(
+                        key: keyStart..<keyEnd, keyIsEscaped: member.keyIsEscaped, value: valueStart..<out.count,
+                        valueIsString: value.first == UInt8(ascii: "\"")))
+                }
+            }
+            index += 1
+            next += 1
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+}

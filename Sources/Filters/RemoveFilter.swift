@@ -1,0 +1,80 @@
+import Records
+
+/// `remove`: deletes fields, every copy of a duplicated key.
+final class RemoveFilter: RecordFilter {
+    /// Top-level keys without dots: removed in one pass that copies the rest once.
+    private let keys: [FieldPath]
+    private let paths: [FieldPath]
+
+    /// Most keys differ from every one to remove in length or first byte: no comparison for them.
+    private let candidates: KeyFilter
+
+    init(fields: [String]) {
+        let all = fields.map(FieldPath.init)
+        keys = all.filter { $0.dots.isEmpty }
+        paths = all.filter { !$0.dots.isEmpty }
+        candidates = KeyFilter(keys.map(\.text))
+    }
+
+    func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
+        // Planned on what is written; the plan is left pending for the next filter or the enricher.
+        record.materialize(spare: &spare)
+        if planOnePass(&record) {
+            record.pending.sort { $0.index < $1.index }
+            return true
+        }
+        if !record.pending.isEmpty { record.pending.removeAll(keepingCapacity: true) }
+        // Duplicated keys, or two paths through one member: one edit at a time.
+        removeKeys(&record, spare: &spare)
+        for path in paths { record.removeAll(path, spare: &spare) }
+        return true
+    }
+
+    /// Plans the removal as pending changes to distinct top-level members (into the record's own list,
+    /// whose storage is reused); false when it takes more than one rewrite.
+    private func planOnePass(_ record: inout FilterRecord) -> Bool {
+        var changes: FilterRecord.Changes = []
+        swap(&changes, &record.pending)
+        defer { swap(&changes, &record.pending) }
+        appendKeyDrops(record, to: &changes)
+        for path in paths {
+            switch record.lookupNested(path) {
+            case .missing: continue
+            case .found(let field):
+                if field.duplicated || changes.contains(where: { $0.index == field.top }) { return false }
+                changes.append(FilterRecord.MemberEdit(index: field.top, change: .replace(record.value(of: field.top, without: field.cut))))
+                continue
+            case .notApplicable: break
+            }
+            guard let location = record.locate(path, forEditing: true) else { continue }
+            if location.duplicated || changes.contains(where: { $0.index == location.top }) { return false }
+            if location.nested.isEmpty {
+                changes.append(FilterRecord.MemberEdit(index: location.top, change: .drop))
+            } else {
+                changes.append(FilterRecord.MemberEdit(index: location.top, change: .replace(record.valueWithout(location))))
+            }
+        }
+        return true
+    }
+
+    /// A drop for each top-level member whose key is one of `keys`, every duplicate included.
+    private func appendKeyDrops(_ record: FilterRecord, to changes: inout FilterRecord.Changes) {
+        let keys = self.keys
+        let candidates = self.candidates
+        record.bytes.withUnsafeBytes { raw in
+            for (index, member) in record.members.enumerated()
+            where (member.keyIsEscaped || candidates.mayMatch(member.key.count, raw[member.key.lowerBound]))
+                && keys.contains(where: { key in key.text.withUnsafeBytes { FilterRecord.keyEquals(member, $0, raw) } }) {
+                changes.append(FilterRecord.MemberEdit(index: index, change: .drop))
+            }
+        }
+    }
+
+    private func removeKeys(_ record: inout FilterRecord, spare: inout FilterRecord) {
+        var changes: FilterRecord.Changes = []
+        appendKeyDrops(record, to: &changes)
+        guard !changes.isEmpty else { return }
+        spare.rewrite(record, changes)
+        swap(&record, &spare)
+    }
+}

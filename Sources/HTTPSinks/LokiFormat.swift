@@ -1,0 +1,149 @@
+import Configuration
+import Records
+
+/// Grafana Loki's push API (`POST /loki/api/v1/push`, JSON): the records of a request grouped into
+/// streams by their label set (static `labels` plus the values of `label_fields`), each entry
+/// `["<ns>", "<the record as JSON text>"]` timed by the application's RFC 3339 timestamp, else by the
+/// processing time. Loki refuses a stream without labels, so with none configured it is `job="log-sidecar"`.
+/// The contract's classes fit Loki's answers as they are: 400 for entries it will not take (out of
+/// order, too far behind, too old) splits them out to the dead-letter file with the reason; 429 and
+/// 5xx are retried.
+final class LokiFormat: HTTPFormat {
+    /// One label of every stream, in name order: a static value, or a record field's.
+    private enum Label {
+        case fixed(name: [UInt8], value: [UInt8])
+        case field(name: [UInt8], key: [UInt8])
+    }
+
+    private var reader: RecordReader
+    private let labels: [Label]
+    private let timeKeys: [[UInt8]]
+    /// Per request: each label set (a JSON object) in the order first seen, streams by their label
+    /// set's hash (collisions told apart by the bytes), and each record's stream and time.
+    private var labelSets: [[UInt8]] = []
+    private var streams: [UInt64: [Int]] = [:]
+    private var recordStreams: [Int] = []
+    private var recordTimes: [UInt64] = []
+    /// Positions in the request grouped by stream, and where each stream's run starts.
+    private var grouped: [Int] = []
+    private var runStarts: [Int] = []
+    private var labelSet: [UInt8] = []
+
+    init(config: HTTPSinkConfig, shape: RecordShape) {
+        reader = RecordReader(shape: shape)
+        var labels = config.labels.map { Label.fixed(name: Array($0.name.utf8), value: Array(JSONValue.quoted($0.value).utf8)) }
+        // A field whose label name is taken (a static label, an earlier field) is left out: one value per name.
+        var taken = Set(config.labels.map { Array($0.name.utf8) })
+        for field in config.labelFields {
+            let name = Array(HTTPSinkConfig.lokiLabel(field).utf8)
+            if taken.insert(name).inserted { labels.append(.field(name: name, key: Array(field.utf8))) }
+        }
+        self.labels = labels.sorted { Self.name(of: $0).lexicographicallyPrecedes(Self.name(of: $1)) }
+        timeKeys = (config.timeKey.isEmpty ? ["time", "ts", "timestamp", "@timestamp"] : [config.timeKey]).map { Array($0.utf8) }
+    }
+
+    private static func name(of label: Label) -> [UInt8] {
+        switch label {
+        case .fixed(let name, _), .field(let name, _): return name
+        }
+    }
+
+    var contentType: String { "application/json" }
+
+    func requestURL(_ config: HTTPSinkConfig) -> String { HTTPFormats.url(config.url, defaultPath: "/loki/api/v1/push") }
+
+    /// Two passes: the label sets first, then each stream's entries escaped straight into the body.
+    func encode(_ batch: RecordBatch, _ records: [Int], into body: GrowableBytes) {
+        labelSets.removeAll(keepingCapacity: true)
+        streams.removeAll(keepingCapacity: true)
+        recordStreams.removeAll(keepingCapacity: true)
+        recordTimes.removeAll(keepingCapacity: true)
+        let now = RFC3339.now()
+        batch.bytes.withUnsafeBytes { raw in
+            for index in records {
+                let time = readLabelSet(batch.record(index, in: raw)) ?? now
+                let hash = labelSet.withUnsafeBytes { FileIdentity.fnv1a($0) }
+                if let known = streams[hash]?.first(where: { labelSets[$0] == labelSet }) {
+                    recordStreams.append(known)
+                } else {
+                    streams[hash, default: []].append(labelSets.count)
+                    recordStreams.append(labelSets.count)
+                    labelSets.append(labelSet)
+                }
+                recordTimes.append(time)
+            }
+        }
+        group()
+        var body = body
+        body.appendLiteral(#"{"streams":["#)
+        batch.bytes.withUnsafeBytes { raw in
+            for (stream, set) in labelSets.enumerated() {
+                if stream > 0 { body.append(UInt8(ascii: ",")) }
+                body.appendLiteral(#"{"stream":"#)
+                body.appendBytes(set)
+                body.appendLiteral(#","values":["#)
+                for position in grouped[runStarts[stream]..<runStarts[stream + 1]] {
+                    let index = records[position]
+                    if position != grouped[runStarts[stream]] { body.append(UInt8(ascii: ",")) }
+                    body.appendLiteral(#"[""#)
+                    body.appendDecimal(recordTimes[position])
+                    body.appendLiteral(#"","#)
+                    JSONEscaper.appendQuoted(batch.record(index, in: raw), to: &body)
+                    body.append(UInt8(ascii: "]"))
+                }
+                body.appendLiteral("]}")
+            }
+        }
+        body.appendLiteral("]}")
+    }
+
+    /// Orders the request's positions by stream, each stream's in request order (a counting sort).
+    private func group() {
+        runStarts.removeAll(keepingCapacity: true)
+        runStarts.append(contentsOf: repeatElement(0, count: labelSets.count + 1))
+        for stream in recordStreams { runStarts[stream + 1] += 1 }
+        for stream in 0..<labelSets.count { runStarts[stream + 1] += runStarts[stream] }
+        grouped.removeAll(keepingCapacity: true)
+        grouped.append(contentsOf: repeatElement(0, count: recordStreams.count))
+        var next = runStarts
+        for (position, stream) in recordStreams.enumerated() {
+            grouped[next[stream]] = position
+            next[stream] += 1
+        }
+    }
+
+    /// Builds the record's label set in `labelSet` (a JSON object, names in order, so equal sets are
+    /// equal bytes) and returns the application's timestamp, else the processing time, when it has one.
+    private func readLabelSet(_ record: UnsafeRawBufferPointer) -> UInt64? {
+        labelSet.removeAll(keepingCapacity: true)
+        labelSet.append(UInt8(ascii: "{"))
+        let readable = reader.read(record)
+        for label in labels {
+            switch label {
+            case .fixed(let name, let value):
+                appendLabel(name) { $0.append(contentsOf: value) }
+            case .field(let name, let key):
+                guard readable, let index = reader.first(named: key, in: record) else { continue }
+                let value = UnsafeRawBufferPointer(rebasing: record[reader.members[index].value])
+                // An empty value is no label at all to Loki; a number or an object labels by its JSON text.
+                if value.first == UInt8(ascii: "\"") {
+                    if value.count > 2 { appendLabel(name) { $0.appendBytes(value) } }
+                } else {
+                    appendLabel(name) { JSONEscaper.appendQuoted(value, to: &$0) }
+                }
+            }
+        }
+        if labelSet.count == 1 { labelSet.appendLiteral(#""job":"log-sidecar""#) }
+        labelSet.append(UInt8(ascii: "}"))
+        guard readable else { return nil }
+        return reader.time(reader.first(of: timeKeys, in: record), in: record) ?? reader.time(reader.timeMember, in: record)
+    }
+
+    private func appendLabel(_ name: [UInt8], value: (inout [UInt8]) -> Void) {
+        if labelSet.count > 1 { labelSet.append(UInt8(ascii: ",")) }
+        labelSet.append(UInt8(ascii: "\""))
+        labelSet.append(contentsOf: name)
+        labelSet.appendLiteral(#"":"#)
+        value(&labelSet)
+    }
+}

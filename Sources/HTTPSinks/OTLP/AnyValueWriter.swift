@@ -1,0 +1,103 @@
+import Glibc
+import Records
+
+/// A JSON value as OTLP's `AnyValue` in OTLP's JSON encoding, its type kept: strings as `stringValue`
+/// (the JSON text copied, escapes and all), integers that fit 64 bits as `intValue` (a decimal string,
+/// as proto3's JSON mapping writes 64-bit integers), other numbers as `doubleValue`, `boolValue`,
+/// objects as `kvlistValue`, arrays as `arrayValue`, null as an empty `AnyValue`.
+package enum AnyValueWriter {
+    /// `value` is one JSON value of a record we wrote (see `RecordMembers`).
+    package static func append<Output: ByteOutput>(_ value: UnsafeRawBufferPointer, to out: inout Output) {
+        guard let first = value.first else { return out.appendLiteral("{}") }
+        switch first {
+        case UInt8(ascii: "\""):
+            out.appendLiteral(#"{"stringValue":"#)
+            out.appendBytes(value)
+            out.append(UInt8(ascii: "}"))
+        case UInt8(ascii: "t"): out.appendLiteral(#"{"boolValue":true}"#)
+        case UInt8(ascii: "f"): out.appendLiteral(#"{"boolValue":false}"#)
+        case UInt8(ascii: "n"): out.appendLiteral("{}")
+        case UInt8(ascii: "{"):
+            out.appendLiteral(#"{"kvlistValue":{"values":["#)
+            var separator = false
+            _ = RecordMembers.forEach(value) { member in
+                if separator { out.append(UInt8(ascii: ",")) }
+                separator = true
+                appendKeyValue(key: UnsafeRawBufferPointer(rebasing: value[member.key]), value: UnsafeRawBufferPointer(rebasing: value[member.value]), to: &out)
+            }
+            out.appendLiteral("]}}")
+        case UInt8(ascii: "["):
+            out.appendLiteral(#"{"arrayValue":{"values":["#)
+            var separator = false
+            _ = RecordMembers.forEachElement(value) { element in
+                if separator { out.append(UInt8(ascii: ",")) }
+                separator = true
+                append(UnsafeRawBufferPointer(rebasing: value[element]), to: &out)
+            }
+            out.appendLiteral("]}}")
+        default: appendNumber(value, to: &out)
+        }
+    }
+
+    /// `{"key":"<key>","value":<AnyValue>}`; `key` is the key's JSON text between its quotes.
+    static func appendKeyValue<Output: ByteOutput>(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, to out: inout Output) {
+        out.appendLiteral(#"{"key":""#)
+        out.appendBytes(key)
+        out.appendLiteral(#"","value":"#)
+        append(value, to: &out)
+        out.append(UInt8(ascii: "}"))
+    }
+
+    private static let int64Max = Array("9223372036854775807".utf8)
+    private static let int64MinMagnitude = Array("9223372036854775808".utf8)
+
+    private static func appendNumber<Output: ByteOutput>(_ value: UnsafeRawBufferPointer, to out: inout Output) {
+        if int64(value) != nil {
+            out.appendLiteral(#"{"intValue":""#)
+            out.appendBytes(value)
+            out.appendLiteral("\"}")
+        } else if isFinite(value) {
+            out.appendLiteral(#"{"doubleValue":"#)
+            out.appendBytes(value)
+            out.append(UInt8(ascii: "}"))
+        } else {
+            // Past a double's range (1e400): a receiver would refuse the number; its text survives.
+            out.appendLiteral(#"{"stringValue":""#)
+            out.appendBytes(value)
+            out.appendLiteral("\"}")
+        }
+    }
+
+    /// The integer a JSON number's text holds when it has no fraction or exponent and fits 64 bits.
+    static func int64(_ value: UnsafeRawBufferPointer) -> Int64? {
+        let negative = value.first == UInt8(ascii: "-")
+        let digits = UnsafeRawBufferPointer(rebasing: value[(negative ? 1 : 0)...])
+        guard !digits.isEmpty, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), fitsInt64(digits, negative: negative) else { return nil }
+        var magnitude: UInt64 = 0
+        for digit in digits { magnitude = magnitude &* 10 &+ UInt64(digit - 0x30) }
+        return negative ? Int64(bitPattern: 0 &- magnitude) : Int64(bitPattern: magnitude)
+    }
+
+    private static func fitsInt64(_ digits: UnsafeRawBufferPointer, negative: Bool) -> Bool {
+        if digits.count < 19 { return true }
+        if digits.count > 19 { return false }
+        return !(negative ? int64MinMagnitude : int64Max).lexicographicallyPrecedes(digits)
+    }
+
+    /// Only a long number or one with an exponent can overflow a double; those are read to check.
+    private static func isFinite(_ value: UnsafeRawBufferPointer) -> Bool {
+        let hasExponent = value.contains { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
+        guard hasExponent || value.count > 300 else { return true }
+        return double(value).isFinite
+    }
+
+    /// A JSON number's text as a double (`strtod`; infinite past the range).
+    static func double(_ value: UnsafeRawBufferPointer) -> Double {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: value.count + 1) { text -> Double in
+            guard let base = text.baseAddress else { return .nan }
+            for (index, byte) in value.enumerated() { base[index] = CChar(bitPattern: byte) }
+            base[value.count] = 0
+            return strtod(base, nil)
+        }
+    }
+}

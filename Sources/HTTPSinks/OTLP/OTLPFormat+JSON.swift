@@ -1,0 +1,91 @@
+import Records
+
+/// OTLP's JSON encoding: proto3's JSON mapping with OTLP's own rules (ids in hex, 64-bit integers as
+/// decimal strings, enums as numbers), written straight from the record's bytes.
+extension OTLPFormat {
+    /// `{"resourceLogs":[{"resource":{"attributes":[…]},"scopeLogs":[{"scope":{…},"logRecords":[`.
+    static func jsonHead(_ shape: RecordShape) -> [UInt8] {
+        var head = Array(#"{"resourceLogs":[{"resource":{"attributes":["#.utf8)
+        for (position, attribute) in resourceAttributes(shape).enumerated() {
+            if position > 0 { head.append(UInt8(ascii: ",")) }
+            attribute.key.withUnsafeBytes { key in
+                attribute.value.withUnsafeBytes { AnyValueWriter.appendKeyValue(key: key, value: $0, to: &head) }
+            }
+        }
+        head.appendLiteral(#"]},"scopeLogs":[{"scope":{"name":"log-sidecar"},"logRecords":["#)
+        return head
+    }
+
+    func encodeJSON(_ batch: RecordBatch, _ records: [Int], into body: GrowableBytes) {
+        var out = body
+        out.appendBytes(jsonHead)
+        let now = RFC3339.now()
+        batch.bytes.withUnsafeBytes { raw in
+            for (position, index) in records.enumerated() {
+                if position > 0 { out.append(UInt8(ascii: ",")) }
+                let record = batch.record(index, in: raw)
+                appendJSONLogRecord(record, now: now, to: &out)
+            }
+        }
+        out.appendLiteral("]}]}]}")
+    }
+
+    private func appendJSONLogRecord(_ record: UnsafeRawBufferPointer, now: UInt64, to out: inout GrowableBytes) {
+        guard reader.read(record) else {
+            // Not an object (cannot happen for our records, kept safe): the whole text as the body.
+            out.appendLiteral(#"{"observedTimeUnixNano":""#)
+            out.appendDecimal(now)
+            out.appendLiteral(#"","body":{"stringValue":"#)
+            JSONEscaper.appendQuoted(record, to: &out)
+            out.appendLiteral("}}")
+            return
+        }
+        let roles = roles(record)
+        let members = reader.members
+        out.append(UInt8(ascii: "{"))
+        if let nanoseconds = reader.time(roles.time, in: record) {
+            out.appendLiteral(#""timeUnixNano":""#)
+            out.appendDecimal(nanoseconds)
+            out.appendLiteral(#"","#)
+        }
+        out.appendLiteral(#""observedTimeUnixNano":""#)
+        appendObservedTime(record, now: now, to: &out)
+        out.append(UInt8(ascii: "\""))
+        if let level = roles.level {
+            let value = UnsafeRawBufferPointer(rebasing: record[members[level].value])
+            let number = Self.severity(value)
+            if number > 0 {
+                out.appendLiteral(#","severityNumber":"#)
+                out.appendDecimal(UInt64(number))
+            }
+            out.appendLiteral(#","severityText":"#)
+            if value.first == UInt8(ascii: "\"") { out.appendBytes(value) } else { JSONEscaper.appendQuoted(value, to: &out) }
+        }
+        if let message = roles.message {
+            out.appendLiteral(#","body":"#)
+            AnyValueWriter.append(UnsafeRawBufferPointer(rebasing: record[members[message].value]), to: &out)
+        }
+        if let trace = roles.trace { appendLowercased(#","traceId":""#, RecordReader.stringContent(record, members[trace].value), to: &out) }
+        if let span = roles.span { appendLowercased(#","spanId":""#, RecordReader.stringContent(record, members[span].value), to: &out) }
+        out.appendLiteral(#","attributes":["#)
+        var separator = false
+        for (index, member) in members.enumerated() where index != roles.message && index != roles.level && index != roles.trace && index != roles.span {
+            var key = UnsafeRawBufferPointer(rebasing: record[member.key])
+            if let source = member.source {
+                // Per record: the file and the stream, under OTel's names; the rest is the resource.
+                guard let name = Self.attributeName(source) else { continue }
+                key = name
+            }
+            if separator { out.append(UInt8(ascii: ",")) }
+            separator = true
+            AnyValueWriter.appendKeyValue(key: key, value: UnsafeRawBufferPointer(rebasing: record[member.value]), to: &out)
+        }
+        out.appendLiteral("]}")
+    }
+
+    private func appendLowercased(_ name: StaticString, _ hex: UnsafeRawBufferPointer, to out: inout GrowableBytes) {
+        out.appendLiteral(name)
+        for byte in hex { out.append(byte >= 0x41 && byte <= 0x46 ? byte | 0x20 : byte) }
+        out.append(UInt8(ascii: "\""))
+    }
+}

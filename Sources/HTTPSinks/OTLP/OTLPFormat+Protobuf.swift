@@ -1,0 +1,100 @@
+import Records
+
+/// OTLP's protobuf encoding (`Content-Type: application/x-protobuf`): the same mapping as the JSON
+/// writer, in opentelemetry-proto's field numbers (logs.proto, common.proto, resource.proto).
+extension OTLPFormat {
+    /// `Resource` (field 1 of `ResourceLogs`), built once.
+    static func protobufResource(_ shape: RecordShape) -> [UInt8] {
+        let out = GrowableBytes()
+        let resource = out.beginField(1)
+        for attribute in resourceAttributes(shape) {
+            attribute.key.withUnsafeBytes { key in
+                attribute.value.withUnsafeBytes { ProtobufAnyValue.appendKeyValue(1, key: key, value: $0, to: out) }
+            }
+        }
+        out.endField(resource)
+        return Array(out.bytes)
+    }
+
+    func encodeProtobuf(_ batch: RecordBatch, _ records: [Int], into out: GrowableBytes) {
+        let now = RFC3339.now()
+        let resourceLogs = out.beginField(1, expected: batch.bytes.count * 2)
+        out.appendBytes(protobufResource)
+        let scopeLogs = out.beginField(2, expected: batch.bytes.count * 2)
+        let scope = out.beginField(1)
+        Self.scopeName.withUnsafeBytes { out.appendBytesField(1, $0) }
+        out.endField(scope)
+        batch.bytes.withUnsafeBytes { raw in
+            for index in records {
+                let record = batch.record(index, in: raw)
+                let logRecord = out.beginField(2, expected: record.count)
+                appendProtobufLogRecord(record, now: now, to: out)
+                out.endField(logRecord)
+            }
+        }
+        out.endField(scopeLogs)
+        out.endField(resourceLogs)
+    }
+
+    private static let scopeName = Array("log-sidecar".utf8)
+
+    /// `LogRecord`: time 1 (fixed64), severity number 2, text 3, body 5, attributes 6, trace id 9,
+    /// span id 10, observed time 11 (fixed64), in that order: the canonical encoding, byte for byte
+    /// what protobuf's own serializer writes (the tests compare).
+    private func appendProtobufLogRecord(_ record: UnsafeRawBufferPointer, now: UInt64, to out: GrowableBytes) {
+        guard reader.read(record) else {
+            let body = out.beginField(5)
+            out.appendBytesField(1, record)
+            out.endField(body)
+            out.appendFixed64(field: 11, now)
+            return
+        }
+        let roles = roles(record)
+        let members = reader.members
+        if let nanoseconds = reader.time(roles.time, in: record) {
+            out.appendFixed64(field: 1, nanoseconds)
+        }
+        if let level = roles.level {
+            let value = UnsafeRawBufferPointer(rebasing: record[members[level].value])
+            let number = Self.severity(value)
+            if number > 0 {
+                out.appendTag(2, .varint)
+                out.appendVarint(UInt64(number))
+            }
+            if value.first == UInt8(ascii: "\"") {
+                out.appendStringField(3, json: RecordReader.stringContent(record, members[level].value))
+            } else {
+                out.appendBytesField(3, value)
+            }
+        }
+        if let message = roles.message {
+            let body = out.beginField(5)
+            ProtobufAnyValue.append(UnsafeRawBufferPointer(rebasing: record[members[message].value]), to: out)
+            out.endField(body)
+        }
+        for (index, member) in members.enumerated() where index != roles.message && index != roles.level && index != roles.trace && index != roles.span {
+            var key = UnsafeRawBufferPointer(rebasing: record[member.key])
+            if let source = member.source {
+                guard let name = Self.attributeName(source) else { continue }
+                key = name
+            }
+            ProtobufAnyValue.appendKeyValue(6, key: key, value: UnsafeRawBufferPointer(rebasing: record[member.value]), to: out)
+        }
+        if let trace = roles.trace { appendHexBytes(9, RecordReader.stringContent(record, members[trace].value), to: out) }
+        if let span = roles.span { appendHexBytes(10, RecordReader.stringContent(record, members[span].value), to: out) }
+        out.appendFixed64(field: 11, observedTime(record, now: now))
+    }
+
+    /// An id's hex digits (checked by `roles`: 16 or 32, a multiple of four) as its bytes.
+    private func appendHexBytes(_ field: UInt64, _ hex: UnsafeRawBufferPointer, to out: GrowableBytes) {
+        out.appendTag(field, .lengthDelimited)
+        out.appendVarint(UInt64(hex.count / 2))
+        for index in stride(from: 0, to: hex.count - 3, by: 4) {
+            let pair = UnicodeEscape.hex4(hex, at: index) ?? 0
+            out.append(UInt8(truncatingIfNeeded: pair >> 8))
+            out.append(UInt8(truncatingIfNeeded: pair))
+        }
+    }
+
+    static func protobufPartialSuccess(_ body: [UInt8]) -> (Int, String)? { ProtobufReader.partialSuccess(body) }
+}

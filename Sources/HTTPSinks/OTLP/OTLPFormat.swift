@@ -1,0 +1,173 @@
+import Configuration
+import Records
+
+/// OTLP/HTTP (opentelemetry-proto's `ExportLogsServiceRequest`), in its JSON encoding or in protobuf:
+/// one `resourceLogs` per request, its resource made of the enrichment fields, one `logRecord` per
+/// record (README.md, "OpenTelemetry"). This part finds what each member of a record becomes; the two
+/// writers (+JSON, +Protobuf) put it on the wire. Only 429, 502, 503 and 504 are retried, as OTLP allows.
+final class OTLPFormat: HTTPFormat {
+    let shape: RecordShape
+    var reader: RecordReader
+    private let messageKeys: [[UInt8]]
+    private let levelKey: [UInt8]
+    private let timeKeys: [[UInt8]]
+    let encoding: OTLPEncoding
+    /// JSON: `{"resourceLogs":[{"resource":{…},"scopeLogs":[{"scope":{…},"logRecords":[`, built once.
+    let jsonHead: [UInt8]
+    /// Protobuf: the `Resource` message and the scope, built once.
+    let protobufResource: [UInt8]
+    /// Every key with a role (message, level, time, ids): the rest are attributes without a comparison.
+    private let roleKeys: KeyFilter
+    /// The last processing time read and its nanoseconds: a batch's records share one.
+    var lastObserved: (text: [UInt8], value: UInt64, decimal: [UInt8]) = ([], 0, [])
+    private static let traceKey = Array("trace_id".utf8)
+    private static let spanKey = Array("span_id".utf8)
+
+    init(config: HTTPSinkConfig, shape: RecordShape) {
+        self.shape = shape
+        reader = RecordReader(shape: shape)
+        messageKeys = config.messageKey.isEmpty ? [Array("msg".utf8), Array("message".utf8)] : [Array(config.messageKey.utf8)]
+        levelKey = Array(config.levelKey.utf8)
+        timeKeys = (config.timeKey.isEmpty ? ["time", "ts", "timestamp", "@timestamp"] : [config.timeKey]).map { Array($0.utf8) }
+        roleKeys = KeyFilter(messageKeys + timeKeys + [levelKey, Self.traceKey, Self.spanKey])
+        encoding = config.otlpEncoding
+        jsonHead = encoding == .json ? Self.jsonHead(shape) : []
+        protobufResource = encoding == .protobuf ? Self.protobufResource(shape) : []
+    }
+
+    var contentType: String { encoding == .json ? "application/json" : "application/x-protobuf" }
+
+    func requestURL(_ config: HTTPSinkConfig) -> String { HTTPFormats.url(config.url, defaultPath: "/v1/logs") }
+
+    func encode(_ batch: RecordBatch, _ records: [Int], into body: GrowableBytes) {
+        switch encoding {
+        case .json: encodeJSON(batch, records, into: body)
+        case .protobuf: encodeProtobuf(batch, records, into: body)
+        }
+    }
+
+    /// The members OTLP lifts out of the attributes, found in one pass over the keys.
+    struct Roles {
+        var message: Int?
+        var messageRank = Int.max
+        var level: Int?
+        var time: Int?
+        var timeRank = Int.max
+        var trace: Int?
+        var span: Int?
+    }
+
+    func roles(_ record: UnsafeRawBufferPointer) -> Roles {
+        var roles = Roles()
+        for (index, member) in reader.members.enumerated() where member.source == nil && !member.keyIsEscaped {
+            guard roleKeys.mayMatch(member.key.count, record[member.key.lowerBound]) else { continue }
+            let key = UnsafeRawBufferPointer(rebasing: record[member.key])
+            for (rank, name) in messageKeys.enumerated() where rank < roles.messageRank && key.equals(name) {
+                (roles.message, roles.messageRank) = (index, rank)
+            }
+            if roles.level == nil && key.equals(levelKey) { roles.level = index }
+            for (rank, name) in timeKeys.enumerated() where rank < roles.timeRank && key.equals(name) {
+                (roles.time, roles.timeRank) = (index, rank)
+            }
+            if roles.trace == nil && key.equals(Self.traceKey) && Self.isHex(RecordReader.stringContent(record, member.value), length: 32) { roles.trace = index }
+            if roles.span == nil && key.equals(Self.spanKey) && Self.isHex(RecordReader.stringContent(record, member.value), length: 16) { roles.span = index }
+        }
+        return roles
+    }
+
+    /// The processing time in nanoseconds, parsed once per distinct text; `now` without one.
+    func observedTime(_ record: UnsafeRawBufferPointer, now: UInt64) -> UInt64 {
+        guard let member = reader.timeMember else { return now }
+        let text = RecordReader.stringContent(record, reader.members[member].value)
+        guard !text.isEmpty else { return now }
+        if !text.equals(lastObserved.text) {
+            let value = RFC3339.nanoseconds(text) ?? now
+            var decimal: [UInt8] = []
+            decimal.appendDecimal(value)
+            lastObserved = (Array(text), value, decimal)
+        }
+        return lastObserved.value
+    }
+
+    /// The same in decimal, the digits also written once per distinct text.
+    func appendObservedTime(_ record: UnsafeRawBufferPointer, now: UInt64, to out: inout GrowableBytes) {
+        let value = observedTime(record, now: now)
+        if value == lastObserved.value && !lastObserved.decimal.isEmpty { out.appendBytes(lastObserved.decimal) } else { out.appendDecimal(value) }
+    }
+
+    static let filePath: StaticString = "log.file.path"
+    static let ioStream: StaticString = "log.iostream"
+
+    /// The attribute name of an enrichment field that is one per record (nil for the resource's).
+    static func attributeName(_ source: EnrichmentField.Source) -> UnsafeRawBufferPointer? {
+        switch source {
+        case .file: return UnsafeRawBufferPointer(start: filePath.utf8Start, count: filePath.utf8CodeUnitCount)
+        case .stream: return UnsafeRawBufferPointer(start: ioStream.utf8Start, count: ioStream.utf8CodeUnitCount)
+        case .fixed, .time: return nil
+        }
+    }
+
+    /// The resource's attributes: the enrichment fields that are the same on every record, `host` as
+    /// `host.name`, each with the key's JSON text (between quotes) and the value's JSON.
+    static func resourceAttributes(_ shape: RecordShape) -> [(key: [UInt8], value: [UInt8])] {
+        shape.fields.compactMap { field in
+            guard field.source == .fixed, let value = field.value else { return nil }
+            // `quotedKey` is `"key":`, escaped: the text between the quotes is what a key is here.
+            let isHost = String(decoding: field.key, as: UTF8.self) == shape.hostKey
+            return (isHost ? Array("host.name".utf8) : Array(field.quotedKey.dropFirst().dropLast(2)), value)
+        }
+    }
+
+    /// OTel's severity numbers (the data model's table): trace 1, debug 5, info 9, warn 13, error 17,
+    /// fatal 21; pino's and bunyan's numeric levels 10 to 60 map onto the same; 0 when unknown.
+    static func severity(_ value: UnsafeRawBufferPointer) -> Int {
+        var name = value
+        if name.count >= 2 && name.first == UInt8(ascii: "\"") { name = UnsafeRawBufferPointer(rebasing: name.dropFirst().dropLast()) }
+        for (level, number) in severities where level.count == name.count {
+            if zip(level, name).allSatisfy({ $0 == ($1 >= 0x41 && $1 <= 0x5A ? $1 | 0x20 : $1) }) { return number }
+        }
+        return 0
+    }
+
+    private static let severities: [([UInt8], Int)] = [
+        ("trace", 1), ("10", 1), ("debug", 5), ("20", 5), ("info", 9), ("information", 9), ("30", 9), ("notice", 10),
+        ("warn", 13), ("warning", 13), ("40", 13), ("error", 17), ("err", 17), ("50", 17), ("fatal", 21), ("critical", 21),
+        ("crit", 21), ("panic", 21), ("alert", 21), ("emerg", 21), ("emergency", 21), ("60", 21),
+    ].map { (Array($0.0.utf8), $0.1) }
+
+    private static func isHex(_ bytes: UnsafeRawBufferPointer, length: Int) -> Bool {
+        bytes.count == length && bytes.allSatisfy(\.isHexDigit) && bytes.contains { $0 != 0x30 }
+    }
+
+    /// OTLP's retryable statuses; every other error is final: a refused batch is split and dead-lettered.
+    func verdict(_ response: HTTPResponse, count: Int) -> HTTPVerdict {
+        let reason = "HTTP \(response.status): \(response.summary)"
+        switch response.status {
+        case 200..<300:
+            let partial = encoding == .json ? Self.partialSuccess(response.body) : Self.protobufPartialSuccess(response.body)
+            return partial.map { .partiallyRejected($0.0, $0.1) } ?? .delivered
+        // No answer at all (refused, reset, timed out) is retried as for every format.
+        case 0, 429, 502, 503, 504: return .byStatus(response)
+        case 401, 403, 404: return .configuration(reason)
+        case 400..<600: return .rejected(reason)
+        default: return .byStatus(response)
+        }
+    }
+
+    /// `{"partialSuccess":{"rejectedLogRecords":"3","errorMessage":"…"}}` with a count above 0.
+    static func partialSuccess(_ body: [UInt8]) -> (Int, String)? {
+        guard body.count > 2, let value = try? JSONParser.parse(body), let partial = value["partialSuccess"] ?? value["partial_success"] else {
+            return nil
+        }
+        let count: Int?
+        switch partial["rejectedLogRecords"] ?? partial["rejected_log_records"] {
+        case .string(let text)?: count = Int(text)
+        case .number(let text)?: count = Int(text)
+        default: count = nil
+        }
+        guard let count, count > 0 else { return nil }
+        var message = ""
+        if case .string(let text)? = partial["errorMessage"] ?? partial["error_message"] { message = text }
+        return (count, message.isEmpty ? "\(count) records rejected" : message)
+    }
+}

@@ -1,0 +1,130 @@
+import Glibc
+import Records
+
+/// Protocol Buffers' wire format, as much of it as OTLP needs, written into a `GrowableBytes`. A nested
+/// message keeps one byte for its length and widens it when the message turns out longer than 127
+/// bytes, so nothing is encoded twice to learn a size first.
+extension GrowableBytes {
+    enum WireType: UInt64 {
+        case varint = 0, fixed64 = 1, lengthDelimited = 2
+    }
+
+    func appendVarint(_ value: UInt64) {
+        var rest = value
+        while rest >= 0x80 {
+            append(UInt8(truncatingIfNeeded: rest) | 0x80)
+            rest >>= 7
+        }
+        append(UInt8(rest))
+    }
+
+    @inline(__always)
+    func appendTag(_ field: UInt64, _ type: WireType) { appendVarint(field << 3 | type.rawValue) }
+
+    func appendFixed64(field: UInt64, _ value: UInt64) {
+        appendTag(field, .fixed64)
+        var little = value.littleEndian
+        withUnsafeBytes(of: &little) { appendBytes($0) }
+    }
+
+    /// Starts a length-delimited field, keeping room for the length of a message about `expected`
+    /// bytes long (a log record: two bytes); hand the result to `endField`.
+    func beginField(_ field: UInt64, expected: Int = 0) -> (start: Int, kept: Int) {
+        appendTag(field, .lengthDelimited)
+        let kept = Self.varintSize(expected)
+        for _ in 0..<kept { append(0) }
+        return (count, kept)
+    }
+
+    /// Writes the length of the field begun at `field.start` (where its content starts), widening or
+    /// narrowing the room kept for it to the length's minimal varint, as protobuf's own encoder writes.
+    func endField(_ field: (start: Int, kept: Int)) {
+        let length = count - field.start
+        let size = Self.varintSize(length)
+        if size > field.kept {
+            guard insertGap(at: field.start, count: size - field.kept) else { return }
+        } else if size < field.kept {
+            removeGap(at: field.start - field.kept + size, count: field.kept - size)
+        }
+        var rest = UInt64(length)
+        let at = field.start - field.kept
+        for index in 0..<size {
+            store(UInt8(truncatingIfNeeded: rest) | (index < size - 1 ? 0x80 : 0), at: at + index)
+            rest >>= 7
+        }
+    }
+
+    static func varintSize(_ value: Int) -> Int {
+        var size = 1
+        while value >> (7 * size) > 0 { size += 1 }
+        return size
+    }
+
+    func appendBytesField(_ field: UInt64, _ bytes: UnsafeRawBufferPointer) {
+        appendTag(field, .lengthDelimited)
+        appendVarint(UInt64(bytes.count))
+        appendBytes(bytes)
+    }
+
+    /// A string field from a JSON string's content (between its quotes), its escapes decoded.
+    func appendStringField(_ field: UInt64, json content: UnsafeRawBufferPointer) {
+        guard content.contains(UInt8(ascii: "\\")) else { return appendBytesField(field, content) }
+        let start = beginField(field)
+        var out = self
+        JSONUnescape.append(content, to: &out)
+        endField(start)
+    }
+}
+
+/// A JSON value as OTLP's protobuf `AnyValue` (common.proto): string 1, bool 2, int64 3, double 4,
+/// `ArrayValue` 5, `KeyValueList` 6; null is the empty message. The same types as the JSON writer.
+package enum ProtobufAnyValue {
+    /// The `AnyValue` message's content for `value` (one JSON value of a record we wrote).
+    package static func append(_ value: UnsafeRawBufferPointer, to out: GrowableBytes) {
+        guard let first = value.first else { return }
+        switch first {
+        case UInt8(ascii: "\""):
+            out.appendStringField(1, json: UnsafeRawBufferPointer(rebasing: value.dropFirst().dropLast()))
+        case UInt8(ascii: "t"), UInt8(ascii: "f"):
+            out.appendTag(2, .varint)
+            out.append(first == UInt8(ascii: "t") ? 1 : 0)
+        case UInt8(ascii: "n"): break
+        case UInt8(ascii: "{"):
+            let list = out.beginField(6)
+            _ = RecordMembers.forEach(value) { member in
+                appendKeyValue(1, key: UnsafeRawBufferPointer(rebasing: value[member.key]), value: UnsafeRawBufferPointer(rebasing: value[member.value]), to: out)
+            }
+            out.endField(list)
+        case UInt8(ascii: "["):
+            let array = out.beginField(5)
+            _ = RecordMembers.forEachElement(value) { element in
+                let item = out.beginField(1)
+                append(UnsafeRawBufferPointer(rebasing: value[element]), to: out)
+                out.endField(item)
+            }
+            out.endField(array)
+        default: appendNumber(value, to: out)
+        }
+    }
+
+    /// A `KeyValue` as field `field` of the enclosing message; `key` is the key's JSON text.
+    static func appendKeyValue(_ field: UInt64, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, to out: GrowableBytes) {
+        let pair = out.beginField(field)
+        out.appendStringField(1, json: key)
+        let any = out.beginField(2)
+        append(value, to: out)
+        out.endField(any)
+        out.endField(pair)
+    }
+
+    private static func appendNumber(_ value: UnsafeRawBufferPointer, to out: GrowableBytes) {
+        if let integer = AnyValueWriter.int64(value) {
+            out.appendTag(3, .varint)
+            out.appendVarint(UInt64(bitPattern: integer))
+            return
+        }
+        let double = AnyValueWriter.double(value)
+        guard double.isFinite else { return out.appendBytesField(1, value) }
+        out.appendFixed64(field: 4, double.bitPattern)
+    }
+}

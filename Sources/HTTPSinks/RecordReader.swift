@@ -1,0 +1,90 @@
+import Records
+
+/// A record's top-level members as byte ranges, for the formats that take records apart, with the
+/// application's members told from the enrichment fields: in wrap mode the members of `raw` are the
+/// application's; in merge mode an enrichment key counts as ours only while it holds our value (an
+/// application's own `host` stays the application's).
+struct RecordReader {
+    struct Member {
+        var key: Range<Int>
+        var keyIsEscaped: Bool
+        var value: Range<Int>
+        /// Which enrichment field it is, nil for the application's.
+        var source: EnrichmentField.Source?
+    }
+
+    private let shape: RecordShape
+    /// Most keys are no enrichment field's: the bitmaps say so without a comparison.
+    private let fieldKeys: KeyFilter
+    private static let rawKey = Array("raw".utf8)
+    /// The last record's members, in order (the application's under `raw` where `raw` was).
+    private(set) var members: [Member] = []
+    /// The member holding the processing time, if any.
+    private(set) var timeMember: Int?
+
+    init(shape: RecordShape) {
+        self.shape = shape
+        fieldKeys = KeyFilter(shape.fields.map(\.key))
+    }
+
+    /// Reads `record`; false when it is not a JSON object (the caller then sends it as a string).
+    mutating func read(_ record: UnsafeRawBufferPointer) -> Bool {
+        members.removeAll(keepingCapacity: true)
+        timeMember = nil
+        let wrapped = shape.wrapped
+        return RecordMembers.forEach(record) { member in
+            if wrapped, !member.keyIsEscaped, UnsafeRawBufferPointer(rebasing: record[member.key]).equals(Self.rawKey),
+               record[member.value.lowerBound] == UInt8(ascii: "{") {
+                let base = member.value.lowerBound
+                _ = RecordMembers.forEach(UnsafeRawBufferPointer(rebasing: record[member.value])) { inner in
+                    members.append(Member(
+                        key: (inner.key.lowerBound + base)..<(inner.key.upperBound + base), keyIsEscaped: inner.keyIsEscaped,
+                        value: (inner.value.lowerBound + base)..<(inner.value.upperBound + base), source: nil))
+                }
+                return
+            }
+            let source = member.keyIsEscaped || !fieldKeys.mayMatch(member.key.count, record[member.key.lowerBound]) ? nil : source(of: member, in: record)
+            if source == .time { timeMember = members.count }
+            members.append(Member(key: member.key, keyIsEscaped: member.keyIsEscaped, value: member.value, source: source))
+        }
+    }
+
+    private func source(of member: RecordMembers.Member, in record: UnsafeRawBufferPointer) -> EnrichmentField.Source? {
+        let key = UnsafeRawBufferPointer(rebasing: record[member.key])
+        for field in shape.fields where key.equals(field.key) {
+            if let value = field.value, !UnsafeRawBufferPointer(rebasing: record[member.value]).equals(value) { return nil }
+            return field.source
+        }
+        return nil
+    }
+
+    /// The first of the application's members named `name`.
+    func first(named name: [UInt8], in record: UnsafeRawBufferPointer) -> Int? {
+        members.firstIndex { $0.source == nil && !$0.keyIsEscaped && UnsafeRawBufferPointer(rebasing: record[$0.key]).equals(name) }
+    }
+
+    /// The first of the application's members named one of `names`, in the order of `names`.
+    func first(of names: [[UInt8]], in record: UnsafeRawBufferPointer) -> Int? {
+        var best: (index: Int, rank: Int)?
+        for (index, member) in members.enumerated() where member.source == nil && !member.keyIsEscaped {
+            let key = UnsafeRawBufferPointer(rebasing: record[member.key])
+            for (rank, name) in names.enumerated() where rank < (best?.rank ?? names.count) && key.equals(name) {
+                best = (index, rank)
+                break
+            }
+        }
+        return best?.index
+    }
+
+    /// A string value's content between its quotes; empty for any other value.
+    static func stringContent(_ record: UnsafeRawBufferPointer, _ range: Range<Int>) -> UnsafeRawBufferPointer {
+        guard range.count >= 2, record[range.lowerBound] == UInt8(ascii: "\"") else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(rebasing: record[(range.lowerBound + 1)..<(range.upperBound - 1)])
+    }
+
+    /// The nanoseconds of the member at `index` when it is an RFC 3339 string.
+    func time(_ index: Int?, in record: UnsafeRawBufferPointer) -> UInt64? {
+        guard let index else { return nil }
+        return RFC3339.nanoseconds(Self.stringContent(record, members[index].value))
+    }
+}

@@ -1,0 +1,73 @@
+import Configuration
+import Filters
+import Records
+
+/// The enricher's path when filters are configured: the line becomes a `FilterRecord` (the application's
+/// object, or our `{"message":…}` around a line that is not one), the filters run on it, and what they
+/// keep is enriched as on the path without filters. Kept apart so that path stays as it was.
+extension Enricher {
+    func encodeFiltered(_ line: Line, partial: Bool, filters: FilterChain, into batch: inout RecordBatch) -> Outcome {
+        let outcome: Outcome
+        switch line {
+        case .complete(let line):
+            guard let bytes = Self.content(of: line) else { return .empty }
+            if format == .text {
+                filterRecord.loadOwn(message: bytes, flags: "")
+                outcome = .record
+            } else if filterRecord.load(object: bytes) {
+                outcome = .record
+            } else {
+                filterRecord.loadOwn(message: bytes, flags: ",\"parse_error\":true")
+                outcome = .parseError
+            }
+        case .truncated(let head, let originalBytes):
+            filterRecord.loadOwn(message: head, flags: Self.truncatedFlags(originalBytes))
+            outcome = .truncated
+        }
+        // A dropped record is counted by the chain; its line still counts as what it was.
+        guard filters.apply(&filterRecord) else { return outcome }
+        appendFiltered(partial: partial, into: &batch.bytes)
+        batch.bytes.append(UInt8(ascii: "}"))
+        batch.bytes.append(0x0A)
+        batch.recordEnds.append(batch.bytes.count)
+        return outcome
+    }
+
+    /// The filtered record with the enrichment fields: nested under "raw" in wrap mode (the application's
+    /// objects only), else with the fields spliced in before its closing brace, except those whose keys
+    /// it has. The caller closes it.
+    private func appendFiltered(partial: Bool, into out: inout [UInt8]) {
+        if mode == .wrap && !filterRecord.isOwn {
+            out.append(contentsOf: "{\"raw\":".utf8)
+            filterRecord.write(into: &out)
+            if partial { appendFields(into: &out, partial: true, reserved: [Self.rawKey]) } else { out.append(contentsOf: suffix) }
+            return
+        }
+        var found: UInt64 = 0
+        var hasPartialKey = false
+        let fields = self.fields
+        let candidates = keyFilter
+        let record = filterRecord
+        record.bytes.withUnsafeBytes { raw in
+            // The pending changes are in index order: one cursor finds the members they drop.
+            var next = 0
+            for (index, member) in record.members.enumerated() {
+                if next < record.pending.count && record.pending[next].index == index {
+                    next += 1
+                    if case .drop = record.pending[next - 1].change { continue }
+                }
+                found |= Self.fieldBits(of: member, in: raw, fields: fields, candidates: candidates, isPartial: &hasPartialKey)
+            }
+        }
+        // Everything but the closing brace; the fields go in before it.
+        record.write(into: &out)
+        out.removeLast()
+        let hasMembers = record.hasMembersLeft
+        if mode == .merge {
+            appendMergedFields(into: &out, hasMembers: hasMembers, found: found, partial: partial, hasPartialKey: hasPartialKey)
+        } else {
+            // Our own record in wrap mode: its keys win, and the wrap suffix would leave out a "raw" field.
+            appendFields(into: &out, partial: partial && !hasPartialKey, reserved: [], needsComma: hasMembers, skipping: found)
+        }
+    }
+}

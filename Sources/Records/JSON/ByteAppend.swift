@@ -1,0 +1,178 @@
+import Glibc
+
+/// Where the encoders write: an array, or a `GrowableBytes` when many short pieces make every append's
+/// bookkeeping count (OTLP writes some sixty per record). Generic code over it is specialized per type.
+package protocol ByteOutput {
+    mutating func appendBytes(_ raw: UnsafeRawBufferPointer)
+    mutating func append(_ byte: UInt8)
+}
+
+extension ByteOutput {
+    /// A literal's bytes, with no trip through `String.UTF8View`.
+    @inline(__always)
+    package mutating func appendLiteral(_ text: StaticString) {
+        appendBytes(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    /// `value` in decimal.
+    package mutating func appendDecimal(_ value: UInt64) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var count = 0
+        var rest = value
+        // Two digits a division (nanosecond times have nineteen), from a table in a static string.
+        let table: StaticString =
+            "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+        let pairs = table.utf8Start
+        Swift.withUnsafeMutableBytes(of: &digits) { buffer in
+            while rest >= 10 {
+                let pair = Int(rest % 100) * 2
+                rest /= 100
+                count += 2
+                buffer[24 - count] = pairs[pair]
+                buffer[25 - count] = pairs[pair + 1]
+            }
+            // One digit is left, unless the pairs took them all (a value of 0 still writes its digit).
+            if rest > 0 || count == 0 {
+                count += 1
+                buffer[24 - count] = UInt8(0x30 + rest)
+            }
+            appendBytes(UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]))
+        }
+    }
+}
+
+extension [UInt8]: ByteOutput {
+    /// One copy, however long: `append(contentsOf:)` with a raw buffer costs about a hundred
+    /// instructions a call before it copies, and the filters and the escaper append many short pieces.
+    @inline(__always)
+    package mutating func appendBytes(_ raw: UnsafeRawBufferPointer) {
+        guard let base = raw.baseAddress, raw.count > 0 else { return }
+        append(contentsOf: UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: raw.count))
+    }
+}
+
+/// A growable byte buffer in malloc'ed memory: an append is a bounds check and a `memcpy`, with none of
+/// an array's uniqueness checks. The HTTP sink's request body, reused from batch to batch.
+package final class GrowableBytes: ByteOutput {
+    package typealias Reallocate = (UnsafeMutableRawPointer?, Int) -> UnsafeMutableRawPointer?
+
+    package private(set) var base: UnsafeMutablePointer<UInt8>?
+    package private(set) var count = 0
+    private var capacity = 0
+    /// `realloc`, or a double that fails (the test of what running out of memory does).
+    private let reallocate: Reallocate
+
+    package init(reallocate: @escaping Reallocate = { realloc($0, $1) }) { self.reallocate = reallocate }
+
+    deinit { free(base) }
+
+    package var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    package func removeAll() { count = 0 }
+
+    @inline(__always)
+    package func appendBytes(_ raw: UnsafeRawBufferPointer) {
+        guard let source = raw.baseAddress, raw.count > 0 else { return }
+        if count + raw.count > capacity { grow(to: count + raw.count) }
+        guard let base, count + raw.count <= capacity else { return }
+        let target = base + count
+        if raw.count <= 16 {
+            // Most appends are a key, a number or a literal: a call to memcpy costs more than moving them.
+            if raw.count >= 8 {
+                UnsafeMutableRawPointer(target).storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
+                UnsafeMutableRawPointer(target + raw.count - 8).storeBytes(of: source.loadUnaligned(fromByteOffset: raw.count - 8, as: UInt64.self), as: UInt64.self)
+            } else {
+                for offset in 0..<raw.count { target[offset] = source.load(fromByteOffset: offset, as: UInt8.self) }
+            }
+        } else {
+            memcpy(target, source, raw.count)
+        }
+        count += raw.count
+    }
+
+    @inline(__always)
+    package func append(_ byte: UInt8) {
+        if count == capacity { grow(to: count + 1) }
+        guard let base, count < capacity else { return }
+        base[count] = byte
+        count += 1
+    }
+
+    package func appendBytes(_ array: [UInt8]) { array.withUnsafeBytes { appendBytes($0) } }
+
+    /// Opens `extra` bytes at `position`, moving what follows (a length prefix found longer than the
+    /// byte kept for it); false when `position` is past the end.
+    package func insertGap(at position: Int, count extra: Int) -> Bool {
+        guard position <= count, extra > 0 else { return extra == 0 }
+        if count + extra > capacity { grow(to: count + extra) }
+        guard let base, count + extra <= capacity else { return false }
+        memmove(base + position + extra, base + position, count - position)
+        count += extra
+        return true
+    }
+
+    /// Lets `write` fill up to `maximum` bytes after the end and keeps the count it returns (nil keeps
+    /// none); false when `write` failed.
+    package func appendWritten(maximum: Int, _ write: (UnsafeMutableRawBufferPointer) -> Int?) -> Bool {
+        if count + maximum > capacity { grow(to: count + maximum) }
+        guard let base, count + maximum <= capacity else { return false }
+        guard let written = write(UnsafeMutableRawBufferPointer(start: base + count, count: maximum)), written <= maximum else { return false }
+        count += written
+        return true
+    }
+
+    /// Removes `removed` bytes at `position`, moving what follows back.
+    package func removeGap(at position: Int, count removed: Int) {
+        guard let base, position >= 0, removed > 0, position + removed <= count else { return }
+        memmove(base + position, base + position + removed, count - position - removed)
+        count -= removed
+    }
+
+    /// Overwrites the byte at `position`.
+    package func store(_ byte: UInt8, at position: Int) {
+        guard let base, position < count else { return }
+        base[position] = byte
+    }
+
+    /// Doubles (at least 64 KiB). Out of memory ends the process: a body without the record it was
+    /// asked to hold would be sent as if whole, while an exit leaves the checkpoint where it was and the
+    /// restart sends the records again.
+    private func grow(to needed: Int) {
+        let size = max(needed, capacity * 2, 64 << 10)
+        guard let grown = reallocate(base, size) else { OutOfMemory.exit(requested: size) }
+        base = grown.assumingMemoryBound(to: UInt8.self)
+        capacity = size
+    }
+}
+
+/// The one way out when memory runs out where a smaller result would be wrong.
+enum OutOfMemory {
+    /// Says so on stderr without allocating (there may be nothing left to allocate) and exits 1, the code
+    /// of "an output may have lost records; the checkpoint was not moved, a restart replays".
+    static func exit(requested bytes: Int) -> Never {
+        let message: StaticString = "log-sidecar: out of memory: a buffer could not grow to hold a request body; exiting without moving the checkpoint, so the next start sends these records again (bytes requested: "
+        message.withUTF8Buffer { _ = Glibc.write(2, $0.baseAddress, $0.count) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { digits in
+            var value = max(bytes, 0)
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            } while value > 0 && start > 0
+            _ = Glibc.write(2, digits.baseAddress! + start, digits.count - start)
+        }
+        _ = Glibc.write(2, ")\n", 2)
+        _exit(1)
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// The same bytes as `other`, compared with one `memcmp`.
+    @inline(__always)
+    package func equals(_ other: [UInt8]) -> Bool {
+        guard count == other.count else { return false }
+        guard count > 0, let base = baseAddress else { return true }
+        return other.withUnsafeBytes { theirs in theirs.baseAddress.map { memcmp(base, $0, count) == 0 } ?? false }
+    }
+}

@@ -1,0 +1,148 @@
+/// Writes arbitrary bytes as a JSON string literal: quotes, backslashes and control characters
+/// escaped, invalid UTF-8 replaced by U+FFFD, so whatever a line held becomes valid JSON.
+package enum JSONEscaper {
+    static let replacement: [UInt8] = [0xEF, 0xBF, 0xBD]
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    package static func appendQuoted(_ bytes: ArraySlice<UInt8>, to out: inout [UInt8]) {
+        bytes.withUnsafeBufferPointer { appendQuoted(UnsafeRawBufferPointer($0), to: &out) }
+    }
+
+    package static func appendQuoted<Output: ByteOutput>(_ bytes: UnsafeRawBufferPointer, to out: inout Output) {
+        // Written into scratch space sized for the worst case (a control character takes six bytes) and
+        // appended in one copy per chunk: a record full of quotes costs a byte store per byte, not an
+        // array append per quote. Chunks keep the scratch small whatever the line's length.
+        let chunk = 4096
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: min(bytes.count, chunk) * 6 + margin) { scratch in
+            guard let target = scratch.baseAddress else { return }
+            out.append(UInt8(ascii: "\""))
+            var index = 0
+            while index < bytes.count {
+                let (written, next) = escape(bytes, from: index, to: min(bytes.count, index + chunk), into: target)
+                out.appendBytes(UnsafeRawBufferPointer(start: target, count: written))
+                index = next
+            }
+            out.append(UInt8(ascii: "\""))
+        }
+    }
+
+    /// The same, escaped straight into the buffer's free space (Loki's lines, OTLP's bodies).
+    /// When memory runs out nothing is appended (see `GrowableBytes.grow`).
+    package static func appendQuoted(_ bytes: UnsafeRawBufferPointer, to out: inout GrowableBytes) {
+        _ = out.appendWritten(maximum: bytes.count * 6 + 2 + margin) { space in
+            guard let target = space.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+            target[0] = UInt8(ascii: "\"")
+            let (written, _) = escape(bytes, from: 0, to: bytes.count, into: target + 1)
+            target[written + 1] = UInt8(ascii: "\"")
+            return written + 2
+        }
+    }
+
+    /// Room past the worst case: a UTF-8 sequence may run three bytes past `end`, a word seven, and a
+    /// word is stored whole.
+    private static let margin = 32
+
+    /// Escapes `bytes` from `start` on into `target` until at least `end`, and returns the bytes
+    /// written and where it stopped (past `end` by at most a UTF-8 sequence or a word).
+    @inline(__always)
+    private static func escape(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, into target: UnsafeMutablePointer<UInt8>)
+        -> (written: Int, next: Int)
+    {
+        var written = 0
+        @inline(__always) func put(_ byte: UInt8) {
+            target[written] = byte
+            written += 1
+        }
+        var index = start
+        let count = bytes.count
+        while index < end {
+            // Eight bytes at a time (SWAR): the word is stored whole and the plain bytes before the
+            // first one that needs escaping are kept (the lowest flagged byte is exact), so the
+            // per-byte path below sees only the bytes it must change.
+            if index + 8 <= count, let source = bytes.baseAddress {
+                let word = (source + index).loadUnaligned(as: UInt64.self)
+                let special = JSONScanner.specialBytes(word) | deleteBytes(word)
+                let plain = special == 0 ? 8 : special.trailingZeroBitCount / 8
+                if plain > 0 {
+                    UnsafeMutableRawPointer(target + written).storeBytes(of: word, as: UInt64.self)
+                    written += plain
+                    index += plain
+                    continue
+                }
+            }
+            let byte = bytes[index]
+            if byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
+                put(byte)
+                index += 1
+                continue
+            }
+            if byte >= 0x80 {
+                let length = UTF8Validation.sequenceLength(bytes, at: index)
+                if length == 0 {
+                    for replacementByte in replacement { put(replacementByte) }
+                    index += 1
+                } else {
+                    for offset in 0..<length { put(bytes[index + offset]) }
+                    index += length
+                }
+                continue
+            }
+            put(UInt8(ascii: "\\"))
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): put(byte)
+            case 0x0A: put(UInt8(ascii: "n"))
+            case 0x0D: put(UInt8(ascii: "r"))
+            case 0x09: put(UInt8(ascii: "t"))
+            default:
+                put(UInt8(ascii: "u"))
+                put(UInt8(ascii: "0"))
+                put(UInt8(ascii: "0"))
+                put(hex[Int(byte >> 4)])
+                put(hex[Int(byte & 0xF)])
+            }
+            index += 1
+        }
+        return (written, index)
+    }
+
+    /// The high bit of each byte that is 0x7F, which is escaped too.
+    @inline(__always)
+    private static func deleteBytes(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let delete = word ^ (ones &* 0x7F)
+        return (delete &- ones) & ~delete & 0x8080_8080_8080_8080
+    }
+}
+
+/// UTF-8 well-formedness (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF).
+@usableFromInline package enum UTF8Validation {
+    /// Length of the valid sequence starting at `index` (a byte >= 0x80), or 0 when it is invalid.
+    @inline(__always)
+    @usableFromInline package static func sequenceLength(_ bytes: UnsafeRawBufferPointer, at index: Int) -> Int {
+        let count = bytes.count
+        let lead = bytes[index]
+        func continuation(_ offset: Int, _ low: UInt8 = 0x80, _ high: UInt8 = 0xBF) -> Bool {
+            index + offset < count && bytes[index + offset] >= low && bytes[index + offset] <= high
+        }
+        switch lead {
+        case 0xC2...0xDF: return continuation(1) ? 2 : 0
+        case 0xE0: return continuation(1, 0xA0) && continuation(2) ? 3 : 0
+        case 0xE1...0xEC, 0xEE...0xEF: return continuation(1) && continuation(2) ? 3 : 0
+        case 0xED: return continuation(1, 0x80, 0x9F) && continuation(2) ? 3 : 0
+        case 0xF0: return continuation(1, 0x90) && continuation(2) && continuation(3) ? 4 : 0
+        case 0xF1...0xF3: return continuation(1) && continuation(2) && continuation(3) ? 4 : 0
+        case 0xF4: return continuation(1, 0x80, 0x8F) && continuation(2) && continuation(3) ? 4 : 0
+        default: return 0
+        }
+    }
+
+    /// The largest prefix length <= `limit` that does not split a UTF-8 sequence.
+    package static func boundary(_ bytes: UnsafeRawBufferPointer, limit: Int) -> Int {
+        if limit >= bytes.count { return bytes.count }
+        var cut = limit
+        // Step back over continuation bytes to the start of the sequence the limit falls in.
+        while cut > 0 && cut > limit - 4 && bytes[cut] & 0xC0 == 0x80 { cut -= 1 }
+        if bytes[cut] & 0xC0 == 0x80 { return limit }  // not UTF-8 there anyway: cut at the limit
+        return cut
+    }
+}

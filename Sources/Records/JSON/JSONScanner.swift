@@ -1,0 +1,282 @@
+/// One pass over a record's bytes that validates JSON (RFC 8259) without building anything, and reports
+/// the top-level members of an object as byte ranges. The enricher uses it to splice fields into the
+/// application's own bytes; the journald sink uses it to map members to fields.
+public struct JSONScanner {
+    public struct Member {
+        /// The key's bytes between its quotes, still escaped when `keyIsEscaped`.
+        public var key: Range<Int>
+        public var keyIsEscaped: Bool
+        /// The value's bytes, quotes included for a string.
+        public var value: Range<Int>
+        public var valueIsString: Bool
+
+        public init(key: Range<Int>, keyIsEscaped: Bool, value: Range<Int>, valueIsString: Bool) {
+            (self.key, self.keyIsEscaped, self.value, self.valueIsString) = (key, keyIsEscaped, value, valueIsString)
+        }
+    }
+
+    public struct Object {
+        /// From `{` to just after `}`.
+        public var range: Range<Int>
+        public var memberCount: Int
+        /// Some string held bytes that are not UTF-8, or a `\u` escape of a lone surrogate: copy with
+        /// `JSONRepair` before shipping.
+        public var needsRepair: Bool
+
+        @inlinable init(range: Range<Int>, memberCount: Int, needsRepair: Bool) {
+            (self.range, self.memberCount, self.needsRepair) = (range, memberCount, needsRepair)
+        }
+    }
+
+    // The scanner is inlined into its callers in other modules (the enricher's per-member closure is
+    // specialized into the scan, as it was when they were one module): its state is usable from there.
+    @usableFromInline let bytes: UnsafeRawBufferPointer
+    @usableFromInline var index = 0
+    @usableFromInline var depth = 0
+    @usableFromInline var needsRepair = false
+    @usableFromInline static let maximumDepth = 512
+
+    @inlinable init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    /// Validates `bytes` as one JSON object, surrounded by optional whitespace; nil when it is anything else.
+    @inlinable @inline(__always)
+    public static func scanObject(_ bytes: UnsafeRawBufferPointer, member: (Member) -> Void) -> Object? {
+        var scanner = JSONScanner(bytes)
+        scanner.skipWhitespace()
+        let start = scanner.index
+        guard scanner.peek == UInt8(ascii: "{"), let count = scanner.scanTopObject(member) else { return nil }
+        let end = scanner.index
+        scanner.skipWhitespace()
+        guard scanner.index == bytes.count else { return nil }
+        return Object(range: start..<end, memberCount: count, needsRepair: scanner.needsRepair)
+    }
+
+    /// Validates `bytes` as one JSON array, nothing around it, reporting each element's range (the
+    /// redact filter walks arrays with it).
+    @inlinable
+    public static func scanArray(_ bytes: UnsafeRawBufferPointer, element: (Range<Int>) -> Void) -> Bool {
+        var scanner = JSONScanner(bytes)
+        guard scanner.peek == UInt8(ascii: "[") else { return false }
+        scanner.index = 1
+        scanner.depth = 1
+        scanner.skipWhitespace()
+        if scanner.peek == UInt8(ascii: "]") { return scanner.index + 1 == bytes.count }
+        while true {
+            scanner.skipWhitespace()
+            let start = scanner.index
+            guard scanner.scanValue() else { return false }
+            element(start..<scanner.index)
+            scanner.skipWhitespace()
+            guard let byte = scanner.peek else { return false }
+            scanner.index += 1
+            if byte == UInt8(ascii: "]") { return scanner.index == bytes.count }
+            guard byte == UInt8(ascii: ",") else { return false }
+        }
+    }
+
+    @inlinable var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
+
+    @inline(__always)
+    @inlinable mutating func skipWhitespace() {
+        var i = index
+        let count = bytes.count
+        while i < count {
+            let byte = bytes[i]
+            guard byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D else { break }
+            i += 1
+        }
+        index = i
+    }
+
+    @inlinable @inline(__always)
+    mutating func scanTopObject(_ member: (Member) -> Void) -> Int? {
+        index += 1
+        depth = 1
+        skipWhitespace()
+        if peek == UInt8(ascii: "}") { index += 1; return 0 }
+        var count = 0
+        while true {
+            skipWhitespace()
+            guard peek == UInt8(ascii: "\""), let keyEscaped = scanString() else { return nil }
+            let keyRange = keyStart..<(index - 1)
+            skipWhitespace()
+            guard peek == UInt8(ascii: ":") else { return nil }
+            index += 1
+            skipWhitespace()
+            let valueStart = index
+            let isString = peek == UInt8(ascii: "\"")
+            guard scanValue() else { return nil }
+            member(Member(key: keyRange, keyIsEscaped: keyEscaped, value: valueStart..<index, valueIsString: isString))
+            count += 1
+            skipWhitespace()
+            guard let byte = peek else { return nil }
+            index += 1
+            if byte == UInt8(ascii: "}") { return count }
+            guard byte == UInt8(ascii: ",") else { return nil }
+        }
+    }
+
+    /// Start of the content of the string last scanned.
+    @usableFromInline var keyStart = 0
+
+    @inlinable mutating func scanValue() -> Bool {
+        guard let byte = peek else { return false }
+        switch byte {
+        case UInt8(ascii: "\""): return scanString() != nil
+        case UInt8(ascii: "{"): return scanContainer(close: UInt8(ascii: "}"), keyed: true)
+        case UInt8(ascii: "["): return scanContainer(close: UInt8(ascii: "]"), keyed: false)
+        case UInt8(ascii: "t"): return scanLiteral("true")
+        case UInt8(ascii: "f"): return scanLiteral("false")
+        case UInt8(ascii: "n"): return scanLiteral("null")
+        default: return scanNumber()
+        }
+    }
+
+    @inlinable mutating func scanContainer(close: UInt8, keyed: Bool) -> Bool {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > JSONScanner.maximumDepth { return false }
+        index += 1
+        skipWhitespace()
+        if peek == close { index += 1; return true }
+        while true {
+            skipWhitespace()
+            if keyed {
+                guard peek == UInt8(ascii: "\""), scanString() != nil else { return false }
+                skipWhitespace()
+                guard peek == UInt8(ascii: ":") else { return false }
+                index += 1
+                skipWhitespace()
+            }
+            guard scanValue() else { return false }
+            skipWhitespace()
+            guard let byte = peek else { return false }
+            index += 1
+            if byte == close { return true }
+            guard byte == UInt8(ascii: ",") else { return false }
+        }
+    }
+
+    @inlinable mutating func scanLiteral(_ literal: StaticString) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        guard index + count <= bytes.count else { return false }
+        for offset in 0..<count where bytes[index + offset] != literal.utf8Start[offset] { return false }
+        index += count
+        return true
+    }
+
+    @inlinable mutating func scanNumber() -> Bool {
+        if peek == UInt8(ascii: "-") { index += 1 }
+        guard let first = peek, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9") else { return false }
+        if first == UInt8(ascii: "0") { index += 1 } else { skipDigits() }
+        if peek == UInt8(ascii: ".") {
+            index += 1
+            guard skipDigits() > 0 else { return false }
+        }
+        if peek == UInt8(ascii: "e") || peek == UInt8(ascii: "E") {
+            index += 1
+            if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { index += 1 }
+            guard skipDigits() > 0 else { return false }
+        }
+        return true
+    }
+
+    @discardableResult
+    @inline(__always)
+    @inlinable mutating func skipDigits() -> Int {
+        let start = index
+        var i = index
+        let count = bytes.count
+        while i < count, bytes[i] &- UInt8(ascii: "0") < 10 { i += 1 }
+        index = i
+        return i - start
+    }
+
+    /// Scans a string starting at its opening quote; returns whether it had escapes, nil when invalid.
+    /// The position lives in a local while scanning: the hot loop must not go through `self` in memory.
+    @inline(__always)
+    @inlinable mutating func scanString() -> Bool? {
+        var i = index + 1
+        keyStart = i
+        defer { index = i }
+        var escaped = false
+        let count = bytes.count
+        let base = bytes.baseAddress!
+        while i < count {
+            // Eight bytes at a time up to the first quote, backslash, control or non-ASCII byte.
+            while i &+ 8 <= count {
+                let special = JSONScanner.specialBytes(base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                if special == 0 {
+                    i &+= 8
+                } else {
+                    i &+= special.trailingZeroBitCount >> 3
+                    break
+                }
+            }
+            if i >= count { break }
+            let byte = base.load(fromByteOffset: i, as: UInt8.self)
+            if byte == UInt8(ascii: "\"") {
+                i += 1
+                return escaped
+            }
+            if byte == UInt8(ascii: "\\") {
+                escaped = true
+                guard i + 1 < count else { return nil }
+                switch bytes[i + 1] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    i += 2
+                case UInt8(ascii: "u"):
+                    guard i + 6 <= count else { return nil }
+                    for offset in 2..<6 where !bytes[i + offset].isHexDigit { return nil }
+                    // A surrogate is rare: only then is the pair checked (a lone one is repaired).
+                    if bytes[i + 2] | 0x20 == UInt8(ascii: "d"), let decoded = UnicodeEscape.decode(bytes, hexAt: i + 2) {
+                        if decoded.lone { needsRepair = true }
+                        i += 2 + decoded.length
+                    } else {
+                        i += 6
+                    }
+                default:
+                    return nil
+                }
+            } else if byte < 0x20 {
+                return nil
+            } else if byte >= 0x80 {
+                let length = UTF8Validation.sequenceLength(bytes, at: i)
+                if length == 0 {
+                    needsRepair = true
+                    i += 1
+                } else {
+                    i += length
+                }
+            } else {
+                i &+= 1
+            }
+        }
+        return nil
+    }
+}
+
+extension JSONScanner {
+    @usableFromInline static let ones: UInt64 = 0x0101_0101_0101_0101
+    @usableFromInline static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// The high bit of each of the eight (little-endian) bytes that is `"`, `\\`, below 0x20 or above
+    /// 0x7F (SWAR). Bits above the lowest may be false positives; the lowest set bit is exact.
+    @inline(__always)
+    @inlinable static func specialBytes(_ word: UInt64) -> UInt64 {
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let hasQuote = (quote &- ones) & ~quote
+        let hasBackslash = (backslash &- ones) & ~backslash
+        let hasControl = (word &- ones &* 0x20) & ~word
+        return (hasQuote | hasBackslash | hasControl | word) & highs
+    }
+}
+
+extension UInt8 {
+    @inlinable public var isHexDigit: Bool {
+        (self >= UInt8(ascii: "0") && self <= UInt8(ascii: "9")) || (self >= UInt8(ascii: "a") && self <= UInt8(ascii: "f"))
+            || (self >= UInt8(ascii: "A") && self <= UInt8(ascii: "F"))
+    }
+}

@@ -1,0 +1,39 @@
+import Glibc
+
+/// RFC 3339 UTC text with milliseconds (`2026-11-24T10:00:00.123Z`). The date and time part is
+/// formatted once per second; only the milliseconds change in between.
+package struct TimestampCache {
+    private var cachedSecond = -1
+    private var prefix: [UInt8] = []
+
+    package init() {}
+
+    /// The current time as JSON string bytes, quotes included.
+    package mutating func now() -> [UInt8] {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return format(seconds: Int(spec.tv_sec), milliseconds: Int(spec.tv_nsec / 1_000_000))
+    }
+
+    package mutating func format(seconds: Int, milliseconds: Int) -> [UInt8] {
+        if seconds != cachedSecond {
+            cachedSecond = seconds
+            var time = time_t(seconds)
+            var parts = tm()
+            gmtime_r(&time, &parts)
+            prefix = Array("\"\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).".utf8)
+        }
+        var text = prefix
+        text.append(UInt8(ascii: "0") + UInt8(milliseconds / 100))
+        text.append(UInt8(ascii: "0") + UInt8(milliseconds / 10 % 10))
+        text.append(UInt8(ascii: "0") + UInt8(milliseconds % 10))
+        text.append(UInt8(ascii: "Z"))
+        text.append(UInt8(ascii: "\""))
+        return text
+    }
+
+    private func pad(_ value: Int, _ width: Int) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+}

@@ -1,0 +1,126 @@
+import Configuration
+import Glibc
+import Records
+import SystemSupport
+
+/// Appends records to a file, rotating it itself at `max_bytes` (on record boundaries, so no record is
+/// split across files) and keeping `max_files` rotated files: `path.1` is the newest.
+package final class FileSink: Sink {
+    package let name: String
+    private let path: String
+    private let maxBytes: Int
+    private let maxFiles: Int
+    private var descriptor: Int32 = -1
+    private var size = 0
+    /// A failed fsync while closing for SIGHUP, reported by the next write or flush.
+    private var closeFailure: SinkFailure?
+
+    package init(name: String, path: String, maxBytes: Int, maxFiles: Int) {
+        self.name = name
+        self.path = path
+        self.maxBytes = maxBytes
+        self.maxFiles = maxFiles
+    }
+
+    deinit { close() }
+
+    package func write(_ batch: RecordBatch, from start: Int) throws(SinkFailure) {
+        if let closeFailure { throw closeFailure }
+        let reopened = descriptor < 0
+        try openIfNeeded(accepted: start)
+        var offset = start
+        // A file opened since the last attempt (SIGHUP) does not hold the head of a record cut short
+        // by a failed write: that record is written whole again, never as a tail on its own.
+        if reopened, case let first = batch.recordsEnding(atOrBefore: offset), first < batch.count {
+            offset = first > 0 ? batch.recordEnds[first - 1] : 0
+        }
+        let total = batch.bytes.count
+        while offset < total {
+            let first = batch.recordsEnding(atOrBefore: offset)
+            let recordEnd = batch.recordEnds[first]
+            // A retry that resumes inside a record finishes that record in the same file.
+            let resumesInside = first > 0 ? offset != batch.recordEnds[first - 1] : offset != 0
+            var end = recordEnd
+            if !resumesInside {
+                // As many whole records as fit; one record larger than max_bytes gets a file of its own.
+                let room = maxBytes - size
+                if recordEnd - offset > room && size > 0 {
+                    try rotate(accepted: offset)
+                    continue
+                }
+                let fitting = batch.recordsEnding(atOrBefore: offset + max(room, 0))
+                if fitting > first { end = batch.recordEnds[fitting - 1] }
+            }
+            do {
+                try DescriptorWriter.write(descriptor, batch, from: offset, to: end)
+            } catch {
+                size += error.accepted - offset
+                throw error
+            }
+            size += end - offset
+            offset = end
+        }
+    }
+
+    package func flush() throws(SinkFailure) {
+        if let closeFailure { throw closeFailure }
+        try sync(accepted: 0)
+    }
+
+    /// After a failed fsync Linux may have dropped the dirty pages and marks them clean, so a second
+    /// fsync "succeeds" with the data gone: any failure is fatal, never retried.
+    private func sync(accepted: Int) throws(SinkFailure) {
+        guard descriptor >= 0 else { return }
+        do {
+            try FileIO.fsync(descriptor)
+        } catch where error.errno == EINVAL || error.errno == EROFS || error.errno == ENOTSUP {
+            // A pipe or a device cannot be synced: there is nothing more to make durable.
+        } catch {
+            throw SinkFailure(accepted: accepted, reason: "\(error)", isFatal: true)
+        }
+    }
+
+    /// A file is synced before it is closed: once renamed or reopened it is no longer ours to sync,
+    /// and the checkpoint may already claim what it holds.
+    package func reopen() {
+        do { try sync(accepted: 0) } catch { closeFailure = error }
+        close()
+    }
+
+    package func close() {
+        if descriptor >= 0 { FileIO.close(descriptor) }
+        descriptor = -1
+    }
+
+    private func openIfNeeded(accepted: Int) throws(SinkFailure) {
+        guard descriptor < 0 else { return }
+        do {
+            try FileIO.makeDirectories(Path.directory(of: path))
+            descriptor = try FileIO.open(path, flags: O_WRONLY | O_APPEND | O_CREAT)
+            size = Int(try FileStatus.of(descriptor: descriptor).size)
+        } catch {
+            close()
+            throw SinkFailure(accepted: accepted, reason: "\(error)")
+        }
+    }
+
+    /// `path.N-1` -> `path.N` ... `path` -> `path.1`, dropping what falls off the end.
+    private func rotate(accepted: Int) throws(SinkFailure) {
+        try sync(accepted: accepted)
+        close()
+        do {
+            for index in stride(from: maxFiles - 1, through: 1, by: -1) {
+                let older = "\(path).\(index)"
+                if try FileStatus.at(older) != nil { try FileIO.rename(older, "\(path).\(index + 1)") }
+            }
+            try FileIO.rename(path, "\(path).1")
+        } catch {
+            throw SinkFailure(accepted: accepted, reason: "rotating \(path): \(error)")
+        }
+        try openIfNeeded(accepted: accepted)
+    }
+}
+
+extension FileSinkConfig: SinkMaking {
+    package func makeSink(name: String, context: SinkContext) -> any Sink { FileSink(name: name, path: path, maxBytes: maxBytes, maxFiles: maxFiles) }
+}

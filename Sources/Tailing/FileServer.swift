@@ -1,0 +1,365 @@
+import Configuration
+import Logging
+import Records
+import Synchronization
+import SystemSupport
+import Telemetry
+
+/// Owns the set of followed files, keyed by identity: discovery says which paths the patterns match,
+/// each `TailedFile` carries one file through the rotation table, and one shared read buffer serves
+/// them all. Each `cycle()` applies what discovery, events and the stat poll found, then reads fairly:
+/// every file with bytes waiting gets at most a few reads per round, rounds repeat until everything is
+/// read or the pass budget is spent, and the next pass starts where this one stopped.
+package final class FileServer {
+    let config: InputConfig
+    let consumer: any LineConsumer
+    let counters: Counters
+    let logger: Logger
+    let watcher: ChangeWatcher
+    let discovery: Discovery
+    package let buffer = ReadBuffer()
+    /// In the order they were found: a rotated file comes before the file that took its path.
+    private(set) var files: [TailedFile] = []
+    var byInode: [FileKey: TailedFile] = [:]
+    var byPath: [String: TailedFile] = [:]
+    var watchedDirectories: Set<String> = []
+    var openCount = 0
+    /// No checkpoint: `read_from` applies to the files of the first discovery.
+    var firstStart = false
+    var discovered = false
+    /// Files out of sight that may come back under a name the patterns match.
+    var departed = DepartedFiles()
+    private var pending = DirectoryChanges()
+    private var nextPollMs: Int64 = 0
+    private var pollTicks = 0
+    /// While inotify watches every directory, the stat poll backs it up: a file written in the last
+    /// 10 s is looked at every tick, a quieter one every `quietSweepTicks`-th, spread over the ticks,
+    /// so a thousand quiet files cost a hundred `fstat`s a second, not a thousand.
+    static let quietSweepTicks = 10
+    static let activeWindowMs: Int64 = 10_000
+    private var roundStart = 0
+    private var unacknowledged: [(file: TailedFile, offset: Int64)] = []
+    private var batchedBytes = 0
+    private var lastReportMs: Int64 = 0
+    /// The one path followed when `input.paths` is a single literal path (as discovery spells it):
+    /// readiness waits for it, and the checkpoint offset gauge is its.
+    private let literalPath: String?
+    /// True once a stopping daemon's drain time is over: reading stops between two batches.
+    package var drainDeadlinePassed: () -> Bool = { false }
+    /// How long one pass may read before it hands back to the loop, so that however far behind the
+    /// reader is, the checkpoint, signals and rotation checks still run at their intervals.
+    let passBudgetMs: Int64
+    private var passDeadlineMs: Int64 = .max
+    /// Reads one file gets per round before the next file's turn.
+    static let readsPerTurn = 4
+    static let batchBytes = RecordBatch.inputBytes
+
+    struct FileKey: Hashable {
+        let device: UInt64
+        let inode: UInt64
+        init(_ identity: FileIdentity) { (device, inode) = (identity.device, identity.inode) }
+        init(_ candidate: Discovery.Candidate) { (device, inode) = (candidate.device, candidate.inode) }
+        init(_ status: FileStatus) { (device, inode) = (status.device, status.inode) }
+    }
+
+    package init(config: InputConfig, consumer: any LineConsumer, counters: Counters, logger: Logger) {
+        self.config = config
+        self.consumer = consumer
+        self.counters = counters
+        self.logger = logger
+        discovery = Discovery(paths: config.paths, excludes: config.exclude)
+        literalPath = discovery.patterns.count == 1 && discovery.patterns[0].isLiteral ? discovery.patterns[0].spelled : nil
+        passBudgetMs = Int64(max(10, min(config.pollIntervalMs, config.checkpointIntervalMs) / 2))
+        watcher = ChangeWatcher(logger: logger) { counters.inotifyActive.store($0, ordering: .relaxed) }
+    }
+
+    /// The descriptor that wakes the reading loop on a change; nil while the stat poll runs alone.
+    package var eventDescriptor: Int32? { watcher.descriptor }
+
+    /// Resumes what the checkpoint names, then runs the first discovery.
+    package func start(from checkpoint: Checkpoint?) throws(SystemError) {
+        let scan = discovery.scan()
+        if let checkpoint {
+            for file in try CheckpointRestore(server: self).restore(checkpoint, candidates: scan.candidates) { track(file) }
+        }
+        firstStart = checkpoint == nil
+        if let error = reconcile(scan) {
+            logger.error("a matching file cannot be opened; the others are followed, and it is tried again at each poll",
+                         metadata: ["error": "\(error)"])
+        }
+        firstStart = false
+        discovered = true
+        nextPollMs = MonotonicClock.milliseconds() + Int64(config.pollIntervalMs)
+        if files.isEmpty && !config.paths.isEmpty {
+            logger.info("waiting for the input files to appear", metadata: ["paths": "\(config.paths.joined(separator: ","))"])
+        }
+        publish(force: true)
+    }
+
+    /// Reads what inotify queued: which directories to list again and which files were written.
+    package func drainEvents() {
+        let changes = watcher.drain()
+        pending.everything = pending.everything || changes.everything
+        pending.directories.formUnion(changes.directories)
+        pending.written.formUnion(changes.written)
+    }
+
+    package enum Pass: Equatable {
+        /// Every open file was read to its end.
+        case caughtUp
+        /// The pass budget ran out with more to read: go again soon, after the loop's own duties.
+        case budgetSpent
+        /// Delivery was given up (shutdown deadline): nothing more is acknowledged.
+        case givenUp
+    }
+
+    /// One look: discovery, rotations, truncations, then read what is available, within the pass budget.
+    package func cycle() throws(SystemError) -> Pass {
+        let now = MonotonicClock.milliseconds()
+        passDeadlineMs = now + passBudgetMs
+        defer { publish() }
+        let pollDue = now >= nextPollMs
+        if pollDue {
+            nextPollMs = now + Int64(config.pollIntervalMs)
+            pollTicks += 1
+            departed.expire(nowMs: now)
+        }
+        if pending.everything { discovery.invalidate(nil) }
+        for directory in pending.directories { discovery.invalidate(directory) }
+        var unreadable: SystemError?
+        if pollDue || pending.everything || !pending.directories.isEmpty {
+            let scan = discovery.scan()
+            if scan.changed { unreadable = reconcile(scan) }
+            unreadable = unreadable ?? scan.unreadable.min { $0.key < $1.key }?.value
+        }
+        watcher.ensure(watchedDirectories)
+        if pending.everything || !watcher.isActive {
+            for file in files { try check(file) }
+        } else if pollDue {
+            let slot = pollTicks % Self.quietSweepTicks
+            for (index, file) in files.enumerated()
+            where index % Self.quietSweepTicks == slot || now - file.lastGrowthMs < Self.activeWindowMs || file.path == nil {
+                try check(file)
+            }
+        } else {
+            // Every event is checked before the read: copytruncate followed by a burst of writes can
+            // grow the file past our offset before we look, and only its first bytes then tell.
+            for path in pending.written { if let file = byPath[path] { try check(file) } }
+            // A rotated file may still be written (a writer that has not reopened yet) under a name
+            // no pattern matches: it is looked at on every pass until it is closed.
+            for file in files where file.path == nil && file.isOpen { try check(file) }
+        }
+        pending = DirectoryChanges()
+        try openWaiting()
+        // Before reading too: while a batch waits on a failing sink, the lag must show what waits.
+        publish()
+        let pass = try readFairly()
+        if pass == .caughtUp { closeFinished() }
+        // The rest was read; the error (a directory or a file that cannot be read) is reported, and the
+        // next pass waits a poll interval, all the same.
+        if let unreadable { throw unreadable }
+        return pass
+    }
+
+    /// Monotonic ms at which a drained file that left the patterns becomes quiet enough to close.
+    package var nextRotationDeadlineMs: Int64? {
+        files.filter { $0.path == nil && $0.isOpen && !$0.isCopy }.map { $0.lastGrowthMs + Int64(config.rotateWaitMs) }.min()
+    }
+
+    /// Every file with a line still missing its newline.
+    var filesWithPartialLines: [TailedFile] { files.filter { $0.splitter.pendingBytes > 0 } }
+
+    /// At shutdown: ships each incomplete last line whose file has been quiet for `rotate_wait_ms`;
+    /// a line still being written stays behind the checkpoint for the next start to complete.
+    package func flushQuietPartialLines() -> Bool {
+        let now = MonotonicClock.milliseconds()
+        for file in filesWithPartialLines where now - file.lastGrowthMs >= Int64(config.rotateWaitMs) {
+            guard shipPartial(file) else { return false }
+        }
+        return true
+    }
+
+    /// Monotonic ms when the last pending partial line becomes shippable; nil when there is none.
+    package var partialLinesQuietAtMs: Int64? {
+        filesWithPartialLines.map { $0.lastGrowthMs + Int64(config.rotateWaitMs) }.max()
+    }
+
+    /// An entry per known file, and per departed file whose whereabouts are unknown. Left out: a copy
+    /// not yet claimed (its bytes are its original's) and a new file not read yet (found again after a
+    /// restart, it gets the same first look).
+    package var checkpoint: Checkpoint {
+        Checkpoint(entries: files.filter { $0.shadowOf == nil && !$0.neverRead }.map(\.checkpointEntry) + departed.unaccountedEntries)
+    }
+
+    /// The checkpoint just written (without a checkpoint file: what every sink acknowledged), which the
+    /// lag and the reported offsets count from. An entry beyond what a file was handed is older than
+    /// its truncation and says nothing about it.
+    package func checkpointed(_ checkpoint: Checkpoint) {
+        var offsets: [FileKey: Int64] = [:]
+        for entry in checkpoint.entries { offsets[FileKey(entry.identity)] = entry.offset }
+        for file in files {
+            if let offset = offsets[FileKey(file.identity)], offset <= file.handedOffset { file.checkpointedOffset = offset }
+        }
+        publish(force: true)
+    }
+
+    // MARK: - the set
+
+    func track(_ file: TailedFile) {
+        file.format = format(of: file.origin)
+        files.append(file)
+        byInode[FileKey(file.identity)] = file
+        if let path = file.path { byPath[path] = file }
+        if file.isOpen { openCount += 1 }
+    }
+
+    /// The format of the first pattern that matches `path` (`{"path": …, "format": …}`), else `input.format`.
+    func format(of path: String) -> InputFormat {
+        guard let pattern = discovery.patterns.first(where: { $0.matches(path) }) else { return config.format }
+        return config.pathFormats[pattern.text] ?? config.format
+    }
+
+    func forget(_ file: TailedFile) {
+        if file.isOpen { openCount -= 1 }
+        file.close()
+        files.removeAll { $0 === file }
+        if byInode[FileKey(file.identity)] === file { byInode[FileKey(file.identity)] = nil }
+        if let path = file.path, byPath[path] === file { byPath[path] = nil }
+    }
+
+    /// Files that left every pattern (renamed away, deleted) are closed once read to their end and
+    /// unwritten for `rotate_wait_ms` (a writer may still hold them), so their space is freed.
+    private func closeFinished() {
+        let now = MonotonicClock.milliseconds()
+        for file in files where file.path == nil && file.isOpen && file.atEndOfFile {
+            guard file.isCopy || now - file.lastGrowthMs >= Int64(config.rotateWaitMs) else { continue }
+            guard shipPartial(file) else { continue }
+            logger.debug("closed a drained file", metadata: ["path": "\(file.lastPath)"])
+            retire(file, unaccounted: false)
+        }
+    }
+
+    // MARK: - reading
+
+    private func readFairly() throws(SystemError) -> Pass {
+        let passStartMs = MonotonicClock.milliseconds()
+        while true {
+            // Only files with something to read take part: with a thousand quiet files a pass stays cheap.
+            let ready = files.filter { $0.isOpen && !$0.atEndOfFile && $0.shadowOf == nil }
+            var progressed = false
+            let count = ready.count
+            for step in 0..<count {
+                let index = (roundStart + step) % count
+                let file = ready[index]
+                guard !file.atEndOfFile, predecessorDone(file) else { continue }
+                if file.neverRead {
+                    guard try decideNew(file) else { continue }
+                }
+                consumer.begin(.file(origin: file.origin), format: file.format, origins: file.origins())
+                for _ in 0..<Self.readsPerTurn {
+                    guard try readOnce(file) else {
+                        // Nothing there: a file that shrank below our offset was truncated.
+                        if file.checkedAtMs < passStartMs && !file.neverRead {
+                            try check(file)
+                            if !file.atEndOfFile { progressed = true }
+                        }
+                        break
+                    }
+                    progressed = true
+                    if batchedBytes >= Self.batchBytes {
+                        guard flush() else { return .givenUp }
+                        if let pass = outOfTime(next: index + 1) { return pass }
+                    }
+                    if file.atEndOfFile { break }
+                }
+            }
+            guard flush() else { return .givenUp }
+            if !progressed { return .caughtUp }
+            if let pass = outOfTime(next: roundStart + 1) { return pass }
+        }
+    }
+
+    private func outOfTime(next: Int) -> Pass? {
+        if drainDeadlinePassed() { return .givenUp }
+        guard MonotonicClock.milliseconds() >= passDeadlineMs else { return nil }
+        roundStart = next
+        return .budgetSpent
+    }
+
+    /// A file that took a rotated file's path is read once the rotated one has been read to its end.
+    private func predecessorDone(_ file: TailedFile) -> Bool {
+        guard let before = file.predecessor else { return true }
+        if !before.isOpen || before.atEndOfFile || before.shadowOf != nil {
+            file.predecessor = nil
+            return true
+        }
+        return false
+    }
+
+    /// One read of `file` into the batch; false at its end.
+    private func readOnce(_ file: TailedFile) throws(SystemError) -> Bool {
+        guard let descriptor = file.descriptor else { return false }
+        let (count, short) = try file.splitter.readSome(from: descriptor)
+        if count == 0 || short { file.atEndOfFile = true }
+        if count == 0 { return false }
+        file.readOffset += Int64(count)
+        file.knownSize = max(file.knownSize, file.readOffset)
+        file.lastGrowthMs = MonotonicClock.milliseconds()
+        consumer.takeLines(from: file.splitter, read: count, counters: counters)
+        unacknowledged.append((file, file.readOffset - Int64(file.splitter.pendingBytes)))
+        batchedBytes += count
+        return true
+    }
+
+    /// Delivers the batch; on success every file read into it is acknowledged up to what it gave.
+    private func flush() -> Bool {
+        batchedBytes = 0
+        guard consumer.deliver() else {
+            unacknowledged.removeAll()
+            return false
+        }
+        for (file, offset) in unacknowledged {
+            file.handedOffset = offset
+            try? file.refreshIdentity()
+        }
+        unacknowledged.removeAll()
+        return true
+    }
+
+    func shipPartial(_ file: TailedFile) -> Bool {
+        guard file.splitter.pendingBytes > 0 else { return true }
+        let end = file.readOffset
+        consumer.begin(.file(origin: file.origin), format: file.format, origins: file.origins())
+        file.splitter.takePartial { consumer.consume($0, partial: true) }
+        counters.add(counters.partialLines, 1)
+        guard consumer.deliver() else { return false }
+        file.handedOffset = end
+        return true
+    }
+
+    // MARK: - reporting
+
+    /// Gauges, lag and readiness after a pass; the per-file list for `/health` at most twice a second.
+    private func publish(force: Bool = false) {
+        var lag: Int64 = 0
+        var waiting = 0
+        for file in files {
+            lag += file.lagBytes
+            if file.waiting { waiting += 1 }
+        }
+        counters.lagBytes.store(Int(lag), ordering: .relaxed)
+        counters.filesFollowed.store(openCount, ordering: .relaxed)
+        counters.filesWaiting.store(waiting, ordering: .relaxed)
+        let current = literalPath.flatMap { byPath[$0] }
+        let ready = discovered && (literalPath == nil || current != nil)
+        counters.following.store(ready, ordering: .relaxed)
+        counters.checkpointOffset.store(Int(current?.checkpointedOffset ?? files.last?.checkpointedOffset ?? 0), ordering: .relaxed)
+        let now = MonotonicClock.milliseconds()
+        guard force || now - lastReportMs >= 500 else { return }
+        lastReportMs = now
+        let report = files.prefix(Counters.reportedFiles).map {
+            FileReport(path: $0.path ?? $0.lastPath, origin: $0.origin, offset: $0.checkpointedOffset, lag: $0.lagBytes, open: $0.isOpen)
+        }
+        counters.files.withLock { $0 = report }
+    }
+}

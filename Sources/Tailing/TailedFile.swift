@@ -1,0 +1,183 @@
+import Glibc
+import Records
+import SystemSupport
+
+/// One file the file server knows, by identity: followed at a path a pattern matches, a rotated one
+/// being drained, or a copytruncate copy. It is open while it is read; a quiet one may be closed to
+/// make room under `input.max_open_files` and opened again by path when it grows.
+final class TailedFile {
+    private(set) var descriptor: Int32?
+    /// The path the file was found under, before any rotation: the record's `file` field and the
+    /// checkpoint entry's `path`.
+    var origin: String
+    /// Where it is now, among the paths the patterns match; nil once it left them (renamed away or
+    /// deleted): it is then drained and forgotten.
+    var path: String?
+    /// Where it was last seen, for opening it again and for messages.
+    var lastPath: String
+    var identity: FileIdentity
+    /// Bytes read from the descriptor so far.
+    var readOffset: Int64
+    /// Every byte before this has been handed to every sink (which may still be sending it).
+    var handedOffset: Int64
+    /// What the last checkpoint written holds for this file: every byte before it was acknowledged by
+    /// every sink's receiver. The lag and the offsets that `/health` and `/metrics` show count from here.
+    var checkpointedOffset: Int64
+    let splitter: LineSplitter
+    /// Monotonic time the file was last seen to grow: a file that left the patterns is closed once quiet.
+    var lastGrowthMs: Int64
+    /// The size last seen, by `fstat`, `stat` or reading: what the lag is computed from.
+    var knownSize: Int64
+    /// Size and modification time at the last truncation check: the first bytes are compared again
+    /// only when one of them moved.
+    var checkedSize: Int64
+    var checkedModifiedNs: Int64 = 0
+    /// Monotonic ms of the last check: a read that finds nothing is checked once per pass (that is
+    /// how a truncation between two events shows).
+    var checkedAtMs: Int64 = 0
+    /// A copytruncate copy never grows again: once read to its end it is done.
+    var isCopy: Bool
+    /// The last read returned nothing: it is read again when an event, a poll or a size says so.
+    var atEndOfFile = false
+    /// The file that held this one's path before a rotation: its lines come first, so this one waits
+    /// until it has been read to its end.
+    weak var predecessor: TailedFile?
+    /// Waiting for a descriptor under `input.max_open_files`.
+    var waiting = false
+    /// Found after the first discovery and not read yet: it may still turn out to be a copy of a
+    /// followed file (copytruncate's copy appears before the original is truncated).
+    var neverRead = false
+    /// A copy of this followed file, not read: its bytes are shipped from the original, and from it
+    /// only if the original is truncated.
+    weak var shadowOf: TailedFile?
+    /// Found after start: a short new file is compared with the followed files' first bytes too.
+    var comparesShortCopies = false
+    /// How its lines are read: the format of the pattern it was found under.
+    var format = InputFormat.json
+    /// Whether leaving its first path was counted as a rotation.
+    var rotationCounted = false
+    /// Names its records (`RecordOrigin`); made again when the file is rewritten in place.
+    private var originCounter: OriginCounter?
+
+    init(
+        descriptor: Int32?, origin: String, location: String, listed: Bool, identity: FileIdentity, offset: Int64, size: Int64,
+        buffer: ReadBuffer, maxLineBytes: Int, isCopy: Bool = false
+    ) {
+        self.descriptor = descriptor
+        self.origin = origin
+        path = listed ? location : nil
+        lastPath = location
+        self.identity = identity
+        readOffset = offset
+        handedOffset = offset
+        checkpointedOffset = offset
+        splitter = LineSplitter(maxLineBytes: maxLineBytes, sharing: buffer)
+        lastGrowthMs = MonotonicClock.milliseconds()
+        knownSize = size
+        checkedSize = size
+        self.isCopy = isCopy
+    }
+
+    deinit { if let descriptor { FileIO.close(descriptor) } }
+
+    var isOpen: Bool { descriptor != nil }
+
+    /// Opens `path` at `offset` (its end when nil), or returns nil when nothing is there. `listed`:
+    /// the path is one the patterns match.
+    static func open(
+        path: String, origin: String? = nil, listed: Bool, offset: Int64?, buffer: ReadBuffer, maxLineBytes: Int,
+        isCopy: Bool = false
+    ) throws(SystemError) -> TailedFile? {
+        guard let fd = try openDescriptor(path) else { return nil }
+        do {
+            let status = try FileStatus.of(descriptor: fd)
+            let identity = try FileIdentity.of(descriptor: fd, status: status)
+            let start = min(offset ?? status.size, status.size)
+            try FileIO.seek(fd, to: start)
+            return TailedFile(
+                descriptor: fd, origin: origin ?? path, location: path, listed: listed, identity: identity, offset: start, size: status.size,
+                buffer: buffer, maxLineBytes: maxLineBytes, isCopy: isCopy)
+        } catch {
+            FileIO.close(fd)
+            throw error
+        }
+    }
+
+    private static func openDescriptor(_ path: String) throws(SystemError) -> Int32? {
+        do {
+            return try FileIO.open(path, flags: O_RDONLY | O_CLOEXEC)
+        } catch where error.errno == ENOENT {
+            return nil
+        }
+    }
+
+    /// Opens the file again at its path after it was closed for room; false when the path now holds
+    /// another file (or none): this one went away while it waited.
+    func reopen() throws(SystemError) -> Bool {
+        guard descriptor == nil else { return true }
+        guard let fd = try TailedFile.openDescriptor(lastPath) else { return false }
+        do {
+            let status = try FileStatus.of(descriptor: fd)
+            if identity.prefixLength == 0 && readOffset == 0 && identity.sameInode(status) {
+                // Known by its inode alone until now (it waited before it was ever opened).
+                identity = try FileIdentity.of(descriptor: fd, status: status)
+            }
+            guard identity.sameInode(status), status.size >= readOffset, try identity.prefixMatches(fd) else {
+                FileIO.close(fd)
+                return false
+            }
+            try FileIO.seek(fd, to: readOffset)
+            knownSize = status.size
+            descriptor = fd
+            return true
+        } catch {
+            FileIO.close(fd)
+            throw error
+        }
+    }
+
+    /// Gives the descriptor back; only a file at its end with no partial line is closed this way.
+    func close() {
+        if let descriptor { FileIO.close(descriptor) }
+        descriptor = nil
+    }
+
+    /// Extends the fingerprint while the file is still shorter than its full prefix.
+    func refreshIdentity() throws(SystemError) {
+        guard let descriptor, identity.prefixLength < FileIdentity.maximumPrefix, readOffset > Int64(identity.prefixLength) else {
+            return
+        }
+        identity = try FileIdentity.of(descriptor: descriptor, status: FileStatus.of(descriptor: descriptor))
+    }
+
+    /// Starts over at offset 0 after a truncation.
+    func rewind() throws(SystemError) {
+        guard let descriptor else { return }
+        try FileIO.seek(descriptor, to: 0)
+        splitter.reset()
+        readOffset = 0
+        handedOffset = 0
+        checkpointedOffset = 0
+        let status = try FileStatus.of(descriptor: descriptor)
+        knownSize = status.size
+        checkedSize = status.size
+        atEndOfFile = false
+        identity = try FileIdentity.of(descriptor: descriptor, status: status)
+        originCounter = nil
+    }
+
+    /// The counter of its records' origins, set to the next line the splitter hands out.
+    func origins() -> OriginCounter {
+        let counter = originCounter ?? OriginCounter(device: identity.device, inode: identity.inode) { [weak self] in self?.descriptor }
+        originCounter = counter
+        counter.nextOffset = readOffset - Int64(splitter.pendingBytes)
+        return counter
+    }
+
+    /// Bytes a crash would read again: the file's size beyond what the checkpoint holds.
+    var lagBytes: Int64 { max(0, max(knownSize, readOffset) - checkpointedOffset) }
+
+    var checkpointEntry: Checkpoint.Entry {
+        Checkpoint.Entry(path: origin, identity: identity, offset: handedOffset)
+    }
+}
