@@ -34,6 +34,8 @@ struct HealthEndToEndTests {
         let sinks = try #require(object["sinks"] as? [[String: Any]])
         #expect(sinks.first?["records_written"] as? Int == 9_999)
 
+        // The lag counts from the checkpoint written last, which follows within a checkpoint interval.
+        try waitUntil("the checkpoint written") { HTTPClient.get(port: port, "/metrics")?.body.contains("log_sidecar_lag_bytes 0\n") == true }
         let metrics = try #require(HTTPClient.get(port: port, "/metrics"))
         #expect(metrics.status == 200)
         #expect(metrics.body.contains("log_sidecar_lines_read_total 10000\n"))
