@@ -85,13 +85,23 @@ package enum ConfigLoader {
                 continue
             }
             let sectionKnown = settings.contains { $0.path.hasPrefix(sectionName + ".") }
-            guard sectionKnown else { throw ConfigError(key: sectionName, "unknown key") }
+            guard sectionKnown else {
+                var sectionNames: [String] = []
+                for setting in settings {
+                    let name = String(setting.path.prefix { $0 != "." })
+                    if !sectionNames.contains(name) { sectionNames.append(name) }
+                }
+                throw ConfigError(key: sectionName, "unknown key; known: \(sectionNames.joined(separator: ", "))")
+            }
             guard case .object(let members) = sectionValue else {
                 throw ConfigError(key: sectionName, "expected an object, got \(sectionValue.kindName)")
             }
             for (name, value) in members {
                 let keyPath = sectionName + "." + name
-                guard let setting = byPath[keyPath] else { throw ConfigError(key: keyPath, "unknown key") }
+                guard let setting = byPath[keyPath] else {
+                    let known = settings.filter { $0.path.hasPrefix(sectionName + ".") }.map { String($0.path.dropFirst(sectionName.count + 1)) }
+                    throw ConfigError(key: keyPath, "unknown key; known in \(sectionName): \(known.joined(separator: ", "))")
+                }
                 try setting.apply(&config, value, keyPath)
             }
         }

@@ -142,8 +142,8 @@ package enum ConfigSchema {
 
     static let filters = ConfigSetting(
         path: "filters",
-        help: "drop, keep, remove, rename, redact, sample, throttle records before enrichment, in order (config file only; see the README)",
+        help: "drop, keep, remove, rename, redact, sample, throttle records before enrichment, in order (docs/filters.md)",
         apply: { config, value, key throws(ConfigError) in config.filters = try FilterSchema.parseList(value, key: key) },
         fromText: { _, key throws(ConfigError) in throw ConfigError(key: key, "filters are set in the config file only (a JSON list)") },
-        render: { .array($0.filters.map(FilterSchema.render)) })
+        render: { .array($0.filters.map(FilterSchema.render)) }, fileOnly: true)
 }

@@ -8,6 +8,8 @@ package struct ConfigSetting: Sendable {
     let apply: @Sendable (inout Config, JSONValue, String) throws(ConfigError) -> Void
     let fromText: @Sendable (String, String) throws(ConfigError) -> JSONValue
     package let render: @Sendable (Config) -> JSONValue
+    /// Set in the config file only (a JSON list of objects): no flag or variable takes it.
+    package var fileOnly = false
 
     /// `input.max_line_bytes` -> `--input-max-line-bytes`
     package var flag: String { "--" + path.replacingDots(with: "-").replacingUnderscores(with: "-") }

@@ -17,6 +17,7 @@ package protocol SinkSettings: Sendable {
     func finish(key: String, given: Set<String>) throws(ConfigError)
     func render() -> [(key: String, value: JSONValue)]
     func isEqual(to other: any SinkSettings) -> Bool
+    static func condition(of key: String) -> (value: JSONValue?, when: String)?
 }
 
 extension SinkSettings where Self: Equatable {
@@ -25,6 +26,8 @@ extension SinkSettings where Self: Equatable {
 
 extension SinkSettings {
     package func finish(key: String, given: Set<String>) throws(ConfigError) {}
+    /// A key only some settings read, for the configuration reference: its default there, and when.
+    package static func condition(of key: String) -> (value: JSONValue?, when: String)? { nil }
 }
 
 /// Every kind of sink, by `type`.

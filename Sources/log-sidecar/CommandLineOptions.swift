@@ -5,13 +5,14 @@ import SystemSupport
 
 /// The options that are not configuration keys; every other `--flag` is a key of `ConfigSchema`.
 /// Parsed by hand: swift-argument-parser links FoundationEssentials (binary 20.0 -> 12.4 MB stripped,
-/// 1.2 MiB of idle RSS in a daemon whose budget is 10; see README "Footprint").
+/// 1.2 MiB of idle RSS in a daemon whose budget is 10; Benchmarks/README.md has the figures).
 struct CommandLineOptions {
     var configFile: String?
     var checkConfig = false
     var logLevel = "info"
     var showHelp = false
     var showVersion = false
+    var showConfigReference = false
     /// `--key value` pairs for `ConfigLoader`.
     var settings: [String] = []
     /// Everything after `--`: the application to run (exec mode).
@@ -45,6 +46,7 @@ struct CommandLineOptions {
             case "--check-config": options.checkConfig = true
             case "--help", "-h": options.showHelp = true
             case "--version": options.showVersion = true
+            case "--config-reference": options.showConfigReference = true
             default:
                 guard argument.hasPrefix("--") else { throw ConfigError(key: argument, "unexpected argument; options start with --") }
                 // A configuration key and its value: ConfigLoader.parseFlags knows the keys and says
@@ -82,6 +84,8 @@ struct CommandLineOptions {
               --config <file>      JSON configuration file (see config.example.json)
               --check-config       print the effective configuration as JSON and exit 0, or name the bad key and exit 2
               --log-level <level>  diagnostics on stderr: trace, debug, info, notice, warning, error, critical (default info)
+              --config-reference   print every key, the sinks' and the filters' too, as Markdown
+                                   (docs/configuration-keys.md)
               --version            print the version
               -h, --help           show this help
 
@@ -90,9 +94,14 @@ struct CommandLineOptions {
             """
         for setting in ConfigSchema.settings {
             let rendered = setting.render(Config())
+            if setting.fileOnly {
+                text += "  \(setting.path) (config file only)\n      \(setting.help)\n"
+                continue
+            }
             let fallback = rendered == .null ? "none (see input.path)" : rendered.serialized
             text += "  \(setting.flag) <value>\n      \(setting.help)\n      env \(setting.environmentVariable), default \(fallback)\n"
         }
+        text += "\n  Each sink's and each filter's keys: log-sidecar --config-reference (docs/configuration-keys.md).\n"
         return text + """
 
             Exit codes: 0 clean stop; 1 an output may have lost records (fsync failed, stdout's reader gone):

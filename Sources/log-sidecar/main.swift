@@ -28,6 +28,10 @@ if options.showVersion {
     print(CommandLineOptions.version)
     exit(0)
 }
+if options.showConfigReference {
+    print(ConfigReference.markdown(), terminator: "")
+    exit(0)
+}
 
 let environment = Dictionary(Environment.variables(), uniquingKeysWith: { _, last in last })
 let config: Config

@@ -22,7 +22,7 @@ struct ConfigTests {
         let config = try ConfigLoader.load(file: root.appendingPathComponent("config.example.json").path, environment: [:], flags: [])
         #expect(config.sinks.map(\.type) == ["stdout", "file", "journald"])
         #expect(config.enrich.fields == [.init(key: "cluster", value: .string("prod"))])
-        #expect(config.filters.map(\.name) == ["drop#0", "health-checks", "remove#2", "rename#3", "redact#4", "sample#5", "throttle#6"])
+        #expect(config.filters.map(\.name) == ["drop#0", "health-checks", "remove#2", "rename#3", "redact#4"])
         #expect(try ConfigLoader.load(file: nil, environment: [:], flags: []) == Config())
     }
 
@@ -146,11 +146,41 @@ struct ConfigTests {
         let result = try DaemonProcess.run(["--help"])
         #expect(result.status == 0)
         for setting in ConfigSchema.settings {
-            #expect(result.stdout.contains(setting.flag) && result.stdout.contains(setting.environmentVariable))
+            // A key set in the config file only is not offered as a flag or a variable it would refuse.
+            #expect(
+                result.stdout.contains(setting.flag) == !setting.fileOnly && result.stdout.contains(setting.environmentVariable) == !setting.fileOnly,
+                "\(setting.path)")
         }
+        #expect(result.stdout.contains("filters (config file only)"))
         let overview = result.stdout.components(separatedBy: "USAGE:")[0]
         for sink in ["stdout", "files", "journald", "HTTP", "ClickHouse", "OTLP", "Loki", "Elasticsearch"] {
             #expect(overview.contains(sink), "the overview names \(sink)")
         }
+    }
+
+    @Test("docs/configuration-keys.md is what --config-reference prints: every key, the sinks' and the filters' too")
+    func referenceMatchesTheCode() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let committed = try String(contentsOf: root.appendingPathComponent("docs/configuration-keys.md"), encoding: .utf8)
+        #expect(committed == ConfigReference.markdown(), "run: log-sidecar --config-reference > docs/configuration-keys.md")
+        for setting in ConfigSchema.settings { #expect(committed.contains("### `\(setting.path)`")) }
+        for kind in SinkKinds.all { for key in kind.keys { #expect(committed.contains("| `\(key)` |"), "\(kind.type).\(key)") } }
+        let printed = try DaemonProcess.run(["--config-reference"])
+        #expect(printed.status == 0 && printed.stdout == committed)
+    }
+
+    @Test("an unknown key names the keys it could have been")
+    func unknownKeysListTheKnown() throws {
+        let directory = TestDirectory()
+        directory.write("top.json", #"{"inptu":{"path":"/a"}}"#)
+        directory.write("member.json", #"{"input":{"pathz":["/a"]}}"#)
+        func failure(_ name: String) -> String {
+            do {
+                _ = try ConfigLoader.load(file: directory.file(name), environment: [:], flags: [])
+                return "loaded"
+            } catch { return "\(error)" }
+        }
+        #expect(failure("top.json").contains("inptu: unknown key; known: input, enrich, sinks"), "\(failure("top.json"))")
+        #expect(failure("member.json").contains("input.pathz: unknown key; known in input: path, paths, exclude"), "\(failure("member.json"))")
     }
 }

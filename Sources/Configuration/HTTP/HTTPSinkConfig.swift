@@ -1,7 +1,7 @@
 import Glibc
 import Records
 
-/// What goes on the wire; one delivery core serves them all (README.md, "Shipping over HTTP").
+/// What goes on the wire; one delivery core serves them all (docs/sinks.md).
 package enum HTTPFormatName: String, Sendable, CaseIterable {
     case ndjson, clickhouse, otlp, loki, elasticsearch
 }
@@ -71,6 +71,15 @@ package struct HTTPSinkConfig: SinkSettings, Equatable {
 
     /// Sets one key; `finish` checks what depends on several.
     package init() {}
+
+    /// A key of some formats only: its default as the first of them prints it, and which they are.
+    package static func condition(of key: String) -> (value: JSONValue?, when: String)? {
+        guard let entry = formatKeys.first(where: { $0.key == key }) else { return nil }
+        var config = HTTPSinkConfig()
+        config.format = entry.formats[0]
+        let value = config.render().first { $0.key == key }?.value
+        return (value, "format " + entry.formats.map(\.rawValue).joined(separator: " or "))
+    }
 
     package mutating func set(_ name: String, _ value: JSONValue, key: String) throws(ConfigError) {
         switch name {
