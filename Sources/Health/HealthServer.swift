@@ -1,4 +1,5 @@
 import Configuration
+import Glibc
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -40,9 +41,22 @@ package final class HealthServer {
         do {
             let channel = try bootstrap.bind(host: config.health.address, port: config.health.port).wait()
             return HealthServer(group: group, channel: channel)
+        } catch let error as IOError {
+            try? group.syncShutdownGracefully()
+            throw StartFailure(errno: error.errnoCode)
         } catch {
             try? group.syncShutdownGracefully()
             throw error
+        }
+    }
+
+    /// Why the server cannot listen, in the system's words (NIO's own text names its internal calls).
+    struct StartFailure: Error, CustomStringConvertible {
+        let errno: Int32
+        var description: String {
+            let reason = "\(String(cString: strerror(errno))) (errno \(errno))"
+            if errno == EADDRINUSE { return reason + ": another process listens there; stop it, or choose another health.port (0 disables the server)" }
+            return reason
         }
     }
 
