@@ -1,7 +1,7 @@
 import Configuration
 import Records
 
-/// What a response means for the records it answered (README.md, "Shipping over HTTP": faults).
+/// What a response means for the records it answered (docs/sinks.md, "Shipping over HTTP").
 enum HTTPVerdict: Equatable {
     case delivered
     /// The receiver is down or busy (no response, 408, 429, 5xx): retried with backoff, forever.

@@ -6,7 +6,7 @@ import Synchronization
 import SystemSupport
 import Telemetry
 
-/// Posts records to an HTTP receiver (README.md, "Shipping over HTTP"). The reading loop fills one batch;
+/// Posts records to an HTTP receiver (docs/sinks.md). The reading loop fills one batch;
 /// when it is due, writing threads take it and write its request bodies (two threads when a body
 /// costs work, an encoding or gzip: a large batch then goes as two requests written at once), and a
 /// sending thread posts the requests in order. At most two batches are on their way (one written

@@ -63,7 +63,7 @@ enum MetricsExposition {
         return text
     }
 
-    /// The HTTP sinks' metrics (README.md, "Shipping over HTTP"); none without an HTTP sink.
+    /// The HTTP sinks' metrics (docs/sinks.md); none without an HTTP sink.
     private static func httpMetrics(_ c: Counters) -> [Metric] {
         let sinks = c.sinks.compactMap { sink in sink.http.map { (label: "sink=\"\(escapeLabel(sink.name))\"", http: $0) } }
         if sinks.isEmpty { return [] }

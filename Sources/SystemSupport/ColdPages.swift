@@ -5,7 +5,7 @@ import Glibc
 /// parsing, configuration, NIO's bootstrap, the runtime's conformance scans), and those clean, file-backed
 /// pages then count as our resident memory for the life of the process although the steady state uses a
 /// small part of them. MADV_PAGEOUT (Linux 5.4) unmaps them; whatever is used again faults back in from
-/// the page cache. Measured: see README "Footprint". On older kernels this is a no-op.
+/// the page cache. Measured: Benchmarks/README.md, "Footprint". On older kernels this is a no-op.
 package enum ColdPages {
     private static let adviceCode: Int32 = 21  // MADV_PAGEOUT, not in Glibc's headers on Debian 12
 

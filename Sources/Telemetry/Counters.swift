@@ -87,7 +87,7 @@ package final class SinkCounters: Sendable {
     }
 }
 
-/// What an HTTP sink reports beyond every sink's counters (README.md, "Shipping over HTTP": metrics).
+/// What an HTTP sink reports beyond every sink's counters (docs/sinks.md, "Shipping over HTTP").
 package final class HTTPCounters: Sendable {
     /// Upper bounds in seconds of `log_sidecar_sink_request_seconds`' buckets.
     package static let bucketBounds: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]

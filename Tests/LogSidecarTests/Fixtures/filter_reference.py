@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An independent implementation of the filters as README.md ("Filters") describes them, for the end-to-end tests.
+"""An independent implementation of the filters as docs/filters.md describes them, for the end-to-end tests.
 
   filter_reference.py generate SEED COUNT INPUT   writes COUNT varied lines (objects, nested fields,
                                                   escapes, non-ASCII text, numbers in several
