@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# The tests' Python packages (scripts/setup.sh put them in .venv-tests) come with its python3.
+export PATH="$PWD/.venv-tests/bin:$PATH"
 swift build --build-tests
 # The image test runs the binary exactly as the Dockerfile builds it: static, release.
 swift build -c release --static-swift-stdlib --product log-sidecar
