@@ -15,12 +15,14 @@ struct CheckpointRestore {
         for candidate in candidates { byInode[FileServer.FileKey(candidate)] = candidate }
         var listings: [String: [String]] = [:]
         var claimed = Set<String>()
+        // A file the checkpoint names is that file, never another one's copy.
+        let checkpointed = Set(checkpoint.entries.map { FileServer.FileKey($0.identity) })
         var restored: [TailedFile] = []
         for entry in checkpoint.entries {
             var likely: [String] = []
             if let candidate = byInode[FileServer.FileKey(entry.identity)] { likely.append(candidate.path) }
             likely.append(entry.path)
-            var found = try locate(entry, among: likely.filter { !claimed.contains($0) }, copies: false)
+            var found = try locate(entry, among: likely.filter { !claimed.contains($0) }, copies: false, checkpointed: checkpointed)
             if found == nil {
                 let directory = Path.directory(of: entry.path)
                 if listings[directory] == nil { listings[directory] = Path.entries(of: directory).sorted().map { Path.join(directory, $0) } }
@@ -28,15 +30,16 @@ struct CheckpointRestore {
                 let places = (likely + candidates.map(\.path) + (listings[directory] ?? [])).filter {
                     !claimed.contains($0) && unique.insert($0).inserted
                 }
-                found = try locate(entry, among: places, copies: true)
+                found = try locate(entry, among: places, copies: true, checkpointed: checkpointed)
             }
             guard let file = found else {
                 // A listing that raced with renames may have missed it: should it show up at a path the
-                // patterns match, it resumes from its offset.
+                // patterns match, it resumes from its offset. Remembered in memory only: written back to
+                // the checkpoint, a file deleted while we were down would outlive every restart.
                 server.logger.warning(
                     "checkpointed file not found; its unread rest is shipped only if it shows up again",
                     metadata: ["path": "\(entry.path)", "offset": "\(entry.offset)"])
-                server.departed.add(entry, unaccounted: true, nowMs: MonotonicClock.milliseconds())
+                server.departed.add(entry, unaccounted: false, nowMs: MonotonicClock.milliseconds())
                 continue
             }
             claimed.insert(file.lastPath)
@@ -65,11 +68,17 @@ struct CheckpointRestore {
         for file in restored where file.lastPath == file.origin { file.predecessor = lastRotated[file.origin] }
     }
 
-    /// The same inode with the same first bytes wins; failing that, any file with the same first bytes
-    /// and enough length (a copy, or the file after copytruncate while we were down).
-    private func locate(_ entry: Checkpoint.Entry, among places: [String], copies: Bool) throws(SystemError) -> TailedFile? {
+    /// The same inode with the same first bytes wins; failing that, a copy: a file named as
+    /// copytruncate names one (`FileServer.mayBeCopy`), with the same first bytes and enough length, that
+    /// the checkpoint does not name itself (content alone cannot tell a copy from another file that
+    /// starts with the same bytes).
+    private func locate(
+        _ entry: Checkpoint.Entry, among places: [String], copies: Bool, checkpointed: Set<FileServer.FileKey>
+    ) throws(SystemError) -> TailedFile? {
         func target(isCopy: Bool) -> CopyFinder.Target {
-            CopyFinder.Target(origin: entry.path, buffer: server.buffer, maxLineBytes: server.config.maxLineBytes, isCopy: isCopy)
+            CopyFinder.Target(
+                origin: entry.path, buffer: server.buffer, maxLineBytes: server.config.maxLineBytes, isCopy: isCopy,
+                isKnown: { checkpointed.contains(FileServer.FileKey($0)) })
         }
         var sameInodeTruncated = false
         for place in places {
@@ -81,7 +90,8 @@ struct CheckpointRestore {
         }
         guard copies else { return nil }
         let copy = try CopyFinder.firstCopy(
-            of: entry.identity, among: places, atLeast: entry.offset, at: entry.offset, target: target(isCopy: sameInodeTruncated))
+            of: entry.identity, among: places.filter { FileServer.mayBeCopy($0, of: entry.path) }, atLeast: entry.offset, at: entry.offset,
+            target: target(isCopy: sameInodeTruncated))
         if copy != nil && sameInodeTruncated { server.counters.add(server.counters.truncations, 1) }
         return copy
     }

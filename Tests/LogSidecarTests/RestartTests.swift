@@ -76,6 +76,32 @@ struct RestartTests {
         #expect(shipped == Array(0..<20_000), "first out of order at \(String(describing: zip(shipped, 0...).first { $0 != $1 }))")
     }
 
+    @Test("a file deleted while stopped: the restart forgets its checkpoint entry instead of carrying it on")
+    func deletedWhileStopped() throws {
+        let scenario = Scenario()
+        let logs = scenario.directory.file("logs")
+        scenario.inputArguments = ["--input-paths", logs + "/*.log"]
+        let kept = LogWriter(path: logs + "/kept.log")
+        let doomed = LogWriter(path: logs + "/doomed.log")
+        kept.write(count: 100)
+        doomed.write(count: 100)
+        let first = try scenario.start()
+        try scenario.waitForShipped(200)
+        try waitUntil("both files in the checkpoint") {
+            let text = (try? String(contentsOfFile: scenario.checkpoint, encoding: .utf8)) ?? ""
+            return text.contains("kept.log") && text.contains("doomed.log")
+        }
+        #expect(try first.stop() == 0)
+        #expect(unlink(doomed.path) == 0)
+        let second = try scenario.start()
+        kept.write(count: 100)
+        try scenario.waitForShipped(300)
+        #expect(try second.stop() == 0)
+        let checkpoint = try String(contentsOfFile: scenario.checkpoint, encoding: .utf8)
+        #expect(checkpoint.contains("kept.log") && !checkpoint.contains("doomed.log"), "\(checkpoint)")
+        #expect(second.stderr.contains("checkpointed file not found"))
+    }
+
     @Test("a copytruncate while stopped: the rest comes from the copy, then the new content")
     func copyTruncateWhileStopped() throws {
         let scenario = Scenario()
