@@ -82,11 +82,7 @@ extension FileServer {
             counters.add(counters.filesOpened, 1)
         } else {
             // Its first bytes are compared when a descriptor frees up (`reopen`).
-            file = TailedFile(
-                descriptor: nil, origin: entry.path, location: candidate.path, listed: true, identity: entry.identity, offset: entry.offset,
-                size: candidate.size, buffer: buffer, maxLineBytes: config.maxLineBytes)
-            file.waiting = true
-            counters.add(counters.filesWaited, 1)
+            file = waitingFile(candidate, origin: entry.path, identity: entry.identity, offset: entry.offset)
         }
         file.path = candidate.path
         file.rotationCounted = true
@@ -150,14 +146,20 @@ extension FileServer {
             let identity = FileIdentity(
                 device: candidate.device, inode: candidate.inode, prefixLength: 0,
                 fingerprint: FileIdentity.fnv1a(UnsafeRawBufferPointer(start: nil, count: 0)))
-            file = TailedFile(
-                descriptor: nil, origin: candidate.path, location: candidate.path, listed: true, identity: identity,
-                offset: offset ?? candidate.size, size: candidate.size, buffer: buffer, maxLineBytes: config.maxLineBytes)
-            file.waiting = true
-            counters.add(counters.filesWaited, 1)
+            file = waitingFile(candidate, origin: candidate.path, identity: identity, offset: offset ?? candidate.size)
         }
         file.neverRead = file.readOffset == 0
         file.comparesShortCopies = discovered
+        return file
+    }
+
+    /// A file at `candidate` that waits for a descriptor under `input.max_open_files`, counted as such.
+    private func waitingFile(_ candidate: Discovery.Candidate, origin: String, identity: FileIdentity, offset: Int64) -> TailedFile {
+        let file = TailedFile(
+            descriptor: nil, origin: origin, location: candidate.path, listed: true, identity: identity, offset: offset, size: candidate.size,
+            buffer: buffer, maxLineBytes: config.maxLineBytes)
+        file.waiting = true
+        counters.add(counters.filesWaited, 1)
         return file
     }
 
