@@ -33,16 +33,13 @@ package final class Enricher {
     private static let truncatedKey = Array("truncated".utf8)
     private static let originalBytesKey = Array("original_bytes".utf8)
 
-    static let maximumFields = EnrichmentField.maximumCount
-    static let streamKey = EnrichmentField.streamKey
-
     package init(mode: EnrichMode, format: InputFormat = .json, fields: [EnrichmentField], filters: FilterChain? = nil) {
         self.mode = mode
         self.filters = filters
         self.format = format
         // ConfigLoader.validate keeps the count within the bound; the prefix only keeps the bit
         // arithmetic safe whatever a caller passes.
-        self.fields = Array(fields.prefix(Self.maximumFields))
+        self.fields = Array(fields.prefix(EnrichmentField.maximumCount))
         keyFilter = KeyFilter(self.fields.map(\.key) + [Self.partialKey])
         hasSourceFields = self.fields.contains { $0.source == .file || $0.source == .stream }
         beginBatch()

@@ -52,7 +52,6 @@ package final class FileServer {
     private var passDeadlineMs: Int64 = .max
     /// Reads one file gets per round before the next file's turn.
     static let readsPerTurn = 4
-    static let batchBytes = RecordBatch.inputBytes
 
     struct FileKey: Hashable {
         let device: UInt64
@@ -266,7 +265,7 @@ package final class FileServer {
                         break
                     }
                     progressed = true
-                    if batchedBytes >= Self.batchBytes {
+                    if batchedBytes >= RecordBatch.inputBytes {
                         guard flush() else { return .givenUp }
                         if let pass = outOfTime(next: index + 1) { return pass }
                     }
