@@ -92,12 +92,12 @@ final class HTTPDelivery {
                     metadata: ["sink": "\(name)", "records": "\(lost)", "reason": "\(reason)"])
                 return
             case .itemized(let items):
-                if items.contains(where: { if case .delivered = $0 { true } else { false } }) { recovered() }
+                var delivered = 0
                 var again: [Int] = []
                 var reason = ""
                 for (index, item) in zip(pending, items) {
                     switch item {
-                    case .delivered: written(1)
+                    case .delivered: delivered += 1
                     case .retry(let why):
                         again.append(index)
                         reason = why
@@ -105,6 +105,9 @@ final class HTTPDelivery {
                         deadLetter(batch, index, status: status, response: detail, reason: String(decoding: detail.prefix(300), as: UTF8.self))
                     }
                 }
+                written(delivered)
+                // After the refused items: the receiver acknowledged some, so it is not refusing everything.
+                if delivered > 0 { recovered() }
                 if again.isEmpty { return }
                 pending = again
                 ready = false
@@ -184,10 +187,10 @@ final class HTTPDelivery {
             defer { last = reason }
             return last != reason
         }
-        if counters.failingSinceMs.load(ordering: .relaxed) == 0 || !failureLogged {
-            if counters.failingSinceMs.load(ordering: .relaxed) == 0 {
-                counters.failingSinceMs.store(MonotonicClock.milliseconds(), ordering: .relaxed)
-            }
+        let since = counters.failingSinceMs.load(ordering: .relaxed)
+        if since == 0 { counters.failingSinceMs.store(MonotonicClock.milliseconds(), ordering: .relaxed) }
+        // A failure that refusals started silently is logged now.
+        if since == 0 || !failureLogged {
             failureLogged = true
             logger.error("sink failed; \(hint), reading paused once its buffer is full", metadata: ["sink": "\(name)", "error": "\(reason)"])
         } else if changed {
