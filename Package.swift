@@ -80,9 +80,14 @@ let package = Package(
         .executableTarget(
             name: "log-sidecar-fuzz",
             dependencies: ["CFuzzerDriver", "Configuration", "Filters", "HTTPSinks", "Processing", "Records", "Tailing"]),
+        // The in-memory doubles of the seams (a clock, a directory-event source, an HTTP receiver,
+        // sinks, a line consumer) that every stage's unit tests share.
+        .target(
+            name: "TestSupport", dependencies: ["Tailing", "HTTPSinks", "Sinks", "Records", "Telemetry", "SystemSupport"],
+            path: "Tests/TestSupport"),
         .testTarget(
             name: "LogSidecarTests",
-            dependencies: ["LogSidecar", "Tailing", "Exec", "Processing", "Filters", "Sinks", "HTTPSinks", "Health", "Records", "Configuration", "Telemetry", "SystemSupport", logging],
+            dependencies: ["TestSupport", "LogSidecar", "Tailing", "Exec", "Processing", "Filters", "Sinks", "HTTPSinks", "Health", "Records", "Configuration", "Telemetry", "SystemSupport", logging],
             exclude: ["Fixtures"]
         ),
     ]

@@ -13,14 +13,20 @@ package final class ChildSupervisor {
     private let streams: ChildStreams
     private let counters: Counters
     private let logger: Logger
-    private var backoff = RestartBackoff()
+    private var backoff = Backoff.restart()
+    /// The time restarts are scheduled on.
+    private let clock: any TimeSource
     private var startedAtMs: Int64 = 0
     /// Monotonic ms of the next start, while the child waits out its backoff.
     package private(set) var restartAtMs: Int64?
     private(set) var lastExit: ExitStatus?
     package private(set) var finished = false
 
-    package init(config: ExecConfig, watch: ChildWatch, streams: ChildStreams, counters: Counters, logger: Logger) {
+    package init(
+        config: ExecConfig, watch: ChildWatch, streams: ChildStreams, counters: Counters, logger: Logger,
+        clock: any TimeSource = SystemClock.shared
+    ) {
+        self.clock = clock
         self.config = config
         self.watch = watch
         self.streams = streams
@@ -37,7 +43,7 @@ package final class ChildSupervisor {
             logger.info("stopped by a signal before the application was started")
             return
         }
-        startedAtMs = MonotonicClock.milliseconds()
+        startedAtMs = clock.monotonicMs()
         streams.add(stdout: started.stdout, stderr: started.stderr)
         counters.childPid.store(Int(started.pid), ordering: .relaxed)
         counters.childRunning.store(true, ordering: .relaxed)
@@ -47,7 +53,7 @@ package final class ChildSupervisor {
 
     /// Takes an exit the reaper saw, and starts the child again when its backoff is over.
     package func step() throws(SpawnError) {
-        let now = MonotonicClock.milliseconds()
+        let now = clock.monotonicMs()
         let stopping = watch.stopRequested.load(ordering: .sequentiallyConsistent)
         if let exit = watch.takeExit() {
             lastExit = exit

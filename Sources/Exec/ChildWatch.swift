@@ -87,7 +87,7 @@ package final class ChildWatch: Sendable {
 
     /// The one rule for a start after `exit`: the policy allows it and no terminating signal came.
     func willRestart(after exit: ExitStatus) -> Bool {
-        !stopRequested.load(ordering: .sequentiallyConsistent) && RestartBackoff.shouldRestart(restart, after: exit)
+        !stopRequested.load(ordering: .sequentiallyConsistent) && restart.restarts(after: exit)
     }
 
     /// Sends `signal` to the running child; false when none runs.

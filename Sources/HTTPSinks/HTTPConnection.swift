@@ -3,21 +3,28 @@ import Glibc
 import Sinks
 
 /// What came back from one POST. `status` 0: no response (connection refused, reset, timed out).
-struct HTTPResponse {
-    var status: Int
+package struct HTTPResponse {
+    package var status: Int
     /// The body's first bytes, as many as the format keeps (`HTTPFormat.responseLimit`).
-    var body: [UInt8]
-    var retryAfterSeconds: Int?
+    package var body: [UInt8]
+    package var retryAfterSeconds: Int?
     /// `X-ClickHouse-Exception-Code`.
-    var clickHouseCode: Int?
-    var seconds: Double
+    package var clickHouseCode: Int?
+    package var seconds: Double
     /// Why no response came.
-    var transportError: String
+    package var transportError: String
+
+    package init(
+        status: Int, body: [UInt8], retryAfterSeconds: Int? = nil, clickHouseCode: Int? = nil, seconds: Double, transportError: String
+    ) {
+        (self.status, self.body, self.retryAfterSeconds, self.clickHouseCode) = (status, body, retryAfterSeconds, clickHouseCode)
+        (self.seconds, self.transportError) = (seconds, transportError)
+    }
 }
 
 /// One keep-alive connection through libcurl, which is loaded on first use (see CCurl): curl speaks
 /// HTTP/1.1 and TLS with the system's CA store, and keeps the connection between requests.
-final class HTTPConnection {
+final class HTTPConnection: HTTPTransport {
     private let handle: OpaquePointer
     private let url: UnsafeMutablePointer<CChar>
     private let headers: [UnsafeMutablePointer<CChar>]
@@ -34,16 +41,15 @@ final class HTTPConnection {
         }
     }
 
-    /// `responseLimit`: how much of a response body is kept.
-    init(url: String, headers: [String], caFile: String?, timeoutMs: Int, responseLimit: Int) throws(SinkFailure) {
+    init(_ endpoint: HTTPEndpoint) throws(SinkFailure) {
         try Self.load()
         guard let handle = lsc_http_new() else { throw SinkFailure(accepted: 0, reason: "curl_easy_init failed") }
         self.handle = handle
-        self.url = strdup(url)
-        self.headers = headers.map { strdup($0) }
-        self.caFile = caFile.map { strdup($0) }
-        self.timeoutMs = timeoutMs
-        self.responseLimit = responseLimit
+        url = strdup(endpoint.url)
+        headers = endpoint.headers.map { strdup($0) }
+        caFile = endpoint.caFile.map { strdup($0) }
+        timeoutMs = endpoint.timeoutMs
+        responseLimit = endpoint.responseLimit
     }
 
     deinit {
@@ -54,7 +60,6 @@ final class HTTPConnection {
         free(gzipHeader)
     }
 
-    /// POSTs `body`; `gzipped` declares it with `Content-Encoding: gzip`.
     func post(_ body: UnsafeRawBufferPointer, gzipped: Bool) -> HTTPResponse {
         var response = lsc_response()
         var headerPointers: [UnsafePointer<CChar>?] = headers.map { UnsafePointer($0) }

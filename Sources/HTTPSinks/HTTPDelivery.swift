@@ -22,7 +22,10 @@ final class HTTPDelivery {
     private let logger: Logger
     private let deadLetter: DeadLetterFile
     private let headers: [String]
-    private var connection: HTTPConnection?
+    private let transport: HTTPTransportFactory
+    private var connection: (any HTTPTransport)?
+    /// The time backoff waits and failure durations are measured on.
+    private let clock: any TimeSource
     /// Writes the bodies of requests that change on the way.
     private let writer: RequestWriter
     /// How long the receiver may refuse every record before the log says the sink failed.
@@ -35,9 +38,11 @@ final class HTTPDelivery {
 
     init(
         name: String, config: HTTPSinkConfig, format: any HTTPFormat, deadLetterPath: String, counters: SinkCounters, logger: Logger,
-        failureTimeoutMs: Int
+        failureTimeoutMs: Int, transport: HTTPTransportFactory, clock: any TimeSource
     ) {
         self.name = name
+        self.transport = transport
+        self.clock = clock
         self.failureTimeoutMs = Int64(failureTimeoutMs)
         self.config = config
         self.format = format
@@ -69,7 +74,7 @@ final class HTTPDelivery {
     /// dead-lettered; what the receiver wants again (a transient error, items it was too busy for)
     /// goes again after a backoff. `prepared`: `body` already holds their request.
     private func send(_ batch: RecordBatch, _ records: [Int], _ body: RequestBody, prepared: Bool = false) {
-        var backoff = RetryBackoff(maximumMs: config.maxBackoffMs)
+        var backoff = retryBackoff()
         var pending = records
         var ready = prepared
         while !stopping.load(ordering: .relaxed) {
@@ -127,18 +132,22 @@ final class HTTPDelivery {
                 failed(reason, hint: "the receiver refuses the request itself (address, credentials, table?); retrying with backoff")
             }
             metrics.retries.wrappingAdd(1, ordering: .relaxed)
-            pause(backoff.next(retryAfterSeconds: response.retryAfterSeconds))
+            // The receiver's own word (`Retry-After`) wins when it gives one.
+            pause(response.retryAfterSeconds.map { min($0, 3600) * 1000 } ?? Int(backoff.next()))
         }
     }
+
+    /// From 100 ms to `max_backoff_ms`, jittered.
+    private func retryBackoff() -> Backoff { Backoff(firstMs: 100, maximumMs: Int64(config.maxBackoffMs), jitter: true) }
 
     private func written(_ count: Int) { counters.recordsWritten.wrappingAdd(count, ordering: .relaxed) }
 
     private func post(_ batch: RecordBatch, _ body: RequestBody) -> HTTPResponse {
         if connection == nil {
             do {
-                connection = try HTTPConnection(
+                connection = try transport.open(HTTPEndpoint(
                     url: format.requestURL(config), headers: headers, caFile: config.tlsCAFile.isEmpty ? nil : config.tlsCAFile,
-                    timeoutMs: config.timeoutMs, responseLimit: format.responseLimit)
+                    timeoutMs: config.timeoutMs, responseLimit: format.responseLimit))
             } catch {
                 return HTTPResponse(status: 0, body: [], seconds: 0, transportError: error.reason)
             }
@@ -151,7 +160,7 @@ final class HTTPDelivery {
     }
 
     private func deadLetter(_ batch: RecordBatch, _ index: Int, status: Int, response: [UInt8], reason: String) {
-        var backoff = RetryBackoff(maximumMs: config.maxBackoffMs)
+        var backoff = retryBackoff()
         let start = batch.start(of: index)
         let end = batch.recordEnds[index] - 1
         while !stopping.load(ordering: .relaxed) {
@@ -165,16 +174,16 @@ final class HTTPDelivery {
                 return
             } catch {
                 failed("cannot write the dead-letter file: \(error)", hint: "retrying with backoff")
-                pause(backoff.next())
+                pause(Int(backoff.next()))
             }
         }
     }
 
     private func pause(_ milliseconds: Int) {
-        let deadline = MonotonicClock.milliseconds() + Int64(milliseconds)
+        let deadline = clock.monotonicMs() + Int64(milliseconds)
         backoffWait.withLock {
             while !stopping.load(ordering: .relaxed) {
-                let left = deadline - MonotonicClock.milliseconds()
+                let left = deadline - clock.monotonicMs()
                 if left <= 0 { return }
                 backoffWait.wait(milliseconds: left)
             }
@@ -188,7 +197,7 @@ final class HTTPDelivery {
             return last != reason
         }
         let since = counters.failingSinceMs.load(ordering: .relaxed)
-        if since == 0 { counters.failingSinceMs.store(MonotonicClock.milliseconds(), ordering: .relaxed) }
+        if since == 0 { counters.failingSinceMs.store(clock.monotonicMs(), ordering: .relaxed) }
         // A failure that refusals started silently is logged now.
         if since == 0 || !failureLogged {
             failureLogged = true
@@ -204,7 +213,7 @@ final class HTTPDelivery {
     /// `sink_failure_timeout_ms` (each refused record is logged on its own already).
     private func refused(_ reason: String) {
         counters.lastError.withLock { $0 = "the receiver refuses the records: \(reason)" }
-        let now = MonotonicClock.milliseconds()
+        let now = clock.monotonicMs()
         let since = counters.failingSinceMs.load(ordering: .relaxed)
         if since == 0 {
             counters.failingSinceMs.store(now, ordering: .relaxed)

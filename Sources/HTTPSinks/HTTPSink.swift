@@ -40,10 +40,14 @@ final class HTTPSink: Sink, @unchecked Sendable {
     private var threads: [NamedThread] = []
     /// Where `unacknowledgedBytes` is shown (`/health`, `/metrics`).
     private let metrics: HTTPCounters?
+    /// The time `batch_timeout_ms` is measured on.
+    private let clock: any TimeSource
 
     init(name: String, config: HTTPSinkConfig, deadLetterPath: String, shape: RecordShape, counters: SinkCounters, logger: Logger,
-         shouldGiveUp: @escaping () -> Bool, failureTimeoutMs: Int = HealthConfig().sinkFailureTimeoutMs) throws(SinkFailure) {
-        try HTTPConnection.load()
+         shouldGiveUp: @escaping () -> Bool, failureTimeoutMs: Int = HealthConfig().sinkFailureTimeoutMs,
+         transport: HTTPTransportFactory = .curl, clock: any TimeSource = SystemClock.shared) throws(SinkFailure) {
+        try transport.check()
+        self.clock = clock
         self.name = name
         maxBytes = config.batchMaxBytes
         timeoutMs = Int64(config.batchTimeoutMs)
@@ -52,7 +56,7 @@ final class HTTPSink: Sink, @unchecked Sendable {
         writers = writer.doesWork ? [writer, makeWriter()] : [writer]
         delivery = HTTPDelivery(
             name: name, config: config, format: HTTPFormats.make(config, shape: shape), deadLetterPath: deadLetterPath, counters: counters,
-            logger: logger, failureTimeoutMs: failureTimeoutMs)
+            logger: logger, failureTimeoutMs: failureTimeoutMs, transport: transport, clock: clock)
         namesRecords = config.format == .elasticsearch
         metrics = counters.http
         self.shouldGiveUp = shouldGiveUp
@@ -81,7 +85,7 @@ final class HTTPSink: Sink, @unchecked Sendable {
             // The writing threads look again only when the batch became due or started its timeout:
             // waking them for every read cost them a futex round trip each.
             if fillingSinceMs == 0 || filling.bytes.count >= maxBytes { monitor.broadcast() }
-            if fillingSinceMs == 0 { fillingSinceMs = MonotonicClock.milliseconds() }
+            if fillingSinceMs == 0 { fillingSinceMs = clock.monotonicMs() }
             return true
         }
         guard accepted else { throw SinkFailure(accepted: offset, reason: "sink \(name): the receiver did not take the records before the deadline") }
@@ -138,7 +142,7 @@ final class HTTPSink: Sink, @unchecked Sendable {
                 while !stopping {
                     if let prepared = inFlight.first(where: \.hasUnclaimed) { return (prepared, prepared.claim()) }
                     if !filling.isEmpty, let taken = spare.last {
-                        let age = MonotonicClock.milliseconds() - fillingSinceMs
+                        let age = clock.monotonicMs() - fillingSinceMs
                         if filling.bytes.count >= maxBytes || draining || age >= timeoutMs {
                             spare.removeLast()
                             taken.take(&filling, streamBytes: fillingStreamBytes, maxBytes: maxBytes, split: writers.count > 1)

@@ -27,13 +27,16 @@ package final class SinkFanout {
     package private(set) var writtenBytes = 0
     /// The failure that ended delivery for good; the daemon exits 1 without a new checkpoint.
     package private(set) var fatalFailure: SinkFailure?
-    static let initialBackoffMs = 50
-    static let maximumBackoffMs = 5000
+    static let initialBackoffMs: Int64 = 50
+    static let maximumBackoffMs: Int64 = 5000
+    /// The time a failure's start is stamped with.
+    private let clock: any TimeSource
 
     package init(
         sinks: [any Sink], counters: [SinkCounters], logger: Logger, pause: @escaping (Int) -> Void,
-        shouldGiveUp: @escaping () -> Bool, reopenRequested: @escaping () -> Bool = { false }
+        shouldGiveUp: @escaping () -> Bool, reopenRequested: @escaping () -> Bool = { false }, clock: any TimeSource = SystemClock.shared
     ) {
+        self.clock = clock
         self.sinks = sinks
         self.counters = counters
         self.logger = logger
@@ -103,7 +106,7 @@ package final class SinkFanout {
     package func close() { sinks.forEach { $0.close() } }
 
     private func retrying(_ attempt: (Int) throws(SinkFailure) -> Void, isDone: (Int) -> Bool) -> Bool {
-        var backoff = Self.initialBackoffMs
+        var backoff = Backoff(firstMs: Self.initialBackoffMs, maximumMs: Self.maximumBackoffMs, jitter: false)
         while true {
             var allDone = true
             for index in sinks.indices where !isDone(index) {
@@ -121,12 +124,11 @@ package final class SinkFanout {
             }
             if allDone { return true }
             if shouldGiveUp() { return false }
-            pause(backoff)
+            pause(Int(backoff.next()))
             if reopenRequested() {
                 logger.info("SIGHUP: reopening sink files")
                 reopen()
             }
-            backoff = min(backoff * 2, Self.maximumBackoffMs)
         }
     }
 
@@ -136,7 +138,7 @@ package final class SinkFanout {
         sink.lastError.withLock { $0 = failure.reason }
         if sink.failingSinceMs.load(ordering: .relaxed) == 0 {
             failing[index] = true
-            sink.failingSinceMs.store(MonotonicClock.milliseconds(), ordering: .relaxed)
+            sink.failingSinceMs.store(clock.monotonicMs(), ordering: .relaxed)
             // A fatal failure is not retried; the reading loop says what happens instead.
             if failure.isFatal { return }
             logger.error("sink failed; retrying with backoff, reading paused", metadata: ["sink": "\(sink.name)", "error": "\(failure.reason)"])

@@ -2,7 +2,7 @@ import Logging
 import SystemSupport
 
 /// What a source of directory events offers; `Inotify` is the real one, tests script their own.
-protocol DirectoryEvents: AnyObject {
+package protocol DirectoryEvents: AnyObject {
     var descriptor: Int32 { get }
     func watch(_ path: String, mask: UInt32) throws(SystemError) -> Int32?
     func removeWatch(_ wd: Int32)
@@ -58,7 +58,7 @@ final class ChangeWatcher {
 
     /// Watches exactly `wanted` (adding what is missing, dropping what is no longer wanted) once the
     /// retry time has come; a directory that does not exist is simply not watched.
-    func ensure(_ wanted: Set<String>, now: Int64 = MonotonicClock.milliseconds()) {
+    func ensure(_ wanted: Set<String>, now: Int64) {
         let unchanged = wanted == self.wanted && !degraded && events != nil && watches.count == wanted.count
         self.wanted = wanted
         guard !unchanged, now >= retryAtMs else { return }
@@ -88,7 +88,7 @@ final class ChangeWatcher {
     }
 
     /// Reads what inotify queued and says, in paths, what to look at again.
-    func drain(now: Int64 = MonotonicClock.milliseconds()) -> DirectoryChanges {
+    func drain(now: Int64) -> DirectoryChanges {
         var changes = DirectoryChanges()
         guard let events, isActive else { return changes }
         do throws(SystemError) {

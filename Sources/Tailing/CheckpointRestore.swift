@@ -39,7 +39,7 @@ struct CheckpointRestore {
                 server.logger.warning(
                     "checkpointed file not found; its unread rest is shipped only if it shows up again",
                     metadata: ["path": "\(entry.path)", "offset": "\(entry.offset)"])
-                server.departed.add(entry, unaccounted: false, nowMs: MonotonicClock.milliseconds())
+                server.departed.add(entry, unaccounted: false, nowMs: server.clock.monotonicMs())
                 continue
             }
             claimed.insert(file.lastPath)
@@ -78,6 +78,7 @@ struct CheckpointRestore {
         func target(isCopy: Bool) -> CopyFinder.Target {
             CopyFinder.Target(
                 origin: entry.path, buffer: server.buffer, maxLineBytes: server.config.maxLineBytes, isCopy: isCopy,
+                nowMs: server.clock.monotonicMs(),
                 isKnown: { checkpointed.contains(FileServer.FileKey($0)) })
         }
         var sameInodeTruncated = false

@@ -11,6 +11,7 @@ enum CopyFinder {
         let buffer: ReadBuffer
         let maxLineBytes: Int
         let isCopy: Bool
+        let nowMs: Int64
         /// Files already followed are not copies of anything.
         var isKnown: (FileStatus) -> Bool = { _ in false }
     }
@@ -49,6 +50,6 @@ enum CopyFinder {
         guard matches else { return nil }
         return try TailedFile.open(
             path: path, origin: target.origin, listed: false, offset: offset, buffer: target.buffer, maxLineBytes: target.maxLineBytes,
-            isCopy: target.isCopy)
+            nowMs: target.nowMs, isCopy: target.isCopy)
     }
 }

@@ -76,7 +76,7 @@ extension FileServer {
         guard candidate.size >= entry.offset else { return nil }
         let file: TailedFile
         if openCount < config.maxOpenFiles {
-            let target = CopyFinder.Target(origin: entry.path, buffer: buffer, maxLineBytes: config.maxLineBytes, isCopy: false)
+            let target = CopyFinder.Target(origin: entry.path, buffer: buffer, maxLineBytes: config.maxLineBytes, isCopy: false, nowMs: clock.monotonicMs())
             guard let opened = try CopyFinder.open(candidate.path, matching: entry.identity, at: entry.offset, target: target) else { return nil }
             file = opened
             counters.add(counters.filesOpened, 1)
@@ -97,7 +97,7 @@ extension FileServer {
     func retire(_ file: TailedFile, unaccounted: Bool) {
         let exists = file.descriptor.map { ((try? FileStatus.of(descriptor: $0))?.linkCount ?? 0) > 0 } ?? true
         if exists && !file.neverRead && file.shadowOf == nil {
-            departed.add(file.checkpointEntry, unaccounted: unaccounted, nowMs: MonotonicClock.milliseconds())
+            departed.add(file.checkpointEntry, unaccounted: unaccounted, nowMs: clock.monotonicMs())
         }
         forget(file)
     }
@@ -122,7 +122,7 @@ extension FileServer {
             return
         }
         file.atEndOfFile = false
-        file.lastGrowthMs = MonotonicClock.milliseconds()
+        file.lastGrowthMs = clock.monotonicMs()
         logger.info("file rotated or deleted; draining it", metadata: ["path": "\(file.lastPath)"])
     }
 
@@ -137,7 +137,8 @@ extension FileServer {
         let file: TailedFile
         if openCount < config.maxOpenFiles {
             guard let opened = try TailedFile.open(
-                path: candidate.path, listed: true, offset: offset, buffer: buffer, maxLineBytes: config.maxLineBytes)
+                path: candidate.path, listed: true, offset: offset, buffer: buffer, maxLineBytes: config.maxLineBytes,
+                nowMs: clock.monotonicMs())
             else { return nil }
             file = opened
             counters.add(counters.filesOpened, 1)
@@ -157,7 +158,7 @@ extension FileServer {
     private func waitingFile(_ candidate: Discovery.Candidate, origin: String, identity: FileIdentity, offset: Int64) -> TailedFile {
         let file = TailedFile(
             descriptor: nil, origin: origin, location: candidate.path, listed: true, identity: identity, offset: offset, size: candidate.size,
-            buffer: buffer, maxLineBytes: config.maxLineBytes)
+            buffer: buffer, maxLineBytes: config.maxLineBytes, nowMs: clock.monotonicMs())
         file.waiting = true
         counters.add(counters.filesWaited, 1)
         return file
@@ -173,7 +174,7 @@ extension FileServer {
             return
         }
         let status = try FileStatus.of(descriptor: descriptor)
-        file.checkedAtMs = MonotonicClock.milliseconds()
+        file.checkedAtMs = clock.monotonicMs()
         file.knownSize = status.size
         if status.size > file.readOffset { file.atEndOfFile = false }
         guard !file.neverRead, file.shadowOf == nil else { return }
@@ -220,7 +221,7 @@ extension FileServer {
             return other
         }
         let target = CopyFinder.Target(
-            origin: file.origin, buffer: buffer, maxLineBytes: config.maxLineBytes, isCopy: true,
+            origin: file.origin, buffer: buffer, maxLineBytes: config.maxLineBytes, isCopy: true, nowMs: clock.monotonicMs(),
             isKnown: { [byInode] in byInode[FileKey($0)] != nil })
         // A file the patterns match that discovery has not met yet is a copy only if named like one.
         let copyName = { [discovery] (path: String) in !discovery.wants(path) || Self.mayBeCopy(path, of: file.lastPath) }
@@ -274,7 +275,7 @@ extension FileServer {
                 undecided = try FileIdentity.head(otherDescriptor, size: Int64(head.count)) == head
             }
         }
-        if undecided && MonotonicClock.milliseconds() - file.lastGrowthMs < Int64(config.rotateWaitMs) { return false }
+        if undecided && clock.monotonicMs() - file.lastGrowthMs < Int64(config.rotateWaitMs) { return false }
         file.neverRead = false
         return true
     }
@@ -297,7 +298,7 @@ extension FileServer {
     }
 
     private func closeOneQuietFile() -> Bool {
-        let now = MonotonicClock.milliseconds()
+        let now = clock.monotonicMs()
         let quiet = files.first {
             $0.isOpen && $0.path != nil && $0.atEndOfFile && !$0.neverRead && $0.shadowOf == nil && $0.splitter.pendingBytes == 0
                 && $0.handedOffset == $0.readOffset && now - $0.lastGrowthMs >= Int64(config.rotateWaitMs)

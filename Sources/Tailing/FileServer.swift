@@ -16,6 +16,8 @@ package final class FileServer {
     let counters: Counters
     let logger: Logger
     let watcher: ChangeWatcher
+    /// The time poll intervals, rotation waits and the pass budget are measured on.
+    let clock: any TimeSource
     let discovery: Discovery
     package let buffer = ReadBuffer()
     /// In the order they were found: a rotated file comes before the file that took its path.
@@ -61,15 +63,21 @@ package final class FileServer {
         init(_ status: FileStatus) { (device, inode) = (status.device, status.inode) }
     }
 
-    package init(config: InputConfig, consumer: any LineConsumer, counters: Counters, logger: Logger) {
+    /// `clock` and `events` (the directory-event source, inotify in the daemon) are the seams unit
+    /// tests replace.
+    package init(
+        config: InputConfig, consumer: any LineConsumer, counters: Counters, logger: Logger, clock: any TimeSource = SystemClock.shared,
+        events: @escaping () throws(SystemError) -> any DirectoryEvents = { () throws(SystemError) in try Inotify() }
+    ) {
         self.config = config
+        self.clock = clock
         self.consumer = consumer
         self.counters = counters
         self.logger = logger
         discovery = Discovery(paths: config.paths, excludes: config.exclude)
         literalPath = discovery.patterns.count == 1 && discovery.patterns[0].isLiteral ? discovery.patterns[0].spelled : nil
         passBudgetMs = Int64(max(10, min(config.pollIntervalMs, config.checkpointIntervalMs) / 2))
-        watcher = ChangeWatcher(logger: logger) { counters.inotifyActive.store($0, ordering: .relaxed) }
+        watcher = ChangeWatcher(logger: logger, open: events) { counters.inotifyActive.store($0, ordering: .relaxed) }
     }
 
     /// The descriptor that wakes the reading loop on a change; nil while the stat poll runs alone.
@@ -77,7 +85,7 @@ package final class FileServer {
 
     /// Resumes what the checkpoint names, then runs the first discovery.
     package func start(from checkpoint: Checkpoint?) throws(SystemError) {
-        let scan = discovery.scan()
+        let scan = discovery.scan(nowNs: clock.wallNs())
         if let checkpoint {
             for file in try CheckpointRestore(server: self).restore(checkpoint, candidates: scan.candidates) { track(file) }
         }
@@ -88,7 +96,7 @@ package final class FileServer {
         }
         firstStart = false
         discovered = true
-        nextPollMs = MonotonicClock.milliseconds() + Int64(config.pollIntervalMs)
+        nextPollMs = clock.monotonicMs() + Int64(config.pollIntervalMs)
         if files.isEmpty && !config.paths.isEmpty {
             logger.info("waiting for the input files to appear", metadata: ["paths": "\(config.paths.joined(separator: ","))"])
         }
@@ -97,7 +105,7 @@ package final class FileServer {
 
     /// Reads what inotify queued: which directories to list again and which files were written.
     package func drainEvents() {
-        let changes = watcher.drain()
+        let changes = watcher.drain(now: clock.monotonicMs())
         pending.everything = pending.everything || changes.everything
         pending.directories.formUnion(changes.directories)
         pending.written.formUnion(changes.written)
@@ -114,7 +122,7 @@ package final class FileServer {
 
     /// One look: discovery, rotations, truncations, then read what is available, within the pass budget.
     package func cycle() throws(SystemError) -> Pass {
-        let now = MonotonicClock.milliseconds()
+        let now = clock.monotonicMs()
         passDeadlineMs = now + passBudgetMs
         defer { publish() }
         let pollDue = now >= nextPollMs
@@ -127,11 +135,11 @@ package final class FileServer {
         for directory in pending.directories { discovery.invalidate(directory) }
         var unreadable: SystemError?
         if pollDue || pending.everything || !pending.directories.isEmpty {
-            let scan = discovery.scan()
+            let scan = discovery.scan(nowNs: clock.wallNs())
             if scan.changed { unreadable = reconcile(scan) }
             unreadable = unreadable ?? scan.unreadable.min { $0.key < $1.key }?.value
         }
-        watcher.ensure(watchedDirectories)
+        watcher.ensure(watchedDirectories, now: clock.monotonicMs())
         if pending.everything || !watcher.isActive {
             for file in files { try check(file) }
         } else if pollDue {
@@ -171,7 +179,7 @@ package final class FileServer {
     /// At shutdown: ships each incomplete last line whose file has been quiet for `rotate_wait_ms`;
     /// a line still being written stays behind the checkpoint for the next start to complete.
     package func flushQuietPartialLines() -> Bool {
-        let now = MonotonicClock.milliseconds()
+        let now = clock.monotonicMs()
         for file in filesWithPartialLines where now - file.lastGrowthMs >= Int64(config.rotateWaitMs) {
             guard shipPartial(file) else { return false }
         }
@@ -229,7 +237,7 @@ package final class FileServer {
     /// Files that left every pattern (renamed away, deleted) are closed once read to their end and
     /// unwritten for `rotate_wait_ms` (a writer may still hold them), so their space is freed.
     private func closeFinished() {
-        let now = MonotonicClock.milliseconds()
+        let now = clock.monotonicMs()
         for file in files where file.path == nil && file.isOpen && file.atEndOfFile {
             guard file.isCopy || now - file.lastGrowthMs >= Int64(config.rotateWaitMs) else { continue }
             guard shipPartial(file) else { continue }
@@ -241,7 +249,7 @@ package final class FileServer {
     // MARK: - reading
 
     private func readFairly() throws(SystemError) -> Pass {
-        let passStartMs = MonotonicClock.milliseconds()
+        let passStartMs = clock.monotonicMs()
         while true {
             // Only files with something to read take part: with a thousand quiet files a pass stays cheap.
             let ready = files.filter { $0.isOpen && !$0.atEndOfFile && $0.shadowOf == nil }
@@ -280,7 +288,7 @@ package final class FileServer {
 
     private func outOfTime(next: Int) -> Pass? {
         if drainDeadlinePassed() { return .givenUp }
-        guard MonotonicClock.milliseconds() >= passDeadlineMs else { return nil }
+        guard clock.monotonicMs() >= passDeadlineMs else { return nil }
         roundStart = next
         return .budgetSpent
     }
@@ -303,7 +311,7 @@ package final class FileServer {
         if count == 0 { return false }
         file.readOffset += Int64(count)
         file.knownSize = max(file.knownSize, file.readOffset)
-        file.lastGrowthMs = MonotonicClock.milliseconds()
+        file.lastGrowthMs = clock.monotonicMs()
         consumer.takeLines(from: file.splitter, read: count, counters: counters)
         unacknowledged.append((file, file.readOffset - Int64(file.splitter.pendingBytes)))
         batchedBytes += count
@@ -353,7 +361,7 @@ package final class FileServer {
         let ready = discovered && (literalPath == nil || current != nil)
         counters.following.store(ready, ordering: .relaxed)
         counters.checkpointOffset.store(Int(current?.checkpointedOffset ?? files.last?.checkpointedOffset ?? 0), ordering: .relaxed)
-        let now = MonotonicClock.milliseconds()
+        let now = clock.monotonicMs()
         guard force || now - lastReportMs >= 500 else { return }
         lastReportMs = now
         let report = files.prefix(Counters.reportedFiles).map {

@@ -61,7 +61,7 @@ final class TailedFile {
 
     init(
         descriptor: Int32?, origin: String, location: String, listed: Bool, identity: FileIdentity, offset: Int64, size: Int64,
-        buffer: ReadBuffer, maxLineBytes: Int, isCopy: Bool = false
+        buffer: ReadBuffer, maxLineBytes: Int, nowMs: Int64, isCopy: Bool = false
     ) {
         self.descriptor = descriptor
         self.origin = origin
@@ -72,7 +72,7 @@ final class TailedFile {
         handedOffset = offset
         checkpointedOffset = offset
         splitter = LineSplitter(maxLineBytes: maxLineBytes, sharing: buffer)
-        lastGrowthMs = MonotonicClock.milliseconds()
+        lastGrowthMs = nowMs
         knownSize = size
         checkedSize = size
         self.isCopy = isCopy
@@ -85,7 +85,7 @@ final class TailedFile {
     /// Opens `path` at `offset` (its end when nil), or returns nil when nothing is there. `listed`:
     /// the path is one the patterns match.
     static func open(
-        path: String, origin: String? = nil, listed: Bool, offset: Int64?, buffer: ReadBuffer, maxLineBytes: Int,
+        path: String, origin: String? = nil, listed: Bool, offset: Int64?, buffer: ReadBuffer, maxLineBytes: Int, nowMs: Int64,
         isCopy: Bool = false
     ) throws(SystemError) -> TailedFile? {
         guard let fd = try openDescriptor(path) else { return nil }
@@ -96,7 +96,7 @@ final class TailedFile {
             try FileIO.seek(fd, to: start)
             return TailedFile(
                 descriptor: fd, origin: origin ?? path, location: path, listed: listed, identity: identity, offset: start, size: status.size,
-                buffer: buffer, maxLineBytes: maxLineBytes, isCopy: isCopy)
+                buffer: buffer, maxLineBytes: maxLineBytes, nowMs: nowMs, isCopy: isCopy)
         } catch {
             FileIO.close(fd)
             throw error

@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import TestSupport
 import Testing
 
 @testable import Configuration
@@ -18,28 +19,10 @@ import Testing
 /// The watcher's fallback and recovery, with a scripted event source: no kernel limit needed.
 @Suite("Change watcher")
 struct ChangeWatcherTests {
-    final class ScriptedEvents: DirectoryEvents {
-        var watchError: Int32?
-        var drainError: Int32?
-        var watchLost = false
-        let descriptor: Int32 = 42
-        func watch(_ path: String, mask: UInt32) throws(SystemError) -> Int32? {
-            if let watchError { throw SystemError(call: "inotify_add_watch", subject: path, errno: watchError) }
-            return 1
-        }
-        func removeWatch(_ wd: Int32) {}
-        func drain() throws(SystemError) -> Inotify.Drained {
-            if let drainError { throw SystemError(call: "read", subject: "inotify", errno: drainError) }
-            var drained = Inotify.Drained()
-            if watchLost { drained.lostWatches = [1] }
-            return drained
-        }
-    }
-
     final class Script {
         var openError: Int32?
         var opened = 0
-        var events = ScriptedEvents()
+        var events = ScriptedDirectoryEvents()
         var reported: [Bool] = []
     }
 

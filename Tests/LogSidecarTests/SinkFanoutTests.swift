@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Configuration
@@ -18,31 +19,6 @@ import Testing
 /// The fan-out's retry state machine with an in-memory sink: no process, no clock waits.
 @Suite("Sink fan-out")
 struct SinkFanoutTests {
-    /// Accepts what its script allows, then fails as told; records every byte it accepted.
-    final class ScriptedSink: Sink {
-        let name = "scripted"
-        var failures: [SinkFailure?] = []
-        var flushFailures: [SinkFailure?] = []
-        var received: [UInt8] = []
-        var attempts = 0
-        var reopens = 0
-
-        func write(_ batch: RecordBatch, from offset: Int) throws(SinkFailure) {
-            attempts += 1
-            if let failure = failures.isEmpty ? nil : failures.removeFirst() {
-                received += batch.bytes[offset..<failure.accepted]
-                throw failure
-            }
-            received += batch.bytes[offset...]
-        }
-
-        func flush() throws(SinkFailure) {
-            if let failure = flushFailures.isEmpty ? nil : flushFailures.removeFirst() { throw failure }
-        }
-
-        func reopen() { reopens += 1 }
-    }
-
     func batch(_ records: Int) -> RecordBatch {
         var batch = RecordBatch()
         for index in 0..<records {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Configuration
@@ -20,7 +21,7 @@ import Testing
 struct ExecUnitTests {
     @Test("backoff doubles from 1 s to 30 s over short runs, and starts over after a run longer than the cap")
     func backoff() {
-        var backoff = RestartBackoff()
+        var backoff = Backoff.restart()
         let short = (0..<7).map { _ in backoff.delay(afterRunningMs: 100) }
         #expect(short == [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000])
         #expect(backoff.delay(afterRunningMs: 30_000) == 1_000)
@@ -29,11 +30,11 @@ struct ExecUnitTests {
 
     @Test("restart policies: never, on-failure (non-zero or a signal), always")
     func policies() {
-        #expect(!RestartBackoff.shouldRestart(.never, after: .exited(1)))
-        #expect(!RestartBackoff.shouldRestart(.onFailure, after: .exited(0)))
-        #expect(RestartBackoff.shouldRestart(.onFailure, after: .exited(2)))
-        #expect(RestartBackoff.shouldRestart(.onFailure, after: .killed(signal: SIGKILL)))
-        #expect(RestartBackoff.shouldRestart(.always, after: .exited(0)))
+        #expect(!RestartPolicy.never.restarts(after: .exited(1)))
+        #expect(!RestartPolicy.onFailure.restarts(after: .exited(0)))
+        #expect(RestartPolicy.onFailure.restarts(after: .exited(2)))
+        #expect(RestartPolicy.onFailure.restarts(after: .killed(signal: SIGKILL)))
+        #expect(RestartPolicy.always.restarts(after: .exited(0)))
     }
 
     @Test("wait statuses decode as a shell reports them")

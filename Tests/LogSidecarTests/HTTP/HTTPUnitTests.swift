@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Configuration
@@ -64,15 +65,14 @@ struct HTTPUnitTests {
             == "http://ch:8123/?query=INSERT%20INTO%20%60default%60.%60logs%60%20FORMAT%20JSONEachRow&date_time_input_format=best_effort&input_format_skip_unknown_fields=1")
     }
 
-    @Test("full jitter within the doubling cap, capped at max_backoff_ms; Retry-After wins")
+    @Test("full jitter within the doubling cap, capped at max_backoff_ms")
     func backoff() {
-        var backoff = RetryBackoff(maximumMs: 1000)
+        var backoff = Backoff(firstMs: 100, maximumMs: 1000, jitter: true)
         for attempt in 0..<12 {
             let wait = backoff.next()
             #expect(wait >= 0 && wait <= min(1000, 100 << attempt), "attempt \(attempt): \(wait)")
         }
-        #expect(backoff.next(retryAfterSeconds: 2) == 2000)
-        var spread = RetryBackoff(maximumMs: 30_000)
+        var spread = Backoff(firstMs: 100, maximumMs: 30_000, jitter: true)
         let waits = (0..<50).map { _ in spread.next() }
         #expect(Set(waits).count > 10, "jitter spreads the waits")
     }
@@ -132,24 +132,10 @@ struct HTTPUnitTests {
         #expect(Self.threads(named: "http-") == before)
     }
 
-    /// Holds what it is given until told it was acknowledged.
-    final class HoldingSink: Sink {
-        let name = "holding"
-        var held = 0
-        func write(_ batch: RecordBatch, from offset: Int) throws(SinkFailure) { held += batch.bytes.count - offset }
-        var unacknowledgedBytes: Int { held }
-        var countsOwnRecords: Bool { true }
-    }
-
-    final class PlainSink: Sink {
-        let name = "plain"
-        func write(_ batch: RecordBatch, from offset: Int) throws(SinkFailure) {}
-    }
-
     @Test("the acknowledged position is the slowest sink's; a sink that counts its own records is not counted by the fan-out")
     func acknowledgedPosition() {
         let holding = HoldingSink()
-        let plain = PlainSink()
+        let plain = DiscardSink(name: "plain")
         let counters = Counters(sinkNames: [plain.name, holding.name])
         let fanout = SinkFanout(sinks: [plain, holding], counters: counters.sinks, logger: Logger(label: "test"), pause: { _ in }, shouldGiveUp: { false })
         var batch = RecordBatch()

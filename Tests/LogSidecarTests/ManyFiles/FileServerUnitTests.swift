@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TestSupport
 import Testing
 
 @testable import Configuration
@@ -14,38 +15,6 @@ import Testing
 @testable import SystemSupport
 @testable import Tailing
 @testable import Telemetry
-
-/// Takes the lines the file server (or the child's pipes) hand out, in memory, with the file (or
-/// stream) each came from.
-final class RecordingConsumer: LineConsumer {
-    var origin = ""
-    var lines: [(origin: String, text: String)] = []
-    var partials: [String] = []
-    var deliveries = 0
-    /// Each complete line's origin, as the pipeline would name its record.
-    var origins: [RecordOrigin] = []
-    private var counter: OriginCounter?
-
-    func begin(_ source: LineSource, format: InputFormat, origins: OriginCounter) {
-        counter = origins
-        switch source {
-        case .file(let origin): self.origin = origin
-        case .stream(let stream): origin = stream.rawValue
-        }
-    }
-
-    func consume(_ line: Line, partial: Bool) {
-        if let origin = counter?.take(lineBytes: line.byteCount + (partial ? 0 : 1)) { origins.append(origin) }
-        guard case .complete(let bytes) = line else { return }
-        lines.append((origin, String(decoding: bytes, as: UTF8.self)))
-        if partial { partials.append(String(decoding: bytes, as: UTF8.self)) }
-    }
-
-    func deliver() -> Bool {
-        deliveries += 1
-        return true
-    }
-}
 
 @Suite("File server, without a process")
 struct FileServerUnitTests {

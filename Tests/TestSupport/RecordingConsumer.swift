@@ -1,0 +1,36 @@
+import Records
+import Telemetry
+
+/// Takes the lines the file server (or the child's pipes) hand out, in memory, with the file (or
+/// stream) each came from.
+package final class RecordingConsumer: LineConsumer {
+    package var origin = ""
+    package var lines: [(origin: String, text: String)] = []
+    package var partials: [String] = []
+    package var deliveries = 0
+    /// Each complete line's origin, as the pipeline would name its record.
+    package var origins: [RecordOrigin] = []
+    private var counter: OriginCounter?
+
+    package init() {}
+
+    package func begin(_ source: LineSource, format: InputFormat, origins: OriginCounter) {
+        counter = origins
+        switch source {
+        case .file(let origin): self.origin = origin
+        case .stream(let stream): origin = stream.rawValue
+        }
+    }
+
+    package func consume(_ line: Line, partial: Bool) {
+        if let origin = counter?.take(lineBytes: line.byteCount + (partial ? 0 : 1)) { origins.append(origin) }
+        guard case .complete(let bytes) = line else { return }
+        lines.append((origin, String(decoding: bytes, as: UTF8.self)))
+        if partial { partials.append(String(decoding: bytes, as: UTF8.self)) }
+    }
+
+    package func deliver() -> Bool {
+        deliveries += 1
+        return true
+    }
+}
