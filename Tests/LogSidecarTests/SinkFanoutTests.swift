@@ -77,4 +77,27 @@ struct SinkFanoutTests {
         #expect(retrying.deliver(batch(2)))
         #expect(failing.reopens == 1)
     }
+
+    @Test("retries wait 50 ms doubling to 5 s; the failure's start is stamped on the fan-out's clock and cleared by a success")
+    func backoffAndClock() {
+        let sink = ScriptedSink()
+        sink.failures = Array(repeating: SinkFailure(accepted: 0, reason: "ENOSPC"), count: 9)
+        let clock = ManualClock()
+        let counters = Counters(sinkNames: [sink.name])
+        var waits: [Int] = []
+        var failingSince: [Int64] = []
+        let fanout = SinkFanout(
+            sinks: [sink], counters: counters.sinks, logger: Logger(label: "test"),
+            pause: { ms in
+                waits.append(ms)
+                failingSince.append(counters.sinks[0].failingSinceMs.load(ordering: .relaxed))
+                clock.advance(ms: Int64(ms))
+            },
+            shouldGiveUp: { false }, clock: clock)
+        let started = clock.monotonicMs()
+        #expect(fanout.deliver(batch(2)))
+        #expect(waits == [50, 100, 200, 400, 800, 1_600, 3_200, 5_000, 5_000])
+        #expect(Set(failingSince) == [started], "stamped once, at the first failure")
+        #expect(counters.sinks[0].failingSinceMs.load(ordering: .relaxed) == 0)
+    }
 }

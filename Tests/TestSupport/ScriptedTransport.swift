@@ -1,8 +1,9 @@
 import HTTPSinks
 import Sinks
+import Synchronization
 
 /// An HTTP receiver a test scripts: each POST takes the next answer (or the last one, once they are
-/// used) and keeps the body it was sent.
+/// used) and keeps the body it was sent. Answers are set before the delivery starts.
 package final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
     package struct Request {
         package var body: [UInt8]
@@ -12,7 +13,9 @@ package final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
 
     /// What each POST answers; given the body, so an answer may depend on what was sent.
     package var answers: [([UInt8]) -> HTTPResponse] = []
-    package private(set) var requests: [Request] = []
+    private let sent = Mutex<[Request]>([])
+    /// What was posted, in order (read from any thread).
+    package var requests: [Request] { sent.withLock { $0 } }
     /// How many times a connection was opened.
     package private(set) var opened = 0
     /// Opening fails this many times first (a receiver whose address does not resolve yet).
@@ -34,7 +37,7 @@ package final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
 
     package func post(_ body: UnsafeRawBufferPointer, gzipped: Bool) -> HTTPResponse {
         let bytes = Array(body)
-        requests.append(Request(body: bytes, gzipped: gzipped))
+        sent.withLock { $0.append(Request(body: bytes, gzipped: gzipped)) }
         guard let answer = answers.count > 1 ? answers.removeFirst() : answers.first else {
             return HTTPResponse(status: 200, body: [], seconds: 0.001, transportError: "")
         }

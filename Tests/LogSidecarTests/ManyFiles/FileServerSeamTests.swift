@@ -1,0 +1,146 @@
+import Glibc
+import Logging
+import TestSupport
+import Testing
+
+@testable import Configuration
+@testable import Records
+@testable import SystemSupport
+@testable import Tailing
+@testable import Telemetry
+
+/// The file server's timing, driven by a scripted directory-event source and a clock moved by hand:
+/// what is looked at between two polls, and when, without a kernel event or a sleep.
+@Suite("File server, with a scripted watcher and clock")
+struct FileServerSeamTests {
+    struct Rig {
+        let directory = TestDirectory()
+        let events = ScriptedDirectoryEvents()
+        let clock = ManualClock()
+        let consumer = RecordingConsumer()
+        var inotifyFails = false
+        var config = InputConfig()
+
+        init(paths: [String]) {
+            config.paths = paths.map { directory.file($0) }
+            config.checkpointPath = ""
+            config.pollIntervalMs = 250
+            config.rotateWaitMs = 1_000
+        }
+
+        func server() -> FileServer {
+            FileServer(
+                config: config, consumer: consumer, counters: Counters(sinkNames: []), logger: Logger(label: "test"), clock: clock,
+                events: { [events, inotifyFails] () throws(SystemError) -> any DirectoryEvents in
+                    if inotifyFails { throw SystemError(call: "inotify_init1", errno: EMFILE) }
+                    return events
+                })
+        }
+
+        var texts: [String] { consumer.lines.map(\.text) }
+    }
+
+    @Test("between polls only the files an event names are looked at; the next poll looks at the rest")
+    func eventsBetweenPolls() throws {
+        let rig = Rig(paths: ["*.log"])
+        rig.directory.write("a.log", "a1\n")
+        rig.directory.write("b.log", "b1\n")
+        let server = rig.server()
+        try server.start(from: nil)
+        #expect(try server.cycle() == .caughtUp)
+        #expect(rig.texts == ["a1", "b1"])
+        #expect(rig.events.watched.values.contains(rig.directory.path))
+
+        rig.directory.append("a.log", "a2\n")
+        rig.directory.append("b.log", "b2\n")
+        rig.events.written("a.log", in: rig.directory.path)
+        server.drainEvents()
+        _ = try server.cycle()
+        #expect(rig.texts == ["a1", "b1", "a2"], "b.log had no event and no poll was due")
+
+        rig.clock.advance(ms: 250)
+        _ = try server.cycle()
+        #expect(rig.texts == ["a1", "b1", "a2", "b2"], "a recently written file is looked at on every poll")
+    }
+
+    @Test("a write whose event was lost, in a file quiet for long, is found by the sweep within ten polls")
+    func quietSweep() throws {
+        let rig = Rig(paths: ["*.log"])
+        rig.directory.write("quiet.log", "one\n")
+        let server = rig.server()
+        try server.start(from: nil)
+        _ = try server.cycle()
+        rig.clock.advance(ms: FileServer.activeWindowMs + 1)
+        rig.directory.append("quiet.log", "two\n")
+        var polls = 0
+        while rig.texts.count < 2 && polls < 2 * FileServer.quietSweepTicks {
+            rig.clock.advance(ms: 250)
+            polls += 1
+            _ = try server.cycle()
+        }
+        #expect(rig.texts == ["one", "two"])
+        #expect(polls <= FileServer.quietSweepTicks, "found after \(polls) polls")
+    }
+
+    @Test("an overflowed event queue looks at every file at once, poll or not")
+    func overflow() throws {
+        let rig = Rig(paths: ["*.log"])
+        rig.directory.write("a.log", "a1\n")
+        let server = rig.server()
+        try server.start(from: nil)
+        _ = try server.cycle()
+        rig.directory.append("a.log", "a2\n")
+        rig.directory.write("new.log", "n1\n")
+        var overflowed = Inotify.Drained()
+        overflowed.overflowed = true
+        rig.events.queued = [overflowed]
+        server.drainEvents()
+        _ = try server.cycle()
+        #expect(Set(rig.texts) == ["a1", "a2", "n1"])
+    }
+
+    @Test("without inotify a new file is found at the next poll on the clock, not before")
+    func pollAlone() throws {
+        var rig = Rig(paths: ["*.log"])
+        rig.inotifyFails = true
+        let server = rig.server()
+        try server.start(from: nil)
+        #expect(server.eventDescriptor == nil)
+        rig.directory.write("late.log", "here\n")
+        _ = try server.cycle()
+        rig.clock.advance(ms: 249)
+        _ = try server.cycle()
+        #expect(rig.texts.isEmpty)
+        rig.clock.advance(ms: 1)
+        _ = try server.cycle()
+        #expect(rig.texts == ["here"])
+    }
+
+    @Test("a rotated file is kept open until it has been quiet for rotate_wait_ms on the clock, and read to its end")
+    func rotateWait() throws {
+        let rig = Rig(paths: ["app.log"])
+        rig.directory.write("app.log", "1\n")
+        let server = rig.server()
+        try server.start(from: nil)
+        _ = try server.cycle()
+        #expect(rename(rig.directory.file("app.log"), rig.directory.file("app.log.1")) == 0)
+        rig.directory.write("app.log", "3\n")
+        rig.events.changed(rig.directory.path)
+        server.drainEvents()
+        _ = try server.cycle()
+        #expect(server.openCount == 2)
+        // A writer that has not reopened yet still writes the rotated file.
+        rig.clock.advance(ms: 900)
+        rig.directory.append("app.log.1", "2\n")
+        _ = try server.cycle()
+        rig.clock.advance(ms: 999)
+        _ = try server.cycle()
+        #expect(server.openCount == 2, "quiet for 999 ms only")
+        rig.clock.advance(ms: 1)
+        _ = try server.cycle()
+        #expect(server.openCount == 1)
+        // The new file is read once the rotated one was drained; a late write to the rotated one follows.
+        #expect(rig.texts == ["1", "3", "2"])
+        #expect(Set(rig.consumer.lines.map(\.origin)) == [rig.directory.file("app.log")])
+    }
+}
