@@ -5,13 +5,7 @@ import Records
 /// application's; in merge mode an enrichment key counts as ours only while it holds our value (an
 /// application's own `host` stays the application's).
 struct RecordReader {
-    struct Member {
-        var key: Range<Int>
-        var keyIsEscaped: Bool
-        var value: Range<Int>
-        /// Which enrichment field it is, nil for the application's.
-        var source: EnrichmentField.Source?
-    }
+    typealias Member = JSONScanner.Member
 
     private let shape: RecordShape
     /// Most keys are no enrichment field's: the bitmaps say so without a comparison.
@@ -19,6 +13,8 @@ struct RecordReader {
     private static let rawKey = Array("raw".utf8)
     /// The last record's members, in order (the application's under `raw` where `raw` was).
     private(set) var members: [Member] = []
+    /// For each member, which enrichment field it is; nil for the application's.
+    private(set) var sources: [EnrichmentField.Source?] = []
     /// The member holding the processing time, if any.
     private(set) var timeMember: Int?
 
@@ -30,6 +26,7 @@ struct RecordReader {
     /// Reads `record`; false when it is not a JSON object (the caller then sends it as a string).
     mutating func read(_ record: UnsafeRawBufferPointer) -> Bool {
         members.removeAll(keepingCapacity: true)
+        sources.removeAll(keepingCapacity: true)
         timeMember = nil
         let wrapped = shape.wrapped
         return RecordMembers.forEach(record) { member in
@@ -39,17 +36,19 @@ struct RecordReader {
                 _ = RecordMembers.forEach(UnsafeRawBufferPointer(rebasing: record[member.value])) { inner in
                     members.append(Member(
                         key: (inner.key.lowerBound + base)..<(inner.key.upperBound + base), keyIsEscaped: inner.keyIsEscaped,
-                        value: (inner.value.lowerBound + base)..<(inner.value.upperBound + base), source: nil))
+                        value: (inner.value.lowerBound + base)..<(inner.value.upperBound + base), valueIsString: inner.valueIsString))
+                    sources.append(nil)
                 }
                 return
             }
             let source = member.keyIsEscaped || !fieldKeys.mayMatch(member.key.count, record[member.key.lowerBound]) ? nil : source(of: member, in: record)
             if source == .time { timeMember = members.count }
-            members.append(Member(key: member.key, keyIsEscaped: member.keyIsEscaped, value: member.value, source: source))
+            members.append(member)
+            sources.append(source)
         }
     }
 
-    private func source(of member: RecordMembers.Member, in record: UnsafeRawBufferPointer) -> EnrichmentField.Source? {
+    private func source(of member: Member, in record: UnsafeRawBufferPointer) -> EnrichmentField.Source? {
         let key = UnsafeRawBufferPointer(rebasing: record[member.key])
         for field in shape.fields where key.equals(field.key) {
             if let value = field.value, !UnsafeRawBufferPointer(rebasing: record[member.value]).equals(value) { return nil }
@@ -60,13 +59,13 @@ struct RecordReader {
 
     /// The first of the application's members named `name`.
     func first(named name: [UInt8], in record: UnsafeRawBufferPointer) -> Int? {
-        members.firstIndex { $0.source == nil && !$0.keyIsEscaped && UnsafeRawBufferPointer(rebasing: record[$0.key]).equals(name) }
+        members.indices.first { sources[$0] == nil && !members[$0].keyIsEscaped && UnsafeRawBufferPointer(rebasing: record[members[$0].key]).equals(name) }
     }
 
     /// The first of the application's members named one of `names`, in the order of `names`.
     func first(of names: [[UInt8]], in record: UnsafeRawBufferPointer) -> Int? {
         var best: (index: Int, rank: Int)?
-        for (index, member) in members.enumerated() where member.source == nil && !member.keyIsEscaped {
+        for (index, member) in members.enumerated() where sources[index] == nil && !member.keyIsEscaped {
             let key = UnsafeRawBufferPointer(rebasing: record[member.key])
             for (rank, name) in names.enumerated() where rank < (best?.rank ?? names.count) && key.equals(name) {
                 best = (index, rank)

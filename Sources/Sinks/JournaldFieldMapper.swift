@@ -36,14 +36,9 @@ struct JournaldFieldMapper {
         self.levelKey = Array(levelKey.utf8)
     }
 
-    private struct Member {
-        var key: [UInt8]
-        var value: Range<Int>
-        var isString: Bool
-    }
-
     func entry(of record: UnsafeRawBufferPointer) -> JournaldEntry {
-        var members: [Member] = []
+        // Each member with its key decoded: journald's field names are made from the text.
+        var members: [(key: [UInt8], member: JSONScanner.Member)] = []
         _ = JSONScanner.scanObject(record) { member in
             var key: [UInt8] = []
             if member.keyIsEscaped {
@@ -51,22 +46,22 @@ struct JournaldFieldMapper {
             } else {
                 key.append(contentsOf: UnsafeRawBufferPointer(rebasing: record[member.key]))
             }
-            members.append(Member(key: key, value: member.value, isString: member.valueIsString))
+            members.append((key, member))
         }
         var entry = JournaldEntry()
         let messageIndex = members.firstIndex { $0.key == messageKey }
             ?? members.firstIndex { $0.key == Self.fallbackMessageKey }
         if let messageIndex {
-            entry.add(Array("MESSAGE".utf8)) { Self.appendText(of: members[messageIndex], in: record, to: &$0) }
+            entry.add(Array("MESSAGE".utf8)) { Self.appendText(of: members[messageIndex].member, in: record, to: &$0) }
         } else {
             entry.add(Array("MESSAGE".utf8)) { $0.append(contentsOf: record) }
         }
         let levelIndex = members.firstIndex { $0.key == levelKey }
-        let priority = levelIndex.map { Self.priority(of: members[$0], in: record) } ?? 6
+        let priority = levelIndex.map { Self.priority(of: members[$0].member, in: record) } ?? 6
         entry.add(Array("PRIORITY".utf8)) { $0.append(UInt8(ascii: "0") + UInt8(priority)) }
         entry.add(Array("SYSLOG_IDENTIFIER".utf8)) { $0.append(contentsOf: identifier) }
-        for (index, member) in members.enumerated() where index != messageIndex && index != levelIndex {
-            var name = Self.fieldName(member.key)
+        for (index, (key, member)) in members.enumerated() where index != messageIndex && index != levelIndex {
+            var name = Self.fieldName(key)
             if name.isEmpty { continue }
             // An application key that maps onto a field we set keeps its value under another name.
             if Self.reserved.contains(name) { name = Array("APP_".utf8) + name }
@@ -76,9 +71,9 @@ struct JournaldFieldMapper {
     }
 
     /// Strings as their text, everything else as its JSON text.
-    private static func appendText(of member: Member, in record: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    private static func appendText(of member: JSONScanner.Member, in record: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         let value = UnsafeRawBufferPointer(rebasing: record[member.value])
-        if member.isString {
+        if member.valueIsString {
             JSONUnescape.append(UnsafeRawBufferPointer(rebasing: value.dropFirst().dropLast()), to: &out)
         } else {
             out.append(contentsOf: value)
@@ -101,7 +96,7 @@ struct JournaldFieldMapper {
     }
 
     /// PRIORITY from the level's text: names as syslog and common loggers spell them, or 0-7 as such.
-    private static func priority(of member: Member, in record: UnsafeRawBufferPointer) -> Int {
+    private static func priority(of member: JSONScanner.Member, in record: UnsafeRawBufferPointer) -> Int {
         var text: [UInt8] = []
         appendText(of: member, in: record, to: &text)
         let word = String(decoding: text, as: UTF8.self).lowercased()

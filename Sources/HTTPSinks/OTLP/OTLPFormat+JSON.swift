@@ -71,7 +71,7 @@ extension OTLPFormat {
         var separator = false
         for (index, member) in members.enumerated() where index != roles.message && index != roles.level && index != roles.trace && index != roles.span {
             var key = UnsafeRawBufferPointer(rebasing: record[member.key])
-            if let source = member.source {
+            if let source = reader.sources[index] {
                 // Per record: the file and the stream, under OTel's names; the rest is the resource.
                 guard let name = Self.attributeName(source) else { continue }
                 key = name

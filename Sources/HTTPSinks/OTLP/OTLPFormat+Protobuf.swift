@@ -74,7 +74,7 @@ extension OTLPFormat {
         }
         for (index, member) in members.enumerated() where index != roles.message && index != roles.level && index != roles.trace && index != roles.span {
             var key = UnsafeRawBufferPointer(rebasing: record[member.key])
-            if let source = member.source {
+            if let source = reader.sources[index] {
                 guard let name = Self.attributeName(source) else { continue }
                 key = name
             }

@@ -59,7 +59,7 @@ final class OTLPFormat: HTTPFormat {
 
     func roles(_ record: UnsafeRawBufferPointer) -> Roles {
         var roles = Roles()
-        for (index, member) in reader.members.enumerated() where member.source == nil && !member.keyIsEscaped {
+        for (index, member) in reader.members.enumerated() where reader.sources[index] == nil && !member.keyIsEscaped {
             guard roleKeys.mayMatch(member.key.count, record[member.key.lowerBound]) else { continue }
             let key = UnsafeRawBufferPointer(rebasing: record[member.key])
             for (rank, name) in messageKeys.enumerated() where rank < roles.messageRank && key.equals(name) {

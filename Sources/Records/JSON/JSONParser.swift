@@ -164,21 +164,14 @@ package struct JSONParser {
     private mutating func parseEscape(into out: inout [UInt8]) throws(JSONParseError) {
         guard let byte = current else { throw error("unterminated escape") }
         index += 1
-        switch byte {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(byte)
-        case UInt8(ascii: "b"): out.append(0x08)
-        case UInt8(ascii: "f"): out.append(0x0C)
-        case UInt8(ascii: "n"): out.append(0x0A)
-        case UInt8(ascii: "r"): out.append(0x0D)
-        case UInt8(ascii: "t"): out.append(0x09)
-        case UInt8(ascii: "u"):
-            let start = index
-            guard let decoded = bytes.withUnsafeBytes({ UnicodeEscape.decode($0, hexAt: start) }) else {
-                throw error("invalid \\u escape")
-            }
-            UnicodeEscape.appendUTF8(decoded.scalar, to: &out)
-            index += decoded.length
-        default: throw error("invalid escape '\\\(Unicode.Scalar(byte))'")
+        if let decoded = JSONEscape.decoded(byte) {
+            out.append(decoded)
+            return
         }
+        guard byte == UInt8(ascii: "u") else { throw error("invalid escape '\\\(Unicode.Scalar(byte))'") }
+        let start = index
+        guard let decoded = bytes.withUnsafeBytes({ UnicodeEscape.decode($0, hexAt: start) }) else { throw error("invalid \\u escape") }
+        UnicodeEscape.appendUTF8(decoded.scalar, to: &out)
+        index += decoded.length
     }
 }

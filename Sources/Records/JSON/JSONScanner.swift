@@ -223,8 +223,7 @@ public struct JSONScanner {
                 escaped = true
                 guard i + 1 < count else { return nil }
                 switch bytes[i + 1] {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                case let letter where JSONEscape.decoded(letter) != nil:
                     i += 2
                 case UInt8(ascii: "u"):
                     guard i + 6 <= count else { return nil }

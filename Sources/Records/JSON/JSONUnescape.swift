@@ -12,17 +12,12 @@ package enum JSONUnescape {
             }
             let escape = content[index + 1]
             index += 2
-            switch escape {
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "u"):
+            if escape == UInt8(ascii: "u") {
                 let decoded = UnicodeEscape.decode(content, hexAt: index) ?? ("\u{FFFD}", min(4, content.count - index), true)
                 UnicodeEscape.appendUTF8(decoded.scalar, to: &out)
                 index += decoded.length
-            default: out.append(escape)
+            } else {
+                out.append(JSONEscape.decoded(escape) ?? escape)
             }
         }
     }

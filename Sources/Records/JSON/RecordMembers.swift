@@ -4,12 +4,9 @@ import Glibc
 /// then spliced), found without validating again: strings are skipped to their closing quote (a word
 /// at first, then `memchr`), containers by counting brackets outside strings. The HTTP formats take records apart with it.
 /// Every index is bounds-checked: text that is not what we wrote gives false or odd ranges, never a crash.
+/// It reports the scanner's `JSONScanner.Member`: the two differ in what they trust, not in what they find.
 package enum RecordMembers {
-    package struct Member {
-        package var key: Range<Int>
-        package var keyIsEscaped: Bool
-        package var value: Range<Int>
-    }
+    package typealias Member = JSONScanner.Member
 
     /// Calls `body` for each member of the object `bytes` holds; false when it is not an object.
     package static func forEach(_ bytes: UnsafeRawBufferPointer, _ body: (Member) -> Void) -> Bool {
@@ -25,7 +22,7 @@ package enum RecordMembers {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return false }
             let start = skipSpace(bytes, index + 1)
             guard let end = valueEnd(bytes, start) else { return false }
-            body(Member(key: key, keyIsEscaped: escaped, value: start..<end))
+            body(Member(key: key, keyIsEscaped: escaped, value: start..<end, valueIsString: bytes[start] == UInt8(ascii: "\"")))
             index = skipSpace(bytes, end)
             guard index < bytes.count else { return false }
             if bytes[index] == UInt8(ascii: "}") { return true }
