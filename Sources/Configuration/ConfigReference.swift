@@ -40,9 +40,9 @@ package enum ConfigReference {
             text += "\n"
         }
         text += "## Filter keys\n\nEach entry of `filters` has `type` and an optional `name` (default: `<type>#<index>`), and the keys of its type.\n\n"
-        for kind in FilterConfig.Kind.allCases {
-            let keys = (FilterSchema.keysByKind[kind] ?? []).sorted().map { "`\($0)`" }.joined(separator: ", ")
-            text += "- `\(kind.rawValue)`: \(keys)\n"
+        for kind in FilterKinds.all {
+            let keys = kind.keys.sorted().map { "`\($0)`" }.joined(separator: ", ")
+            text += "- `\(kind.type)`: \(keys)\n"
         }
         return text
     }

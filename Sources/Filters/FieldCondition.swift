@@ -13,7 +13,7 @@ struct FieldCondition {
     let path: FieldPath
     let test: Test
 
-    init(_ condition: FilterConfig.Condition) throws(PCRERegex.CompileError) {
+    init(_ condition: FilterCondition) throws(PCRERegex.CompileError) {
         path = FieldPath(condition.field)
         switch condition.test {
         case .equals(let values): test = .equals(ScalarSet(values))

@@ -25,17 +25,10 @@ package final class FilterChain {
     }
 
     private static func make(_ config: FilterConfig) throws(PCRERegex.CompileError) -> any RecordFilter {
-        let condition = try config.condition.map { condition throws(PCRERegex.CompileError) in try FieldCondition(condition) }
-        switch config.kind {
-        case .drop, .keep:
-            guard let condition else { throw PCRERegex.CompileError(message: "no condition", offset: 0) }
-            return MatchFilter(condition, keepsMatches: config.kind == .keep)
-        case .remove: return RemoveFilter(fields: config.fields ?? [])
-        case .rename: return RenameFilter(from: config.from, to: config.to)
-        case .redact: return try RedactFilter(fields: config.fields, pattern: config.pattern, replacement: config.replacement)
-        case .sample: return SampleFilter(rate: config.rate, unless: condition)
-        case .throttle: return ThrottleFilter(perSecond: config.perSecond, unless: condition)
+        guard let maker = config.settings as? any FilterMaking else {
+            throw PCRERegex.CompileError(message: "no filter is built for type \(config.type)", offset: 0)
         }
+        return try maker.makeFilter()
     }
 
     /// False when a filter dropped the record (counted against that filter).

@@ -1,10 +1,18 @@
-/// One entry of the filter chain: a new filter type is one file with a class like these, its keys in
-/// `FilterSchema` and a case in `FilterChain.make`. Each keeps its own state (counts, windows) and runs
-/// on the reading loop's thread.
+import Configuration
+
+/// One entry of the filter chain: a new filter type is one file with a class like these and the
+/// `FilterMaking` extension of its configuration type (`Configuration/Filters/FilterConfig.swift` says
+/// the rest). Each keeps its own state (counts, windows) and runs on the reading loop's thread.
 protocol RecordFilter: AnyObject {
     /// False drops the record. An edit writes the next version into `spare` and swaps the two, or
     /// leaves changes to top-level members pending (`FilterRecord+Pending.swift`).
     func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool
+}
+
+/// A filter type's configuration that builds the filter (in the filter's own file, so the
+/// configuration types build without the filters).
+protocol FilterMaking {
+    func makeFilter() throws(PCRERegex.CompileError) -> any RecordFilter
 }
 
 /// `drop` (the records that match go) and `keep` (the others go).
@@ -20,4 +28,12 @@ final class MatchFilter: RecordFilter {
     func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
         condition.holds(for: &record, spare: &spare) == keepsMatches
     }
+}
+
+extension DropFilterConfig: FilterMaking {
+    func makeFilter() throws(PCRERegex.CompileError) -> any RecordFilter { MatchFilter(try FieldCondition(condition), keepsMatches: false) }
+}
+
+extension KeepFilterConfig: FilterMaking {
+    func makeFilter() throws(PCRERegex.CompileError) -> any RecordFilter { MatchFilter(try FieldCondition(condition), keepsMatches: true) }
 }

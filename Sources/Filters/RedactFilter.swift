@@ -106,3 +106,9 @@ final class RedactFilter: RecordFilter {
         return changed ? out : nil
     }
 }
+
+extension RedactFilterConfig: FilterMaking {
+    func makeFilter() throws(PCRERegex.CompileError) -> any RecordFilter {
+        try RedactFilter(fields: fields, pattern: pattern, replacement: replacement)
+    }
+}

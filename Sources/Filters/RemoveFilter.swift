@@ -1,3 +1,4 @@
+import Configuration
 import Records
 
 /// `remove`: deletes fields, every copy of a duplicated key.
@@ -77,4 +78,8 @@ final class RemoveFilter: RecordFilter {
         spare.rewrite(record, changes)
         swap(&record, &spare)
     }
+}
+
+extension RemoveFilterConfig: FilterMaking {
+    func makeFilter() throws(PCRERegex.CompileError) -> any RecordFilter { RemoveFilter(fields: fields) }
 }

@@ -1,3 +1,4 @@
+import Configuration
 import Records
 
 /// `rename`: moves one field (the last of duplicates; the others are removed). A present target is
@@ -72,4 +73,8 @@ final class RenameFilter: RecordFilter {
         }
         return (location, Array(components.first ?? []), wrapped)
     }
+}
+
+extension RenameFilterConfig: FilterMaking {
+    func makeFilter() throws(PCRERegex.CompileError) -> any RecordFilter { RenameFilter(from: from, to: to) }
 }

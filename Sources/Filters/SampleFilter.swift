@@ -1,3 +1,5 @@
+import Configuration
+
 /// `sample`: keeps the first record of every `rate` (by count, so the same input keeps the same
 /// records); records matching `unless` pass and are not counted.
 final class SampleFilter: RecordFilter {
@@ -14,5 +16,11 @@ final class SampleFilter: RecordFilter {
         if let unless, unless.holds(for: &record, spare: &spare) { return true }
         defer { seen = seen == rate - 1 ? 0 : seen + 1 }
         return seen == 0
+    }
+}
+
+extension SampleFilterConfig: FilterMaking {
+    func makeFilter() throws(PCRERegex.CompileError) -> any RecordFilter {
+        SampleFilter(rate: rate, unless: try unless.map { condition throws(PCRERegex.CompileError) in try FieldCondition(condition) })
     }
 }

@@ -1,3 +1,5 @@
+import Configuration
+
 /// `throttle`: at most `perSecond` records in each second (fixed one-second windows from the first
 /// record, on the monotonic clock read once per batch); records matching `unless` pass and are not counted.
 final class ThrottleFilter: RecordFilter {
@@ -20,5 +22,11 @@ final class ThrottleFilter: RecordFilter {
         guard taken < perSecond else { return false }
         taken += 1
         return true
+    }
+}
+
+extension ThrottleFilterConfig: FilterMaking {
+    func makeFilter() throws(PCRERegex.CompileError) -> any RecordFilter {
+        ThrottleFilter(perSecond: perSecond, unless: try unless.map { condition throws(PCRERegex.CompileError) in try FieldCondition(condition) })
     }
 }
