@@ -13,7 +13,8 @@ enum SinkSchema {
         var settings = kind.init()
         var name: String?
         let allowed = commonKeys.union(kind.keys)
-        for (member, memberValue) in members {
+        let ordered = members.filter { kind.keysSetFirst.contains($0.key) } + members.filter { !kind.keysSetFirst.contains($0.key) }
+        for (member, memberValue) in ordered {
             let memberKey = key + "." + member
             guard allowed.contains(member) else {
                 throw ConfigError(key: memberKey, "unknown key for a \(typeName) sink; known: \(allowed.sorted().joined(separator: ", "))")

@@ -9,6 +9,8 @@ package protocol SinkSettings: Sendable {
     static var type: String { get }
     /// Its keys besides `type` and `name`.
     static var keys: Set<String> { get }
+    /// Keys that decide what the others mean: set before the rest, wherever the object has them.
+    static var keysSetFirst: [String] { get }
     /// The defaults.
     init()
     /// Sets one key (`key`: its path, for errors); `finish` checks what depends on several.
@@ -26,6 +28,7 @@ extension SinkSettings where Self: Equatable {
 
 extension SinkSettings {
     package func finish(key: String, given: Set<String>) throws(ConfigError) {}
+    package static var keysSetFirst: [String] { [] }
     /// A key only some settings read, for the configuration reference: its default there, and when.
     package static func condition(of key: String) -> (value: JSONValue?, when: String)? { nil }
 }

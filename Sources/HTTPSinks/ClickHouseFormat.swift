@@ -1,9 +1,11 @@
 import Configuration
+import Records
 
 /// `INSERT INTO db.table FORMAT JSONEachRow` over ClickHouse's HTTP interface: our records are
 /// already one JSON object per line, so the body is the records as they are. ClickHouse rejects a
 /// whole insert for one bad row, with 500 as often as 400, so the exception code decides.
 struct ClickHouseFormat: HTTPFormat {
+    let options: ClickHouseOptions
     var contentType: String { "application/x-ndjson" }
     var bodyIsRecords: Bool { true }
 
@@ -25,7 +27,7 @@ struct ClickHouseFormat: HTTPFormat {
         let parts = config.url.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         var base = String(parts[0])
         while base.hasSuffix("/") { base.removeLast() }
-        let query = "INSERT%20INTO%20%60\(config.database)%60.%60\(config.table)%60%20FORMAT%20JSONEachRow"
+        let query = "INSERT%20INTO%20%60\(options.database)%60.%60\(options.table)%60%20FORMAT%20JSONEachRow"
         let settings = parts.count > 1 && !parts[1].isEmpty ? "&" + parts[1] : ""
         return base + "/?query=" + query + settings + "&input_format_skip_unknown_fields=1"
     }
@@ -62,4 +64,8 @@ struct ClickHouseFormat: HTTPFormat {
     private static func looksLikeError(_ body: [UInt8]) -> Bool {
         body.contains { $0 > 0x20 } && body.prefix(512).firstRange(of: Array("Exception".utf8)) != nil
     }
+}
+
+extension ClickHouseOptions: HTTPFormatMaking {
+    func makeFormat(shape: RecordShape) -> any HTTPFormat { ClickHouseFormat(options: self) }
 }

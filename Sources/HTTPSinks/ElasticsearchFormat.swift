@@ -11,12 +11,13 @@ final class ElasticsearchFormat: HTTPFormat {
     private let index: [UInt8]
     private let datePattern: Bool
 
-    init(config: HTTPSinkConfig) {
-        index = Array(config.index.utf8)
-        datePattern = config.index.contains("%")
+    init(options: ElasticsearchOptions) {
+        index = Array(options.index.utf8)
+        datePattern = options.index.contains("%")
     }
 
     var contentType: String { "application/x-ndjson" }
+    var namesRecords: Bool { true }
     /// A bulk response names every item (about 100 bytes each, more with an error).
     var responseLimit: Int { 64 << 20 }
 
@@ -106,4 +107,8 @@ final class ElasticsearchFormat: HTTPFormat {
         if case .string(let reason)? = error["reason"] { return reason }
         return error.serialized
     }
+}
+
+extension ElasticsearchOptions: HTTPFormatMaking {
+    func makeFormat(shape: RecordShape) -> any HTTPFormat { ElasticsearchFormat(options: self) }
 }

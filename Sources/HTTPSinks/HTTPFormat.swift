@@ -1,5 +1,6 @@
 import Configuration
 import Records
+import Sinks
 
 /// What a response means for the records it answered (docs/sinks.md, "Shipping over HTTP").
 enum HTTPVerdict: Equatable {
@@ -50,7 +51,8 @@ extension HTTPResponse {
 }
 
 /// One wire format on the delivery core: where a batch goes, how its records are written into the
-/// body, and what the receiver's answer means. A new format is one type conforming to this.
+/// body, and what the receiver's answer means. A new format is one type conforming to this, built by
+/// its options type (`HTTPFormatMaking`; `Configuration/HTTP/Formats/HTTPFormatOptions.swift` says the rest).
 protocol HTTPFormat {
     var contentType: String { get }
     /// The URL every batch is posted to.
@@ -64,11 +66,21 @@ protocol HTTPFormat {
     func verdict(_ response: HTTPResponse, count: Int) -> HTTPVerdict
     /// How much of a response body is kept: enough for the answers a format reads.
     var responseLimit: Int { get }
+    /// True when it writes each record's origin (`RecordBatch.origins`: Elasticsearch's `_id`): the
+    /// pipeline then names the records it batches.
+    var namesRecords: Bool { get }
+}
+
+/// A format's options that build the format (in the format's own file, so the configuration types
+/// build without the HTTP sinks).
+protocol HTTPFormatMaking {
+    func makeFormat(shape: RecordShape) -> any HTTPFormat
 }
 
 extension HTTPFormat {
     var bodyIsRecords: Bool { false }
     var responseLimit: Int { 64 << 10 }
+    var namesRecords: Bool { false }
 
     /// The records as they are, for a format whose body is the records but sent with a gap (a split batch).
     func encode(_ batch: RecordBatch, _ records: [Int], into body: GrowableBytes) {
@@ -81,14 +93,11 @@ extension HTTPFormat {
 }
 
 enum HTTPFormats {
-    static func make(_ config: HTTPSinkConfig, shape: RecordShape) -> any HTTPFormat {
-        switch config.format {
-        case .ndjson: return NDJSONFormat()
-        case .clickhouse: return ClickHouseFormat()
-        case .otlp: return OTLPFormat(config: config, shape: shape)
-        case .loki: return LokiFormat(config: config, shape: shape)
-        case .elasticsearch: return ElasticsearchFormat(config: config)
+    static func make(_ config: HTTPSinkConfig, shape: RecordShape) throws(SinkFailure) -> any HTTPFormat {
+        guard let maker = config.format.options as? any HTTPFormatMaking else {
+            throw SinkFailure(accepted: 0, reason: "no HTTP format is built for \(config.format.name)")
         }
+        return maker.makeFormat(shape: shape)
     }
 
     /// `url` when it has a path of its own, else `url` with `path` appended (OTLP's `/v1/logs`).

@@ -51,13 +51,14 @@ final class HTTPSink: Sink, @unchecked Sendable {
         self.name = name
         maxBytes = config.batchMaxBytes
         timeoutMs = Int64(config.batchTimeoutMs)
-        let makeWriter = { RequestWriter(format: HTTPFormats.make(config, shape: shape), compression: config.compression) }
-        let writer = makeWriter()
-        writers = writer.doesWork ? [writer, makeWriter()] : [writer]
+        let makeWriter = { () throws(SinkFailure) in RequestWriter(format: try HTTPFormats.make(config, shape: shape), compression: config.compression) }
+        let writer = try makeWriter()
+        writers = writer.doesWork ? [writer, try makeWriter()] : [writer]
+        let format = try HTTPFormats.make(config, shape: shape)
+        namesRecords = format.namesRecords
         delivery = HTTPDelivery(
-            name: name, config: config, format: HTTPFormats.make(config, shape: shape), deadLetterPath: deadLetterPath, counters: counters,
+            name: name, config: config, format: format, deadLetterPath: deadLetterPath, counters: counters,
             logger: logger, failureTimeoutMs: failureTimeoutMs, transport: transport, clock: clock)
-        namesRecords = config.format == .elasticsearch
         metrics = counters.http
         self.shouldGiveUp = shouldGiveUp
     }

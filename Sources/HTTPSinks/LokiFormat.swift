@@ -29,17 +29,17 @@ final class LokiFormat: HTTPFormat {
     private var runStarts: [Int] = []
     private var labelSet: [UInt8] = []
 
-    init(config: HTTPSinkConfig, shape: RecordShape) {
+    init(options: LokiOptions, shape: RecordShape) {
         reader = RecordReader(shape: shape)
-        var labels = config.labels.map { Label.fixed(name: Array($0.name.utf8), value: Array(JSONValue.quoted($0.value).utf8)) }
+        var labels = options.labels.map { Label.fixed(name: Array($0.name.utf8), value: Array(JSONValue.quoted($0.value).utf8)) }
         // A field whose label name is taken (a static label, an earlier field) is left out: one value per name.
-        var taken = Set(config.labels.map { Array($0.name.utf8) })
-        for field in config.labelFields {
+        var taken = Set(options.labels.map { Array($0.name.utf8) })
+        for field in options.labelFields {
             let name = Array(HTTPSinkConfig.lokiLabel(field).utf8)
             if taken.insert(name).inserted { labels.append(.field(name: name, key: Array(field.utf8))) }
         }
         self.labels = labels.sorted { Self.name(of: $0).lexicographicallyPrecedes(Self.name(of: $1)) }
-        timeKeys = (config.timeKey.isEmpty ? ["time", "ts", "timestamp", "@timestamp"] : [config.timeKey]).map { Array($0.utf8) }
+        timeKeys = (options.timeKey.isEmpty ? ["time", "ts", "timestamp", "@timestamp"] : [options.timeKey]).map { Array($0.utf8) }
     }
 
     private static func name(of label: Label) -> [UInt8] {
@@ -146,4 +146,8 @@ final class LokiFormat: HTTPFormat {
         labelSet.appendLiteral(#"":"#)
         value(&labelSet)
     }
+}
+
+extension LokiOptions: HTTPFormatMaking {
+    func makeFormat(shape: RecordShape) -> any HTTPFormat { LokiFormat(options: self, shape: shape) }
 }

@@ -1,4 +1,5 @@
 import Configuration
+import Records
 
 /// The records as they are, one per line: Vector's `http_server`, Fluent Bit's `http` input and most
 /// stores' JSON ingest take this body.
@@ -7,4 +8,8 @@ struct NDJSONFormat: HTTPFormat {
     var bodyIsRecords: Bool { true }
 
     func requestURL(_ config: HTTPSinkConfig) -> String { config.url }
+}
+
+extension NDJSONOptions: HTTPFormatMaking {
+    func makeFormat(shape: RecordShape) -> any HTTPFormat { NDJSONFormat() }
 }

@@ -1,16 +1,6 @@
 import Glibc
 import Records
 
-/// What goes on the wire; one delivery core serves them all (docs/sinks.md).
-package enum HTTPFormatName: String, Sendable, CaseIterable {
-    case ndjson, clickhouse, otlp, loki, elasticsearch
-}
-
-/// OTLP's two encodings of the same messages.
-package enum OTLPEncoding: String, Sendable, CaseIterable {
-    case json, protobuf
-}
-
 package enum HTTPCompression: String, Sendable, CaseIterable {
     case gzip, none
 }
@@ -31,9 +21,8 @@ package struct HTTPSinkConfig: SinkSettings, Equatable {
     }
 
     package var url = ""
-    package var format = HTTPFormatName.ndjson
-    package var database = "default"
-    package var table = ""
+    /// What goes on the wire, with the format's own keys; one delivery core serves them all (docs/sinks.md).
+    package var format = HTTPFormatChoice(NDJSONOptions())
     package var compression = HTTPCompression.gzip
     package var batchMaxBytes = 1_048_576
     package var batchTimeoutMs = 1000
@@ -44,41 +33,23 @@ package struct HTTPSinkConfig: SinkSettings, Equatable {
     /// Empty: `dead-letter-<name>.jsonl` beside the checkpoint.
     package var deadLetterPath = ""
     package var maxBackoffMs = 30_000
-    /// otlp: the body and the severity. Empty message key: `msg`, then `message`.
-    package var messageKey = ""
-    package var levelKey = "level"
-    /// otlp and loki: the application's timestamp. Empty: the first of `time`, `ts`, `timestamp`, `@timestamp`.
-    package var timeKey = ""
-    /// otlp: `json` (the contract's) or `protobuf`.
-    package var otlpEncoding = OTLPEncoding.json
-    /// loki: static labels, and the record fields whose values label a stream.
-    package var labels: [Header] = []
-    package var labelFields: [String] = []
-    /// elasticsearch: the index, with `%Y`, `%m`, `%d` from the processing date (UTC).
-    package var index = "log-sidecar-%Y.%m.%d"
+    package static let keys = Set([
+        "url", "format", "compression", "batch_max_bytes", "batch_timeout_ms", "timeout_ms", "headers", "header_env", "tls_ca_file",
+        "dead_letter_path", "max_backoff_ms",
+    ]).union(HTTPFormatKinds.keys)
 
-    package static let keys: Set<String> = [
-        "url", "format", "database", "table", "compression", "batch_max_bytes", "batch_timeout_ms", "timeout_ms",
-        "headers", "header_env", "tls_ca_file", "dead_letter_path", "max_backoff_ms", "message_key", "level_key", "time_key",
-        "labels", "label_fields", "index", "encoding",
-    ]
-
-    /// The keys only some formats read; set for another, they are a mistake worth stopping for.
-    static let formatKeys: [(key: String, formats: [HTTPFormatName])] = [
-        ("database", [.clickhouse]), ("table", [.clickhouse]), ("message_key", [.otlp]), ("level_key", [.otlp]), ("encoding", [.otlp]),
-        ("time_key", [.otlp, .loki]), ("labels", [.loki]), ("label_fields", [.loki]), ("index", [.elasticsearch]),
-    ]
+    /// The format decides which other keys mean something.
+    package static let keysSetFirst = ["format"]
 
     /// Sets one key; `finish` checks what depends on several.
     package init() {}
 
     /// A key of some formats only: its default as the first of them prints it, and which they are.
     package static func condition(of key: String) -> (value: JSONValue?, when: String)? {
-        guard let entry = formatKeys.first(where: { $0.key == key }) else { return nil }
-        var config = HTTPSinkConfig()
-        config.format = entry.formats[0]
-        let value = config.render().first { $0.key == key }?.value
-        return (value, "format " + entry.formats.map(\.rawValue).joined(separator: " or "))
+        let formats = HTTPFormatKinds.all.filter { $0.keys.contains(key) }
+        guard let first = formats.first else { return nil }
+        let value = first.init().render().first { $0.key == key }?.value
+        return (value, "format " + formats.map { $0.name }.joined(separator: " or "))
     }
 
     package mutating func set(_ name: String, _ value: JSONValue, key: String) throws(ConfigError) {
@@ -86,13 +57,10 @@ package struct HTTPSinkConfig: SinkSettings, Equatable {
         case "url": url = try Self.url(value, key: key)
         case "format":
             let text = try ConfigSetting.nonEmptyString(value, key: key)
-            guard let format = HTTPFormatName(rawValue: text) else {
-                let names = HTTPFormatName.allCases.map(\.rawValue).joined(separator: ", ")
-                throw ConfigError(key: key, "expected one of \(names), got \"\(text)\"")
+            guard let kind = HTTPFormatKinds.named(text) else {
+                throw ConfigError(key: key, "expected one of \(HTTPFormatKinds.names), got \"\(text)\"")
             }
-            self.format = format
-        case "database": database = try Self.identifier(value, key: key)
-        case "table": table = try Self.identifier(value, key: key)
+            format = HTTPFormatChoice(kind.init())
         case "compression":
             let text = try ConfigSetting.nonEmptyString(value, key: key)
             guard let compression = HTTPCompression(rawValue: text) else {
@@ -111,26 +79,6 @@ package struct HTTPSinkConfig: SinkSettings, Equatable {
                 try Self.checkValue(value, key: "\(key).\(name)")
                 return Header(name: name, value: value)
             }
-        // Empty: the default (`msg` then `message`; the first time key present), as `--check-config` prints it.
-        case "message_key": messageKey = try Self.string(value, key: key)
-        case "level_key": levelKey = try ConfigSetting.nonEmptyString(value, key: key)
-        case "time_key": timeKey = try Self.string(value, key: key)
-        case "encoding":
-            let text = try ConfigSetting.nonEmptyString(value, key: key)
-            guard let encoding = OTLPEncoding(rawValue: text) else { throw ConfigError(key: key, "expected one of json, protobuf, got \"\(text)\"") }
-            otlpEncoding = encoding
-        case "labels":
-            labels = try Self.headerPairs(value, key: key, names: "a Loki label name ([a-zA-Z_][a-zA-Z0-9_]*)") { name in
-                Self.lokiLabel(name) == name
-            }.map { Header(name: $0.0, value: $0.1) }
-        case "label_fields":
-            guard case .array(let items) = value else {
-                throw ConfigError(key: key, "expected an array of field names, got \(value.kindName)")
-            }
-            labelFields = try items.enumerated().map { (index, item) throws(ConfigError) in
-                try ConfigSetting.nonEmptyString(item, key: "\(key)[\(index)]")
-            }
-        case "index": index = try Self.elasticsearchIndex(value, key: key)
         case "header_env":
             headerEnv = try Self.headerPairs(value, key: key).map { (name, variable) throws(ConfigError) in
                 guard let raw = getenv(variable) else {
@@ -140,41 +88,28 @@ package struct HTTPSinkConfig: SinkSettings, Equatable {
                 try Self.checkValue(secret, key: "\(key).\(name) (from \(variable))")
                 return SecretHeader(name: name, variable: variable, value: secret)
             }
-        default: break
+        default:
+            // A format's own key (`format` was set first).
+            guard Swift.type(of: format.options).keys.contains(name) else {
+                let formats = HTTPFormatKinds.all.filter { $0.keys.contains(name) }.map { $0.name }
+                throw ConfigError(
+                    key: key, "only the \(formats.joined(separator: " and ")) format\(formats.count > 1 ? "s read" : " reads") it, not \(format.name)")
+            }
+            try format.options.set(name, value, key: key)
         }
     }
 
     /// `given`: the keys the sink's object holds.
     package func finish(key: String, given: Set<String>) throws(ConfigError) {
-        for (name, formats) in Self.formatKeys where given.contains(name) && !formats.contains(format) {
-            let names = formats.map(\.rawValue).joined(separator: " and ")
-            throw ConfigError(key: "\(key).\(name)", "only the \(names) format\(formats.count > 1 ? "s read" : " reads") it, not \(format.rawValue)")
-        }
         if url.isEmpty { throw ConfigError(key: key + ".url", "an http sink needs a url (http:// or https://)") }
-        if format == .clickhouse && table.isEmpty {
-            throw ConfigError(key: key + ".table", "the clickhouse format needs the table to insert into")
-        }
+        try format.options.finish(key: key)
     }
 
     /// The configuration as `--check-config` prints it, which loads again: credentials written in the
     /// file (in the URL, in `headers`) as `***`, and `header_env` as the variables' names.
     package func render() -> [(key: String, value: JSONValue)] {
-        var members: [(key: String, value: JSONValue)] = [("url", .string(Self.maskingCredentials(url))), ("format", .string(format.rawValue))]
-        switch format {
-        case .clickhouse: members += [("database", .string(database)), ("table", .string(table))]
-        case .otlp:
-            members += [
-                ("encoding", .string(otlpEncoding.rawValue)), ("message_key", .string(messageKey)), ("level_key", .string(levelKey)),
-                ("time_key", .string(timeKey)),
-            ]
-        case .loki:
-            members += [
-                ("time_key", .string(timeKey)), ("labels", .object(labels.map { ($0.name, .string($0.value)) })),
-                ("label_fields", .array(labelFields.map { .string($0) })),
-            ]
-        case .elasticsearch: members += [("index", .string(index))]
-        case .ndjson: break
-        }
+        var members: [(key: String, value: JSONValue)] = [("url", .string(Self.maskingCredentials(url))), ("format", .string(format.name))]
+        members += format.options.render()
         members += [
             ("compression", .string(compression.rawValue)), ("batch_max_bytes", .number(String(batchMaxBytes))),
             ("batch_timeout_ms", .number(String(batchTimeoutMs))), ("timeout_ms", .number(String(timeoutMs))),
@@ -198,18 +133,8 @@ package struct HTTPSinkConfig: SinkSettings, Equatable {
         return text
     }
 
-    /// A ClickHouse database or table name: plain identifiers only, so no quoting can be escaped.
-    private static func identifier(_ value: JSONValue, key: String) throws(ConfigError) -> String {
-        let text = try ConfigSetting.nonEmptyString(value, key: key)
-        let valid = text.utf8.allSatisfy { $0 == UInt8(ascii: "_") || ($0 >= 0x30 && $0 <= 0x39) || (($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A) }
-        guard valid, text.utf8.first.map({ $0 < 0x30 || $0 > 0x39 }) == true else {
-            throw ConfigError(key: key, "expected a name of letters, digits and _ not starting with a digit, got \"\(text)\"")
-        }
-        return text
-    }
-
     /// An object of strings whose names pass `isValid` (by default RFC 9110's token characters: a header name).
-    private static func headerPairs(
+    static func headerPairs(
         _ value: JSONValue, key: String, names: String = "a valid header name",
         isValid: (String) -> Bool = { name in
             !name.isEmpty && name.utf8.allSatisfy { byte in
@@ -236,7 +161,7 @@ package struct HTTPSinkConfig: SinkSettings, Equatable {
     }
 
     /// A string that may be empty (the key's default), never with a NUL.
-    private static func string(_ value: JSONValue, key: String) throws(ConfigError) -> String {
+    static func string(_ value: JSONValue, key: String) throws(ConfigError) -> String {
         guard case .string(let text) = value, !text.utf8.contains(0) else { throw ConfigError(key: key, "expected a string, got \(value.serialized)") }
         return text
     }

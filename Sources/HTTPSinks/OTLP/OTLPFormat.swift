@@ -23,14 +23,14 @@ final class OTLPFormat: HTTPFormat {
     private static let traceKey = Array("trace_id".utf8)
     private static let spanKey = Array("span_id".utf8)
 
-    init(config: HTTPSinkConfig, shape: RecordShape) {
+    init(options: OTLPOptions, shape: RecordShape) {
         self.shape = shape
         reader = RecordReader(shape: shape)
-        messageKeys = config.messageKey.isEmpty ? [Array("msg".utf8), Array("message".utf8)] : [Array(config.messageKey.utf8)]
-        levelKey = Array(config.levelKey.utf8)
-        timeKeys = (config.timeKey.isEmpty ? ["time", "ts", "timestamp", "@timestamp"] : [config.timeKey]).map { Array($0.utf8) }
+        messageKeys = options.messageKey.isEmpty ? [Array("msg".utf8), Array("message".utf8)] : [Array(options.messageKey.utf8)]
+        levelKey = Array(options.levelKey.utf8)
+        timeKeys = (options.timeKey.isEmpty ? ["time", "ts", "timestamp", "@timestamp"] : [options.timeKey]).map { Array($0.utf8) }
         roleKeys = KeyFilter(messageKeys + timeKeys + [levelKey, Self.traceKey, Self.spanKey])
-        encoding = config.otlpEncoding
+        encoding = options.encoding
         jsonHead = encoding == .json ? Self.jsonHead(shape) : []
         protobufResource = encoding == .protobuf ? Self.protobufResource(shape) : []
     }
@@ -170,4 +170,8 @@ final class OTLPFormat: HTTPFormat {
         if case .string(let text)? = partial["errorMessage"] ?? partial["error_message"] { message = text }
         return (count, message.isEmpty ? "\(count) records rejected" : message)
     }
+}
+
+extension OTLPOptions: HTTPFormatMaking {
+    func makeFormat(shape: RecordShape) -> any HTTPFormat { OTLPFormat(options: self, shape: shape) }
 }

@@ -33,7 +33,7 @@ struct HTTPDeliveryTests {
 
         func delivery() -> HTTPDelivery {
             HTTPDelivery(
-                name: "receiver", config: config, format: HTTPFormats.make(config, shape: RecordShape()),
+                name: "receiver", config: config, format: NDJSONFormat(),
                 deadLetterPath: deadLetterPath, counters: sink, logger: Logger(label: "test"), failureTimeoutMs: 60_000,
                 transport: transport.factory, clock: SystemClock.shared)
         }
@@ -42,7 +42,7 @@ struct HTTPDeliveryTests {
         func deliver(_ batch: RecordBatch, with delivery: HTTPDelivery? = nil) -> Bool {
             let delivery = delivery ?? self.delivery()
             let body = RequestBody()
-            RequestWriter(format: HTTPFormats.make(config, shape: RecordShape()), compression: config.compression)
+            RequestWriter(format: NDJSONFormat(), compression: config.compression)
                 .write(batch, Array(0..<batch.count), into: body)
             return delivery.deliver(batch, 0..<batch.count, body)
         }

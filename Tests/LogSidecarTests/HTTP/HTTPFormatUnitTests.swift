@@ -80,10 +80,9 @@ struct HTTPFormatUnitTests {
 
     @Test("a Loki body groups records by label set in the order first seen")
     func lokiGrouping() throws {
-        var config = HTTPSinkConfig()
-        config.format = .loki
-        config.labelFields = ["level"]
-        let format = LokiFormat(config: config, shape: RecordShape())
+        var options = LokiOptions()
+        options.labelFields = ["level"]
+        let format = LokiFormat(options: options, shape: RecordShape())
         var batch = RecordBatch()
         for line in [#"{"level":"info","time":"1970-01-01T00:00:01Z","n":1}"#, #"{"level":"warn","n":2}"#, #"{"level":"info","n":3}"#, #"{"n":4}"#] {
             batch.bytes += Array(line.utf8) + [0x0A]
@@ -114,7 +113,7 @@ struct HTTPFormatUnitTests {
             Issue.record("400"); return
         }
         #expect(String(decoding: detail, as: UTF8.self).contains("mapper_parsing_exception"))
-        let format = ElasticsearchFormat(config: HTTPSinkConfig())
+        let format = ElasticsearchFormat(options: ElasticsearchOptions())
         let fine = HTTPResponse(status: 200, body: Array(#"{"took":3,"errors":false,"items":[]}"#.utf8), seconds: 0, transportError: "")
         #expect(format.verdict(fine, count: 5) == .delivered)
         let short = HTTPResponse(status: 200, body: Array(#"{"took":3,"errors":true,"items":[]}"#.utf8), seconds: 0, transportError: "")
@@ -123,7 +122,7 @@ struct HTTPFormatUnitTests {
 
     @Test("OTLP answers: partial success counted, only 429/502/503/504 retried, the rest final")
     func otlpVerdicts() {
-        let format = OTLPFormat(config: HTTPSinkConfig(), shape: RecordShape())
+        let format = OTLPFormat(options: OTLPOptions(), shape: RecordShape())
         func verdict(_ status: Int, _ body: String = "") -> HTTPVerdict {
             format.verdict(HTTPResponse(status: status, body: Array(body.utf8), seconds: 0, transportError: ""), count: 10)
         }

@@ -42,7 +42,9 @@ struct HTTPUnitTests {
 
     @Test("ClickHouse: the exception code decides, from the header or the body, whatever the status")
     func clickHouse() {
-        let format = ClickHouseFormat()
+        var options = ClickHouseOptions()
+        options.table = "logs"
+        let format = ClickHouseFormat(options: options)
         #expect(format.verdict(response(200), count: 1) == .delivered)
         let mismatch = "Code: 27, e.displayText() = DB::Exception: Cannot parse input: expected , before: abc"
         guard case .rejected = format.verdict(response(500, mismatch), count: 1) else { Issue.record("27 in the body"); return }
@@ -60,7 +62,6 @@ struct HTTPUnitTests {
         #expect(ClickHouseFormat.exceptionCode(in: Array("Ok.".utf8)) == nil)
         var config = HTTPSinkConfig()
         config.url = "http://ch:8123/?date_time_input_format=best_effort"
-        config.table = "logs"
         #expect(format.requestURL(config)
             == "http://ch:8123/?query=INSERT%20INTO%20%60default%60.%60logs%60%20FORMAT%20JSONEachRow&date_time_input_format=best_effort&input_format_skip_unknown_fields=1")
     }
