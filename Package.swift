@@ -73,7 +73,10 @@ let package = Package(
         // The daemon: wires the stages, runs the reading loop, takes the signals.
         .target(
             name: "LogSidecar",
-            dependencies: ["Tailing", "Exec", "Processing", "Filters", "Sinks", "HTTPSinks", "Health", "Records", "Configuration", "Telemetry", "SystemSupport", logging]),
+            dependencies: [
+                "Tailing", "Exec", "Processing", "Filters", "Sinks", "HTTPSinks", "Health", "Records", "Configuration", "Telemetry", "SystemSupport",
+                logging,
+            ]),
         .executableTarget(name: "log-sidecar", dependencies: ["LogSidecar", "Configuration", "Records", "SystemSupport", logging]),
         // libFuzzer's targets over what reads outside data (Fuzz/run.sh builds and runs them).
         .target(name: "CFuzzerDriver"),
@@ -87,7 +90,10 @@ let package = Package(
             path: "Tests/TestSupport"),
         .testTarget(
             name: "LogSidecarTests",
-            dependencies: ["TestSupport", "LogSidecar", "Tailing", "Exec", "Processing", "Filters", "Sinks", "HTTPSinks", "Health", "Records", "Configuration", "Telemetry", "SystemSupport", logging],
+            dependencies: [
+                "TestSupport", "LogSidecar", "Tailing", "Exec", "Processing", "Filters", "Sinks", "HTTPSinks", "Health", "Records", "Configuration",
+                "Telemetry", "SystemSupport", logging,
+            ],
             exclude: ["Fixtures"]
         ),
     ]

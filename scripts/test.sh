@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine, builds once, and runs every test (Swift Testing runs them in
 # parallel), with the lint of what we ship (Dockerfile, manifests, systemd unit) running beside them.
-# Ends with one line, "tests: N passed, N failed", counting the Swift tests, the deploy checks and a
-# short fuzz run of every fuzz target.
+# Ends with one line, "tests: N passed, N failed", counting the Swift tests, the format lint, the
+# deploy checks and a short fuzz run of every fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -17,9 +17,19 @@ trap 'rm -f "$deploy_log" "$test_log"' EXIT
 scripts/check-deploy.sh > "$deploy_log" 2>&1 &
 deploy=$!
 status=0
+# The layout every Swift file keeps (.swift-format); `swift format --in-place --recursive Sources Tests
+# Package.swift` fixes what the lint finds.
+if swift format lint --strict --recursive Sources Tests Package.swift; then
+  lint_passed=1
+else
+  echo "swift format lint FAILED"
+  lint_passed=0
+  status=1
+fi
 swift test --skip-build 2>&1 | tee "$test_log" || status=$?
 passed=$(grep -cE '^. Test "[^"]*".* passed after' "$test_log" || true)
 failed=$(grep -cE '^. Test "[^"]*".* failed after' "$test_log" || true)
+if [ "$lint_passed" -eq 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 # A short fuzz run of every target (the long ones are Fuzz/run.sh's default, by hand): after the tests,
 # so that it does not take a core from their timing.
 if Fuzz/run.sh "${FUZZ_SECONDS:-10}"; then

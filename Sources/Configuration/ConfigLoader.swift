@@ -31,11 +31,16 @@ package enum ConfigLoader {
             throw ConfigError(key: "input.paths", "input.path and input.paths are both set; use one (input.path is the one-path shorthand)")
         }
         if config.exec.isEnabled {
-            let taken = [("enrich.host_field", config.enrich.hostField), ("enrich.timestamp_field", config.enrich.timestampField),
-                         ("enrich.file_key", config.effectiveFileKey)]
-                + config.enrich.fields.map { ("enrich.fields." + $0.key, $0.key) } + config.enrich.envFields.map { ("enrich.env_fields." + $0.key, $0.key) }
+            let taken =
+                [
+                    ("enrich.host_field", config.enrich.hostField), ("enrich.timestamp_field", config.enrich.timestampField),
+                    ("enrich.file_key", config.effectiveFileKey),
+                ]
+                + config.enrich.fields.map { ("enrich.fields." + $0.key, $0.key) }
+                + config.enrich.envFields.map { ("enrich.env_fields." + $0.key, $0.key) }
             if let clash = taken.first(where: { $0.1 == EnrichmentField.streamKey }) {
-                throw ConfigError(key: clash.0, "\"\(EnrichmentField.streamKey)\" is the field exec mode gives every record (stdout or stderr); choose another key")
+                throw ConfigError(
+                    key: clash.0, "\"\(EnrichmentField.streamKey)\" is the field exec mode gives every record (stdout or stderr); choose another key")
             }
         }
         let fields = config.enrich.fields.count + config.enrich.envFields.count
@@ -43,7 +48,8 @@ package enum ConfigLoader {
         if fields > EnrichmentField.maximumCount - 4 {
             throw ConfigError(
                 key: "enrich.fields",
-                "\(fields) static and environment fields; at most \(EnrichmentField.maximumCount - 4) together (with host, timestamp, file and stream, \(EnrichmentField.maximumCount))")
+                "\(fields) static and environment fields; at most \(EnrichmentField.maximumCount - 4) together (with host, timestamp, file and stream, \(EnrichmentField.maximumCount))"
+            )
         }
     }
 

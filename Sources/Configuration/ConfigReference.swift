@@ -39,7 +39,8 @@ package enum ConfigReference {
             }
             text += "\n"
         }
-        text += "## Filter keys\n\nEach entry of `filters` has `type` and an optional `name` (default: `<type>#<index>`), and the keys of its type.\n\n"
+        text +=
+            "## Filter keys\n\nEach entry of `filters` has `type` and an optional `name` (default: `<type>#<index>`), and the keys of its type.\n\n"
         for kind in FilterKinds.all {
             let keys = kind.keys.sorted().map { "`\($0)`" }.joined(separator: ", ")
             text += "- `\(kind.type)`: \(keys)\n"

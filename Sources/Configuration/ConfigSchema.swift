@@ -8,24 +8,32 @@ package enum ConfigSchema {
             inputPaths,
             .stringList("input.exclude", \.input.exclude, "glob patterns matched against the whole path; a match is never opened"),
             .choice("input.read_from", \.input.readFrom, "where a first start (no checkpoint) begins"),
-            .choice("input.format", \.input.format,
-                    "json: each line a JSON object (others shipped with parse_error); text: each line becomes {\"message\": line}"),
-            .integer("input.max_line_bytes", \.input.maxLineBytes, 16...(1 << 30),
-                     "longer lines are cut and flagged \"truncated\""),
-            .string("input.checkpoint_path", \.input.checkpointPath, allowEmpty: true,
-                    "where the acknowledged offset is kept; empty disables checkpoints"),
-            .integer("input.max_open_files", \.input.maxOpenFiles, 1...1_048_576,
-                     "files open at once; further matches wait their turn"),
-            .integer("input.poll_interval_ms", \.input.pollIntervalMs, 10...60_000,
-                     "stat poll behind inotify"),
-            .integer("input.rotate_wait_ms", \.input.rotateWaitMs, 0...3_600_000,
-                     "how long a rotated file must be at EOF and unwritten before it is closed"),
-            .integer("input.checkpoint_interval_ms", \.input.checkpointIntervalMs, 10...3_600_000,
-                     "how often the checkpoint is written while running"),
+            .choice(
+                "input.format", \.input.format,
+                "json: each line a JSON object (others shipped with parse_error); text: each line becomes {\"message\": line}"),
+            .integer(
+                "input.max_line_bytes", \.input.maxLineBytes, 16...(1 << 30),
+                "longer lines are cut and flagged \"truncated\""),
+            .string(
+                "input.checkpoint_path", \.input.checkpointPath, allowEmpty: true,
+                "where the acknowledged offset is kept; empty disables checkpoints"),
+            .integer(
+                "input.max_open_files", \.input.maxOpenFiles, 1...1_048_576,
+                "files open at once; further matches wait their turn"),
+            .integer(
+                "input.poll_interval_ms", \.input.pollIntervalMs, 10...60_000,
+                "stat poll behind inotify"),
+            .integer(
+                "input.rotate_wait_ms", \.input.rotateWaitMs, 0...3_600_000,
+                "how long a rotated file must be at EOF and unwritten before it is closed"),
+            .integer(
+                "input.checkpoint_interval_ms", \.input.checkpointIntervalMs, 10...3_600_000,
+                "how often the checkpoint is written while running"),
             .choice("enrich.mode", \.enrich.mode, "merge adds fields to the object; wrap nests it under \"raw\""),
             .string("enrich.host_field", \.enrich.hostField, allowEmpty: true, "key for the host name; empty leaves it out"),
-            .string("enrich.timestamp_field", \.enrich.timestampField, allowEmpty: true,
-                    "key for the processing time; empty leaves it out"),
+            .string(
+                "enrich.timestamp_field", \.enrich.timestampField, allowEmpty: true,
+                "key for the processing time; empty leaves it out"),
             fileKey,
             fields,
             envFields,
@@ -33,14 +41,18 @@ package enum ConfigSchema {
             filters,
             .string("health.address", \.health.address, "address of the health server"),
             .integer("health.port", \.health.port, 0...65_535, "port of the health server; 0 disables it"),
-            .integer("health.stall_timeout_ms", \.health.stallTimeoutMs, 100...86_400_000,
-                     "/healthz fails when pending input has not moved for this long"),
-            .integer("health.sink_failure_timeout_ms", \.health.sinkFailureTimeoutMs, 100...86_400_000,
-                     "/healthz fails when a sink has been failing for this long"),
-            .integer("shutdown.drain_timeout_ms", \.shutdown.drainTimeoutMs, 0...3_600_000,
-                     "how long SIGTERM (in exec mode: the child's exit) may spend shipping what is left"),
-            .stringList("exec.command", \.exec.command,
-                        "run this program as a child and ship its stdout and stderr (usually given as: log-sidecar [flags] -- program args)"),
+            .integer(
+                "health.stall_timeout_ms", \.health.stallTimeoutMs, 100...86_400_000,
+                "/healthz fails when pending input has not moved for this long"),
+            .integer(
+                "health.sink_failure_timeout_ms", \.health.sinkFailureTimeoutMs, 100...86_400_000,
+                "/healthz fails when a sink has been failing for this long"),
+            .integer(
+                "shutdown.drain_timeout_ms", \.shutdown.drainTimeoutMs, 0...3_600_000,
+                "how long SIGTERM (in exec mode: the child's exit) may spend shipping what is left"),
+            .stringList(
+                "exec.command", \.exec.command,
+                "run this program as a child and ship its stdout and stderr (usually given as: log-sidecar [flags] -- program args)"),
             .choice("exec.restart", \.exec.restart, "when the child is started again after it exits, with backoff from 1 s to 30 s"),
         ]
     }
@@ -58,7 +70,8 @@ package enum ConfigSchema {
 
     static let inputPaths = ConfigSetting(
         path: "input.paths",
-        help: "paths and glob patterns (*, ?, [...] in any component) to follow; in the file an entry may be {\"path\": …, \"format\": \"text\"} (text form: a,b)",
+        help:
+            "paths and glob patterns (*, ?, [...] in any component) to follow; in the file an entry may be {\"path\": …, \"format\": \"text\"} (text form: a,b)",
         apply: { config, value, key throws(ConfigError) in
             guard case .array(let items) = value else { throw ConfigError(key: key, "expected an array of paths, got \(value.kindName)") }
             guard !items.isEmpty else { throw ConfigError(key: key, "expected at least one path or pattern") }
@@ -89,10 +102,11 @@ package enum ConfigSchema {
         fromText: ConfigSetting.commaList,
         render: { config in
             guard config.input.paths.count > 1 || !config.input.pathFormats.isEmpty else { return .null }
-            return .array(config.input.paths.map { path in
-                guard let format = config.input.pathFormats[path] else { return .string(path) }
-                return .object([("path", .string(path)), ("format", .string(format.rawValue))])
-            })
+            return .array(
+                config.input.paths.map { path in
+                    guard let format = config.input.pathFormats[path] else { return .string(path) }
+                    return .object([("path", .string(path)), ("format", .string(format.rawValue))])
+                })
         })
 
     static let fileKey = ConfigSetting(

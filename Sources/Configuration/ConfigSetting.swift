@@ -22,7 +22,9 @@ package struct ConfigSetting: Sendable {
         ConfigSetting(
             path: path, help: help,
             apply: { config, value, key throws(ConfigError) in
-                guard case .string(let text) = value else { throw ConfigError(key: key, "expected a string, got \(value.kindName) \(value.serialized)") }
+                guard case .string(let text) = value else {
+                    throw ConfigError(key: key, "expected a string, got \(value.kindName) \(value.serialized)")
+                }
                 if !allowEmpty && text.isEmpty { throw ConfigError(key: key, "must not be empty") }
                 config[keyPath: keyPath] = text
             },

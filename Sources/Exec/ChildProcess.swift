@@ -40,7 +40,8 @@ enum ChildProcess {
         guard clinux_pipe_cloexec(&out) == 0 else { throw SpawnError(command: name, errno: errno, call: "pipe2") }
         guard clinux_pipe_cloexec(&err) == 0 else {
             let code = errno
-            close(out[0]); close(out[1])
+            close(out[0])
+            close(out[1])
             throw SpawnError(command: name, errno: code, call: "pipe2")
         }
         var arguments: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) }
@@ -51,7 +52,8 @@ enum ChildProcess {
         close(out[1])
         close(err[1])
         guard result == 0 else {
-            close(out[0]); close(err[0])
+            close(out[0])
+            close(err[0])
             throw SpawnError(command: name, errno: result, call: "posix_spawn")
         }
         for fd in [out[0], err[0]] {

@@ -62,7 +62,8 @@ package final class ChildSupervisor {
             if watch.willRestart(after: exit) {
                 let delay = backoff.delay(afterRunningMs: now - startedAtMs)
                 restartAtMs = now + delay
-                logger.warning("the application \(exit); starting it again", metadata: ["in_ms": "\(delay)", "restart": "\(config.restart.rawValue)"])
+                logger.warning(
+                    "the application \(exit); starting it again", metadata: ["in_ms": "\(delay)", "restart": "\(config.restart.rawValue)"])
             } else {
                 finished = true
                 logger.info("the application \(exit)")

@@ -10,7 +10,10 @@ struct DecimalNumber: Equatable {
     init?(_ text: UnsafeRawBufferPointer) {
         var index = 0
         let count = text.count
-        if index < count, text[index] == UInt8(ascii: "-") { negative = true; index += 1 }
+        if index < count, text[index] == UInt8(ascii: "-") {
+            negative = true
+            index += 1
+        }
         var fractionDigits = 0
         var sawDigit = false
         while index < count, text[index] &- UInt8(ascii: "0") < 10 {

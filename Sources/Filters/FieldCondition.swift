@@ -66,7 +66,8 @@ struct ScalarSet {
             guard !strings.isEmpty else { return false }
             return StringValue.withText(value) { text in
                 strings.contains { candidate in
-                    candidate.count == text.count && candidate.withUnsafeBytes { text.isEmpty || memcmp($0.baseAddress!, text.baseAddress!, text.count) == 0 }
+                    candidate.count == text.count
+                        && candidate.withUnsafeBytes { text.isEmpty || memcmp($0.baseAddress!, text.baseAddress!, text.count) == 0 }
                 }
             }
         case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):

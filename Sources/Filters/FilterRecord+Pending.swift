@@ -31,10 +31,11 @@ extension FilterRecord {
 
     /// Whether the record, pending changes counted, has a member left.
     package var hasMembersLeft: Bool {
-        members.count > pending.reduce(0) { count, edit in
-            if case .drop = edit.change { return count + 1 }
-            return count
-        }
+        members.count
+            > pending.reduce(0) { count, edit in
+                if case .drop = edit.change { return count + 1 }
+                return count
+            }
     }
 
     /// The record with the pending changes, appended to `out`.

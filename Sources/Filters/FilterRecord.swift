@@ -214,9 +214,10 @@ package struct FilterRecord {
         members.reserveCapacity(8)
         let base = range.lowerBound
         _ = JSONScanner.scanObject(UnsafeRawBufferPointer(rebasing: raw[range])) { member in
-            members.append(Member(
-                key: (member.key.lowerBound + base)..<(member.key.upperBound + base), keyIsEscaped: member.keyIsEscaped,
-                value: (member.value.lowerBound + base)..<(member.value.upperBound + base), valueIsString: member.valueIsString))
+            members.append(
+                Member(
+                    key: (member.key.lowerBound + base)..<(member.key.upperBound + base), keyIsEscaped: member.keyIsEscaped,
+                    value: (member.value.lowerBound + base)..<(member.value.upperBound + base), valueIsString: member.valueIsString))
         }
         return members
     }
@@ -234,9 +235,10 @@ package struct FilterRecord {
         bytes.append(UInt8(ascii: ":"))
         let valueStart = bytes.count
         bytes.appendBytes(value)
-        members.append(Member(
-            key: keyStart..<keyEnd, keyIsEscaped: keyIsEscaped, value: valueStart..<bytes.count,
-            valueIsString: value.first == UInt8(ascii: "\"")))
+        members.append(
+            Member(
+                key: keyStart..<keyEnd, keyIsEscaped: keyIsEscaped, value: valueStart..<bytes.count,
+                valueIsString: value.first == UInt8(ascii: "\"")))
     }
 
     /// Appends a member with a key given as text (escaped here).
@@ -271,7 +273,11 @@ package struct FilterRecord {
         if let location {
             record.bytes.withUnsafeBytes { raw in
                 if location.nested.isEmpty {
-                    changes = [MemberEdit(index: location.top, change: Self.apply(change, to: UnsafeRawBufferPointer(rebasing: raw[record.members[location.top].value])))]
+                    changes = [
+                        MemberEdit(
+                            index: location.top,
+                            change: Self.apply(change, to: UnsafeRawBufferPointer(rebasing: raw[record.members[location.top].value])))
+                    ]
                 } else {
                     var out: [UInt8] = []
                     Self.writeObject(raw, location.nested[...], change, into: &out)
@@ -398,9 +404,10 @@ package struct FilterRecord {
                 out.appendBytes(UnsafeRawBufferPointer(rebasing: raw[start..<members[last].value.upperBound]))
                 if record {
                     for member in members[index...last] {
-                        recording.append(Member(
-                            key: (member.key.lowerBound + shift)..<(member.key.upperBound + shift), keyIsEscaped: member.keyIsEscaped,
-                            value: (member.value.lowerBound + shift)..<(member.value.upperBound + shift), valueIsString: member.valueIsString))
+                        recording.append(
+                            Member(
+                                key: (member.key.lowerBound + shift)..<(member.key.upperBound + shift), keyIsEscaped: member.keyIsEscaped,
+                                value: (member.value.lowerBound + shift)..<(member.value.upperBound + shift), valueIsString: member.valueIsString))
                     }
                 }
                 index = changed
@@ -419,9 +426,10 @@ package struct FilterRecord {
                 let valueStart = out.count
                 out += value
                 if record {
-                    recording.append(Member(
-                        key: keyStart..<keyEnd, keyIsEscaped: member.keyIsEscaped, value: valueStart..<out.count,
-                        valueIsString: value.first == UInt8(ascii: "\"")))
+                    recording.append(
+                        Member(
+                            key: keyStart..<keyEnd, keyIsEscaped: member.keyIsEscaped, value: valueStart..<out.count,
+                            valueIsString: value.first == UInt8(ascii: "\"")))
                 }
             }
             index += 1

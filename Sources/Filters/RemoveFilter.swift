@@ -65,7 +65,8 @@ final class RemoveFilter: RecordFilter {
         record.bytes.withUnsafeBytes { raw in
             for (index, member) in record.members.enumerated()
             where (member.keyIsEscaped || candidates.mayMatch(member.key.count, raw[member.key.lowerBound]))
-                && keys.contains(where: { key in key.text.withUnsafeBytes { FilterRecord.keyEquals(member, $0, raw) } }) {
+                && keys.contains(where: { key in key.text.withUnsafeBytes { FilterRecord.keyEquals(member, $0, raw) } })
+            {
                 changes.append(FilterRecord.MemberEdit(index: index, change: .drop))
             }
         }

@@ -78,7 +78,8 @@ final class ElasticsearchFormat: HTTPFormat {
         // `"errors":false` comes first in every bulk response: nothing else to read.
         if response.body.prefix(64).firstRange(of: Array(#""errors":false"#.utf8)) != nil { return .delivered }
         guard response.body.count < responseLimit, case .object? = try? JSONParser.parse(response.body),
-              let document = try? JSONParser.parse(response.body), case .array(let items)? = document["items"] else {
+            let document = try? JSONParser.parse(response.body), case .array(let items)? = document["items"]
+        else {
             return .transient("HTTP \(response.status): a bulk response that cannot be read: \(response.summary)")
         }
         guard items.count == count else {
@@ -90,7 +91,8 @@ final class ElasticsearchFormat: HTTPFormat {
     /// `{"create":{"status":201,…}}`; 409 (the `_id` exists: a record sent before) is delivered.
     static func itemVerdict(_ item: JSONValue) -> HTTPItemVerdict {
         guard case .object(let actions) = item, let result = actions.first?.value, case .number(let text)? = result["status"],
-              let status = Int(text) else {
+            let status = Int(text)
+        else {
             return .retry("a bulk item without a status")
         }
         switch status {

@@ -55,7 +55,7 @@ final class HTTPConnection: HTTPTransport {
     deinit {
         lsc_http_free(handle)
         free(url)
-        headers.forEach { free($0) }
+        for header in headers { free(header) }
         free(caFile)
         free(gzipHeader)
     }

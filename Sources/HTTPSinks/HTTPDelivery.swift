@@ -145,9 +145,10 @@ final class HTTPDelivery {
     private func post(_ batch: RecordBatch, _ body: RequestBody) -> HTTPResponse {
         if connection == nil {
             do {
-                connection = try transport.open(HTTPEndpoint(
-                    url: format.requestURL(config), headers: headers, caFile: config.tlsCAFile.isEmpty ? nil : config.tlsCAFile,
-                    timeoutMs: config.timeoutMs, responseLimit: format.responseLimit))
+                connection = try transport.open(
+                    HTTPEndpoint(
+                        url: format.requestURL(config), headers: headers, caFile: config.tlsCAFile.isEmpty ? nil : config.tlsCAFile,
+                        timeoutMs: config.timeoutMs, responseLimit: format.responseLimit))
             } catch {
                 return HTTPResponse(status: 0, body: [], seconds: 0, transportError: error.reason)
             }

@@ -43,15 +43,19 @@ final class HTTPSink: Sink, @unchecked Sendable {
     /// The time `batch_timeout_ms` is measured on.
     private let clock: any TimeSource
 
-    init(name: String, config: HTTPSinkConfig, deadLetterPath: String, shape: RecordShape, counters: SinkCounters, logger: Logger,
-         shouldGiveUp: @escaping () -> Bool, failureTimeoutMs: Int = HealthConfig().sinkFailureTimeoutMs,
-         transport: HTTPTransportFactory = .curl, clock: any TimeSource = SystemClock.shared) throws(SinkFailure) {
+    init(
+        name: String, config: HTTPSinkConfig, deadLetterPath: String, shape: RecordShape, counters: SinkCounters, logger: Logger,
+        shouldGiveUp: @escaping () -> Bool, failureTimeoutMs: Int = HealthConfig().sinkFailureTimeoutMs,
+        transport: HTTPTransportFactory = .curl, clock: any TimeSource = SystemClock.shared
+    ) throws(SinkFailure) {
         try transport.check()
         self.clock = clock
         self.name = name
         maxBytes = config.batchMaxBytes
         timeoutMs = Int64(config.batchTimeoutMs)
-        let makeWriter = { () throws(SinkFailure) in RequestWriter(format: try HTTPFormats.make(config, shape: shape), compression: config.compression) }
+        let makeWriter = { () throws(SinkFailure) in
+            RequestWriter(format: try HTTPFormats.make(config, shape: shape), compression: config.compression)
+        }
         let writer = try makeWriter()
         writers = writer.doesWork ? [writer, try makeWriter()] : [writer]
         let format = try HTTPFormats.make(config, shape: shape)
@@ -109,7 +113,6 @@ final class HTTPSink: Sink, @unchecked Sendable {
 
     /// Under `monitor`.
     private func publishHeld() { metrics?.unacknowledgedBytes.store(fillingStreamBytes + inFlightStreamBytes, ordering: .relaxed) }
-
 
     /// Starts the sending thread and the writing threads.
     func start() throws(SinkFailure) {
@@ -195,7 +198,6 @@ final class HTTPSink: Sink, @unchecked Sendable {
         }
     }
 }
-
 
 extension HTTPSinkConfig: SinkMaking {
     package func makeSink(name: String, context: SinkContext) throws(SinkFailure) -> any Sink {

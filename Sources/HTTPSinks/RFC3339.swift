@@ -18,9 +18,9 @@ enum RFC3339 {
             return value
         }
         guard let year = digits(0, 4), text[4] == 0x2D, let month = digits(5, 2), text[7] == 0x2D, let day = digits(8, 2),
-              [UInt8(ascii: "T"), UInt8(ascii: "t"), UInt8(ascii: " ")].contains(text[10]),
-              let hour = digits(11, 2), text[13] == 0x3A, let minute = digits(14, 2), text[16] == 0x3A, let second = digits(17, 2),
-              (1...12).contains(month), day >= 1, day <= daysIn(month, year), hour < 24, minute < 60, second <= 60
+            [UInt8(ascii: "T"), UInt8(ascii: "t"), UInt8(ascii: " ")].contains(text[10]),
+            let hour = digits(11, 2), text[13] == 0x3A, let minute = digits(14, 2), text[16] == 0x3A, let second = digits(17, 2),
+            (1...12).contains(month), day >= 1, day <= daysIn(month, year), hour < 24, minute < 60, second <= 60
         else { return nil }
         var index = 19
         var fraction: UInt64 = 0
@@ -42,7 +42,8 @@ enum RFC3339 {
             index += 1
         case UInt8(ascii: "+"), UInt8(ascii: "-"):
             guard index + 6 == count, let hours = digits(index + 1, 2), text[index + 3] == 0x3A, let minutes = digits(index + 4, 2),
-                  hours < 24, minutes < 60 else { return nil }
+                hours < 24, minutes < 60
+            else { return nil }
             offsetSeconds = (hours * 3600 + minutes * 60) * (text[index] == UInt8(ascii: "+") ? 1 : -1)
             index = count
         default: return nil

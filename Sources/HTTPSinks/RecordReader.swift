@@ -31,17 +31,20 @@ struct RecordReader {
         let wrapped = shape.wrapped
         return RecordMembers.forEach(record) { member in
             if wrapped, !member.keyIsEscaped, UnsafeRawBufferPointer(rebasing: record[member.key]).equals(Self.rawKey),
-               record[member.value.lowerBound] == UInt8(ascii: "{") {
+                record[member.value.lowerBound] == UInt8(ascii: "{")
+            {
                 let base = member.value.lowerBound
                 _ = RecordMembers.forEach(UnsafeRawBufferPointer(rebasing: record[member.value])) { inner in
-                    members.append(Member(
-                        key: (inner.key.lowerBound + base)..<(inner.key.upperBound + base), keyIsEscaped: inner.keyIsEscaped,
-                        value: (inner.value.lowerBound + base)..<(inner.value.upperBound + base), valueIsString: inner.valueIsString))
+                    members.append(
+                        Member(
+                            key: (inner.key.lowerBound + base)..<(inner.key.upperBound + base), keyIsEscaped: inner.keyIsEscaped,
+                            value: (inner.value.lowerBound + base)..<(inner.value.upperBound + base), valueIsString: inner.valueIsString))
                     sources.append(nil)
                 }
                 return
             }
-            let source = member.keyIsEscaped || !fieldKeys.mayMatch(member.key.count, record[member.key.lowerBound]) ? nil : source(of: member, in: record)
+            let source =
+                member.keyIsEscaped || !fieldKeys.mayMatch(member.key.count, record[member.key.lowerBound]) ? nil : source(of: member, in: record)
             if source == .time { timeMember = members.count }
             members.append(member)
             sources.append(source)
@@ -59,7 +62,9 @@ struct RecordReader {
 
     /// The first of the application's members named `name`.
     func first(named name: [UInt8], in record: UnsafeRawBufferPointer) -> Int? {
-        members.indices.first { sources[$0] == nil && !members[$0].keyIsEscaped && UnsafeRawBufferPointer(rebasing: record[members[$0].key]).equals(name) }
+        members.indices.first {
+            sources[$0] == nil && !members[$0].keyIsEscaped && UnsafeRawBufferPointer(rebasing: record[members[$0].key]).equals(name)
+        }
     }
 
     /// The first of the application's members named one of `names`, in the order of `names`.

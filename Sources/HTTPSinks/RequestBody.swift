@@ -48,7 +48,8 @@ final class RequestWriter {
             body.recordBytes = range
             body.plainCount = range.count
             if let gzip {
-                body.gzipped = batch.bytes.withUnsafeBytes { raw in gzip.compress(UnsafeRawBufferPointer(rebasing: raw[range]), into: body.compressed) }
+                body.gzipped = batch.bytes.withUnsafeBytes { raw in gzip.compress(UnsafeRawBufferPointer(rebasing: raw[range]), into: body.compressed)
+                }
             }
             return
         }

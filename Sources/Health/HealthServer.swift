@@ -55,7 +55,9 @@ package final class HealthServer {
         let errno: Int32
         var description: String {
             let reason = "\(String(cString: strerror(errno))) (errno \(errno))"
-            if errno == EADDRINUSE { return reason + ": another process listens there; stop it, or choose another health.port (0 disables the server)" }
+            if errno == EADDRINUSE {
+                return reason + ": another process listens there; stop it, or choose another health.port (0 disables the server)"
+            }
             return reason
         }
     }

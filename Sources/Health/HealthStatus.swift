@@ -61,43 +61,64 @@ struct HealthStatus: Sendable {
             ("watch", .string(!counters.followsFiles ? "none" : counters.inotifyActive.load(ordering: .relaxed) ? "inotify" : "poll")),
         ]
         for (name, value) in scalarCounters { members.append((name, .number(String(value)))) }
-        members.append(("sinks", .array(counters.sinks.map { sink in
-            let since = sink.failingSinceMs.load(ordering: .relaxed)
-            var members: [(key: String, value: JSONValue)] = [
-                ("name", .string(sink.name)),
-                ("records_written", .number(String(sink.recordsWritten.load(ordering: .relaxed)))),
-                ("errors", .number(String(sink.errors.load(ordering: .relaxed)))),
-                ("failing_for_ms", .number(String(since == 0 ? 0 : now - since))),
-                ("last_error", .string(sink.lastError.withLock { $0 })),
-            ]
-            if let http = sink.http {
-                members += [
-                    ("retries", .number(String(http.retries.load(ordering: .relaxed)))),
-                    ("records_dead_lettered", .number(String(http.deadLettered.load(ordering: .relaxed)))),
-                    ("unacknowledged_bytes", .number(String(http.unacknowledgedBytes.load(ordering: .relaxed)))),
-                ]
-            }
-            return .object(members)
-        })))
-        members.append(("filters", .array(counters.filters.map { filter in
-            .object([("name", .string(filter.name)), ("records_dropped", .number(String(filter.recordsDropped.load(ordering: .relaxed))))])
-        })))
-        members.append(("files", .array(counters.files.withLock { $0 }.map { file in
-            .object([
-                ("path", .string(file.path)), ("origin", .string(file.origin)), ("offset", .number(String(file.offset))),
-                ("lag", .number(String(file.lag))), ("open", .bool(file.open)),
-            ])
-        })))
+        members.append(
+            (
+                "sinks",
+                .array(
+                    counters.sinks.map { sink in
+                        let since = sink.failingSinceMs.load(ordering: .relaxed)
+                        var members: [(key: String, value: JSONValue)] = [
+                            ("name", .string(sink.name)),
+                            ("records_written", .number(String(sink.recordsWritten.load(ordering: .relaxed)))),
+                            ("errors", .number(String(sink.errors.load(ordering: .relaxed)))),
+                            ("failing_for_ms", .number(String(since == 0 ? 0 : now - since))),
+                            ("last_error", .string(sink.lastError.withLock { $0 })),
+                        ]
+                        if let http = sink.http {
+                            members += [
+                                ("retries", .number(String(http.retries.load(ordering: .relaxed)))),
+                                ("records_dead_lettered", .number(String(http.deadLettered.load(ordering: .relaxed)))),
+                                ("unacknowledged_bytes", .number(String(http.unacknowledgedBytes.load(ordering: .relaxed)))),
+                            ]
+                        }
+                        return .object(members)
+                    })
+            ))
+        members.append(
+            (
+                "filters",
+                .array(
+                    counters.filters.map { filter in
+                        .object([
+                            ("name", .string(filter.name)), ("records_dropped", .number(String(filter.recordsDropped.load(ordering: .relaxed)))),
+                        ])
+                    })
+            ))
+        members.append(
+            (
+                "files",
+                .array(
+                    counters.files.withLock { $0 }.map { file in
+                        .object([
+                            ("path", .string(file.path)), ("origin", .string(file.origin)), ("offset", .number(String(file.offset))),
+                            ("lag", .number(String(file.lag))), ("open", .bool(file.open)),
+                        ])
+                    })
+            ))
         if counters.execMode {
             let pid = counters.childPid.load(ordering: .relaxed)
             let exit = counters.childLastExitCode.load(ordering: .relaxed)
-            members.append(("child", .object([
-                ("pid", pid == 0 ? .null : .number(String(pid))),
-                ("running", .bool(counters.childRunning.load(ordering: .relaxed))),
-                ("starts", .number(String(counters.childStarts.load(ordering: .relaxed)))),
-                ("restarts", .number(String(counters.childRestarts.load(ordering: .relaxed)))),
-                ("last_exit_code", exit < 0 ? .null : .number(String(exit))),
-            ])))
+            members.append(
+                (
+                    "child",
+                    .object([
+                        ("pid", pid == 0 ? .null : .number(String(pid))),
+                        ("running", .bool(counters.childRunning.load(ordering: .relaxed))),
+                        ("starts", .number(String(counters.childStarts.load(ordering: .relaxed)))),
+                        ("restarts", .number(String(counters.childRestarts.load(ordering: .relaxed)))),
+                        ("last_exit_code", exit < 0 ? .null : .number(String(exit))),
+                    ])
+                ))
         }
         members.append(("input_error", .string(counters.inputError.withLock { $0 })))
         members.append(("checkpoint_error", .string(counters.checkpointError.withLock { $0 })))

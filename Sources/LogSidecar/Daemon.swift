@@ -42,7 +42,8 @@ package final class Daemon {
         self.config = config
         self.logger = logger
         counters = Counters(
-            sinkNames: config.sinks.map(\.name), httpSinks: Set(config.sinks.filter { $0.settings is HTTPSinkConfig }.map(\.name)), filterNames: config.filters.map(\.name), execMode: config.exec.isEnabled, followsFiles: !config.input.paths.isEmpty)
+            sinkNames: config.sinks.map(\.name), httpSinks: Set(config.sinks.filter { $0.settings is HTTPSinkConfig }.map(\.name)),
+            filterNames: config.filters.map(\.name), execMode: config.exec.isEnabled, followsFiles: !config.input.paths.isEmpty)
         child = config.exec.isEnabled ? ChildWatch(restart: config.exec.restart) : nil
         control = try DaemonControl(drainTimeoutMs: config.shutdown.drainTimeoutMs)
     }
@@ -90,7 +91,8 @@ package final class Daemon {
         ColdPages.release()
 
         let fields = EnrichmentField.build(
-            config: config.enrich, fileKey: config.effectiveFileKey, streamKey: config.exec.isEnabled ? EnrichmentField.streamKey : "", hostName: EnrichmentField.hostName(environment: environment), environment: environment,
+            config: config.enrich, fileKey: config.effectiveFileKey, streamKey: config.exec.isEnabled ? EnrichmentField.streamKey : "",
+            hostName: EnrichmentField.hostName(environment: environment), environment: environment,
             logger: logger)
         let control = self.control
         var sinks: [any Sink] = []

@@ -164,8 +164,9 @@ final class ReadingLoop {
             if !streams.closeAll() { streamsGaveUp = true }
             if streamsGaveUp {
                 // Nothing can replay a pipe: what the sinks did not take is gone, and said so.
-                logger.error("the sinks did not take the application's last output before the drain timeout; it is lost",
-                             metadata: ["drain_timeout_ms": "\(config.shutdown.drainTimeoutMs)"])
+                logger.error(
+                    "the sinks did not take the application's last output before the drain timeout; it is lost",
+                    metadata: ["drain_timeout_ms": "\(config.shutdown.drainTimeoutMs)"])
             }
         }
         // Twice: a rotation noticed in the first pass is read in the second.

@@ -21,7 +21,9 @@ package struct TimestampCache {
             var time = time_t(seconds)
             var parts = tm()
             gmtime_r(&time, &parts)
-            prefix = Array("\"\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).".utf8)
+            prefix = Array(
+                "\"\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2))."
+                    .utf8)
         }
         var text = prefix
         text.append(UInt8(ascii: "0") + UInt8(milliseconds / 100))

@@ -73,7 +73,7 @@ package final class FileSink: Sink {
         guard descriptor >= 0 else { return }
         do {
             try FileIO.fsync(descriptor)
-        } catch where error.errno == EINVAL || error.errno == EROFS || error.errno == ENOTSUP {
+        } catch  where error.errno == EINVAL || error.errno == EROFS || error.errno == ENOTSUP {
             // A pipe or a device cannot be synced: there is nothing more to make durable.
         } catch {
             throw SinkFailure(accepted: accepted, reason: "\(error)", isFatal: true)

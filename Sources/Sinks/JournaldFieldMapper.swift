@@ -49,7 +49,8 @@ struct JournaldFieldMapper {
             members.append((key, member))
         }
         var entry = JournaldEntry()
-        let messageIndex = members.firstIndex { $0.key == messageKey }
+        let messageIndex =
+            members.firstIndex { $0.key == messageKey }
             ?? members.firstIndex { $0.key == Self.fallbackMessageKey }
         if let messageIndex {
             entry.add(Array("MESSAGE".utf8)) { Self.appendText(of: members[messageIndex].member, in: record, to: &$0) }

@@ -16,8 +16,10 @@ package final class JournaldSink: Sink {
     /// How long journald may take to read a batch before it is sent again.
     private let readTimeoutMs: Int64
 
-    package init(name: String, identifier: String, messageKey: String, levelKey: String,
-                socketPath: String = "/run/systemd/journal/socket", readTimeoutMs: Int64 = 30_000) {
+    package init(
+        name: String, identifier: String, messageKey: String, levelKey: String,
+        socketPath: String = "/run/systemd/journal/socket", readTimeoutMs: Int64 = 30_000
+    ) {
         self.name = name
         mapper = JournaldFieldMapper(identifier: identifier, messageKey: messageKey, levelKey: levelKey)
         socket = JournaldSocket(path: socketPath)

@@ -66,7 +66,7 @@ enum DescriptorWriter {
             var written = 0
             do throws(SystemError) {
                 try FileIO.writeAll(fd, UnsafeRawBufferPointer(rebasing: raw[start..<end]), done: &written)
-            } catch where error.errno == EPIPE {
+            } catch  where error.errno == EPIPE {
                 failure = SinkFailure(accepted: start + written, reason: "the reader of the output is gone: \(error)", isFatal: true)
             } catch {
                 failure = SinkFailure(accepted: start + written, reason: "\(error)")

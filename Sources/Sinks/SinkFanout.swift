@@ -91,7 +91,9 @@ package final class SinkFanout {
         return retrying { index throws(SinkFailure) in
             try operation(sinks[index])
             done[index] = true
-        } isDone: { done[$0] }
+        } isDone: {
+            done[$0]
+        }
     }
 
     /// Starts every sink; the first that cannot start stops start-up.
@@ -101,9 +103,9 @@ package final class SinkFanout {
         }
     }
 
-    package func reopen() { sinks.forEach { $0.reopen() } }
+    package func reopen() { for sink in sinks { sink.reopen() } }
 
-    package func close() { sinks.forEach { $0.close() } }
+    package func close() { for sink in sinks { sink.close() } }
 
     private func retrying(_ attempt: (Int) throws(SinkFailure) -> Void, isDone: (Int) -> Bool) -> Bool {
         var backoff = Backoff(firstMs: Self.initialBackoffMs, maximumMs: Self.maximumBackoffMs, jitter: false)

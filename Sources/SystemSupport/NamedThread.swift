@@ -24,12 +24,14 @@ package final class NamedThread: @unchecked Sendable {  // `thread` is written o
     package static func start(name: String, _ body: @escaping @Sendable () -> Void) throws(SystemError) -> NamedThread {
         let handle = NamedThread(name: name)
         let box = Unmanaged.passRetained(Box(name: name, body: body)).toOpaque()
-        let result = pthread_create(&handle.thread, nil, { raw in
-            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-            _ = clinux_name_thread(box.name)
-            box.body()
-            return nil
-        }, box)
+        let result = pthread_create(
+            &handle.thread, nil,
+            { raw in
+                let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+                _ = clinux_name_thread(box.name)
+                box.body()
+                return nil
+            }, box)
         guard result == 0 else {
             Unmanaged<Box>.fromOpaque(box).release()
             throw SystemError(call: "pthread_create", subject: name, errno: result)

@@ -84,7 +84,9 @@ struct CheckpointRestore {
         var sameInodeTruncated = false
         for place in places {
             guard let status = try FileStatus.at(place), status.isRegularFile, entry.identity.sameInode(status) else { continue }
-            if status.size >= entry.offset, let file = try CopyFinder.open(place, matching: entry.identity, at: entry.offset, target: target(isCopy: false)) {
+            if status.size >= entry.offset,
+                let file = try CopyFinder.open(place, matching: entry.identity, at: entry.offset, target: target(isCopy: false))
+            {
                 return file
             }
             sameInodeTruncated = true

@@ -43,9 +43,12 @@ enum CopyFinder {
     /// Opens `path` at `offset` if its first bytes carry `identity`'s fingerprint.
     static func open(_ path: String, matching identity: FileIdentity, at offset: Int64, target: Target) throws(SystemError) -> TailedFile? {
         let fd: Int32
-        do { fd = try FileIO.open(path, flags: O_RDONLY | O_CLOEXEC) } catch where error.errno == ENOENT || error.errno == EACCES { return nil }
+        do { fd = try FileIO.open(path, flags: O_RDONLY | O_CLOEXEC) } catch  where error.errno == ENOENT || error.errno == EACCES { return nil }
         let matches: Bool
-        do { matches = try identity.prefixMatches(fd) } catch { FileIO.close(fd); throw error }
+        do { matches = try identity.prefixMatches(fd) } catch {
+            FileIO.close(fd)
+            throw error
+        }
         FileIO.close(fd)
         guard matches else { return nil }
         return try TailedFile.open(

@@ -121,9 +121,11 @@ final class Discovery {
         guard let listing = listing(of: base, nowNs: nowNs, into: &result) else { return }
         live.insert(base)
         if remaining.isEmpty {
-            let files = listing.matched[component] ?? listing.names.filter { GlobPattern.componentMatches(component, $0) }.compactMap {
-                listing.files[$0]
-            }
+            let files =
+                listing.matched[component]
+                ?? listing.names.filter { GlobPattern.componentMatches(component, $0) }.compactMap {
+                    listing.files[$0]
+                }
             if listing.matched[component] == nil { listings[base]?.matched[component] = files }
             for file in files where patterns.count == 1 || seen.insert(file.path).inserted { result.candidates.append(file) }
             return

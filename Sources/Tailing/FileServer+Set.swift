@@ -76,7 +76,8 @@ extension FileServer {
         guard candidate.size >= entry.offset else { return nil }
         let file: TailedFile
         if openCount < config.maxOpenFiles {
-            let target = CopyFinder.Target(origin: entry.path, buffer: buffer, maxLineBytes: config.maxLineBytes, isCopy: false, nowMs: clock.monotonicMs())
+            let target = CopyFinder.Target(
+                origin: entry.path, buffer: buffer, maxLineBytes: config.maxLineBytes, isCopy: false, nowMs: clock.monotonicMs())
             guard let opened = try CopyFinder.open(candidate.path, matching: entry.identity, at: entry.offset, target: target) else { return nil }
             file = opened
             counters.add(counters.filesOpened, 1)
@@ -136,9 +137,10 @@ extension FileServer {
         let offset: Int64? = firstStart && config.readFrom == .end ? nil : 0
         let file: TailedFile
         if openCount < config.maxOpenFiles {
-            guard let opened = try TailedFile.open(
-                path: candidate.path, listed: true, offset: offset, buffer: buffer, maxLineBytes: config.maxLineBytes,
-                nowMs: clock.monotonicMs())
+            guard
+                let opened = try TailedFile.open(
+                    path: candidate.path, listed: true, offset: offset, buffer: buffer, maxLineBytes: config.maxLineBytes,
+                    nowMs: clock.monotonicMs())
             else { return nil }
             file = opened
             counters.add(counters.filesOpened, 1)
@@ -225,9 +227,10 @@ extension FileServer {
             isKnown: { [byInode] in byInode[FileKey($0)] != nil })
         // A file the patterns match that discovery has not met yet is a copy only if named like one.
         let copyName = { [discovery] (path: String) in !discovery.wants(path) || Self.mayBeCopy(path, of: file.lastPath) }
-        guard let copy = try CopyFinder.findCopy(
-            of: file.identity, atLeast: file.readOffset, from: file.handedOffset, in: Path.directory(of: file.lastPath),
-            excluding: file.lastPath, target: target, accepting: copyName)
+        guard
+            let copy = try CopyFinder.findCopy(
+                of: file.identity, atLeast: file.readOffset, from: file.handedOffset, in: Path.directory(of: file.lastPath),
+                excluding: file.lastPath, target: target, accepting: copyName)
         else { return nil }
         if discovery.wants(copy.lastPath) { copy.path = copy.lastPath }
         counters.add(counters.filesOpened, 1)

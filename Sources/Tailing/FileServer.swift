@@ -91,8 +91,9 @@ package final class FileServer {
         }
         firstStart = checkpoint == nil
         if let error = reconcile(scan) {
-            logger.error("a matching file cannot be opened; the others are followed, and it is tried again at each poll",
-                         metadata: ["error": "\(error)"])
+            logger.error(
+                "a matching file cannot be opened; the others are followed, and it is tried again at each poll",
+                metadata: ["error": "\(error)"])
         }
         firstStart = false
         discovered = true

@@ -106,7 +106,7 @@ final class TailedFile {
     private static func openDescriptor(_ path: String) throws(SystemError) -> Int32? {
         do {
             return try FileIO.open(path, flags: O_RDONLY | O_CLOEXEC)
-        } catch where error.errno == ENOENT {
+        } catch  where error.errno == ENOENT {
             return nil
         }
     }

@@ -68,7 +68,10 @@ private func fuzzEnricher(_ input: UnsafeRawBufferPointer) {
         let record = Array(batch.bytes.dropLast())
         require(!record.contains(0x0A), "no newline inside a record")
         let parsed = try? JSONParser.parse(record)
-        guard case .object? = parsed, let parsed else { require(false, "not a JSON object: \(String(decoding: record, as: UTF8.self))"); return }
+        guard case .object? = parsed, let parsed else {
+            require(false, "not a JSON object: \(String(decoding: record, as: UTF8.self))")
+            return
+        }
         let output = (try? JSONSerialization.jsonObject(with: Data(record))) as? [String: Any]
         require(output != nil || hasHugeNumber(parsed), "Foundation refuses the record: \(String(decoding: record, as: UTF8.self))")
         guard let output, outcome == .record, mode != 2,
@@ -169,7 +172,8 @@ private func isAnyValue(_ bytes: ArraySlice<UInt8>) -> Bool {
             var pairs = ProtobufReader(list)
             while let (number, pair) = pairs.next() {
                 guard number == 1, case .bytes(let content) = pair, ProtobufReader.field(1, in: content) != nil,
-                      let inner = ProtobufReader.field(2, in: content), isAnyValue(inner) else { return false }
+                    let inner = ProtobufReader.field(2, in: content), isAnyValue(inner)
+                else { return false }
             }
             if !pairs.bytes.isEmpty { return false }
         default: return false

@@ -42,28 +42,32 @@ struct ConfigTests {
         #expect(config.enrich.fields.map(\.key) == ["a", "b"])
     }
 
-    @Test("each bad configuration names the key at fault", arguments: [
-        (#"{"input":{"pathh":"/x"}}"#, "input.pathh"),
-        (#"{"inputs":{}}"#, "inputs"),
-        (#"{"input":{"max_line_bytes":"big"}}"#, "input.max_line_bytes"),
-        (#"{"input":{"max_line_bytes":-5}}"#, "input.max_line_bytes"),
-        (#"{"health":{"port":70000}}"#, "health.port"),
-        (#"{"input":{"read_from":"middle"}}"#, "input.read_from"),
-        (#"{"sinks":[{"type":"file"}]}"#, "sinks[0].path"),
-        (#"{"sinks":[{"type":"kafka"}]}"#, "sinks[0].type"),
-        (#"{"sinks":[{"type":"stdout","path":"/x"}]}"#, "sinks[0].path"),
-        (#"{"enrich":{"env_fields":{"pod":3}}}"#, "enrich.env_fields.pod"),
-        (#"{"input":{"path":"/a","paths":["/b/*.log"]}}"#, "input.paths"),
-        (#"{"input":{"paths":[]}}"#, "input.paths"),
-        (#"{"input":{"paths":"/a/*.log"}}"#, "input.paths"),
-        (#"{"input":{"paths":["/a",""]}}"#, "input.paths[1]"),
-        (#"{"input":{"exclude":[3]}}"#, "input.exclude[0]"),
-        (#"{"input":{"max_open_files":0}}"#, "input.max_open_files"),
-        (#"{"enrich":{"file_key":true}}"#, "enrich.file_key"),
-        ("{\"enrich\":{\"fields\":{" + (0..<62).map { "\"k\($0)\":1" }.joined(separator: ",") + "}}}", "enrich.fields"),
-        ("{\"enrich\":{\"fields\":{" + (0..<40).map { "\"k\($0)\":1" }.joined(separator: ",") + "},\"env_fields\":{"
-            + (0..<30).map { "\"e\($0)\":\"V\($0)\"" }.joined(separator: ",") + "}}}", "enrich.fields"),
-    ])
+    @Test(
+        "each bad configuration names the key at fault",
+        arguments: [
+            (#"{"input":{"pathh":"/x"}}"#, "input.pathh"),
+            (#"{"inputs":{}}"#, "inputs"),
+            (#"{"input":{"max_line_bytes":"big"}}"#, "input.max_line_bytes"),
+            (#"{"input":{"max_line_bytes":-5}}"#, "input.max_line_bytes"),
+            (#"{"health":{"port":70000}}"#, "health.port"),
+            (#"{"input":{"read_from":"middle"}}"#, "input.read_from"),
+            (#"{"sinks":[{"type":"file"}]}"#, "sinks[0].path"),
+            (#"{"sinks":[{"type":"kafka"}]}"#, "sinks[0].type"),
+            (#"{"sinks":[{"type":"stdout","path":"/x"}]}"#, "sinks[0].path"),
+            (#"{"enrich":{"env_fields":{"pod":3}}}"#, "enrich.env_fields.pod"),
+            (#"{"input":{"path":"/a","paths":["/b/*.log"]}}"#, "input.paths"),
+            (#"{"input":{"paths":[]}}"#, "input.paths"),
+            (#"{"input":{"paths":"/a/*.log"}}"#, "input.paths"),
+            (#"{"input":{"paths":["/a",""]}}"#, "input.paths[1]"),
+            (#"{"input":{"exclude":[3]}}"#, "input.exclude[0]"),
+            (#"{"input":{"max_open_files":0}}"#, "input.max_open_files"),
+            (#"{"enrich":{"file_key":true}}"#, "enrich.file_key"),
+            ("{\"enrich\":{\"fields\":{" + (0..<62).map { "\"k\($0)\":1" }.joined(separator: ",") + "}}}", "enrich.fields"),
+            (
+                "{\"enrich\":{\"fields\":{" + (0..<40).map { "\"k\($0)\":1" }.joined(separator: ",") + "},\"env_fields\":{"
+                    + (0..<30).map { "\"e\($0)\":\"V\($0)\"" }.joined(separator: ",") + "}}}", "enrich.fields"
+            ),
+        ])
     func badConfiguration(json: String, key: String) throws {
         let directory = TestDirectory()
         directory.write("c.json", json)
@@ -77,8 +81,10 @@ struct ConfigTests {
     @Test("59 static and environment fields are the most the enricher takes beside host, timestamp, file and stream, and load; 60 do not")
     func fieldBound() throws {
         func flags(_ count: Int) -> [String] {
-            ["--enrich-fields", (0..<(count - 20)).map { "k\($0)=v" }.joined(separator: ","),
-             "--enrich-env-fields", (0..<20).map { "e\($0)=V\($0)" }.joined(separator: ",")]
+            [
+                "--enrich-fields", (0..<(count - 20)).map { "k\($0)=v" }.joined(separator: ","),
+                "--enrich-env-fields", (0..<20).map { "e\($0)=V\($0)" }.joined(separator: ","),
+            ]
         }
         let config = try ConfigLoader.load(file: nil, environment: [:], flags: flags(59))
         #expect(config.enrich.fields.count + config.enrich.envFields.count == 59)
@@ -92,13 +98,15 @@ struct ConfigTests {
         }
     }
 
-    @Test("the real binary exits 2 naming the key, for files, environment and flags", arguments: [
-        (["--input-max-line-bytes", "abc"], [String: String](), "--input-max-line-bytes"),
-        (["--no-such-option", "1"], [:], "--no-such-option"),
-        ([], ["LOG_SIDECAR_HEALTH_PORT": "-1"], "LOG_SIDECAR_HEALTH_PORT"),
-        (["--config", "/nonexistent/config.json"], [:], "/nonexistent/config.json"),
-        ([], ["LOG_SIDECAR_ENRICH_FIELDS": (0..<64).map { "k\($0)=v" }.joined(separator: ",")], "enrich.fields"),
-    ])
+    @Test(
+        "the real binary exits 2 naming the key, for files, environment and flags",
+        arguments: [
+            (["--input-max-line-bytes", "abc"], [String: String](), "--input-max-line-bytes"),
+            (["--no-such-option", "1"], [:], "--no-such-option"),
+            ([], ["LOG_SIDECAR_HEALTH_PORT": "-1"], "LOG_SIDECAR_HEALTH_PORT"),
+            (["--config", "/nonexistent/config.json"], [:], "/nonexistent/config.json"),
+            ([], ["LOG_SIDECAR_ENRICH_FIELDS": (0..<64).map { "k\($0)=v" }.joined(separator: ",")], "enrich.fields"),
+        ])
     func binaryExitsTwo(arguments: [String], environment: [String: String], key: String) throws {
         let result = try DaemonProcess.run(arguments + ["--check-config"], environment: environment)
         #expect(result.status == 2)

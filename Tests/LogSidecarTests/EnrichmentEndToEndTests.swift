@@ -13,10 +13,11 @@ struct EnrichmentEndToEndTests {
         let shipped = scenario.directory.file("shipped/out.jsonl")
         scenario.directory.write("logs/app.log", lines.joined(separator: "\n") + "\n")
         let daemon = try DaemonProcess(
-            arguments: scenario.arguments([
-                "--enrich-host-field", "host", "--enrich-timestamp-field", "processed_at", "--enrich-mode", mode,
-                "--sinks", "file:\(shipped)",
-            ] + Self.enrichment + extra),
+            arguments: scenario.arguments(
+                [
+                    "--enrich-host-field", "host", "--enrich-timestamp-field", "processed_at", "--enrich-mode", mode,
+                    "--sinks", "file:\(shipped)",
+                ] + Self.enrichment + extra),
             stdoutPath: scenario.output, environment: ["POD_NAME": "pod-7", "POD_NAMESPACE": "shop", "HOSTNAME": "node-1"])
         try waitUntil("the records in the file sink") { Output.lines(shipped).count >= lines.filter { !$0.isEmpty }.count }
         #expect(try daemon.stop() == 0)
@@ -87,17 +88,18 @@ struct EnrichmentEndToEndTests {
         try scenario.waitForShipped(9)
         #expect(try daemon.stop() == 0)
         let output = Output.lines(scenario.output).map(String.init)
-        #expect(output == [
-            #"{"message":"not json","parse_error":true}"#,
-            #"{"message":"[1,2]","parse_error":true}"#,
-            #"{"message":"\"str\"","parse_error":true}"#,
-            #"{"message":"{\"a\":1","parse_error":true}"#,
-            #"{"ok":true}"#,
-            "{\"bad\":\"\u{FFFD}(\u{FFFD}\"}",
-            #"{"ho\u0073t":"mine"}"#,
-            #"{ "spaced" : 1 }"#,
-            #"{}"#,
-        ])
+        #expect(
+            output == [
+                #"{"message":"not json","parse_error":true}"#,
+                #"{"message":"[1,2]","parse_error":true}"#,
+                #"{"message":"\"str\"","parse_error":true}"#,
+                #"{"message":"{\"a\":1","parse_error":true}"#,
+                #"{"ok":true}"#,
+                "{\"bad\":\"\u{FFFD}(\u{FFFD}\"}",
+                #"{"ho\u0073t":"mine"}"#,
+                #"{ "spaced" : 1 }"#,
+                #"{}"#,
+            ])
         for line in output { _ = try Output.object(Substring(line)) }
     }
 

@@ -49,7 +49,9 @@ struct FileSinkTests {
 
     static func config(_ scenario: Scenario, _ shipped: String) throws -> String {
         let path = scenario.directory.file("sink.json")
-        scenario.directory.write("sink.json", """
+        scenario.directory.write(
+            "sink.json",
+            """
             {"sinks": [{"type": "file", "path": "\(shipped)", "max_bytes": 65536, "max_files": 1000}]}
             """)
         return path

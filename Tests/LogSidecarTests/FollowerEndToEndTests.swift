@@ -17,8 +17,9 @@ struct FollowerEndToEndTests {
         #expect(Output.lines(scenario.output).first.map(String.init) == String(LogWriter.line(0).dropLast()))
     }
 
-    @Test("5,000 lines/s for 10 s through rotations: every line exactly once, in order",
-          arguments: [LogWriter.Rotation.renameAndCreate, .copyTruncate, .deleteAndRecreate])
+    @Test(
+        "5,000 lines/s for 10 s through rotations: every line exactly once, in order",
+        arguments: [LogWriter.Rotation.renameAndCreate, .copyTruncate, .deleteAndRecreate])
     func rotationUnderLoad(rotation: LogWriter.Rotation) throws {
         let scenario = Scenario("rotation\(rotation)")
         let daemon = try scenario.start()

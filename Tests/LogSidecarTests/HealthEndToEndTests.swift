@@ -41,12 +41,14 @@ struct HealthEndToEndTests {
         #expect(metrics.body.contains("log_sidecar_lines_read_total 10000\n"))
         #expect(metrics.body.contains("log_sidecar_records_written_total{sink=\"stdout\"} 9999\n"))
         #expect(metrics.body.contains("log_sidecar_lag_bytes 0\n"))
-        try PrometheusParser.check(metrics.body, expecting: [
-            "log_sidecar_lines_read_total", "log_sidecar_bytes_read_total", "log_sidecar_records_written_total",
-            "log_sidecar_sink_errors_total", "log_sidecar_parse_errors_total", "log_sidecar_lines_truncated_total",
-            "log_sidecar_rotations_total", "log_sidecar_truncations_total", "log_sidecar_lag_bytes",
-            "log_sidecar_checkpoint_offset_bytes",
-        ])
+        try PrometheusParser.check(
+            metrics.body,
+            expecting: [
+                "log_sidecar_lines_read_total", "log_sidecar_bytes_read_total", "log_sidecar_records_written_total",
+                "log_sidecar_sink_errors_total", "log_sidecar_parse_errors_total", "log_sidecar_lines_truncated_total",
+                "log_sidecar_rotations_total", "log_sidecar_truncations_total", "log_sidecar_lag_bytes",
+                "log_sidecar_checkpoint_offset_bytes",
+            ])
         #expect(try daemon.stop() == 0)
     }
 
@@ -70,9 +72,11 @@ struct HealthEndToEndTests {
         let reader = stalled.reader
         let writer = LogWriter(path: scenario.input)
         writer.write(count: 5_000)
-        let (daemon, port) = try startWithHealth(scenario, [
-            "--sinks", "file:\(fifo)", "--health-stall-timeout-ms", "500",
-        ])
+        let (daemon, port) = try startWithHealth(
+            scenario,
+            [
+                "--sinks", "file:\(fifo)", "--health-stall-timeout-ms", "500",
+            ])
         // "no progress" may come first (the lag shows from the first pass); the batch's wait follows.
         try waitUntil("/healthz to report the batch waiting on the stalled sink") {
             guard let response = HTTPClient.get(port: port, "/healthz") else { return false }

@@ -37,7 +37,8 @@ struct JSONDifferentialTests {
     /// do not bridge to NSObject here).
     static func same(_ a: Any, _ b: Any) -> Bool {
         let options: JSONSerialization.WritingOptions = [.sortedKeys, .fragmentsAllowed]
-        return (try? JSONSerialization.data(withJSONObject: [a], options: options)) == (try? JSONSerialization.data(withJSONObject: [b], options: options))
+        return (try? JSONSerialization.data(withJSONObject: [a], options: options))
+            == (try? JSONSerialization.data(withJSONObject: [b], options: options))
     }
 
     /// Every output is one valid JSON object; a valid input keeps every member, with its value.
@@ -69,8 +70,9 @@ struct JSONDifferentialTests {
         }
     }
 
-    @Test("invalid lines of every kind: the scanner rejects them as Foundation does (stricter on trailing commas), shipped as parse errors",
-          arguments: JSONTextGenerator.Invalid.allCases)
+    @Test(
+        "invalid lines of every kind: the scanner rejects them as Foundation does (stricter on trailing commas), shipped as parse errors",
+        arguments: JSONTextGenerator.Invalid.allCases)
     func invalidLines(_ kind: JSONTextGenerator.Invalid) {
         var generator = JSONTextGenerator(seed: UInt64(kind.rawValue.count))
         for _ in 0..<200 {

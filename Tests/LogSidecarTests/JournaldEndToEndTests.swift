@@ -48,7 +48,8 @@ struct JournaldEndToEndTests {
         let scenario = Scenario()
         var text = ""
         for seq in 0..<50_000 {
-            text += "{\"seq\":\(seq),\"msg\":\"request \(seq) served\",\"level\":\"\(Self.levels[seq % 7])\",\"user.id\":\(seq % 100),\"tags\":[\"a\",\"b\"],\"ok\":true}\n"
+            text +=
+                "{\"seq\":\(seq),\"msg\":\"request \(seq) served\",\"level\":\"\(Self.levels[seq % 7])\",\"user.id\":\(seq % 100),\"tags\":[\"a\",\"b\"],\"ok\":true}\n"
         }
         scenario.directory.write("logs/app.log", text)
         let sink = #"{"type": "journald", "identifier": "app", "message_key": "msg", "level_key": "level"}"#
@@ -89,7 +90,8 @@ struct JournaldEndToEndTests {
     func largeEntry() throws {
         let scenario = Scenario()
         let big = String(repeating: "0123456789", count: 60_000)
-        scenario.directory.write("logs/app.log", "{\"seq\":0,\"msg\":\"small\"}\n{\"seq\":1,\"msg\":\"\(big)\",\"multi\":\"a\\nb\"}\n{\"seq\":2,\"msg\":\"after\"}\n")
+        scenario.directory.write(
+            "logs/app.log", "{\"seq\":0,\"msg\":\"small\"}\n{\"seq\":1,\"msg\":\"\(big)\",\"multi\":\"a\\nb\"}\n{\"seq\":2,\"msg\":\"after\"}\n")
         let result = try run(scenario, config: config(scenario, sinks: #"{"type": "journald", "identifier": "app"}"#), expect: 3)
         #expect(result.status == 0)
         #expect(result.entries.compactMap { $0["SEQ"] as? String } == ["0", "1", "2"])
@@ -116,14 +118,18 @@ struct JournaldEndToEndTests {
         let scenario = Scenario()
         LogWriter(path: scenario.input).write(count: 10)
         let port = HTTPClient.freePort()
-        scenario.directory.write("config.json", """
+        scenario.directory.write(
+            "config.json",
+            """
             {"input": {"path": "\(scenario.input)", "checkpoint_path": "\(scenario.checkpoint)"},
              "health": {"address": "127.0.0.1", "port": \(port)}, "shutdown": {"drain_timeout_ms": 1000},
              "sinks": [{"type": "stdout"}, {"type": "journald", "identifier": "app"}]}
             """)
         let daemon = try DaemonProcess(
-            arguments: ["/bin/sh", "-c", "mount -t tmpfs tmpfs /run/systemd && exec \"$0\" \"$@\"", DaemonProcess.binary,
-                        "--config", scenario.directory.file("config.json")],
+            arguments: [
+                "/bin/sh", "-c", "mount -t tmpfs tmpfs /run/systemd && exec \"$0\" \"$@\"", DaemonProcess.binary,
+                "--config", scenario.directory.file("config.json"),
+            ],
             stdoutPath: scenario.output, executable: "/usr/bin/unshare", prefix: ["--mount", "--propagation", "private"])
         try waitUntil("the sink error to be counted") {
             HTTPClient.get(port: port, "/metrics")?.body.contains("log_sidecar_sink_errors_total{sink=\"journald\"} 0") == false

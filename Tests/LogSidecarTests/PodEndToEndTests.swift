@@ -9,8 +9,9 @@ struct PodEndToEndTests {
     static let kubernetes = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("deploy/kubernetes")
 
-    @Test("the writer logs and rotates, exits, log-sidecar gets SIGTERM: every line once, enriched with the pod fields",
-          arguments: ["native-sidecar.yaml", "sidecar-deployment.yaml"])
+    @Test(
+        "the writer logs and rotates, exits, log-sidecar gets SIGTERM: every line once, enriched with the pod fields",
+        arguments: ["native-sidecar.yaml", "sidecar-deployment.yaml"])
     func pod(manifest: String) throws {
         let directory = TestDirectory("pod\(manifest)")
         let process = Process()
@@ -33,7 +34,8 @@ struct PodEndToEndTests {
         // The image's environment must not override what the ConfigMap says.
         let configMap = try JSONSerialization.jsonObject(with: Data(directory.read("config.json").utf8))
         let effective = try JSONSerialization.jsonObject(with: Data(directory.read("effective.json").utf8))
-        #expect(Self.mismatches(configMap, in: effective).isEmpty, "the effective configuration differs: \(Self.mismatches(configMap, in: effective))")
+        #expect(
+            Self.mismatches(configMap, in: effective).isEmpty, "the effective configuration differs: \(Self.mismatches(configMap, in: effective))")
 
         let result = directory.read("result").split(separator: " ").map(String.init)
         #expect(result.first == (manifest == "native-sidecar.yaml" ? "native" : "classic"))

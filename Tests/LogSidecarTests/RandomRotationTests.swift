@@ -38,7 +38,8 @@ struct RandomRotationTests {
         try scenario.waitForShipped(writer.written)
         #expect(try daemon.stop() == 0)
         let audit = Output.audit(scenario.shipped, expected: writer.written)
-        #expect(audit.missing.isEmpty && audit.duplicates == 0, "missing \(audit.missing.prefix(5)), duplicates \(audit.duplicates); actions: \(actions)")
+        #expect(
+            audit.missing.isEmpty && audit.duplicates == 0, "missing \(audit.missing.prefix(5)), duplicates \(audit.duplicates); actions: \(actions)")
         #expect(scenario.shipped == Array(0..<writer.written), "actions: \(actions)")
     }
 }

@@ -4,8 +4,9 @@ import Testing
 /// Sinks that fail or stall never cost a line: the file on disk is the buffer.
 @Suite("Sink failures")
 struct SinkFailureTests {
-    @Test("a file sink on a 1 MiB tmpfs that fills up: reading pauses, /healthz 503, all delivered exactly once when space is freed",
-          .enabled(if: getuid() == 0, "needs root to mount a tmpfs"))
+    @Test(
+        "a file sink on a 1 MiB tmpfs that fills up: reading pauses, /healthz 503, all delivered exactly once when space is freed",
+        .enabled(if: getuid() == 0, "needs root to mount a tmpfs"))
     func fullDisk() throws {
         let scenario = Scenario()
         let disk = try SmallVolume(in: scenario.directory)
@@ -38,8 +39,9 @@ struct SinkFailureTests {
         print("full disk: 5000 written, \(Output.sequenceNumbers(shipped).count) shipped exactly once")
     }
 
-    @Test("disk full, the operator deletes the output and sends SIGHUP: the sink lets go of it, space comes back, whole records follow",
-          .enabled(if: getuid() == 0, "needs root to mount a tmpfs"))
+    @Test(
+        "disk full, the operator deletes the output and sends SIGHUP: the sink lets go of it, space comes back, whole records follow",
+        .enabled(if: getuid() == 0, "needs root to mount a tmpfs"))
     func deletedOutputReopened() throws {
         let scenario = Scenario()
         let disk = try SmallVolume(in: scenario.directory)

@@ -40,7 +40,9 @@ struct SinkFanoutTests {
     func transientResumes() {
         let sink = ScriptedSink()
         let records = batch(10)
-        sink.failures = [SinkFailure(accepted: records.recordEnds[3] + 2, reason: "ENOSPC"), SinkFailure(accepted: records.recordEnds[6], reason: "ENOSPC")]
+        sink.failures = [
+            SinkFailure(accepted: records.recordEnds[3] + 2, reason: "ENOSPC"), SinkFailure(accepted: records.recordEnds[6], reason: "ENOSPC"),
+        ]
         let (fanout, counters) = fanout(sink)
         #expect(fanout.deliver(records))
         #expect(sink.received == records.bytes)

@@ -136,7 +136,8 @@ struct FormatTests {
         while index < bytes.count {
             let lineEnd = bytes[index...].firstIndex(of: 0x0A) ?? bytes.count
             if let equals = bytes[index..<lineEnd].firstIndex(of: UInt8(ascii: "=")) {
-                fields.append(String(decoding: bytes[index..<equals], as: UTF8.self) + "=" + String(decoding: bytes[(equals + 1)..<lineEnd], as: UTF8.self))
+                fields.append(
+                    String(decoding: bytes[index..<equals], as: UTF8.self) + "=" + String(decoding: bytes[(equals + 1)..<lineEnd], as: UTF8.self))
                 index = lineEnd + 1
             } else {
                 let length = bytes[(lineEnd + 1)..<(lineEnd + 9)].reversed().reduce(0) { $0 << 8 | Int($1) }
@@ -151,13 +152,16 @@ struct FormatTests {
 
     @Test("journald entries: MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, then every other key")
     func journaldEntry() {
-        #expect(fields(#"{"msg":"hi \"there\"","level":"warning","n":3,"ok":true,"obj":{"a":[1]},"s":"x\ny","host":"h"}"#) == [
-            "MESSAGE=hi \"there\"", "PRIORITY=4", "SYSLOG_IDENTIFIER=app", "N=3", "OK=true", "OBJ={\"a\":[1]}", "S=x\ny", "HOST=h",
-        ])
+        #expect(
+            fields(#"{"msg":"hi \"there\"","level":"warning","n":3,"ok":true,"obj":{"a":[1]},"s":"x\ny","host":"h"}"#) == [
+                "MESSAGE=hi \"there\"", "PRIORITY=4", "SYSLOG_IDENTIFIER=app", "N=3", "OK=true", "OBJ={\"a\":[1]}", "S=x\ny", "HOST=h",
+            ])
         #expect(fields(#"{"message":"fallback","level":2}"#) == ["MESSAGE=fallback", "PRIORITY=2", "SYSLOG_IDENTIFIER=app"])
         #expect(fields(#"{"a":1}"#) == ["MESSAGE={\"a\":1}", "PRIORITY=6", "SYSLOG_IDENTIFIER=app", "A=1"])
         #expect(fields(#"{"msg":"m","priority":"x"}"#).contains("APP_PRIORITY=x"))
-        for (level, priority) in [("trace", 7), ("debug", 7), ("info", 6), ("notice", 5), ("warn", 4), ("error", 3), ("critical", 2), ("fatal", 2), ("7", 7)] {
+        for (level, priority) in [
+            ("trace", 7), ("debug", 7), ("info", 6), ("notice", 5), ("warn", 4), ("error", 3), ("critical", 2), ("fatal", 2), ("7", 7),
+        ] {
             #expect(fields("{\"msg\":\"m\",\"level\":\"\(level)\"}")[1] == "PRIORITY=\(priority)")
         }
     }

@@ -73,7 +73,8 @@ package struct FilterCondition: Sendable, Equatable {
             }
             for (index, item) in items.enumerated() {
                 switch item {
-                case .array, .object: throw ConfigError(key: "\(key).equals[\(index)]", "expected a string, number, boolean or null, got \(item.kindName)")
+                case .array, .object:
+                    throw ConfigError(key: "\(key).equals[\(index)]", "expected a string, number, boolean or null, got \(item.kindName)")
                 default: break
                 }
             }

@@ -58,7 +58,8 @@ package enum FilterSchema {
 
     static func string(_ value: JSONValue, key: String) throws(ConfigError) -> String {
         guard case .string(let text) = value, !text.isEmpty else {
-            throw ConfigError(key: key, value == .null ? "missing; expected a non-empty string" : "expected a non-empty string, got \(value.serialized)")
+            throw ConfigError(
+                key: key, value == .null ? "missing; expected a non-empty string" : "expected a non-empty string, got \(value.serialized)")
         }
         return text
     }

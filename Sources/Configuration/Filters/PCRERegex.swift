@@ -86,7 +86,9 @@ package final class PCRERegex {
                 // None: move on one character and search freely.
                 from += 1
                 while from < count && subject[from] & 0xC0 == 0x80 { from += 1 }
-                result = from > count ? PCRE2_ERROR_NOMATCH : pcre2_match_8(code, Self.pointer(subject), count, from, UInt32(PCRE2_NO_UTF_CHECK), matchData, nil)
+                result =
+                    from > count
+                    ? PCRE2_ERROR_NOMATCH : pcre2_match_8(code, Self.pointer(subject), count, from, UInt32(PCRE2_NO_UTF_CHECK), matchData, nil)
             }
             if result < 0 { break }
         }

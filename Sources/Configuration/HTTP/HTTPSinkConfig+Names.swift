@@ -31,7 +31,9 @@ extension HTTPSinkConfig {
                 continue
             }
             if (byte >= 0x41 && byte <= 0x5A) || #"\/*?"<>|, #:"#.utf8.contains(byte) || byte < 0x20 {
-                throw ConfigError(key: key, "an index name cannot hold \"\(String(decoding: [byte], as: UTF8.self))\" (lower case, no \\ / * ? \" < > | , # : or space)")
+                throw ConfigError(
+                    key: key,
+                    "an index name cannot hold \"\(String(decoding: [byte], as: UTF8.self))\" (lower case, no \\ / * ? \" < > | , # : or space)")
             }
             index += 1
         }

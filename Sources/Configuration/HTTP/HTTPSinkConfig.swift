@@ -93,7 +93,8 @@ package struct HTTPSinkConfig: SinkSettings, Equatable {
             guard Swift.type(of: format.options).keys.contains(name) else {
                 let formats = HTTPFormatKinds.all.filter { $0.keys.contains(name) }.map { $0.name }
                 throw ConfigError(
-                    key: key, "only the \(formats.joined(separator: " and ")) format\(formats.count > 1 ? "s read" : " reads") it, not \(format.name)")
+                    key: key, "only the \(formats.joined(separator: " and ")) format\(formats.count > 1 ? "s read" : " reads") it, not \(format.name)"
+                )
             }
             try format.options.set(name, value, key: key)
         }
@@ -137,9 +138,10 @@ package struct HTTPSinkConfig: SinkSettings, Equatable {
     static func headerPairs(
         _ value: JSONValue, key: String, names: String = "a valid header name",
         isValid: (String) -> Bool = { name in
-            !name.isEmpty && name.utf8.allSatisfy { byte in
-                (byte >= 0x30 && byte <= 0x39) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A) || "!#$%&'*+-.^_`|~".utf8.contains(byte)
-            }
+            !name.isEmpty
+                && name.utf8.allSatisfy { byte in
+                    (byte >= 0x30 && byte <= 0x39) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A) || "!#$%&'*+-.^_`|~".utf8.contains(byte)
+                }
         }
     ) throws(ConfigError) -> [(String, String)] {
         guard case .object(let members) = value else { throw ConfigError(key: key, "expected an object of strings, got \(value.kindName)") }
@@ -162,7 +164,9 @@ package struct HTTPSinkConfig: SinkSettings, Equatable {
 
     /// A string that may be empty (the key's default), never with a NUL.
     static func string(_ value: JSONValue, key: String) throws(ConfigError) -> String {
-        guard case .string(let text) = value, !text.utf8.contains(0) else { throw ConfigError(key: key, "expected a string, got \(value.serialized)") }
+        guard case .string(let text) = value, !text.utf8.contains(0) else {
+            throw ConfigError(key: key, "expected a string, got \(value.serialized)")
+        }
         return text
     }
 

@@ -23,7 +23,8 @@ package enum AnyValueWriter {
             _ = RecordMembers.forEach(value) { member in
                 if separator { out.append(UInt8(ascii: ",")) }
                 separator = true
-                appendKeyValue(key: UnsafeRawBufferPointer(rebasing: value[member.key]), value: UnsafeRawBufferPointer(rebasing: value[member.value]), to: &out)
+                appendKeyValue(
+                    key: UnsafeRawBufferPointer(rebasing: value[member.key]), value: UnsafeRawBufferPointer(rebasing: value[member.value]), to: &out)
             }
             out.appendLiteral("]}}")
         case UInt8(ascii: "["):

@@ -72,7 +72,8 @@ extension OTLPFormat {
             ProtobufAnyValue.append(UnsafeRawBufferPointer(rebasing: record[members[message].value]), to: out)
             out.endField(body)
         }
-        for (index, member) in members.enumerated() where index != roles.message && index != roles.level && index != roles.trace && index != roles.span {
+        for (index, member) in members.enumerated()
+        where index != roles.message && index != roles.level && index != roles.trace && index != roles.span {
             var key = UnsafeRawBufferPointer(rebasing: record[member.key])
             if let source = reader.sources[index] {
                 guard let name = Self.attributeName(source) else { continue }

@@ -69,8 +69,12 @@ final class OTLPFormat: HTTPFormat {
             for (rank, name) in timeKeys.enumerated() where rank < roles.timeRank && key.equals(name) {
                 (roles.time, roles.timeRank) = (index, rank)
             }
-            if roles.trace == nil && key.equals(Self.traceKey) && Self.isHex(RecordReader.stringContent(record, member.value), length: 32) { roles.trace = index }
-            if roles.span == nil && key.equals(Self.spanKey) && Self.isHex(RecordReader.stringContent(record, member.value), length: 16) { roles.span = index }
+            if roles.trace == nil && key.equals(Self.traceKey) && Self.isHex(RecordReader.stringContent(record, member.value), length: 32) {
+                roles.trace = index
+            }
+            if roles.span == nil && key.equals(Self.spanKey) && Self.isHex(RecordReader.stringContent(record, member.value), length: 16) {
+                roles.span = index
+            }
         }
         return roles
     }

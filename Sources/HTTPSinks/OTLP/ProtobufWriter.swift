@@ -6,7 +6,9 @@ import Records
 /// bytes, so nothing is encoded twice to learn a size first.
 extension GrowableBytes {
     enum WireType: UInt64 {
-        case varint = 0, fixed64 = 1, lengthDelimited = 2
+        case varint = 0
+        case fixed64 = 1
+        case lengthDelimited = 2
     }
 
     func appendVarint(_ value: UInt64) {
@@ -92,7 +94,9 @@ package enum ProtobufAnyValue {
         case UInt8(ascii: "{"):
             let list = out.beginField(6)
             _ = RecordMembers.forEach(value) { member in
-                appendKeyValue(1, key: UnsafeRawBufferPointer(rebasing: value[member.key]), value: UnsafeRawBufferPointer(rebasing: value[member.value]), to: out)
+                appendKeyValue(
+                    1, key: UnsafeRawBufferPointer(rebasing: value[member.key]), value: UnsafeRawBufferPointer(rebasing: value[member.value]), to: out
+                )
             }
             out.endField(list)
         case UInt8(ascii: "["):

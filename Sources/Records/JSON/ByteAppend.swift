@@ -80,7 +80,8 @@ package final class GrowableBytes: ByteOutput {
             // Most appends are a key, a number or a literal: a call to memcpy costs more than moving them.
             if raw.count >= 8 {
                 UnsafeMutableRawPointer(target).storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
-                UnsafeMutableRawPointer(target + raw.count - 8).storeBytes(of: source.loadUnaligned(fromByteOffset: raw.count - 8, as: UInt64.self), as: UInt64.self)
+                UnsafeMutableRawPointer(target + raw.count - 8).storeBytes(
+                    of: source.loadUnaligned(fromByteOffset: raw.count - 8, as: UInt64.self), as: UInt64.self)
             } else {
                 for offset in 0..<raw.count { target[offset] = source.load(fromByteOffset: offset, as: UInt8.self) }
             }
@@ -150,7 +151,8 @@ enum OutOfMemory {
     /// Says so on stderr without allocating (there may be nothing left to allocate) and exits 1, the code
     /// of "an output may have lost records; the checkpoint was not moved, a restart replays".
     static func exit(requested bytes: Int) -> Never {
-        let message: StaticString = "log-sidecar: out of memory: a buffer could not grow to hold a request body; exiting without moving the checkpoint, so the next start sends these records again (bytes requested: "
+        let message: StaticString =
+            "log-sidecar: out of memory: a buffer could not grow to hold a request body; exiting without moving the checkpoint, so the next start sends these records again (bytes requested: "
         message.withUTF8Buffer { _ = Glibc.write(2, $0.baseAddress, $0.count) }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { digits in
             var value = max(bytes, 0)

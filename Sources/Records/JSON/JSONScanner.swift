@@ -93,7 +93,10 @@ public struct JSONScanner {
         index += 1
         depth = 1
         skipWhitespace()
-        if peek == UInt8(ascii: "}") { index += 1; return 0 }
+        if peek == UInt8(ascii: "}") {
+            index += 1
+            return 0
+        }
         var count = 0
         while true {
             skipWhitespace()
@@ -138,7 +141,10 @@ public struct JSONScanner {
         if depth > JSONScanner.maximumDepth { return false }
         index += 1
         skipWhitespace()
-        if peek == close { index += 1; return true }
+        if peek == close {
+            index += 1
+            return true
+        }
         while true {
             skipWhitespace()
             if keyed {

@@ -12,11 +12,11 @@ package indirect enum JSONValue: Equatable, Sendable {
     package static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
-        case let (.bool(a), .bool(b)): return a == b
-        case let (.number(a), .number(b)): return a == b
-        case let (.string(a), .string(b)): return a == b
-        case let (.array(a), .array(b)): return a == b
-        case let (.object(a), .object(b)):
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.number(let a), .number(let b)): return a == b
+        case (.string(let a), .string(let b)): return a == b
+        case (.array(let a), .array(let b)): return a == b
+        case (.object(let a), .object(let b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
         default: return false
         }
@@ -70,7 +70,10 @@ package indirect enum JSONValue: Equatable, Sendable {
         _ items: [(String?, JSONValue)], open: String, close: String, to out: inout String, indent: String?, level: Int
     ) {
         out += open
-        if items.isEmpty { out += close; return }
+        if items.isEmpty {
+            out += close
+            return
+        }
         for (index, item) in items.enumerated() {
             if index > 0 { out += "," }
             if let indent { out += "\n" + String(repeating: indent, count: level + 1) }

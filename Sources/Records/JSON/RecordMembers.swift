@@ -65,7 +65,8 @@ package enum RecordMembers {
             let quote: Int
             // Most strings are short keys and values: one word looked at before a call to memchr.
             if index + 8 <= bytes.count, case let quotes = zeroBytes((base + index).loadUnaligned(as: UInt64.self) ^ 0x2222_2222_2222_2222),
-               quotes != 0 {
+                quotes != 0
+            {
                 quote = index + quotes.trailingZeroBitCount / 8
             } else {
                 guard let found = memchr(base + index, Int32(UInt8(ascii: "\"")), bytes.count - index) else { return nil }

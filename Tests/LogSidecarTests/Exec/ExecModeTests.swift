@@ -5,10 +5,13 @@ import Testing
 /// and behaves as its wrapper: signals, exit status, restarts, orphans, backpressure.
 @Suite("Exec mode")
 struct ExecModeTests {
-    @Test("100,000 JSON lines on stdout and 10,000 text lines on stderr, then exit 3: every line once, in order, with its stream; log-sidecar exits 3")
+    @Test(
+        "100,000 JSON lines on stdout and 10,000 text lines on stderr, then exit 3: every line once, in order, with its stream; log-sidecar exits 3")
     func bothStreamsAndExitCode() throws {
         let exec = ExecHarness()
-        let child = exec.script("child.py", """
+        let child = exec.script(
+            "child.py",
+            """
             import sys
             out, err = sys.stdout, sys.stderr
             for i in range(100000):
@@ -28,9 +31,17 @@ struct ExecModeTests {
             let record = try Output.object(line)
             switch record["stream"] as? String {
             case "stdout":
-                if let seq = record["seq"] as? Int, record["msg"] as? String == "line \(seq)" { stdout.append(seq) } else { wrong.append(String(line)) }
+                if let seq = record["seq"] as? Int, record["msg"] as? String == "line \(seq)" {
+                    stdout.append(seq)
+                } else {
+                    wrong.append(String(line))
+                }
             case "stderr":
-                if let message = record["message"] as? String, record["parse_error"] as? Bool == true { stderr.append(message) } else { wrong.append(String(line)) }
+                if let message = record["message"] as? String, record["parse_error"] as? Bool == true {
+                    stderr.append(message)
+                } else {
+                    wrong.append(String(line))
+                }
             default: wrong.append(String(line))
             }
         }
@@ -42,7 +53,9 @@ struct ExecModeTests {
     @Test("signals reach the child (SIGHUP, SIGUSR1, SIGUSR2, SIGQUIT, then SIGTERM): its last line is shipped and log-sidecar exits 0")
     func signalsForwarded() throws {
         let exec = ExecHarness()
-        let child = exec.script("child.py", """
+        let child = exec.script(
+            "child.py",
+            """
             import signal, sys, time
             def on(sig, frame):
                 print('{"signal":%d}' % sig, flush=True)
@@ -73,7 +86,9 @@ struct ExecModeTests {
     @Test("a child killed by SIGKILL: log-sidecar exits 137, as a shell reports it")
     func killedChild() throws {
         let exec = ExecHarness()
-        let child = exec.script("child.py", """
+        let child = exec.script(
+            "child.py",
+            """
             import os, time
             print('{"pid":%d}' % os.getpid(), flush=True)
             time.sleep(60)
@@ -89,7 +104,9 @@ struct ExecModeTests {
     func backpressure() throws {
         let directory = TestDirectory()
         let progress = directory.file("progress")
-        directory.write("child.py", """
+        directory.write(
+            "child.py",
+            """
             import sys
             line = '{"seq":%d,"pad":"' + 'x' * 200 + '"}\\n'
             for i in range(200000):
@@ -143,7 +160,9 @@ struct ExecModeTests {
     func restartOnFailure() throws {
         let exec = ExecHarness()
         let starts = exec.directory.file("starts")
-        let child = exec.script("child.py", """
+        let child = exec.script(
+            "child.py",
+            """
             import sys, time
             with open(sys.argv[1], 'a') as f:
                 f.write('%f\\n' % time.monotonic())
@@ -190,7 +209,9 @@ struct ExecModeTests {
     @Test("a grandchild orphaned by the child is ours (subreaper) and is reaped: no zombie left in /proc")
     func orphanReaped() throws {
         let exec = ExecHarness()
-        let child = exec.script("child.py", """
+        let child = exec.script(
+            "child.py",
+            """
             import os, time
             r = os.fork()
             if r == 0:
@@ -218,7 +239,9 @@ struct ExecModeTests {
         let exec = ExecHarness()
         // The child orphans a grandchild that exits at once, waits until it is gone, then looks for
         // zombies in its namespace (it has its own /proc), and waits for SIGTERM.
-        let child = exec.script("child.py", """
+        let child = exec.script(
+            "child.py",
+            """
             import os, signal, sys, time
             def stop(sig, frame):
                 print('{"stopped":true}', flush=True)
@@ -245,7 +268,9 @@ struct ExecModeTests {
                 time.sleep(0.05)
             """)
         let daemon = try DaemonProcess(
-            arguments: ["--pid", "--fork", "--mount-proc", DaemonProcess.binary] + ExecHarness.plain + ["--health-port", "0", "--", "python3", child],
+            arguments: ["--pid", "--fork", "--mount-proc", DaemonProcess.binary] + ExecHarness.plain + [
+                "--health-port", "0", "--", "python3", child,
+            ],
             stdoutPath: exec.output, executable: "/usr/bin/unshare")
         try exec.waitForRecords(1, seconds: 20)
         let report = try #require(try exec.first("zombies"))
@@ -259,8 +284,9 @@ struct ExecModeTests {
         #expect(try exec.records().last?["stopped"] as? Bool == true)
     }
 
-    @Test("the sinks are flushed when the child has exited: the file sink's fsync is seen, and when it fails with EIO the exit is 1, not the child's 0",
-          .enabled(if: getuid() == 0, "needs root for a FUSE mount"))
+    @Test(
+        "the sinks are flushed when the child has exited: the file sink's fsync is seen, and when it fails with EIO the exit is 1, not the child's 0",
+        .enabled(if: getuid() == 0, "needs root for a FUSE mount"))
     func flushedAtExit() throws {
         let exec = ExecHarness()
         let disk = try DurabilityTests.FailingDisk(exec.directory)
@@ -279,15 +305,18 @@ struct ExecModeTests {
         #expect(failing.stderr.contains("Input/output error"), "\(failing.stderr)")
     }
 
-    @Test("a sink failing (disk full) when the child exits: the drain deadline starts at the exit, not when the loop notices, so log-sidecar stops and says what was lost",
-          .enabled(if: getuid() == 0, "needs root to mount a tmpfs"))
+    @Test(
+        "a sink failing (disk full) when the child exits: the drain deadline starts at the exit, not when the loop notices, so log-sidecar stops and says what was lost",
+        .enabled(if: getuid() == 0, "needs root to mount a tmpfs"))
     func failingSinkAtExit() throws {
         let exec = ExecHarness()
         let volume = try SmallVolume(in: exec.directory, megabytes: 1)
         // 1.5 MB: the first MiB fills the disk, the rest waits in the pipe, and the child exits.
-        let child = exec.script("child.py", "import sys\nfor i in range(7000):\n    sys.stdout.write('{\"seq\":%d,\"pad\":\"%s\"}\\n' % (i, 'x' * 200))\n")
+        let child = exec.script(
+            "child.py", "import sys\nfor i in range(7000):\n    sys.stdout.write('{\"seq\":%d,\"pad\":\"%s\"}\\n' % (i, 'x' * 200))\n")
         let started = Date()
-        let daemon = try exec.start(["python3", child], flags: ["--sinks", "file:" + volume.path + "/app.jsonl", "--shutdown-drain-timeout-ms", "1000"])
+        let daemon = try exec.start(
+            ["python3", child], flags: ["--sinks", "file:" + volume.path + "/app.jsonl", "--shutdown-drain-timeout-ms", "1000"])
         #expect(try daemon.waitForExit(seconds: 20) == 0, "the child's status")
         #expect(Date().timeIntervalSince(started) < 15)
         #expect(daemon.stderr.contains("it is lost"), "\(daemon.stderr.suffix(600))")
@@ -307,13 +336,17 @@ struct ExecModeTests {
         #expect(notExecutable.stderr.contains("cannot execute"))
     }
 
-    @Test("the child gets stdin, the environment and the descriptors we were given (a socket-activation fd), and none of ours (health socket, epoll, files)")
+    @Test(
+        "the child gets stdin, the environment and the descriptors we were given (a socket-activation fd), and none of ours (health socket, epoll, files)"
+    )
     func inheritance() throws {
         let exec = ExecHarness()
         exec.directory.write("passed.txt", "given to log-sidecar on fd 9\n")
         // log-sidecar started with exactly 0-2 and fd 9, as systemd passes a socket: Foundation's
         // Process would otherwise hand it a descriptor of its own.
-        let launcher = exec.script("launch.py", """
+        let launcher = exec.script(
+            "launch.py",
+            """
             import os, sys
             fd = os.open(sys.argv[1], os.O_RDONLY)
             os.dup2(fd, 9)
@@ -322,7 +355,9 @@ struct ExecModeTests {
             os.closerange(10, 65536)
             os.execv(sys.argv[2], sys.argv[2:])
             """)
-        let child = exec.script("child.py", """
+        let child = exec.script(
+            "child.py",
+            """
             import os, json
             fds = {}
             for name in os.listdir('/proc/self/fd'):
@@ -334,7 +369,10 @@ struct ExecModeTests {
             """)
         let daemon = try DaemonProcess(
             arguments: [exec.directory.file("passed.txt"), DaemonProcess.binary] + ExecHarness.plain
-                + ["--health-port", String(HTTPClient.freePort()), "--sinks", "stdout,file:" + exec.directory.file("copy.jsonl"), "--", "python3", child],
+                + [
+                    "--health-port", String(HTTPClient.freePort()), "--sinks", "stdout,file:" + exec.directory.file("copy.jsonl"), "--", "python3",
+                    child,
+                ],
             stdoutPath: exec.output, environment: ["APP_SETTING": "kept"], executable: "/usr/bin/python3", prefix: [launcher])
         #expect(try daemon.waitForExit() == 0)
         let record = try #require(try exec.first("fds"))
@@ -353,7 +391,9 @@ struct ExecModeTests {
         let started = Date()
         // Popen closes every descriptor but 0-2: the sleeper holds our pipes, not the test's own
         // (Foundation's Process watches for the end of log-sidecar through one that a child inherits).
-        let child = exec.script("child.py", """
+        let child = exec.script(
+            "child.py",
+            """
             import subprocess, sys
             subprocess.Popen(['sleep', '30'])
             print('{"hello":1}', flush=True)
@@ -373,7 +413,9 @@ struct ExecModeTests {
         let exec = ExecHarness()
         let input = exec.directory.file("app.log")
         exec.directory.write("app.log", (0..<10).map { "{\"file_seq\":\($0)}\n" }.joined())
-        let child = exec.script("child.py", """
+        let child = exec.script(
+            "child.py",
+            """
             import os, sys, time
             print('{"pid":%d}' % os.getpid(), flush=True)
             time.sleep(float(sys.argv[1]))

@@ -88,7 +88,10 @@ struct ExecUnitTests {
     @Test("pipes still open at the end of the drain: the begun line is shipped as partial and the pipes closed")
     func closeAllShipsPartial() throws {
         let (streams, consumer, stdout, stderr) = pipes()
-        defer { close(stdout); close(stderr) }
+        defer {
+            close(stdout)
+            close(stderr)
+        }
         write(stdout, "done\nhalf a li")
         #expect(try streams.read() == .drained)
         #expect(streams.closeAll())
@@ -117,7 +120,10 @@ struct ExecUnitTests {
     @Test("a read that found a trickle asks the loop to let the pipe fill; an empty one does not")
     func trickle() throws {
         let (streams, _, stdout, stderr) = pipes()
-        defer { close(stdout); close(stderr) }
+        defer {
+            close(stdout)
+            close(stderr)
+        }
         write(stdout, "{\"one\":1}\n")
         _ = try streams.read()
         #expect(streams.trickled)
@@ -126,8 +132,10 @@ struct ExecUnitTests {
     }
 
     private func encode(_ mode: EnrichMode, _ line: String, source: LineSource) -> String {
-        let fields = [EnrichmentField(key: "host", value: Array("\"h\"".utf8)), EnrichmentField(key: "stream", value: nil, source: .stream),
-                      EnrichmentField(key: "file", value: nil, source: .file)]
+        let fields = [
+            EnrichmentField(key: "host", value: Array("\"h\"".utf8)), EnrichmentField(key: "stream", value: nil, source: .stream),
+            EnrichmentField(key: "file", value: nil, source: .file),
+        ]
         let enricher = Enricher(mode: mode, fields: fields)
         enricher.begin(source, format: .json)
         var batch = RecordBatch()

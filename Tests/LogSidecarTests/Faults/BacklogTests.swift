@@ -55,7 +55,9 @@ struct BacklogTests {
         // One interval of the reader's pace, twice for sampling, plus one 256 KiB read in flight.
         let bound = Int(readerRate * 2 * Double(interval) / 1000) + 256 * 1024 / 100
         #expect(audit.duplicates <= bound, "\(audit.duplicates) repeated, bound \(bound)")
-        print("backlog: reader \(Int(readerRate)) lines/s, \(changes.count) checkpoints in 10 s, longest gap \(gaps.max() ?? 0) s, \(writer.written) written, \(audit.duplicates) repeated after kill -9")
+        print(
+            "backlog: reader \(Int(readerRate)) lines/s, \(changes.count) checkpoints in 10 s, longest gap \(gaps.max() ?? 0) s, \(writer.written) written, \(audit.duplicates) repeated after kill -9"
+        )
     }
 }
 

@@ -18,7 +18,8 @@ import Testing
 /// cannot be read at all stops start-up with exit 2.
 @Suite("Faults: corrupt checkpoint")
 struct CorruptCheckpointTests {
-    static let valid = #"{"version":1,"files":[{"path":"/l/app.log","device":2049,"inode":77,"prefix_length":256,"fingerprint":"cbf29ce484222325","offset":1234}]}"#
+    static let valid =
+        #"{"version":1,"files":[{"path":"/l/app.log","device":2049,"inode":77,"prefix_length":256,"fingerprint":"cbf29ce484222325","offset":1234}]}"#
 
     static func withEntry(_ replace: String, by: String) -> String { valid.replacingOccurrences(of: replace, with: by) }
 
@@ -45,7 +46,10 @@ struct CorruptCheckpointTests {
             do {
                 _ = try Checkpoint.decode(bytes)
             } catch {
-                guard case .corrupt(let message) = error else { Issue.record("\(name): \(error)"); continue }
+                guard case .corrupt(let message) = error else {
+                    Issue.record("\(name): \(error)")
+                    continue
+                }
                 #expect(message.contains(reason), "\(name): \(message)")
             }
         }
@@ -54,8 +58,9 @@ struct CorruptCheckpointTests {
         #expect(try Checkpoint.decode(checkpoint.encoded()) == checkpoint)
     }
 
-    @Test("the real daemon with each kind: moved to .corrupt, counted, logged, every line shipped from the start",
-          arguments: corrupt.indices)
+    @Test(
+        "the real daemon with each kind: moved to .corrupt, counted, logged, every line shipped from the start",
+        arguments: corrupt.indices)
     func daemon(_ index: Int) throws {
         let (name, bytes, reason) = Self.corrupt[index]
         let scenario = Scenario("corrupt\(index)")

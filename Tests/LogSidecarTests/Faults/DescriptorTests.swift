@@ -34,7 +34,7 @@ struct DescriptorTests {
             stdoutPath: scenario.output, executable: "/usr/bin/prlimit", prefix: ["--nofile=1024:1024", DaemonProcess.binary])
         try scenario.waitForShipped(1_000)
         let connections = (0..<2_000).map { _ in Self.idleConnection(port: port) }
-        defer { connections.forEach { close($0) } }
+        defer { for connection in connections { close(connection) } }
         // Clients whose SYN was dropped retry after 1 s and 3 s: wait until the daemon has taken all it will.
         var held = (count: Self.openDescriptors(daemon.pid), since: Date())
         try waitUntil("the daemon's descriptor count to settle", seconds: 20) {
@@ -57,7 +57,9 @@ struct DescriptorTests {
         }
         let open = Self.openDescriptors(daemon.pid)
         #expect(open < 150, "\(open) descriptors open with 2,000 clients waiting")
-        print("idle connections: 5,000 lines and 3 rotations shipped in \(Date().timeIntervalSince(started)) s with 2,000 clients, \(open) descriptors open")
+        print(
+            "idle connections: 5,000 lines and 3 rotations shipped in \(Date().timeIntervalSince(started)) s with 2,000 clients, \(open) descriptors open"
+        )
         #expect(try daemon.stop() == 0)
         #expect(scenario.shipped == Array(0..<5_000))
     }

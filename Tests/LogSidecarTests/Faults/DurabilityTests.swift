@@ -42,8 +42,9 @@ struct DurabilityTests {
         }
     }
 
-    @Test("fsync fails with EIO before a checkpoint: exit 1, checkpoint unmoved, the restart replays every line",
-          .enabled(if: getuid() == 0, "needs root for a FUSE mount"))
+    @Test(
+        "fsync fails with EIO before a checkpoint: exit 1, checkpoint unmoved, the restart replays every line",
+        .enabled(if: getuid() == 0, "needs root for a FUSE mount"))
     func fsyncEIO() throws {
         let scenario = Scenario()
         let disk = try FailingDisk(scenario.directory)
@@ -69,8 +70,9 @@ struct DurabilityTests {
         print("fsync EIO: 2000 written, \(2_000 - audit.missing.count) shipped, \(audit.missing.count) lost, \(audit.duplicates) repeated")
     }
 
-    @Test("the file sink syncs a file before it rotates it away or reopens it on SIGHUP",
-          .enabled(if: getuid() == 0, "needs root for a FUSE mount"))
+    @Test(
+        "the file sink syncs a file before it rotates it away or reopens it on SIGHUP",
+        .enabled(if: getuid() == 0, "needs root for a FUSE mount"))
     func syncBeforeClose() throws {
         let scenario = Scenario()
         let disk = try FailingDisk(scenario.directory)

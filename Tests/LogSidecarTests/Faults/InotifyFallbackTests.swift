@@ -7,16 +7,20 @@ struct InotifyFallbackTests {
     @Test("the daemon's UID has used up its 128 inotify instances: every line still shipped, /health says poll, inotify back later")
     func instancesExhausted() throws {
         let uid = 61_001
-        let limit = Int((try? String(contentsOfFile: "/proc/sys/fs/inotify/max_user_instances", encoding: .utf8))?
-            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 128
+        let limit =
+            Int(
+                (try? String(contentsOfFile: "/proc/sys/fs/inotify/max_user_instances", encoding: .utf8))?
+                    .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 128
         // Another "container" of the same UID holds every instance the kernel allows that user.
-        let holder = try OtherUser.Helper(uid: uid, python: """
-            import ctypes, time
-            libc = ctypes.CDLL(None)
-            held = [fd for fd in (libc.inotify_init1(0) for _ in range(\(limit + 10))) if fd >= 0]
-            print(len(held), flush=True)
-            time.sleep(300)
-            """)
+        let holder = try OtherUser.Helper(
+            uid: uid,
+            python: """
+                import ctypes, time
+                libc = ctypes.CDLL(None)
+                held = [fd for fd in (libc.inotify_init1(0) for _ in range(\(limit + 10))) if fd >= 0]
+                print(len(held), flush=True)
+                time.sleep(300)
+                """)
         #expect(Int(holder.firstLine()) == limit)
 
         let scenario = Scenario()

@@ -20,10 +20,12 @@ struct InputErrorTests {
         let writer = LogWriter(path: scenario.input)
         writer.write(count: 1_000)
         let port = HTTPClient.freePort()
-        let daemon = try OtherUser.start(scenario, uid: 61_002, [
-            "--health-address", "127.0.0.1", "--health-port", "\(port)", "--health-stall-timeout-ms", "1000",
-            "--input-rotate-wait-ms", "1500",
-        ])
+        let daemon = try OtherUser.start(
+            scenario, uid: 61_002,
+            [
+                "--health-address", "127.0.0.1", "--health-port", "\(port)", "--health-stall-timeout-ms", "1000",
+                "--input-rotate-wait-ms", "1500",
+            ])
         try scenario.waitForShipped(1_000)
         writer.rotate(.renameAndCreate)
         writer.write(count: 500)

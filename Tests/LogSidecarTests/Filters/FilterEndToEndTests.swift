@@ -158,8 +158,10 @@ struct FilterEndToEndTests {
         "bad filter configurations exit 2 naming the filter, the key and a pattern's position",
         arguments: [
             (#"[{"type":"grep","field":"a"}]"#, "filters[0].type: expected one of drop, keep, remove, rename, redact, sample, throttle"),
-            (#"[{"type":"drop","field":"a","equals":["x"]},{"type":"keep","field":"s","matches":"^5[0-9"}]"#,
-             #"filters[1].matches: the pattern "^5[0-9" does not compile: missing terminating ] for character class at byte 6"#),
+            (
+                #"[{"type":"drop","field":"a","equals":["x"]},{"type":"keep","field":"s","matches":"^5[0-9"}]"#,
+                #"filters[1].matches: the pattern "^5[0-9" does not compile: missing terminating ] for character class at byte 6"#
+            ),
             (#"[{"type":"remove","field":"a"}]"#, "filters[0].field: unknown key for a remove filter"),
             (#"[{"type":"sample","rate":"ten"}]"#, "filters[0].rate"),
             (#"[{"type":"redact","fields":"email"}]"#, "filters[0].fields: expected a non-empty array of field names"),

@@ -43,17 +43,20 @@ struct FilterUnitTests {
     @Test("drop and keep: strings by text, numbers by value, literals; missing fields never match")
     func dropAndKeep() throws {
         let drop = try Harness(#"[{"type":"drop","field":"level","equals":["debug","trace"]}]"#, host: false)
-        #expect(drop.run([#"{"level":"debug"}"#, #"{"level":"info"}"#, #"{"level":"de\u0062ug"}"#, #"{"x":1}"#, #"{"level":"DEBUG"}"#])
-            == [#"{"level":"info"}"#, #"{"x":1}"#, #"{"level":"DEBUG"}"#])
+        #expect(
+            drop.run([#"{"level":"debug"}"#, #"{"level":"info"}"#, #"{"level":"de\u0062ug"}"#, #"{"x":1}"#, #"{"level":"DEBUG"}"#])
+                == [#"{"level":"info"}"#, #"{"x":1}"#, #"{"level":"DEBUG"}"#])
         let numbers = try Harness(#"[{"type":"drop","field":"status","equals":[500, 0.25, true, null]}]"#, host: false)
-        #expect(numbers.run([
-            #"{"status":500}"#, #"{"status":5e2}"#, #"{"status":500.0}"#, #"{"status":5.00E+2}"#, #"{"status":"500"}"#,
-            #"{"status":501}"#, #"{"status":25e-2}"#, #"{"status":true}"#, #"{"status":null}"#, #"{"status":false}"#,
-            #"{"status":-500}"#, #"{"status":[500]}"#,
-        ]) == [#"{"status":"500"}"#, #"{"status":501}"#, #"{"status":false}"#, #"{"status":-500}"#, #"{"status":[500]}"#])
+        #expect(
+            numbers.run([
+                #"{"status":500}"#, #"{"status":5e2}"#, #"{"status":500.0}"#, #"{"status":5.00E+2}"#, #"{"status":"500"}"#,
+                #"{"status":501}"#, #"{"status":25e-2}"#, #"{"status":true}"#, #"{"status":null}"#, #"{"status":false}"#,
+                #"{"status":-500}"#, #"{"status":[500]}"#,
+            ]) == [#"{"status":"500"}"#, #"{"status":501}"#, #"{"status":false}"#, #"{"status":-500}"#, #"{"status":[500]}"#])
         let keep = try Harness(#"[{"type":"keep","field":"status","matches":"^5[0-9][0-9]$"}]"#, host: false)
-        #expect(keep.run([#"{"status":503}"#, #"{"status":"504"}"#, #"{"status":200}"#, #"{"status":5e2}"#, #"{"other":500}"#, #"{"status":{"a":500}}"#])
-            == [#"{"status":503}"#, #"{"status":"504"}"#])
+        #expect(
+            keep.run([#"{"status":503}"#, #"{"status":"504"}"#, #"{"status":200}"#, #"{"status":5e2}"#, #"{"other":500}"#, #"{"status":{"a":500}}"#])
+                == [#"{"status":503}"#, #"{"status":"504"}"#])
         #expect(keep.chain.takeDropped() == [4])
         #expect(keep.chain.takeDropped() == nil, "taken once")
     }
@@ -61,21 +64,23 @@ struct FilterUnitTests {
     @Test("dotted paths: nested objects, a key with dots first, duplicates (the last counts), escaped keys")
     func paths() throws {
         let drop = try Harness(#"[{"type":"drop","field":"http.request.method","equals":["HEAD"]}]"#, host: false)
-        #expect(drop.run([
-            #"{"http":{"request":{"method":"HEAD"}}}"#, #"{"http":{"request":{"method":"GET"}}}"#, #"{"http.request":{"method":"HEAD"}}"#,
-            #"{"http.request.method":"GET","http":{"request":{"method":"HEAD"}}}"#, #"{"http":{"request":"HEAD"}}"#,
-            #"{"http":{"request":{"method":"HEAD"}},"http":{"request":{"method":"GET"}}}"#, #"{"ht\u0074p":{"request":{"method":"HEAD"}}}"#,
-        ]) == [
-            #"{"http":{"request":{"method":"GET"}}}"#, #"{"http.request.method":"GET","http":{"request":{"method":"HEAD"}}}"#,
-            #"{"http":{"request":"HEAD"}}"#, #"{"http":{"request":{"method":"HEAD"}},"http":{"request":{"method":"GET"}}}"#,
-        ])
+        #expect(
+            drop.run([
+                #"{"http":{"request":{"method":"HEAD"}}}"#, #"{"http":{"request":{"method":"GET"}}}"#, #"{"http.request":{"method":"HEAD"}}"#,
+                #"{"http.request.method":"GET","http":{"request":{"method":"HEAD"}}}"#, #"{"http":{"request":"HEAD"}}"#,
+                #"{"http":{"request":{"method":"HEAD"}},"http":{"request":{"method":"GET"}}}"#, #"{"ht\u0074p":{"request":{"method":"HEAD"}}}"#,
+            ]) == [
+                #"{"http":{"request":{"method":"GET"}}}"#, #"{"http.request.method":"GET","http":{"request":{"method":"HEAD"}}}"#,
+                #"{"http":{"request":"HEAD"}}"#, #"{"http":{"request":{"method":"HEAD"}},"http":{"request":{"method":"GET"}}}"#,
+            ])
     }
 
     @Test("remove: top-level keys in one pass, nested paths, every duplicate, nothing copied when absent")
     func remove() throws {
         let remove = try Harness(#"[{"type":"remove","fields":["password","request.headers.authorization","a.b"]}]"#, host: false)
-        #expect(remove.one(#"{"user":"u","password":"p","request":{"headers":{"authorization":"Bearer x","host":"h"}},"n":1}"#)
-            == #"{"user":"u","request":{"headers":{"host":"h"}},"n":1}"#)
+        #expect(
+            remove.one(#"{"user":"u","password":"p","request":{"headers":{"authorization":"Bearer x","host":"h"}},"n":1}"#)
+                == #"{"user":"u","request":{"headers":{"host":"h"}},"n":1}"#)
         #expect(remove.one(#"{"password":1,"password":2}"#) == "{}")
         #expect(remove.one(#"{ "kept" : [1, 2] ,"x":{} }"#) == #"{ "kept" : [1, 2] ,"x":{} }"#, "untouched records keep their bytes")
         #expect(remove.one(#"{"a":{"b":1,"c":2},"a.b":3}"#) == #"{"a":{"b":1,"c":2}}"#, "the dotted key first")
@@ -115,14 +120,17 @@ struct FilterUnitTests {
         #expect(email.one(#"{"user":{"mail":"x@y","ids":["p@q",3]},"email":5}"#) == #"{"user":{"mail":"***@y","ids":["***@q",3]},"email":5}"#)
         #expect(email.one(#"{"email":"nobody"}"#) == #"{"email":"nobody"}"#)
         let empty = try Harness(#"[{"type":"redact","fields":["m"],"pattern":"x*","replacement":"-"}]"#, host: false)
-        #expect(empty.one(#"{"m":"abxd"}"#) == #"{"m":"-a-b--d-"}"#, "empty matches as Perl and Python's re.sub: between characters, not twice at one place")
+        #expect(
+            empty.one(#"{"m":"abxd"}"#) == #"{"m":"-a-b--d-"}"#,
+            "empty matches as Perl and Python's re.sub: between characters, not twice at one place")
         #expect(empty.one(#"{"m":"éx"}"#) == #"{"m":"-é--"}"#, "an empty match never splits a UTF-8 character")
         #expect(empty.one(#"{"m":""}"#) == #"{"m":"-"}"#)
         let whole = try Harness(#"[{"type":"redact","fields":["password","token.value"]}]"#, host: false)
         #expect(whole.one(#"{"password":"p","token":{"value":[1,2],"kind":"k"}}"#) == #"{"password":"***","token":{"value":"***","kind":"k"}}"#)
         let everywhere = try Harness(#"[{"type":"redact","pattern":"\\d{4}-\\d{4}","replacement":"<n>"}]"#, host: false)
-        #expect(everywhere.one(#"{"a":"card 1234-5678","b":{"c":["x 0000-1111 y"]},"1234-5678":1}"#)
-            == #"{"a":"card <n>","b":{"c":["x <n> y"]},"1234-5678":1}"#, "values only, never keys")
+        #expect(
+            everywhere.one(#"{"a":"card 1234-5678","b":{"c":["x 0000-1111 y"]},"1234-5678":1}"#)
+                == #"{"a":"card <n>","b":{"c":["x <n> y"]},"1234-5678":1}"#, "values only, never keys")
         let escapes = try Harness(#"[{"type":"redact","fields":["m"],"pattern":"\t","replacement":"\"<tab>\\"}]"#, host: false)
         #expect(escapes.one(#"{"m":"a\tb"}"#) == #"{"m":"a\"<tab>\\b"}"#, "the replacement is escaped as JSON")
     }
@@ -135,8 +143,9 @@ struct FilterUnitTests {
         #expect(rename.one(#"{"y":1,"z":0,"y":2,"z":9}"#) == #"{"z":2}"#, "the last y's value; no stale y or z left")
         #expect(rename.one(#"{"z":0,"y":2}"#) == #"{"z":2}"#, "overwritten in place")
         let redact = try Harness(#"[{"type":"redact","fields":["password","u.token"]}]"#, host: false)
-        #expect(redact.one(#"{"password":"a","n":1,"password":"b","u":{"token":"t","tok\u0065n":"s"}}"#)
-            == #"{"password":"***","n":1,"password":"***","u":{"token":"***","tok\u0065n":"***"}}"#)
+        #expect(
+            redact.one(#"{"password":"a","n":1,"password":"b","u":{"token":"t","tok\u0065n":"s"}}"#)
+                == #"{"password":"***","n":1,"password":"***","u":{"token":"***","tok\u0065n":"***"}}"#)
     }
 
     @Test("sample keeps exactly one in rate, unless-matches pass uncounted; throttle keeps per_second a second")
@@ -167,17 +176,20 @@ struct FilterUnitTests {
 
     @Test("lines that are not objects are filtered as {message, parse_error}; text lines as {message}; wrap nests only objects")
     func ownRecords() throws {
-        let drop = try Harness(#"[{"type":"drop","field":"message","matches":"^health"},{"type":"redact","fields":["message"],"pattern":"secret","replacement":"s"}]"#)
-        #expect(drop.run(["healthcheck ok", "a secret", #"{"message":"health"}"#, "[1,2]"]) == [
-            #"{"message":"a s","parse_error":true,"host":"h"}"#, #"{"message":"[1,2]","parse_error":true,"host":"h"}"#,
-        ])
+        let drop = try Harness(
+            #"[{"type":"drop","field":"message","matches":"^health"},{"type":"redact","fields":["message"],"pattern":"secret","replacement":"s"}]"#)
+        #expect(
+            drop.run(["healthcheck ok", "a secret", #"{"message":"health"}"#, "[1,2]"]) == [
+                #"{"message":"a s","parse_error":true,"host":"h"}"#, #"{"message":"[1,2]","parse_error":true,"host":"h"}"#,
+            ])
         let text = try Harness(#"[{"type":"drop","field":"message","matches":"^DEBUG"}]"#, format: .text)
         #expect(text.run(["DEBUG x", "INFO {\"a\":1}"]) == [#"{"message":"INFO {\"a\":1}","host":"h"}"#])
         let wrap = try Harness(#"[{"type":"remove","fields":["a"]}]"#, mode: .wrap)
         #expect(wrap.run([#"{"a":1,"b":2}"#, "plain"]) == [#"{"raw":{"b":2},"host":"h"}"#, #"{"message":"plain","parse_error":true,"host":"h"}"#])
         let merge = try Harness(#"[{"type":"rename","from":"hostname","to":"host"}]"#)
-        #expect(merge.run([#"{"hostname":"app-1"}"#, #"{"x":1}"#]) == [#"{"host":"app-1"}"#, #"{"x":1,"host":"h"}"#],
-                "a key a filter wrote wins over the enrichment field, as the application's would")
+        #expect(
+            merge.run([#"{"hostname":"app-1"}"#, #"{"x":1}"#]) == [#"{"host":"app-1"}"#, #"{"x":1,"host":"h"}"#],
+            "a key a filter wrote wins over the enrichment field, as the application's would")
         #expect(merge.run([#"{"x":1}"#], partial: true) == [#"{"x":1,"host":"h","partial":true}"#])
         let empty = try Harness(#"[{"type":"remove","fields":["x"]}]"#)
         #expect(empty.run([#"{"x":1}"#]) == [#"{"host":"h"}"#])
@@ -208,7 +220,9 @@ struct FilterUnitTests {
         #expect(error(#"[{"type":"drop","field":"a","equals":["x"],"regex":"y"}]"#).contains("filters[0].regex: unknown key for a drop filter"))
         #expect(error(#"[{"type":"drop","field":"a"}]"#).contains("filters[0].equals: missing"))
         #expect(error(#"[{"type":"drop","field":"a","equals":["x"],"matches":"y"}]"#).contains("both set"))
-        #expect(error(#"[{"type":"keep","field":"a","matches":"^(5"}]"#).contains("filters[0].matches: the pattern \"^(5\" does not compile: missing closing parenthesis at byte 3"))
+        #expect(
+            error(#"[{"type":"keep","field":"a","matches":"^(5"}]"#).contains(
+                "filters[0].matches: the pattern \"^(5\" does not compile: missing closing parenthesis at byte 3"))
         #expect(error(#"[{"type":"drop","field":"a","equals":[[1]]}]"#).contains("filters[0].equals[0]"))
         #expect(error(#"[{"type":"drop","field":"a","equals":[]}]"#).contains("filters[0].equals"))
         #expect(error(#"[{"type":"remove","fields":[]}]"#).contains("filters[0].fields"))

@@ -4,7 +4,8 @@ import Testing
 /// The HTTP sink's `clickhouse` format against a real clickhouse-server (Debian's 18.16), started per
 /// test on a loopback port with its data in the test's directory. Serialized: each server takes a
 /// core for its start and its merges.
-@Suite("ClickHouse sink, real server", .serialized, .enabled(if: ClickHouseServer.isInstalled, "clickhouse-server is not installed (scripts/setup.sh)"))
+@Suite(
+    "ClickHouse sink, real server", .serialized, .enabled(if: ClickHouseServer.isInstalled, "clickhouse-server is not installed (scripts/setup.sh)"))
 struct ClickHouseSinkTests {
     static let table = "CREATE TABLE default.logs (seq UInt64, level String, msg String) ENGINE = MergeTree ORDER BY seq"
 

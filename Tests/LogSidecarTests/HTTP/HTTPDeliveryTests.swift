@@ -77,10 +77,12 @@ struct HTTPDeliveryTests {
     @Test("a 400 halves the request until the refused record stands alone: it is dead-lettered, every other record sent until accepted once")
     func rejectedIsolated() throws {
         let rig = Rig()
-        rig.transport.answers = [{ body in
-            let bad = String(decoding: body, as: UTF8.self).contains("bad")
-            return HTTPResponse(status: bad ? 400 : 200, body: Array((bad ? "Cannot parse" : "").utf8), seconds: 0.001, transportError: "")
-        }]
+        rig.transport.answers = [
+            { body in
+                let bad = String(decoding: body, as: UTF8.self).contains("bad")
+                return HTTPResponse(status: bad ? 400 : 200, body: Array((bad ? "Cannot parse" : "").utf8), seconds: 0.001, transportError: "")
+            }
+        ]
         let texts = ["r0", "r1", "r2", "r3", "r4", "bad", "r6", "r7"]
         #expect(rig.deliver(batch(texts)))
         let accepted = rig.transport.requests.filter { !$0.text.contains("bad") }.flatMap { $0.text.split(separator: "\n") }

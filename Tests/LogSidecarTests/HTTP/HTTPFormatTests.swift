@@ -41,7 +41,8 @@ struct HTTPFormatTests {
         harness.directory.append("logs/app.log", Self.otlpInput.joined(separator: "\n") + "\n")
         let started = Date().timeIntervalSince1970
         let daemon = try harness.start(
-            sinks: #"{"type": "http", "name": "otel", "format": "otlp", "encoding": "\#(encoding)", "url": "\#(receiver.url)", "batch_timeout_ms": 50}"#,
+            sinks:
+                #"{"type": "http", "name": "otel", "format": "otlp", "encoding": "\#(encoding)", "url": "\#(receiver.url)", "batch_timeout_ms": 50}"#,
             environment: ["HOSTNAME": "web-1", "POD_NAME": "shop-7f9"],
             extra: #""enrich": {"fields": {"cluster": "prod", "replicas": 3}, "env_fields": {"pod": "POD_NAME"}, "file_key": "file"},"#,
             arguments: ["--enrich-host-field", "host", "--enrich-timestamp-field", "processed_at"])
@@ -76,10 +77,11 @@ struct HTTPFormatTests {
         #expect(Self.value(first["body"]) as? String == "disk \"full\" é")
         #expect(first["traceId"] as? String == "5b8efff798038103d269b633813fc60c")
         #expect(first["spanId"] as? String == "eee19b7ec3c1b174")
-        #expect(kinds(0) == [
-            "time": "stringValue", "n": "intValue", "neg": "intValue", "big": "doubleValue", "ratio": "doubleValue", "ok": "boolValue",
-            "none": "", "tags": "arrayValue", "ctx": "kvlistValue", "seq": "intValue", "log.file.path": "stringValue",
-        ])
+        #expect(
+            kinds(0) == [
+                "time": "stringValue", "n": "intValue", "neg": "intValue", "big": "doubleValue", "ratio": "doubleValue", "ok": "boolValue",
+                "none": "", "tags": "arrayValue", "ctx": "kvlistValue", "seq": "intValue", "log.file.path": "stringValue",
+            ])
         let values = attributes(0)
         #expect(values["n"] as? Int == 42 && values["neg"] as? Int == -7 && values["ratio"] as? Double == 0.25 && values["ok"] as? Bool == true)
         #expect(values["big"] as? Double == 12345678901234567890.0)
@@ -107,10 +109,14 @@ struct HTTPFormatTests {
     @Test("otlp: a partial_success is counted as dead-lettered and never retried; 503 retried", arguments: ["json", "protobuf"])
     func otlpPartialSuccess(encoding: String) throws {
         let harness = HTTPHarness()
-        let receiver = try receiver(harness, Self.otlpScript(encoding, rules: [
-            ["request": 1, "status": 503, "body": "unavailable"],
-            ["request": 2, "status": 200, "partial_success": ["rejected": 3, "message": "3 records had invalid attributes"]],
-        ]))
+        let receiver = try receiver(
+            harness,
+            Self.otlpScript(
+                encoding,
+                rules: [
+                    ["request": 1, "status": 503, "body": "unavailable"],
+                    ["request": 2, "status": 200, "partial_success": ["rejected": 3, "message": "3 records had invalid attributes"]],
+                ]))
         harness.writeRecords(0..<20)
         let sink = #"{"type": "http", "format": "otlp", "encoding": "\#(encoding)", "url": "\#(receiver.url)/", "batch_timeout_ms": 50}"#
         let daemon = try harness.start(sinks: sink)
@@ -126,15 +132,25 @@ struct HTTPFormatTests {
     @Test("loki: streams grouped by their label set, names sanitized, values [ns, record]; 429 retried; out of order dead-lettered with the reason")
     func loki() throws {
         let harness = HTTPHarness()
-        let receiver = try receiver(harness, ["protocol": "loki", "rules": [
-            ["request": 1, "status": 429, "headers": ["Retry-After": "1"], "body": "Ingestion rate limit exceeded"],
-            ["contains": #""seq":7,"#, "status": 400, "body": "entry with timestamp 2026-11-28 10:00:07 ignored, reason: 'entry out of order' for stream: {app_name=\"shop\"}"],
-        ]])
+        let receiver = try receiver(
+            harness,
+            [
+                "protocol": "loki",
+                "rules": [
+                    ["request": 1, "status": 429, "headers": ["Retry-After": "1"], "body": "Ingestion rate limit exceeded"],
+                    [
+                        "contains": #""seq":7,"#, "status": 400,
+                        "body": "entry with timestamp 2026-11-28 10:00:07 ignored, reason: 'entry out of order' for stream: {app_name=\"shop\"}",
+                    ],
+                ],
+            ])
         var text = ""
         for seq in 0..<60 {
             let level = ["info", "warn", "error"][seq % 3]
             let app = seq % 2 == 0 ? #","app.name":"shop""# : ""
-            text += #"{"time":"2026-11-28T10:00:\#(String(format: "%02d", seq % 60))Z","level":"\#(level)"\#(app),"seq":\#(seq),"msg":"line \#(seq) \"q\""}"# + "\n"
+            text +=
+                #"{"time":"2026-11-28T10:00:\#(String(format: "%02d", seq % 60))Z","level":"\#(level)"\#(app),"seq":\#(seq),"msg":"line \#(seq) \"q\""}"#
+                + "\n"
         }
         harness.directory.append("logs/app.log", text)
         let sink = """
@@ -184,25 +200,33 @@ struct HTTPFormatTests {
     @Test("elasticsearch: mixed 201/409/429/400 items: the 429s alone sent again, the 400 dead-lettered, the 409 delivered")
     func elasticsearchItems() throws {
         let harness = HTTPHarness()
-        let receiver = try receiver(harness, ["protocol": "elasticsearch", "item_rules": [
-            ["contains": #""seq":3,"#, "status": 429, "times": 1],
-            ["contains": #""seq":4,"#, "status": 429, "times": 1],
-            ["contains": #""seq":5,"#, "status": 400],
-            ["contains": #""seq":8,"#, "status": 409],
-        ]])
+        let receiver = try receiver(
+            harness,
+            [
+                "protocol": "elasticsearch",
+                "item_rules": [
+                    ["contains": #""seq":3,"#, "status": 429, "times": 1],
+                    ["contains": #""seq":4,"#, "status": 429, "times": 1],
+                    ["contains": #""seq":5,"#, "status": 400],
+                    ["contains": #""seq":8,"#, "status": 409],
+                ],
+            ])
         harness.writeRecords(0..<20)
         let sink = """
             {"type": "http", "name": "es", "format": "elasticsearch", "url": "\(receiver.url)", "index": "logs-%Y.%m.%d",
              "batch_timeout_ms": 100, "dead_letter_path": "\(harness.deadLetters)"}
             """
         let daemon = try harness.start(sinks: sink)
-        try waitUntil("20 written") { harness.sink("es")["records_written"] as? Int == 19 && harness.sink("es")["records_dead_lettered"] as? Int == 1 }
+        try waitUntil("20 written") {
+            harness.sink("es")["records_written"] as? Int == 19 && harness.sink("es")["records_dead_lettered"] as? Int == 1
+        }
         expectWellFormed(receiver)
         let requests = receiver.requests
         #expect(requests.map(\.records) == [20, 2])
         #expect(requests.allSatisfy { $0.path == "/_bulk" && $0.headers["Content-Type"] == "application/x-ndjson" })
         let items = receiver.items
-        #expect(items.map { $0["status"] as? Int ?? 0 } == [201, 201, 201, 429, 429, 400, 201, 201, 409] + Array(repeating: 201, count: 11) + [201, 201])
+        #expect(
+            items.map { $0["status"] as? Int ?? 0 } == [201, 201, 201, 429, 429, 400, 201, 201, 409] + Array(repeating: 201, count: 11) + [201, 201])
         let ids = items.prefix(20).map { $0["id"] as? String ?? "" }
         #expect(Set(ids).count == 20)
         #expect(items.suffix(2).map { $0["id"] as? String ?? "" } == [ids[3], ids[4]])
@@ -256,17 +280,38 @@ struct HTTPFormatTests {
         let cases: [(String, String)] = [
             (#"{"type": "http", "url": "http://x", "format": "elasticsearch", "index": "Logs"}"#, "sinks[0].index: an index name cannot hold \"L\""),
             (#"{"type": "http", "url": "http://x", "format": "elasticsearch", "index": "logs-%H"}"#, "sinks[0].index: only %Y, %m and %d"),
-            (#"{"type": "http", "url": "http://x", "format": "loki", "labels": {"app-name": "x"}}"#, "sinks[0].labels.app-name: not a Loki label name"),
-            (#"{"type": "http", "url": "http://x", "format": "loki", "label_fields": ["level", 5]}"#, "sinks[0].label_fields[1]: expected a non-empty string"),
+            (
+                #"{"type": "http", "url": "http://x", "format": "loki", "labels": {"app-name": "x"}}"#,
+                "sinks[0].labels.app-name: not a Loki label name"
+            ),
+            (
+                #"{"type": "http", "url": "http://x", "format": "loki", "label_fields": ["level", 5]}"#,
+                "sinks[0].label_fields[1]: expected a non-empty string"
+            ),
             (#"{"type": "http", "url": "http://x", "labels": {"a": "b"}}"#, "sinks[0].labels: only the loki format reads it, not ndjson"),
-            (#"{"type": "http", "url": "http://x", "format": "loki", "message_key": "m"}"#, "sinks[0].message_key: only the otlp format reads it, not loki"),
-            (#"{"type": "http", "url": "http://x", "format": "otlp", "table": "t"}"#, "sinks[0].table: only the clickhouse format reads it, not otlp"),
-            (#"{"type": "http", "url": "http://x", "format": "otlp", "encoding": "xml"}"#, "sinks[0].encoding: expected one of json, protobuf, got \"xml\""),
-            (#"{"type": "http", "url": "http://x", "format": "loki", "encoding": "protobuf"}"#, "sinks[0].encoding: only the otlp format reads it, not loki"),
+            (
+                #"{"type": "http", "url": "http://x", "format": "loki", "message_key": "m"}"#,
+                "sinks[0].message_key: only the otlp format reads it, not loki"
+            ),
+            (
+                #"{"type": "http", "url": "http://x", "format": "otlp", "table": "t"}"#,
+                "sinks[0].table: only the clickhouse format reads it, not otlp"
+            ),
+            (
+                #"{"type": "http", "url": "http://x", "format": "otlp", "encoding": "xml"}"#,
+                "sinks[0].encoding: expected one of json, protobuf, got \"xml\""
+            ),
+            (
+                #"{"type": "http", "url": "http://x", "format": "loki", "encoding": "protobuf"}"#,
+                "sinks[0].encoding: only the otlp format reads it, not loki"
+            ),
         ]
         let harness = HTTPHarness()
         // What --check-config prints loads again, defaults and all.
-        harness.directory.write("config.json", #"{"sinks": [{"type": "http", "name": "a", "format": "otlp", "url": "http://x"}, {"type": "http", "name": "b", "format": "loki", "url": "http://y"}, {"type": "http", "name": "c", "format": "elasticsearch", "url": "http://z"}]}"#)
+        harness.directory.write(
+            "config.json",
+            #"{"sinks": [{"type": "http", "name": "a", "format": "otlp", "url": "http://x"}, {"type": "http", "name": "b", "format": "loki", "url": "http://y"}, {"type": "http", "name": "c", "format": "elasticsearch", "url": "http://z"}]}"#
+        )
         let rendered = try DaemonProcess.run(["--config", harness.directory.file("config.json"), "--check-config"])
         #expect(rendered.status == 0)
         harness.directory.write("rendered.json", rendered.stdout)
@@ -281,10 +326,14 @@ struct HTTPFormatTests {
         }
     }
 
-    @Test("--check-config masks credentials written in the file, prints header_env by name, and what it prints loads back to the same, the masks aside; start-up warns")
+    @Test(
+        "--check-config masks credentials written in the file, prints header_env by name, and what it prints loads back to the same, the masks aside; start-up warns"
+    )
     func secretsInCheckConfig() throws {
         let harness = HTTPHarness()
-        harness.directory.write("config.json", """
+        harness.directory.write(
+            "config.json",
+            """
             {"sinks": [{"type": "http", "name": "ch", "format": "clickhouse", "table": "logs",
               "url": "http://ingest:pa55@127.0.0.1:8123/?user=ingest&password=hunter3&database=logs",
               "headers": {"Authorization": "Bearer abc", "X-API-Key": "k-123", "X-Tenant": "shop"},
@@ -296,7 +345,8 @@ struct HTTPFormatTests {
         for secret in ["pa55", "hunter3", "Bearer abc", "k-123", "from-the-environment"] {
             #expect(!rendered.stdout.contains(secret), "\(secret) printed")
         }
-        let sink = try #require(((try JSONSerialization.jsonObject(with: Data(rendered.stdout.utf8)) as? [String: Any])?["sinks"] as? [[String: Any]])?.first)
+        let sink = try #require(
+            ((try JSONSerialization.jsonObject(with: Data(rendered.stdout.utf8)) as? [String: Any])?["sinks"] as? [[String: Any]])?.first)
         #expect(sink["url"] as? String == "http://ingest:***@127.0.0.1:8123/?user=ingest&password=***&database=logs")
         #expect(sink["headers"] as? [String: String] == ["Authorization": "***", "X-API-Key": "***", "X-Tenant": "shop"])
         #expect(sink["header_env"] as? [String: String] == ["X-ClickHouse-Key": "CH_KEY"])
@@ -307,7 +357,8 @@ struct HTTPFormatTests {
 
         // Started with it, the daemon says where the credentials are, never what they are.
         harness.writeRecords(0..<1)
-        let daemon = try harness.start(sinks: #"{"type": "http", "url": "http://127.0.0.1:1/?password=hunter3", "headers": {"Authorization": "Bearer abc"}}"#,
+        let daemon = try harness.start(
+            sinks: #"{"type": "http", "url": "http://127.0.0.1:1/?password=hunter3", "headers": {"Authorization": "Bearer abc"}}"#,
             arguments: ["--shutdown-drain-timeout-ms", "300"])
         #expect(try daemon.stop() == 0)
         #expect(daemon.stderr.contains("a credential is written in the configuration's text"))

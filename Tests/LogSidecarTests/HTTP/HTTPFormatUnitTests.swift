@@ -32,8 +32,10 @@ struct HTTPFormatUnitTests {
         #expect(nanoseconds("2026-11-28 12:00:00+02:00") == 1_795_860_000_000_000_000)
         #expect(nanoseconds("2026-11-28t05:30:00-04:30") == 1_795_860_000_000_000_000)
         #expect(nanoseconds("2024-02-29T23:59:59z") == 1_709_251_199_000_000_000)
-        for bad in ["2023-02-29T00:00:00Z", "2026-11-28T10:00:00", "2026-11-28", "yesterday", "2026-13-01T00:00:00Z",
-                    "2026-11-28T10:00:00.Z", "2026-11-28T10:00:00+0200", "1969-12-31T23:59:59Z", "2026-11-28T24:00:00Z"] {
+        for bad in [
+            "2023-02-29T00:00:00Z", "2026-11-28T10:00:00", "2026-11-28", "yesterday", "2026-13-01T00:00:00Z",
+            "2026-11-28T10:00:00.Z", "2026-11-28T10:00:00+0200", "1969-12-31T23:59:59Z", "2026-11-28T24:00:00Z",
+        ] {
             #expect(nanoseconds(bad) == nil, "\(bad)")
         }
     }
@@ -64,8 +66,10 @@ struct HTTPFormatUnitTests {
         #expect(encoded("1e400") == #"{"stringValue":"1e400"}"#)
         #expect(encoded("null") == "{}")
         #expect(encoded("false") == #"{"boolValue":false}"#)
-        #expect(encoded(#"{"a":[1,{"b":null}]}"#)
-            == #"{"kvlistValue":{"values":[{"key":"a","value":{"arrayValue":{"values":[{"intValue":"1"},{"kvlistValue":{"values":[{"key":"b","value":{}}]}}]}}}]}}"#)
+        #expect(
+            encoded(#"{"a":[1,{"b":null}]}"#)
+                == #"{"kvlistValue":{"values":[{"key":"a","value":{"arrayValue":{"values":[{"intValue":"1"},{"kvlistValue":{"values":[{"key":"b","value":{}}]}}]}}}]}}"#
+        )
         #expect(encoded("[]") == #"{"arrayValue":{"values":[]}}"#)
     }
 
@@ -108,16 +112,23 @@ struct HTTPFormatUnitTests {
         #expect(ElasticsearchFormat.itemVerdict(item(201)) == .delivered)
         #expect(ElasticsearchFormat.itemVerdict(item(409, error: "version_conflict_engine_exception")) == .delivered)
         #expect(ElasticsearchFormat.itemVerdict(item(429, error: "es_rejected_execution_exception")) == .retry("item 429: because"))
-        guard case .retry = ElasticsearchFormat.itemVerdict(item(503)) else { Issue.record("503"); return }
+        guard case .retry = ElasticsearchFormat.itemVerdict(item(503)) else {
+            Issue.record("503")
+            return
+        }
         guard case .rejected(400, let detail) = ElasticsearchFormat.itemVerdict(item(400, error: "mapper_parsing_exception")) else {
-            Issue.record("400"); return
+            Issue.record("400")
+            return
         }
         #expect(String(decoding: detail, as: UTF8.self).contains("mapper_parsing_exception"))
         let format = ElasticsearchFormat(options: ElasticsearchOptions())
         let fine = HTTPResponse(status: 200, body: Array(#"{"took":3,"errors":false,"items":[]}"#.utf8), seconds: 0, transportError: "")
         #expect(format.verdict(fine, count: 5) == .delivered)
         let short = HTTPResponse(status: 200, body: Array(#"{"took":3,"errors":true,"items":[]}"#.utf8), seconds: 0, transportError: "")
-        guard case .transient = format.verdict(short, count: 5) else { Issue.record("an item count that does not match"); return }
+        guard case .transient = format.verdict(short, count: 5) else {
+            Issue.record("an item count that does not match")
+            return
+        }
     }
 
     @Test("OTLP answers: partial success counted, only 429/502/503/504 retried, the rest final")
@@ -130,12 +141,21 @@ struct HTTPFormatUnitTests {
         #expect(verdict(200, #"{"partialSuccess":{}}"#) == .delivered)
         #expect(verdict(200, #"{"partialSuccess":{"rejectedLogRecords":"4","errorMessage":"bad"}}"#) == .partiallyRejected(4, "bad"))
         for status in [429, 502, 503, 504] {
-            guard case .transient = verdict(status) else { Issue.record("\(status)"); continue }
+            guard case .transient = verdict(status) else {
+                Issue.record("\(status)")
+                continue
+            }
         }
         for status in [400, 408, 500, 501] {
-            guard case .rejected = verdict(status) else { Issue.record("\(status)"); continue }
+            guard case .rejected = verdict(status) else {
+                Issue.record("\(status)")
+                continue
+            }
         }
-        guard case .configuration = verdict(401) else { Issue.record("401"); return }
+        guard case .configuration = verdict(401) else {
+            Issue.record("401")
+            return
+        }
     }
 
     @Test("protobuf: a length past 127 bytes widens its prefix; strings unescaped; varints and fields read back")
@@ -146,12 +166,21 @@ struct HTTPFormatUnitTests {
         let value = Array("\"\(long)\\n\"".utf8)
         key.withUnsafeBytes { key in value.withUnsafeBytes { ProtobufAnyValue.appendKeyValue(6, key: key, value: $0, to: out) } }
         let bytes = Array(out.bytes)
-        guard let pair = ProtobufReader.field(6, in: bytes[...]) else { Issue.record("no field 6"); return }
+        guard let pair = ProtobufReader.field(6, in: bytes[...]) else {
+            Issue.record("no field 6")
+            return
+        }
         #expect(bytes.count == pair.count + 3)  // tag and a two-byte length
         var reader = ProtobufReader(pair)
-        guard case (1, .bytes(let name))? = reader.next() else { Issue.record("no key"); return }
+        guard case (1, .bytes(let name))? = reader.next() else {
+            Issue.record("no key")
+            return
+        }
         #expect(String(decoding: name, as: UTF8.self) == "kéy")
-        guard case (2, .bytes(let any))? = reader.next(), let text = ProtobufReader.field(1, in: any) else { Issue.record("no value"); return }
+        guard case (2, .bytes(let any))? = reader.next(), let text = ProtobufReader.field(1, in: any) else {
+            Issue.record("no value")
+            return
+        }
         #expect(String(decoding: text, as: UTF8.self) == long + "\n")
         let negative = GrowableBytes()
         Array("-1".utf8).withUnsafeBytes { ProtobufAnyValue.append($0, to: negative) }

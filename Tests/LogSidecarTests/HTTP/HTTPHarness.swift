@@ -22,7 +22,8 @@ struct HTTPHarness: @unchecked Sendable {
 
     func health() -> [String: Any] {
         guard let body = HTTPClient.get(port: healthPort, "/health")?.body,
-              let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] else { return [:] }
+            let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        else { return [:] }
         return object
     }
 
@@ -36,7 +37,8 @@ struct HTTPHarness: @unchecked Sendable {
     func writeRecords(_ range: Range<Int>, pad: Int = 0) {
         var text = ""
         for seq in range {
-            text += "{\"seq\":\(seq),\"level\":\"info\",\"msg\":\"request \(seq) \\\"served\\\" é ✓ \\\\ \\t\(String(repeating: "x", count: pad))\"}\n"
+            text +=
+                "{\"seq\":\(seq),\"level\":\"info\",\"msg\":\"request \(seq) \\\"served\\\" é ✓ \\\\ \\t\(String(repeating: "x", count: pad))\"}\n"
         }
         directory.append("logs/app.log", text)
     }

@@ -11,7 +11,9 @@ struct HTTPSinkTests {
     }
 
     /// A receiver answering `status` until the returned file exists, `records` records written, and the sink's config.
-    func receiverDown(_ harness: HTTPHarness, status: Int, body: String, records: Int) throws -> (receiver: ScriptedReceiver, up: String, sink: String) {
+    func receiverDown(_ harness: HTTPHarness, status: Int, body: String, records: Int) throws -> (
+        receiver: ScriptedReceiver, up: String, sink: String
+    ) {
         let up = harness.directory.file("receiver-up")
         let receiver = try receiver(harness, [["until_file": up, "status": status, "body": body]])
         harness.writeRecords(0..<records)
@@ -56,7 +58,9 @@ struct HTTPSinkTests {
         #expect(!check.stdout.contains("s3cret"))
     }
 
-    @Test("a batch of 64 KiB or more leaves as two requests written at once, posted in order: a 503 on the first sends it again before the second, a refused record is split out of the second, the rest arrive once and in order")
+    @Test(
+        "a batch of 64 KiB or more leaves as two requests written at once, posted in order: a 503 on the first sends it again before the second, a refused record is split out of the second, the rest arrive once and in order"
+    )
     func splitBatch() throws {
         let harness = HTTPHarness()
         let receiver = try receiver(
@@ -90,7 +94,8 @@ struct HTTPSinkTests {
     @Test("413 halves the batch until it fits; a record too large alone is dead-lettered with the status, the rest delivered")
     func payloadTooLarge() throws {
         let harness = HTTPHarness()
-        let receiver = try receiver(harness, [["max_records": 40, "status": 413, "body": "too many"], ["max_bytes": 6000, "status": 413, "body": "entity too large"]])
+        let receiver = try receiver(
+            harness, [["max_records": 40, "status": 413, "body": "too many"], ["max_bytes": 6000, "status": 413, "body": "entity too large"]])
         harness.writeRecords(0..<500)
         harness.writeRecords(500..<501, pad: 8000)
         harness.writeRecords(501..<1000)
@@ -117,11 +122,13 @@ struct HTTPSinkTests {
         #expect(try daemon.stop() == 0)
     }
 
-    @Test("429 with Retry-After, as seconds (2) or as an HTTP date (3 s ahead, whole seconds), waits that long, then everything arrives once",
-          arguments: [false, true])
+    @Test(
+        "429 with Retry-After, as seconds (2) or as an HTTP date (3 s ahead, whole seconds), waits that long, then everything arrives once",
+        arguments: [false, true])
     func retryAfter(asDate: Bool) throws {
         let harness = HTTPHarness()
-        let rule: [String: Any] = asDate
+        let rule: [String: Any] =
+            asDate
             ? ["request": 1, "status": 429, "retry_after_date_in": 3, "body": "slow down"]
             : ["request": 1, "status": 429, "headers": ["Retry-After": "2"], "body": "slow down"]
         let receiver = try receiver(harness, [rule])
@@ -144,17 +151,23 @@ struct HTTPSinkTests {
     @Test("clickhouse format: a connection reset mid-request and a 200 whose body is an exception are retried, not taken as delivered")
     func resetAndErrorBody() throws {
         let harness = HTTPHarness()
-        let receiver = try receiver(harness, [
-            ["request": 1, "reset": true],
-            ["request": 2, "status": 200, "rejects": true, "body": "Code: 241, e.displayText() = DB::Exception: Memory limit (total) exceeded"],
-        ])
+        let receiver = try receiver(
+            harness,
+            [
+                ["request": 1, "reset": true],
+                ["request": 2, "status": 200, "rejects": true, "body": "Code: 241, e.displayText() = DB::Exception: Memory limit (total) exceeded"],
+            ])
         harness.writeRecords(0..<300)
-        let sink = #"{"type": "http", "format": "clickhouse", "url": "\#(receiver.url)/", "table": "logs", "database": "app", "batch_timeout_ms": 50}"#
+        let sink =
+            #"{"type": "http", "format": "clickhouse", "url": "\#(receiver.url)/", "table": "logs", "database": "app", "batch_timeout_ms": 50}"#
         let daemon = try harness.start(sinks: sink)
         try waitUntil("300 records accepted") { receiver.accepted.count >= 300 }
         let requests = receiver.requests
         #expect(requests.map(\.status) == [0, 200, 200])
-        #expect(requests.allSatisfy { $0.path == "/?query=INSERT%20INTO%20%60app%60.%60logs%60%20FORMAT%20JSONEachRow&input_format_skip_unknown_fields=1" })
+        #expect(
+            requests.allSatisfy {
+                $0.path == "/?query=INSERT%20INTO%20%60app%60.%60logs%60%20FORMAT%20JSONEachRow&input_format_skip_unknown_fields=1"
+            })
         #expect(receiver.accepted == harness.inputLines)
         try waitUntil("two retries counted") { harness.sink("http")["retries"] as? Int == 2 }
         #expect((harness.sink("http")["last_error"] as? String)?.contains("Code: 241") == true)
@@ -167,7 +180,8 @@ struct HTTPSinkTests {
         let fixed = harness.directory.file("credentials-fixed")
         let receiver = try receiver(harness, [["until_file": fixed, "status": 401, "body": "bad token"]])
         harness.writeRecords(0..<100)
-        let sink = #"{"type": "http", "url": "\#(receiver.url)", "batch_timeout_ms": 50, "max_backoff_ms": 200, "dead_letter_path": "\#(harness.deadLetters)"}"#
+        let sink =
+            #"{"type": "http", "url": "\#(receiver.url)", "batch_timeout_ms": 50, "max_backoff_ms": 200, "dead_letter_path": "\#(harness.deadLetters)"}"#
         let daemon = try harness.start(sinks: sink)
         try waitUntil("the sink shown failing with the 401") {
             (harness.sink("http")["last_error"] as? String)?.contains("HTTP 401: bad token") == true
@@ -234,12 +248,15 @@ struct HTTPSinkTests {
         let dir = harness.directory.path
         let openssl = Process()
         openssl.executableURL = URL(fileURLWithPath: "/bin/sh")
-        openssl.arguments = ["-c", """
+        openssl.arguments = [
+            "-c",
+            """
             cd \(dir) && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=test-ca 2>/dev/null \
             && openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1 2>/dev/null \
             && printf 'subjectAltName=IP:127.0.0.1\\n' > ext.cnf \
             && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile ext.cnf 2>/dev/null
-            """]
+            """,
+        ]
         try openssl.run()
         openssl.waitUntilExit()
         try #require(openssl.terminationStatus == 0)
@@ -269,10 +286,15 @@ struct HTTPSinkTests {
             (#"{"type": "http"}"#, "sinks[0].url: an http sink needs a url"),
             (#"{"type": "http", "url": "ftp://x"}"#, "sinks[0].url: expected an http:// or https:// URL"),
             (#"{"type": "http", "url": "http://x", "format": "clickhouse"}"#, "sinks[0].table: the clickhouse format needs the table"),
-            (#"{"type": "http", "url": "http://x", "format": "gelf"}"#, "sinks[0].format: expected one of ndjson, clickhouse, otlp, loki, elasticsearch, got \"gelf\""),
+            (
+                #"{"type": "http", "url": "http://x", "format": "gelf"}"#,
+                "sinks[0].format: expected one of ndjson, clickhouse, otlp, loki, elasticsearch, got \"gelf\""
+            ),
             (#"{"type": "http", "url": "http://x", "format": "clickhouse", "table": "a;drop"}"#, "sinks[0].table: expected a name of letters"),
-            (#"{"type": "http", "url": "http://x", "header_env": {"Authorization": "NOT_SET_ANYWHERE"}}"#,
-             "sinks[0].header_env.Authorization: the environment variable NOT_SET_ANYWHERE is not set"),
+            (
+                #"{"type": "http", "url": "http://x", "header_env": {"Authorization": "NOT_SET_ANYWHERE"}}"#,
+                "sinks[0].header_env.Authorization: the environment variable NOT_SET_ANYWHERE is not set"
+            ),
             (#"{"type": "http", "url": "http://x", "headers": {"Bad Name": "x"}}"#, "sinks[0].headers.Bad Name: not a valid header name"),
             (#"{"type": "http", "url": "http://x", "batch_max_bytes": 10}"#, "sinks[0].batch_max_bytes: 10 is out of range"),
             (#"{"type": "http", "url": "http://x", "compression": "zstd"}"#, "sinks[0].compression: expected one of gzip, none"),

@@ -22,7 +22,9 @@ import Testing
 @Suite("HTTP sink, in memory")
 struct HTTPUnitTests {
     func response(_ status: Int, _ body: String = "", code: Int? = nil, retryAfter: Int? = nil) -> HTTPResponse {
-        HTTPResponse(status: status, body: Array(body.utf8), retryAfterSeconds: retryAfter, clickHouseCode: code, seconds: 0, transportError: status == 0 ? "Connection refused" : "")
+        HTTPResponse(
+            status: status, body: Array(body.utf8), retryAfterSeconds: retryAfter, clickHouseCode: code, seconds: 0,
+            transportError: status == 0 ? "Connection refused" : "")
     }
 
     @Test("the contract's classes by status")
@@ -30,13 +32,22 @@ struct HTTPUnitTests {
         #expect(HTTPVerdict.byStatus(response(200)) == .delivered)
         #expect(HTTPVerdict.byStatus(response(204)) == .delivered)
         for status in [0, 408, 429, 500, 502, 503, 504] {
-            guard case .transient = HTTPVerdict.byStatus(response(status)) else { Issue.record("\(status) not transient"); continue }
+            guard case .transient = HTTPVerdict.byStatus(response(status)) else {
+                Issue.record("\(status) not transient")
+                continue
+            }
         }
         for status in [400, 413, 422] {
-            guard case .rejected = HTTPVerdict.byStatus(response(status)) else { Issue.record("\(status) not rejected"); continue }
+            guard case .rejected = HTTPVerdict.byStatus(response(status)) else {
+                Issue.record("\(status) not rejected")
+                continue
+            }
         }
         for status in [301, 401, 403, 404, 405, 409, 410] {
-            guard case .configuration = HTTPVerdict.byStatus(response(status)) else { Issue.record("\(status) not configuration"); continue }
+            guard case .configuration = HTTPVerdict.byStatus(response(status)) else {
+                Issue.record("\(status) not configuration")
+                continue
+            }
         }
     }
 
@@ -47,23 +58,45 @@ struct HTTPUnitTests {
         let format = ClickHouseFormat(options: options)
         #expect(format.verdict(response(200), count: 1) == .delivered)
         let mismatch = "Code: 27, e.displayText() = DB::Exception: Cannot parse input: expected , before: abc"
-        guard case .rejected = format.verdict(response(500, mismatch), count: 1) else { Issue.record("27 in the body"); return }
-        guard case .rejected = format.verdict(response(400, "bad", code: 26), count: 1) else { Issue.record("26 in the header"); return }
-        guard case .rejected = format.verdict(response(200, mismatch), count: 1) else { Issue.record("27 in a 200"); return }
-        guard case .configuration = format.verdict(response(404, "Code: 60, e.displayText() = DB::Exception: Table default.logs doesn't exist."), count: 1) else {
-            Issue.record("60"); return
+        guard case .rejected = format.verdict(response(500, mismatch), count: 1) else {
+            Issue.record("27 in the body")
+            return
+        }
+        guard case .rejected = format.verdict(response(400, "bad", code: 26), count: 1) else {
+            Issue.record("26 in the header")
+            return
+        }
+        guard case .rejected = format.verdict(response(200, mismatch), count: 1) else {
+            Issue.record("27 in a 200")
+            return
+        }
+        guard
+            case .configuration = format.verdict(
+                response(404, "Code: 60, e.displayText() = DB::Exception: Table default.logs doesn't exist."), count: 1)
+        else {
+            Issue.record("60")
+            return
         }
         guard case .transient = format.verdict(response(200, "Code: 241, e.displayText() = DB::Exception: Memory limit exceeded"), count: 1) else {
-            Issue.record("241 in a 200"); return
+            Issue.record("241 in a 200")
+            return
         }
-        guard case .transient = format.verdict(response(500, "Code: 252, Too many parts"), count: 1) else { Issue.record("252"); return }
-        guard case .configuration = format.verdict(response(400, "Code: 62, Syntax error"), count: 1) else { Issue.record("62"); return }
+        guard case .transient = format.verdict(response(500, "Code: 252, Too many parts"), count: 1) else {
+            Issue.record("252")
+            return
+        }
+        guard case .configuration = format.verdict(response(400, "Code: 62, Syntax error"), count: 1) else {
+            Issue.record("62")
+            return
+        }
         #expect(ClickHouseFormat.exceptionCode(in: Array("Code: 33, e.displayText()".utf8)) == 33)
         #expect(ClickHouseFormat.exceptionCode(in: Array("Ok.".utf8)) == nil)
         var config = HTTPSinkConfig()
         config.url = "http://ch:8123/?date_time_input_format=best_effort"
-        #expect(format.requestURL(config)
-            == "http://ch:8123/?query=INSERT%20INTO%20%60default%60.%60logs%60%20FORMAT%20JSONEachRow&date_time_input_format=best_effort&input_format_skip_unknown_fields=1")
+        #expect(
+            format.requestURL(config)
+                == "http://ch:8123/?query=INSERT%20INTO%20%60default%60.%60logs%60%20FORMAT%20JSONEachRow&date_time_input_format=best_effort&input_format_skip_unknown_fields=1"
+        )
     }
 
     @Test("full jitter within the doubling cap, capped at max_backoff_ms")
@@ -138,7 +171,8 @@ struct HTTPUnitTests {
         let holding = HoldingSink()
         let plain = DiscardSink(name: "plain")
         let counters = Counters(sinkNames: [plain.name, holding.name])
-        let fanout = SinkFanout(sinks: [plain, holding], counters: counters.sinks, logger: Logger(label: "test"), pause: { _ in }, shouldGiveUp: { false })
+        let fanout = SinkFanout(
+            sinks: [plain, holding], counters: counters.sinks, logger: Logger(label: "test"), pause: { _ in }, shouldGiveUp: { false })
         var batch = RecordBatch()
         batch.bytes = Array("{\"n\":1}\n{\"n\":2}\n".utf8)
         batch.recordEnds = [8, 16]
@@ -164,13 +198,16 @@ struct HTTPUnitTests {
         return batch
     }
 
-    @Test("a batch's requests: every record once and in order, each within batch_max_bytes (a longer record alone), even halves from 64 KiB when two threads write")
+    @Test(
+        "a batch's requests: every record once and in order, each within batch_max_bytes (a longer record alone), even halves from 64 KiB when two threads write"
+    )
     func requestPlan() {
         var generator = SystemRandomNumberGenerator()
         for round in 0..<300 {
             let maxBytes = [4096, 65536, 1 << 20][round % 3]
             let sizes = (0..<Int.random(in: 1...3000, using: &generator)).map { _ in
-                Int.random(in: 0..<100, using: &generator) == 0 ? Int.random(in: 1...(2 * maxBytes), using: &generator) : Int.random(in: 1...400, using: &generator)
+                Int.random(in: 0..<100, using: &generator) == 0
+                    ? Int.random(in: 1...(2 * maxBytes), using: &generator) : Int.random(in: 1...400, using: &generator)
             }
             let records = batch(sizes)
             for split in [false, true] {

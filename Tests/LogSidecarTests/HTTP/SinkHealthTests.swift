@@ -64,7 +64,9 @@ struct SinkHealthTests {
             Thread.sleep(forTimeInterval: 0.1)
             let health = harness.health()
             return health["status"] as? String == "unhealthy"
-                && ((health["problems"] as? [String]) ?? []).contains { $0.contains("sink http failing") && $0.contains("Table default.logs does not exist") }
+                && ((health["problems"] as? [String]) ?? []).contains {
+                    $0.contains("sink http failing") && $0.contains("Table default.logs does not exist")
+                }
         }
         #expect(HTTPClient.get(port: harness.healthPort, "/healthz")?.status == 503)
         #expect((harness.sink("http")["records_dead_lettered"] as? Int ?? 0) > 0)

@@ -64,7 +64,10 @@ struct FileServerUnitTests {
         #expect(first.pendingBytes == "one: the beginning of a line that".utf8.count)
         feed(first, String(repeating: " goes on", count: 20) + "\n")
         feed(second, " another\n")
-        #expect(lines == ["two: a whole line", "one: the beginning of a line that" + String(repeating: " goes on", count: 20), "two: and the start of another"])
+        #expect(
+            lines == [
+                "two: a whole line", "one: the beginning of a line that" + String(repeating: " goes on", count: 20), "two: and the start of another",
+            ])
         #expect(first.pendingBytes == 0 && second.pendingBytes == 0)
     }
 
@@ -72,7 +75,8 @@ struct FileServerUnitTests {
     func discovery() throws {
         let directory = TestDirectory()
         for name in ["pods/a/app.log", "pods/b/app.log", "pods/b/app.log.gz", "pods/c/other.txt", "pods/.hidden/app.log"] {
-            try FileManager.default.createDirectory(atPath: directory.file((name as NSString).deletingLastPathComponent), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: directory.file((name as NSString).deletingLastPathComponent), withIntermediateDirectories: true)
             directory.write(name, "{}\n")
         }
         let discovery = Discovery(

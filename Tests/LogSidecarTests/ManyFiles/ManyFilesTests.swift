@@ -19,7 +19,10 @@ struct ManyFilesTests {
         #expect(Set(byFile.keys) == Set(expected.keys), "files in the output", sourceLocation: sourceLocation)
         for (file, count) in expected {
             let got = byFile[file] ?? []
-            #expect(got == Array(0..<count), "\(file): \(got.count) records of \(count), first wrong at \(String(describing: zip(got, 0..<count).first { $0 != $1 }))", sourceLocation: sourceLocation)
+            #expect(
+                got == Array(0..<count),
+                "\(file): \(got.count) records of \(count), first wrong at \(String(describing: zip(got, 0..<count).first { $0 != $1 }))",
+                sourceLocation: sourceLocation)
         }
     }
 
@@ -86,7 +89,8 @@ struct ManyFilesTests {
         #expect(scenario.shipped.count == writer.written)
     }
 
-    @Test("files created after start, in an existing directory and in a new one, and a file that appeared while stopped, are read from their beginning")
+    @Test(
+        "files created after start, in an existing directory and in a new one, and a file that appeared while stopped, are read from their beginning")
     func discoveredLater() throws {
         let scenario = Scenario()
         let logs = scenario.directory.file("logs")

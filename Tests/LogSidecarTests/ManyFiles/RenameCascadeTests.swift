@@ -96,7 +96,8 @@ struct RenameCascadeTests {
             let got = bySource[file.source] ?? []
             #expect(
                 got == Array(0..<file.written),
-                "file \(file.source): \(got.count) records of \(file.written), first wrong at \(String(describing: zip(got, 0...).first { $0 != $1 }))")
+                "file \(file.source): \(got.count) records of \(file.written), first wrong at \(String(describing: zip(got, 0...).first { $0 != $1 }))"
+            )
         }
     }
 

@@ -21,7 +21,10 @@ enum HTTPClient {
     /// A listening socket on 127.0.0.1:`port` (0: the kernel chooses), and the port it got.
     static func listen(port: Int = 0) -> (fd: Int32, port: Int)? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard withLoopback(port: port, { bind(fd, $0, $1) }) == 0, Foundation.listen(fd, 1) == 0 else { close(fd); return nil }
+        guard withLoopback(port: port, { bind(fd, $0, $1) }) == 0, Foundation.listen(fd, 1) == 0 else {
+            close(fd)
+            return nil
+        }
         var address = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
@@ -37,7 +40,10 @@ enum HTTPClient {
 
     static func connect(port: Int) -> Int32? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        if withLoopback(port: port, { Foundation.connect(fd, $0, $1) }) != 0 { close(fd); return nil }
+        if withLoopback(port: port, { Foundation.connect(fd, $0, $1) }) != 0 {
+            close(fd)
+            return nil
+        }
         var timeout = timeval(tv_sec: 15, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         return fd

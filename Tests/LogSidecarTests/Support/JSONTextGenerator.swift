@@ -80,7 +80,9 @@ struct JSONTextGenerator {
         case .unquotedKey: return "{a:1}"
         case .unterminated: return #"{"a":"open}"#
         case .missingColon: return #"{"a" 1}"#
-        case .truncated: let whole = object() + "}"; return String(whole.prefix(max(1, whole.count / 2)))
+        case .truncated:
+            let whole = object() + "}"
+            return String(whole.prefix(max(1, whole.count / 2)))
         case .extraClose: return base + "}}"
         case .badEscape: return #"{"a":"\x41"}"#
         case .shortUnicode: return #"{"a":"\u12"}"#

@@ -34,6 +34,9 @@ package struct OTLPOptions: HTTPFormatOptions, Equatable {
     }
 
     package func render() -> [(key: String, value: JSONValue)] {
-        [("encoding", .string(encoding.rawValue)), ("message_key", .string(messageKey)), ("level_key", .string(levelKey)), ("time_key", .string(timeKey))]
+        [
+            ("encoding", .string(encoding.rawValue)), ("message_key", .string(messageKey)), ("level_key", .string(levelKey)),
+            ("time_key", .string(timeKey)),
+        ]
     }
 }
