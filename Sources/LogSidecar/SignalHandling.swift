@@ -33,49 +33,68 @@ package enum SignalHandling {
         pthread_sigmask(SIG_BLOCK, &set, nil)
     }
 
-    /// The thread that takes the signals. It waits for them for as long as the process lives, so the
-    /// process ends while it waits: it is the one thread nothing joins.
-    @discardableResult
+    /// Starts the thread that takes the signals; `main` stops it once the daemon has finished.
     package static func startWaiting(
         control: DaemonControl, child: ChildWatch? = nil, onSignal: @escaping @Sendable (Int32) -> Void
-    ) throws(SystemError) -> NamedThread {
-        try NamedThread.start(name: "signals") {
-            var set = sigset_t()
-            sigemptyset(&set)
-            for signal in child == nil ? stopping : forwarded + [SIGCHLD] { sigaddset(&set, signal) }
-            var stops = 0
-            while true {
-                var received: Int32 = 0
-                guard sigwait(&set, &received) == 0 else { continue }
-                if let child {
-                    // The drain deadline starts here, when the child is gone for good, not when the
-                    // reading loop notices: it may be retrying a failing sink meanwhile.
-                    if received == SIGCHLD {
-                        switch child.reap() {
-                        case .nothing: break
-                        case .exited: control.wake()
-                        case .exitedForGood: control.requestStop()
-                        }
-                        continue
+    ) throws(SystemError) -> SignalWaiter {
+        try SignalWaiter(control: control, child: child, onSignal: onSignal)
+    }
+}
+
+/// The thread that takes the signals, owned by `main`, which stops and joins it.
+package final class SignalWaiter: @unchecked Sendable {  // `thread` is written once, in `init`
+    private let done = Atomic<Bool>(false)
+    private var thread: NamedThread?
+
+    fileprivate init(control: DaemonControl, child: ChildWatch?, onSignal: @escaping @Sendable (Int32) -> Void) throws(SystemError) {
+        thread = try NamedThread.start(name: "signals") { [self] in wait(control: control, child: child, onSignal: onSignal) }
+    }
+
+    /// Ends the thread: a SIGHUP sent to it alone wakes its `sigwait`, and it returns.
+    package func stop() {
+        done.store(true, ordering: .sequentiallyConsistent)
+        thread?.send(SIGHUP)
+        thread?.join()
+    }
+
+    private func wait(control: DaemonControl, child: ChildWatch?, onSignal: @Sendable (Int32) -> Void) {
+        let (stopping, forwarded, terminating) = (SignalHandling.stopping, SignalHandling.forwarded, SignalHandling.terminating)
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in child == nil ? stopping : forwarded + [SIGCHLD] { sigaddset(&set, signal) }
+        var stops = 0
+        while true {
+            var received: Int32 = 0
+            guard sigwait(&set, &received) == 0 else { continue }
+            if done.load(ordering: .sequentiallyConsistent) { return }
+            if let child {
+                // The drain deadline starts here, when the child is gone for good, not when the
+                // reading loop notices: it may be retrying a failing sink meanwhile.
+                if received == SIGCHLD {
+                    switch child.reap() {
+                    case .nothing: break
+                    case .exited: control.wake()
+                    case .exitedForGood: control.requestStop()
                     }
-                    onSignal(received)
-                    let terminates = terminating.contains(received)
-                    if terminates { child.stopRequested.store(true, ordering: .sequentiallyConsistent) }
-                    if received == SIGHUP { control.requestReopen() }
-                    // No child running (between two starts): a terminating signal stops us at once.
-                    if !child.forward(received) && terminates { control.requestStop() }
-                    control.wake()
                     continue
                 }
                 onSignal(received)
-                if received == SIGHUP {
-                    control.requestReopen()
-                    continue
-                }
-                stops += 1
-                if stops > 1 { _exit(128 + received) }
-                control.requestStop()
+                let terminates = terminating.contains(received)
+                if terminates { child.stopRequested.store(true, ordering: .sequentiallyConsistent) }
+                if received == SIGHUP { control.requestReopen() }
+                // No child running (between two starts): a terminating signal stops us at once.
+                if !child.forward(received) && terminates { control.requestStop() }
+                control.wake()
+                continue
             }
+            onSignal(received)
+            if received == SIGHUP {
+                control.requestReopen()
+                continue
+            }
+            stops += 1
+            if stops > 1 { _exit(128 + received) }
+            control.requestStop()
         }
     }
 }

@@ -39,6 +39,9 @@ package final class NamedThread: @unchecked Sendable {  // `thread` is written o
         return handle
     }
 
+    /// Sends `signal` to this thread alone (one blocked in `sigwait` for it wakes up).
+    package func send(_ signal: Int32) { pthread_kill(thread, signal) }
+
     /// Waits for the thread's body to return. Its owner calls this once, after telling it to stop.
     package func join() {
         guard !joined else { return }

@@ -63,10 +63,12 @@ if config.exec.isEnabled { SignalHandling.blockExecSignals() }
 
 do {
     let daemon = try Daemon(config: config, logger: logger)
-    try SignalHandling.startWaiting(control: daemon.control, child: daemon.child) { signal in
+    let signals = try SignalHandling.startWaiting(control: daemon.control, child: daemon.child) { signal in
         logger.notice("received signal", metadata: ["signal": "\(signal)"])
     }
-    exit(try daemon.run(environment: environment))
+    let code = try daemon.run(environment: environment)
+    signals.stop()
+    exit(code)
 } catch let error as Daemon.StartError {
     fail(error.description, code: 2)
 } catch {
