@@ -4,17 +4,10 @@ import TestSupport
 import Testing
 
 @testable import Configuration
-@testable import Exec
 @testable import Filters
-@testable import HTTPSinks
-@testable import Health
-@testable import LogSidecar
-@testable import Processing
-@testable import Records
 @testable import Sinks
 @testable import SystemSupport
 @testable import Tailing
-@testable import Telemetry
 
 /// The watcher's fallback and recovery, with a scripted event source: no kernel limit needed.
 @Suite("Change watcher")

@@ -2,17 +2,10 @@ import Foundation
 import Testing
 
 @testable import Configuration
-@testable import Exec
 @testable import Filters
-@testable import HTTPSinks
-@testable import Health
-@testable import LogSidecar
 @testable import Processing
 @testable import Records
 @testable import Sinks
-@testable import SystemSupport
-@testable import Tailing
-@testable import Telemetry
 
 /// The scanner's verdict against a reference parser (Foundation's), and the enricher's output parsed
 /// back, on generated lines valid and invalid. Where the two differ on purpose, the test says why.

@@ -2,17 +2,9 @@ import Foundation
 import Testing
 
 @testable import Configuration
-@testable import Exec
 @testable import Filters
-@testable import HTTPSinks
-@testable import Health
-@testable import LogSidecar
-@testable import Processing
 @testable import Records
 @testable import Sinks
-@testable import SystemSupport
-@testable import Tailing
-@testable import Telemetry
 
 /// The escaper against a reference that does one byte at a time, on random bytes of every class
 /// (plain, quote, backslash, control, DEL, valid and broken UTF-8) and lengths across its 8-byte words

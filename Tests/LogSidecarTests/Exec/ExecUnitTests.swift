@@ -5,14 +5,10 @@ import Testing
 @testable import Configuration
 @testable import Exec
 @testable import Filters
-@testable import HTTPSinks
-@testable import Health
-@testable import LogSidecar
 @testable import Processing
 @testable import Records
 @testable import Sinks
 @testable import SystemSupport
-@testable import Tailing
 @testable import Telemetry
 
 /// Exec mode's parts without a child process: the backoff, the status decoding, the pipes read into

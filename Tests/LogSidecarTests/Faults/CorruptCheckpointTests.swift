@@ -4,15 +4,8 @@ import Testing
 @testable import Configuration
 @testable import Exec
 @testable import Filters
-@testable import HTTPSinks
-@testable import Health
-@testable import LogSidecar
-@testable import Processing
 @testable import Records
-@testable import Sinks
-@testable import SystemSupport
 @testable import Tailing
-@testable import Telemetry
 
 /// A checkpoint that is not valid is moved aside and the start proceeds as a first start; one that
 /// cannot be read at all stops start-up with exit 2.

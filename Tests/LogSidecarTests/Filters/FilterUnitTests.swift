@@ -2,17 +2,10 @@ import Foundation
 import Testing
 
 @testable import Configuration
-@testable import Exec
 @testable import Filters
-@testable import HTTPSinks
-@testable import Health
-@testable import LogSidecar
 @testable import Processing
 @testable import Records
 @testable import Sinks
-@testable import SystemSupport
-@testable import Tailing
-@testable import Telemetry
 
 /// The filter chain on records in memory, through the enricher as the pipeline runs it: every type, the
 /// matching rules of the contract, and the corners a process test cannot aim at.

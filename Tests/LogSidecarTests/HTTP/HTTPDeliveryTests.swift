@@ -5,9 +5,9 @@ import TestSupport
 import Testing
 
 @testable import Configuration
+@testable import Filters
 @testable import HTTPSinks
 @testable import Records
-@testable import Sinks
 @testable import SystemSupport
 @testable import Telemetry
 

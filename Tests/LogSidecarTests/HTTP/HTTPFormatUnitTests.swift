@@ -4,15 +4,9 @@ import TestSupport
 import Testing
 
 @testable import Configuration
-@testable import Exec
 @testable import Filters
 @testable import HTTPSinks
-@testable import Health
-@testable import LogSidecar
-@testable import Processing
 @testable import Records
-@testable import Sinks
-@testable import SystemSupport
 @testable import Tailing
 @testable import Telemetry
 

@@ -4,7 +4,8 @@ import TestSupport
 import Testing
 
 @testable import Configuration
-@testable import Records
+@testable import Filters
+@testable import Sinks
 @testable import SystemSupport
 @testable import Tailing
 @testable import Telemetry
