@@ -102,3 +102,10 @@ let package = Package(
 for target in package.targets where target.type != .system {
     target.swiftSettings = (target.swiftSettings ?? []) + swiftSettings
 }
+
+// Code that runs once or seldom (reading the configuration, answering a health probe) is compiled for
+// size: no line passes through it, and the binary and its resident pages are what a sidecar pays for
+// in every pod.
+for target in package.targets where ["Configuration", "Health"].contains(target.name) {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-Osize"], .when(configuration: .release))]
+}
