@@ -52,9 +52,12 @@ let package = Package(
             name: "Configuration", dependencies: ["Records", "SystemSupport", "CPCRE2"],
             linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libpcre2-8.a"])]),
         .target(name: "Filters", dependencies: ["Records", "Configuration", "CPCRE2"]),
+        // Lines to multiline records, one pending record per source (a file, an exec stream).
+        .target(name: "Multiline", dependencies: ["Records", "Configuration", "Telemetry"]),
         // Inputs: files by identity through rotations, and exec mode's child.
-        .target(name: "Tailing", dependencies: ["Records", "Configuration", "Telemetry", "SystemSupport", "CLinux", logging]),
-        .target(name: "Exec", dependencies: ["Records", "Configuration", "Telemetry", "SystemSupport", "CLinux", logging]),
+        .target(
+            name: "Tailing", dependencies: ["Records", "Multiline", "Configuration", "Telemetry", "SystemSupport", "CLinux", logging]),
+        .target(name: "Exec", dependencies: ["Records", "Multiline", "Configuration", "Telemetry", "SystemSupport", "CLinux", logging]),
         // Outputs: the sink protocol, the fan-out, stdout, file and journald; then the HTTP sinks.
         .target(name: "Sinks", dependencies: ["Records", "Configuration", "Telemetry", "SystemSupport", "CLinux", logging]),
         .target(
@@ -82,7 +85,7 @@ let package = Package(
         .target(name: "CFuzzerDriver"),
         .executableTarget(
             name: "log-sidecar-fuzz",
-            dependencies: ["CFuzzerDriver", "Configuration", "Filters", "HTTPSinks", "Processing", "Records", "Tailing"]),
+            dependencies: ["CFuzzerDriver", "Configuration", "Filters", "HTTPSinks", "Multiline", "Processing", "Records", "Tailing"]),
         // The in-memory doubles of the seams (a clock, a directory-event source, an HTTP receiver,
         // sinks, a line consumer) that every stage's unit tests share.
         .target(
@@ -91,7 +94,8 @@ let package = Package(
         .testTarget(
             name: "LogSidecarTests",
             dependencies: [
-                "TestSupport", "LogSidecar", "Tailing", "Exec", "Processing", "Filters", "Sinks", "HTTPSinks", "Health", "Records", "Configuration",
+                "TestSupport", "LogSidecar", "Multiline", "Tailing", "Exec", "Processing", "Filters", "Sinks", "HTTPSinks", "Health", "Records",
+                "Configuration",
                 "Telemetry", "SystemSupport", logging,
             ],
             exclude: ["Fixtures"]

@@ -28,6 +28,9 @@ if ! $build_only; then
   dpkg -s libfuse2 >/dev/null 2>&1 || need+=(libfuse2)
   # The image test builds the runtime stage's root filesystem from Debian's packages.
   command -v mmdebstrap >/dev/null 2>&1 || need+=(mmdebstrap)
+  # The multiline presets are tested on what real runtimes print: a JVM, Go (and CPython, here already).
+  command -v java >/dev/null 2>&1 || need+=(default-jdk-headless)
+  command -v go >/dev/null 2>&1 || need+=(golang-go)
   # The tests' Python packages live in a virtual environment.
   python3 -c "import ensurepip, venv" >/dev/null 2>&1 || need+=(python3-venv)
 fi

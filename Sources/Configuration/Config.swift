@@ -51,8 +51,9 @@ package struct InputConfig: Sendable, Equatable {
 
     /// Paths and glob patterns; `input.path` is the one-path shorthand.
     package var paths = ["/var/log/app/app.log"]
-    /// Entries of `paths` given as `{"path": …, "format": …}`: their files' format, instead of `format`.
-    package var pathFormats: [String: InputFormat] = [:]
+    /// Entries of `paths` given as objects (`{"path": …, "format": …, "multiline": …}`): what they set
+    /// for their files instead of the input's defaults.
+    package var pathSettings: [String: SourceSettings] = [:]
     /// Glob patterns matched against the whole path: a match is never opened.
     package var exclude: [String] = []
     /// At most this many files open at once; further matches wait their turn.

@@ -30,6 +30,9 @@ package enum ConfigLoader {
         if config.input.pathKeysSet.count > 1 {
             throw ConfigError(key: "input.paths", "input.path and input.paths are both set; use one (input.path is the one-path shorthand)")
         }
+        for (index, path) in config.input.paths.enumerated() {
+            try config.input.pathSettings[path]?.check(inputFormat: config.input.format, key: "input.paths[\(index)]")
+        }
         if config.exec.isEnabled {
             let taken =
                 [

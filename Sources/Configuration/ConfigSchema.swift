@@ -66,46 +66,42 @@ package enum ConfigSchema {
             config.input.pathKeysSet.insert("input.path")
         },
         fromText: { text, _ in .string(text) },
-        render: { $0.input.paths.count == 1 && $0.input.pathFormats.isEmpty ? .string($0.input.paths[0]) : .null })
+        render: { $0.input.paths.count == 1 && $0.input.pathSettings.isEmpty ? .string($0.input.paths[0]) : .null })
 
     static let inputPaths = ConfigSetting(
         path: "input.paths",
         help:
-            "paths and glob patterns (*, ?, [...] in any component) to follow; in the file an entry may be {\"path\": …, \"format\": \"text\"} (text form: a,b)",
+            "paths and glob patterns (*, ?, [...] in any component) to follow; in the file an entry may be {\"path\": …, \"format\": \"text\", \"multiline\": {…}} (text form: a,b)",
         apply: { config, value, key throws(ConfigError) in
             guard case .array(let items) = value else { throw ConfigError(key: key, "expected an array of paths, got \(value.kindName)") }
             guard !items.isEmpty else { throw ConfigError(key: key, "expected at least one path or pattern") }
             var paths: [String] = []
-            var formats: [String: InputFormat] = [:]
+            var settings: [String: SourceSettings] = [:]
             for (index, item) in items.enumerated() {
                 let itemKey = "\(key)[\(index)]"
                 if case .object(let members) = item {
-                    for member in members where member.key != "path" && member.key != "format" {
-                        throw ConfigError(key: itemKey + "." + member.key, "unknown key; an entry has \"path\" and \"format\"")
+                    for member in members where member.key != "path" && !SourceSettings.keys.contains(member.key) {
+                        throw ConfigError(key: itemKey + "." + member.key, "unknown key; an entry has path, format and multiline")
                     }
                     let path = try ConfigSetting.nonEmptyString(item["path"] ?? .null, key: itemKey + ".path")
-                    if let format = item["format"] {
-                        guard case .string(let name) = format, let choice = InputFormat(rawValue: name) else {
-                            throw ConfigError(key: itemKey + ".format", "expected json or text, got \(format.serialized)")
-                        }
-                        formats[path] = choice
-                    }
+                    let entry = try SourceSettings(item, key: itemKey)
+                    if !entry.isEmpty { settings[path] = entry }
                     paths.append(path)
                 } else {
                     paths.append(try ConfigSetting.nonEmptyString(item, key: itemKey))
                 }
             }
             config.input.paths = paths
-            config.input.pathFormats = formats
+            config.input.pathSettings = settings
             config.input.pathKeysSet.insert("input.paths")
         },
         fromText: ConfigSetting.commaList,
         render: { config in
-            guard config.input.paths.count > 1 || !config.input.pathFormats.isEmpty else { return .null }
+            guard config.input.paths.count > 1 || !config.input.pathSettings.isEmpty else { return .null }
             return .array(
                 config.input.paths.map { path in
-                    guard let format = config.input.pathFormats[path] else { return .string(path) }
-                    return .object([("path", .string(path)), ("format", .string(format.rawValue))])
+                    guard let entry = config.input.pathSettings[path] else { return .string(path) }
+                    return .object([("path", .string(path))] + entry.rendered)
                 })
         })
 

@@ -45,6 +45,15 @@ enum MetricsExposition {
                 name: "log_sidecar_partial_lines_total", type: "counter", help: "Last lines without a newline shipped with \"partial\".",
                 samples: value(c.partialLines)),
             Metric(
+                name: "log_sidecar_multiline_records_total", type: "counter", help: "Records joined from more than one line (multiline).",
+                samples: value(c.multilineRecords)),
+            Metric(
+                name: "log_sidecar_multiline_truncated_total", type: "counter",
+                help: "Multiline records cut at max_lines or max_bytes and flagged \"truncated\".", samples: value(c.multilineTruncated)),
+            Metric(
+                name: "log_sidecar_multiline_lines_skipped_total", type: "counter",
+                help: "Lines skipped after a multiline record was cut, up to the next record.", samples: value(c.multilineLinesSkipped)),
+            Metric(
                 name: "log_sidecar_rotations_total", type: "counter", help: "Input file rotations (rename or delete and a new file).",
                 samples: value(c.rotations)),
             Metric(

@@ -142,6 +142,7 @@ final class ReadingLoop {
         let now = MonotonicClock.milliseconds()
         var wakeAt = min(now + Int64(config.input.pollIntervalMs), nextCheckpointMs)
         if pass != nil, let rotation = fileServer.nextRotationDeadlineMs { wakeAt = min(wakeAt, rotation) }
+        if pass != nil, let quiet = fileServer.nextQuietRecordMs { wakeAt = min(wakeAt, quiet) }
         if let restart = child?.supervisor.restartAtMs { wakeAt = min(wakeAt, restart) }
         return Int(max(wakeAt - now, pass == nil ? Int64(config.input.pollIntervalMs) : 1))
     }

@@ -216,6 +216,7 @@ extension FileServer {
             other.isCopy = true
             other.origin = file.origin
             other.format = file.format
+            other.joiner = joiner(settings(of: file.origin))
             other.readOffset = file.handedOffset
             other.handedOffset = file.handedOffset
             other.knownSize = status.size

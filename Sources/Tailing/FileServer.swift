@@ -1,5 +1,6 @@
 import Configuration
 import Logging
+import Multiline
 import Records
 import Synchronization
 import SystemSupport
@@ -161,8 +162,11 @@ package final class FileServer {
         try openWaiting()
         // Before reading too: while a batch waits on a failing sink, the lag must show what waits.
         publish()
-        let pass = try readFairly()
-        if pass == .caughtUp { closeFinished() }
+        var pass = try readFairly()
+        if pass == .caughtUp {
+            closeFinished()
+            if !shipQuietRecords() { pass = .givenUp }
+        }
         // The rest was read; the error (a directory or a file that cannot be read) is reported, and the
         // next pass waits a poll interval, all the same.
         if let unreadable { throw unreadable }
@@ -184,7 +188,9 @@ package final class FileServer {
         for file in filesWithPartialLines where now - file.lastGrowthMs >= Int64(config.rotateWaitMs) {
             guard shipPartial(file) else { return false }
         }
-        return true
+        // A pending multiline record goes only if its file has been quiet for its timeout; otherwise
+        // it stays behind the checkpoint and the next start reads it again whole.
+        return shipQuietRecords()
     }
 
     /// Monotonic ms when the last pending partial line becomes shippable; nil when there is none.
@@ -214,17 +220,26 @@ package final class FileServer {
     // MARK: - the set
 
     func track(_ file: TailedFile) {
-        file.format = format(of: file.origin)
+        let settings = settings(of: file.origin)
+        file.format = settings?.format ?? config.format
+        file.joiner = joiner(settings)
         files.append(file)
         byInode[FileKey(file.identity)] = file
         if let path = file.path { byPath[path] = file }
         if file.isOpen { openCount += 1 }
     }
 
-    /// The format of the first pattern that matches `path` (`{"path": …, "format": …}`), else `input.format`.
-    func format(of path: String) -> InputFormat {
-        guard let pattern = discovery.patterns.first(where: { $0.matches(path) }) else { return config.format }
-        return config.pathFormats[pattern.text] ?? config.format
+    /// What the entry of the first pattern that matches `path` sets (`{"path": …, "format": …}`).
+    func settings(of path: String) -> SourceSettings? {
+        guard let pattern = discovery.patterns.first(where: { $0.matches(path) }) else { return nil }
+        return config.pathSettings[pattern.text]
+    }
+
+    /// A joiner of its own for a file whose entry has `multiline` (the pattern compiled when the
+    /// configuration was loaded, so it compiles again here).
+    func joiner(_ settings: SourceSettings?) -> MultilineJoiner? {
+        guard let multiline = settings?.multiline else { return nil }
+        return try? MultilineJoiner(multiline, maxLineBytes: config.maxLineBytes)
     }
 
     func forget(_ file: TailedFile) {
@@ -313,8 +328,12 @@ package final class FileServer {
         file.readOffset += Int64(count)
         file.knownSize = max(file.knownSize, file.readOffset)
         file.lastGrowthMs = clock.monotonicMs()
-        consumer.takeLines(from: file.splitter, read: count, counters: counters)
-        unacknowledged.append((file, file.readOffset - Int64(file.splitter.pendingBytes)))
+        if let joiner = file.joiner {
+            joiner.takeLines(from: file.splitter, into: consumer, read: count, counters: counters)
+        } else {
+            consumer.takeLines(from: file.splitter, read: count, counters: counters)
+        }
+        unacknowledged.append((file, file.readOffset - Int64(file.unhandedBytes)))
         batchedBytes += count
         return true
     }
@@ -334,15 +353,45 @@ package final class FileServer {
         return true
     }
 
+    /// Ships an incomplete last line, and the multiline record pending before it (the file is done,
+    /// or the line has been quiet long enough).
     func shipPartial(_ file: TailedFile) -> Bool {
-        guard file.splitter.pendingBytes > 0 else { return true }
+        guard file.unhandedBytes > 0 else { return true }
         let end = file.readOffset
         consumer.begin(.file(origin: file.origin), format: file.format, origins: file.origins())
-        file.splitter.takePartial { consumer.consume($0, partial: true) }
-        counters.add(counters.partialLines, 1)
+        if file.splitter.pendingBytes > 0 { counters.add(counters.partialLines, 1) }
+        if let joiner = file.joiner {
+            // The last line joins the record before it as any line does; both then go.
+            file.splitter.takePartial { line in joiner.take(line) { consumer.consume($0, partial: true) } }
+            joiner.flush { consumer.consume($0, partial: false) }
+            joiner.publish(to: counters)
+        } else {
+            file.splitter.takePartial { consumer.consume($0, partial: true) }
+        }
         guard consumer.deliver() else { return false }
         file.handedOffset = end
         return true
+    }
+
+    /// Ships the multiline records whose files have had no new bytes for `timeout_ms`: a record goes
+    /// when its file is quiet, never while there is more of it to read.
+    private func shipQuietRecords() -> Bool {
+        let now = clock.monotonicMs()
+        var shipped = false
+        for file in files where file.atEndOfFile && file.splitter.pendingBytes == 0 {
+            guard let joiner = file.joiner, joiner.hasPending, now - file.lastGrowthMs >= joiner.timeoutMs else { continue }
+            consumer.begin(.file(origin: file.origin), format: file.format, origins: file.origins())
+            joiner.flush { consumer.consume($0, partial: false) }
+            joiner.publish(to: counters)
+            unacknowledged.append((file, file.readOffset))
+            shipped = true
+        }
+        return !shipped || flush()
+    }
+
+    /// Monotonic ms at which the first pending multiline record has been quiet for its timeout.
+    package var nextQuietRecordMs: Int64? {
+        files.compactMap { file in file.joiner.flatMap { $0.hasPending ? file.lastGrowthMs + $0.timeoutMs : nil } }.min()
     }
 
     // MARK: - reporting

@@ -1,4 +1,5 @@
 import Glibc
+import Multiline
 import Records
 import SystemSupport
 
@@ -54,6 +55,9 @@ final class TailedFile {
     var comparesShortCopies = false
     /// How its lines are read: the format of the pattern it was found under.
     var format = InputFormat.json
+    /// Joins its lines into records when its entry has `multiline`; a file's record is completed from
+    /// that file only.
+    var joiner: MultilineJoiner?
     /// Whether leaving its first path was counted as a rotation.
     var rotationCounted = false
     /// Names its records (`RecordOrigin`); made again when the file is rewritten in place.
@@ -155,6 +159,8 @@ final class TailedFile {
         guard let descriptor else { return }
         try FileIO.seek(descriptor, to: 0)
         splitter.reset()
+        // What was pending is read again from the copy, from the handed offset on.
+        joiner?.reset()
         readOffset = 0
         handedOffset = 0
         checkpointedOffset = 0
@@ -166,11 +172,15 @@ final class TailedFile {
         originCounter = nil
     }
 
+    /// Bytes read that no record handed on holds yet: a line without its newline and a pending
+    /// multiline record. The checkpoint stays before them.
+    var unhandedBytes: Int { splitter.pendingBytes + (joiner?.pendingBytes ?? 0) }
+
     /// The counter of its records' origins, set to the next line the splitter hands out.
     func origins() -> OriginCounter {
         let counter = originCounter ?? OriginCounter(device: identity.device, inode: identity.inode) { [weak self] in self?.descriptor }
         originCounter = counter
-        counter.nextOffset = readOffset - Int64(splitter.pendingBytes)
+        counter.nextOffset = readOffset - Int64(unhandedBytes)
         return counter
     }
 

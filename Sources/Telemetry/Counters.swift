@@ -10,6 +10,11 @@ package final class Counters: Sendable {
     package let parseErrors = Atomic<Int>(0)
     package let linesTruncated = Atomic<Int>(0)
     package let partialLines = Atomic<Int>(0)
+    /// Records of more than one line (`multiline`), those cut at `max_lines` or `max_bytes`, and the
+    /// lines skipped after a cut.
+    package let multilineRecords = Atomic<Int>(0)
+    package let multilineTruncated = Atomic<Int>(0)
+    package let multilineLinesSkipped = Atomic<Int>(0)
     package let rotations = Atomic<Int>(0)
     package let truncations = Atomic<Int>(0)
     package let lagBytes = Atomic<Int>(0)
