@@ -135,6 +135,8 @@ package struct ExecConfig: Sendable, Equatable {
     /// The program and its arguments; empty: no child, files only.
     package var command: [String] = []
     package var restart = RestartPolicy.never
+    /// `exec.stdout` and `exec.stderr`: each stream's format and multiline, instead of the input's.
+    package var streams: [ChildStream: SourceSettings] = [:]
 
     package var isEnabled: Bool { !command.isEmpty }
 }

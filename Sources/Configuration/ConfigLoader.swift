@@ -33,6 +33,9 @@ package enum ConfigLoader {
         for (index, path) in config.input.paths.enumerated() {
             try config.input.pathSettings[path]?.check(inputFormat: config.input.format, key: "input.paths[\(index)]")
         }
+        for stream in ChildStream.allCases {
+            try config.exec.streams[stream]?.check(inputFormat: config.input.format, key: "exec.\(stream.rawValue)")
+        }
         if config.exec.isEnabled {
             let taken =
                 [

@@ -54,7 +54,25 @@ package enum ConfigSchema {
                 "exec.command", \.exec.command,
                 "run this program as a child and ship its stdout and stderr (usually given as: log-sidecar [flags] -- program args)"),
             .choice("exec.restart", \.exec.restart, "when the child is started again after it exits, with backoff from 1 s to 30 s"),
+            stream(.stdout),
+            stream(.stderr),
         ]
+    }
+
+    /// `exec.stdout`, `exec.stderr`: a stream's own format and multiline.
+    static func stream(_ stream: ChildStream) -> ConfigSetting {
+        ConfigSetting(
+            path: "exec.\(stream.rawValue)",
+            help: "the child's \(stream.rawValue): {\"format\": json or text, \"multiline\": {…}}; default: input.format, one line a record",
+            apply: { config, value, key throws(ConfigError) in
+                guard case .object(let members) = value else { throw ConfigError(key: key, "expected an object, got \(value.kindName)") }
+                for member in members where !SourceSettings.keys.contains(member.key) {
+                    throw ConfigError(key: key + "." + member.key, "unknown key; a stream has format and multiline")
+                }
+                config.exec.streams[stream] = try SourceSettings(value, key: key)
+            },
+            fromText: { _, key throws(ConfigError) in throw ConfigError(key: key, "set in the config file only (an object)") },
+            render: { config in config.exec.streams[stream].map { .object($0.rendered) } ?? .null }, fileOnly: true)
     }
 
     /// The one-path shorthand; shown by `--check-config` while there is one path.

@@ -1,4 +1,6 @@
+import Configuration
 import Glibc
+import Multiline
 import Records
 import SystemSupport
 import Telemetry
@@ -11,14 +13,21 @@ package final class ChildStreams {
         let stream: ChildStream
         var descriptor: Int32?
         let splitter: LineSplitter
+        let format: InputFormat
+        /// Joins its lines into records when its stream has `multiline`.
+        let joiner: MultilineJoiner?
+        /// When it last gave bytes: a pending record goes once it has been quiet for the timeout.
+        var lastBytesMs: Int64 = 0
         /// A pipe is never read again, so its records are named by when it was opened and their
         /// offset in it: unique, and all a receiver's deduplication needs.
         let origins: OriginCounter
 
-        init(stream: ChildStream, descriptor: Int32, splitter: LineSplitter) {
+        init(stream: ChildStream, descriptor: Int32, splitter: LineSplitter, format: InputFormat, joiner: MultilineJoiner?) {
             self.stream = stream
             self.descriptor = descriptor
             self.splitter = splitter
+            self.format = format
+            self.joiner = joiner
             var now = timespec()
             clock_gettime(CLOCK_REALTIME, &now)
             let opened = UInt64(truncatingIfNeeded: now.tv_sec) &* 1_000_000_000 &+ UInt64(truncatingIfNeeded: now.tv_nsec)
@@ -41,6 +50,7 @@ package final class ChildStreams {
     private let buffer: ReadBuffer
     private let maxLineBytes: Int
     private let format: InputFormat
+    private let settings: [ChildStream: SourceSettings]
     /// Open pipes; a restarted child's pipes join those of its predecessor until these reach their end
     /// (a grandchild may still hold them).
     private(set) var pipes: [Pipe] = []
@@ -49,17 +59,28 @@ package final class ChildStreams {
     /// Bytes read per call before the loop gets its turn (signals, checkpoint, files).
     static let budgetBytes = 8 << 20
 
-    package init(consumer: any LineConsumer, counters: Counters, buffer: ReadBuffer, maxLineBytes: Int, format: InputFormat) {
+    /// `settings`: `exec.stdout` and `exec.stderr`; a stream without them is in `format`, a line a record.
+    package init(
+        consumer: any LineConsumer, counters: Counters, buffer: ReadBuffer, maxLineBytes: Int, format: InputFormat,
+        settings: [ChildStream: SourceSettings] = [:]
+    ) {
         self.consumer = consumer
         self.counters = counters
         self.buffer = buffer
         self.maxLineBytes = maxLineBytes
         self.format = format
+        self.settings = settings
     }
 
     func add(stdout: Int32, stderr: Int32) {
         for (stream, fd) in [(ChildStream.stdout, stdout), (.stderr, stderr)] {
-            pipes.append(Pipe(stream: stream, descriptor: fd, splitter: LineSplitter(maxLineBytes: maxLineBytes, sharing: buffer)))
+            let own = settings[stream]
+            // The pattern compiled when the configuration was loaded, so it compiles again here.
+            let joiner = own?.multiline.flatMap { try? MultilineJoiner($0, maxLineBytes: maxLineBytes) }
+            pipes.append(
+                Pipe(
+                    stream: stream, descriptor: fd, splitter: LineSplitter(maxLineBytes: maxLineBytes, sharing: buffer),
+                    format: own?.format ?? format, joiner: joiner))
         }
     }
 
@@ -80,7 +101,7 @@ package final class ChildStreams {
             var stillFull: [Pipe] = []
             for pipe in full {
                 guard let fd = pipe.descriptor else { continue }
-                consumer.begin(.stream(pipe.stream), format: format, origins: pipe.origins)
+                consumer.begin(.stream(pipe.stream), format: pipe.format, origins: pipe.origins)
                 var emptied = false
                 // A few reads per pipe and turn, so a busy stdout does not starve stderr.
                 for _ in 0..<4 {
@@ -90,13 +111,25 @@ package final class ChildStreams {
                         break
                     }
                     if count == 0 {
-                        pipe.splitter.takePartial { consumer.consume($0, partial: false) }
+                        // Nothing more can be written to it: its last line is complete, its record done.
+                        if let joiner = pipe.joiner {
+                            pipe.splitter.takePartial { line in joiner.take(line) { consumer.consume($0, partial: false) } }
+                            joiner.flush { consumer.consume($0, partial: false) }
+                            joiner.publish(to: counters)
+                        } else {
+                            pipe.splitter.takePartial { consumer.consume($0, partial: false) }
+                        }
                         close(fd)
                         pipe.descriptor = nil
                         emptied = true
                         break
                     }
-                    consumer.takeLines(from: pipe.splitter, read: count, counters: counters)
+                    if let joiner = pipe.joiner {
+                        joiner.takeLines(from: pipe.splitter, into: consumer, read: count, counters: counters)
+                    } else {
+                        consumer.takeLines(from: pipe.splitter, read: count, counters: counters)
+                    }
+                    pipe.lastBytesMs = MonotonicClock.milliseconds()
                     batched += count
                     lastReadBytes += count
                     if batched >= RecordBatch.inputBytes {
@@ -128,15 +161,41 @@ package final class ChildStreams {
     /// had begun is shipped with `"partial":true`.
     package func closeAll() -> Bool {
         for pipe in pipes {
+            consumer.begin(.stream(pipe.stream), format: pipe.format, origins: pipe.origins)
             if pipe.splitter.pendingBytes > 0 {
-                consumer.begin(.stream(pipe.stream), format: format, origins: pipe.origins)
-                pipe.splitter.takePartial { consumer.consume($0, partial: true) }
+                if let joiner = pipe.joiner {
+                    pipe.splitter.takePartial { line in joiner.take(line) { consumer.consume($0, partial: true) } }
+                } else {
+                    pipe.splitter.takePartial { consumer.consume($0, partial: true) }
+                }
                 counters.add(counters.partialLines, 1)
             }
+            pipe.joiner?.flush { consumer.consume($0, partial: false) }
+            pipe.joiner?.publish(to: counters)
             if let fd = pipe.descriptor { close(fd) }
             pipe.descriptor = nil
         }
         pipes.removeAll()
         return consumer.deliver()
+    }
+
+    /// Ships the multiline records of pipes that have given nothing for their timeout, and with no
+    /// line begun; false when delivery was given up.
+    package func shipQuietRecords() -> Bool {
+        let now = MonotonicClock.milliseconds()
+        var shipped = false
+        for pipe in pipes where pipe.splitter.pendingBytes == 0 {
+            guard let joiner = pipe.joiner, joiner.hasPending, now - pipe.lastBytesMs >= joiner.timeoutMs else { continue }
+            consumer.begin(.stream(pipe.stream), format: pipe.format, origins: pipe.origins)
+            joiner.flush { consumer.consume($0, partial: false) }
+            joiner.publish(to: counters)
+            shipped = true
+        }
+        return !shipped || consumer.deliver()
+    }
+
+    /// Monotonic ms at which the first pending record of a pipe has been quiet for its timeout.
+    package var nextQuietRecordMs: Int64? {
+        pipes.compactMap { pipe in pipe.joiner.flatMap { $0.hasPending ? pipe.lastBytesMs + $0.timeoutMs : nil } }.min()
     }
 }

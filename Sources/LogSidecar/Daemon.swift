@@ -131,7 +131,7 @@ package final class Daemon {
                 ChildWatch.becomeSubreaper()
                 let streams = ChildStreams(
                     consumer: pipeline, counters: counters, buffer: fileServer.buffer, maxLineBytes: config.input.maxLineBytes,
-                    format: config.input.format)
+                    format: config.input.format, settings: config.exec.streams)
                 let supervisor = ChildSupervisor(config: config.exec, watch: watch, streams: streams, counters: counters, logger: logger)
                 child = ReadingLoop.Child(supervisor: supervisor, streams: streams, watch: watch)
             }

@@ -124,7 +124,9 @@ final class ReadingLoop {
     private func readStreams() -> Bool {
         guard let streams = child?.streams else { return true }
         do {
-            let outcome = try streams.read()
+            var outcome = try streams.read()
+            // A record pending in a pipe that has gone quiet goes now, not with the next bytes.
+            if outcome == .drained && !streams.shipQuietRecords() { outcome = .givenUp }
             streamsBusy = outcome == .more
             if outcome == .givenUp { streamsGaveUp = true }
             return outcome != .givenUp
@@ -143,6 +145,7 @@ final class ReadingLoop {
         var wakeAt = min(now + Int64(config.input.pollIntervalMs), nextCheckpointMs)
         if pass != nil, let rotation = fileServer.nextRotationDeadlineMs { wakeAt = min(wakeAt, rotation) }
         if pass != nil, let quiet = fileServer.nextQuietRecordMs { wakeAt = min(wakeAt, quiet) }
+        if let quiet = child?.streams.nextQuietRecordMs { wakeAt = min(wakeAt, quiet) }
         if let restart = child?.supervisor.restartAtMs { wakeAt = min(wakeAt, restart) }
         return Int(max(wakeAt - now, pass == nil ? Int64(config.input.pollIntervalMs) : 1))
     }

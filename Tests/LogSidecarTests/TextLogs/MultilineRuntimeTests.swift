@@ -102,4 +102,46 @@ struct MultilineRuntimeTests {
         expectSame(shipped, traces: 1)
         #expect(shipped.messages.last?.components(separatedBy: "goroutine ").count == 8, "the panicking goroutine and six more")
     }
+
+    /// Runs `command` as the daemon's child with `preset` on its stderr, and returns the messages of
+    /// the stderr records once the child has exited (and the daemon with it, with the child's status).
+    func shipExec(preset: String, command: [String], status: Int32, environment: [String: String] = [:]) throws -> [String] {
+        let scenario = Scenario("multiline-exec-\(preset)")
+        let config = scenario.directory.file("config.json")
+        let exec: [String: Any] = [
+            "command": command, "stdout": ["format": "json"], "stderr": ["format": "text", "multiline": ["preset": preset]],
+        ]
+        try JSONSerialization.data(withJSONObject: ["exec": exec]).write(to: URL(fileURLWithPath: config))
+        scenario.inputArguments = ["--config", config]
+        let daemon = try scenario.start(environment: environment)
+        #expect(try daemon.waitForExit() == status)
+        return try Output.lines(scenario.output).map { try Output.object($0) }.filter { $0["stream"] as? String == "stderr" }
+            .map { $0["message"] as? String ?? "" }
+    }
+
+    @Test("exec mode: each runtime's stderr through the preset, every trace one record, as printed")
+    func execStreams() throws {
+        let directory = TestDirectory()
+        if let python = Self.which("python3") {
+            let expectations = directory.file("python.json")
+            let messages = try shipExec(preset: "python", command: [python, "\(Self.fixtures)/traces.py", "/dev/stderr", expectations], status: 0)
+            let printed = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: expectations))) as? [String] ?? []
+            #expect(messages == printed)
+        }
+        if let java = Self.which("java") {
+            let expectations = directory.file("java.json")
+            let messages = try shipExec(preset: "java", command: [java, "\(Self.fixtures)/Traces.java", "/dev/stderr", expectations], status: 0)
+            let printed = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: expectations))) as? [String] ?? []
+            #expect(messages == printed.map { $0.hasSuffix("\n") ? String($0.dropLast()) : $0 })
+        }
+        if let go = Self.which("go") {
+            let build = directory.file("go")
+            let environment = ["GOCACHE": build + "/cache", "GOPATH": build + "/path", "GO111MODULE": "off", "HOME": build]
+            #expect(try Self.run(go, ["build", "-o", build + "/panics", "\(Self.fixtures)/panics.go"], environment: environment) == 0)
+            let messages = try shipExec(preset: "go", command: [build + "/panics"], status: 2, environment: ["GOTRACEBACK": "all"])
+            #expect(messages.count == 7, "six log lines and the panic")
+            #expect(messages.last?.hasPrefix("panic: runtime error: index out of range [7] with length 3\n\ngoroutine 1 [running]:") == true)
+            #expect(messages.last?.components(separatedBy: "goroutine ").count == 8)
+        }
+    }
 }
