@@ -46,12 +46,13 @@ let package = Package(
         // The counters every stage adds to and the health server reads.
         .target(name: "Telemetry", dependencies: ["SystemSupport"]),
         // Bytes to records: the JSON scanner and escaper, line splitting, the batch, record origins.
-        .target(name: "Records", dependencies: ["SystemSupport", "Telemetry"]),
-        // The configuration: file, environment and flags, every key's check, builds without any stage.
+        // PCRE2 (Debian's libpcre2-dev, the static archive) for every pattern: filters, multiline, parse.
         .target(
-            name: "Configuration", dependencies: ["Records", "SystemSupport", "CPCRE2"],
+            name: "Records", dependencies: ["SystemSupport", "Telemetry", "CPCRE2"],
             linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libpcre2-8.a"])]),
-        .target(name: "Filters", dependencies: ["Records", "Configuration", "CPCRE2"]),
+        // The configuration: file, environment and flags, every key's check, builds without any stage.
+        .target(name: "Configuration", dependencies: ["Records", "SystemSupport"]),
+        .target(name: "Filters", dependencies: ["Records", "Configuration"]),
         // Lines to multiline records, one pending record per source (a file, an exec stream).
         .target(name: "Multiline", dependencies: ["Records", "Configuration", "Telemetry"]),
         // Inputs: files by identity through rotations, and exec mode's child.

@@ -63,11 +63,12 @@ package enum ConfigSchema {
     static func stream(_ stream: ChildStream) -> ConfigSetting {
         ConfigSetting(
             path: "exec.\(stream.rawValue)",
-            help: "the child's \(stream.rawValue): {\"format\": json or text, \"multiline\": {…}}; default: input.format, one line a record",
+            help:
+                "the child's \(stream.rawValue): {\"format\": json or text, \"multiline\": {…}, \"parse\": {…}}; default: input.format, one line a record",
             apply: { config, value, key throws(ConfigError) in
                 guard case .object(let members) = value else { throw ConfigError(key: key, "expected an object, got \(value.kindName)") }
                 for member in members where !SourceSettings.keys.contains(member.key) {
-                    throw ConfigError(key: key + "." + member.key, "unknown key; a stream has format and multiline")
+                    throw ConfigError(key: key + "." + member.key, "unknown key; a stream has format, multiline and parse")
                 }
                 config.exec.streams[stream] = try SourceSettings(value, key: key)
             },
@@ -89,7 +90,7 @@ package enum ConfigSchema {
     static let inputPaths = ConfigSetting(
         path: "input.paths",
         help:
-            "paths and glob patterns (*, ?, [...] in any component) to follow; in the file an entry may be {\"path\": …, \"format\": \"text\", \"multiline\": {…}} (text form: a,b)",
+            "paths and glob patterns (*, ?, [...] in any component) to follow; in the file an entry may be {\"path\": …, \"format\": \"text\", \"multiline\": {…}, \"parse\": {\"type\": \"regex\" or \"logfmt\", …}} (text form: a,b)",
         apply: { config, value, key throws(ConfigError) in
             guard case .array(let items) = value else { throw ConfigError(key: key, "expected an array of paths, got \(value.kindName)") }
             guard !items.isEmpty else { throw ConfigError(key: key, "expected at least one path or pattern") }
@@ -99,7 +100,7 @@ package enum ConfigSchema {
                 let itemKey = "\(key)[\(index)]"
                 if case .object(let members) = item {
                     for member in members where member.key != "path" && !SourceSettings.keys.contains(member.key) {
-                        throw ConfigError(key: itemKey + "." + member.key, "unknown key; an entry has path, format and multiline")
+                        throw ConfigError(key: itemKey + "." + member.key, "unknown key; an entry has path, format, multiline and parse")
                     }
                     let path = try ConfigSetting.nonEmptyString(item["path"] ?? .null, key: itemKey + ".path")
                     let entry = try SourceSettings(item, key: itemKey)

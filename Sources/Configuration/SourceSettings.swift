@@ -1,17 +1,18 @@
 import Records
 
-/// What one input entry or exec stream says about its lines beyond the input's defaults: its format
-/// and how its lines join into records.
+/// What one input entry or exec stream says about its lines beyond the input's defaults: its format,
+/// how its lines join into records and how a record's text becomes fields.
 package struct SourceSettings: Sendable, Equatable {
     /// nil: `input.format`.
     package var format: InputFormat?
     package var multiline: MultilineConfig?
+    package var parse: ParseRule?
 
-    package init(format: InputFormat? = nil, multiline: MultilineConfig? = nil) {
-        (self.format, self.multiline) = (format, multiline)
+    package init(format: InputFormat? = nil, multiline: MultilineConfig? = nil, parse: ParseRule? = nil) {
+        (self.format, self.multiline, self.parse) = (format, multiline, parse)
     }
 
-    static let keys: Set<String> = ["format", "multiline"]
+    static let keys: Set<String> = ["format", "multiline", "parse"]
 
     /// Reads the keys of `object` this type has (the caller refuses the others).
     init(_ object: JSONValue, key: String) throws(ConfigError) {
@@ -22,6 +23,28 @@ package struct SourceSettings: Sendable, Equatable {
             self.format = choice
         }
         if let multiline = object["multiline"] { self.multiline = try MultilineConfig(multiline, key: key + ".multiline") }
+        if let parse = object["parse"] { self.parse = try Self.parseRule(parse, key: key + ".parse") }
+    }
+
+    /// `parse`: `{"type": "regex", "pattern": …}` (at least one named group) or `{"type": "logfmt"}`.
+    static func parseRule(_ value: JSONValue, key: String) throws(ConfigError) -> ParseRule {
+        guard case .object(let members) = value else { throw ConfigError(key: key, "expected an object, got \(value.kindName)") }
+        let type = try ConfigSetting.nonEmptyString(value["type"] ?? .null, key: key + ".type")
+        guard type == "regex" || type == "logfmt" else {
+            throw ConfigError(key: key + ".type", "expected regex or logfmt, got \(JSONValue.quoted(type))")
+        }
+        let known: Set<String> = type == "regex" ? ["type", "pattern"] : ["type"]
+        for member in members where !known.contains(member.key) {
+            throw ConfigError(key: key + "." + member.key, "unknown key; \(type == "regex" ? "regex has type and pattern" : "logfmt has only type")")
+        }
+        if type == "logfmt" { return .logfmt }
+        let pattern = try ConfigSetting.nonEmptyString(value["pattern"] ?? .null, key: key + ".pattern")
+        do {
+            _ = try LineParser(.regex(pattern))
+        } catch {
+            throw ConfigError(key: key + ".pattern", "the pattern \(JSONValue.quoted(pattern)) does not compile: \(error)")
+        }
+        return .regex(pattern)
     }
 
     /// Multiline joins lines of text: a JSON line is a record already.
@@ -35,10 +58,15 @@ package struct SourceSettings: Sendable, Equatable {
         var members: [(key: String, value: JSONValue)] = []
         if let format { members.append(("format", .string(format.rawValue))) }
         if let multiline { members.append(("multiline", multiline.rendered)) }
+        switch parse {
+        case .regex(let pattern): members.append(("parse", .object([("type", .string("regex")), ("pattern", .string(pattern))])))
+        case .logfmt: members.append(("parse", .object([("type", .string("logfmt"))])))
+        case nil: break
+        }
         return members
     }
 
-    var isEmpty: Bool { format == nil && multiline == nil }
+    var isEmpty: Bool { format == nil && multiline == nil && parse == nil }
 }
 
 /// The runtimes whose traces a preset keeps whole.

@@ -16,18 +16,22 @@ package final class ChildStreams {
         let format: InputFormat
         /// Joins its lines into records when its stream has `multiline`.
         let joiner: MultilineJoiner?
+        let parser: LineParser?
         /// When it last gave bytes: a pending record goes once it has been quiet for the timeout.
         var lastBytesMs: Int64 = 0
         /// A pipe is never read again, so its records are named by when it was opened and their
         /// offset in it: unique, and all a receiver's deduplication needs.
         let origins: OriginCounter
 
-        init(stream: ChildStream, descriptor: Int32, splitter: LineSplitter, format: InputFormat, joiner: MultilineJoiner?) {
+        init(
+            stream: ChildStream, descriptor: Int32, splitter: LineSplitter, format: InputFormat, joiner: MultilineJoiner?, parser: LineParser?
+        ) {
             self.stream = stream
             self.descriptor = descriptor
             self.splitter = splitter
             self.format = format
             self.joiner = joiner
+            self.parser = parser
             var now = timespec()
             clock_gettime(CLOCK_REALTIME, &now)
             let opened = UInt64(truncatingIfNeeded: now.tv_sec) &* 1_000_000_000 &+ UInt64(truncatingIfNeeded: now.tv_nsec)
@@ -80,7 +84,7 @@ package final class ChildStreams {
             pipes.append(
                 Pipe(
                     stream: stream, descriptor: fd, splitter: LineSplitter(maxLineBytes: maxLineBytes, sharing: buffer),
-                    format: own?.format ?? format, joiner: joiner))
+                    format: own?.format ?? format, joiner: joiner, parser: own?.parse.flatMap { try? LineParser($0) }))
         }
     }
 
@@ -101,7 +105,7 @@ package final class ChildStreams {
             var stillFull: [Pipe] = []
             for pipe in full {
                 guard let fd = pipe.descriptor else { continue }
-                consumer.begin(.stream(pipe.stream), format: pipe.format, origins: pipe.origins)
+                consumer.begin(.stream(pipe.stream), format: pipe.format, parser: pipe.parser, origins: pipe.origins)
                 var emptied = false
                 // A few reads per pipe and turn, so a busy stdout does not starve stderr.
                 for _ in 0..<4 {
@@ -161,7 +165,7 @@ package final class ChildStreams {
     /// had begun is shipped with `"partial":true`.
     package func closeAll() -> Bool {
         for pipe in pipes {
-            consumer.begin(.stream(pipe.stream), format: pipe.format, origins: pipe.origins)
+            consumer.begin(.stream(pipe.stream), format: pipe.format, parser: pipe.parser, origins: pipe.origins)
             if pipe.splitter.pendingBytes > 0 {
                 if let joiner = pipe.joiner {
                     pipe.splitter.takePartial { line in joiner.take(line) { consumer.consume($0, partial: true) } }
@@ -186,7 +190,7 @@ package final class ChildStreams {
         var shipped = false
         for pipe in pipes where pipe.splitter.pendingBytes == 0 {
             guard let joiner = pipe.joiner, joiner.hasPending, now - pipe.lastBytesMs >= joiner.timeoutMs else { continue }
-            consumer.begin(.stream(pipe.stream), format: pipe.format, origins: pipe.origins)
+            consumer.begin(.stream(pipe.stream), format: pipe.format, parser: pipe.parser, origins: pipe.origins)
             joiner.flush { consumer.consume($0, partial: false) }
             joiner.publish(to: counters)
             shipped = true

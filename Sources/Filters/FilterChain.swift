@@ -1,4 +1,5 @@
 import Configuration
+import Records
 
 /// The configuration's `filters`, applied in order to one record at a time, before the enrichment
 /// fields are added; counts what each drops until the pipeline collects the counts.

@@ -1,4 +1,5 @@
 import Configuration
+import Records
 
 /// One entry of the filter chain: a new filter type is one file with a class like these and the
 /// `FilterMaking` extension of its configuration type (`Configuration/Filters/FilterConfig.swift` says

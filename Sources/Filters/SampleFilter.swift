@@ -1,4 +1,5 @@
 import Configuration
+import Records
 
 /// `sample`: keeps the first record of every `rate` (by count, so the same input keeps the same
 /// records); records matching `unless` pass and are not counted.

@@ -1,4 +1,5 @@
 import Configuration
+import Records
 
 /// `throttle`: at most `perSecond` records in each second (fixed one-second windows from the first
 /// record, on the monotonic clock read once per batch); records matching `unless` pass and are not counted.

@@ -69,6 +69,8 @@ protocol HTTPFormat {
     /// True when it writes each record's origin (`RecordBatch.origins`: Elasticsearch's `_id`): the
     /// pipeline then names the records it batches.
     var namesRecords: Bool { get }
+    /// Records whose own time did not parse since the last call (`log_sidecar_time_parse_errors_total`).
+    func takeTimeParseErrors() -> Int
 }
 
 /// A format's options that build the format (in the format's own file, so the configuration types
@@ -81,6 +83,7 @@ extension HTTPFormat {
     var bodyIsRecords: Bool { false }
     var responseLimit: Int { 64 << 10 }
     var namesRecords: Bool { false }
+    func takeTimeParseErrors() -> Int { 0 }
 
     /// The records as they are, for a format whose body is the records but sent with a gap (a split batch).
     func encode(_ batch: RecordBatch, _ records: [Int], into body: GrowableBytes) {

@@ -166,6 +166,8 @@ final class HTTPSink: Sink, @unchecked Sendable {
             }
             guard let (prepared, index) = next else { return }
             writer.write(prepared.batch, Array(prepared.requests[index]), into: prepared.bodies[index])
+            // Counted when a body is first written; a split sent again is written again, not counted.
+            if let metrics { metrics.timeParseErrors.wrappingAdd(prepared.bodies[index].timeParseErrors, ordering: .relaxed) }
             monitor.withLock {
                 prepared.markWritten(index)
                 monitor.broadcast()

@@ -31,6 +31,7 @@ final class LokiFormat: HTTPFormat {
 
     init(options: LokiOptions, shape: RecordShape) {
         reader = RecordReader(shape: shape)
+        reader.timeFormat = options.timeFormat
         var labels = options.labels.map { Label.fixed(name: Array($0.name.utf8), value: Array(JSONValue.quoted($0.value).utf8)) }
         // A field whose label name is taken (a static label, an earlier field) is left out: one value per name.
         var taken = Set(options.labels.map { Array($0.name.utf8) })
@@ -49,6 +50,8 @@ final class LokiFormat: HTTPFormat {
     }
 
     var contentType: String { "application/json" }
+
+    func takeTimeParseErrors() -> Int { reader.takeTimeParseErrors() }
 
     func requestURL(_ config: HTTPSinkConfig) -> String { HTTPFormats.url(config.url, defaultPath: "/loki/api/v1/push") }
 
@@ -136,7 +139,7 @@ final class LokiFormat: HTTPFormat {
         if labelSet.count == 1 { labelSet.appendLiteral(#""job":"log-sidecar""#) }
         labelSet.append(UInt8(ascii: "}"))
         guard readable else { return nil }
-        return reader.time(reader.first(of: timeKeys, in: record), in: record) ?? reader.time(reader.timeMember, in: record)
+        return reader.time(reader.first(of: timeKeys, in: record), in: record) ?? reader.processingTime(reader.timeMember, in: record)
     }
 
     private func appendLabel(_ name: [UInt8], value: (inout [UInt8]) -> Void) {

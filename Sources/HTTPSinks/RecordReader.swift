@@ -17,6 +17,9 @@ struct RecordReader {
     private(set) var sources: [EnrichmentField.Source?] = []
     /// The member holding the processing time, if any.
     private(set) var timeMember: Int?
+    /// How the application's time member is written (`time_format`), and how many values did not parse.
+    var timeFormat = TimeFormat.rfc3339
+    private(set) var timeParseErrors = 0
 
     init(shape: RecordShape) {
         self.shape = shape
@@ -86,9 +89,30 @@ struct RecordReader {
         return UnsafeRawBufferPointer(rebasing: record[(range.lowerBound + 1)..<(range.upperBound - 1)])
     }
 
-    /// The nanoseconds of the member at `index` when it is an RFC 3339 string.
-    func time(_ index: Int?, in record: UnsafeRawBufferPointer) -> UInt64? {
+    /// The nanoseconds of the application's time, the member at `index`, read with `timeFormat`; a value
+    /// that does not parse is counted.
+    mutating func time(_ index: Int?, in record: UnsafeRawBufferPointer) -> UInt64? {
+        guard let index else { return nil }
+        let member = members[index]
+        let value =
+            member.valueIsString
+            ? Self.stringContent(record, member.value) : UnsafeRawBufferPointer(rebasing: record[member.value])
+        guard let nanoseconds = timeFormat.nanoseconds(value, isString: member.valueIsString) else {
+            timeParseErrors += 1
+            return nil
+        }
+        return nanoseconds
+    }
+
+    /// The processing time (our RFC 3339 field) at `index`.
+    func processingTime(_ index: Int?, in record: UnsafeRawBufferPointer) -> UInt64? {
         guard let index else { return nil }
         return RFC3339.nanoseconds(Self.stringContent(record, members[index].value))
+    }
+
+    /// The count of values that did not parse since the last call.
+    mutating func takeTimeParseErrors() -> Int {
+        defer { timeParseErrors = 0 }
+        return timeParseErrors
     }
 }

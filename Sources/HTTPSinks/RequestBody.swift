@@ -11,6 +11,8 @@ final class RequestBody {
     fileprivate var gzipped = false
     /// The uncompressed size (`log_sidecar_sink_batch_bytes`).
     fileprivate(set) var plainCount = 0
+    /// Records whose own time did not parse when the body was written.
+    fileprivate(set) var timeParseErrors = 0
 
     /// Calls `post` with the bytes to send (`batch` must be the batch the body was written from) and
     /// whether they are gzipped.
@@ -41,6 +43,7 @@ final class RequestWriter {
         body.encoded.removeAll()
         body.gzipped = false
         body.recordBytes = nil
+        body.timeParseErrors = 0
         guard let first = records.first, let last = records.last else { return }
         if format.bodyIsRecords && last - first + 1 == records.count {
             // In one piece (always, unless items were sent again): straight from the batch.
@@ -54,6 +57,7 @@ final class RequestWriter {
             return
         }
         format.encode(batch, records, into: body.encoded)
+        body.timeParseErrors = format.takeTimeParseErrors()
         body.plainCount = body.encoded.count
         if let gzip { body.gzipped = gzip.compress(body.encoded.bytes, into: body.compressed) }
     }

@@ -78,6 +78,7 @@ struct HealthStatus: Sendable {
                             members += [
                                 ("retries", .number(String(http.retries.load(ordering: .relaxed)))),
                                 ("records_dead_lettered", .number(String(http.deadLettered.load(ordering: .relaxed)))),
+                                ("time_parse_errors", .number(String(http.timeParseErrors.load(ordering: .relaxed)))),
                                 ("unacknowledged_bytes", .number(String(http.unacknowledgedBytes.load(ordering: .relaxed)))),
                             ]
                         }

@@ -142,6 +142,10 @@ enum MetricsExposition {
                 name: "log_sidecar_sink_unacknowledged_bytes", type: "gauge",
                 help: "Record bytes the sink holds that its receiver has not acknowledged (the checkpoint waits for them).",
                 samples: each { $0.unacknowledgedBytes.load(ordering: .relaxed) }),
+            Metric(
+                name: "log_sidecar_time_parse_errors_total", type: "counter",
+                help: "Records whose own time (time_key) did not parse with time_format: sent with the processing time.",
+                samples: each { $0.timeParseErrors.load(ordering: .relaxed) }),
         ]
     }
 

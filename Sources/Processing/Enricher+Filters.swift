@@ -11,7 +11,9 @@ extension Enricher {
         switch line {
         case .complete(let line):
             guard let bytes = Self.content(of: line) else { return .empty }
-            if format == .text {
+            if let parser, let parsed = loadParsed(bytes, parser: parser) {
+                outcome = parsed
+            } else if format == .text {
                 filterRecord.loadOwn(message: bytes, flags: "")
                 outcome = .record
             } else if filterRecord.load(object: bytes) {
@@ -31,6 +33,23 @@ extension Enricher {
         batch.bytes.append(0x0A)
         batch.recordEnds.append(batch.bytes.count)
         return outcome
+    }
+
+    /// The record through its source's parser into `filterRecord`; nil when the parser leaves it to
+    /// the path without one (a JSON line that is not an object, or has no message string).
+    private func loadParsed(_ bytes: UnsafeRawBufferPointer, parser: LineParser) -> Outcome? {
+        let (parsed, failed) = parse(bytes, with: parser, into: &parsedObject)
+        switch parsed {
+        case .object(let own):
+            guard parsedObject.withUnsafeBytes({ filterRecord.load(object: $0) }) else { return nil }
+            // Parsed text is our record: merged with the fields in either mode, as a text line is.
+            if own { filterRecord.isOwn = true }
+            return failed ? .parseError : .record
+        case .textFailed:
+            filterRecord.loadOwn(message: bytes, flags: ",\"parse_error\":true")
+            return .parseError
+        case .unchanged: return nil
+        }
     }
 
     /// The filtered record with the enrichment fields: nested under "raw" in wrap mode (the application's

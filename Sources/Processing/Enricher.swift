@@ -25,11 +25,14 @@ package final class Enricher {
     /// The configuration's filters; nil when there are none, and the path is the one without them.
     let filters: FilterChain?
     var filterRecord = FilterRecord()
+    /// The source's `parse`, and the object it builds for each record.
+    private(set) var parser: LineParser?
+    var parsedObject: [UInt8] = []
 
     private static let messageKey = Array("message".utf8)
     static let rawKey = Array("raw".utf8)
     static let partialKey = Array("partial".utf8)
-    private static let parseErrorKey = Array("parse_error".utf8)
+    static let parseErrorKey = Array("parse_error".utf8)
     private static let truncatedKey = Array("truncated".utf8)
     private static let originalBytesKey = Array("original_bytes".utf8)
 
@@ -56,9 +59,10 @@ package final class Enricher {
         rebuildSuffix()
     }
 
-    /// The lines that follow come from `source`, written in `format`.
-    package func begin(_ source: LineSource, format: InputFormat) {
+    /// The lines that follow come from `source`, written in `format`, parsed by `parser` if any.
+    package func begin(_ source: LineSource, format: InputFormat, parser: LineParser? = nil) {
         self.format = format
+        self.parser = parser
         guard hasSourceFields, source != self.source else { return }
         self.source = source
         switch source {
@@ -79,12 +83,14 @@ package final class Enricher {
         switch line {
         case .complete(let line):
             guard let bytes = Self.content(of: line) else { return .empty }
-            if format == .text {
+            if let parser {
+                outcome = encodeParsed(bytes, parser: parser, partial: partial, into: &batch.bytes)
+            } else if format == .text {
                 // A line of text is the message itself, in both modes: there is no object to wrap.
                 appendMessage(bytes, flags: "", reserved: [], partial: partial, into: &batch.bytes)
                 outcome = .record
             } else {
-                outcome = encodeLine(bytes, partial: partial, into: &batch.bytes)
+                outcome = encodeLine(bytes, partial: partial, wrap: mode == .wrap, into: &batch.bytes)
             }
         case .truncated(let head, let originalBytes):
             appendMessage(
@@ -109,12 +115,29 @@ package final class Enricher {
     /// The members our record of a cut line has after its message.
     static func truncatedFlags(_ originalBytes: Int) -> String { ",\"truncated\":true,\"original_bytes\":\(originalBytes)" }
 
-    private func encodeLine(_ bytes: UnsafeRawBufferPointer, partial: Bool, into out: inout [UInt8]) -> Outcome {
+    /// A record through its source's parser: the object it built taken as a line of JSON (our own,
+    /// parsed from text, is merged in either mode), or the text with `parse_error` when it did not parse.
+    private func encodeParsed(_ bytes: UnsafeRawBufferPointer, parser: LineParser, partial: Bool, into out: inout [UInt8]) -> Outcome {
+        let (parsed, failed) = parse(bytes, with: parser, into: &parsedObject)
+        switch parsed {
+        case .object(let own):
+            let outcome = parsedObject.withUnsafeBytes { encodeLine($0, partial: partial, wrap: !own && mode == .wrap, into: &out) }
+            return failed ? .parseError : outcome
+        case .textFailed:
+            appendMessage(bytes, flags: ",\"parse_error\":true", reserved: [Self.parseErrorKey], partial: partial, into: &out)
+            return .parseError
+        case .unchanged:
+            return encodeLine(bytes, partial: partial, wrap: mode == .wrap, into: &out)
+        }
+    }
+
+    /// `wrap`: the object goes under "raw" (wrap mode, an application's object).
+    private func encodeLine(_ bytes: UnsafeRawBufferPointer, partial: Bool, wrap: Bool, into out: inout [UInt8]) -> Outcome {
         var found: UInt64 = 0
         var hasPartialKey = false
         let fields = self.fields
         let candidates = keyFilter
-        let merge = mode == .merge
+        let merge = !wrap
         let object = JSONScanner.scanObject(bytes) { member in
             guard merge, member.keyIsEscaped || candidates.mayMatch(member.key.count, bytes[member.key.lowerBound]) else { return }
             let key = UnsafeRawBufferPointer(rebasing: bytes[member.key])
@@ -125,13 +148,12 @@ package final class Enricher {
             return .parseError
         }
         let body = UnsafeRawBufferPointer(rebasing: bytes[object.range])
-        switch mode {
-        case .merge:
+        if merge {
             // Everything but the closing brace; the fields go in before it.
             let open = UnsafeRawBufferPointer(rebasing: body.dropLast())
             if object.needsRepair { JSONRepair.append(open, to: &out) } else { out.append(contentsOf: open) }
             appendMergedFields(into: &out, hasMembers: object.memberCount > 0, found: found, partial: partial, hasPartialKey: hasPartialKey)
-        case .wrap:
+        } else {
             out.append(contentsOf: "{\"raw\":".utf8)
             if object.needsRepair { JSONRepair.append(body, to: &out) } else { out.append(contentsOf: body) }
             if partial {

@@ -25,8 +25,8 @@ package final class Pipeline: LineConsumer {
         self.counters = counters
     }
 
-    package func begin(_ source: LineSource, format: InputFormat, origins: OriginCounter) {
-        enricher.begin(source, format: format)
+    package func begin(_ source: LineSource, format: InputFormat, parser: LineParser?, origins: OriginCounter) {
+        enricher.begin(source, format: format, parser: parser)
         if recordsOrigins { self.origins = origins }
     }
 

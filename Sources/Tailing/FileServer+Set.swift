@@ -217,6 +217,7 @@ extension FileServer {
             other.origin = file.origin
             other.format = file.format
             other.joiner = joiner(settings(of: file.origin))
+            other.parser = file.parser
             other.readOffset = file.handedOffset
             other.handedOffset = file.handedOffset
             other.knownSize = status.size

@@ -33,6 +33,7 @@ package final class FileServer {
     /// Files out of sight that may come back under a name the patterns match.
     var departed = DepartedFiles()
     private var pending = DirectoryChanges()
+    private var parsers: [ParseRule: LineParser?] = [:]
     private var nextPollMs: Int64 = 0
     private var pollTicks = 0
     /// While inotify watches every directory, the stat poll backs it up: a file written in the last
@@ -223,6 +224,7 @@ package final class FileServer {
         let settings = settings(of: file.origin)
         file.format = settings?.format ?? config.format
         file.joiner = joiner(settings)
+        file.parser = parser(settings)
         files.append(file)
         byInode[FileKey(file.identity)] = file
         if let path = file.path { byPath[path] = file }
@@ -240,6 +242,16 @@ package final class FileServer {
     func joiner(_ settings: SourceSettings?) -> MultilineJoiner? {
         guard let multiline = settings?.multiline else { return nil }
         return try? MultilineJoiner(multiline, maxLineBytes: config.maxLineBytes)
+    }
+
+    /// One parser per rule: it holds no state between records, and its pattern is compiled once.
+    func parser(_ settings: SourceSettings?) -> LineParser? {
+        guard let rule = settings?.parse else { return nil }
+        if let known = parsers[rule] { return known }
+        // The configuration compiled the pattern when it was loaded, so it compiles again here.
+        let parser = try? LineParser(rule)
+        parsers[rule] = parser
+        return parser
     }
 
     func forget(_ file: TailedFile) {
@@ -278,7 +290,7 @@ package final class FileServer {
                 if file.neverRead {
                     guard try decideNew(file) else { continue }
                 }
-                consumer.begin(.file(origin: file.origin), format: file.format, origins: file.origins())
+                consumer.begin(.file(origin: file.origin), format: file.format, parser: file.parser, origins: file.origins())
                 for _ in 0..<Self.readsPerTurn {
                     guard try readOnce(file) else {
                         // Nothing there: a file that shrank below our offset was truncated.
@@ -358,7 +370,7 @@ package final class FileServer {
     func shipPartial(_ file: TailedFile) -> Bool {
         guard file.unhandedBytes > 0 else { return true }
         let end = file.readOffset
-        consumer.begin(.file(origin: file.origin), format: file.format, origins: file.origins())
+        consumer.begin(.file(origin: file.origin), format: file.format, parser: file.parser, origins: file.origins())
         if file.splitter.pendingBytes > 0 { counters.add(counters.partialLines, 1) }
         if let joiner = file.joiner {
             // The last line joins the record before it as any line does; both then go.
@@ -380,7 +392,7 @@ package final class FileServer {
         var shipped = false
         for file in files where file.atEndOfFile && file.splitter.pendingBytes == 0 {
             guard let joiner = file.joiner, joiner.hasPending, now - file.lastGrowthMs >= joiner.timeoutMs else { continue }
-            consumer.begin(.file(origin: file.origin), format: file.format, origins: file.origins())
+            consumer.begin(.file(origin: file.origin), format: file.format, parser: file.parser, origins: file.origins())
             joiner.flush { consumer.consume($0, partial: false) }
             joiner.publish(to: counters)
             unacknowledged.append((file, file.readOffset))

@@ -58,6 +58,8 @@ final class TailedFile {
     /// Joins its lines into records when its entry has `multiline`; a file's record is completed from
     /// that file only.
     var joiner: MultilineJoiner?
+    /// Its entry's `parse`, shared by the files of that entry.
+    var parser: LineParser?
     /// Whether leaving its first path was counted as a rotation.
     var rotationCounted = false
     /// Names its records (`RecordOrigin`); made again when the file is rewritten in place.

@@ -114,6 +114,8 @@ package final class HTTPCounters: Sendable {
     /// what the checkpoint waits for, beyond the input lag.
     package let unacknowledgedBytes = Atomic<Int>(0)
     package let requestSeconds = Mutex<Histogram>(Histogram())
+    /// Records whose own time (`time_key`) did not parse with `time_format`: sent with the processing time.
+    package let timeParseErrors = Atomic<Int>(0)
 
     package init() {}
 

@@ -14,7 +14,7 @@ package final class RecordingConsumer: LineConsumer {
 
     package init() {}
 
-    package func begin(_ source: LineSource, format: InputFormat, origins: OriginCounter) {
+    package func begin(_ source: LineSource, format: InputFormat, parser: LineParser?, origins: OriginCounter) {
         counter = origins
         switch source {
         case .file(let origin): self.origin = origin

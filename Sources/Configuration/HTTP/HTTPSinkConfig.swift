@@ -170,6 +170,16 @@ package struct HTTPSinkConfig: SinkSettings, Equatable {
         return text
     }
 
+    /// `time_format`: a name or a strftime-style pattern (`Records/Text/TimeFormat.swift`).
+    static func timeFormat(_ value: JSONValue, key: String) throws(ConfigError) -> TimeFormat {
+        let text = try ConfigSetting.nonEmptyString(value, key: key)
+        do {
+            return try TimeFormat(text)
+        } catch {
+            throw ConfigError(key: key, "\(JSONValue.quoted(text)): \(error.description)")
+        }
+    }
+
     static let mask = "***"
 
     /// The keys whose values in the file's text are credentials (`url`, `headers.<name>`): they belong

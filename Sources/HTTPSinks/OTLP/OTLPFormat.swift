@@ -26,6 +26,7 @@ final class OTLPFormat: HTTPFormat {
     init(options: OTLPOptions, shape: RecordShape) {
         self.shape = shape
         reader = RecordReader(shape: shape)
+        reader.timeFormat = options.timeFormat
         messageKeys = options.messageKey.isEmpty ? [Array("msg".utf8), Array("message".utf8)] : [Array(options.messageKey.utf8)]
         levelKey = Array(options.levelKey.utf8)
         timeKeys = (options.timeKey.isEmpty ? ["time", "ts", "timestamp", "@timestamp"] : [options.timeKey]).map { Array($0.utf8) }
@@ -34,6 +35,8 @@ final class OTLPFormat: HTTPFormat {
         jsonHead = encoding == .json ? Self.jsonHead(shape) : []
         protobufResource = encoding == .protobuf ? Self.protobufResource(shape) : []
     }
+
+    func takeTimeParseErrors() -> Int { reader.takeTimeParseErrors() }
 
     var contentType: String { encoding == .json ? "application/json" : "application/x-protobuf" }
 

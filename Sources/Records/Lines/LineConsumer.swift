@@ -3,8 +3,9 @@ import Telemetry
 /// Where the file server hands its lines: the pipeline, which encodes them and delivers them to the sinks.
 package protocol LineConsumer: AnyObject {
     /// The lines that follow come from `source` (a file, by its `enrich.file_key` value, or a stream
-    /// of the exec-mode child), written in `format`; `origins` names them from where the next one starts.
-    func begin(_ source: LineSource, format: InputFormat, origins: OriginCounter)
+    /// of the exec-mode child), written in `format` and parsed into fields by `parser` when it has one;
+    /// `origins` names them from where the next one starts.
+    func begin(_ source: LineSource, format: InputFormat, parser: LineParser?, origins: OriginCounter)
     /// Takes one line into the batch being built.
     func consume(_ line: Line, partial: Bool)
     /// Takes every line `splitter` completed with the `bytes` just read, and counts both. A requirement,

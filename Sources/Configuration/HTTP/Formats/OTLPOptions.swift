@@ -8,7 +8,7 @@ package enum OTLPEncoding: String, Sendable, CaseIterable {
 /// `otlp`: the encoding, and the members that become the body, the severity and the time.
 package struct OTLPOptions: HTTPFormatOptions, Equatable {
     package static let name = "otlp"
-    package static let keys: Set<String> = ["encoding", "message_key", "level_key", "time_key"]
+    package static let keys: Set<String> = ["encoding", "message_key", "level_key", "time_key", "time_format"]
     /// `json` (the contract's) or `protobuf`.
     package var encoding = OTLPEncoding.json
     /// Empty: `msg`, then `message`.
@@ -16,6 +16,8 @@ package struct OTLPOptions: HTTPFormatOptions, Equatable {
     package var levelKey = "level"
     /// Empty: the first of `time`, `ts`, `timestamp`, `@timestamp`.
     package var timeKey = ""
+    /// How the time member is written (`time_format`).
+    package var timeFormat = TimeFormat.rfc3339
 
     package init() {}
 
@@ -29,6 +31,7 @@ package struct OTLPOptions: HTTPFormatOptions, Equatable {
         case "message_key": messageKey = try HTTPSinkConfig.string(value, key: key)
         case "level_key": levelKey = try ConfigSetting.nonEmptyString(value, key: key)
         case "time_key": timeKey = try HTTPSinkConfig.string(value, key: key)
+        case "time_format": timeFormat = try HTTPSinkConfig.timeFormat(value, key: key)
         default: break
         }
     }
@@ -36,7 +39,7 @@ package struct OTLPOptions: HTTPFormatOptions, Equatable {
     package func render() -> [(key: String, value: JSONValue)] {
         [
             ("encoding", .string(encoding.rawValue)), ("message_key", .string(messageKey)), ("level_key", .string(levelKey)),
-            ("time_key", .string(timeKey)),
+            ("time_key", .string(timeKey)), ("time_format", .string(timeFormat.text)),
         ]
     }
 }

@@ -1,5 +1,4 @@
 import CPCRE2
-import Records
 
 /// A PCRE2 pattern compiled once (UTF mode, JIT-compiled where the CPU allows), with its own match
 /// data: one instance serves one thread, the reading loop's.
@@ -10,7 +9,7 @@ package final class PCRERegex {
         package let offset: Int
 
         package init(message: String, offset: Int) { (self.message, self.offset) = (message, offset) }
-        package var description: String { "\(message) at byte \(offset)" }
+        package var description: String { offset < 0 ? message : "\(message) at byte \(offset)" }
     }
 
     private let code: OpaquePointer
@@ -53,6 +52,46 @@ package final class PCRERegex {
     /// Whether the pattern matches somewhere in `subject` (UTF-8; text that is not is never matched).
     package func matches(_ subject: UnsafeRawBufferPointer) -> Bool {
         pcre2_match_8(code, Self.pointer(subject), subject.count, 0, 0, matchData, nil) >= 0
+    }
+
+    /// The pattern's named groups, in the order they open in it; one entry per name.
+    package var namedGroups: [(name: [UInt8], number: Int)] {
+        var count: UInt32 = 0
+        var entrySize: UInt32 = 0
+        var table: UnsafePointer<UInt8>?
+        guard pcre2_pattern_info_8(code, UInt32(PCRE2_INFO_NAMECOUNT), &count) == 0, count > 0,
+            pcre2_pattern_info_8(code, UInt32(PCRE2_INFO_NAMEENTRYSIZE), &entrySize) == 0,
+            pcre2_pattern_info_8(code, UInt32(PCRE2_INFO_NAMETABLE), &table) == 0, let table
+        else { return [] }
+        var groups: [(name: [UInt8], number: Int)] = []
+        for index in 0..<Int(count) {
+            // Each entry: the group's number in two bytes, most significant first, then its name and a NUL.
+            let entry = table + index * Int(entrySize)
+            let number = Int(entry[0]) << 8 | Int(entry[1])
+            var name: [UInt8] = []
+            var at = 2
+            while at < Int(entrySize), entry[at] != 0 {
+                name.append(entry[at])
+                at += 1
+            }
+            // (?J) lets several groups share a name: the first keeps it.
+            if !groups.contains(where: { $0.name == name }) { groups.append((name, number)) }
+        }
+        return groups.sorted { $0.number < $1.number }
+    }
+
+    /// Matches `subject` and, when it matched, the range of group `number` in it for each of
+    /// `groups` (nil for a group that did not take part); nil when it did not match.
+    package func captures(_ subject: UnsafeRawBufferPointer, groups: [Int], into ranges: inout [Range<Int>?]) -> Bool {
+        ranges.removeAll(keepingCapacity: true)
+        guard matches(subject), let ovector = pcre2_get_ovector_pointer_8(matchData) else { return false }
+        let pairs = Int(pcre2_get_ovector_count_8(matchData))
+        for number in groups {
+            let (start, end) = number < pairs ? (ovector[2 * number], ovector[2 * number + 1]) : (-1, -1)
+            // Unset groups are PCRE2_UNSET (all bits set); \K can put a start after its end.
+            ranges.append(start >= 0 && start <= end && end <= subject.count ? start..<end : nil)
+        }
+        return true
     }
 
     /// `subject` with every match replaced by `replacement` (literal text), appended to `out`; false

@@ -3,9 +3,9 @@ import Glibc
 /// RFC 3339 timestamps (`2026-11-28T13:22:06.123456789Z`, `…+02:00`, a space for the `T`) as
 /// nanoseconds since the epoch, for OTLP's `timeUnixNano` and Loki's entry time. Anything else is nil:
 /// the caller then leaves the time out or uses the processing time.
-enum RFC3339 {
+package enum RFC3339 {
     /// `text` is the string's content between its quotes.
-    static func nanoseconds(_ text: UnsafeRawBufferPointer) -> UInt64? {
+    package static func nanoseconds(_ text: UnsafeRawBufferPointer) -> UInt64? {
         let count = text.count
         guard count >= 20 else { return nil }
         func digits(_ at: Int, _ length: Int) -> Int? {
@@ -55,7 +55,7 @@ enum RFC3339 {
     }
 
     /// Howard Hinnant's days_from_civil.
-    static func daysSinceEpoch(_ year: Int, _ month: Int, _ day: Int) -> Int {
+    package static func daysSinceEpoch(_ year: Int, _ month: Int, _ day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yearOfEra = y - era * 400
@@ -64,7 +64,7 @@ enum RFC3339 {
         return era * 146_097 + dayOfEra - 719_468
     }
 
-    private static func daysIn(_ month: Int, _ year: Int) -> Int {
+    package static func daysIn(_ month: Int, _ year: Int) -> Int {
         switch month {
         case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
         case 4, 6, 9, 11: return 30
@@ -73,7 +73,7 @@ enum RFC3339 {
     }
 
     /// Now, for a record without a processing time.
-    static func now() -> UInt64 {
+    package static func now() -> UInt64 {
         var time = timespec()
         clock_gettime(CLOCK_REALTIME, &time)
         return UInt64(max(0, time.tv_sec)) * 1_000_000_000 + UInt64(max(0, time.tv_nsec))
