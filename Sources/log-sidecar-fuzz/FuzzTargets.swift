@@ -217,6 +217,9 @@ func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     case "config": fuzzConfig(input)
     case "filters": fuzzFilters(input)
     case "otlp": fuzzOTLP(input)
+    case "multiline": fuzzMultiline(input)
+    case "logfmt": fuzzLogfmt(input)
+    case "time": fuzzTime(input)
     default: fuzzEnricher(input)
     }
     return 0

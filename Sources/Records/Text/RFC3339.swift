@@ -50,9 +50,13 @@ package enum RFC3339 {
         }
         guard index == count else { return nil }
         let seconds = daysSinceEpoch(year, month, day) * 86_400 + hour * 3600 + minute * 60 + min(second, 59) - offsetSeconds
-        guard seconds >= 0 else { return nil }
+        // Nanoseconds since 1970 fit 64 bits until 2554: a later year is no time we can send.
+        guard seconds >= 0, seconds < maximumSeconds else { return nil }
         return UInt64(seconds) * 1_000_000_000 + fraction
     }
+
+    /// The first second whose nanoseconds do not fit in 64 bits (in 2554).
+    package static let maximumSeconds = Int(UInt64.max / 1_000_000_000)
 
     /// Howard Hinnant's days_from_civil.
     package static func daysSinceEpoch(_ year: Int, _ month: Int, _ day: Int) -> Int {

@@ -124,11 +124,11 @@ package enum TimeFormat: Sendable, Equatable {
     @inline(__always)
     private static func digit(_ byte: UInt8) -> UInt64? { byte >= 0x30 && byte <= 0x39 ? UInt64(byte - 0x30) : nil }
 
-    static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"].map { Array($0.utf8) }
+    package static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"].map { Array($0.utf8) }
     static let fullMonths = [
         "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
     ].map { Array($0.utf8) }
-    static let weekdays = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"].map { Array($0.utf8) }
+    package static let weekdays = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"].map { Array($0.utf8) }
     static let fullWeekdays = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"].map { Array($0.utf8) }
 
     private static func parse(_ text: UnsafeRawBufferPointer, _ pieces: [Piece]) -> UInt64? {
@@ -232,10 +232,10 @@ package enum TimeFormat: Sendable, Equatable {
             }
         }
         guard index == text.count else { return nil }
-        if let epoch { return UInt64(epoch) * 1_000_000_000 + nanos }
+        if let epoch { return epoch < RFC3339.maximumSeconds ? UInt64(epoch) * 1_000_000_000 + nanos : nil }
         guard (1...12).contains(month), day >= 1, day <= RFC3339.daysIn(month, year), hour < 24, minute < 60, second <= 60 else { return nil }
         let seconds = RFC3339.daysSinceEpoch(year, month, day) * 86_400 + hour * 3600 + minute * 60 + min(second, 59) - offset
-        guard seconds >= 0 else { return nil }
+        guard seconds >= 0, seconds < RFC3339.maximumSeconds else { return nil }
         return UInt64(seconds) * 1_000_000_000 + nanos
     }
 }

@@ -111,6 +111,9 @@ struct ParseUnitTests {
             #expect(try Self.nanoseconds(format, value) == nil, "\(format) \(value)")
         }
         #expect(try Self.nanoseconds("rfc3339", "1795860000", isString: false) == nil)
+        // Past 2554 nanoseconds do not fit 64 bits: no time, not a crash (the overflow trapped before).
+        #expect(try Self.nanoseconds("rfc3339", "9999-12-31T23:59:59Z") == nil)
+        #expect(try Self.nanoseconds("%Y", "9999") == nil && (try Self.nanoseconds("%s", "99999999999")) == nil)
     }
 
     @Test(
