@@ -45,7 +45,8 @@ extension Enricher {
             return (.object(own: false), true)
         }
         object.append(UInt8(ascii: "{"))
-        let parsedKeys = parser.keys
+        var parsedKeys: [[UInt8]] = []
+        parser.forEachKey { parsedKeys.append($0) }
         for member in members where member.key != message.key {
             let key = UnsafeRawBufferPointer(rebasing: bytes[member.key])
             if parsedKeys.contains(where: { key.elementsEqual($0) }) { continue }

@@ -118,6 +118,30 @@ package final class Enricher {
     /// A record through its source's parser: the object it built taken as a line of JSON (our own,
     /// parsed from text, is merged in either mode), or the text with `parse_error` when it did not parse.
     private func encodeParsed(_ bytes: UnsafeRawBufferPointer, parser: LineParser, partial: Bool, into out: inout [UInt8]) -> Outcome {
+        if format == .text {
+            // Written straight into the batch: the object is ours, so its keys are known and the
+            // enrichment fields they collide with are found without scanning it again.
+            let start = out.count
+            guard parser.appendObject(bytes, to: &out) else {
+                appendMessage(bytes, flags: ",\"parse_error\":true", reserved: [Self.parseErrorKey], partial: partial, into: &out)
+                return .parseError
+            }
+            var found: UInt64 = 0
+            var hasPartialKey = false
+            let fields = self.fields
+            if !fields.isEmpty {
+                parser.forEachKey { key in
+                    key.withUnsafeBytes { key in
+                        found |=
+                            key.contains(UInt8(ascii: "\\"))
+                            ? Self.escapedFieldBits(key, fields, &hasPartialKey) : Self.match(key, fields, &hasPartialKey)
+                    }
+                }
+            }
+            out.removeLast()
+            appendMergedFields(into: &out, hasMembers: out.count - start > 1, found: found, partial: partial, hasPartialKey: hasPartialKey)
+            return .record
+        }
         let (parsed, failed) = parse(bytes, with: parser, into: &parsedObject)
         switch parsed {
         case .object(let own):

@@ -8,7 +8,41 @@ package enum JSONEscaper {
         bytes.withUnsafeBufferPointer { appendQuoted(UnsafeRawBufferPointer($0), to: &out) }
     }
 
+    /// The same into an array. A short value that needs no escaping (most parsed fields: a time, a
+    /// level, a name) is found so in one word-wide pass and copied whole.
+    package static func appendQuoted(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        if bytes.count <= 256 && isPlain(bytes) {
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        appendEscaped(bytes, to: &out)
+    }
+
+    /// Whether nothing in `bytes` needs escaping: printable ASCII without `"` and `\\`.
+    @inline(__always)
+    static func isPlain(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        var index = 0
+        while index + 8 <= bytes.count {
+            let word = (base + index).loadUnaligned(as: UInt64.self)
+            if JSONScanner.specialBytes(word) | deleteBytes(word) != 0 { return false }
+            index += 8
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte < 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            index += 1
+        }
+        return true
+    }
+
     package static func appendQuoted<Output: ByteOutput>(_ bytes: UnsafeRawBufferPointer, to out: inout Output) {
+        appendEscaped(bytes, to: &out)
+    }
+
+    private static func appendEscaped<Output: ByteOutput>(_ bytes: UnsafeRawBufferPointer, to out: inout Output) {
         // Written into scratch space sized for the worst case (a control character takes six bytes) and
         // appended in one copy per chunk: a record full of quotes costs a byte store per byte, not an
         // array append per quote. Chunks keep the scratch small whatever the line's length.
@@ -37,6 +71,19 @@ package enum JSONEscaper {
             return written + 2
         }
     }
+
+    /// Writes `bytes` quoted and escaped at `target`, which has room for `maximumQuoted(bytes.count)`
+    /// bytes, and returns how many it wrote.
+    @inline(__always)
+    package static func writeQuoted(_ bytes: UnsafeRawBufferPointer, to target: UnsafeMutablePointer<UInt8>) -> Int {
+        target[0] = UInt8(ascii: "\"")
+        let (written, _) = escape(bytes, from: 0, to: bytes.count, into: target + 1)
+        target[written + 1] = UInt8(ascii: "\"")
+        return written + 2
+    }
+
+    /// The room `writeQuoted` may need for `count` bytes.
+    package static func maximumQuoted(_ count: Int) -> Int { count * 6 + 2 + margin }
 
     /// Room past the worst case: a UTF-8 sequence may run three bytes past `end`, a word seven, and a
     /// word is stored whole.

@@ -51,7 +51,27 @@ package final class PCRERegex {
 
     /// Whether the pattern matches somewhere in `subject` (UTF-8; text that is not is never matched).
     package func matches(_ subject: UnsafeRawBufferPointer) -> Bool {
-        pcre2_match_8(code, Self.pointer(subject), subject.count, 0, 0, matchData, nil) >= 0
+        // PCRE2 checks a subject's UTF-8 before every match, a pass as long as the match itself: ASCII
+        // needs no check, and finding that it is ASCII costs a word-wide OR per eight bytes.
+        // (PCRE2_MATCH_INVALID_UTF, which needs no check, made the JIT's match 50 % slower: callgrind.)
+        let options = Self.isASCII(subject) ? UInt32(PCRE2_NO_UTF_CHECK) : 0
+        return pcre2_match_8(code, Self.pointer(subject), subject.count, 0, options, matchData, nil) >= 0
+    }
+
+    @inline(__always)
+    static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        var high: UInt64 = 0
+        var index = 0
+        while index + 8 <= bytes.count {
+            high |= (base + index).loadUnaligned(as: UInt64.self)
+            index += 8
+        }
+        while index < bytes.count {
+            high |= UInt64(bytes[index])
+            index += 1
+        }
+        return high & 0x8080_8080_8080_8080 == 0
     }
 
     /// The pattern's named groups, in the order they open in it; one entry per name.
@@ -83,13 +103,22 @@ package final class PCRERegex {
     /// Matches `subject` and, when it matched, the range of group `number` in it for each of
     /// `groups` (nil for a group that did not take part); nil when it did not match.
     package func captures(_ subject: UnsafeRawBufferPointer, groups: [Int], into ranges: inout [Range<Int>?]) -> Bool {
-        ranges.removeAll(keepingCapacity: true)
-        guard matches(subject), let ovector = pcre2_get_ovector_pointer_8(matchData) else { return false }
+        if ranges.count != groups.count { ranges = Array(repeating: nil, count: groups.count) }
+        guard matches(subject), let ovector = pcre2_get_ovector_pointer_8(matchData) else {
+            for index in ranges.indices { ranges[index] = nil }
+            return false
+        }
         let pairs = Int(pcre2_get_ovector_count_8(matchData))
-        for number in groups {
-            let (start, end) = number < pairs ? (ovector[2 * number], ovector[2 * number + 1]) : (-1, -1)
-            // Unset groups are PCRE2_UNSET (all bits set); \K can put a start after its end.
-            ranges.append(start >= 0 && start <= end && end <= subject.count ? start..<end : nil)
+        let count = subject.count
+        ranges.withUnsafeMutableBufferPointer { ranges in
+            groups.withUnsafeBufferPointer { groups in
+                for index in 0..<groups.count {
+                    let number = groups[index]
+                    let (start, end) = number < pairs ? (ovector[2 * number], ovector[2 * number + 1]) : (-1, -1)
+                    // Unset groups are PCRE2_UNSET (all bits set); \K can put a start after its end.
+                    ranges[index] = start >= 0 && start <= end && end <= count ? start..<end : nil
+                }
+            }
         }
         return true
     }
