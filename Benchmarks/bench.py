@@ -69,9 +69,11 @@ class Contender:
 
 
 class LogSidecar(Contender):
-    def __init__(self, name, plain=False, health=False, binary=BINARY, filters=None, note=None):
+    def __init__(self, name, plain=False, health=False, binary=BINARY, filters=None, note=None, entry=None):
         super().__init__(name)
         self.plain = plain
+        # An input.paths entry's own keys (format, multiline, parse): the input then goes in the file.
+        self.entry = entry
         self.filters = filters
         self.health = health
         self.binary = binary
@@ -85,10 +87,12 @@ class LogSidecar(Contender):
             settings = {"sinks": [{"type": "file", "path": output_path, "max_bytes": 1 << 40}]}
             if self.filters:
                 settings["filters"] = self.filters
+            if self.entry is not None:
+                settings["input"] = {"paths": [dict(self.entry, path=input_path)]}
             json.dump(settings, f)
         # A glob goes to input.paths, which a build from before many files does not know.
         key = "--input-paths" if any(c in input_path for c in "*?[") else "--input-path"
-        args = [self.binary, "--config", config, key, input_path,
+        args = [self.binary, "--config", config] + ([key, input_path] if self.entry is None else []) + [
                 "--input-checkpoint-path", os.path.join(work, "checkpoint.json"),
                 "--health-port", "19990" if self.health else "0", "--health-address", "127.0.0.1", "--log-level", "warning"]
         if self.plain:
@@ -172,6 +176,85 @@ def filter_contenders(selected):
         SyslogNG("syslog-ng (filters)", "syslog-ng-filter.conf", True, "json-parser, filter, rewrite unset/subst"),
     ]
     return [c for c in everyone if not selected or any(s in c.name for s in selected)]
+
+
+# The multiline workload: log4j-style lines with a Java trace every 50 records (the test suite's
+# backlog generator), joined and cut into time, level, thread and message by every contender.
+sys.path.insert(0, os.path.join(ROOT, "Tests", "LogSidecarTests", "Fixtures", "multiline"))
+import backlog  # noqa: E402
+
+LOG4J_PATTERN = r"^(?<time>\S+ \S+) (?<level>[A-Z]+) +\[(?<thread>[^\]]+)\] (?<message>(?s).*)$"
+
+
+def multiline_contenders(selected):
+    everyone = [
+        LogSidecar("log-sidecar (text)", plain=True, entry={"format": "text"}, note="a line a record, {\"message\": line}"),
+        LogSidecar("log-sidecar (java+regex)", plain=True,
+                   entry={"format": "text", "multiline": {"preset": "java"}, "parse": {"type": "regex", "pattern": LOG4J_PATTERN}},
+                   note="preset java, regex parse: time, level, thread, message"),
+        Rsyslog("rsyslog (startmsg.regex)", "rsyslog-multiline.conf", True, "imfile startmsg.regex, ERE per field in the template"),
+        SyslogNG("syslog-ng (regexp)", "syslog-ng-multiline.conf", True, "multi-line-mode(regexp), regexp-parser, format-json"),
+    ]
+    return [c for c in everyone if not selected or any(s in c.name for s in selected)]
+
+
+def check_multiline(output):
+    """Whether the first 20,000 records are written records, each whole (its four fields put back
+    together give the record's text), and whether they are in the order written."""
+    later = 0
+    last = -1
+    with open(output) as f:
+        for _, line in zip(range(20000), f):
+            record = json.loads(line)
+            text = "%s %s [%s] %s\n" % (record.get("time"), record.get("level"), record.get("thread"), record.get("message"))
+            found = re.search(r"#(\d+)#", text)
+            n = int(found.group(1)) if found else -1
+            if n < 0 or text != backlog.record(n):
+                return "WRONG: %s" % line.strip()[:160]
+            later += n < last
+            last = n
+    return "ok" if not later else "whole, %d of 20,000 out of order" % later
+
+
+def check_lines(output):
+    """The plain text route ships a line a record: the first lines are the file's first lines."""
+    expected = "".join(backlog.record(n) for n in range(2000)).split("\n")
+    with open(output) as f:
+        for n, line in zip(range(len(expected) - 1), f):
+            if json.loads(line)["message"] != expected[n]:
+                return "WRONG at %d: %s" % (n, line.strip()[:160])
+    return "ok"
+
+
+def pending_memory(files, work):
+    """FILES text files under one glob, each ending in a log line and a Java trace that nothing
+    follows: with a long timeout every one is a pending record. RSS once all are read, against the
+    same number of files of one line each read without multiline (nothing pending)."""
+    rows = {}
+    for label, pending in (("one line each", False), ("a pending trace each", True)):
+        logs = os.path.join(work, label.replace(" ", "-"))
+        os.makedirs(logs)
+        for index in range(files):
+            with open(os.path.join(logs, "f%04d.log" % index), "w") as f:
+                f.write(backlog.record(49 + 50 * index) if pending else backlog.record(50 * index))
+        # The baseline reads its files as plain text: with multiline a lone line would be pending too.
+        entry = {"format": "text", "multiline": {"preset": "java", "timeout_ms": 600000}} if pending else {"format": "text"}
+        contender = LogSidecar("log-sidecar", plain=True, entry=entry)
+        output = os.path.join(logs, "out.jsonl")
+        process = contender.start(os.path.join(logs, "*.log"), output, logs)
+        # Read when the CPU has stopped moving for 2 s.
+        last, still = -1.0, 0
+        deadline = time.time() + 120
+        while time.time() < deadline and still < 10:
+            time.sleep(0.2)
+            cpu, _, _ = proc_usage(process.pid)
+            still = still + 1 if cpu - last < 0.001 else 0
+            last = cpu
+        cpu, peak, rss = proc_usage(process.pid)
+        shipped = count_lines(output) if os.path.exists(output) else 0
+        contender.stop(process)
+        rows[label] = dict(files=files, rss_kib=rss, peak_rss_kib=peak, shipped=shipped)
+    return rows
 
 
 # ---------------------------------------------------------------- workloads
@@ -488,11 +571,27 @@ def journald(records, work):
 
 # ---------------------------------------------------------------- main
 
+def alternated_best(contenders, repeat, label, workdir, run):
+    """Each contender `repeat` times, the order reversed every other round (this machine's speed
+    drifts); for each, the round with the best MB/s. `run(contender, work)` gives (result, note)."""
+    rows = {}
+    for round_ in range(repeat):
+        for contender in contenders if round_ % 2 == 0 else list(reversed(contenders)):
+            print(f"{label}: {contender.name} ...", file=sys.stderr, flush=True)
+            work = workdir(contender.name)
+            result, note = run(contender, work)
+            shutil.rmtree(work, ignore_errors=True)
+            best = rows.get(contender.name)
+            if best is None or ("mb_per_s" in result and result["mb_per_s"] > best.get("mb_per_s", 0)):
+                rows[contender.name] = dict(result, note=note)
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size-mb", type=int, default=1024, help="catch-up file size (default 1024)")
     parser.add_argument("--workloads", default="catchup,latency,idle,journald",
-                        help="comma-separated: catchup, latency, idle, journald, manyfiles, exec, filters")
+                        help="comma-separated: catchup, latency, idle, journald, manyfiles, exec, filters, multiline")
     parser.add_argument("--only", action="append", help="run only contenders whose name contains this")
     parser.add_argument("--latency-seconds", type=float, default=20)
     parser.add_argument("--latency-rates", default="1000,10000,50000", help="lines/s of the follow-latency runs")
@@ -540,20 +639,36 @@ def main():
         data = os.path.join(args.data_dir, f"filters-{args.size_mb}mb.jsonl")
         lines, kept = make_filter_data(data, args.size_mb)
         subprocess.run(["cat", data], stdout=subprocess.DEVNULL)
-        rows = {}
-        chosen_filters = filter_contenders(args.only)
-        for round_ in range(args.repeat):
-            for contender in chosen_filters if round_ % 2 == 0 else list(reversed(chosen_filters)):
-                print(f"filters {args.size_mb} MB: {contender.name} ...", file=sys.stderr, flush=True)
-                work = workdir(contender.name)
-                filtered = contender.name.endswith("(filters)")
-                result = catch_up(contender, data, kept if filtered else lines, work, check=check_filtered if filtered else None)
-                shutil.rmtree(work, ignore_errors=True)
-                best = rows.get(contender.name)
-                if best is None or ("mb_per_s" in result and result["mb_per_s"] > best.get("mb_per_s", 0)):
-                    rows[contender.name] = dict(result, note=contender.note + ("" if not filtered else "; check " + result.get("check", "?")))
+        def run_filters(contender, work):
+            filtered = contender.name.endswith("(filters)")
+            result = catch_up(contender, data, kept if filtered else lines, work, check=check_filtered if filtered else None)
+            return result, contender.note + ("" if not filtered else "; check " + result.get("check", "?"))
+        rows = alternated_best(filter_contenders(args.only), args.repeat, f"filters {args.size_mb} MB", workdir, run_filters)
         results["filters"] = dict(size_mb=args.size_mb, lines=lines, kept=kept, rows=rows)
         print_catchup(dict(size_mb=args.size_mb, lines=lines, rows=rows), title="Filters: %d MB, %d lines (%d kept by the set: drop level debug/trace, remove path and user.name, redact the e-mail's local part), to a file" % (args.size_mb, lines, kept))
+
+    if "multiline" in workloads:
+        data = os.path.join(args.data_dir, f"multiline-{args.size_mb}mb.log")
+        if not os.path.exists(data):
+            subprocess.run([sys.executable, backlog.__file__, "write", data, str(args.size_mb)], check=True, stdout=subprocess.DEVNULL)
+        lines = count_lines(data)
+        # Records: a trace (13 lines) every 50 records.
+        records = lines - (lines // (49 + 13)) * 12
+        subprocess.run(["cat", data], stdout=subprocess.DEVNULL)
+        def run_multiline(contender, work):
+            text = contender.name == "log-sidecar (text)"
+            result = catch_up(contender, data, lines if text else records, work, check=check_lines if text else check_multiline)
+            return result, contender.note + "; check " + result.get("check", "?")
+        rows = alternated_best(multiline_contenders(args.only), args.repeat, f"multiline {args.size_mb} MB", workdir, run_multiline)
+        results["multiline"] = dict(size_mb=args.size_mb, lines=lines, records=records, rows=rows)
+        print_catchup(dict(size_mb=args.size_mb, lines=records, rows=rows),
+                      title="Multiline: %d MB of log4j-style text, %d lines, %d records (a 13-line Java trace every 50), to a file"
+                      % (args.size_mb, lines, records))
+        print(f"multiline memory: {args.many_files} files ...", file=sys.stderr, flush=True)
+        results["multiline_memory"] = pending_memory(args.many_files, workdir("multiline-memory"))
+        print("\nMultiline memory: %d files, everything read" % args.many_files)
+        for label, row in results["multiline_memory"].items():
+            print("%-24s RSS %7.1f MiB  peak %7.1f MiB  shipped %d" % (label, row["rss_kib"] / 1024, row["peak_rss_kib"] / 1024, row["shipped"]))
 
     if "latency" in workloads:
         rows = []
