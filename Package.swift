@@ -40,6 +40,8 @@ let package = Package(
         // The HTTP sinks' client: libcurl (Debian's libcurl4), loaded with dlopen only when an HTTP
         // sink is configured; its headers come from libcurl4-openssl-dev at build time.
         .target(name: "CCurl"),
+        // The journald input's sd-journal: libsystemd.so.0 loaded with dlopen by the reader process only.
+        .target(name: "CSystemd"),
 
         // System calls with typed errors, the clocks, the one thread type, the monitor.
         .target(name: "SystemSupport", dependencies: ["CLinux"]),
@@ -59,6 +61,8 @@ let package = Package(
         .target(
             name: "Tailing", dependencies: ["Records", "Multiline", "Configuration", "Telemetry", "SystemSupport", "CLinux", logging]),
         .target(name: "Exec", dependencies: ["Records", "Multiline", "Configuration", "Telemetry", "SystemSupport", "CLinux", logging]),
+        // The journald input: the reader process (sd-journal) and the daemon's side of its pipe.
+        .target(name: "Journal", dependencies: ["Records", "Configuration", "Telemetry", "SystemSupport", "CLinux", "CSystemd", logging]),
         // Outputs: the sink protocol, the fan-out, stdout, file and journald; then the HTTP sinks.
         .target(name: "Sinks", dependencies: ["Records", "Configuration", "Telemetry", "SystemSupport", "CLinux", logging]),
         .target(
@@ -78,10 +82,10 @@ let package = Package(
         .target(
             name: "LogSidecar",
             dependencies: [
-                "Tailing", "Exec", "Processing", "Filters", "Sinks", "HTTPSinks", "Health", "Records", "Configuration", "Telemetry", "SystemSupport",
-                logging,
+                "Tailing", "Exec", "Journal", "Processing", "Filters", "Sinks", "HTTPSinks", "Health", "Records", "Configuration", "Telemetry",
+                "SystemSupport", logging,
             ]),
-        .executableTarget(name: "log-sidecar", dependencies: ["LogSidecar", "Configuration", "Records", "SystemSupport", logging]),
+        .executableTarget(name: "log-sidecar", dependencies: ["LogSidecar", "Journal", "Configuration", "Records", "SystemSupport", logging]),
         // libFuzzer's targets over what reads outside data (Fuzz/run.sh builds and runs them).
         .target(name: "CFuzzerDriver"),
         .executableTarget(
@@ -95,9 +99,8 @@ let package = Package(
         .testTarget(
             name: "LogSidecarTests",
             dependencies: [
-                "TestSupport", "LogSidecar", "Multiline", "Tailing", "Exec", "Processing", "Filters", "Sinks", "HTTPSinks", "Health", "Records",
-                "Configuration",
-                "Telemetry", "SystemSupport", logging,
+                "TestSupport", "LogSidecar", "Multiline", "Tailing", "Exec", "Journal", "Processing", "Filters", "Sinks", "HTTPSinks", "Health",
+                "Records", "Configuration", "Telemetry", "SystemSupport", logging,
             ],
             exclude: ["Fixtures"]
         ),

@@ -88,6 +88,9 @@ static inline int clinux_unread_output_bytes(int fd) {
 static inline int clinux_become_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
 
 /// Names the calling thread (the kernel keeps 15 bytes and a NUL): what /proc/PID/task/*/comm shows.
+/// The caller gets SIGKILL when its parent dies (the journal reader never outlives the daemon).
+static inline int clinux_die_with_parent(void) { return prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); }
+
 static inline int clinux_name_thread(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
 
 /// pipe2(fds, O_CLOEXEC): both ends closed on exec from the start (pipe2 needs _GNU_SOURCE).

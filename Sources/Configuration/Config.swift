@@ -24,12 +24,12 @@ package struct Config: Sendable, Equatable {
         return config
     }
 
-    /// Exec mode follows no file unless the configuration names one; with no file there is nothing a
-    /// checkpoint could resume (a pipe cannot be read again).
+    /// Exec mode and the journal follow no file unless the configuration names one. With neither a
+    /// file nor the journal there is nothing a checkpoint could resume (a pipe cannot be read again).
     mutating func settleExecInputs() {
-        guard exec.isEnabled && input.pathKeysSet.isEmpty else { return }
+        guard (exec.isEnabled || input.journald != nil) && input.pathKeysSet.isEmpty else { return }
         input.paths = []
-        input.checkpointPath = ""
+        if input.journald == nil { input.checkpointPath = "" }
     }
 
     /// `enrich.file_key` as it applies to this input.
@@ -54,6 +54,8 @@ package struct InputConfig: Sendable, Equatable {
     /// Entries of `paths` given as objects (`{"path": …, "format": …, "multiline": …}`): what they set
     /// for their files instead of the input's defaults.
     package var pathSettings: [String: SourceSettings] = [:]
+    /// The journal as an input (`input.journald`); nil: not read.
+    package var journald: JournaldSettings?
     /// Glob patterns matched against the whole path: a match is never opened.
     package var exclude: [String] = []
     /// At most this many files open at once; further matches wait their turn.

@@ -36,6 +36,10 @@ package enum ConfigLoader {
         for stream in ChildStream.allCases {
             try config.exec.streams[stream]?.check(inputFormat: config.input.format, key: "exec.\(stream.rawValue)")
         }
+        if config.input.journald != nil && config.exec.isEnabled {
+            // Exec mode reaps every child of ours, the journal reader too: one role per process.
+            throw ConfigError(key: "input.journald", "not with exec.command; run a second log-sidecar to read the journal")
+        }
         if config.exec.isEnabled {
             let taken =
                 [

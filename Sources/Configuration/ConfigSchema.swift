@@ -6,6 +6,7 @@ package enum ConfigSchema {
         [
             inputPath,
             inputPaths,
+            journald,
             .stringList("input.exclude", \.input.exclude, "glob patterns matched against the whole path; a match is never opened"),
             .choice("input.read_from", \.input.readFrom, "where a first start (no checkpoint) begins"),
             .choice(
@@ -75,6 +76,17 @@ package enum ConfigSchema {
             fromText: { _, key throws(ConfigError) in throw ConfigError(key: key, "set in the config file only (an object)") },
             render: { config in config.exec.streams[stream].map { .object($0.rendered) } ?? .null }, fileOnly: true)
     }
+
+    /// `input.journald`: the journal as an input, beside the files or alone.
+    static let journald = ConfigSetting(
+        path: "input.journald",
+        help:
+            "read the systemd journal: {\"units\": [\"app.service\"], \"matches\": [\"FIELD=value\"], \"priority\": \"info\", \"directory\": \"\", \"namespace\": \"\", \"fields\": \"all\"} ({} reads every entry; text form: that JSON)",
+        apply: { config, value, key throws(ConfigError) in config.input.journald = try JournaldSettings(value, key: key) },
+        fromText: { text, key throws(ConfigError) in
+            do { return try JSONParser.parse(Array(text.utf8)) } catch { throw ConfigError(key: key, "expected a JSON object: \(error)") }
+        },
+        render: { $0.input.journald?.rendered ?? .null })
 
     /// The one-path shorthand; shown by `--check-config` while there is one path.
     static let inputPath = ConfigSetting(

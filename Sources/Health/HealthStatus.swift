@@ -1,4 +1,5 @@
 import Configuration
+import Glibc
 import Records
 import Synchronization
 import SystemSupport
@@ -16,9 +17,19 @@ struct HealthStatus: Sendable {
         sinkFailureTimeoutMs = Int64(config.sinkFailureTimeoutMs)
     }
 
-    /// The inputs are followed, and in exec mode the child runs.
+    /// The inputs are followed, in exec mode the child runs, and a journald input has its journal open.
     var isReady: Bool {
         counters.following.load(ordering: .relaxed) && (!counters.execMode || counters.childRunning.load(ordering: .relaxed))
+            && (!counters.readsJournal || counters.journalOpen.load(ordering: .relaxed))
+    }
+
+    /// Seconds between now and the realtime of the last entry every sink acknowledged; 0 before one.
+    var journalLagSeconds: Int {
+        let acknowledged = counters.journalCheckpointRealtimeUsec.load(ordering: .relaxed)
+        guard acknowledged > 0 else { return 0 }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return max(0, Int(now.tv_sec) - acknowledged / 1_000_000)
     }
 
     /// Why the daemon is not healthy; empty when it is.
@@ -118,6 +129,22 @@ struct HealthStatus: Sendable {
                         ("starts", .number(String(counters.childStarts.load(ordering: .relaxed)))),
                         ("restarts", .number(String(counters.childRestarts.load(ordering: .relaxed)))),
                         ("last_exit_code", exit < 0 ? .null : .number(String(exit))),
+                    ])
+                ))
+        }
+        if counters.readsJournal {
+            members.append(
+                (
+                    "journal",
+                    .object([
+                        ("source", .string(counters.journalSource.withLock { $0 })),
+                        ("open", .bool(counters.journalOpen.load(ordering: .relaxed))),
+                        ("cursor", .string(counters.journalCursor.withLock { $0 })),
+                        ("lag_seconds", .number(String(journalLagSeconds))),
+                        ("entries_read", .number(String(counters.journalEntriesRead.load(ordering: .relaxed)))),
+                        ("entries_corrupt", .number(String(counters.journalEntriesCorrupt.load(ordering: .relaxed)))),
+                        ("cursor_lost", .number(String(counters.journalCursorLost.load(ordering: .relaxed)))),
+                        ("reader_restarts", .number(String(counters.journalReaderRestarts.load(ordering: .relaxed)))),
                     ])
                 ))
         }

@@ -14,6 +14,9 @@ enum MetricsExposition {
     static func render(_ status: HealthStatus) -> String {
         let c = status.counters
         func value(_ atomic: borrowing Atomic<Int>) -> [(labels: String, value: Int)] { [("", atomic.load(ordering: .relaxed))] }
+        func counter(_ name: String, _ help: String, _ atomic: borrowing Atomic<Int>) -> Metric {
+            Metric(name: name, type: "counter", help: help, samples: value(atomic))
+        }
         let perSink: ((SinkCounters) -> Int) -> [(labels: String, value: Int)] = { read in
             c.sinks.map { ("{sink=\"\(escapeLabel($0.name))\"}", read($0)) }
         }
@@ -107,8 +110,26 @@ enum MetricsExposition {
                     help: "The application's last exit status as a shell reports it (128+N: signal N); -1 before it first exits.",
                     samples: value(c.childLastExitCode)),
             ]
+        let journal =
+            !c.readsJournal
+            ? []
+            : [
+                counter("log_sidecar_journal_entries_read_total", "Journal entries read and handed to the pipeline.", c.journalEntriesRead),
+                Metric(
+                    name: "log_sidecar_journal_lag_seconds", type: "gauge",
+                    help: "Seconds between now and the journal entry the checkpoint holds (every sink acknowledged it).",
+                    samples: [("", status.journalLagSeconds)]),
+                counter(
+                    "log_sidecar_journal_entries_corrupt_total", "Journal entries that could not be read and were skipped.", c.journalEntriesCorrupt),
+                counter(
+                    "log_sidecar_journal_cursor_lost_total",
+                    "Starts whose stored cursor's entry had been vacuumed: reading jumped to the oldest entry kept.", c.journalCursorLost),
+                counter(
+                    "log_sidecar_journal_reader_restarts_total",
+                    "Times the journal reader process ended (a SIGBUS from a truncated file) and was started again.", c.journalReaderRestarts),
+            ]
         var text = ""
-        for metric in metrics + child + httpMetrics(c) {
+        for metric in metrics + child + journal + httpMetrics(c) {
             text += "# HELP \(metric.name) \(metric.help)\n# TYPE \(metric.name) \(metric.type)\n"
             for sample in metric.samples { text += "\(metric.name)\(sample.labels) \(sample.value)\n" }
         }

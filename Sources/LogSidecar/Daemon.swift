@@ -2,6 +2,7 @@ import Configuration
 import Exec
 import Filters
 import Health
+import Journal
 import Logging
 import Processing
 import Records
@@ -43,7 +44,8 @@ package final class Daemon {
         self.logger = logger
         counters = Counters(
             sinkNames: config.sinks.map(\.name), httpSinks: Set(config.sinks.filter { $0.settings is HTTPSinkConfig }.map(\.name)),
-            filterNames: config.filters.map(\.name), execMode: config.exec.isEnabled, followsFiles: !config.input.paths.isEmpty)
+            filterNames: config.filters.map(\.name), execMode: config.exec.isEnabled, followsFiles: !config.input.paths.isEmpty,
+            readsJournal: config.input.journald != nil)
         child = config.exec.isEnabled ? ChildWatch(restart: config.exec.restart) : nil
         control = try DaemonControl(drainTimeoutMs: config.shutdown.drainTimeoutMs)
     }
@@ -135,8 +137,15 @@ package final class Daemon {
                 let supervisor = ChildSupervisor(config: config.exec, watch: watch, streams: streams, counters: counters, logger: logger)
                 child = ReadingLoop.Child(supervisor: supervisor, streams: streams, watch: watch)
             }
+            let journal = config.input.journald.map { settings in
+                JournalInput(
+                    settings: settings, cursor: checkpoint?.journal?.cursor, realtimeUsec: checkpoint?.journal?.realtimeUsec ?? 0,
+                    readFromEnd: config.input.readFrom == .end, maxValueBytes: config.input.maxLineBytes, consumer: pipeline, counters: counters,
+                    logger: logger)
+            }
             let loop = ReadingLoop(
-                config: config, fileServer: fileServer, fanout: fanout, counters: counters, control: control, logger: logger, child: child)
+                config: config, fileServer: fileServer, fanout: fanout, counters: counters, control: control, logger: logger, child: child,
+                journal: journal)
             return loop.run()
         } catch {
             throw .system(error)

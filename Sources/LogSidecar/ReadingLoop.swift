@@ -1,6 +1,7 @@
 import Configuration
 import Exec
 import Glibc
+import Journal
 import Logging
 import Sinks
 import Synchronization
@@ -26,6 +27,7 @@ final class ReadingLoop {
     let control: DaemonControl
     let logger: Logger
     let child: Child?
+    let journal: JournalInput?
     private var lastError = ""
     private var lastSaved: Checkpoint?
     /// Checkpoints taken but not yet acknowledged by every sink, with `fanout.writtenBytes` at the time.
@@ -33,13 +35,16 @@ final class ReadingLoop {
     static let maximumWaitingCheckpoints = 32
     private var checkpointFailing = false
     private var streamsBusy = false
+    /// The journal reader's pipe held more than one pass's budget.
+    private var journalBusy = false
     /// Delivery of the child's output was given up at the drain deadline: that output is lost.
     private var streamsGaveUp = false
 
     init(
         config: Config, fileServer: FileServer, fanout: SinkFanout, counters: Counters, control: DaemonControl, logger: Logger,
-        child: Child? = nil
+        child: Child? = nil, journal: JournalInput? = nil
     ) {
+        self.journal = journal
         self.config = config
         self.fileServer = fileServer
         self.fanout = fanout
@@ -67,7 +72,7 @@ final class ReadingLoop {
                 logger.info("SIGHUP: reopening sink files")
                 fanout.reopen()
             }
-            if pass != .budgetSpent && !streamsBusy {
+            if pass != .budgetSpent && !streamsBusy && !journalBusy {
                 // A wake-up during the coalescing pause (a signal, the child's exit) is acted on now.
                 let woken = child?.streams.trickled == true && control.wait(timeoutMs: ChildStreams.coalesceMs)
                 if !woken { control.wait(timeoutMs: waitMs(after: pass, until: nextCheckpointMs), also: descriptors) }
@@ -81,6 +86,12 @@ final class ReadingLoop {
                     return error.exitCode
                 }
                 readStreams()
+            }
+            if let journal {
+                journal.step()
+                let outcome = journal.read()
+                journalBusy = outcome == .more
+                if outcome == .givenUp { break }
             }
             pass = cycle()
             let now = MonotonicClock.milliseconds()
@@ -115,7 +126,7 @@ final class ReadingLoop {
 
     /// What the loop sleeps on besides its wake-up pipe: inotify and the child's pipes.
     private var descriptors: [Int32] {
-        (fileServer.eventDescriptor.map { [$0] } ?? []) + (child?.streams.descriptors ?? [])
+        (fileServer.eventDescriptor.map { [$0] } ?? []) + (child?.streams.descriptors ?? []) + (journal?.descriptor.map { [$0] } ?? [])
     }
 
     /// Reads the child's pipes; a pipe that cannot be read is closed and reported (never retried in a
@@ -147,6 +158,7 @@ final class ReadingLoop {
         if pass != nil, let quiet = fileServer.nextQuietRecordMs { wakeAt = min(wakeAt, quiet) }
         if let quiet = child?.streams.nextQuietRecordMs { wakeAt = min(wakeAt, quiet) }
         if let restart = child?.supervisor.restartAtMs { wakeAt = min(wakeAt, restart) }
+        if let restart = journal?.restartAtMs { wakeAt = min(wakeAt, restart) }
         return Int(max(wakeAt - now, pass == nil ? Int64(config.input.pollIntervalMs) : 1))
     }
 
@@ -173,6 +185,8 @@ final class ReadingLoop {
                     metadata: ["drain_timeout_ms": "\(config.shutdown.drainTimeoutMs)"])
             }
         }
+        // The journal is read again from the checkpoint's cursor: what its reader had not sent yet waits there.
+        journal?.stop()
         // Twice: a rotation noticed in the first pass is read in the second.
         var complete = readToEnd() && readToEnd()
         while complete, let quietAt = fileServer.partialLinesQuietAtMs {
@@ -233,7 +247,10 @@ final class ReadingLoop {
     /// checkpoint is kept with the stream position it needs and written once every sink got that far.
     private func saveCheckpoint() {
         let path = config.input.checkpointPath
-        let current = fileServer.checkpoint
+        var current = fileServer.checkpoint
+        if let journal, let cursor = journal.position.cursor {
+            current.journal = Checkpoint.JournalPosition(cursor: cursor, realtimeUsec: journal.position.realtimeUsec)
+        }
         // A quiet file costs no fsync and no rename: idle means idle.
         if current != (waitingCheckpoints.last?.checkpoint ?? lastSaved) {
             // Bounded: dropping one in the middle only writes a later one sooner.
@@ -250,6 +267,7 @@ final class ReadingLoop {
             lastSaved = checkpoint
             waitingCheckpoints.removeFirst(ready + 1)
             fileServer.checkpointed(checkpoint)
+            journal?.checkpointed(cursor: checkpoint.journal?.cursor, realtimeUsec: checkpoint.journal?.realtimeUsec ?? 0)
             if checkpointFailing { logger.notice("writing the checkpoint works again", metadata: ["path": "\(path)"]) }
             checkpointFailing = false
             counters.checkpointError.withLock { $0 = "" }

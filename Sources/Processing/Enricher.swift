@@ -68,6 +68,7 @@ package final class Enricher {
         switch source {
         case .file(let origin): (file, stream) = (Array(JSONValue.quoted(origin).utf8), nil)
         case .stream(let name): (file, stream) = (nil, Array(JSONValue.quoted(name.rawValue).utf8))
+        case .journal: (file, stream) = (nil, nil)
         }
         rebuildSuffix()
     }

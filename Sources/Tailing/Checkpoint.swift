@@ -11,9 +11,22 @@ package struct Checkpoint: Equatable, Sendable {
         package var offset: Int64
     }
 
-    package var entries: [Entry]
+    /// The journald input's position: the last entry every sink acknowledged.
+    package struct JournalPosition: Equatable, Sendable {
+        package var cursor: String
+        /// The entry's realtime (µs since the epoch): what `/health` measures the lag from.
+        package var realtimeUsec: UInt64
 
-    package init(entries: [Entry]) { self.entries = entries }
+        package init(cursor: String, realtimeUsec: UInt64) { (self.cursor, self.realtimeUsec) = (cursor, realtimeUsec) }
+    }
+
+    package var entries: [Entry]
+    package var journal: JournalPosition?
+
+    package init(entries: [Entry], journal: JournalPosition? = nil) { (self.entries, self.journal) = (entries, journal) }
+
+    /// A journal cursor: printable ASCII (sd-journal writes `s=…;i=…;…`), at most this long.
+    package static let maximumCursorBytes = 512
 
     package func encoded() -> [UInt8] {
         let files = entries.map { entry -> JSONValue in
@@ -26,7 +39,11 @@ package struct Checkpoint: Equatable, Sendable {
                 ("offset", .number(String(entry.offset))),
             ])
         }
-        return Array(JSONValue.object([("version", .number("1")), ("files", .array(files))]).serialized.utf8) + [0x0A]
+        var members: [(key: String, value: JSONValue)] = [("version", .number("1")), ("files", .array(files))]
+        if let journal {
+            members.append(("journal", .object([("cursor", .string(journal.cursor)), ("realtime_usec", .number(String(journal.realtimeUsec)))])))
+        }
+        return Array(JSONValue.object(members).serialized.utf8) + [0x0A]
     }
 
     /// Reads a checkpoint, checking every field: a crash can leave it NUL-filled or cut short, and a
@@ -42,7 +59,19 @@ package struct Checkpoint: Equatable, Sendable {
         for (index, file) in files.enumerated() {
             entries.append(try entry(file, index: index))
         }
-        return Checkpoint(entries: entries)
+        return Checkpoint(entries: entries, journal: try journalPosition(document["journal"]))
+    }
+
+    private static func journalPosition(_ value: JSONValue?) throws(CheckpointError) -> JournalPosition? {
+        guard let value else { return nil }
+        guard case .object = value else { throw .corrupt("journal is not an object") }
+        guard case .string(let cursor)? = value["cursor"], !cursor.isEmpty, cursor.utf8.count <= maximumCursorBytes,
+            cursor.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        else { throw .corrupt("journal.cursor is \(value["cursor"]?.serialized.prefix(64) ?? "missing"), expected a journal cursor") }
+        guard case .number(let text)? = value["realtime_usec"], let realtime = UInt64(text) else {
+            throw .corrupt("journal.realtime_usec is \(value["realtime_usec"]?.serialized.prefix(64) ?? "missing"), expected an unsigned integer")
+        }
+        return JournalPosition(cursor: cursor, realtimeUsec: realtime)
     }
 
     /// The largest offset we accept: far beyond any file, far from overflowing the arithmetic on it.

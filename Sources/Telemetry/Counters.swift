@@ -62,9 +62,24 @@ package final class Counters: Sendable {
     /// False in exec mode with no file named: `/health` then says `"watch":"none"`, not "poll".
     package let followsFiles: Bool
 
+    /// The journald input: whether one is configured, whether its reader has the journal open, what
+    /// it reads, the cursor the checkpoint holds and that entry's realtime (µs); entries read,
+    /// entries skipped as unreadable, stored cursors found vacuumed, and reader restarts.
+    package let readsJournal: Bool
+    package let journalOpen = Atomic<Bool>(false)
+    package let journalSource = Mutex<String>("")
+    package let journalCursor = Mutex<String>("")
+    package let journalCheckpointRealtimeUsec = Atomic<Int>(0)
+    package let journalEntriesRead = Atomic<Int>(0)
+    package let journalEntriesCorrupt = Atomic<Int>(0)
+    package let journalCursorLost = Atomic<Int>(0)
+    package let journalReaderRestarts = Atomic<Int>(0)
+
     package init(
-        sinkNames: [String], httpSinks: Set<String> = [], filterNames: [String] = [], execMode: Bool = false, followsFiles: Bool = true
+        sinkNames: [String], httpSinks: Set<String> = [], filterNames: [String] = [], execMode: Bool = false, followsFiles: Bool = true,
+        readsJournal: Bool = false
     ) {
+        self.readsJournal = readsJournal
         sinks = sinkNames.map { SinkCounters(name: $0, http: httpSinks.contains($0) ? HTTPCounters() : nil) }
         filters = filterNames.map(FilterCounters.init)
         self.execMode = execMode

@@ -1,5 +1,6 @@
 import Configuration
 import Glibc
+import Journal
 import LogSidecar
 import Logging
 import Records
@@ -9,6 +10,11 @@ func fail(_ message: String, code: Int32) -> Never {
     var text = "log-sidecar: " + message + "\n"
     text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
     exit(code)
+}
+
+// The journald input's reader: the daemon starts this binary again as a process of its own.
+if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == JournalReaderArguments.flag {
+    exit(JournalReader.main(Array(CommandLine.arguments.dropFirst(2))))
 }
 
 // Before any thread exists, so that every thread inherits the blocked signals.

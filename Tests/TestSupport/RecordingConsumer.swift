@@ -19,6 +19,7 @@ package final class RecordingConsumer: LineConsumer {
         switch source {
         case .file(let origin): self.origin = origin
         case .stream(let stream): origin = stream.rawValue
+        case .journal: origin = "journal"
         }
     }
 

@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+
+/// The journald input against a real systemd-journald in a private mount namespace (root only):
+/// what it ships is compared with what journalctl lists from the same journal.
+@Suite("journald input", .enabled(if: getuid() == 0, "needs root for unshare --mount"))
+struct JournaldInputTests {
+    /// The sender that is log-sidecar itself: a file of JSON lines into the journald sink.
+    static func senderConfig(_ scenario: JournalScenario, file: String, identifier: String) -> String {
+        """
+        {"input": {"path": "\(scenario.directory.file(file))", "checkpoint_path": "\(scenario.directory.file("sender-state/checkpoint.json"))",
+                   "max_line_bytes": 4194304},
+         "health": {"port": 0},
+         "sinks": [{"type": "journald", "identifier": "\(identifier)", "message_key": "msg", "level_key": "level"}]}
+        """
+    }
+
+    @Test("200,000 entries from systemd-cat, logger and our journald sink: each once, in journal order, fields as journalctl shows them")
+    func threeSenders() throws {
+        let scenario = JournalScenario()
+        scenario.writeConfig("{}")
+        var lines = ""
+        for seq in 0..<50_000 { lines += "{\"msg\":\"c \(seq)\",\"level\":\"\(seq % 3 == 0 ? "error" : "info")\"}\n" }
+        scenario.directory.write("c.log", lines)
+        scenario.directory.write("sender.json", Self.senderConfig(scenario, file: "c.log", identifier: "sender-c"))
+        let status = try scenario.run(
+            """
+            start_daemon reader "$WORK/reader.json"
+            start_daemon sender "$WORK/sender.json"
+            seq 0 99999 | sed 's/^/a /' | systemd-cat -t sender-a -p notice &
+            a=$!
+            seq 0 49999 | sed 's/^/b /' | logger -t sender-b -u /run/systemd/journal/dev-log &
+            b=$!
+            wait $a $b
+            wait_for "sender-c in the journal" 120 journal_at_least 50000 -t sender-c
+            stop_daemon sender TERM
+            wait_for "sender-a and sender-b in the journal" 60 journal_at_least 150000 -t sender-a -t sender-b
+            journalctl -q --no-pager -o json > "$WORK/journal.json"
+            wait_for "every entry in the output" 120 lines_at_least "$WORK/out.jsonl" "$(wc -l < "$WORK/journal.json")"
+            stop_daemon reader TERM
+            """)
+        #expect(status == 0, "\(scenario.logs)")
+        let records = try scenario.records()
+        let entries = try scenario.journal("journal.json")
+        #expect(entries.count >= 200_000)
+        #expect(records.count == entries.count, "\(records.count) records for \(entries.count) entries")
+        let shipped = records.map(JournalScenario.key(record:))
+        let listed = entries.map(JournalScenario.key(entry:))
+        if let first = shipped.indices.first(where: { $0 < listed.count && shipped[$0] != listed[$0] }) {
+            Issue.record("record \(first) differs: \(shipped[first]) against journalctl's \(listed[first])")
+        }
+        // Trusted fields under their journal names, as strings.
+        for (record, entry) in zip(records, entries).prefix(200_000) where (record["message"] as? String)?.hasSuffix("7") == true {
+            for name in ["_TRANSPORT", "_UID", "_COMM", "_BOOT_ID", "SYSLOG_IDENTIFIER"] {
+                #expect(record[name] as? String == entry[name] as? String, "\(name) of \(record)")
+            }
+        }
+        let senders = Dictionary(grouping: records, by: { $0["SYSLOG_IDENTIFIER"] as? String ?? "" }).mapValues(\.count)
+        #expect(senders["sender-a"] == 100_000 && senders["sender-b"] == 50_000 && senders["sender-c"] == 50_000, "\(senders)")
+        let levels = Set(records.filter { $0["SYSLOG_IDENTIFIER"] as? String == "sender-c" }.compactMap { $0["level"] as? String })
+        #expect(levels == ["error", "info"])
+        #expect(records.first { $0["PRIORITY"] != nil || $0["MESSAGE"] != nil } == nil, "MESSAGE and PRIORITY are message and level")
+    }
+
+    @Test("restart after SIGTERM repeats nothing; after kill -9 under load nothing is lost")
+    func restarts() throws {
+        let scenario = JournalScenario()
+        scenario.writeConfig(#"{"matches": ["SYSLOG_IDENTIFIER=app"]}"#)
+        let status = try scenario.run(
+            """
+            last_is() { [ -f "$WORK/out.jsonl" ] && tail -n 1 "$WORK/out.jsonl" | grep -q "\\"$1\\""; }
+            start_daemon reader "$WORK/reader.json"
+            seq 0 19999 | systemd-cat -t app
+            wait_for "the first 20,000" 60 lines_at_least "$WORK/out.jsonl" 20000
+            stop_daemon reader TERM
+            cp "$WORK/state/checkpoint.json" "$WORK/checkpoint-after-term.json"
+            seq 20000 39999 | systemd-cat -t app
+            start_daemon reader "$WORK/reader.json"
+            wait_for "the second 20,000" 60 last_is 39999
+            seq 40000 139999 | systemd-cat -t app &
+            sender=$!
+            wait_for "some of the third part" 60 lines_at_least "$WORK/out.jsonl" 60000
+            stop_daemon reader KILL
+            wait $sender
+            start_daemon reader "$WORK/reader.json"
+            wait_for "the last entry" 120 last_is 139999
+            stop_daemon reader TERM
+            """)
+        #expect(status == 0, "\(scenario.logs)")
+        let numbers = try scenario.records().compactMap { ($0["message"] as? String).flatMap(Int.init) }
+        // Two clean stops: the first 40,000 exactly once each, in order.
+        #expect(Array(numbers.prefix(40_000)) == Array(0..<40_000))
+        // After kill -9: every entry arrives; what repeats is one run from the last checkpoint on.
+        #expect(Set(numbers) == Set(0..<140_000))
+        let restartAt = numbers.indices.dropLast().first { numbers[$0 + 1] <= numbers[$0] }
+        if let restartAt {
+            let resumed = numbers[restartAt + 1]
+            let repeated = numbers[restartAt] - resumed + 1
+            #expect(Array(numbers[(restartAt + 1)...]) == Array(resumed..<140_000))
+            #expect(repeated < 100_000, "repeated \(repeated)")
+            print("kill -9 under load: \(repeated) entries shipped twice")
+        } else {
+            #expect(numbers == Array(0..<140_000))
+        }
+        #expect(scenario.directory.read("checkpoint-after-term.json").contains("\"cursor\""))
+        #expect(!scenario.directory.read("reader.log").contains("cursor_lost") && !scenario.directory.read("reader.log").contains("were lost"))
+    }
+
+    @Test("priority and matches select exactly what journalctl -p … FIELD=value lists")
+    func selection() throws {
+        let scenario = JournalScenario()
+        scenario.writeConfig(#"{"matches": ["SYSLOG_IDENTIFIER=a", "SYSLOG_IDENTIFIER=b", "_TRANSPORT=stdout"], "priority": "warning"}"#)
+        let status = try scenario.run(
+            """
+            for id in a b c; do
+              for p in 0 1 2 3 4 5 6 7; do seq 1 300 | sed "s/^/$id $p /" | systemd-cat -t $id -p $p; done
+            done
+            # The same identifiers over another transport: the syslog socket.
+            seq 1 300 | logger -t a -p user.err -u /run/systemd/journal/dev-log
+            journalctl -q --no-pager -o json -p warning SYSLOG_IDENTIFIER=a SYSLOG_IDENTIFIER=b _TRANSPORT=stdout > "$WORK/journal.json"
+            start_daemon reader "$WORK/reader.json"
+            wait_for "the selection" 60 lines_at_least "$WORK/out.jsonl" "$(wc -l < "$WORK/journal.json")"
+            # A further entry that matches marks the end: nothing unselected came before it.
+            echo last | systemd-cat -t a -p err
+            wait_for "the marker" 30 lines_at_least "$WORK/out.jsonl" "$(( $(wc -l < "$WORK/journal.json") + 1 ))"
+            stop_daemon reader TERM
+            """)
+        #expect(status == 0, "\(scenario.logs)")
+        var records = try scenario.records()
+        let entries = try scenario.journal("journal.json")
+        #expect(entries.count == 2 * 5 * 300)
+        #expect(records.last?["message"] as? String == "last")
+        records.removeLast()
+        #expect(records.map(JournalScenario.key(record:)) == entries.map(JournalScenario.key(entry:)))
+    }
+
+    @Test("a 1.2 MB field is cut at max_line_bytes and flagged; a 900 KB one and a binary one arrive whole")
+    func largeAndBinaryFields() throws {
+        let scenario = JournalScenario()
+        scenario.writeConfig(#"{"matches": ["SYSLOG_IDENTIFIER=big"], "fields": ["SYSLOG_IDENTIFIER", "BLOB"]}"#)
+        let large = String(repeating: "x", count: 1_200_000)
+        let whole = String(repeating: "y", count: 900_000)
+        scenario.directory.write(
+            "big.log",
+            "{\"msg\":\"\(large)\"}\n{\"msg\":\"\(whole)\"}\n{\"msg\":\"nul \\u0000 and é\",\"blob\":\"a\\u0001b\"}\n")
+        scenario.directory.write("sender.json", Self.senderConfig(scenario, file: "big.log", identifier: "big"))
+        let status = try scenario.run(
+            """
+            start_daemon sender "$WORK/sender.json"
+            wait_for "the three entries" 60 journal_at_least 3 -t big
+            stop_daemon sender TERM
+            start_daemon reader "$WORK/reader.json"
+            wait_for "three records" 60 lines_at_least "$WORK/out.jsonl" 3
+            stop_daemon reader TERM
+            """)
+        #expect(status == 0, "\(scenario.logs)")
+        let records = try scenario.records()
+        try #require(records.count == 3)
+        #expect((records[0]["message"] as? String)?.utf8.count == 1 << 20)
+        #expect(records[0]["truncated"] as? Bool == true)
+        #expect(records[1]["message"] as? String == whole)
+        #expect(records[1]["truncated"] == nil)
+        #expect(records[2]["message"] as? String == "nul \u{0} and é")
+        #expect(records[2]["BLOB"] as? String == "a\u{1}b")
+        #expect(records[2]["_PID"] == nil, "fields lists what is kept")
+    }
+}
