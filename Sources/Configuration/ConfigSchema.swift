@@ -6,7 +6,6 @@ package enum ConfigSchema {
         [
             inputPath,
             inputPaths,
-            journald,
             .stringList("input.exclude", \.input.exclude, "glob patterns matched against the whole path; a match is never opened"),
             .choice("input.read_from", \.input.readFrom, "where a first start (no checkpoint) begins"),
             .choice(
@@ -30,6 +29,7 @@ package enum ConfigSchema {
             .integer(
                 "input.checkpoint_interval_ms", \.input.checkpointIntervalMs, 10...3_600_000,
                 "how often the checkpoint is written while running"),
+            journald,
             .choice("enrich.mode", \.enrich.mode, "merge adds fields to the object; wrap nests it under \"raw\""),
             .string("enrich.host_field", \.enrich.hostField, allowEmpty: true, "key for the host name; empty leaves it out"),
             .string(

@@ -12,6 +12,9 @@ package enum JournalReader {
     /// the daemon is gone).
     package static func main(_ arguments: [String]) -> Int32 {
         // The daemon may be killed with SIGKILL: the reader must not live on, writing into nothing.
+        // The Swift runtime's crash handler returns from a SIGBUS, and the faulting access runs again,
+        // for ever: the reader must die of it, so that the daemon starts another.
+        signal(SIGBUS, SIG_DFL)
         let parent = getppid()
         _ = clinux_die_with_parent()
         if getppid() != parent { return 0 }
@@ -162,8 +165,8 @@ private struct Reading {
                 // While a backlog is read there is no wait: deleted and rotated files are taken in
                 // here, so a vacuumed file's space comes back during a long catch-up too.
                 if sinceProcess >= 4096 || output.pending >= FrameOutput.flushBytes {
-                    output.flush()
                     _ = lsc_journal_process(journal)
+                    output.flush()
                     sinceProcess = 0
                 }
                 continue

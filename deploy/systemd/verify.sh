@@ -17,5 +17,9 @@ for unit in deploy/systemd/*.service; do
   # ExecStart's own arguments (the installed config is this directory's), with --check-config put in
   # front of them (so before any --).
   read -r -a start <<< "$(sed -n 's|^ExecStart=/usr/local/bin/log-sidecar ||p' "$unit" | sed 's|/etc/log-sidecar/|deploy/systemd/|')"
-  "$binary" --check-config "${start[@]}" > /dev/null || { echo "$name: its ExecStart configuration is rejected"; exit 1; }
+  # A unit that takes secrets from an EnvironmentFile is checked with this directory's example of it.
+  environment=()
+  envfile=$(sed -n 's|^EnvironmentFile=-\?/etc/log-sidecar/||p' "$unit")
+  if [ -n "$envfile" ]; then mapfile -t environment < <(grep -v '^#' "deploy/systemd/$envfile.example"); fi
+  env "${environment[@]}" "$binary" --check-config "${start[@]}" > /dev/null || { echo "$name: its ExecStart configuration is rejected"; exit 1; }
 done

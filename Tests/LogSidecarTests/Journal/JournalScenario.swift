@@ -8,6 +8,15 @@ struct JournalScenario {
 
     init(_ name: String = #function) { directory = TestDirectory(name) }
 
+    /// A scenario whose reader takes the entries of identifier `app`, with its health server on a free
+    /// port (returned).
+    static func app(_ name: String = #function) -> (JournalScenario, port: Int) {
+        let scenario = JournalScenario(name)
+        let port = HTTPClient.freePort()
+        scenario.writeConfig(#"{"matches": ["SYSLOG_IDENTIFIER=app"]}"#, healthPort: port)
+        return (scenario, port)
+    }
+
     static var harness: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/journal-scenario.sh").path
@@ -18,15 +27,15 @@ struct JournalScenario {
 
     /// The reading daemon's configuration: `journald` is the `input.journald` object; records go to
     /// `out.jsonl` without enrichment fields.
-    func writeConfig(_ journald: String, name: String = "reader.json", input: String = "") {
+    func writeConfig(_ journald: String, name: String = "reader.json", input: String = "", healthPort: Int = 0, output: String? = nil) {
         directory.write(
             name,
             """
             {"input": {"journald": \(journald), "checkpoint_path": "\(directory.file("state/checkpoint.json"))",
                        "checkpoint_interval_ms": 200\(input)},
              "enrich": {"host_field": "", "timestamp_field": ""},
-             "health": {"port": 0},
-             "sinks": [{"type": "file", "path": "\(output)"}]}
+             "health": {"port": \(healthPort), "address": "127.0.0.1"},
+             "sinks": [{"type": "file", "path": "\(output ?? self.output)"}]}
             """)
     }
 
