@@ -11,7 +11,7 @@ import argparse, json, os, shutil, statistics, subprocess, sys, tempfile, time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from bench import count_lines, fill  # noqa: E402  (the catch-up benchmark's helpers)
+from bench import fill  # noqa: E402  (the catch-up benchmark's helper)
 BINARY = os.environ.get("LOG_SIDECAR", os.path.join(REPO, ".build/release/log-sidecar"))
 SYSLOG_NG = os.path.join(HERE, ".peers", "syslog-ng")
 
@@ -44,15 +44,15 @@ def cpu_and_peak(pid):
     return ticks / os.sysconf("SC_CLK_TCK"), peak
 
 
-def start(name, work, output):
+def start(name, work, output, identifier="bench", read_from="beginning"):
     stderr = open(os.path.join(work, "stderr"), "w")
     if name.startswith("log-sidecar"):
         fields = "" if name.endswith("(all fields)") else ', "fields": ["SYSLOG_IDENTIFIER"]'
         config = os.path.join(work, "config.json")
         with open(config, "w") as f:
-            f.write('{"input": {"journald": {"matches": ["SYSLOG_IDENTIFIER=bench"]%s}, "checkpoint_path": "%s/cp.json"},'
+            f.write('{"input": {"journald": {"matches": ["SYSLOG_IDENTIFIER=%s"]%s}, "checkpoint_path": "%s/cp.json", "read_from": "%s"},'
                     ' "enrich": {"timestamp_field": ""}, "health": {"port": 0},'
-                    ' "sinks": [{"type": "file", "path": "%s"}]}' % (fields, work, output))
+                    ' "sinks": [{"type": "file", "path": "%s", "max_bytes": 1099511627776}]}' % (identifier, fields, work, read_from, output))
         return subprocess.Popen([BINARY, "--config", config, "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=stderr)
     if name.startswith("rsyslog"):
         conf = os.path.join(work, "rsyslog.conf")
@@ -76,10 +76,13 @@ def catch_up(name, entries, root):
     output = os.path.join(work, "out.jsonl")
     began = time.monotonic()
     process = start(name, work, output)
-    lines = 0
+    lines, handle = 0, None
     deadline = began + 900
     while time.monotonic() < deadline and process.poll() is None:
-        lines = count_lines(output)
+        if handle is None and os.path.exists(output):
+            handle = open(output, "rb")
+        if handle is not None:
+            lines += sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
         if lines >= entries:
             break
         time.sleep(0.05)
@@ -102,9 +105,9 @@ def latency(rate, seconds, root):
     in the output file noted by a reader that follows it."""
     work = tempfile.mkdtemp(dir=root)
     output = os.path.join(work, "out.jsonl")
-    process = start("log-sidecar", work, output)
+    process = start("log-sidecar", work, output, identifier="latency", read_from="end")
     time.sleep(1)  # the daemon and its reader up before the first entry: latency, not start-up
-    sender = subprocess.Popen(["systemd-cat", "-t", "bench"], stdin=subprocess.PIPE)
+    sender = subprocess.Popen(["systemd-cat", "-t", "latency"], stdin=subprocess.PIPE)
     arrivals, sent = [], 0
     out = None
     start_ns = time.monotonic_ns()
@@ -113,7 +116,7 @@ def latency(rate, seconds, root):
     while len(arrivals) < total and time.monotonic_ns() - start_ns < (seconds + 10) * 1e9:
         now = time.monotonic_ns()
         while sent < total and now >= start_ns + sent * 1e9 / rate:
-            sender.stdin.write(b"bench entry %d\n" % time.time_ns())
+            sender.stdin.write(b"sent %d\n" % time.time_ns())
             sender.stdin.flush()
             sent += 1
             now = time.monotonic_ns()
@@ -140,6 +143,7 @@ def main():
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--latency-seconds", type=int, default=20)
+    parser.add_argument("--latency-only", action="store_true", help="skip the catch-up")
     args = parser.parse_args()
     if os.environ.get("JOURNAL_BENCH_INSIDE") != "1":
         os.execvpe("unshare", ["unshare", "--mount", "--propagation", "private", sys.executable] + sys.argv,
@@ -156,7 +160,7 @@ def main():
             time.sleep(0.1)
         contenders = ["log-sidecar", "log-sidecar (all fields)", "rsyslog (imjournal)", "syslog-ng (systemd-journal)"]
         rows = {}
-        for round_ in range(args.rounds):
+        for round_ in range(0 if args.latency_only else args.rounds):
             for name in contenders if round_ % 2 == 0 else list(reversed(contenders)):
                 print(f"journal {args.entries:,} entries: {name} ...", file=sys.stderr, flush=True)
                 result = catch_up(name, args.entries, root)

@@ -32,10 +32,7 @@ enum JournalFrame: Equatable {
 
     func encode(into out: inout [UInt8]) {
         switch self {
-        case .entry(let cursor, let realtime, let record):
-            Self.header(.entry, 2 + cursor.utf8.count + 8 + record.count, into: &out)
-            Self.cursorAndTime(cursor, realtime, into: &out)
-            out.append(contentsOf: record)
+        case .entry(let cursor, let realtime, let record): Self.encodeEntry(cursor: cursor, realtimeUsec: realtime, record: record, into: &out)
         case .position(let cursor, let realtime):
             Self.header(.position, 2 + cursor.utf8.count + 8, into: &out)
             Self.cursorAndTime(cursor, realtime, into: &out)
@@ -44,6 +41,13 @@ enum JournalFrame: Equatable {
         case .corrupt(let text): Self.text(.corrupt, text, into: &out)
         case .problem(let text, let fatal): Self.text(fatal ? .fatal : .warning, text, into: &out)
         }
+    }
+
+    /// An entry frame from the record's bytes, without building the enum (the reader's hot path).
+    static func encodeEntry(cursor: String, realtimeUsec: UInt64, record: [UInt8], into out: inout [UInt8]) {
+        header(.entry, 2 + min(cursor.utf8.count, 0xFFFF) + 8 + record.count, into: &out)
+        cursorAndTime(cursor, realtimeUsec, into: &out)
+        out.append(contentsOf: record)
     }
 
     private static func header(_ kind: Kind, _ length: Int, into out: inout [UInt8]) {
@@ -80,11 +84,11 @@ enum JournalFrame: Equatable {
             guard payload.count >= 10 else { throw JournalFrameError(reason: "an entry frame of \(payload.count) bytes") }
             let cursorLength = Int(payload[0]) | Int(payload[1]) << 8
             guard payload.count >= 2 + cursorLength + 8 else { throw JournalFrameError(reason: "a cursor longer than its frame") }
-            let cursor = String(decoding: payload[2..<(2 + cursorLength)], as: UTF8.self)
+            let cursor = UnsafeRawBufferPointer(rebasing: payload[2..<(2 + cursorLength)])
             var realtime: UInt64 = 0
             for index in 0..<8 { realtime |= UInt64(payload[2 + cursorLength + index]) << UInt64(8 * index) }
             let record = UnsafeRawBufferPointer(rebasing: payload[(2 + cursorLength + 8)...])
-            if kind == .position { return (.position(cursor: cursor, realtimeUsec: realtime), total) }
+            if kind == .position { return (.position(cursor: String(decoding: cursor, as: UTF8.self), realtimeUsec: realtime), total) }
             return (.entry(cursor: cursor, realtimeUsec: realtime, record: record), total)
         case .opened, .cursorLost, .corrupt, .warning, .fatal:
             let text = String(decoding: payload, as: UTF8.self)
@@ -98,9 +102,10 @@ enum JournalFrame: Equatable {
         }
     }
 
-    /// A decoded frame; an entry's record points into the bytes it was decoded from.
+    /// A decoded frame; an entry's cursor and record point into the bytes it was decoded from (a
+    /// cursor becomes a `String` only for the last entry of a batch: the one the checkpoint takes).
     enum Decoded {
-        case entry(cursor: String, realtimeUsec: UInt64, record: UnsafeRawBufferPointer)
+        case entry(cursor: UnsafeRawBufferPointer, realtimeUsec: UInt64, record: UnsafeRawBufferPointer)
         case position(cursor: String, realtimeUsec: UInt64)
         case opened(String)
         case cursorLost(String)

@@ -79,6 +79,7 @@ package final class JournalInput {
         var taken = 0
         var batched = 0
         var pendingCursor: (String, UInt64)?
+        var lastEntry: (UnsafeRawBufferPointer, UInt64)?
         while taken < budgetBytes {
             let count = buffer.read(from: process.descriptor)
             guard let count else { break }  // empty for now
@@ -95,7 +96,7 @@ package final class JournalInput {
                     case .entry(let cursor, let realtime, let record):
                         consumer.begin(.journal, format: .json, parser: nil, origins: Self.origins(cursor))
                         consumer.consume(.complete(record), partial: false)
-                        pendingCursor = (cursor, realtime)
+                        lastEntry = (cursor, realtime)
                         batched += record.count
                         counters.add(counters.journalEntriesRead, 1)
                         counters.add(counters.bytesRead, record.count)
@@ -122,12 +123,16 @@ package final class JournalInput {
                         }
                     }
                     if batched >= RecordBatch.inputBytes {
+                        take(&lastEntry, into: &pendingCursor)
                         guard deliver(&pendingCursor) else { return .givenUp }
                         batched = 0
                     }
                 }
+                // The frames point into the buffer, which the next read may move.
+                take(&lastEntry, into: &pendingCursor)
             } catch {
                 logger.error("the journal reader's output is broken; starting it again", metadata: ["error": "\(error)"])
+                take(&lastEntry, into: &pendingCursor)
                 guard deliver(&pendingCursor) else { return .givenUp }
                 process.terminate()
                 readerEnded()
@@ -141,8 +146,15 @@ package final class JournalInput {
     /// A journal record is named by its entry's cursor (FNV-1a): the same entry read again after a
     /// crash gets the same origin, so a receiver that deduplicates by it (Elasticsearch's `_id`)
     /// keeps one copy.
-    static func origins(_ cursor: String) -> OriginCounter {
-        OriginCounter(base: Array(cursor.utf8).withUnsafeBytes { FileIdentity.fnv1a($0) }, readHead: nil)
+    static func origins(_ cursor: UnsafeRawBufferPointer) -> OriginCounter {
+        OriginCounter(base: FileIdentity.fnv1a(cursor), readHead: nil)
+    }
+
+    /// The last entry taken so far becomes the cursor a delivery makes current.
+    private func take(_ entry: inout (UnsafeRawBufferPointer, UInt64)?, into pending: inout (String, UInt64)?) {
+        guard let (cursor, realtime) = entry else { return }
+        pending = (String(decoding: cursor, as: UTF8.self), realtime)
+        entry = nil
     }
 
     private func deliver(_ pending: inout (String, UInt64)?) -> Bool {

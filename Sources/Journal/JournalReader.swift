@@ -1,6 +1,7 @@
 import CLinux
 import CSystemd
 import Glibc
+import SystemSupport
 
 /// The reader process: `log-sidecar --journal-reader ARGUMENTS…`, started by the daemon with its
 /// stdout on a pipe. It opens the journal with sd-journal, finds where to start, and writes every
@@ -149,6 +150,7 @@ private struct Reading {
     mutating func follow() {
         var failures = 0
         var sinceProcess = 0
+        var lastEntryMs: Int64 = 0
         var scratch: [UInt8] = []
         while output.alive {
             let step: Int32
@@ -160,6 +162,7 @@ private struct Reading {
             }
             if step > 0 {
                 failures = 0
+                lastEntryMs = MonotonicClock.milliseconds()
                 ship(into: &scratch)
                 sinceProcess += 1
                 // While a backlog is read there is no wait: deleted and rotated files are taken in
@@ -179,7 +182,11 @@ private struct Reading {
             }
             output.flush()
             sinceProcess = 0
-            let woke = lsc_journal_wait(journal, step < 0 ? 100_000 : UInt64.max)
+            // journald tells readers of new entries at most every 250 ms (it coalesces its change
+            // notifications). While entries keep coming, the journal is looked at every 2 ms instead;
+            // after a quiet second the reader sleeps until journald's notification, costing nothing.
+            let quiet = MonotonicClock.milliseconds() - lastEntryMs >= 1000
+            let woke = lsc_journal_wait(journal, step < 0 ? 100_000 : quiet ? UInt64.max : 2_000)
             if woke < 0 {
                 output.send(.problem("waiting for the journal failed: \(String(cString: strerror(-woke)))", fatal: false))
                 output.flush()
@@ -259,7 +266,7 @@ private struct FrameOutput {
     }
 
     mutating func send(cursor: String, realtimeUsec: UInt64, record: [UInt8]) {
-        JournalFrame.entry(cursor: cursor, realtimeUsec: realtimeUsec, record: record).encode(into: &buffer)
+        JournalFrame.encodeEntry(cursor: cursor, realtimeUsec: realtimeUsec, record: record, into: &buffer)
     }
 
     mutating func flush() {

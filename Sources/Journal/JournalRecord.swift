@@ -8,69 +8,92 @@ import Records
 /// those `fields` lists) under its journal name as a string. A name that occurs more than once in the
 /// entry becomes an array of its values, in order, as `journalctl -o json` writes it.
 struct JournalRecord {
-    private let keep: Set<[UInt8]>?
+    /// The names `fields` keeps; nil keeps every field.
+    private let keep: [[UInt8]]?
     private let maxValueBytes: Int
-    private var message: [UInt8]?
-    private var level: [UInt8]?
+    private var message: [UInt8] = []
+    private var hasMessage = false
+    private var level: [UInt8] = []
     private var sourceRealtime: UInt64?
-    private var names: [[UInt8]] = []
-    private var values: [[[UInt8]]] = []
+    /// Every other field of the entry: names and quoted values in one store, and where each lies.
+    /// sd-journal's data pointer is valid only until the next field, so each is copied once, here.
+    private var store: [UInt8] = []
+    private var fields: [Field] = []
     private var truncated = false
+    /// Fields already written as part of an earlier one's array (a name given twice).
+    private var written: [Bool] = []
     private var timeCache = (second: -1, prefix: [UInt8]())
 
+    private struct Field {
+        var name: Range<Int>
+        var value: Range<Int>
+        /// FNV-1a of the name: a name given twice is found without comparing bytes.
+        var hash: UInt64
+    }
+
     init(fields: [String]?, maxValueBytes: Int) {
-        keep = fields.map { Set($0.map { Array($0.utf8) }) }
+        keep = fields.map { $0.map { Array($0.utf8) } }
         self.maxValueBytes = maxValueBytes
     }
 
     /// Starts the next entry.
     mutating func reset() {
-        message = nil
-        level = nil
+        hasMessage = false
+        level.removeAll(keepingCapacity: true)
         sourceRealtime = nil
-        names.removeAll(keepingCapacity: true)
-        values.removeAll(keepingCapacity: true)
+        store.removeAll(keepingCapacity: true)
+        fields.removeAll(keepingCapacity: true)
         truncated = false
+    }
+
+    private static func equal(_ bytes: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
+        guard let base = bytes.baseAddress, bytes.count == name.utf8CodeUnitCount else { return false }
+        return memcmp(base, name.utf8Start, bytes.count) == 0
     }
 
     /// One `NAME=value` of the entry; data without `=` is not a field and is ignored.
     mutating func add(_ data: UnsafeRawBufferPointer) {
-        guard let equals = data.firstIndex(of: UInt8(ascii: "=")), equals > 0 else { return }
-        let name = UnsafeRawBufferPointer(rebasing: data[..<equals])
-        let value = UnsafeRawBufferPointer(rebasing: data[(equals + 1)...])
-        if name.elementsEqual("MESSAGE".utf8) {
-            if message == nil { message = quoted(value) }
-            return
-        }
-        if name.elementsEqual("PRIORITY".utf8) {
-            if value.count == 1, let digit = value.first, digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "7") {
-                level = Array("\"\(JournaldSettings.levelNames[Int(digit - UInt8(ascii: "0"))])\"".utf8)
-            } else {
-                level = quoted(value)
+        guard let base = data.baseAddress, let found = memchr(base, Int32(UInt8(ascii: "=")), data.count) else { return }
+        let equals = UnsafeRawPointer(found) - base
+        guard equals > 0 else { return }
+        let name = UnsafeRawBufferPointer(start: base, count: equals)
+        let value = UnsafeRawBufferPointer(start: base + equals + 1, count: data.count - equals - 1)
+        if Self.equal(name, "MESSAGE") {
+            if !hasMessage {
+                hasMessage = true
+                message.removeAll(keepingCapacity: true)
+                if Self.quote(value, into: &message, limit: maxValueBytes) { truncated = true }
             }
             return
         }
-        if name.elementsEqual("_SOURCE_REALTIME_TIMESTAMP".utf8) { sourceRealtime = Self.decimal(value) }
-        let key = Array(name)
-        if let keep, !keep.contains(key) { return }
-        if let index = names.firstIndex(of: key) {
-            values[index].append(quoted(value))
-        } else {
-            names.append(key)
-            values.append([quoted(value)])
+        if Self.equal(name, "PRIORITY") {
+            level.removeAll(keepingCapacity: true)
+            if value.count == 1, let digit = value.first, digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "7") {
+                level.append(UInt8(ascii: "\""))
+                level.append(contentsOf: JournaldSettings.levelNames[Int(digit - UInt8(ascii: "0"))].utf8)
+                level.append(UInt8(ascii: "\""))
+            } else {
+                if Self.quote(value, into: &level, limit: maxValueBytes) { truncated = true }
+            }
+            return
         }
+        if Self.equal(name, "_SOURCE_REALTIME_TIMESTAMP") { sourceRealtime = Self.decimal(value) }
+        if let keep, !keep.contains(where: { $0.count == equals && memcmp($0, base, equals) == 0 }) { return }
+        let nameStart = store.count
+        store.append(contentsOf: name)
+        let valueStart = store.count
+        if Self.quote(value, into: &store, limit: maxValueBytes) { truncated = true }
+        fields.append(Field(name: nameStart..<valueStart, value: valueStart..<store.count, hash: FileIdentity.fnv1a(name)))
     }
 
-    private mutating func quoted(_ value: UnsafeRawBufferPointer) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(min(value.count, maxValueBytes) + 2)
-        if value.count > maxValueBytes {
-            truncated = true
-            JSONEscaper.appendQuoted(UnsafeRawBufferPointer(rebasing: value[..<UTF8Validation.boundary(value, limit: maxValueBytes)]), to: &out)
-        } else {
+    /// `value` quoted, cut at `limit` bytes on a character boundary; whether it was cut.
+    private static func quote(_ value: UnsafeRawBufferPointer, into out: inout [UInt8], limit: Int) -> Bool {
+        guard value.count > limit else {
             JSONEscaper.appendQuoted(value, to: &out)
+            return false
         }
-        return out
+        JSONEscaper.appendQuoted(UnsafeRawBufferPointer(rebasing: value[..<UTF8Validation.boundary(value, limit: limit)]), to: &out)
+        return true
     }
 
     /// The record's JSON object; `realtimeUsec` is journald's time of the entry.
@@ -85,25 +108,34 @@ struct JournalRecord {
             out.append(contentsOf: "\":".utf8)
             out.append(contentsOf: value)
         }
-        if let message { member("message", message, into: &out) }
-        if let level { member("level", level, into: &out) }
+        if hasMessage { member("message", message, into: &out) }
+        if !level.isEmpty { member("level", level, into: &out) }
         member("time", time(sourceRealtime ?? realtimeUsec), into: &out)
-        for (name, list) in zip(names, values) {
+        written.removeAll(keepingCapacity: true)
+        written.append(contentsOf: repeatElement(false, count: fields.count))
+        for index in fields.indices where !written[index] {
+            let field = fields[index]
             if comma { out.append(UInt8(ascii: ",")) }
             comma = true
             out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: name)
+            out.append(contentsOf: store[field.name])
             out.append(contentsOf: "\":".utf8)
-            if list.count == 1 {
-                out.append(contentsOf: list[0])
-            } else {
-                out.append(UInt8(ascii: "["))
-                for (index, value) in list.enumerated() {
-                    if index > 0 { out.append(UInt8(ascii: ",")) }
-                    out.append(contentsOf: value)
-                }
-                out.append(UInt8(ascii: "]"))
+            // The same name later in the entry: its values go with this one, as an array.
+            func isSame(_ other: Int) -> Bool {
+                fields[other].hash == field.hash && store[fields[other].name].elementsEqual(store[field.name])
             }
+            guard let first = (index + 1..<fields.count).first(where: isSame) else {
+                out.append(contentsOf: store[field.value])
+                continue
+            }
+            out.append(UInt8(ascii: "["))
+            out.append(contentsOf: store[field.value])
+            for other in first..<fields.count where isSame(other) {
+                written[other] = true
+                out.append(UInt8(ascii: ","))
+                out.append(contentsOf: store[fields[other].value])
+            }
+            out.append(UInt8(ascii: "]"))
         }
         if truncated { member("truncated", Array("true".utf8), into: &out) }
         out.append(UInt8(ascii: "}"))

@@ -13,6 +13,7 @@ struct ConfigTests {
         let config = try ConfigLoader.load(file: root.appendingPathComponent("config.example.json").path, environment: [:], flags: [])
         #expect(config.sinks.map(\.type) == ["stdout", "file", "journald"])
         #expect(config.enrich.fields == [.init(key: "cluster", value: .string("prod"))])
+        #expect(config.input.journald?.units == ["app.service"] && config.input.journald?.priority == 6)
         #expect(config.filters.map(\.name) == ["drop#0", "health-checks", "remove#2", "rename#3", "redact#4"])
         #expect(try ConfigLoader.load(file: nil, environment: [:], flags: []) == Config())
     }

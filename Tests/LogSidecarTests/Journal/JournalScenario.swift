@@ -35,7 +35,7 @@ struct JournalScenario {
                        "checkpoint_interval_ms": 200\(input)},
              "enrich": {"host_field": "", "timestamp_field": ""},
              "health": {"port": \(healthPort), "address": "127.0.0.1"},
-             "sinks": [{"type": "file", "path": "\(output ?? self.output)"}]}
+             "sinks": [{"type": "file", "path": "\(output ?? self.output)", "max_bytes": 1099511627776}]}
             """)
     }
 

@@ -73,7 +73,7 @@ struct JournalUnitTests {
             while let (frame, length) = try JournalFrame.decode(UnsafeRawBufferPointer(rebasing: raw[offset...])) {
                 switch frame {
                 case .entry(let cursor, let realtime, let record):
-                    decoded.append("entry \(cursor) \(realtime) \(String(decoding: record, as: UTF8.self))")
+                    decoded.append("entry \(String(decoding: cursor, as: UTF8.self)) \(realtime) \(String(decoding: record, as: UTF8.self))")
                 case .position(let cursor, let realtime): decoded.append("position \(cursor) \(realtime)")
                 case .cursorLost(let text): decoded.append("lost \(text)")
                 case .problem(let text, let fatal): decoded.append("problem \(text) \(fatal)")
