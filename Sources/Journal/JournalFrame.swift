@@ -32,7 +32,9 @@ enum JournalFrame: Equatable {
 
     func encode(into out: inout [UInt8]) {
         switch self {
-        case .entry(let cursor, let realtime, let record): Self.encodeEntry(cursor: cursor, realtimeUsec: realtime, record: record, into: &out)
+        case .entry(let cursor, let realtime, let record):
+            var text = cursor
+            text.withUTF8 { Self.encodeEntry(cursor: UnsafeRawBufferPointer($0), realtimeUsec: realtime, record: record, into: &out) }
         case .position(let cursor, let realtime):
             Self.header(.position, 2 + cursor.utf8.count + 8, into: &out)
             Self.cursorAndTime(cursor, realtime, into: &out)
@@ -44,8 +46,8 @@ enum JournalFrame: Equatable {
     }
 
     /// An entry frame from the record's bytes, without building the enum (the reader's hot path).
-    static func encodeEntry(cursor: String, realtimeUsec: UInt64, record: [UInt8], into out: inout [UInt8]) {
-        header(.entry, 2 + min(cursor.utf8.count, 0xFFFF) + 8 + record.count, into: &out)
+    static func encodeEntry(cursor: UnsafeRawBufferPointer, realtimeUsec: UInt64, record: [UInt8], into out: inout [UInt8]) {
+        header(.entry, 2 + min(cursor.count, 0xFFFF) + 8 + record.count, into: &out)
         cursorAndTime(cursor, realtimeUsec, into: &out)
         out.append(contentsOf: record)
     }
@@ -61,11 +63,17 @@ enum JournalFrame: Equatable {
     }
 
     private static func cursorAndTime(_ cursor: String, _ realtime: UInt64, into out: inout [UInt8]) {
-        let count = min(cursor.utf8.count, 0xFFFF)
+        var text = cursor
+        text.withUTF8 { cursorAndTime(UnsafeRawBufferPointer($0), realtime, into: &out) }
+    }
+
+    private static func cursorAndTime(_ cursor: UnsafeRawBufferPointer, _ realtime: UInt64, into out: inout [UInt8]) {
+        let count = min(cursor.count, 0xFFFF)
         out.append(UInt8(truncatingIfNeeded: count))
         out.append(UInt8(truncatingIfNeeded: count >> 8))
-        out.append(contentsOf: cursor.utf8.prefix(count))
-        for shift in stride(from: 0, to: 64, by: 8) { out.append(UInt8(truncatingIfNeeded: realtime >> UInt64(shift))) }
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: cursor[..<count]))
+        var time = realtime.littleEndian
+        withUnsafeBytes(of: &time) { out.append(contentsOf: $0) }
     }
 
     /// The frame at the start of `bytes`, and how many bytes it took; nil while it is incomplete.

@@ -197,10 +197,14 @@ private struct Reading {
 
     /// The current entry as a frame; an entry that cannot be read whole is counted and skipped.
     mutating func ship(into scratch: inout [UInt8]) {
-        guard let cursor = currentCursor() else {
+        // The cursor stays sd-journal's C string: made a String only for a message.
+        var pointer: UnsafeMutablePointer<CChar>?
+        guard lsc_journal_get_cursor(journal, &pointer) >= 0, let pointer else {
             output.send(.corrupt("an entry without a cursor"))
             return
         }
+        defer { free(pointer) }
+        let cursor = UnsafeRawBufferPointer(start: pointer, count: strlen(pointer))
         var realtime: UInt64 = 0
         let timed = lsc_journal_get_realtime_usec(journal, &realtime)
         record.reset()
@@ -211,7 +215,7 @@ private struct Reading {
             let result = lsc_journal_enumerate_data(journal, &data, &length)
             if result == 0 { break }
             guard result > 0, let data else {
-                output.send(.corrupt("entry \(cursor): \(String(cString: strerror(-result)))"))
+                output.send(.corrupt("entry \(String(cString: pointer)): \(String(cString: strerror(-result)))"))
                 return
             }
             record.add(UnsafeRawBufferPointer(start: data, count: length))
@@ -265,7 +269,7 @@ private struct FrameOutput {
         if buffer.count >= Self.flushBytes { flush() }
     }
 
-    mutating func send(cursor: String, realtimeUsec: UInt64, record: [UInt8]) {
+    mutating func send(cursor: UnsafeRawBufferPointer, realtimeUsec: UInt64, record: [UInt8]) {
         JournalFrame.encodeEntry(cursor: cursor, realtimeUsec: realtimeUsec, record: record, into: &buffer)
     }
 

@@ -24,6 +24,12 @@ struct JournalRecord {
     private var written: [Bool] = []
     private var timeCache = (second: -1, prefix: [UInt8]())
 
+    private static let quoteColon: [UInt8] = [UInt8(ascii: "\""), UInt8(ascii: ":")]
+    private static let timeKey: [UInt8] = Array("\"time\":".utf8)
+    private static let trueLiteral: [UInt8] = Array("true".utf8)
+    /// PRIORITY 0-7 as the level's JSON string.
+    private static let quotedLevels: [[UInt8]] = JournaldSettings.levelNames.map { Array("\"\($0)\"".utf8) }
+
     private struct Field {
         var name: Range<Int>
         var value: Range<Int>
@@ -69,9 +75,7 @@ struct JournalRecord {
         if Self.equal(name, "PRIORITY") {
             level.removeAll(keepingCapacity: true)
             if value.count == 1, let digit = value.first, digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "7") {
-                level.append(UInt8(ascii: "\""))
-                level.append(contentsOf: JournaldSettings.levelNames[Int(digit - UInt8(ascii: "0"))].utf8)
-                level.append(UInt8(ascii: "\""))
+                level.append(contentsOf: Self.quotedLevels[Int(digit - UInt8(ascii: "0"))])
             } else {
                 if Self.quote(value, into: &level, limit: maxValueBytes) { truncated = true }
             }
@@ -105,12 +109,15 @@ struct JournalRecord {
             comma = true
             out.append(UInt8(ascii: "\""))
             out.append(contentsOf: UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
-            out.append(contentsOf: "\":".utf8)
+            out.append(contentsOf: Self.quoteColon)
             out.append(contentsOf: value)
         }
         if hasMessage { member("message", message, into: &out) }
         if !level.isEmpty { member("level", level, into: &out) }
-        member("time", time(sourceRealtime ?? realtimeUsec), into: &out)
+        if comma { out.append(UInt8(ascii: ",")) }
+        comma = true
+        out.append(contentsOf: Self.timeKey)
+        appendTime(sourceRealtime ?? realtimeUsec, to: &out)
         written.removeAll(keepingCapacity: true)
         written.append(contentsOf: repeatElement(false, count: fields.count))
         for index in fields.indices where !written[index] {
@@ -119,7 +126,7 @@ struct JournalRecord {
             comma = true
             out.append(UInt8(ascii: "\""))
             out.append(contentsOf: store[field.name])
-            out.append(contentsOf: "\":".utf8)
+            out.append(contentsOf: Self.quoteColon)
             // The same name later in the entry: its values go with this one, as an array.
             func isSame(_ other: Int) -> Bool {
                 fields[other].hash == field.hash && store[fields[other].name].elementsEqual(store[field.name])
@@ -137,12 +144,12 @@ struct JournalRecord {
             }
             out.append(UInt8(ascii: "]"))
         }
-        if truncated { member("truncated", Array("true".utf8), into: &out) }
+        if truncated { member("truncated", Self.trueLiteral, into: &out) }
         out.append(UInt8(ascii: "}"))
     }
 
     /// RFC 3339 UTC with microseconds, quoted: `"2026-12-03T06:01:02.123456Z"`.
-    private mutating func time(_ usec: UInt64) -> [UInt8] {
+    private mutating func appendTime(_ usec: UInt64, to text: inout [UInt8]) {
         let second = Int(min(usec / 1_000_000, UInt64(Int32.max) * 100))
         if second != timeCache.second {
             var time = time_t(second)
@@ -173,7 +180,7 @@ struct JournalRecord {
             prefix.append(UInt8(ascii: "."))
             timeCache = (second, prefix)
         }
-        var text = timeCache.prefix
+        text.append(contentsOf: timeCache.prefix)
         var micro = Int(usec % 1_000_000)
         var divisor = 100_000
         for _ in 0..<6 {
@@ -181,8 +188,8 @@ struct JournalRecord {
             micro %= divisor
             divisor /= 10
         }
-        text.append(contentsOf: "Z\"".utf8)
-        return text
+        text.append(UInt8(ascii: "Z"))
+        text.append(UInt8(ascii: "\""))
     }
 
     /// A decimal number of microseconds; nil when it is not one.
