@@ -276,7 +276,9 @@ private struct FrameOutput {
     mutating func flush() {
         var done = 0
         while done < buffer.count && alive {
-            let written = buffer.withUnsafeBytes { write(descriptor, $0.baseAddress! + done, $0.count - done) }
+            let written = buffer.withUnsafeBytes { bytes in
+                bytes.baseAddress.map { write(descriptor, $0 + done, bytes.count - done) } ?? 0
+            }
             if written > 0 {
                 done += written
             } else if written < 0 && errno == EINTR {

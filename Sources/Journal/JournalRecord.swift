@@ -22,7 +22,7 @@ struct JournalRecord {
     private var truncated = false
     /// Fields already written as part of an earlier one's array (a name given twice).
     private var written: [Bool] = []
-    private var timeCache = (second: -1, prefix: [UInt8]())
+    private var times = TimestampCache()
 
     private static let quoteColon: [UInt8] = [UInt8(ascii: "\""), UInt8(ascii: ":")]
     private static let timeKey: [UInt8] = Array("\"time\":".utf8)
@@ -117,7 +117,7 @@ struct JournalRecord {
         if comma { out.append(UInt8(ascii: ",")) }
         comma = true
         out.append(contentsOf: Self.timeKey)
-        appendTime(sourceRealtime ?? realtimeUsec, to: &out)
+        times.append(microseconds: sourceRealtime ?? realtimeUsec, to: &out)
         written.removeAll(keepingCapacity: true)
         written.append(contentsOf: repeatElement(false, count: fields.count))
         for index in fields.indices where !written[index] {
@@ -146,50 +146,6 @@ struct JournalRecord {
         }
         if truncated { member("truncated", Self.trueLiteral, into: &out) }
         out.append(UInt8(ascii: "}"))
-    }
-
-    /// RFC 3339 UTC with microseconds, quoted: `"2026-12-03T06:01:02.123456Z"`.
-    private mutating func appendTime(_ usec: UInt64, to text: inout [UInt8]) {
-        let second = Int(min(usec / 1_000_000, UInt64(Int32.max) * 100))
-        if second != timeCache.second {
-            var time = time_t(second)
-            var parts = tm()
-            gmtime_r(&time, &parts)
-            var prefix: [UInt8] = [UInt8(ascii: "\"")]
-            func digits(_ value: Int32, _ width: Int) {
-                var divisor = 1
-                for _ in 1..<width { divisor *= 10 }
-                var number = Int(value)
-                for _ in 0..<width {
-                    prefix.append(UInt8(ascii: "0") + UInt8(number / divisor % 10))
-                    number %= divisor
-                    divisor /= 10
-                }
-            }
-            digits(parts.tm_year + 1900, 4)
-            prefix.append(UInt8(ascii: "-"))
-            digits(parts.tm_mon + 1, 2)
-            prefix.append(UInt8(ascii: "-"))
-            digits(parts.tm_mday, 2)
-            prefix.append(UInt8(ascii: "T"))
-            digits(parts.tm_hour, 2)
-            prefix.append(UInt8(ascii: ":"))
-            digits(parts.tm_min, 2)
-            prefix.append(UInt8(ascii: ":"))
-            digits(parts.tm_sec, 2)
-            prefix.append(UInt8(ascii: "."))
-            timeCache = (second, prefix)
-        }
-        text.append(contentsOf: timeCache.prefix)
-        var micro = Int(usec % 1_000_000)
-        var divisor = 100_000
-        for _ in 0..<6 {
-            text.append(UInt8(ascii: "0") + UInt8(micro / divisor))
-            micro %= divisor
-            divisor /= 10
-        }
-        text.append(UInt8(ascii: "Z"))
-        text.append(UInt8(ascii: "\""))
     }
 
     /// A decimal number of microseconds; nil when it is not one.
