@@ -98,10 +98,26 @@ package final class FileSink: Sink {
             try FileIO.makeDirectories(Path.directory(of: path))
             descriptor = try FileIO.open(path, flags: O_WRONLY | O_APPEND | O_CREAT)
             size = Int(try FileStatus.of(descriptor: descriptor).size)
+            // A kill -9 in the middle of a write leaves a torn last line: it is ended here, so the
+            // records that follow (the replay from the checkpoint) each start a line of their own.
+            if size > 0 && !endsWithNewline() {
+                let newline: StaticString = "\n"
+                try FileIO.writeAll(descriptor, UnsafeRawBufferPointer(start: newline.utf8Start, count: 1))
+                size += 1
+            }
         } catch {
             close()
             throw SinkFailure(accepted: accepted, reason: "\(error)")
         }
+    }
+
+    /// Whether the file's last byte is a newline; a file that cannot be read back counts as whole.
+    private func endsWithNewline() -> Bool {
+        guard let reader = try? FileIO.open(path, flags: O_RDONLY) else { return true }
+        defer { FileIO.close(reader) }
+        var last: UInt8 = 0
+        guard (try? FileIO.pread(reader, into: &last, count: 1, offset: Int64(size - 1))) == 1 else { return true }
+        return last == UInt8(ascii: "\n")
     }
 
     /// `path.N-1` -> `path.N` ... `path` -> `path.1`, dropping what falls off the end.

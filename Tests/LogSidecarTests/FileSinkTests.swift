@@ -29,6 +29,21 @@ struct FileSinkTests {
         #expect(numbers == Array(0..<writer.written))
     }
 
+    @Test("a torn last line (kill -9 in the middle of a write) is ended before the next records")
+    func tornLastLine() throws {
+        let scenario = Scenario()
+        let shipped = scenario.directory.file("shipped/app.jsonl")
+        try FileManager.default.createDirectory(atPath: scenario.directory.file("shipped"), withIntermediateDirectories: true)
+        scenario.directory.write("shipped/app.jsonl", "{\"seq\":0}\n{\"seq\":1,\"msg\":\"cut her")
+        LogWriter(path: scenario.input).write(count: 3)
+        let daemon = try scenario.start(["--sinks", "file:\(shipped)"])
+        try waitUntil("the records") { Output.lines(shipped).count == 5 }
+        #expect(try daemon.stop() == 0)
+        let lines = Output.lines(shipped)
+        #expect(lines[1] == "{\"seq\":1,\"msg\":\"cut her")
+        #expect(Output.sequenceNumbers(shipped).suffix(3) == [0, 1, 2])
+    }
+
     @Test("SIGHUP reopens the output after an external logrotate moved it")
     func reopenOnHangup() throws {
         let scenario = Scenario()

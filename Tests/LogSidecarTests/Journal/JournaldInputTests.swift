@@ -88,7 +88,11 @@ struct JournaldInputTests {
             stop_daemon reader TERM
             """)
         #expect(status == 0, "\(scenario.logs)")
-        let numbers = try scenario.records().compactMap { ($0["message"] as? String).flatMap(Int.init) }
+        // kill -9 may tear the record being written; the file sink ends that line before the replay.
+        let lines = Output.lines(scenario.output)
+        let records = lines.compactMap { try? Output.object($0) }
+        #expect(lines.count - records.count <= 1, "\(lines.count - records.count) torn lines")
+        let numbers = records.compactMap { ($0["message"] as? String).flatMap(Int.init) }
         // Two clean stops: the first 40,000 exactly once each, in order.
         #expect(Array(numbers.prefix(40_000)) == Array(0..<40_000))
         // After kill -9: every entry arrives; what repeats is one run from the last checkpoint on.
