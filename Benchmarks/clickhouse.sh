@@ -2,8 +2,10 @@
 # Catch-up of a JSON-lines file into a local ClickHouse table: log-sidecar's clickhouse sink (gzip and
 # uncompressed) against syslog-ng's http() posting the same JSONEachRow rows (Benchmarks/peers/
 # syslog-ng-clickhouse.conf; Benchmarks/install-peers.sh, plus syslog-ng-mod-http unpacked beside it).
-# Reports rows/s, the shipper's CPU seconds and peak RSS, and ClickHouse's CPU over the same time.
-#   Benchmarks/clickhouse.sh DATA.jsonl [BINARY]   (DATA: e.g. bench.py's filters-1024mb.jsonl)
+# Reports rows/s, the shipper's CPU seconds and peak RSS, and ClickHouse's CPU over the same time, for
+# each of ROUNDS rounds (default 3) with the contenders' order reversed every other round, then each
+# contender's median and, round by round, ours against syslog-ng's: rows/s and ClickHouse's CPU per row.
+#   [ROUNDS=3] Benchmarks/clickhouse.sh DATA.jsonl [BINARY]   (DATA: e.g. bench.py's filters-1024mb.jsonl)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 data=$1
@@ -48,20 +50,54 @@ name, lines, start, end, us, sy, rss, c0, c1, sample = sys.argv[1:]
 lines = int(lines); t = float(end) - float(start); cpu = float(us) + float(sy)
 print(f"| {name} | {lines / t:,.0f} | {cpu:.1f} | {cpu / lines * 1e6:.2f} | {int(rss) / 1024:.1f} MiB | {(int(c1) - int(c0)) / 100:.1f} | {'ok' if sample.strip() == '1' else 'BAD ROW'} |")
 P
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$name" "$lines" "$(python3 -c "print(float('$end') - float('$start'))")" \
+    "$(python3 -c "print(float('$us') + float('$sy'))")" "$rss" "$(( c1 - c0 ))" "$sample" >> "$work/results.tsv"
 }
 
-echo "| shipper | rows/s | CPU s | CPU µs/row | peak RSS | ClickHouse CPU s | row check |"
-echo "| --- | --- | --- | --- | --- | --- | --- |"
-for compression in gzip none; do
-  cat > "$work/sidecar-$compression.json" <<J
-{"input": {"path": "$data", "checkpoint_path": "$work/state-$compression/checkpoint.json"}, "health": {"port": 0},
- "sinks": [{"type": "http", "format": "clickhouse", "url": "$url", "table": "bench", "compression": "$compression"}]}
+ours() {  # COMPRESSION
+  cat > "$work/sidecar-$1.json" <<J
+{"input": {"path": "$data", "checkpoint_path": "$work/state-$1-$round/checkpoint.json"}, "health": {"port": 0},
+ "sinks": [{"type": "http", "format": "clickhouse", "url": "$url", "table": "bench", "compression": "$1"}]}
 J
-  run "log-sidecar ($compression)" "$bin" --config "$work/sidecar-$compression.json" --log-level warning
-done
-if [ -f "$sng/usr/lib/syslog-ng/3.38/libhttp.so" ]; then
+  run "log-sidecar ($1)" "$bin" --config "$work/sidecar-$1.json" --log-level warning
+}
+theirs() {
+  [ -f "$sng/usr/lib/syslog-ng/3.38/libhttp.so" ] || return 0
+  rm -f "$work/syslog-ng.persist"
   sed -e "s|@INPUT@|$data|" -e "s|@URL@|$url|" "$here/peers/syslog-ng-clickhouse.conf" > "$work/syslog-ng.conf"
   LD_LIBRARY_PATH=$sng/usr/lib/syslog-ng run "syslog-ng http()" "$sng/usr/sbin/syslog-ng" -F -f "$work/syslog-ng.conf" --no-caps \
     --module-path "$sng/usr/lib/syslog-ng/3.38" --persist-file="$work/syslog-ng.persist" \
     --pidfile="$work/syslog-ng.pid" --control="$work/syslog-ng.ctl"
-fi
+}
+
+echo "| shipper | rows/s | CPU s | CPU µs/row | peak RSS | ClickHouse CPU s | row check |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
+for round in $(seq 1 "${ROUNDS:-3}"); do
+  # This machine's speed drifts within minutes: every other round runs the contenders backwards.
+  if [ $((round % 2)) -eq 1 ]; then ours gzip; ours none; theirs; else theirs; ours none; ours gzip; fi
+done
+python3 - "$work/results.tsv" <<'P'
+import statistics, sys
+rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
+by = {}
+for round_, name, lines, seconds, cpu, rss, ch_ticks, sample in rows:
+    by.setdefault(name, {})[int(round_)] = dict(rate=int(lines) / float(seconds), us=float(cpu) / int(lines) * 1e6,
+                                                 ch_us=int(ch_ticks) / 100 / int(lines) * 1e6, rss=int(rss) / 1024, ok=sample.strip() == "1")
+print("\nmedians over %d rounds" % max(len(r) for r in by.values()))
+print("| shipper | rows/s | CPU µs/row | peak RSS | ClickHouse CPU µs/row | rows checked |")
+print("| --- | --- | --- | --- | --- | --- |")
+for name, runs in by.items():
+    median = lambda key: statistics.median(run[key] for run in runs.values())
+    print(f"| {name} | {median('rate'):,.0f} | {median('us'):.2f} | {median('rss'):.1f} MiB | {median('ch_us'):.2f} | {'ok' if all(r['ok'] for r in runs.values()) else 'BAD ROW'} |")
+theirs = by.get("syslog-ng http()")
+if theirs:
+    for name in [n for n in by if n.startswith("log-sidecar")]:
+        for round_, run in sorted(by[name].items()):
+            other = theirs.get(round_)
+            if other is None:
+                continue
+            rate = "at or above" if run["rate"] >= other["rate"] else "BELOW"
+            ch = "at or below" if run["ch_us"] <= other["ch_us"] else "ABOVE"
+            print(f"round {round_}, {name}: rows/s {run['rate']:,.0f} {rate} syslog-ng's {other['rate']:,.0f}; "
+                  f"ClickHouse CPU {run['ch_us']:.2f} µs/row {ch} its {other['ch_us']:.2f} on syslog-ng's")
+P
