@@ -13,8 +13,7 @@ struct JournaldFaultTests {
 
     @Test("journalctl --rotate every second while 10,000 entries/s are written: every entry once, in order")
     func rotationUnderLoad() throws {
-        let scenario = JournalScenario()
-        scenario.writeConfig(#"{"matches": ["SYSLOG_IDENTIFIER=app"]}"#)
+        let (scenario, _) = JournalScenario.app()
         let status = try scenario.run(
             """
             start_daemon reader "$WORK/reader.json"
@@ -41,8 +40,7 @@ struct JournaldFaultTests {
 
     @Test("journald killed and restarted mid-stream: every entry once, in order, the reader untouched")
     func journaldRestarted() throws {
-        let scenario = JournalScenario()
-        scenario.writeConfig(#"{"matches": ["SYSLOG_IDENTIFIER=app"]}"#)
+        let (scenario, _) = JournalScenario.app()
         let status = try scenario.run(
             """
             start_daemon reader "$WORK/reader.json"

@@ -65,8 +65,7 @@ struct JournaldInputTests {
 
     @Test("restart after SIGTERM repeats nothing; after kill -9 under load nothing is lost")
     func restarts() throws {
-        let scenario = JournalScenario()
-        scenario.writeConfig(#"{"matches": ["SYSLOG_IDENTIFIER=app"]}"#)
+        let (scenario, _) = JournalScenario.app()
         let status = try scenario.run(
             """
             last_is() { [ -f "$WORK/out.jsonl" ] && tail -n 1 "$WORK/out.jsonl" | grep -q "\\"$1\\""; }
