@@ -1,5 +1,4 @@
 import Configuration
-import Glibc
 import Records
 import Synchronization
 import SystemSupport
@@ -27,9 +26,7 @@ struct HealthStatus: Sendable {
     var journalLagSeconds: Int {
         let acknowledged = counters.journalCheckpointRealtimeUsec.load(ordering: .relaxed)
         guard acknowledged > 0 else { return 0 }
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return max(0, Int(now.tv_sec) - acknowledged / 1_000_000)
+        return max(0, Int(RFC3339.now() / 1_000_000_000) - acknowledged / 1_000_000)
     }
 
     /// Why the daemon is not healthy; empty when it is.

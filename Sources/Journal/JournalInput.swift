@@ -78,6 +78,13 @@ package final class JournalInput {
         guard let process else { return .drained }
         var taken = 0
         var batched = 0
+        // Counted once per call, not per entry: two atomic adds an entry would be most of the loop's cost.
+        var entries = 0
+        var bytes = 0
+        defer {
+            counters.add(counters.journalEntriesRead, entries)
+            counters.add(counters.bytesRead, bytes)
+        }
         var pendingCursor: (String, UInt64)?
         var lastEntry: (UnsafeRawBufferPointer, UInt64)?
         while taken < budgetBytes {
@@ -98,8 +105,8 @@ package final class JournalInput {
                         consumer.consume(.complete(record), partial: false)
                         lastEntry = (cursor, realtime)
                         batched += record.count
-                        counters.add(counters.journalEntriesRead, 1)
-                        counters.add(counters.bytesRead, record.count)
+                        entries += 1
+                        bytes += record.count
                     case .position(let cursor, let realtime):
                         if pendingCursor == nil && self.cursor == nil { (self.cursor, realtimeUsec) = (cursor, realtime) }
                     case .opened(let source):
