@@ -46,9 +46,9 @@ final class HTTPSink: Sink, @unchecked Sendable {
     init(
         name: String, config: HTTPSinkConfig, deadLetterPath: String, shape: RecordShape, counters: SinkCounters, logger: Logger,
         shouldGiveUp: @escaping () -> Bool, failureTimeoutMs: Int = HealthConfig().sinkFailureTimeoutMs,
-        transport: HTTPTransportFactory = .curl, clock: any TimeSource = SystemClock.shared
+        transport: HTTPTransportFactory = .system, clock: any TimeSource = SystemClock.shared
     ) throws(SinkFailure) {
-        try transport.check()
+        try transport.check(config.url)
         self.clock = clock
         self.name = name
         maxBytes = config.batchMaxBytes

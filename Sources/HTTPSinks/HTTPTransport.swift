@@ -1,7 +1,7 @@
 import Sinks
 
-/// Where an HTTP sink's requests go: one keep-alive connection. libcurl's (`HTTPConnection`) in the
-/// daemon; unit tests pass a scripted receiver (Tests/TestSupport/ScriptedTransport.swift), so the
+/// Where an HTTP sink's requests go: one keep-alive connection. In the daemon our own
+/// (`PlainHTTPConnection`) for plain http, libcurl's (`HTTPConnection`) for https and proxies; unit tests pass a scripted receiver (Tests/TestSupport/ScriptedTransport.swift), so the
 /// delivery core's retries, splits and dead letters run without a socket.
 package protocol HTTPTransport: AnyObject {
     /// POSTs `body`; `gzipped` declares it with `Content-Encoding: gzip`. Never throws: a request
@@ -21,21 +21,30 @@ package struct HTTPEndpoint {
 
 /// Makes the connections of one sink.
 package struct HTTPTransportFactory: Sendable {
-    /// Whether connections can be made at all (libcurl loads): a sink that cannot fails at start.
-    package let check: @Sendable () throws(SinkFailure) -> Void
+    /// Whether connections to the sink's URL can be made at all (libcurl loads, where the URL needs
+    /// it): a sink that cannot fails at start.
+    package let check: @Sendable (_ url: String) throws(SinkFailure) -> Void
     /// A new connection; it is made again after a failure to open.
     package let open: @Sendable (HTTPEndpoint) throws(SinkFailure) -> any HTTPTransport
 
     package init(
-        check: @escaping @Sendable () throws(SinkFailure) -> Void,
+        check: @escaping @Sendable (_ url: String) throws(SinkFailure) -> Void,
         open: @escaping @Sendable (HTTPEndpoint) throws(SinkFailure) -> any HTTPTransport
     ) {
         self.check = check
         self.open = open
     }
 
-    /// libcurl, loaded on first use.
-    package static let curl = HTTPTransportFactory(
-        check: { () throws(SinkFailure) in try HTTPConnection.load() },
-        open: { (endpoint: HTTPEndpoint) throws(SinkFailure) -> any HTTPTransport in try HTTPConnection(endpoint) })
+    /// A plain `http://` URL, with no proxy in the environment, gets our own connection; anything else
+    /// libcurl's, which is loaded on first use.
+    package static let system = HTTPTransportFactory(
+        check: { (url: String) throws(SinkFailure) in
+            if plainTarget(url) == nil { try HTTPConnection.load() }
+        },
+        open: { (endpoint: HTTPEndpoint) throws(SinkFailure) -> any HTTPTransport in
+            if let target = plainTarget(endpoint.url) { return PlainHTTPConnection(endpoint, target: target) }
+            return try HTTPConnection(endpoint)
+        })
+
+    private static func plainTarget(_ url: String) -> HTTPTarget? { HTTPTarget.proxyConfigured ? nil : HTTPTarget(url: url) }
 }

@@ -220,6 +220,7 @@ func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     case "multiline": fuzzMultiline(input)
     case "logfmt": fuzzLogfmt(input)
     case "time": fuzzTime(input)
+    case "http": fuzzHTTPResponse(input)
     default: fuzzEnricher(input)
     }
     return 0

@@ -5,7 +5,7 @@ import Records
 
 // The text-log targets: the multiline joiner, the logfmt parser and the time parser.
 
-private func fail(_ message: String) -> Never {
+func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data(("property failed: " + message + "\n").utf8))
     abort()
 }

@@ -47,7 +47,7 @@ package final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
     /// The factory a sink or delivery core is given: every connection is this receiver.
     package var factory: HTTPTransportFactory {
         HTTPTransportFactory(
-            check: {},
+            check: { _ in },
             open: { (_: HTTPEndpoint) throws(SinkFailure) -> any HTTPTransport in
                 self.opened += 1
                 if self.openFailures > 0 {
