@@ -69,8 +69,10 @@ class Contender:
 
 
 class LogSidecar(Contender):
-    def __init__(self, name, plain=False, health=False, binary=BINARY, filters=None, note=None, entry=None):
+    def __init__(self, name, plain=False, health=False, binary=BINARY, filters=None, note=None, entry=None, http=None):
         super().__init__(name)
+        # An HTTP sink's format ("clickhouse", ...) instead of the file sink: the receiver's port comes with start().
+        self.http = http
         self.plain = plain
         # An input.paths entry's own keys (format, multiline, parse): the input then goes in the file.
         self.entry = entry
@@ -80,11 +82,13 @@ class LogSidecar(Contender):
         self.parses = True
         self.note = note or ("validates and splices JSON, no enrichment fields" if plain else "merge mode: host + processed_at")
 
-    def start(self, input_path, output_path, work):
+    def start(self, input_path, output_path, work, port=None):
         config = os.path.join(work, "log-sidecar.json")
         with open(config, "w") as f:
             # One output file however large the run: the sink's own rotation is not what is measured.
             settings = {"sinks": [{"type": "file", "path": output_path, "max_bytes": 1 << 40}]}
+            if self.http:
+                settings = {"sinks": [{"type": "http", "format": self.http, "url": f"http://127.0.0.1:{port}/", "table": "logs"}]}
             if self.filters:
                 settings["filters"] = self.filters
             if self.entry is not None:
@@ -119,16 +123,16 @@ class Peer(Contender):
 
 
 class Rsyslog(Peer):
-    def start(self, input_path, output_path, work):
+    def start(self, input_path, output_path, work, port=None):
         conf = os.path.join(work, "rsyslog.conf")
         with open(conf, "w") as f:
-            f.write(fill(self.config, INPUT=input_path, OUTPUT=output_path, WORK=work))
+            f.write(fill(self.config, INPUT=input_path, OUTPUT=output_path, WORK=work, PORT=str(port)))
         return subprocess.Popen(["rsyslogd", "-n", "-f", conf, "-i", os.path.join(work, "rsyslog.pid")],
                                 stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "stderr"), "w"))
 
 
 class SyslogNG(Peer):
-    def start(self, input_path, output_path, work):
+    def start(self, input_path, output_path, work, port=None):
         conf = os.path.join(work, "syslog-ng.conf")
         with open(conf, "w") as f:
             f.write(fill(self.config, INPUT=input_path, OUTPUT=output_path,
@@ -547,17 +551,51 @@ def many_files(contender, files, busy, rate, idle_seconds, seconds, work):
                 peak_rss_kib=usage["peak"], **probes)
 
 
-def idle(contender, seconds, work):
+def idle(contender, seconds, work, scrape_port=None, scrape_every=60, receiver_port=None):
+    """A quiet one-line file for `seconds` after 5 s of start-up. Our health server (`scrape_port`) is
+    scraped every `scrape_every` s from the start of the window, as Prometheus would; RSS is sampled
+    every 5 s (mean, last, highest) and CPU is what the process used in the window."""
     data = os.path.join(work, "quiet.log")
     with open(data, "w") as f:
         f.write('{"msg":"only line"}\n')
-    process = contender.start(data, os.path.join(work, "out.jsonl"), work)
+    process = contender.start(data, os.path.join(work, "out.jsonl"), work, **({"port": receiver_port} if receiver_port else {}))
     time.sleep(5)
     cpu0, _, _ = proc_usage(process.pid)
-    time.sleep(seconds)
+    started = time.monotonic()
+    samples, next_scrape = [], started
+    while (elapsed := time.monotonic() - started) < seconds:
+        if scrape_port and time.monotonic() >= next_scrape:
+            try:
+                socket.create_connection(("127.0.0.1", scrape_port), timeout=2).sendall(
+                    b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            except OSError:
+                pass
+            next_scrape += scrape_every
+        time.sleep(min(5, seconds - elapsed))
+        samples.append(proc_usage(process.pid)[2])
     cpu1, peak, rss = proc_usage(process.pid)
     contender.stop(process)
-    return dict(seconds=seconds, cpu_seconds=cpu1 - cpu0, cpu_percent=100 * (cpu1 - cpu0) / seconds, rss_kib=rss, peak_rss_kib=peak)
+    return dict(seconds=seconds, cpu_seconds=cpu1 - cpu0, cpu_percent=100 * (cpu1 - cpu0) / seconds, rss_kib=rss,
+                mean_rss_kib=sum(samples) / len(samples), max_rss_kib=max(samples), peak_rss_kib=peak)
+
+
+class DiscardReceiver:
+    """Benchmarks/peers/discard_http.py on a free port: the HTTP outputs' receiver in the idle runs."""
+
+    def __enter__(self):
+        self.work = os.path.join("/tmp", f"discard-{os.getpid()}")
+        os.makedirs(self.work, exist_ok=True)
+        port_file = os.path.join(self.work, "port")
+        self.process = subprocess.Popen([sys.executable, os.path.join(HERE, "peers", "discard_http.py"), port_file])
+        while not os.path.exists(port_file) or not open(port_file).read().strip():
+            time.sleep(0.05)
+        self.port = int(open(port_file).read())
+        return self
+
+    def __exit__(self, *args):
+        self.process.kill()
+        self.process.wait()
+        shutil.rmtree(self.work, ignore_errors=True)
 
 
 def journald(records, work):
@@ -595,7 +633,9 @@ def main():
     parser.add_argument("--only", action="append", help="run only contenders whose name contains this")
     parser.add_argument("--latency-seconds", type=float, default=20)
     parser.add_argument("--latency-rates", default="1000,10000,50000", help="lines/s of the follow-latency runs")
+    parser.add_argument("--latency-rounds", type=int, default=3, help="alternated rounds per rate")
     parser.add_argument("--idle-seconds", type=float, default=60)
+    parser.add_argument("--idle-rounds", type=int, default=3, help="alternated rounds of the idle workload")
     parser.add_argument("--journald-records", type=int, default=200000)
     parser.add_argument("--many-files", type=int, default=1000, help="files in the many-files workload")
     parser.add_argument("--many-seconds", type=float, default=60, help="how long the busy files are written")
@@ -671,33 +711,58 @@ def main():
             print("%-24s RSS %7.1f MiB  peak %7.1f MiB  shipped %d" % (label, row["rss_kib"] / 1024, row["peak_rss_kib"] / 1024, row["shipped"]))
 
     if "latency" in workloads:
+        # One run is not enough to say anything (single runs showed 40-160 ms spikes for either
+        # contender): every rate runs each contender once per round, the order reversed every other
+        # round, and each contender's p99 is reported as the median of its rounds with their spread.
         rows = []
+        followers = [c for c in chosen if "plain" not in c.name and "parse" not in c.name]
         for rate in (int(r) for r in args.latency_rates.split(",")):
-            for contender in [c for c in chosen if "plain" not in c.name and "parse" not in c.name]:
-                print(f"follow latency {rate}/s: {contender.name} ...", file=sys.stderr, flush=True)
-                work = workdir(contender.name)
-                rows.append(dict(follow_latency(contender, rate, args.latency_seconds, work), contender=contender.name))
-                shutil.rmtree(work, ignore_errors=True)
+            for round_ in range(args.latency_rounds):
+                for contender in followers if round_ % 2 == 0 else list(reversed(followers)):
+                    print(f"follow latency {rate}/s, round {round_ + 1}: {contender.name} ...", file=sys.stderr, flush=True)
+                    work = workdir(contender.name)
+                    rows.append(dict(follow_latency(contender, rate, args.latency_seconds, work), contender=contender.name, round=round_))
+                    shutil.rmtree(work, ignore_errors=True)
         results["latency"] = rows
-        print("\nFollow latency (write to output), %.0f s per rate" % args.latency_seconds)
-        print("%-24s %8s %9s %6s %9s %9s %9s" % ("contender", "rate/s", "written", "lost", "p50 ms", "p99 ms", "max ms"))
-        for row in rows:
-            print("%-24s %8d %9d %6d %9.2f %9.2f %9.2f" % (row["contender"], row["rate"], row["written"], row["lost"],
-                                                           row["p50_ms"], row["p99_ms"], row["max_ms"]))
+        print("\nFollow latency (write to output), %.0f s per rate; median of %d alternated rounds (lowest-highest)"
+              % (args.latency_seconds, args.latency_rounds))
+        print("%-24s %8s %6s %22s %22s %9s" % ("contender", "rate/s", "lost", "p50 ms", "p99 ms", "max ms"))
+        for rate in sorted({row["rate"] for row in rows}):
+            for contender in followers:
+                runs = [row for row in rows if row["rate"] == rate and row["contender"] == contender.name]
+                def spread(key):
+                    values = sorted(run[key] for run in runs)
+                    return "%.2f (%.2f-%.2f)" % (values[len(values) // 2], values[0], values[-1])
+                print("%-24s %8d %6d %22s %22s %9.2f" % (contender.name, rate, sum(run["lost"] for run in runs), spread("p50_ms"),
+                                                          spread("p99_ms"), max(run["max_ms"] for run in runs)))
 
     if "idle" in workloads:
         rows = {}
         baseline = [LogSidecar("log-sidecar (baseline, health on)", health=True, binary=BASELINE)] if BASELINE else []
-        for contender in [LogSidecar("log-sidecar (health on)", health=True)] + baseline + [c for c in chosen if "splice" in c.name]:
-            print(f"idle {args.idle_seconds:.0f} s: {contender.name} ...", file=sys.stderr, flush=True)
-            work = workdir(contender.name)
-            rows[contender.name] = idle(contender, args.idle_seconds, work)
-            shutil.rmtree(work, ignore_errors=True)
+        baseline_http = [LogSidecar("log-sidecar (baseline, clickhouse sink)", health=True, binary=BASELINE, http="clickhouse")] if BASELINE else []
+        idlers = [LogSidecar("log-sidecar (health on)", health=True)] + baseline + [c for c in chosen if "splice" in c.name] + [
+            LogSidecar("log-sidecar (clickhouse sink)", health=True, http="clickhouse")] + baseline_http + [
+            Rsyslog("rsyslog (omelasticsearch)", "rsyslog-elasticsearch.conf", False, "omelasticsearch to the same receiver")]
+        with DiscardReceiver() as receiver:
+            for round_ in range(args.idle_rounds):
+                for contender in idlers if round_ % 2 == 0 else list(reversed(idlers)):
+                    print(f"idle {args.idle_seconds:.0f} s, round {round_ + 1}: {contender.name} ...", file=sys.stderr, flush=True)
+                    work = workdir(contender.name)
+                    ours = isinstance(contender, LogSidecar)
+                    rows.setdefault(contender.name, []).append(
+                        idle(contender, args.idle_seconds, work, scrape_port=19990 if ours else None,
+                             receiver_port=receiver.port))
+                    shutil.rmtree(work, ignore_errors=True)
         results["idle"] = rows
-        print("\nIdle: a quiet file for %.0f s" % args.idle_seconds)
-        print("%-24s %10s %10s %12s" % ("contender", "RSS MiB", "CPU s", "CPU % core"))
-        for name, row in rows.items():
-            print("%-24s %10.1f %10.3f %12.4f" % (name, row["rss_kib"] / 1024, row["cpu_seconds"], row["cpu_percent"]))
+        print("\nIdle: a quiet file for %.0f s, ours scraped every 60 s; medians of %d alternated rounds (their spread)"
+              % (args.idle_seconds, args.idle_rounds))
+        print("%-40s %18s %18s %10s %16s" % ("contender", "mean RSS MiB", "last RSS MiB", "max MiB", "CPU ms/min"))
+        for name, runs in rows.items():
+            def spread(key, scale):
+                values = sorted(run[key] * scale for run in runs)
+                return "%.1f (%.1f-%.1f)" % (values[len(values) // 2], values[0], values[-1])
+            print("%-40s %18s %18s %10.1f %16s" % (name, spread("mean_rss_kib", 1 / 1024), spread("rss_kib", 1 / 1024),
+                  max(run["max_rss_kib"] for run in runs) / 1024, spread("cpu_seconds", 60_000 / args.idle_seconds)))
 
     if "manyfiles" in workloads:
         rows = {}

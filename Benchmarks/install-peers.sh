@@ -6,6 +6,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 export DEBIAN_FRONTEND=noninteractive
 need=()
 command -v rsyslogd >/dev/null 2>&1 || need+=(rsyslog)
+# omelasticsearch: rsyslog's HTTP output, the idle workload's peer for an HTTP sink.
+dpkg -s rsyslog-elasticsearch >/dev/null 2>&1 || need+=(rsyslog-elasticsearch)
 [ -x /usr/bin/time ] || need+=(time)
 for lib in libivykis0 libnet1 libjson-c5 libpcre3 libwrap0 libglib2.0-0; do
   dpkg -s "$lib" >/dev/null 2>&1 || need+=("$lib")

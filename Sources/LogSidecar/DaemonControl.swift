@@ -68,12 +68,17 @@ package final class DaemonControl: Sendable {
     /// Sleeps until one of `extra` is readable (or at its end), a wake-up, or `timeoutMs`; true when
     /// a wake-up ended it (a flag to look at).
     @discardableResult
-    func wait(timeoutMs: Int, also extra: [Int32]) -> Bool {
+    func wait(timeoutMs: Int, also extra: [Int32]) -> Bool { waitReporting(timeoutMs: timeoutMs, also: extra).woken }
+
+    /// `wait`, and which of `extra` (bit i: `extra[i]`, the first 64) became readable.
+    func waitReporting(timeoutMs: Int, also extra: [Int32]) -> (woken: Bool, readable: UInt64) {
         var fds = [pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)]
         for fd in extra { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
         _ = Glibc.poll(&fds, nfds_t(fds.count), Int32(clamping: max(0, timeoutMs)))
-        guard fds[0].revents != 0 else { return false }
+        var readable: UInt64 = 0
+        for index in 1..<min(fds.count, 65) where fds[index].revents != 0 { readable |= 1 << UInt64(index - 1) }
+        guard fds[0].revents != 0 else { return (false, readable) }
         clearWake()
-        return true
+        return (true, readable)
     }
 }

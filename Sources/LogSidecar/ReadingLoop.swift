@@ -66,6 +66,7 @@ final class ReadingLoop {
         var nextCheckpointMs = MonotonicClock.milliseconds() + Int64(config.input.checkpointIntervalMs)
         var pass = cycle()
         ColdPages.release()
+        var trimmer = PageTrimmer(nowMs: MonotonicClock.milliseconds(), inputSoFar: inputSoFar)
         while !isDone && fanout.fatalFailure == nil {
             counters.loopHeartbeatMs.store(MonotonicClock.milliseconds(), ordering: .relaxed)
             if control.takeReopenRequest() {
@@ -75,8 +76,13 @@ final class ReadingLoop {
             if pass != .budgetSpent && !streamsBusy && !journalBusy {
                 // A wake-up during the coalescing pause (a signal, the child's exit) is acted on now.
                 let woken = child?.streams.trickled == true && control.wait(timeoutMs: ChildStreams.coalesceMs)
-                if !woken { control.wait(timeoutMs: waitMs(after: pass, until: nextCheckpointMs), also: descriptors) }
-                fileServer.drainEvents()
+                // inotify is read only when it has something: a quiet second is one poll and one stat.
+                var eventsReady = true
+                if !woken {
+                    let readable = control.waitReporting(timeoutMs: waitMs(after: pass, until: nextCheckpointMs), also: descriptors).readable
+                    eventsReady = fileServer.eventDescriptor == nil || readable & 1 != 0
+                }
+                if eventsReady { fileServer.drainEvents() }
             }
             if let child {
                 do { try child.supervisor.step() } catch {
@@ -99,6 +105,7 @@ final class ReadingLoop {
                 saveCheckpoint()
                 nextCheckpointMs = now + Int64(config.input.checkpointIntervalMs)
             }
+            trimmer.look(nowMs: now, inputSoFar: inputSoFar)
         }
         if let fatal = fanout.fatalFailure {
             // Our output is gone: the child would block on a pipe nobody reads; it is asked to stop.
@@ -117,6 +124,9 @@ final class ReadingLoop {
         }
         return child?.supervisor.exitCode ?? 0
     }
+
+    /// Lines and journal entries read since start: whether input came, for `PageTrimmer`.
+    private var inputSoFar: Int { counters.linesRead.load(ordering: .relaxed) &+ counters.journalEntriesRead.load(ordering: .relaxed) }
 
     /// Stop: a signal, or in exec mode the child's exit with no restart to follow.
     private var isDone: Bool {

@@ -26,12 +26,18 @@ package struct FileStatus: Equatable, Sendable {
 
     /// `nil` when nothing is at `path`; any other failure is an error.
     package static func at(_ path: String) throws(SystemError) -> FileStatus? {
+        let outcome = path.withCString { cPath in Result { () throws(SystemError) -> FileStatus? in try at(cPath: cPath) } }
+        return try outcome.get()
+    }
+
+    /// The same for a path already in C form (a path looked at every poll, converted once).
+    package static func at(cPath path: UnsafePointer<CChar>) throws(SystemError) -> FileStatus? {
         var raw = stat()
         while stat(path, &raw) != 0 {
             let code = errno
             if code == EINTR { continue }
             if code == ENOENT || code == ENOTDIR { return nil }
-            throw SystemError(call: "stat", subject: path, errno: code)
+            throw SystemError(call: "stat", subject: String(cString: path), errno: code)
         }
         return FileStatus(raw)
     }

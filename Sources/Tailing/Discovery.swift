@@ -34,6 +34,16 @@ final class Discovery {
     private let settleNs: Int64 = 2_000_000_000
     private var listings: [String: Listing] = [:]
     private var previous: Result?
+    /// Every `stat` the last full scan made, in order, and what it answered. A scan that would make
+    /// the same calls and get the same answers finds what the last one found: a quiet tree is checked
+    /// against this list with no string built, hashed or listed (what a quiet second costs).
+    private var probes: [Probe] = []
+    private var recording: [Probe]?
+
+    private struct Probe {
+        let path: [CChar]
+        let status: FileStatus?
+    }
 
     private struct Listing {
         var modifiedNs: Int64
@@ -53,10 +63,14 @@ final class Discovery {
     /// Forgets what was listed in `directory` (an event said it changed), or everything when nil.
     func invalidate(_ directory: String?) {
         if let directory { listings[directory] = nil } else { listings.removeAll() }
+        probes.removeAll()
     }
 
     /// The next scan counts as changed, whatever it finds: what this one found was not all taken in.
-    func forgetPreviousScan() { previous = nil }
+    func forgetPreviousScan() {
+        previous = nil
+        probes.removeAll()
+    }
 
     /// Whether `path` is one that the patterns would follow.
     func wants(_ path: String) -> Bool {
@@ -64,12 +78,19 @@ final class Discovery {
     }
 
     func scan(nowNs: Int64 = WallClock.nanoseconds()) -> Result {
+        if var same = previous, same.unreadable.isEmpty, answersAsBefore(nowNs: nowNs) {
+            same.changed = false
+            return same
+        }
         var result = Result()
         var seen = Set<String>()
         var live = Set<String>()
+        recording = []
         for pattern in patterns {
             expand(pattern.root, pattern.components[...], into: &result, seen: &seen, live: &live, nowNs: nowNs)
         }
+        probes = result.unreadable.isEmpty ? recording ?? [] : []
+        recording = nil
         listings = listings.filter { live.contains($0.key) }
         if let previous, previous.candidates == result.candidates, previous.directories == result.directories,
             previous.unreadable.isEmpty, result.unreadable.isEmpty
@@ -78,6 +99,21 @@ final class Discovery {
         }
         previous = result
         return result
+    }
+
+    /// Whether every `stat` of the last scan answers as it did, and no directory among them changed so
+    /// recently that its listing would be taken again (`settleNs`).
+    private func answersAsBefore(nowNs: Int64) -> Bool {
+        guard !probes.isEmpty else { return false }
+        for probe in probes {
+            let now = probe.path.withUnsafeBufferPointer { path -> FileStatus?? in
+                guard let start = path.baseAddress else { return .none }
+                return try? FileStatus.at(cPath: start)
+            }
+            guard let now, now == probe.status else { return false }
+            if let status = now, status.isDirectory, nowNs - status.modifiedNs <= settleNs { return false }
+        }
+        return true
     }
 
     private func expand(
@@ -94,8 +130,8 @@ final class Discovery {
             return
         }
         if !isPattern {
-            // A run of literal directories is one `stat` of the last: a quiet literal path costs two a
-            // poll, however deep it is. Only when it is missing are its ancestors looked at.
+            // A run of literal directories is one `stat` of the last: a quiet literal path costs one a
+            // poll (its file's), however deep it is. Only when it is missing are its ancestors looked at.
             var literals = [component]
             var tail = remaining
             while tail.count > 1, let next = tail.first, !GlobPattern.hasWildcard(next) {
@@ -103,6 +139,15 @@ final class Discovery {
                 tail = tail.dropFirst()
             }
             let directory = literals.reduce(base) { Path.join($0, $1) }
+            // A literal file in it that is there proves the directory: one `stat` a poll, not two.
+            if tail.count == 1, let name = tail.first, !GlobPattern.hasWildcard(name) {
+                let path = Path.join(directory, name)
+                if let file = candidate(path, base: directory, into: &result) {
+                    result.directories.insert(directory)
+                    if seen.insert(path).inserted { result.candidates.append(file) }
+                    return
+                }
+            }
             if let status = status(directory, base: base, into: &result), status.isDirectory {
                 expand(directory, tail, into: &result, seen: &seen, live: &live, nowNs: nowNs)
             } else {
@@ -171,7 +216,9 @@ final class Discovery {
     /// as unreadable.
     private func status(_ path: String, base: String, into result: inout Result) -> FileStatus? {
         do {
-            return try FileStatus.at(path)
+            let status = try FileStatus.at(path)
+            recording?.append(Probe(path: Array(path.utf8CString), status: status))
+            return status
         } catch {
             result.unreadable[base] = error
             return nil
