@@ -30,6 +30,9 @@ final class ReadingLoop {
     let journal: JournalInput?
     private var lastError = ""
     private var lastSaved: Checkpoint?
+    /// The checkpoint the checkpoint thread is writing.
+    private var checkpointBeingSaved: Checkpoint?
+    private lazy var checkpointWriter = CheckpointWriter(wake: { [control] in control.wake() })
     /// Checkpoints taken but not yet acknowledged by every sink, with `fanout.writtenBytes` at the time.
     private var waitingCheckpoints: [(position: Int, checkpoint: Checkpoint)] = []
     static let maximumWaitingCheckpoints = 32
@@ -67,6 +70,7 @@ final class ReadingLoop {
         var pass = cycle()
         ColdPages.release()
         var trimmer = PageTrimmer(nowMs: MonotonicClock.milliseconds(), inputSoFar: inputSoFar)
+        defer { checkpointWriter.stop() }
         while !isDone && fanout.fatalFailure == nil {
             counters.loopHeartbeatMs.store(MonotonicClock.milliseconds(), ordering: .relaxed)
             if control.takeReopenRequest() {
@@ -100,6 +104,7 @@ final class ReadingLoop {
                 if outcome == .givenUp { break }
             }
             pass = cycle()
+            if let outcome = checkpointWriter.takeOutcome() { apply(outcome) }
             let now = MonotonicClock.milliseconds()
             if now >= nextCheckpointMs {
                 saveCheckpoint()
@@ -210,7 +215,7 @@ final class ReadingLoop {
         // Every sink hands over what it holds and waits for its receiver (bounded by the deadline).
         if complete { complete = fanout.drain() }
         if !complete { logger.warning("not everything could be shipped before stopping; the rest stays behind the checkpoint for the next start") }
-        saveCheckpoint()
+        saveCheckpoint(waiting: true)
         // What the child printed has no checkpoint behind it (a pipe cannot be read again): the sinks'
         // drain (a file sink's fsync, an HTTP sink's acknowledgement) is all that makes it durable.
         if child != nil && !complete { logger.error("the sinks did not take everything at the end; the application's last output may be lost") }
@@ -255,34 +260,56 @@ final class ReadingLoop {
     /// Sinks first: the checkpoint may only claim what every sink made durable. A sink that sends in
     /// batches of its own (HTTP) acknowledges later than the reading loop hands records over, so each
     /// checkpoint is kept with the stream position it needs and written once every sink got that far.
-    private func saveCheckpoint() {
+    /// The file sinks' fsyncs and the checkpoint's own are the checkpoint thread's (`CheckpointWriter`);
+    /// `waiting` (shutdown) waits for them.
+    private func saveCheckpoint(waiting: Bool = false) {
+        if waiting, let outcome = checkpointWriter.finish() { apply(outcome) }
         let path = config.input.checkpointPath
         var current = fileServer.checkpoint
         if let journal, let cursor = journal.position.cursor {
             current.journal = Checkpoint.JournalPosition(cursor: cursor, realtimeUsec: journal.position.realtimeUsec)
         }
         // A quiet file costs no fsync and no rename: idle means idle.
-        if current != (waitingCheckpoints.last?.checkpoint ?? lastSaved) {
+        if current != (waitingCheckpoints.last?.checkpoint ?? checkpointBeingSaved ?? lastSaved) {
             // Bounded: dropping one in the middle only writes a later one sooner.
             if waitingCheckpoints.count >= Self.maximumWaitingCheckpoints { waitingCheckpoints.remove(at: waitingCheckpoints.count - 2) }
             waitingCheckpoints.append((fanout.writtenBytes, current))
         }
-        // Without a checkpoint file nothing is made durable: the position is only reported.
-        guard !waitingCheckpoints.isEmpty, path.isEmpty || fanout.flush() else { return }
+        guard !waitingCheckpoints.isEmpty, !checkpointWriter.isBusy else { return }
         let acknowledged = fanout.acknowledgedBytes
         guard let ready = waitingCheckpoints.lastIndex(where: { $0.position <= acknowledged }) else { return }
         let checkpoint = waitingCheckpoints[ready].checkpoint
-        do {
-            if !path.isEmpty { try checkpoint.save(to: path) }
-            lastSaved = checkpoint
+        // Without a checkpoint file nothing is made durable: the position is only reported.
+        if path.isEmpty {
             waitingCheckpoints.removeFirst(ready + 1)
+            apply(.saved(checkpoint))
+            return
+        }
+        guard let syncs = fanout.syncJobs() else { return }
+        waitingCheckpoints.removeFirst(ready + 1)
+        checkpointBeingSaved = checkpoint
+        checkpointWriter.submit(CheckpointWriter.Job(syncs: syncs, checkpoint: checkpoint, path: path))
+        if waiting, let outcome = checkpointWriter.finish() { apply(outcome) }
+    }
+
+    /// What the checkpoint thread made of the last checkpoint it was given.
+    private func apply(_ outcome: CheckpointWriter.Outcome) {
+        checkpointBeingSaved = nil
+        let path = config.input.checkpointPath
+        switch outcome {
+        case .saved(let checkpoint):
+            lastSaved = checkpoint
             fileServer.checkpointed(checkpoint)
             journal?.checkpointed(cursor: checkpoint.journal?.cursor, realtimeUsec: checkpoint.journal?.realtimeUsec ?? 0)
             if checkpointFailing { logger.notice("writing the checkpoint works again", metadata: ["path": "\(path)"]) }
             checkpointFailing = false
             counters.checkpointError.withLock { $0 = "" }
-        } catch {
-            // Shipping goes on: the checkpoint catches up once it can be written.
+        case .sinkFailed(let failure, let sink):
+            fanout.syncFailed(failure, sink: sink)
+        case .notSaved(let checkpoint, let error):
+            // Shipping goes on: the checkpoint catches up once it can be written (this one, unless a
+            // later one is ready by then).
+            waitingCheckpoints.insert((0, checkpoint), at: 0)
             if !checkpointFailing {
                 logger.error("writing the checkpoint failed; shipping goes on", metadata: ["path": "\(path)", "error": "\(error)"])
             }

@@ -67,17 +67,17 @@ package final class FileSink: Sink {
         try sync(accepted: 0)
     }
 
-    /// After a failed fsync Linux may have dropped the dirty pages and marks them clean, so a second
-    /// fsync "succeeds" with the data gone: any failure is fatal, never retried.
+    package func syncJob() throws(SinkFailure) -> SinkSync? {
+        if let closeFailure { throw closeFailure }
+        guard descriptor >= 0 else { return nil }
+        if let job = SinkSync(duplicating: descriptor, sink: name) { return job }
+        try sync(accepted: 0)
+        return nil
+    }
+
     private func sync(accepted: Int) throws(SinkFailure) {
         guard descriptor >= 0 else { return }
-        do {
-            try FileIO.fsync(descriptor)
-        } catch  where error.errno == EINVAL || error.errno == EROFS || error.errno == ENOTSUP {
-            // A pipe or a device cannot be synced: there is nothing more to make durable.
-        } catch {
-            throw SinkFailure(accepted: accepted, reason: "\(error)", isFatal: true)
-        }
+        try SinkSync.fsync(descriptor, accepted: accepted)
     }
 
     /// A file is synced before it is closed: once renamed or reopened it is no longer ours to sync,

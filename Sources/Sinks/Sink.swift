@@ -15,6 +15,9 @@ package protocol Sink: AnyObject {
     func write(_ batch: RecordBatch, from offset: Int) throws(SinkFailure)
     /// Makes what was written durable (called before the checkpoint moves past it).
     func flush() throws(SinkFailure)
+    /// `flush` for the checkpoint thread: what must happen on the reading thread happens now, and the
+    /// wait for the disk, if any, is returned to run there.
+    func syncJob() throws(SinkFailure) -> SinkSync?
     /// Reopens output files (SIGHUP, after an external logrotate).
     func reopen()
     func close()
@@ -33,6 +36,10 @@ package protocol Sink: AnyObject {
 extension Sink {
     package func start() throws(SinkFailure) {}
     package func flush() throws(SinkFailure) {}
+    package func syncJob() throws(SinkFailure) -> SinkSync? {
+        try flush()
+        return nil
+    }
     package func reopen() {}
     package func close() {}
     package var unacknowledgedBytes: Int { 0 }

@@ -81,6 +81,18 @@ package final class SinkFanout {
     /// Makes every sink's output durable; the checkpoint is written only after this succeeds.
     package func flush() -> Bool { everySink { sink throws(SinkFailure) in try sink.flush() } }
 
+    /// `flush` split for the checkpoint thread: the syncs to run there; nil when given up.
+    package func syncJobs() -> [SinkSync]? {
+        var jobs: [SinkSync] = []
+        return everySink { sink throws(SinkFailure) in if let job = try sink.syncJob() { jobs.append(job) } } ? jobs : nil
+    }
+
+    /// A sync run on the checkpoint thread failed: like a failed flush, that ends delivery for good.
+    package func syncFailed(_ failure: SinkFailure, sink: String) {
+        if let index = counters.firstIndex(where: { $0.name == sink }) { failed(index, failure) }
+        fatalFailure = SinkFailure(accepted: 0, reason: "sink \(sink): \(failure.reason)", isFatal: true)
+    }
+
     /// Hands everything over and waits for every acknowledgement (shutdown, the end of exec mode).
     package func drain() -> Bool { everySink { sink throws(SinkFailure) in try sink.drain() } }
 
