@@ -264,6 +264,12 @@ final class ReadingLoop {
     /// `waiting` (shutdown) waits for them.
     private func saveCheckpoint(waiting: Bool = false) {
         if waiting, let outcome = checkpointWriter.finish() { apply(outcome) }
+        // A quiet interval: nothing moved since the last checkpoint written, and nothing waits.
+        if waitingCheckpoints.isEmpty, checkpointBeingSaved == nil, let lastSaved, fileServer.checkpointIsCurrent(lastSaved),
+            journal?.position.cursor == lastSaved.journal?.cursor
+        {
+            return
+        }
         let path = config.input.checkpointPath
         var current = fileServer.checkpoint
         if let journal, let cursor = journal.position.cursor {

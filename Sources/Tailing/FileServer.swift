@@ -206,6 +206,20 @@ package final class FileServer {
         Checkpoint(entries: files.filter { $0.shadowOf == nil && !$0.neverRead }.map(\.checkpointEntry) + departed.unaccountedEntries)
     }
 
+    /// Whether `checkpoint` is still what `checkpoint` would give, found without building it: the check
+    /// of a quiet checkpoint interval. False whenever departed files are kept (then it is built).
+    package func checkpointIsCurrent(_ checkpoint: Checkpoint) -> Bool {
+        guard departed.isEmpty else { return false }
+        var index = 0
+        for file in files where file.shadowOf == nil && !file.neverRead {
+            guard index < checkpoint.entries.count else { return false }
+            let entry = checkpoint.entries[index]
+            guard entry.offset == file.handedOffset, entry.identity == file.identity, entry.path == file.origin else { return false }
+            index += 1
+        }
+        return index == checkpoint.entries.count
+    }
+
     /// The checkpoint just written (without a checkpoint file: what every sink acknowledged), which the
     /// lag and the reported offsets count from. An entry beyond what a file was handed is older than
     /// its truncation and says nothing about it.
