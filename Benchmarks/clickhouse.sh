@@ -22,6 +22,7 @@ if [ ! -f "$sng/usr/lib/syslog-ng/3.38/libhttp.so" ] && [ -d "$sng" ]; then
   (cd "$here/.peers" && apt-get download -qq syslog-ng-mod-http >/dev/null 2>&1 && dpkg -x syslog-ng-mod-http_*.deb syslog-ng)
 fi
 lines=$(wc -l < "$data")
+events="('InsertQuery','InsertedRows','MergedRows','Merge','DelayedInserts','DelayedInsertsMilliseconds','MergeTreeDataWriterBlocks','RejectedInserts')"
 query() { curl -sS --data-binary "$1" "$url/"; }
 
 run() {  # NAME COMMAND...: runs the shipper until every row is in, then stops it
@@ -31,6 +32,7 @@ run() {  # NAME COMMAND...: runs the shipper until every row is in, then stops i
   local chpid c0 c1 start end pid
   chpid=$(cat "$work/ch.pid")
   c0=$(awk '{print $14+$15}' "/proc/$chpid/stat")
+  events0=$(query "SELECT groupArray((event, value)) FROM system.events WHERE event IN $events")
   start=$(date +%s.%N)
   /usr/bin/time -f "%U %S %M" -o "$work/time" "$@" > /dev/null 2> "$work/$name.err" &
   pid=$!
@@ -40,6 +42,13 @@ run() {  # NAME COMMAND...: runs the shipper until every row is in, then stops i
   done
   end=$(date +%s.%N)
   c1=$(awk '{print $14+$15}' "/proc/$chpid/stat")
+  # What ClickHouse did for these rows: inserts, parts written and merged, inserts it delayed.
+  events1=$(query "SELECT groupArray((event, value)) FROM system.events WHERE event IN $events")
+  python3 - "$events0" "$events1" "$name" >> "$work/events.txt" <<'P'
+import ast, sys
+before, after = (dict(ast.literal_eval(text.strip() or "[]")) for text in sys.argv[1:3])
+print(sys.argv[3] + ": " + ", ".join(f"{key} {after.get(key, 0) - before.get(key, 0):,}" for key in sorted(after)))
+P
   pkill -TERM -P "$pid"; wait "$pid" || true
   local sample
   sample=$(query "SELECT host != '' AND processed_at != '' AND msg != '' FROM default.bench WHERE seq = 12345")
@@ -76,6 +85,7 @@ for round in $(seq 1 "${ROUNDS:-3}"); do
   # This machine's speed drifts within minutes: every other round runs the contenders backwards.
   if [ $((round % 2)) -eq 1 ]; then ours gzip; ours none; theirs; else theirs; ours none; ours gzip; fi
 done
+echo; echo "ClickHouse's own counters (system.events) over each run:"; cat "$work/events.txt"
 python3 - "$work/results.tsv" <<'P'
 import statistics, sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]

@@ -71,6 +71,9 @@ protocol HTTPFormat {
     var namesRecords: Bool { get }
     /// Records whose own time did not parse since the last call (`log_sidecar_time_parse_errors_total`).
     func takeTimeParseErrors() -> Int
+    /// True when a batch must go as one request, never split for the two writing threads: a receiver
+    /// whose cost is per request rather than per record (ClickHouse: each INSERT is a part to merge).
+    var keepsBatchesWhole: Bool { get }
 }
 
 /// A format's options that build the format (in the format's own file, so the configuration types
@@ -84,6 +87,7 @@ extension HTTPFormat {
     var responseLimit: Int { 64 << 10 }
     var namesRecords: Bool { false }
     func takeTimeParseErrors() -> Int { 0 }
+    var keepsBatchesWhole: Bool { false }
 
     /// The records as they are, for a format whose body is the records but sent with a gap (a split batch).
     func encode(_ batch: RecordBatch, _ records: [Int], into body: GrowableBytes) {

@@ -60,6 +60,7 @@ final class HTTPSink: Sink, @unchecked Sendable {
         writers = writer.doesWork ? [writer, try makeWriter()] : [writer]
         let format = try HTTPFormats.make(config, shape: shape)
         namesRecords = format.namesRecords
+        splitsBatches = writers.count > 1 && !format.keepsBatchesWhole
         delivery = HTTPDelivery(
             name: name, config: config, format: format, deadLetterPath: deadLetterPath, counters: counters,
             logger: logger, failureTimeoutMs: failureTimeoutMs, transport: transport, clock: clock)
@@ -69,6 +70,8 @@ final class HTTPSink: Sink, @unchecked Sendable {
 
     var countsOwnRecords: Bool { true }
     let namesRecords: Bool
+    /// Whether a batch goes as two requests, one per writing thread (`PreparedBatch.requests`).
+    private let splitsBatches: Bool
 
     var unacknowledgedBytes: Int { monitor.withLock { fillingStreamBytes + inFlightStreamBytes } }
 
@@ -149,7 +152,7 @@ final class HTTPSink: Sink, @unchecked Sendable {
                         let age = clock.monotonicMs() - fillingSinceMs
                         if filling.bytes.count >= maxBytes || draining || age >= timeoutMs {
                             spare.removeLast()
-                            taken.take(&filling, streamBytes: fillingStreamBytes, maxBytes: maxBytes, split: writers.count > 1)
+                            taken.take(&filling, streamBytes: fillingStreamBytes, maxBytes: maxBytes, split: splitsBatches)
                             inFlight.append(taken)
                             inFlightStreamBytes += fillingStreamBytes
                             fillingStreamBytes = 0

@@ -161,6 +161,27 @@ struct HTTPUnitTests {
         #expect(Self.threads(named: "http-") == before)
     }
 
+    @Test("gzip's two writing threads split a large batch in two requests, except for ClickHouse, where each request is a part to merge")
+    func clickHouseBatchesWhole() throws {
+        for (format, expected) in [(HTTPFormatChoice(NDJSONOptions()), 2), (HTTPFormatChoice(ClickHouseOptions()), 1)] {
+            var config = HTTPSinkConfig()
+            config.url = "http://receiver.test/"
+            config.format = format
+            config.batchTimeoutMs = 1
+            let transport = ScriptedTransport()
+            let sink = try HTTPSink(
+                name: "t", config: config, deadLetterPath: "/nonexistent/dead-letter.jsonl", shape: RecordShape(),
+                counters: SinkCounters(name: "t", http: HTTPCounters()), logger: Logger(label: "test"), shouldGiveUp: { false },
+                transport: transport.factory)
+            try sink.start()
+            let records = batch(Array(repeating: 200, count: 1000))
+            try sink.write(records, from: 0)
+            try sink.drain()
+            sink.close()
+            #expect(transport.requests.count == expected, "\(format.name)")
+        }
+    }
+
     @Test("the acknowledged position is the slowest sink's; a sink that counts its own records is not counted by the fan-out")
     func acknowledgedPosition() {
         let holding = HoldingSink()
