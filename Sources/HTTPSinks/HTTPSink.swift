@@ -152,11 +152,12 @@ final class HTTPSink: Sink, @unchecked Sendable {
                         let age = clock.monotonicMs() - fillingSinceMs
                         if filling.bytes.count >= maxBytes || draining || age >= timeoutMs {
                             spare.removeLast()
-                            taken.take(&filling, streamBytes: fillingStreamBytes, maxBytes: maxBytes, split: splitsBatches)
+                            let left = taken.take(&filling, streamBytes: fillingStreamBytes, maxBytes: maxBytes, split: splitsBatches)
                             inFlight.append(taken)
-                            inFlightStreamBytes += fillingStreamBytes
-                            fillingStreamBytes = 0
-                            fillingSinceMs = 0
+                            inFlightStreamBytes += fillingStreamBytes - left
+                            // What did not fit is the next batch, as old as it was.
+                            fillingStreamBytes = left
+                            if left == 0 { fillingSinceMs = 0 }
                             monitor.broadcast()
                             continue
                         }

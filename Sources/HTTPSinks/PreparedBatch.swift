@@ -16,16 +16,33 @@ final class PreparedBatch {
     private var claimed = 0
     private(set) var posted = 0
 
-    /// Takes `filling`'s records (leaving it this batch's old, emptied storage) and plans its requests.
-    func take(_ filling: inout RecordBatch, streamBytes: Int, maxBytes: Int, split: Bool) {
+    /// Takes `filling`'s records up to `maxBytes` (one record at least), leaving the rest in it, and
+    /// plans the requests; returns the bytes left. A batch is due once it holds `maxBytes`, so it is
+    /// always a little more: taken whole, it went as two requests of half the size, and twice the
+    /// inserts for a receiver whose cost is per request (ClickHouse: 1,025 against syslog-ng's 661 for
+    /// the same rows).
+    func take(_ filling: inout RecordBatch, streamBytes: Int, maxBytes: Int, split: Bool) -> Int {
         swap(&batch, &filling)
         filling.removeAll()
-        self.streamBytes = streamBytes
+        let keep = max(1, batch.recordsEnding(atOrBefore: maxBytes))
+        if keep < batch.count {
+            let cut = batch.recordEnds[keep - 1]
+            filling.bytes.append(contentsOf: batch.bytes[cut...])
+            filling.recordEnds.append(contentsOf: batch.recordEnds[keep...].lazy.map { $0 - cut })
+            if batch.origins.count == batch.count {
+                filling.origins.append(contentsOf: batch.origins[keep...])
+                batch.origins.removeSubrange(keep...)
+            }
+            batch.bytes.removeSubrange(cut...)
+            batch.recordEnds.removeSubrange(keep...)
+        }
+        self.streamBytes = streamBytes - filling.bytes.count
         requests = Self.requests(batch, maxBytes: maxBytes, split: split)
         while bodies.count < requests.count { bodies.append(RequestBody()) }
         written = Array(repeating: false, count: requests.count)
         claimed = 0
         posted = 0
+        return filling.bytes.count
     }
 
     var hasUnclaimed: Bool { claimed < requests.count }

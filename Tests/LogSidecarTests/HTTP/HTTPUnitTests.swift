@@ -161,6 +161,21 @@ struct HTTPUnitTests {
         #expect(Self.threads(named: "http-") == before)
     }
 
+    @Test("a batch is taken up to batch_max_bytes and the rest stays for the next one, with its origins and stream bytes")
+    func takeUpToMaximum() {
+        var filling = batch(Array(repeating: 100, count: 105))
+        filling.origins = (0..<105).map { RecordOrigin(source: UInt64($0), offset: 0) }
+        let prepared = PreparedBatch()
+        let left = prepared.take(&filling, streamBytes: 10_500, maxBytes: 1000, split: false)
+        #expect(prepared.batch.count == 10 && prepared.batch.bytes.count == 1000 && prepared.streamBytes == 1000)
+        #expect(left == 9500 && filling.count == 95 && filling.recordEnds.first == 100 && filling.recordEnds.last == 9500)
+        #expect(filling.origins.first?.source == 10 && prepared.batch.origins.count == 10)
+        #expect(prepared.requests == [0..<10])
+        var single = batch([5000])
+        #expect(prepared.take(&single, streamBytes: 5000, maxBytes: 1000, split: false) == 0)
+        #expect(prepared.batch.count == 1)
+    }
+
     @Test("gzip's two writing threads split a large batch in two requests, except for ClickHouse, where each request is a part to merge")
     func clickHouseBatchesWhole() throws {
         for (format, expected) in [(HTTPFormatChoice(NDJSONOptions()), 2), (HTTPFormatChoice(ClickHouseOptions()), 1)] {
