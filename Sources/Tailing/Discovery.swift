@@ -204,9 +204,14 @@ final class Discovery {
             return nil
         }
         var files: [String: Candidate] = [:]
+        // The files of a listing are not probes: a scan with the listing cached does not look at them
+        // (a quiet glob over 1,000 files is one `stat` of their directory a poll).
+        let probing = recording
+        recording = nil
         for name in names {
             if let file = candidate(Path.join(directory, name), base: directory, into: &result) { files[name] = file }
         }
+        recording = probing
         let listing = Listing(modifiedNs: status.modifiedNs, changedNs: status.changedNs, names: names, files: files)
         listings[directory] = listing
         return listing
