@@ -78,10 +78,8 @@ package final class SinkFanout {
         writtenBytes - (sinks.map(\.unacknowledgedBytes).max() ?? 0)
     }
 
-    /// Makes every sink's output durable; the checkpoint is written only after this succeeds.
-    package func flush() -> Bool { everySink { sink throws(SinkFailure) in try sink.flush() } }
-
-    /// `flush` split for the checkpoint thread: the syncs to run there; nil when given up.
+    /// Makes every sink's output durable, the checkpoint thread's part returned as syncs to run there
+    /// (the checkpoint is written only after they succeed); nil when given up.
     package func syncJobs() -> [SinkSync]? {
         var jobs: [SinkSync] = []
         return everySink { sink throws(SinkFailure) in if let job = try sink.syncJob() { jobs.append(job) } } ? jobs : nil
