@@ -14,7 +14,7 @@ import Testing
 
 /// The HTTP sink's pure parts in memory: what a response means, the backoff, the configuration, and
 /// the fan-out's acknowledged position with a sink that holds records back.
-@Suite("HTTP sink, in memory")
+@Suite("HTTP sink, in memory", .serialized)
 struct HTTPUnitTests {
     func response(_ status: Int, _ body: String = "", code: Int? = nil, retryAfter: Int? = nil) -> HTTPResponse {
         HTTPResponse(
