@@ -112,7 +112,7 @@ package struct HTTPResponseReader {
             guard !digits.isEmpty, digits.count <= 15 else { throw .malformed("a chunk size of \(digits.count) digits") }
             var size = 0
             for digit in digits {
-                guard let value = HTTPTarget.hexValue(digit) else { throw .malformed("a chunk size that is not hexadecimal") }
+                guard let value = UnicodeEscape.hexDigit(digit) else { throw .malformed("a chunk size that is not hexadecimal") }
                 size = size << 4 | Int(value)
             }
             state = size == 0 ? .trailers : .chunkData(remaining: size)

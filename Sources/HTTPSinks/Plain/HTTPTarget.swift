@@ -1,4 +1,5 @@
 import Glibc
+import Records
 
 /// A plain `http://` URL split for a request of our own (`PlainHTTPConnection`): where to connect,
 /// what goes in the request line and the `Host` header, and the `Authorization` its user part asks
@@ -79,7 +80,8 @@ struct HTTPTarget: Equatable {
         while index < bytes.endIndex {
             let byte = bytes[index]
             if byte == UInt8(ascii: "%") {
-                guard index + 2 < bytes.endIndex, let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2])
+                guard index + 2 < bytes.endIndex, let high = UnicodeEscape.hexDigit(bytes[index + 1]),
+                    let low = UnicodeEscape.hexDigit(bytes[index + 2])
                 else { return nil }
                 decoded.append(high << 4 | low)
                 index += 3
@@ -89,15 +91,6 @@ struct HTTPTarget: Equatable {
             }
         }
         return decoded
-    }
-
-    static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: byte - 0x30
-        case 0x41...0x46: byte - 0x41 + 10
-        case 0x61...0x66: byte - 0x61 + 10
-        default: nil
-        }
     }
 }
 
