@@ -2,7 +2,8 @@
 # Fuzzes what reads outside data with libFuzzer: the JSON scanner + enricher, the filters, the
 # checkpoint decoder, the configuration loader, OTLP's writers and response reader (properties in
 # Sources/log-sidecar-fuzz/FuzzTargets.swift), the multiline joiner, the logfmt parser and the time
-# parser (TextFuzzTargets.swift), the plain-HTTP response reader (HTTPFuzzTargets.swift).
+# parser (TextFuzzTargets.swift), the plain-HTTP response reader (HTTPFuzzTargets.swift), the JSON
+# scanner's SIMD walk against its byte by byte one (ScannerFuzzTarget.swift).
 #   Fuzz/run.sh [SECONDS] [TARGET...]     (default: 600 s each, every target, one after the other)
 # The committed seeds (Fuzz/corpus/TARGET) are copied to .build-fuzz/corpus/TARGET, where the fuzzer
 # grows its corpus; that output is never committed. A crash leaves its input in .build-fuzz/ and fails.
@@ -11,7 +12,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(enricher filters checkpoint config otlp multiline logfmt time http)
+[ ${#targets[@]} -gt 0 ] || targets=(enricher filters checkpoint config otlp multiline logfmt time http scanner)
 out=.build-fuzz
 mkdir -p "$out"
 # The fuzz executable (Sources/log-sidecar-fuzz) is a product of the package: it builds from the

@@ -175,7 +175,46 @@ struct JSONScannerTests {
         ]
         for document in valid + invalid {
             let ours = Array(document.utf8).withUnsafeBytes { JSONScanner.scanObject($0) { _ in } != nil }
-            #expect(ours == valid.contains(document), "\(document)")
+            let bytewise = Array(document.utf8).withUnsafeBytes { JSONScanner.scanObjectBytewise($0) { _ in } != nil }
+            #expect(ours == valid.contains(document) && bytewise == ours, "\(document)")
+        }
+    }
+
+    /// The SIMD walk classifies 64 bytes at a time, carrying "inside a string" and "inside a number"
+    /// from block to block: each document is shifted by 0 to 130 leading spaces so that every byte
+    /// of it falls on every block boundary, and both walks must give the same verdict and members.
+    @Test("the SIMD walk agrees with the byte by byte one wherever the 64-byte blocks cut a line")
+    func blockBoundaries() {
+        let long = String(repeating: "x", count: 70)
+        let documents = [
+            #"{}"#, #"{"a":1}"#, #"{"a":[1,2,{"b":null}],"c":"d e"} "#, #"{"a":-0.5e+10,"b":12345678901234567890}"#,
+            "{\"\(long)\":\"\(long)\",\"n\":[\(long.map { _ in "7" }.joined())]}", #"{"a":{"b":{"c":{}}},"d":[[],[{}]]}"#,
+            #"{"a":true,"b":false,"c":null}"#, #"{"a":01}"#, #"{"a":1,}"#, #"{"a":tru}"#, #"{"a":truex}"#, #"{"a" 1}"#,
+            #"{"a":1}}"#, #"{"a":"b"#, #"{"a":1.}"#, #"{"a":[}"#, #"{"a":1 2}"#, #"{"a":"b"c}"#, #"{"a":1}x"#, #"x{"a":1}"#,
+            #"{"a":-}"#, #"{"a":1e}"#, #"{"a":[1,]}"#, #"{"a"}"#, #"{:1}"#, #"{"a":1"b":2}"#, #"{"a":nul}"#, #"{"a":{"b":1]}"#,
+            #"{"{":"}","[":"]",":":","}"#, #"{"a":"}"}  "#, "{\"a\":\"\(long)\"",
+        ]
+        for document in documents {
+            for shift in 0...130 {
+                let line = Array((String(repeating: " ", count: shift) + document).utf8)
+                line.withUnsafeBytes { bytes in
+                    #expect(JSONBlock.isPlain(bytes))
+                    var fast: [Range<Int>] = []
+                    var slow: [Range<Int>] = []
+                    let fastObject = JSONScanner.scanObject(bytes) { fast += [$0.key, $0.value] }
+                    let slowObject = JSONScanner.scanObjectBytewise(bytes) { slow += [$0.key, $0.value] }
+                    #expect(fastObject?.range == slowObject?.range && fastObject?.memberCount == slowObject?.memberCount, "\(shift): \(document)")
+                    if slowObject != nil { #expect(fast == slow, "\(shift): \(document)") }
+                }
+            }
+        }
+        // 512 levels are allowed, 513 are not, in both walks.
+        for depth in [511, 512, 513] {
+            let line = Array(("{\"a\":" + String(repeating: "[", count: depth - 1) + String(repeating: "]", count: depth - 1) + "}").utf8)
+            line.withUnsafeBytes { bytes in
+                #expect((JSONScanner.scanObject(bytes) { _ in } != nil) == (depth <= 512))
+                #expect((JSONScanner.scanObjectBytewise(bytes) { _ in } != nil) == (depth <= 512))
+            }
         }
     }
 

@@ -1,0 +1,179 @@
+/// The second stage: the grammar of RFC 8259 checked over the positions the first stage marked
+/// (`JSONBlock`), not over every byte. A position is a structural character or quote outside a
+/// string's content, or the first byte of a number or literal. The blocks are classified as the walk
+/// reaches them, so a line is read once.
+///
+/// Only for lines `JSONBlock.isPlain` accepts; over those its verdicts are `JSONScanner`'s byte by byte
+/// walk's, and `Fuzz/` (target `scanner`) holds the two to it.
+@usableFromInline struct JSONStructure {
+    @usableFromInline let base: UnsafeRawPointer
+    @usableFromInline let count: Int
+    /// Where the block `positions` belongs to starts.
+    @usableFromInline var blockStart = -64
+    /// The positions of the current block not yet taken.
+    @usableFromInline var positions: UInt64 = 0
+    /// All ones when the previous block ended inside a string.
+    @usableFromInline var inString: UInt64 = 0
+    /// 1 when the previous block's last byte was part of a number or literal.
+    @usableFromInline var inScalar: UInt64 = 0
+
+    @inlinable init(base: UnsafeRawPointer, count: Int) { (self.base, self.count) = (base, count) }
+
+    /// The next position, or `count` when there is none.
+    @inlinable @inline(__always)
+    mutating func next() -> Int {
+        while positions == 0 {
+            guard blockStart &+ 64 < count else { return count }
+            classifyNextBlock()
+        }
+        let position = blockStart &+ positions.trailingZeroBitCount
+        positions &= positions &- 1
+        return position
+    }
+
+    @inlinable
+    mutating func classifyNextBlock() {
+        blockStart &+= 64
+        let remaining = count &- blockStart
+        let block = remaining >= 64 ? JSONBlock(base + blockStart) : JSONBlock(tail: base + blockStart, count: remaining, before: blockStart)
+        // With no escapes, a quote toggles: the prefix XOR of the quotes is 1 from an opening quote up
+        // to, not including, its closing one.
+        var strings = block.quotes
+        strings ^= strings << 1
+        strings ^= strings << 2
+        strings ^= strings << 4
+        strings ^= strings << 8
+        strings ^= strings << 16
+        strings ^= strings << 32
+        strings ^= inString
+        inString = UInt64(bitPattern: Int64(bitPattern: strings) >> 63)
+        let scalars = ~(block.operators | block.spaces | block.quotes | strings)
+        let scalarStarts = scalars & ~(scalars << 1 | inScalar)
+        inScalar = scalars >> 63
+        positions = (block.operators & ~strings) | block.quotes | scalarStarts
+    }
+
+    @inlinable @inline(__always)
+    func byte(_ position: Int) -> UInt8 { position < count ? base.load(fromByteOffset: position, as: UInt8.self) : 0 }
+
+    /// Whether a number or literal ending before `position` really ends there: what follows is not
+    /// another byte of it (these lines hold no tab, CR or LF).
+    @inlinable @inline(__always)
+    func endsScalar(_ position: Int) -> Bool {
+        guard position < count else { return true }
+        switch base.load(fromByteOffset: position, as: UInt8.self) {
+        case 0x20, UInt8(ascii: "\""), UInt8(ascii: ","), UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "]"),
+            UInt8(ascii: "{"), UInt8(ascii: "}"):
+            return true
+        default: return false
+        }
+    }
+
+    /// The whole line as one object between optional spaces, each top-level member reported.
+    @inlinable @inline(__always)
+    mutating func scanObject(_ member: (JSONScanner.Member) -> Void) -> JSONScanner.Object? {
+        let start = next()
+        guard byte(start) == UInt8(ascii: "{") else { return nil }
+        var memberCount = 0
+        var position = next()
+        if byte(position) != UInt8(ascii: "}") {
+            while true {
+                guard byte(position) == UInt8(ascii: "\"") else { return nil }
+                let keyEnd = next()
+                guard keyEnd < count, byte(next()) == UInt8(ascii: ":") else { return nil }
+                let valueStart = next()
+                // Most values are strings: their end is the next position, taken here without a call.
+                let isString = byte(valueStart) == UInt8(ascii: "\"")
+                let valueEnd = isString ? next() + 1 : value(at: valueStart, depth: 1)
+                guard valueEnd >= 0, valueEnd <= count else { return nil }
+                member(
+                    JSONScanner.Member(
+                        key: (position + 1)..<keyEnd, keyIsEscaped: false, value: valueStart..<valueEnd, valueIsString: isString))
+                memberCount += 1
+                position = next()
+                let separator = byte(position)
+                if separator == UInt8(ascii: "}") { break }
+                guard separator == UInt8(ascii: ",") else { return nil }
+                position = next()
+            }
+        }
+        guard next() == count else { return nil }
+        return JSONScanner.Object(range: start..<(position + 1), memberCount: memberCount, needsRepair: false)
+    }
+
+    /// The end of the value that starts at `position` (inside a container `depth` deep), or -1 when it
+    /// is not one.
+    @inlinable
+    mutating func value(at position: Int, depth: Int) -> Int {
+        switch byte(position) {
+        case UInt8(ascii: "\""):
+            let close = next()
+            return close < count ? close + 1 : -1
+        case UInt8(ascii: "{"): return container(close: UInt8(ascii: "}"), keyed: true, depth: depth + 1)
+        case UInt8(ascii: "["): return container(close: UInt8(ascii: "]"), keyed: false, depth: depth + 1)
+        case UInt8(ascii: "t"): return literal(at: position, "true")
+        case UInt8(ascii: "f"): return literal(at: position, "false")
+        case UInt8(ascii: "n"): return literal(at: position, "null")
+        default: return number(at: position)
+        }
+    }
+
+    @inlinable
+    mutating func container(close: UInt8, keyed: Bool, depth: Int) -> Int {
+        guard depth <= JSONScanner.maximumDepth else { return -1 }
+        var position = next()
+        if byte(position) == close { return position + 1 }
+        while true {
+            if keyed {
+                guard byte(position) == UInt8(ascii: "\""), next() < count, byte(next()) == UInt8(ascii: ":") else { return -1 }
+                position = next()
+            }
+            guard value(at: position, depth: depth) >= 0 else { return -1 }
+            position = next()
+            let separator = byte(position)
+            if separator == close { return position + 1 }
+            guard separator == UInt8(ascii: ",") else { return -1 }
+            position = next()
+        }
+    }
+
+    @inlinable
+    func literal(at position: Int, _ literal: StaticString) -> Int {
+        let length = literal.utf8CodeUnitCount
+        guard position + length <= count else { return -1 }
+        for offset in 0..<length where base.load(fromByteOffset: position + offset, as: UInt8.self) != literal.utf8Start[offset] {
+            return -1
+        }
+        return endsScalar(position + length) ? position + length : -1
+    }
+
+    @inlinable
+    func number(at position: Int) -> Int {
+        var index = position
+        if byte(index) == UInt8(ascii: "-") { index += 1 }
+        let first = byte(index)
+        guard first &- UInt8(ascii: "0") < 10 else { return -1 }
+        index += 1
+        if first != UInt8(ascii: "0") { index = digits(from: index) }
+        if byte(index) == UInt8(ascii: ".") {
+            let fraction = digits(from: index + 1)
+            guard fraction > index + 1 else { return -1 }
+            index = fraction
+        }
+        if byte(index) | 0x20 == UInt8(ascii: "e") {
+            index += 1
+            if byte(index) == UInt8(ascii: "+") || byte(index) == UInt8(ascii: "-") { index += 1 }
+            let exponent = digits(from: index)
+            guard exponent > index else { return -1 }
+            index = exponent
+        }
+        return endsScalar(index) ? index : -1
+    }
+
+    @inlinable @inline(__always)
+    func digits(from start: Int) -> Int {
+        var index = start
+        while index < count, base.load(fromByteOffset: index, as: UInt8.self) &- UInt8(ascii: "0") < 10 { index &+= 1 }
+        return index
+    }
+}

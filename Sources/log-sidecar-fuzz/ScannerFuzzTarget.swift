@@ -1,0 +1,39 @@
+import Records
+
+/// The scanner's two walks over one line: the SIMD stages (`scanObject`, for lines of printable ASCII
+/// without backslashes) and the byte by byte one (`scanObjectBytewise`) must reach the same verdict and
+/// report the same members (of a valid line). An odd first byte maps the rest onto JSON's own characters, so that deep,
+/// long and nearly valid lines come often.
+func fuzzScanner(_ input: UnsafeRawBufferPointer) {
+    guard let selector = input.first else { return }
+    var line = Array(input.dropFirst())
+    if selector & 1 == 1 {
+        let alphabet = Array(#"{}[]:,"  "ab0123456789.-+eEtruefalsnull{"k":[1,"v"]}"#.utf8)
+        line = line.map { alphabet[Int($0) % alphabet.count] }
+    }
+    line.withUnsafeBytes { bytes in
+        var fast: [JSONScanner.Member] = []
+        var slow: [JSONScanner.Member] = []
+        let fastObject = JSONScanner.scanObject(bytes) { fast.append($0) }
+        let slowObject = JSONScanner.scanObjectBytewise(bytes) { slow.append($0) }
+        let text = String(decoding: bytes, as: UTF8.self)
+        if (fastObject == nil) != (slowObject == nil) {
+            fail("verdicts differ on \(text): \(fastObject == nil ? "invalid" : "valid") against \(slowObject == nil ? "invalid" : "valid")")
+        }
+        if let fastObject, let slowObject,
+            fastObject.range != slowObject.range || fastObject.memberCount != slowObject.memberCount
+                || fastObject.needsRepair != slowObject.needsRepair
+        {
+            fail("objects differ on \(text)")
+        }
+        // A line found invalid half-way has reported some members before the fault (its callers drop
+        // them): the SIMD walk finds a number's bad end before reporting its member, so it may report
+        // fewer, never others.
+        let same =
+            (slowObject == nil ? fast.count <= slow.count : fast.count == slow.count)
+            && zip(fast, slow).allSatisfy {
+                $0.key == $1.key && $0.keyIsEscaped == $1.keyIsEscaped && $0.value == $1.value && $0.valueIsString == $1.valueIsString
+            }
+        if !same { fail("members differ on \(text)") }
+    }
+}
