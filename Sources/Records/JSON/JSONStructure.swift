@@ -79,13 +79,14 @@
         if byte(position) != UInt8(ascii: "}") {
             while true {
                 guard byte(position) == UInt8(ascii: "\"") else { return nil }
+                // The key's closing quote.
                 let keyEnd = next()
                 guard keyEnd < count, byte(next()) == UInt8(ascii: ":") else { return nil }
                 let valueStart = next()
-                // Most values are strings: their end is the next position, taken here without a call.
+                // Most values are strings: taken here without the call through `value`.
                 let isString = byte(valueStart) == UInt8(ascii: "\"")
-                let valueEnd = isString ? next() + 1 : value(at: valueStart, depth: 1)
-                guard valueEnd >= 0, valueEnd <= count else { return nil }
+                let valueEnd = isString ? stringEnd() : value(at: valueStart, depth: 1)
+                guard valueEnd >= 0 else { return nil }
                 member(
                     JSONScanner.Member(
                         key: (position + 1)..<keyEnd, keyIsEscaped: false, value: valueStart..<valueEnd, valueIsString: isString))
@@ -101,14 +102,20 @@
         return JSONScanner.Object(range: start..<(position + 1), memberCount: memberCount, needsRepair: false)
     }
 
+    /// Just past the closing quote of the string whose opening quote was the last position taken, or -1
+    /// when it has none: with no escapes, the next position is that quote.
+    @inlinable @inline(__always)
+    mutating func stringEnd() -> Int {
+        let close = next()
+        return close < count ? close + 1 : -1
+    }
+
     /// The end of the value that starts at `position` (inside a container `depth` deep), or -1 when it
     /// is not one.
     @inlinable
     mutating func value(at position: Int, depth: Int) -> Int {
         switch byte(position) {
-        case UInt8(ascii: "\""):
-            let close = next()
-            return close < count ? close + 1 : -1
+        case UInt8(ascii: "\""): return stringEnd()
         case UInt8(ascii: "{"): return container(close: UInt8(ascii: "}"), keyed: true, depth: depth + 1)
         case UInt8(ascii: "["): return container(close: UInt8(ascii: "]"), keyed: false, depth: depth + 1)
         case UInt8(ascii: "t"): return literal(at: position, "true")
@@ -125,7 +132,7 @@
         if byte(position) == close { return position + 1 }
         while true {
             if keyed {
-                guard byte(position) == UInt8(ascii: "\""), next() < count, byte(next()) == UInt8(ascii: ":") else { return -1 }
+                guard byte(position) == UInt8(ascii: "\""), stringEnd() >= 0, byte(next()) == UInt8(ascii: ":") else { return -1 }
                 position = next()
             }
             guard value(at: position, depth: depth) >= 0 else { return -1 }
