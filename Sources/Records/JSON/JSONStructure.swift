@@ -1,7 +1,7 @@
 /// The second stage: the grammar of RFC 8259 checked over the positions the first stage marked
 /// (`JSONBlock`), not over every byte. A position is a structural character or quote outside a
 /// string's content, or the first byte of a number or literal. The blocks are classified as the walk
-/// reaches them, so a line is read once.
+/// reaches them: no list of positions is built.
 ///
 /// Only for lines `JSONBlock.isPlain` accepts; over those its verdicts are `JSONScanner`'s byte by byte
 /// walk's, and `Fuzz/` (target `scanner`) holds the two to it.
