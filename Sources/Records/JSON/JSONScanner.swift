@@ -177,38 +177,19 @@ public struct JSONScanner {
     }
 
     @inlinable mutating func scanLiteral(_ literal: StaticString) -> Bool {
-        let count = literal.utf8CodeUnitCount
-        guard index + count <= bytes.count else { return false }
-        for offset in 0..<count where bytes[index + offset] != literal.utf8Start[offset] { return false }
-        index += count
+        guard let base = bytes.baseAddress else { return false }
+        let end = JSONScanner.literalEnd(base, bytes.count, from: index, literal)
+        guard end >= 0 else { return false }
+        index = end
         return true
     }
 
     @inlinable mutating func scanNumber() -> Bool {
-        if peek == UInt8(ascii: "-") { index += 1 }
-        guard let first = peek, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9") else { return false }
-        if first == UInt8(ascii: "0") { index += 1 } else { skipDigits() }
-        if peek == UInt8(ascii: ".") {
-            index += 1
-            guard skipDigits() > 0 else { return false }
-        }
-        if peek == UInt8(ascii: "e") || peek == UInt8(ascii: "E") {
-            index += 1
-            if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { index += 1 }
-            guard skipDigits() > 0 else { return false }
-        }
+        guard let base = bytes.baseAddress else { return false }
+        let end = JSONScanner.numberEnd(base, bytes.count, from: index)
+        guard end >= 0 else { return false }
+        index = end
         return true
-    }
-
-    @discardableResult
-    @inline(__always)
-    @inlinable mutating func skipDigits() -> Int {
-        let start = index
-        var i = index
-        let count = bytes.count
-        while i < count, bytes[i] &- UInt8(ascii: "0") < 10 { i += 1 }
-        index = i
-        return i - start
     }
 
     /// Scans a string starting at its opening quote; returns whether it had escapes, nil when invalid.
@@ -289,6 +270,51 @@ extension JSONScanner {
         let hasBackslash = (backslash &- ones) & ~backslash
         let hasControl = (word &- ones &* 0x20) & ~word
         return (hasQuote | hasBackslash | hasControl | word) & highs
+    }
+}
+
+/// Numbers and literals, read the same way by both walks (the byte by byte one and `JSONStructure`):
+/// from a pointer, the position in a local, so the walks' own state stays out of the loop.
+extension JSONScanner {
+    /// Just past the literal at `start` of the `count` bytes at `base`, or -1 when it is not there.
+    @inlinable @inline(__always)
+    static func literalEnd(_ base: UnsafeRawPointer, _ count: Int, from start: Int, _ literal: StaticString) -> Int {
+        let length = literal.utf8CodeUnitCount
+        guard start + length <= count else { return -1 }
+        for offset in 0..<length where base.load(fromByteOffset: start + offset, as: UInt8.self) != literal.utf8Start[offset] {
+            return -1
+        }
+        return start + length
+    }
+
+    /// Just past the number (RFC 8259's grammar) at `start`, or -1 when none starts there.
+    @inlinable @inline(__always)
+    static func numberEnd(_ base: UnsafeRawPointer, _ count: Int, from start: Int) -> Int {
+        func byte(_ index: Int) -> UInt8 { index < count ? base.load(fromByteOffset: index, as: UInt8.self) : 0 }
+        func digits(from start: Int) -> Int {
+            var index = start
+            while index < count, base.load(fromByteOffset: index, as: UInt8.self) &- UInt8(ascii: "0") < 10 { index &+= 1 }
+            return index
+        }
+        var index = start
+        if byte(index) == UInt8(ascii: "-") { index += 1 }
+        let first = byte(index)
+        guard first &- UInt8(ascii: "0") < 10 else { return -1 }
+        index += 1
+        if first != UInt8(ascii: "0") { index = digits(from: index) }
+        if byte(index) == UInt8(ascii: ".") {
+            let fraction = digits(from: index + 1)
+            guard fraction > index + 1 else { return -1 }
+            index = fraction
+        }
+        if byte(index) | 0x20 == UInt8(ascii: "e") {
+            index += 1
+            if byte(index) == UInt8(ascii: "+") || byte(index) == UInt8(ascii: "-") { index += 1 }
+            let exponent = digits(from: index)
+            guard exponent > index else { return -1 }
+            index = exponent
+        }
+        return index
     }
 }
 

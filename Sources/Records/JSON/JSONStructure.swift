@@ -146,41 +146,13 @@
 
     @inlinable
     func literal(at position: Int, _ literal: StaticString) -> Int {
-        let length = literal.utf8CodeUnitCount
-        guard position + length <= count else { return -1 }
-        for offset in 0..<length where base.load(fromByteOffset: position + offset, as: UInt8.self) != literal.utf8Start[offset] {
-            return -1
-        }
-        return endsScalar(position + length) ? position + length : -1
+        let end = JSONScanner.literalEnd(base, count, from: position, literal)
+        return end >= 0 && endsScalar(end) ? end : -1
     }
 
     @inlinable
     func number(at position: Int) -> Int {
-        var index = position
-        if byte(index) == UInt8(ascii: "-") { index += 1 }
-        let first = byte(index)
-        guard first &- UInt8(ascii: "0") < 10 else { return -1 }
-        index += 1
-        if first != UInt8(ascii: "0") { index = digits(from: index) }
-        if byte(index) == UInt8(ascii: ".") {
-            let fraction = digits(from: index + 1)
-            guard fraction > index + 1 else { return -1 }
-            index = fraction
-        }
-        if byte(index) | 0x20 == UInt8(ascii: "e") {
-            index += 1
-            if byte(index) == UInt8(ascii: "+") || byte(index) == UInt8(ascii: "-") { index += 1 }
-            let exponent = digits(from: index)
-            guard exponent > index else { return -1 }
-            index = exponent
-        }
-        return endsScalar(index) ? index : -1
-    }
-
-    @inlinable @inline(__always)
-    func digits(from start: Int) -> Int {
-        var index = start
-        while index < count, base.load(fromByteOffset: index, as: UInt8.self) &- UInt8(ascii: "0") < 10 { index &+= 1 }
-        return index
+        let end = JSONScanner.numberEnd(base, count, from: position)
+        return end >= 0 && endsScalar(end) ? end : -1
     }
 }
