@@ -53,12 +53,7 @@ def run_sidecar(binary, route, data, lines):
     args = [binary, "--config", config, "--input-checkpoint-path", os.path.join(SHM, "checkpoint.json"), "--log-level", "warning"]
     if route == "exec":
         # Timed to the daemon's exit; its CPU and its child's (cat), as the pipe's figure includes both cats.
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        subprocess.run(args + ["--health-port", "0", "--", "cat", data], stdout=subprocess.DEVNULL, check=True, timeout=1800)
-        seconds = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return seconds, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        return timed_run(args + ["--health-port", "0", "--", "cat", data])
     start = time.perf_counter()
     process = subprocess.Popen(args + ["--health-port", str(PORT), "--input-path", data], stdout=subprocess.DEVNULL)
     deadline = start + 1800
@@ -75,14 +70,19 @@ def run_sidecar(binary, route, data, lines):
     return seconds, cpu
 
 
-def run_shell(command):
-    fresh_work()
+def timed_run(argv):
+    """Runs argv to its end: wall seconds, and the CPU seconds of it and its children."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(["sh", "-c", command], check=True)
+    subprocess.run(argv, stdout=subprocess.DEVNULL, check=True, timeout=1800)
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return seconds, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def run_shell(command):
+    fresh_work()
+    return timed_run(["sh", "-c", command])
 
 
 def main():

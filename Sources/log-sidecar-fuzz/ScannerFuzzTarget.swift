@@ -1,9 +1,9 @@
 import Records
 
 /// The scanner's two walks over one line: the SIMD stages (`scanObject`, for lines of printable ASCII
-/// without backslashes) and the byte by byte one (`scanObjectBytewise`) must reach the same verdict and
-/// report the same members (of a valid line). An odd first byte maps the rest onto JSON's own characters, so that deep,
-/// long and nearly valid lines come often.
+/// without backslashes) and the byte by byte one (`scanObjectBytewise`) must reach the same verdict and,
+/// on a valid line, report the same members. An odd first byte maps the rest onto JSON's own
+/// characters, so that deep, long and nearly valid lines come often.
 func fuzzScanner(_ input: UnsafeRawBufferPointer) {
     guard let selector = input.first else { return }
     var line = Array(input.dropFirst())
