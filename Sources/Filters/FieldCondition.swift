@@ -23,53 +23,80 @@ struct FieldCondition {
 
     func holds(for record: inout FilterRecord, spare: inout FilterRecord) -> Bool {
         guard let range = record.readableValueRange(path, spare: &spare) else { return false }
-        return record.bytes.withUnsafeBytes { raw in
-            let value = UnsafeRawBufferPointer(rebasing: raw[range])
-            switch test {
-            case .equals(let set): return set.contains(value)
-            case .matches(let regex):
-                // A string's text, or a number's JSON text as the line wrote it; nothing else matches.
-                switch value[0] {
-                case UInt8(ascii: "\""):
-                    return StringValue.withText(value) { regex.matches($0) }
-                case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                    return regex.matches(value)
-                default:
-                    return false
-                }
-            }
+        // One closure per case, each capturing only what it reads: a closure over the whole `test`
+        // copied the set (a retain of each of its arrays) for every record.
+        switch test {
+        case .equals(let set):
+            return record.bytes.withUnsafeBytes { set.contains(UnsafeRawBufferPointer(rebasing: $0[range])) }
+        case .matches(let regex):
+            return record.bytes.withUnsafeBytes { Self.matches(regex, UnsafeRawBufferPointer(rebasing: $0[range])) }
+        }
+    }
+
+    /// A string's text, or a number's JSON text as the line wrote it; nothing else matches.
+    private static func matches(_ regex: PCRERegex, _ value: UnsafeRawBufferPointer) -> Bool {
+        switch value[0] {
+        case UInt8(ascii: "\""):
+            return StringValue.withText(value) { regex.matches($0) }
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return regex.matches(value)
+        default:
+            return false
         }
     }
 }
 
 /// The scalars of an `equals` list, ready to compare with a value's JSON bytes: strings by their text
-/// (however the line escaped it), numbers by value, `true`, `false` and `null` as they are.
-struct ScalarSet {
-    private var strings: [[UInt8]] = []
-    private var numbers: [DecimalNumber] = []
-    private var literals: [[UInt8]] = []
+/// (however the line escaped it), numbers by value, `true`, `false` and `null` as they are. A class: a
+/// condition hands it to its test with one retain, not one for each of its arrays.
+final class ScalarSet {
+    /// The strings' texts one after another, each ending at its entry of `stringEnds`: one array to
+    /// walk, not an array of arrays whose every element is retained as it is compared.
+    private let stringText: [UInt8]
+    private let stringEnds: [Int]
+    /// Bit n: a string of n bytes is in the set (the last bit: 63 bytes or more). A value of any other
+    /// length, unescaped, is decided without a comparison.
+    private let stringLengths: UInt64
+    private let numbers: [DecimalNumber]
+    private let literals: [[UInt8]]
 
     init(_ values: [JSONValue]) {
+        var stringText: [UInt8] = []
+        var stringEnds: [Int] = []
+        var stringLengths: UInt64 = 0
+        var numbers: [DecimalNumber] = []
+        var literals: [[UInt8]] = []
         for value in values {
             switch value {
-            case .string(let text): strings.append(Array(text.utf8))
+            case .string(let text):
+                stringText += text.utf8
+                stringEnds.append(stringText.count)
+                stringLengths |= Self.lengthBit(text.utf8.count)
             case .number(let text): if let number = DecimalNumber(text) { numbers.append(number) }
             case .bool, .null: literals.append(Array(value.serialized.utf8))
             case .array, .object: break
             }
         }
+        self.stringText = stringText
+        self.stringEnds = stringEnds
+        self.stringLengths = stringLengths
+        self.numbers = numbers
+        self.literals = literals
     }
+
+    private static func lengthBit(_ count: Int) -> UInt64 { 1 << UInt64(min(count, 63)) }
 
     func contains(_ value: UnsafeRawBufferPointer) -> Bool {
         switch value[0] {
         case UInt8(ascii: "\""):
-            guard !strings.isEmpty else { return false }
-            return StringValue.withText(value) { text in
-                strings.contains { candidate in
-                    candidate.count == text.count
-                        && candidate.withUnsafeBytes { text.isEmpty || memcmp($0.baseAddress!, text.baseAddress!, text.count) == 0 }
-                }
+            let content = UnsafeRawBufferPointer(rebasing: value[1..<(value.count - 1)])
+            if content.firstIndex(of: UInt8(ascii: "\\")) == nil {
+                guard stringLengths & Self.lengthBit(content.count) != 0 else { return false }
+                return containsString(content)
             }
+            var text: [UInt8] = []
+            JSONUnescape.append(content, to: &text)
+            return text.withUnsafeBytes { containsString($0) }
         case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
             return literals.contains { $0.elementsEqual(value) }
         case UInt8(ascii: "{"), UInt8(ascii: "["):
@@ -77,6 +104,18 @@ struct ScalarSet {
         default:
             guard !numbers.isEmpty, let number = DecimalNumber(value) else { return false }
             return numbers.contains(number)
+        }
+    }
+
+    private func containsString(_ text: UnsafeRawBufferPointer) -> Bool {
+        stringText.withUnsafeBytes { all in
+            var start = 0
+            for end in stringEnds {
+                defer { start = end }
+                guard end - start == text.count else { continue }
+                if text.isEmpty || memcmp(all.baseAddress! + start, text.baseAddress!, text.count) == 0 { return true }
+            }
+            return false
         }
     }
 }

@@ -39,6 +39,15 @@ struct FilterUnitTests {
         #expect(
             drop.run([#"{"level":"debug"}"#, #"{"level":"info"}"#, #"{"level":"de\u0062ug"}"#, #"{"x":1}"#, #"{"level":"DEBUG"}"#])
                 == [#"{"level":"info"}"#, #"{"x":1}"#, #"{"level":"DEBUG"}"#])
+        // Lengths: the empty string, and two of 63 bytes or more (one bit of the length map for both).
+        let long = String(repeating: "x", count: 70)
+        let lengths = try Harness(#"[{"type":"drop","field":"m","equals":["", "\#(long)", "\#(long)yy"]}]"#, host: false)
+        #expect(
+            lengths.run([
+                #"{"m":""}"#, #"{"m":"\#(long)"}"#, #"{"m":"\#(long)y"}"#, #"{"m":"\#(long)yy"}"#, #"{"m":"\u0078\#(long.dropFirst())"}"#,
+                #"{"m":"x"}"#,
+            ])
+                == [#"{"m":"\#(long)y"}"#, #"{"m":"x"}"#])
         let numbers = try Harness(#"[{"type":"drop","field":"status","equals":[500, 0.25, true, null]}]"#, host: false)
         #expect(
             numbers.run([
