@@ -255,6 +255,9 @@ package struct FilterRecord {
     package enum MemberChange {
         case drop
         case replace([UInt8])
+        /// The member's value with this range of the record (within the value) taken out: a nested
+        /// removal, written from the record's own bytes without a copy of the value made first.
+        case cut(Range<Int>)
     }
 
     package struct MemberEdit {
@@ -308,16 +311,16 @@ package struct FilterRecord {
         }
     }
 
-    /// The value of the top-level member at `location` with the nested member there cut out, one
-    /// separator with it, everything else as it was: a removal needs no object written again.
-    func valueWithout(_ location: Location) -> [UInt8] {
-        guard let level = location.nested.last else { return Array(bytes[members[location.top].value]) }
+    /// What takes the nested member at `location` out of its top-level member's value, one separator
+    /// with it, everything else as it was: a removal needs no object written again. Nil for a top-level
+    /// member, which is dropped.
+    func cutOut(_ location: Location) -> Range<Int>? {
+        guard let level = location.nested.last else { return nil }
         let siblings = level.members
         let index = level.index
-        let cut = Self.removalCut(
+        return Self.removalCut(
             previousValueEnd: index > 0 ? siblings[index - 1].value.upperBound : nil, keyQuote: siblings[index].key.lowerBound - 1,
             valueEnd: siblings[index].value.upperBound, nextKeyQuote: index + 1 < siblings.count ? siblings[index + 1].key.lowerBound - 1 : nil)
-        return value(of: location.top, without: cut)
     }
 
     /// The bytes a member takes with it when it is removed from its object: itself and the separator
@@ -326,18 +329,6 @@ package struct FilterRecord {
         if let previousValueEnd { return previousValueEnd..<valueEnd }
         if let nextKeyQuote { return keyQuote..<nextKeyQuote }
         return keyQuote..<valueEnd
-    }
-
-    /// The value of top-level member `top` with `cut` (a range within it) taken out.
-    func value(of top: Int, without cut: Range<Int>) -> [UInt8] {
-        let whole = members[top].value
-        var out: [UInt8] = []
-        out.reserveCapacity(whole.count)
-        bytes.withUnsafeBytes { raw in
-            out.appendBytes(UnsafeRawBufferPointer(rebasing: raw[whole.lowerBound..<cut.lowerBound]))
-            out.appendBytes(UnsafeRawBufferPointer(rebasing: raw[cut.upperBound..<whole.upperBound]))
-        }
-        return out
     }
 
     /// The value `change` makes of `value`.
@@ -413,24 +404,36 @@ package struct FilterRecord {
                 index = changed
                 continue
             }
-            if case .replace(let value) = changes[next].change {
-                if !first { out.append(UInt8(ascii: ",")) }
-                first = false
-                let member = members[index]
-                out.append(UInt8(ascii: "\""))
-                let keyStart = out.count
-                out.appendBytes(UnsafeRawBufferPointer(rebasing: raw[member.key]))
-                let keyEnd = out.count
-                out.append(UInt8(ascii: "\""))
-                out.append(UInt8(ascii: ":"))
-                let valueStart = out.count
+            // A dropped member is left out; any other is written with its key as it was.
+            let change = changes[next].change
+            if case .drop = change {
+                index += 1
+                next += 1
+                continue
+            }
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            let member = members[index]
+            out.append(UInt8(ascii: "\""))
+            let keyStart = out.count
+            out.appendBytes(UnsafeRawBufferPointer(rebasing: raw[member.key]))
+            let keyEnd = out.count
+            out.append(UInt8(ascii: "\""))
+            out.append(UInt8(ascii: ":"))
+            let valueStart = out.count
+            var isString = member.valueIsString
+            switch change {
+            case .drop: break
+            case .replace(let value):
                 out += value
-                if record {
-                    recording.append(
-                        Member(
-                            key: keyStart..<keyEnd, keyIsEscaped: member.keyIsEscaped, value: valueStart..<out.count,
-                            valueIsString: value.first == UInt8(ascii: "\"")))
-                }
+                isString = value.first == UInt8(ascii: "\"")
+            case .cut(let cut):
+                out.appendBytes(UnsafeRawBufferPointer(rebasing: raw[member.value.lowerBound..<cut.lowerBound]))
+                out.appendBytes(UnsafeRawBufferPointer(rebasing: raw[cut.upperBound..<member.value.upperBound]))
+            }
+            if record {
+                recording.append(
+                    Member(key: keyStart..<keyEnd, keyIsEscaped: member.keyIsEscaped, value: valueStart..<out.count, valueIsString: isString))
             }
             index += 1
             next += 1

@@ -43,17 +43,14 @@ final class RemoveFilter: RecordFilter {
             case .missing: continue
             case .found(let field):
                 if field.duplicated || changes.contains(where: { $0.index == field.top }) { return false }
-                changes.append(FilterRecord.MemberEdit(index: field.top, change: .replace(record.value(of: field.top, without: field.cut))))
+                changes.append(FilterRecord.MemberEdit(index: field.top, change: .cut(field.cut)))
                 continue
             case .notApplicable: break
             }
             guard let location = record.locate(path, forEditing: true) else { continue }
             if location.duplicated || changes.contains(where: { $0.index == location.top }) { return false }
-            if location.nested.isEmpty {
-                changes.append(FilterRecord.MemberEdit(index: location.top, change: .drop))
-            } else {
-                changes.append(FilterRecord.MemberEdit(index: location.top, change: .replace(record.valueWithout(location))))
-            }
+            let cut = record.cutOut(location)
+            changes.append(FilterRecord.MemberEdit(index: location.top, change: cut.map { .cut($0) } ?? .drop))
         }
         return true
     }
