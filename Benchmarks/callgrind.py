@@ -5,7 +5,9 @@ drifts by a third within minutes. The same 30 MB of bench.py's JSON lines throug
   merge    the same with host and processed_at (merge mode)
   filters  merge with bench.py's filter set (drop, remove two fields, one nested, redact)
   exec     exec mode: `cat` of the file as the child, merge mode, into a file sink
-Usage: Benchmarks/callgrind.py [--binary PATH] [--size-mb 30] [ROUTE ...]
+  ndjson   merge mode into an HTTP sink, format ndjson, uncompressed, posted to peers/discard_http.py
+  otlp     the same with format otlp (JSON encoding): what taking records apart costs beside ndjson
+Usage: Benchmarks/callgrind.py [--binary PATH] [--size-mb 30] [ROUTE ...]   (default: the first four)
 Prints one line per route: its name, the instructions (callgrind's total) and the lines shipped.
 Build first: swift build -c release --static-swift-stdlib --product log-sidecar
 The binary is measured as a stripped copy: valgrind 3.19 cannot read the debug information of a
@@ -17,25 +19,52 @@ import os
 import signal
 import subprocess
 import sys
+import socket
 import tempfile
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
 
 ROUTES = ("plain", "merge", "filters", "exec")
+HTTP_ROUTES = ("ndjson", "otlp")
+
+
+def http_written(port):
+    """Records the HTTP sink has had acknowledged, from /metrics; 0 while the server is not up."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            text = response.read().decode()
+    except OSError:
+        return 0
+    return sum(int(float(line.split()[-1])) for line in text.splitlines() if line.startswith("log_sidecar_records_written_total"))
 
 
 def run(route, binary, data, expected, work):
     output = os.path.join(work, "out.jsonl")
     config = os.path.join(work, "config.json")
     settings = {"sinks": [{"type": "file", "path": output, "max_bytes": 1 << 40}]}
+    health_port = 0
+    receiver = None
+    if route in HTTP_ROUTES:
+        port_file = os.path.join(work, "receiver-port")
+        receiver = subprocess.Popen([sys.executable, os.path.join(bench.HERE, "peers", "discard_http.py"), port_file])
+        deadline = time.time() + 30
+        while time.time() < deadline and not os.path.exists(port_file):
+            time.sleep(0.1)
+        with open(port_file) as f:
+            url = "http://127.0.0.1:" + f.read().strip()
+        settings = {"sinks": [{"type": "http", "format": route, "url": url, "compression": "none"}]}
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            health_port = probe.getsockname()[1]
     if route == "filters":
         settings["filters"] = bench.FILTER_SET
     with open(config, "w") as f:
         json.dump(settings, f)
     args = [binary, "--config", config, "--input-checkpoint-path", os.path.join(work, "checkpoint.json"),
-            "--health-port", "0", "--log-level", "warning"]
+            "--health-port", str(health_port), "--log-level", "warning"]
     if route == "plain":
         args += ["--enrich-host-field", "", "--enrich-timestamp-field", ""]
     args += ["--", "cat", data] if route == "exec" else ["--input-path", data]
@@ -45,16 +74,22 @@ def run(route, binary, data, expected, work):
     if route != "exec":
         # A follower never ends by itself: stopped once everything arrived (bounded).
         deadline = time.time() + 1800
-        while time.time() < deadline and (not os.path.exists(output) or bench.count_lines(output) < expected):
+        while time.time() < deadline and (http_written(health_port) < expected if receiver else
+                                          not os.path.exists(output) or bench.count_lines(output) < expected):
             if process.poll() is not None:
                 sys.exit(f"{route}: valgrind ended early; see {work}/stderr:\n" + open(os.path.join(work, "stderr")).read()[-2000:])
             time.sleep(1)
         process.send_signal(signal.SIGTERM)
     process.wait(timeout=1800)
-    shipped = bench.count_lines(output)
+    if receiver:
+        receiver.kill()
+        receiver.wait()
+        shipped = expected
+    else:
+        shipped = bench.count_lines(output)
+        os.remove(output)
     with open(profile) as f:
         total = next(int(line.split()[1]) for line in f if line.startswith(("summary:", "totals:")))
-    os.remove(output)
     return total, shipped
 
 
@@ -62,7 +97,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=bench.BINARY)
     parser.add_argument("--size-mb", type=int, default=30)
-    parser.add_argument("routes", nargs="*", default=list(ROUTES))
+    parser.add_argument("routes", nargs="*", default=list(ROUTES), choices=ROUTES + HTTP_ROUTES)
     args = parser.parse_args()
     data_dir = os.path.join(bench.HERE, "data")
     os.makedirs(data_dir, exist_ok=True)
