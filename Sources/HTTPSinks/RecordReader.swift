@@ -32,7 +32,7 @@ struct RecordReader {
         sources.removeAll(keepingCapacity: true)
         timeMember = nil
         let wrapped = shape.wrapped
-        return RecordMembers.forEach(record) { member in
+        return JSONScanner.scanObject(record) { member in
             if wrapped, !member.keyIsEscaped, UnsafeRawBufferPointer(rebasing: record[member.key]).equals(Self.rawKey),
                 record[member.value.lowerBound] == UInt8(ascii: "{")
             {
@@ -51,7 +51,7 @@ struct RecordReader {
             if source == .time { timeMember = members.count }
             members.append(member)
             sources.append(source)
-        }
+        } != nil
     }
 
     private func source(of member: Member, in record: UnsafeRawBufferPointer) -> EnrichmentField.Source? {
