@@ -2,20 +2,24 @@ import Glibc
 
 /// Where the encoders write: an array, or a `GrowableBytes` when many short pieces make every append's
 /// bookkeeping count (OTLP writes some sixty per record). Generic code over it is specialized per type.
-package protocol ByteOutput {
+/// Public, with inlinable appends: the encoders in other modules append for every key and value, and
+/// a `package` declaration's body is not inlined across modules (each call went through the type's
+/// metadata and the protocol's witness table: Benchmarks/README.md has the count).
+public protocol ByteOutput {
     mutating func appendBytes(_ raw: UnsafeRawBufferPointer)
     mutating func append(_ byte: UInt8)
 }
 
 extension ByteOutput {
     /// A literal's bytes, with no trip through `String.UTF8View`.
-    @inline(__always)
-    package mutating func appendLiteral(_ text: StaticString) {
+    @inlinable @inline(__always)
+    public mutating func appendLiteral(_ text: StaticString) {
         appendBytes(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     /// `value` in decimal.
-    package mutating func appendDecimal(_ value: UInt64) {
+    @inlinable
+    public mutating func appendDecimal(_ value: UInt64) {
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
         var count = 0
         var rest = value
@@ -44,8 +48,8 @@ extension ByteOutput {
 extension [UInt8]: ByteOutput {
     /// One copy, however long: `append(contentsOf:)` with a raw buffer costs about a hundred
     /// instructions a call before it copies, and the filters and the escaper append many short pieces.
-    @inline(__always)
-    package mutating func appendBytes(_ raw: UnsafeRawBufferPointer) {
+    @inlinable @inline(__always)
+    public mutating func appendBytes(_ raw: UnsafeRawBufferPointer) {
         guard let base = raw.baseAddress, raw.count > 0 else { return }
         append(contentsOf: UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: raw.count))
     }
@@ -53,29 +57,31 @@ extension [UInt8]: ByteOutput {
 
 /// A growable byte buffer in malloc'ed memory: an append is a bounds check and a `memcpy`, with none of
 /// an array's uniqueness checks. The HTTP sink's request body, reused from batch to batch.
-package final class GrowableBytes: ByteOutput {
+public final class GrowableBytes: ByteOutput {
     package typealias Reallocate = (UnsafeMutableRawPointer?, Int) -> UnsafeMutableRawPointer?
 
-    package private(set) var base: UnsafeMutablePointer<UInt8>?
-    package private(set) var count = 0
-    private var capacity = 0
+    @usableFromInline var start: UnsafeMutablePointer<UInt8>?
+    @usableFromInline var used = 0
+    @usableFromInline var capacity = 0
+    package var base: UnsafeMutablePointer<UInt8>? { start }
+    package var count: Int { used }
     /// `realloc`, or a double that fails (the test of what running out of memory does).
     private let reallocate: Reallocate
 
     package init(reallocate: @escaping Reallocate = { realloc($0, $1) }) { self.reallocate = reallocate }
 
-    deinit { free(base) }
+    deinit { free(start) }
 
     package var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
-    package func removeAll() { count = 0 }
+    package func removeAll() { used = 0 }
 
-    @inline(__always)
-    package func appendBytes(_ raw: UnsafeRawBufferPointer) {
+    @inlinable @inline(__always)
+    public func appendBytes(_ raw: UnsafeRawBufferPointer) {
         guard let source = raw.baseAddress, raw.count > 0 else { return }
-        if count + raw.count > capacity { grow(to: count + raw.count) }
-        guard let base, count + raw.count <= capacity else { return }
-        let target = base + count
+        if used + raw.count > capacity { grow(to: used + raw.count) }
+        guard let start, used + raw.count <= capacity else { return }
+        let target = start + used
         if raw.count <= 16 {
             // Most appends are a key, a number or a literal: a call to memcpy costs more than moving them.
             if raw.count >= 8 {
@@ -88,15 +94,15 @@ package final class GrowableBytes: ByteOutput {
         } else {
             memcpy(target, source, raw.count)
         }
-        count += raw.count
+        used += raw.count
     }
 
-    @inline(__always)
-    package func append(_ byte: UInt8) {
-        if count == capacity { grow(to: count + 1) }
-        guard let base, count < capacity else { return }
-        base[count] = byte
-        count += 1
+    @inlinable @inline(__always)
+    public func append(_ byte: UInt8) {
+        if used == capacity { grow(to: used + 1) }
+        guard let start, used < capacity else { return }
+        start[used] = byte
+        used += 1
     }
 
     package func appendBytes(_ array: [UInt8]) { array.withUnsafeBytes { appendBytes($0) } }
@@ -108,7 +114,7 @@ package final class GrowableBytes: ByteOutput {
         if count + extra > capacity { grow(to: count + extra) }
         guard let base, count + extra <= capacity else { return false }
         memmove(base + position + extra, base + position, count - position)
-        count += extra
+        used += extra
         return true
     }
 
@@ -118,7 +124,7 @@ package final class GrowableBytes: ByteOutput {
         if count + maximum > capacity { grow(to: count + maximum) }
         guard let base, count + maximum <= capacity else { return false }
         guard let written = write(UnsafeMutableRawBufferPointer(start: base + count, count: maximum)), written <= maximum else { return false }
-        count += written
+        used += written
         return true
     }
 
@@ -126,7 +132,7 @@ package final class GrowableBytes: ByteOutput {
     package func removeGap(at position: Int, count removed: Int) {
         guard let base, position >= 0, removed > 0, position + removed <= count else { return }
         memmove(base + position, base + position + removed, count - position - removed)
-        count -= removed
+        used -= removed
     }
 
     /// Overwrites the byte at `position`.
@@ -138,10 +144,10 @@ package final class GrowableBytes: ByteOutput {
     /// Doubles (at least 64 KiB). Out of memory ends the process: a body without the record it was
     /// asked to hold would be sent as if whole, while an exit leaves the checkpoint where it was and the
     /// restart sends the records again.
-    private func grow(to needed: Int) {
+    @usableFromInline func grow(to needed: Int) {
         let size = max(needed, capacity * 2, 64 << 10)
         guard let grown = reallocate(base, size) else { OutOfMemory.exit(requested: size) }
-        base = grown.assumingMemoryBound(to: UInt8.self)
+        start = grown.assumingMemoryBound(to: UInt8.self)
         capacity = size
     }
 }
@@ -170,9 +176,10 @@ enum OutOfMemory {
 }
 
 extension UnsafeRawBufferPointer {
-    /// The same bytes as `other`, compared with one `memcmp`.
-    @inline(__always)
-    package func equals(_ other: [UInt8]) -> Bool {
+    /// The same bytes as `other`, compared with one `memcmp`. Public and inlinable for the HTTP
+    /// formats' key comparisons (see `ByteOutput`).
+    @inlinable @inline(__always)
+    public func equals(_ other: [UInt8]) -> Bool {
         guard count == other.count else { return false }
         guard count > 0, let base = baseAddress else { return true }
         return other.withUnsafeBytes { theirs in theirs.baseAddress.map { memcmp(base, $0, count) == 0 } ?? false }
