@@ -42,6 +42,7 @@ extension OTLPFormat {
         }
         let roles = roles(record)
         let members = reader.members
+        let sources = reader.sources
         out.append(UInt8(ascii: "{"))
         if let nanoseconds = reader.time(roles.time, in: record) {
             out.appendLiteral(#""timeUnixNano":""#)
@@ -72,7 +73,7 @@ extension OTLPFormat {
         for (index, member) in members.enumerated()
         where index != roles.message && index != roles.level && index != roles.trace && index != roles.span {
             var key = UnsafeRawBufferPointer(rebasing: record[member.key])
-            if let source = reader.sources[index] {
+            if let source = sources[index] {
                 // Per record: the file and the stream, under OTel's names; the rest is the resource.
                 guard let name = Self.attributeName(source) else { continue }
                 key = name

@@ -62,7 +62,10 @@ final class OTLPFormat: HTTPFormat {
 
     func roles(_ record: UnsafeRawBufferPointer) -> Roles {
         var roles = Roles()
-        for (index, member) in reader.members.enumerated() where reader.sources[index] == nil && !member.keyIsEscaped {
+        // Taken out of the reader once: each access through the class copied the whole reader.
+        let members = reader.members
+        let sources = reader.sources
+        for (index, member) in members.enumerated() where sources[index] == nil && !member.keyIsEscaped {
             guard roleKeys.mayMatch(member.key.count, record[member.key.lowerBound]) else { continue }
             let key = UnsafeRawBufferPointer(rebasing: record[member.key])
             for (rank, name) in messageKeys.enumerated() where rank < roles.messageRank && key.equals(name) {
