@@ -1,21 +1,26 @@
-/// Which lengths and first bytes a set of keys has, as bitmaps: a key that misses either cannot be one
-/// of them, which is the answer for nearly every key, without a comparison. The enricher asks it about
-/// its fields' keys (and "partial"), the remove filter about the keys it removes.
+/// Which keys a set of keys can hold, told from a key's length and first byte without a comparison:
+/// a bitmap of lengths, and one of (length, first byte) pairs hashed to 256 bits. Most keys miss one of
+/// them, which is the answer for nearly every key. The enricher asks it about its fields' keys (and
+/// "partial"), the remove filter about the keys it removes, the HTTP formats about the keys they lift
+/// out of a record. A length and a first byte tested apart let through every key that shares a length
+/// with one of them and a first byte with another (OTLP's nine let `seq` and `ms` through beside
+/// `msg`); the pairs let through almost only the keys themselves.
 /// Inlined into the enricher's and the filters' loops in other modules, as when they were one module.
 public struct KeyFilter {
     @usableFromInline var lengths: UInt64 = 0
-    @usableFromInline var firstBytes: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    @usableFromInline var pairs: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
 
     package init(_ keys: [[UInt8]]) {
         for key in keys {
             lengths |= Self.lengthBit(key.count)
             guard let first = key.first else { continue }
-            let bit = UInt64(1) << UInt64(first & 63)
-            switch first >> 6 {
-            case 0: firstBytes.0 |= bit
-            case 1: firstBytes.1 |= bit
-            case 2: firstBytes.2 |= bit
-            default: firstBytes.3 |= bit
+            let slot = Self.slot(key.count, first)
+            let bit = UInt64(1) << UInt64(slot & 63)
+            switch slot >> 6 {
+            case 0: pairs.0 |= bit
+            case 1: pairs.1 |= bit
+            case 2: pairs.2 |= bit
+            default: pairs.3 |= bit
             }
         }
     }
@@ -24,18 +29,22 @@ public struct KeyFilter {
     @inlinable @inline(__always)
     static func lengthBit(_ count: Int) -> UInt64 { 1 << UInt64(min(count, 63)) }
 
+    /// Where a length and a first byte fall in the 256 bits of `pairs`.
+    @inlinable @inline(__always)
+    static func slot(_ count: Int, _ first: UInt8) -> UInt8 { first &+ UInt8(truncatingIfNeeded: min(count, 63) &* 37) }
+
     /// False when no key has this length and first byte; `first` is not read for an empty key.
     @inlinable @inline(__always)
     public func mayMatch(_ count: Int, _ first: @autoclosure () -> UInt8) -> Bool {
         guard lengths & Self.lengthBit(count) != 0 else { return false }
         guard count > 0 else { return true }
-        let byte = first()
-        let bit = UInt64(1) << UInt64(byte & 63)
-        switch byte >> 6 {
-        case 0: return firstBytes.0 & bit != 0
-        case 1: return firstBytes.1 & bit != 0
-        case 2: return firstBytes.2 & bit != 0
-        default: return firstBytes.3 & bit != 0
+        let slot = Self.slot(count, first())
+        let bit = UInt64(1) << UInt64(slot & 63)
+        switch slot >> 6 {
+        case 0: return pairs.0 & bit != 0
+        case 1: return pairs.1 & bit != 0
+        case 2: return pairs.2 & bit != 0
+        default: return pairs.3 & bit != 0
         }
     }
 }
