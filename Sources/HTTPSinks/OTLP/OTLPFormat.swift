@@ -8,9 +8,6 @@ import Records
 final class OTLPFormat: HTTPFormat {
     let shape: RecordShape
     var reader: RecordReader
-    private let messageKeys: [[UInt8]]
-    private let levelKey: [UInt8]
-    private let timeKeys: [[UInt8]]
     let encoding: OTLPEncoding
     /// JSON: `{"resourceLogs":[{"resource":{…},"scopeLogs":[{"scope":{…},"logRecords":[`, built once.
     let jsonHead: [UInt8]
@@ -18,6 +15,17 @@ final class OTLPFormat: HTTPFormat {
     let protobufResource: [UInt8]
     /// Every key with a role (message, level, time, ids): the rest are attributes without a comparison.
     private let roleKeys: KeyFilter
+    /// The same keys, each with its role: message keys and time keys ranked by their order.
+    private let roleTable: KeyTable
+    private let rolesOfKeys: [RoleKey]
+
+    private enum RoleKey {
+        case message(rank: Int)
+        case level
+        case time(rank: Int)
+        case trace
+        case span
+    }
     /// The last processing time read and its nanoseconds: a batch's records share one.
     var lastObserved: (text: [UInt8], value: UInt64, decimal: [UInt8]) = ([], 0, [])
     private static let traceKey = Array("trace_id".utf8)
@@ -27,10 +35,13 @@ final class OTLPFormat: HTTPFormat {
         self.shape = shape
         reader = RecordReader(shape: shape)
         reader.timeFormat = options.timeFormat
-        messageKeys = options.messageKey.isEmpty ? [Array("msg".utf8), Array("message".utf8)] : [Array(options.messageKey.utf8)]
-        levelKey = Array(options.levelKey.utf8)
-        timeKeys = (options.timeKey.isEmpty ? ["time", "ts", "timestamp", "@timestamp"] : [options.timeKey]).map { Array($0.utf8) }
-        roleKeys = KeyFilter(messageKeys + timeKeys + [levelKey, Self.traceKey, Self.spanKey])
+        let messageKeys = options.messageKey.isEmpty ? [Array("msg".utf8), Array("message".utf8)] : [Array(options.messageKey.utf8)]
+        let levelKey = Array(options.levelKey.utf8)
+        let timeKeys = (options.timeKey.isEmpty ? ["time", "ts", "timestamp", "@timestamp"] : [options.timeKey]).map { Array($0.utf8) }
+        let keys = messageKeys + timeKeys + [levelKey, Self.traceKey, Self.spanKey]
+        roleKeys = KeyFilter(keys)
+        roleTable = KeyTable(keys)
+        rolesOfKeys = messageKeys.indices.map { .message(rank: $0) } + timeKeys.indices.map { .time(rank: $0) } + [.level, .trace, .span]
         encoding = options.encoding
         jsonHead = encoding == .json ? Self.jsonHead(shape) : []
         protobufResource = encoding == .protobuf ? Self.protobufResource(shape) : []
@@ -67,19 +78,17 @@ final class OTLPFormat: HTTPFormat {
         let sources = reader.sources
         for (index, member) in members.enumerated() where sources[index] == nil && !member.keyIsEscaped {
             guard roleKeys.mayMatch(member.key.count, record[member.key.lowerBound]) else { continue }
-            let key = UnsafeRawBufferPointer(rebasing: record[member.key])
-            for (rank, name) in messageKeys.enumerated() where rank < roles.messageRank && key.equals(name) {
-                (roles.message, roles.messageRank) = (index, rank)
-            }
-            if roles.level == nil && key.equals(levelKey) { roles.level = index }
-            for (rank, name) in timeKeys.enumerated() where rank < roles.timeRank && key.equals(name) {
-                (roles.time, roles.timeRank) = (index, rank)
-            }
-            if roles.trace == nil && key.equals(Self.traceKey) && Self.isHex(RecordReader.stringContent(record, member.value), length: 32) {
-                roles.trace = index
-            }
-            if roles.span == nil && key.equals(Self.spanKey) && Self.isHex(RecordReader.stringContent(record, member.value), length: 16) {
-                roles.span = index
+            // A key can have two roles (a message key that is also the level key).
+            roleTable.forEachMatch(UnsafeRawBufferPointer(rebasing: record[member.key])) { entry in
+                switch rolesOfKeys[entry] {
+                case .message(let rank): if rank < roles.messageRank { (roles.message, roles.messageRank) = (index, rank) }
+                case .level: if roles.level == nil { roles.level = index }
+                case .time(let rank): if rank < roles.timeRank { (roles.time, roles.timeRank) = (index, rank) }
+                case .trace:
+                    if roles.trace == nil && Self.isHex(RecordReader.stringContent(record, member.value), length: 32) { roles.trace = index }
+                case .span:
+                    if roles.span == nil && Self.isHex(RecordReader.stringContent(record, member.value), length: 16) { roles.span = index }
+                }
             }
         }
         return roles
