@@ -32,6 +32,10 @@ struct RecordReader {
         sources.removeAll(keepingCapacity: true)
         timeMember = nil
         let wrapped = shape.wrapped
+        // What the closure reads of `self`, taken out: a method called on `self` from it copied the
+        // whole reader, a retain and a release of each of its arrays, twice a record.
+        let fields = shape.fields
+        let fieldKeys = fieldKeys
         return JSONScanner.scanObject(record) { member in
             if wrapped, !member.keyIsEscaped, UnsafeRawBufferPointer(rebasing: record[member.key]).equals(Self.rawKey),
                 record[member.value.lowerBound] == UInt8(ascii: "{")
@@ -47,16 +51,17 @@ struct RecordReader {
                 return
             }
             let source =
-                member.keyIsEscaped || !fieldKeys.mayMatch(member.key.count, record[member.key.lowerBound]) ? nil : source(of: member, in: record)
+                member.keyIsEscaped || !fieldKeys.mayMatch(member.key.count, record[member.key.lowerBound])
+                ? nil : Self.source(of: member, in: record, fields: fields)
             if source == .time { timeMember = members.count }
             members.append(member)
             sources.append(source)
         } != nil
     }
 
-    private func source(of member: Member, in record: UnsafeRawBufferPointer) -> EnrichmentField.Source? {
+    private static func source(of member: Member, in record: UnsafeRawBufferPointer, fields: [EnrichmentField]) -> EnrichmentField.Source? {
         let key = UnsafeRawBufferPointer(rebasing: record[member.key])
-        for field in shape.fields where key.equals(field.key) {
+        for field in fields where key.equals(field.key) {
             if let value = field.value, !UnsafeRawBufferPointer(rebasing: record[member.value]).equals(value) { return nil }
             return field.source
         }
