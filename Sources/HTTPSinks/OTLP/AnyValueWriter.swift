@@ -53,7 +53,7 @@ package enum AnyValueWriter {
     private static let int64MinMagnitude = Array("9223372036854775808".utf8)
 
     private static func appendNumber<Output: ByteOutput>(_ value: UnsafeRawBufferPointer, to out: inout Output) {
-        if int64(value) != nil {
+        if isInt64(value) {
             out.appendLiteral(#"{"intValue":""#)
             out.appendBytes(value)
             out.appendLiteral("\"}")
@@ -69,11 +69,21 @@ package enum AnyValueWriter {
         }
     }
 
-    /// The integer a JSON number's text holds when it has no fraction or exponent and fits 64 bits.
-    static func int64(_ value: UnsafeRawBufferPointer) -> Int64? {
+    /// Whether a JSON number's text has no fraction or exponent and fits 64 bits (`int64` without the
+    /// value, which the JSON encoding does not need: it writes the text).
+    static func isInt64(_ value: UnsafeRawBufferPointer) -> Bool {
         let negative = value.first == UInt8(ascii: "-")
         let digits = UnsafeRawBufferPointer(rebasing: value[(negative ? 1 : 0)...])
-        guard !digits.isEmpty, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), fitsInt64(digits, negative: negative) else { return nil }
+        guard !digits.isEmpty else { return false }
+        for digit in digits where digit < 0x30 || digit > 0x39 { return false }
+        return fitsInt64(digits, negative: negative)
+    }
+
+    /// The integer a JSON number's text holds when it has no fraction or exponent and fits 64 bits.
+    static func int64(_ value: UnsafeRawBufferPointer) -> Int64? {
+        guard isInt64(value) else { return nil }
+        let negative = value.first == UInt8(ascii: "-")
+        let digits = UnsafeRawBufferPointer(rebasing: value[(negative ? 1 : 0)...])
         var magnitude: UInt64 = 0
         for digit in digits { magnitude = magnitude &* 10 &+ UInt64(digit - 0x30) }
         return negative ? Int64(bitPattern: 0 &- magnitude) : Int64(bitPattern: magnitude)

@@ -142,17 +142,32 @@ final class OTLPFormat: HTTPFormat {
     static func severity(_ value: UnsafeRawBufferPointer) -> Int {
         var name = value
         if name.count >= 2 && name.first == UInt8(ascii: "\"") { name = UnsafeRawBufferPointer(rebasing: name.dropFirst().dropLast()) }
-        for (level, number) in severities where level.count == name.count {
-            if zip(level, name).allSatisfy({ $0 == ($1 >= 0x41 && $1 <= 0x5A ? $1 | 0x20 : $1) }) { return number }
-        }
+        guard let key = LevelName(name) else { return 0 }
+        for (level, number) in severities where level == key { return number }
         return 0
     }
 
-    private static let severities: [([UInt8], Int)] = [
+    /// A level's name of up to 15 bytes, folded to lower case and packed with its length into two
+    /// words: the table is compared two words an entry, with no array of bytes walked or retained.
+    struct LevelName: Equatable {
+        var low: UInt64 = 0
+        var high: UInt64 = 0
+
+        init?(_ text: UnsafeRawBufferPointer) {
+            guard text.count < 16 else { return nil }
+            for (index, byte) in text.enumerated() {
+                let folded = UInt64(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte)
+                if index < 8 { low |= folded << UInt64(8 * index) } else { high |= folded << UInt64(8 * (index - 8)) }
+            }
+            high |= UInt64(text.count) << 56
+        }
+    }
+
+    private static let severities: [(LevelName, Int)] = [
         ("trace", 1), ("10", 1), ("debug", 5), ("20", 5), ("info", 9), ("information", 9), ("30", 9), ("notice", 10),
         ("warn", 13), ("warning", 13), ("40", 13), ("error", 17), ("err", 17), ("50", 17), ("fatal", 21), ("critical", 21),
         ("crit", 21), ("panic", 21), ("alert", 21), ("emerg", 21), ("emergency", 21), ("60", 21),
-    ].map { (Array($0.0.utf8), $0.1) }
+    ].compactMap { name, number in Array(name.utf8).withUnsafeBytes { LevelName($0) }.map { ($0, number) } }
 
     private static func isHex(_ bytes: UnsafeRawBufferPointer, length: Int) -> Bool {
         bytes.count == length && bytes.allSatisfy(\.isHexDigit) && bytes.contains { $0 != 0x30 }

@@ -39,6 +39,9 @@ struct HTTPFormatUnitTests {
         let cases: [(String, Int)] = [
             (#""trace""#, 1), (#""DEBUG""#, 5), (#""info""#, 9), (#""Warning""#, 13), (#""error""#, 17), (#""fatal""#, 21),
             ("30", 9), ("50", 17), (#""verbose""#, 0), ("3", 0), (#""a very long level name indeed""#, 0),
+            // Packed with their lengths: a prefix, a longer name and the 15- and 16-byte bounds.
+            (#""INFORMATION""#, 9), (#""inf""#, 0), (#""infox""#, 0), (#""""#, 0), ("", 0), (#""emergencyxxxxxx""#, 0),
+            (#""emergencyxxxxxxx""#, 0), (#""errorerrorerror""#, 0),
         ]
         for (text, number) in cases {
             #expect(Array(text.utf8).withUnsafeBytes { OTLPFormat.severity($0) } == number, "\(text)")
