@@ -2,7 +2,8 @@ import Glibc
 
 /// The members of a JSON object this program wrote itself (a record: validated when its line was read,
 /// then spliced), found without validating again: strings are skipped to their closing quote (a word
-/// at first, then `memchr`), containers by counting brackets outside strings. The HTTP formats take records apart with it.
+/// at first, then `memchr`), containers by counting brackets outside strings. The HTTP formats take a
+/// record's nested values apart with it (its top level with `JSONScanner`, cheaper for a whole record).
 /// Every index is bounds-checked: text that is not what we wrote gives false or odd ranges, never a crash.
 /// It reports the scanner's `JSONScanner.Member`: the two differ in what they trust, not in what they find.
 package enum RecordMembers {
