@@ -7,6 +7,7 @@ drifts by a third within minutes. The same 30 MB of bench.py's JSON lines throug
   exec     exec mode: `cat` of the file as the child, merge mode, into a file sink
   ndjson   merge mode into an HTTP sink, format ndjson, uncompressed, posted to peers/discard_http.py
   otlp     the same with format otlp (JSON encoding): what taking records apart costs beside ndjson
+  loki     the same with format loki (its default labels)
 Usage: Benchmarks/callgrind.py [--binary PATH] [--size-mb 30] [ROUTE ...]   (default: the first four)
 Prints one line per route: its name, the instructions (callgrind's total) and the lines shipped.
 Build first: swift build -c release --static-swift-stdlib --product log-sidecar
@@ -28,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
 
 ROUTES = ("plain", "merge", "filters", "exec")
-HTTP_ROUTES = ("ndjson", "otlp")
+HTTP_ROUTES = ("ndjson", "otlp", "loki")
 
 
 def http_written(port):

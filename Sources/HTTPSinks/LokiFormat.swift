@@ -17,7 +17,9 @@ final class LokiFormat: HTTPFormat {
 
     private var reader: RecordReader
     private let labels: [Label]
-    private let timeKeys: [[UInt8]]
+    /// The time keys in the order they are tried, in one table, and their bitmaps.
+    private let timeKeys: KeyTable
+    private let timeKeyFilter: KeyFilter
     /// Per request: each label set (a JSON object) in the order first seen, streams by their label
     /// set's hash (collisions told apart by the bytes), and each record's stream and time.
     private var labelSets: [[UInt8]] = []
@@ -40,7 +42,9 @@ final class LokiFormat: HTTPFormat {
             if taken.insert(name).inserted { labels.append(.field(name: name, key: Array(field.utf8))) }
         }
         self.labels = labels.sorted { Self.name(of: $0).lexicographicallyPrecedes(Self.name(of: $1)) }
-        timeKeys = (options.timeKey.isEmpty ? ["time", "ts", "timestamp", "@timestamp"] : [options.timeKey]).map { Array($0.utf8) }
+        let timeKeys = (options.timeKey.isEmpty ? ["time", "ts", "timestamp", "@timestamp"] : [options.timeKey]).map { Array($0.utf8) }
+        self.timeKeys = KeyTable(timeKeys)
+        timeKeyFilter = KeyFilter(timeKeys)
     }
 
     private static func name(of label: Label) -> [UInt8] {
@@ -139,7 +143,8 @@ final class LokiFormat: HTTPFormat {
         if labelSet.count == 1 { labelSet.appendLiteral(#""job":"log-sidecar""#) }
         labelSet.append(UInt8(ascii: "}"))
         guard readable else { return nil }
-        return reader.time(reader.first(of: timeKeys, in: record), in: record) ?? reader.processingTime(reader.timeMember, in: record)
+        let time = reader.first(of: timeKeys, filter: timeKeyFilter, in: record)
+        return reader.time(time, in: record) ?? reader.processingTime(reader.timeMember, in: record)
     }
 
     private func appendLabel(_ name: [UInt8], value: (inout [UInt8]) -> Void) {

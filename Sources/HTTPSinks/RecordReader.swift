@@ -75,14 +75,14 @@ struct RecordReader {
         }
     }
 
-    /// The first of the application's members named one of `names`, in the order of `names`.
-    func first(of names: [[UInt8]], in record: UnsafeRawBufferPointer) -> Int? {
+    /// The first of the application's members named one of `names`, in the order of `names` (`filter`:
+    /// their bitmaps, which rule out most keys without a comparison).
+    func first(of names: KeyTable, filter: KeyFilter, in record: UnsafeRawBufferPointer) -> Int? {
         var best: (index: Int, rank: Int)?
-        for (index, member) in members.enumerated() where sources[index] == nil && !member.keyIsEscaped {
-            let key = UnsafeRawBufferPointer(rebasing: record[member.key])
-            for (rank, name) in names.enumerated() where rank < (best?.rank ?? names.count) && key.equals(name) {
-                best = (index, rank)
-                break
+        for (index, member) in members.enumerated()
+        where sources[index] == nil && !member.keyIsEscaped && filter.mayMatch(member.key.count, record[member.key.lowerBound]) {
+            names.forEachMatch(UnsafeRawBufferPointer(rebasing: record[member.key])) { rank in
+                if rank < (best?.rank ?? Int.max) { best = (index, rank) }
             }
         }
         return best?.index
