@@ -46,10 +46,8 @@ struct FieldCondition {
 /// (however the line escaped it), numbers by value, `true`, `false` and `null` as they are. A class: a
 /// condition hands it to its test with one retain, not one for each of its arrays.
 final class ScalarSet {
-    /// The strings' texts one after another, each ending at its entry of `stringEnds`: one array to
-    /// walk, not an array of arrays whose every element is retained as it is compared.
-    private let stringText: [UInt8]
-    private let stringEnds: [Int]
+    /// The strings in one table: no array of arrays whose every element is retained as it is compared.
+    private let strings: KeyTable
     /// Bit n: a string of n bytes is in the set (the last bit: 63 bytes or more). A value of any other
     /// length, unescaped, is decided without a comparison.
     private let stringLengths: UInt64
@@ -57,24 +55,21 @@ final class ScalarSet {
     private let literals: [[UInt8]]
 
     init(_ values: [JSONValue]) {
-        var stringText: [UInt8] = []
-        var stringEnds: [Int] = []
+        var strings: [[UInt8]] = []
         var stringLengths: UInt64 = 0
         var numbers: [DecimalNumber] = []
         var literals: [[UInt8]] = []
         for value in values {
             switch value {
             case .string(let text):
-                stringText += text.utf8
-                stringEnds.append(stringText.count)
+                strings.append(Array(text.utf8))
                 stringLengths |= Self.lengthBit(text.utf8.count)
             case .number(let text): if let number = DecimalNumber(text) { numbers.append(number) }
             case .bool, .null: literals.append(Array(value.serialized.utf8))
             case .array, .object: break
             }
         }
-        self.stringText = stringText
-        self.stringEnds = stringEnds
+        self.strings = KeyTable(strings)
         self.stringLengths = stringLengths
         self.numbers = numbers
         self.literals = literals
@@ -88,11 +83,11 @@ final class ScalarSet {
             let content = UnsafeRawBufferPointer(rebasing: value[1..<(value.count - 1)])
             if content.firstIndex(of: UInt8(ascii: "\\")) == nil {
                 guard stringLengths & Self.lengthBit(content.count) != 0 else { return false }
-                return containsString(content)
+                return strings.contains(content)
             }
             var text: [UInt8] = []
             JSONUnescape.append(content, to: &text)
-            return text.withUnsafeBytes { containsString($0) }
+            return text.withUnsafeBytes { strings.contains($0) }
         case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
             return literals.contains { $0.elementsEqual(value) }
         case UInt8(ascii: "{"), UInt8(ascii: "["):
@@ -100,18 +95,6 @@ final class ScalarSet {
         default:
             guard !numbers.isEmpty, let number = DecimalNumber(value) else { return false }
             return numbers.contains(number)
-        }
-    }
-
-    private func containsString(_ text: UnsafeRawBufferPointer) -> Bool {
-        stringText.withUnsafeBytes { all in
-            var start = 0
-            for end in stringEnds {
-                defer { start = end }
-                guard end - start == text.count else { continue }
-                if text.isEmpty || memcmp(all.baseAddress! + start, text.baseAddress!, text.count) == 0 { return true }
-            }
-            return false
         }
     }
 }
