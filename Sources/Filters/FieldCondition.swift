@@ -48,41 +48,37 @@ struct FieldCondition {
 final class ScalarSet {
     /// The strings in one table: no array of arrays whose every element is retained as it is compared.
     private let strings: KeyTable
-    /// Bit n: a string of n bytes is in the set (the last bit: 63 bytes or more). A value of any other
-    /// length, unescaped, is decided without a comparison.
-    private let stringLengths: UInt64
+    /// Their lengths and first bytes: most unescaped values that are none of them are decided without
+    /// a comparison.
+    private let stringFilter: KeyFilter
     private let numbers: [DecimalNumber]
     private let literals: [[UInt8]]
 
     init(_ values: [JSONValue]) {
         var strings: [[UInt8]] = []
-        var stringLengths: UInt64 = 0
         var numbers: [DecimalNumber] = []
         var literals: [[UInt8]] = []
         for value in values {
             switch value {
             case .string(let text):
                 strings.append(Array(text.utf8))
-                stringLengths |= Self.lengthBit(text.utf8.count)
             case .number(let text): if let number = DecimalNumber(text) { numbers.append(number) }
             case .bool, .null: literals.append(Array(value.serialized.utf8))
             case .array, .object: break
             }
         }
         self.strings = KeyTable(strings)
-        self.stringLengths = stringLengths
+        stringFilter = KeyFilter(strings)
         self.numbers = numbers
         self.literals = literals
     }
-
-    private static func lengthBit(_ count: Int) -> UInt64 { 1 << UInt64(min(count, 63)) }
 
     func contains(_ value: UnsafeRawBufferPointer) -> Bool {
         switch value[0] {
         case UInt8(ascii: "\""):
             let content = UnsafeRawBufferPointer(rebasing: value[1..<(value.count - 1)])
             if content.firstIndex(of: UInt8(ascii: "\\")) == nil {
-                guard stringLengths & Self.lengthBit(content.count) != 0 else { return false }
+                guard stringFilter.mayMatch(content.count, content[0]) else { return false }
                 return strings.contains(content)
             }
             var text: [UInt8] = []
