@@ -6,23 +6,95 @@ import Glibc
 /// parsing, configuration, NIO's bootstrap, the runtime's conformance scans), and every burst of work
 /// since (a catch-up, the first HTTP request, a scrape) maps 64 KiB around each page it touches; those
 /// pages then count as our resident memory although a quiet daemon uses a small part of them.
-/// MADV_PAGEOUT (Linux 5.4) unmaps them; whatever is used again faults back in from the page cache.
-/// The kernel leaves alone the pages that another process maps too (libc, mostly), so only what is ours
-/// alone goes. Measured: Benchmarks/README.md, "Footprint". On older kernels this is a no-op.
+///
+/// A read-only mapping of a file with no copied-on-write page in it (`Anonymous: 0 kB` in
+/// /proc/self/smaps) holds nothing but the page cache's own pages: MADV_DONTNEED unmaps them and leaves
+/// them in the page cache, so what is used again is a minor fault, not a read of the disk. A read-only
+/// mapping that was written before it was made read-only (the loader's relocations) has private copies
+/// that DONTNEED would replace with the file's unrelocated bytes: those mappings get MADV_PAGEOUT
+/// (Linux 5.4), which keeps the contents. PAGEOUT on the clean ones instead would evict the pages from the
+/// page cache (nobody else maps our binary), and the next scrape would read them back from the disk.
+/// Measured: Benchmarks/README.md, "Footprint".
 package enum ColdPages {
-    private static let adviceCode: Int32 = 21  // MADV_PAGEOUT, not in Glibc's headers on Debian 12
+    package static let pageOut: Int32 = 21  // MADV_PAGEOUT, not in Glibc's headers on Debian 12
 
     package static func release() {
-        guard let maps = try? FileIO.readFile("/proc/self/maps") else { return }
-        for line in String(decoding: maps, as: UTF8.self).split(separator: "\n") {
-            let fields = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
-            // Only read-only mappings of files: code and constants. Writable ones hold live data;
-            // [vdso] and the like are not files.
-            guard fields.count == 6, !fields[1].contains("w"), fields[5].drop(while: { $0 == " " }).hasPrefix("/") else { continue }
-            let bounds = fields[0].split(separator: "-")
-            guard bounds.count == 2, let start = UInt(bounds[0], radix: 16), let end = UInt(bounds[1], radix: 16) else { continue }
-            _ = madvise(UnsafeMutableRawPointer(bitPattern: start), Int(end - start), adviceCode)
+        let fd = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        // smaps runs to hundreds of KiB once libcurl's libraries are mapped: read in pieces into a
+        // buffer of its own mapping, so that the walk leaves nothing behind in the heap.
+        let capacity = 1 << 16
+        guard let buffer = mmap(nil, capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+            buffer != MAP_FAILED
+        else { return }
+        defer { munmap(buffer, capacity) }
+        var plan = SmapsAdvice()
+        var kept = 0
+        while true {
+            let count = read(fd, buffer + kept, capacity - kept)
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return }
+            let bytes = UnsafeRawBufferPointer(start: buffer, count: kept + count)
+            var lineStart = 0
+            while let newline = bytes[lineStart...].firstIndex(of: 0x0A) {
+                if let advice = plan.line(UnsafeRawBufferPointer(rebasing: bytes[lineStart..<newline])) {
+                    _ = madvise(UnsafeMutableRawPointer(bitPattern: advice.start), advice.length, advice.advice)
+                }
+                lineStart = newline + 1
+            }
+            kept = bytes.count - lineStart
+            // A line longer than the buffer is no line we act on (a mapping's line is at most a path).
+            if kept == capacity { kept = 0 }
+            if kept > 0 { memmove(buffer, buffer + lineStart, kept) }
         }
+    }
+}
+
+/// Reads /proc/self/smaps a line at a time and says what to advise the kernel of each mapping: only
+/// read-only mappings of files ([vdso] and the like are not files; writable mappings hold live data),
+/// MADV_DONTNEED when none of its pages is a private copy (`Anonymous: 0 kB`), MADV_PAGEOUT otherwise.
+struct SmapsAdvice {
+    private static let anonymous = Array("Anonymous:".utf8)
+    /// The mapping whose field lines follow, while it is one to release.
+    private var candidate: (start: UInt, end: UInt)?
+
+    mutating func line(_ line: UnsafeRawBufferPointer) -> (start: UInt, length: Int, advice: Int32)? {
+        if let mapping = Self.mapping(line) {
+            candidate = mapping.releasable ? (mapping.start, mapping.end) : nil
+            return nil
+        }
+        guard let mapping = candidate, line.starts(with: Self.anonymous) else { return nil }
+        candidate = nil
+        let value = line.dropFirst(Self.anonymous.count).drop(while: { $0 == UInt8(ascii: " ") })
+        let clean = value.starts(with: [UInt8(ascii: "0"), UInt8(ascii: " ")])
+        return (mapping.start, Int(mapping.end - mapping.start), clean ? MADV_DONTNEED : ColdPages.pageOut)
+    }
+
+    /// A mapping's first line ("start-end perms offset dev inode path"), or nil for the lines of its
+    /// fields ("Rss:   12 kB", "VmFlags: rd ex").
+    static func mapping(_ line: UnsafeRawBufferPointer) -> (start: UInt, end: UInt, releasable: Bool)? {
+        let fields = line.split(separator: UInt8(ascii: " "), maxSplits: 5, omittingEmptySubsequences: true)
+        guard fields.count >= 5, fields[0].last != UInt8(ascii: ":") else { return nil }
+        let bounds = fields[0].split(separator: UInt8(ascii: "-"))
+        guard bounds.count == 2, let start = hex(bounds[0]), let end = hex(bounds[1]), start < end else { return nil }
+        let releasable =
+            fields.count == 6 && !fields[1].contains(UInt8(ascii: "w"))
+            && fields[5].first(where: { $0 != UInt8(ascii: " ") }) == UInt8(ascii: "/")
+        return (start, end, releasable)
+    }
+
+    private static func hex(_ digits: Slice<UnsafeRawBufferPointer>) -> UInt? {
+        guard !digits.isEmpty, digits.count <= 16 else { return nil }
+        var value: UInt = 0
+        for digit in digits {
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = value << 4 | UInt(digit - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = value << 4 | UInt(digit - UInt8(ascii: "a") + 10)
+            default: return nil
+            }
+        }
+        return value
     }
 }
 

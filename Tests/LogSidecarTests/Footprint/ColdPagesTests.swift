@@ -57,4 +57,42 @@ struct ColdPagesTests {
         #expect(relocated.load(as: UInt8.self) == UInt8(ascii: "B"), "a copied-on-write page is never thrown away")
         #expect(clean.load(as: UInt8.self) == UInt8(ascii: "A"), "a released page faults back in from the file")
     }
+
+    /// What each mapping of a (trimmed) smaps gets: DONTNEED for read-only file mappings with no private
+    /// copy, PAGEOUT for those with one, nothing for writable, anonymous or pseudo mappings.
+    @Test("smaps lines give each mapping its advice")
+    func advice() {
+        let smaps = """
+            55f1e5c1b000-55f1e695c000 r-xp 00000000 fe:00 123 /usr/bin/log-sidecar
+            Rss:                2544 kB
+            Anonymous:             0 kB
+            VmFlags: rd ex mr mw me
+            55f1e695d000-55f1e69bc000 r--p 00d41000 fe:00 123 /usr/bin/log-sidecar
+            Anonymous:           380 kB
+            55f1e69bc000-55f1e6b49000 rw-p 00da0000 fe:00 123 /usr/bin/log-sidecar
+            Anonymous:           840 kB
+            7f1378000000-7f1378021000 rw-p 00000000 00:00 0
+            Anonymous:            12 kB
+            7f138789e000-7f13878a0000 r-xp 00000000 00:00 0                          [vdso]
+            Anonymous:             0 kB
+            7f13878a0000-7f13878a1000 r--p 00000000 fe:00 77 /usr/lib/x86_64-linux-gnu/ld linux.so.2
+            Anonymous:             0 kB
+            zz-1 r--p 00000000 fe:00 77 /x
+            Anonymous:             0 kB
+            """
+        var plan = SmapsAdvice()
+        var advised: [String] = []
+        for line in smaps.split(separator: "\n") {
+            let bytes = Array(line.utf8)
+            if let advice = bytes.withUnsafeBytes({ plan.line($0) }) {
+                advised.append("\(String(advice.start, radix: 16)) \(advice.length) \(advice.advice)")
+            }
+        }
+        #expect(
+            advised == [
+                "55f1e5c1b000 \(0x55f1_e695_c000 - 0x55f1_e5c1_b000) \(MADV_DONTNEED)",
+                "55f1e695d000 \(0x55f1_e69b_c000 - 0x55f1_e695_d000) \(ColdPages.pageOut)",
+                "7f13878a0000 4096 \(MADV_DONTNEED)",
+            ])
+    }
 }
