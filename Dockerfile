@@ -13,7 +13,9 @@ RUN apt-get update \
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
-RUN swift build -c release --static-swift-stdlib --product log-sidecar \
+# The release build as it ships: the idle daemon's functions laid out together (scripts/build-release.sh).
+COPY scripts/build-release.sh scripts/idle-order.txt ./scripts/
+RUN scripts/build-release.sh \
     && install -D -m 0755 -s "$(swift build -c release --show-bin-path)/log-sidecar" /out/log-sidecar
 
 FROM debian:12.12-slim

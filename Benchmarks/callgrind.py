@@ -10,7 +10,7 @@ drifts by a third within minutes. The same 30 MB of bench.py's JSON lines throug
   loki     the same with format loki (its default labels)
 Usage: Benchmarks/callgrind.py [--binary PATH] [--size-mb 30] [ROUTE ...]   (default: the first four)
 Prints one line per route: its name, the instructions (callgrind's total) and the lines shipped.
-Build first: swift build -c release --static-swift-stdlib --product log-sidecar
+Build first: scripts/build-release.sh
 The binary is measured as a stripped copy: valgrind 3.19 cannot read the debug information of a
 statically linked Swift binary and gives up.
 """

@@ -5,5 +5,5 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 "$here/../scripts/setup.sh"
 "$here/install-peers.sh"
-(cd "$here/.." && swift build -c release --static-swift-stdlib --product log-sidecar)
+"$here/../scripts/build-release.sh"
 exec python3 "$here/bench.py" "$@"

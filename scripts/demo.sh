@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --build
-swift build -c release --static-swift-stdlib --product log-sidecar
+scripts/build-release.sh
 demo=.demo
 mkdir -p "$demo"
 if [ ! -s "$demo/app.log" ]; then

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 binary=${1:-.build/release/log-sidecar}
-[ -x "$binary" ] || { echo "no binary at $binary: swift build -c release --static-swift-stdlib --product log-sidecar" >&2; exit 2; }
+[ -x "$binary" ] || { echo "no binary at $binary: scripts/build-release.sh" >&2; exit 2; }
 command -v mmdebstrap >/dev/null 2>&1 || { echo "mmdebstrap is missing: scripts/setup.sh installs it" >&2; exit 2; }
 packages=$(grep -v '^[[:space:]]*$' deploy/image/runtime-packages.txt | paste -sd, -)
 key=$(cat deploy/image/runtime-packages.txt "$0" | sha256sum | cut -c1-16)

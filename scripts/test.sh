@@ -10,7 +10,7 @@ scripts/setup.sh
 export PATH="$PWD/.venv-tests/bin:$PATH"
 swift build --build-tests
 # The image test runs the binary exactly as the Dockerfile builds it: static, release.
-swift build -c release --static-swift-stdlib --product log-sidecar
+scripts/build-release.sh
 deploy_log=$(mktemp)
 test_log=$(mktemp)
 trap 'rm -f "$deploy_log" "$test_log"' EXIT

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Writes scripts/idle-order.txt: the functions an idle daemon runs, in the order the release link lays
+them out (scripts/build-release.sh passes the file to the linker as its section ordering).
+
+Why: the kernel maps 64 KiB around every page of code a process touches, and a quiet daemon's few
+hundred functions are spread over the 13 MB binary, so the quiet loop and a scrape keep 2-3 MiB of code
+resident; gathered at the start of the text they fit in a few of those windows (Benchmarks/README.md,
+"Footprint").
+
+How: a release binary (built with function sections, as scripts/build-release.sh does) runs under
+callgrind with instrumentation off until it is up, following a quiet file into a file sink and an HTTP
+sink (Benchmarks/peers/discard_http.py). Each phase is dumped apart: quiet seconds, a scrape of
+/metrics and /health, a second scrape, a line, a second line. The file lists the quiet loop's functions
+first, then those a second scrape or line runs again, then those only the first ran (one-time set-up of
+the health server and the sinks). Names the binary no longer has are ignored by the linker, so a stale
+file costs layout, never a build; run this again after changes to the quiet loop, the health server or
+the sinks.
+
+Usage: scripts/idle-order.py [BINARY]   (valgrind and curl; BINARY defaults to the release build)"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+PHASES = ["quiet", "scrape2", "line2", "scrape1", "line1"]
+
+
+def wait_for(condition, seconds, what):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    sys.exit(f"idle-order: {what} did not happen within {seconds} s")
+
+
+def healthy(port):
+    try:
+        return urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).status == 200
+    except OSError:
+        return False
+
+
+def functions(dump, binary):
+    """The functions of `binary` with a cost in one callgrind dump, by their symbol names
+    (--demangle=no); the shared libraries' are not ours to lay out."""
+    names, objects, found, current = {}, {}, [], None
+    with open(dump) as f:
+        for line in f:
+            match = re.match(r"^(c?ob)=\((\d+)\)(?: (.*))?$", line.strip())
+            if match:
+                kind, index, name = match.groups()
+                if name:
+                    objects[index] = name
+                if kind == "ob":
+                    current = objects[index]
+                continue
+            # Names are compressed: "(12) name" the first time, in a callee line (cfn) as often as not.
+            match = re.match(r"^(c?fn)=\((\d+)\)(?: (.*))?$", line.strip())
+            if not match:
+                continue
+            kind, index, name = match.groups()
+            if name:
+                names[index] = name
+            if kind == "cfn":
+                continue
+            # Callgrind marks the levels of a recursion as name'2; addresses stand for unnamed code.
+            symbol = names[index].split("'")[0]
+            if current == binary and not symbol.startswith("0x"):
+                found.append(symbol)
+    return found
+
+
+def main():
+    binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build/x86_64-unknown-linux-gnu/release/log-sidecar")
+    with tempfile.TemporaryDirectory() as work:
+        # valgrind 3.19 cannot read this toolchain's DWARF 5; the symbol table is what it needs.
+        stripped = os.path.join(work, "log-sidecar")
+        subprocess.run(["strip", "--strip-debug", "-o", stripped, binary], check=True)
+        port_file = os.path.join(work, "receiver-port")
+        receiver = subprocess.Popen([sys.executable, os.path.join(ROOT, "Benchmarks/peers/discard_http.py"), port_file])
+        wait_for(lambda: os.path.exists(port_file) and open(port_file).read().strip(), 10, "the receiver's start")
+        receiver_port = int(open(port_file).read())
+        data = os.path.join(work, "quiet.log")
+        with open(data, "w") as f:
+            f.write('{"msg":"first"}\n')
+        config = os.path.join(work, "config.json")
+        with open(config, "w") as f:
+            json.dump({"sinks": [{"type": "file", "path": os.path.join(work, "out.jsonl")},
+                                 {"type": "http", "format": "clickhouse", "table": "logs",
+                                  "url": f"http://127.0.0.1:{receiver_port}/"}]}, f)
+        port = 19989
+        out = os.path.join(work, "callgrind.out")
+        daemon = subprocess.Popen(
+            ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--demangle=no", f"--callgrind-out-file={out}",
+             stripped, "--config", config, "--input-path", data, "--input-checkpoint-path", os.path.join(work, "checkpoint.json"),
+             "--health-port", str(port), "--health-address", "127.0.0.1", "--log-level", "warning"],
+            stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "valgrind.log"), "w"))
+        try:
+            wait_for(lambda: healthy(port), 120, "the daemon's start")
+            wait_for(lambda: os.path.exists(os.path.join(work, "out.jsonl")) and os.path.getsize(os.path.join(work, "out.jsonl")) > 0,
+                     60, "the first line's delivery")
+            # Start-up's own trims and checkpoint are over after the trimmer's first look (10 s).
+            time.sleep(12)
+            control = ["callgrind_control", str(daemon.pid)]
+            subprocess.run(control + ["-i", "on"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            dumps = []
+
+            def phase(action, seconds):
+                action()
+                time.sleep(seconds)
+                subprocess.run(control + ["-d"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                dumps.append(len(dumps) + 1)
+
+            def scrape():
+                for path in ("/metrics", "/health"):
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30).read()
+
+            lines = iter(range(2, 10))
+
+            def line():
+                with open(data, "a") as f:
+                    f.write('{"msg":"line %d"}\n' % next(lines))
+
+            phase(lambda: None, 5)  # quiet
+            phase(scrape, 2)  # scrape1
+            phase(scrape, 2)  # scrape2
+            phase(line, 3)  # line1
+            phase(line, 3)  # line2
+        finally:
+            daemon.terminate()
+            daemon.wait()
+            receiver.kill()
+            receiver.wait()
+        found = {name: functions(f"{out}.{number}", stripped) for name, number in zip(["quiet", "scrape1", "scrape2", "line1", "line2"], dumps)}
+        ordered = list(dict.fromkeys(symbol for phase in PHASES for symbol in found[phase]))
+    with open(os.path.join(HERE, "idle-order.txt"), "w") as f:
+        f.write("".join(f".text.{symbol}\n" for symbol in ordered))
+    print(f"idle-order: {len(ordered)} functions ({', '.join(f'{p} {len(found[p])}' for p in PHASES)})")
+
+
+if __name__ == "__main__":
+    main()
