@@ -551,25 +551,36 @@ def many_files(contender, files, busy, rate, idle_seconds, seconds, work):
                 peak_rss_kib=usage["peak"], **probes)
 
 
-def idle(contender, seconds, work, scrape_port=None, scrape_every=60, receiver_port=None):
-    """A quiet one-line file for `seconds` after 5 s of start-up. Our health server (`scrape_port`) is
-    scraped every `scrape_every` s from the start of the window, as Prometheus would; RSS is sampled
-    every 5 s (mean, last, highest) and CPU is what the process used in the window."""
+def scrape(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).sendall(
+            b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    except OSError:
+        pass
+
+
+def idle(contender, seconds, work, scrape_port=None, scrape_every=60, receiver_port=None, warmup=0):
+    """A quiet one-line file for `seconds` after 5 s of start-up and `warmup` s more (the steady state
+    of a daemon that has run for a while: its first scrape and trims behind it). Our health server
+    (`scrape_port`) is scraped every `scrape_every` s through the warm-up and from the start of the
+    window, as Prometheus would; RSS is sampled every 5 s (mean, last, highest) and CPU is what the
+    process used in the window."""
     data = os.path.join(work, "quiet.log")
     with open(data, "w") as f:
         f.write('{"msg":"only line"}\n')
     process = contender.start(data, os.path.join(work, "out.jsonl"), work, **({"port": receiver_port} if receiver_port else {}))
     time.sleep(5)
+    warm_until = time.monotonic() + warmup
+    while (left := warm_until - time.monotonic()) > 0:
+        if scrape_port:
+            scrape(scrape_port)
+        time.sleep(min(scrape_every, left))
     cpu0, _, _ = proc_usage(process.pid)
     started = time.monotonic()
     samples, next_scrape = [], started
     while (elapsed := time.monotonic() - started) < seconds:
         if scrape_port and time.monotonic() >= next_scrape:
-            try:
-                socket.create_connection(("127.0.0.1", scrape_port), timeout=2).sendall(
-                    b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            except OSError:
-                pass
+            scrape(scrape_port)
             next_scrape += scrape_every
         time.sleep(min(5, seconds - elapsed))
         samples.append(proc_usage(process.pid)[2])
@@ -636,6 +647,9 @@ def main():
     parser.add_argument("--latency-rounds", type=int, default=3, help="alternated rounds per rate")
     parser.add_argument("--idle-seconds", type=float, default=60)
     parser.add_argument("--idle-rounds", type=int, default=3, help="alternated rounds of the idle workload")
+    parser.add_argument("--idle-warmup", type=float, default=0,
+                        help="seconds each idle contender runs (ours scraped every 60 s) before the measured window")
+    parser.add_argument("--idle-shapes", default="file,http", help="file: a quiet file; http: also the HTTP sinks' shape")
     parser.add_argument("--journald-records", type=int, default=200000)
     parser.add_argument("--many-files", type=int, default=1000, help="files in the many-files workload")
     parser.add_argument("--many-seconds", type=float, default=60, help="how long the busy files are written")
@@ -740,9 +754,10 @@ def main():
         rows = {}
         baseline = [LogSidecar("log-sidecar (baseline, health on)", health=True, binary=BASELINE)] if BASELINE else []
         baseline_http = [LogSidecar("log-sidecar (baseline, clickhouse sink)", health=True, binary=BASELINE, http="clickhouse")] if BASELINE else []
-        idlers = [LogSidecar("log-sidecar (health on)", health=True)] + baseline + [c for c in chosen if "splice" in c.name] + [
-            LogSidecar("log-sidecar (clickhouse sink)", health=True, http="clickhouse")] + baseline_http + [
-            Rsyslog("rsyslog (omelasticsearch)", "rsyslog-elasticsearch.conf", False, "omelasticsearch to the same receiver")]
+        idlers = [LogSidecar("log-sidecar (health on)", health=True)] + baseline + [c for c in chosen if "splice" in c.name]
+        if "http" in args.idle_shapes.split(","):
+            idlers += [LogSidecar("log-sidecar (clickhouse sink)", health=True, http="clickhouse")] + baseline_http + [
+                Rsyslog("rsyslog (omelasticsearch)", "rsyslog-elasticsearch.conf", False, "omelasticsearch to the same receiver")]
         with DiscardReceiver() as receiver:
             for round_ in range(args.idle_rounds):
                 for contender in idlers if round_ % 2 == 0 else list(reversed(idlers)):
@@ -751,11 +766,11 @@ def main():
                     ours = isinstance(contender, LogSidecar)
                     rows.setdefault(contender.name, []).append(
                         idle(contender, args.idle_seconds, work, scrape_port=19990 if ours else None,
-                             receiver_port=receiver.port))
+                             receiver_port=receiver.port, warmup=args.idle_warmup))
                     shutil.rmtree(work, ignore_errors=True)
         results["idle"] = rows
-        print("\nIdle: a quiet file for %.0f s, ours scraped every 60 s; medians of %d alternated rounds (their spread)"
-              % (args.idle_seconds, args.idle_rounds))
+        print("\nIdle: a quiet file for %.0f s after %.0f s of warm-up, ours scraped every 60 s; medians of %d alternated rounds (their spread)"
+              % (args.idle_seconds, args.idle_warmup, args.idle_rounds))
         print("%-40s %18s %18s %10s %16s" % ("contender", "mean RSS MiB", "last RSS MiB", "max MiB", "CPU ms/min"))
         for name, runs in rows.items():
             def spread(key, scale):
