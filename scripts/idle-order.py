@@ -20,7 +20,6 @@ Usage: scripts/idle-order.py [BINARY]   (valgrind and curl; BINARY defaults to t
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,8 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "Benchmarks"))
+import bench  # noqa: E402  (its DiscardReceiver: Benchmarks/peers/discard_http.py on a free port)
 PHASES = ["quiet", "scrape2", "line2", "scrape1", "line1"]
 
 
@@ -80,14 +81,11 @@ def functions(dump, binary):
 
 def main():
     binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build/x86_64-unknown-linux-gnu/release/log-sidecar")
-    with tempfile.TemporaryDirectory() as work:
+    with tempfile.TemporaryDirectory() as work, bench.DiscardReceiver() as receiver:
         # valgrind 3.19 cannot read this toolchain's DWARF 5; the symbol table is what it needs.
         stripped = os.path.join(work, "log-sidecar")
         subprocess.run(["strip", "--strip-debug", "-o", stripped, binary], check=True)
-        port_file = os.path.join(work, "receiver-port")
-        receiver = subprocess.Popen([sys.executable, os.path.join(ROOT, "Benchmarks/peers/discard_http.py"), port_file])
-        wait_for(lambda: os.path.exists(port_file) and open(port_file).read().strip(), 10, "the receiver's start")
-        receiver_port = int(open(port_file).read())
+        receiver_port = receiver.port
         data = os.path.join(work, "quiet.log")
         with open(data, "w") as f:
             f.write('{"msg":"first"}\n')
@@ -137,8 +135,6 @@ def main():
         finally:
             daemon.terminate()
             daemon.wait()
-            receiver.kill()
-            receiver.wait()
         found = {name: functions(f"{out}.{number}", stripped) for name, number in zip(["quiet", "scrape1", "scrape2", "line1", "line2"], dumps)}
         ordered = list(dict.fromkeys(symbol for phase in PHASES for symbol in found[phase]))
     with open(os.path.join(HERE, "idle-order.txt"), "w") as f:

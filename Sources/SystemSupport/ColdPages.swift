@@ -84,17 +84,10 @@ struct SmapsAdvice {
         return (start, end, releasable)
     }
 
+    /// A bound of the mapping's range; at most 16 digits, so the string stays inline (no allocation).
     private static func hex(_ digits: Slice<UnsafeRawBufferPointer>) -> UInt? {
-        guard !digits.isEmpty, digits.count <= 16 else { return nil }
-        var value: UInt = 0
-        for digit in digits {
-            switch digit {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = value << 4 | UInt(digit - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = value << 4 | UInt(digit - UInt8(ascii: "a") + 10)
-            default: return nil
-            }
-        }
-        return value
+        guard digits.count <= 16 else { return nil }
+        return UInt(String(decoding: digits, as: UTF8.self), radix: 16)
     }
 }
 
