@@ -93,6 +93,12 @@ static inline int clinux_die_with_parent(void) { return prctl(PR_SET_PDEATHSIG, 
 
 static inline int clinux_name_thread(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
 
+/// How late the calling thread's timers may fire (PR_SET_TIMERSLACK, ns); 0 restores the default.
+static inline int clinux_set_timer_slack(unsigned long ns) { return prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0); }
+
+/// The calling thread's timer slack in ns (PR_GET_TIMERSLACK).
+static inline long clinux_timer_slack(void) { return (long)prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0); }
+
 /// pipe2(fds, O_CLOEXEC): both ends closed on exec from the start (pipe2 needs _GNU_SOURCE).
 static inline int clinux_pipe_cloexec(int fds[2]) { return (int)syscall(SYS_pipe2, fds, O_CLOEXEC); }
 

@@ -83,7 +83,8 @@ final class ReadingLoop {
                 // inotify is read only when it has something: a quiet second is one poll and one stat.
                 var eventsReady = true
                 if !woken {
-                    let readable = control.waitReporting(timeoutMs: waitMs(after: pass, until: nextCheckpointMs), also: descriptors).readable
+                    let timeoutMs = waitMs(after: pass, until: nextCheckpointMs)
+                    let readable = sleepingLate(timeoutMs) { control.waitReporting(timeoutMs: timeoutMs, also: descriptors).readable }
                     eventsReady = fileServer.eventDescriptor == nil || readable & 1 != 0
                 }
                 if eventsReady { fileServer.drainEvents() }
@@ -128,6 +129,18 @@ final class ReadingLoop {
             return 1
         }
         return child?.supervisor.exitCode ?? 0
+    }
+
+    /// A long wait (the stat poll's second, a checkpoint interval) may end up to an eighth of it (at
+    /// most 250 ms) late: the kernel then wakes this thread together with another timer instead of
+    /// waking an idle CPU for it alone, which is most of what a quiet second costs. Nothing waits on
+    /// such a wake-up: input arrives through the descriptors, which end the wait at once, slack or not.
+    /// Short waits (a rotation deadline, a partial line's grace) keep the default slack of 50 µs.
+    private func sleepingLate<T>(_ timeoutMs: Int, _ wait: () -> T) -> T {
+        guard timeoutMs >= 500 else { return wait() }
+        TimerSlack.allow(milliseconds: min(timeoutMs / 8, 250))
+        defer { TimerSlack.reset() }
+        return wait()
     }
 
     /// Lines and journal entries read since start: whether input came, for `PageTrimmer`.
