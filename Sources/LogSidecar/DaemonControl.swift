@@ -71,14 +71,18 @@ package final class DaemonControl: Sendable {
     func wait(timeoutMs: Int, also extra: [Int32]) -> Bool { waitReporting(timeoutMs: timeoutMs, also: extra).woken }
 
     /// `wait`, and which of `extra` (bit i: `extra[i]`, the first 64) became readable.
+    /// The poll set is on the stack: this runs once a quiet second, and a heap array is most of what
+    /// the wait costs besides the system call.
     func waitReporting(timeoutMs: Int, also extra: [Int32]) -> (woken: Bool, readable: UInt64) {
-        var fds = [pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)]
-        for fd in extra { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
-        _ = Glibc.poll(&fds, nfds_t(fds.count), Int32(clamping: max(0, timeoutMs)))
-        var readable: UInt64 = 0
-        for index in 1..<min(fds.count, 65) where fds[index].revents != 0 { readable |= 1 << UInt64(index - 1) }
-        guard fds[0].revents != 0 else { return (false, readable) }
-        clearWake()
-        return (true, readable)
+        let (woken, readable) = withUnsafeTemporaryAllocation(of: pollfd.self, capacity: extra.count + 1) { fds in
+            fds[0] = pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)
+            for (index, fd) in extra.enumerated() { fds[index + 1] = pollfd(fd: fd, events: Int16(POLLIN), revents: 0) }
+            _ = Glibc.poll(fds.baseAddress, nfds_t(fds.count), Int32(clamping: max(0, timeoutMs)))
+            var readable: UInt64 = 0
+            for index in 1..<min(fds.count, 65) where fds[index].revents != 0 { readable |= 1 << UInt64(index - 1) }
+            return (fds[0].revents != 0, readable)
+        }
+        if woken { clearWake() }
+        return (woken, readable)
     }
 }
