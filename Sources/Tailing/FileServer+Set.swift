@@ -191,6 +191,9 @@ extension FileServer {
     /// copytruncate: what we had not read yet is in the copy, if one starts with our fingerprint.
     private func truncated(_ file: TailedFile) throws(SystemError) {
         counters.add(counters.truncations, 1)
+        // Lines of this file read into the batch go first, so that its handed offset, where the copy
+        // is read from, is past them. A failed delivery drops the batch and leaves the offset before them.
+        if hasUnflushedReads { _ = flush() }
         if let copy = try copy(of: file) {
             logger.info("file truncated; shipping the rest from its copy", metadata: ["path": "\(file.lastPath)", "copy": "\(copy.lastPath)"])
             file.predecessor = copy

@@ -351,6 +351,7 @@ package final class FileServer {
         let (count, short) = try file.splitter.readSome(from: descriptor)
         if count == 0 || short { file.atEndOfFile = true }
         if count == 0 { return false }
+        if file.fingerprintIsShort { file.extendFingerprint(with: file.splitter.lastRead(count), at: file.readOffset) }
         file.readOffset += Int64(count)
         file.knownSize = max(file.knownSize, file.readOffset)
         file.lastGrowthMs = clock.monotonicMs()
@@ -364,17 +365,17 @@ package final class FileServer {
         return true
     }
 
+    /// Lines read into the batch and not delivered yet.
+    var hasUnflushedReads: Bool { !unacknowledged.isEmpty }
+
     /// Delivers the batch; on success every file read into it is acknowledged up to what it gave.
-    private func flush() -> Bool {
+    func flush() -> Bool {
         batchedBytes = 0
         guard consumer.deliver() else {
             unacknowledged.removeAll()
             return false
         }
-        for (file, offset) in unacknowledged {
-            file.handedOffset = offset
-            try? file.refreshIdentity()
-        }
+        for (file, offset) in unacknowledged { file.handedOffset = offset }
         unacknowledged.removeAll()
         return true
     }

@@ -16,7 +16,11 @@ final class TailedFile {
     var path: String?
     /// Where it was last seen, for opening it again and for messages.
     var lastPath: String
-    var identity: FileIdentity
+    private(set) var identity: FileIdentity
+    /// The first bytes of a file still shorter than a full fingerprint, as read: the fingerprint
+    /// grows from the bytes read after them, never from a second look at the file, which by then may
+    /// hold what a later copytruncate let be written (its copy would then not be recognised).
+    private var head: [UInt8]?
     /// Bytes read from the descriptor so far.
     var readOffset: Int64
     /// Every byte before this has been handed to every sink (which may still be sending it).
@@ -97,12 +101,15 @@ final class TailedFile {
         guard let fd = try openDescriptor(path) else { return nil }
         do {
             let status = try FileStatus.of(descriptor: fd)
-            let identity = try FileIdentity.of(descriptor: fd, status: status)
+            let head = try FileIdentity.head(fd, size: status.size)
+            let identity = FileIdentity(device: status.device, inode: status.inode, head: head)
             let start = min(offset ?? status.size, status.size)
             try FileIO.seek(fd, to: start)
-            return TailedFile(
+            let file = TailedFile(
                 descriptor: fd, origin: origin ?? path, location: path, listed: listed, identity: identity, offset: start, size: status.size,
                 buffer: buffer, maxLineBytes: maxLineBytes, nowMs: nowMs, isCopy: isCopy)
+            file.head = head.count < FileIdentity.maximumPrefix ? head : nil
+            return file
         } catch {
             FileIO.close(fd)
             throw error
@@ -126,7 +133,7 @@ final class TailedFile {
             let status = try FileStatus.of(descriptor: fd)
             if identity.prefixLength == 0 && readOffset == 0 && identity.sameInode(status) {
                 // Known by its inode alone until now (it waited before it was ever opened).
-                identity = try FileIdentity.of(descriptor: fd, status: status)
+                fingerprint(try FileIdentity.head(fd, size: status.size), status: status)
             }
             guard identity.sameInode(status), status.size >= readOffset, try identity.prefixMatches(fd) else {
                 FileIO.close(fd)
@@ -148,12 +155,25 @@ final class TailedFile {
         descriptor = nil
     }
 
-    /// Extends the fingerprint while the file is still shorter than its full prefix.
-    func refreshIdentity() throws(SystemError) {
-        guard let descriptor, identity.prefixLength < FileIdentity.maximumPrefix, readOffset > Int64(identity.prefixLength) else {
-            return
-        }
-        identity = try FileIdentity.of(descriptor: descriptor, status: FileStatus.of(descriptor: descriptor))
+    private func fingerprint(_ bytes: [UInt8], status: FileStatus) {
+        identity = FileIdentity(device: status.device, inode: status.inode, head: bytes)
+        head = bytes.count < FileIdentity.maximumPrefix ? bytes : nil
+    }
+
+    /// Whether the fingerprint covers fewer bytes than it could: `extendFingerprint` then wants the
+    /// bytes of each read.
+    var fingerprintIsShort: Bool { head != nil }
+
+    /// Extends a short fingerprint with `bytes`, just read at `offset`, while they reach past it.
+    func extendFingerprint(with bytes: UnsafeRawBufferPointer, at offset: Int64) {
+        guard var known = head, offset >= 0, offset <= Int64(known.count) else { return }
+        let start = Int(offset)
+        let taken = min(bytes.count, FileIdentity.maximumPrefix - start)
+        guard start + taken > known.count else { return }
+        known.removeSubrange(start...)
+        known.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<taken]))
+        identity = FileIdentity(device: identity.device, inode: identity.inode, head: known)
+        head = known.count < FileIdentity.maximumPrefix ? known : nil
     }
 
     /// Starts over at offset 0 after a truncation.
@@ -170,7 +190,7 @@ final class TailedFile {
         knownSize = status.size
         checkedSize = status.size
         atEndOfFile = false
-        identity = try FileIdentity.of(descriptor: descriptor, status: status)
+        fingerprint(try FileIdentity.head(descriptor, size: status.size), status: status)
         originCounter = nil
     }
 

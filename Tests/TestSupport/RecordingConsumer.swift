@@ -8,6 +8,9 @@ package final class RecordingConsumer: LineConsumer {
     package var lines: [(origin: String, text: String)] = []
     package var partials: [String] = []
     package var deliveries = 0
+    /// Called with each complete line as it is taken: lets a test change a file in the middle of a
+    /// read pass, as a rotation racing the reader does.
+    package var onConsume: ((String) -> Void)?
     /// Each complete line's origin, as the pipeline would name its record.
     package var origins: [RecordOrigin] = []
     private var counter: OriginCounter?
@@ -26,8 +29,10 @@ package final class RecordingConsumer: LineConsumer {
     package func consume(_ line: Line, partial: Bool) {
         if let origin = counter?.take(lineBytes: line.byteCount + (partial ? 0 : 1)) { origins.append(origin) }
         guard case .complete(let bytes) = line else { return }
-        lines.append((origin, String(decoding: bytes, as: UTF8.self)))
-        if partial { partials.append(String(decoding: bytes, as: UTF8.self)) }
+        let text = String(decoding: bytes, as: UTF8.self)
+        lines.append((origin, text))
+        if partial { partials.append(text) }
+        onConsume?(text)
     }
 
     package func deliver() -> Bool {

@@ -19,6 +19,13 @@ package struct FileIdentity: Equatable, Sendable {
         self.fingerprint = fingerprint
     }
 
+    /// The identity of a file whose first bytes are `head` (at most `maximumPrefix` of them).
+    package init(device: UInt64, inode: UInt64, head: [UInt8]) {
+        let length = min(head.count, FileIdentity.maximumPrefix)
+        let hash = head.withUnsafeBytes { FileIdentity.fnv1a(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
+        self.init(device: device, inode: inode, prefixLength: length, fingerprint: hash)
+    }
+
     /// Reads the identity of an open file.
     package static func of(descriptor fd: Int32, status: FileStatus) throws(SystemError) -> FileIdentity {
         let length = Int(min(Int64(maximumPrefix), status.size))

@@ -66,6 +66,12 @@ package struct LineSplitter {
         return (count, room)
     }
 
+    /// The last `count` bytes the last read returned, valid until the lines are taken from the buffer.
+    package func lastRead(_ count: Int) -> UnsafeRawBufferPointer {
+        let count = min(max(count, 0), buffer.end)
+        return UnsafeRawBufferPointer(start: buffer.bytes + (buffer.end - count), count: count)
+    }
+
     /// Feeds bytes from memory, handing out each line completed by them, as `read` + `forEachLine` do.
     package func append(_ bytes: UnsafeRawBufferPointer, _ body: (Line) -> Void) {
         buffer.claim(state, maxLineBytes: maxLineBytes)

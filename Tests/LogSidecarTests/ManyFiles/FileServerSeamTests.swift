@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import Synchronization
 import TestSupport
 import Testing
 
@@ -143,5 +144,72 @@ struct FileServerSeamTests {
         // The new file is read once the rotated one was drained; a late write to the rotated one follows.
         #expect(rig.texts == ["1", "3", "2"])
         #expect(Set(rig.consumer.lines.map(\.origin)) == [rig.directory.file("app.log")])
+    }
+
+    /// copytruncate as logrotate does it: the file's bytes into `copy`, then the file cut to nothing.
+    static func copyTruncate(_ directory: TestDirectory, _ name: String, to copy: String, then text: String = "") {
+        directory.write(copy, directory.read(name))
+        #expect(truncate(directory.file(name), 0) == 0)
+        if !text.isEmpty { directory.append(name, text) }
+    }
+
+    @Test("copytruncate while a short file is read: its fingerprint is what was read, not what the file holds later")
+    func shortFileTruncatedDuringRead() throws {
+        for paths in [["app.log"], ["app.log*"]] {
+            let rig = Rig(paths: paths)
+            rig.directory.write("app.log", "a1\n")
+            let server = rig.server()
+            try server.start(from: nil)
+            _ = try server.cycle()
+            rig.directory.append("app.log", "a2\n")
+            // Rotated, and written again, between the read of a2 and the delivery of its batch.
+            rig.consumer.onConsume = { text in
+                if text == "a2" { Self.copyTruncate(rig.directory, "app.log", to: "app.log.1", then: "b1\nb2\nb3\n") }
+            }
+            rig.events.written("app.log", in: rig.directory.path)
+            server.drainEvents()
+            _ = try server.cycle()
+            rig.consumer.onConsume = nil
+            rig.events.changed(rig.directory.path)
+            server.drainEvents()
+            for _ in 0..<8 {
+                rig.clock.advance(ms: 250)
+                _ = try server.cycle()
+            }
+            #expect(rig.texts == ["a1", "a2", "b1", "b2", "b3"], "patterns \(paths)")
+        }
+    }
+
+    @Test("copytruncate after a read the batch still holds: the copy is read from past that read")
+    func truncatedWithReadsInTheBatch() throws {
+        let rig = Rig(paths: ["app.log"])
+        // Lines that do not divide the read size: every full read ends in a partial line, so the next
+        // one has less room than a batch and does not deliver it.
+        let line = String(repeating: "x", count: 90)
+        var text = ""
+        for number in 0..<9_000 { text += "\(line)\(100_000 + number)\n" }
+        rig.directory.write("app.log", text)
+        let server = rig.server()
+        try server.start(from: nil)
+        var taken = 0
+        rig.consumer.onConsume = { _ in
+            taken += 1
+            // The first read ends the pass (its budget spent on the clock); the second is cut short.
+            if taken == 1 { rig.clock.advance(ms: server.passBudgetMs) }
+            if taken == 3_000 { Self.copyTruncate(rig.directory, "app.log", to: "app.log.1") }
+        }
+        #expect(try server.cycle() == .budgetSpent)
+        rig.clock.advance(ms: 1)
+        _ = try server.cycle()
+        rig.consumer.onConsume = nil
+        for _ in 0..<8 {
+            rig.clock.advance(ms: 250)
+            _ = try server.cycle()
+        }
+        let expected = text.split(separator: "\n").map(String.init)
+        #expect(rig.texts.count == expected.count)
+        let firstDifference = zip(rig.texts, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        #expect(firstDifference == nil, "lines in order, each once")
+        #expect(server.counters.truncations.load(ordering: .relaxed) >= 1)
     }
 }
