@@ -140,7 +140,9 @@ struct HTTPSinkTests {
         #expect(requests.first?.status == 429)
         if requests.count == 2 {
             let waited = requests[1].time - requests[0].time
-            #expect(waited >= 1.95 && waited < 3.5, "waited \(waited) s")
+            // Not before the time asked; the upper bound leaves a loaded machine 1.5 s beyond the
+            // 3 s a date can mean (whole seconds).
+            #expect(waited >= 1.95 && waited < 4.5, "waited \(waited) s")
         }
         #expect(receiver.accepted == harness.inputLines)
         try waitUntil("one retry counted") { harness.sink("http")["retries"] as? Int == 1 }
