@@ -35,6 +35,11 @@ struct DepartedFiles {
         departures.removeValue(forKey: key)
     }
 
+    /// Remembers again a departure taken for a file that moved on before it could be opened.
+    mutating func keep(_ departure: Departure) {
+        departures[FileServer.FileKey(departure.entry.identity)] = departure
+    }
+
     mutating func expire(nowMs: Int64) {
         guard !departures.isEmpty else { return }
         departures = departures.filter { nowMs - $0.value.sinceMs < Self.retentionMs }

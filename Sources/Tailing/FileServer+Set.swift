@@ -33,6 +33,12 @@ extension FileServer {
                     track(back)
                     continue
                 }
+                // Renamed again between the listing and the open: still departed, or the next listing
+                // would find it under its new name as a new file and read it again from its start.
+                if let departure, !Self.holds(candidate.path, departure.entry.identity) {
+                    departed.keep(departure)
+                    continue
+                }
                 found = try newFile(candidate)
             } catch {
                 failure = failure ?? error
@@ -61,6 +67,12 @@ extension FileServer {
         }
         if failure != nil { discovery.forgetPreviousScan() }
         return failure
+    }
+
+    /// Whether `path` holds the file of `identity` now (by device and inode).
+    private static func holds(_ path: String, _ identity: FileIdentity) -> Bool {
+        guard let status = try? FileStatus.at(path) else { return false }
+        return identity.sameInode(status)
     }
 
     /// The file that held `path` before a rotation took it away (seen leaving in an earlier scan, or
