@@ -158,9 +158,7 @@ extension FileServer {
             counters.add(counters.filesOpened, 1)
         } else {
             // Known by inode until a descriptor frees up; the fingerprint is read when it is opened.
-            let identity = FileIdentity(
-                device: candidate.device, inode: candidate.inode, prefixLength: 0,
-                fingerprint: FileIdentity.fnv1a(UnsafeRawBufferPointer(start: nil, count: 0)))
+            let identity = FileIdentity(device: candidate.device, inode: candidate.inode, head: [])
             file = waitingFile(candidate, origin: candidate.path, identity: identity, offset: offset ?? candidate.size)
         }
         file.neverRead = file.readOffset == 0

@@ -102,13 +102,13 @@ final class TailedFile {
         do {
             let status = try FileStatus.of(descriptor: fd)
             let head = try FileIdentity.head(fd, size: status.size)
-            let identity = FileIdentity(device: status.device, inode: status.inode, head: head)
             let start = min(offset ?? status.size, status.size)
             try FileIO.seek(fd, to: start)
             let file = TailedFile(
-                descriptor: fd, origin: origin ?? path, location: path, listed: listed, identity: identity, offset: start, size: status.size,
+                descriptor: fd, origin: origin ?? path, location: path, listed: listed,
+                identity: FileIdentity(device: status.device, inode: status.inode, head: []), offset: start, size: status.size,
                 buffer: buffer, maxLineBytes: maxLineBytes, nowMs: nowMs, isCopy: isCopy)
-            file.head = head.count < FileIdentity.maximumPrefix ? head : nil
+            file.fingerprint(head)
             return file
         } catch {
             FileIO.close(fd)
@@ -133,7 +133,7 @@ final class TailedFile {
             let status = try FileStatus.of(descriptor: fd)
             if identity.prefixLength == 0 && readOffset == 0 && identity.sameInode(status) {
                 // Known by its inode alone until now (it waited before it was ever opened).
-                fingerprint(try FileIdentity.head(fd, size: status.size), status: status)
+                fingerprint(try FileIdentity.head(fd, size: status.size))
             }
             guard identity.sameInode(status), status.size >= readOffset, try identity.prefixMatches(fd) else {
                 FileIO.close(fd)
@@ -155,8 +155,10 @@ final class TailedFile {
         descriptor = nil
     }
 
-    private func fingerprint(_ bytes: [UInt8], status: FileStatus) {
-        identity = FileIdentity(device: status.device, inode: status.inode, head: bytes)
+    /// Fingerprints the file (same device and inode) by its first bytes, `bytes`; while they are fewer
+    /// than a full fingerprint they are kept for `extendFingerprint`.
+    private func fingerprint(_ bytes: [UInt8]) {
+        identity = FileIdentity(device: identity.device, inode: identity.inode, head: bytes)
         head = bytes.count < FileIdentity.maximumPrefix ? bytes : nil
     }
 
@@ -172,8 +174,7 @@ final class TailedFile {
         guard start + taken > known.count else { return }
         known.removeSubrange(start...)
         known.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<taken]))
-        identity = FileIdentity(device: identity.device, inode: identity.inode, head: known)
-        head = known.count < FileIdentity.maximumPrefix ? known : nil
+        fingerprint(known)
     }
 
     /// Starts over at offset 0 after a truncation.
@@ -190,7 +191,7 @@ final class TailedFile {
         knownSize = status.size
         checkedSize = status.size
         atEndOfFile = false
-        fingerprint(try FileIdentity.head(descriptor, size: status.size), status: status)
+        fingerprint(try FileIdentity.head(descriptor, size: status.size))
         originCounter = nil
     }
 

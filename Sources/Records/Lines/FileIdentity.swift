@@ -26,13 +26,6 @@ package struct FileIdentity: Equatable, Sendable {
         self.init(device: device, inode: inode, prefixLength: length, fingerprint: hash)
     }
 
-    /// Reads the identity of an open file.
-    package static func of(descriptor fd: Int32, status: FileStatus) throws(SystemError) -> FileIdentity {
-        let length = Int(min(Int64(maximumPrefix), status.size))
-        let hash = try prefixHash(fd, length: length) ?? fnv1a(UnsafeRawBufferPointer(start: nil, count: 0))
-        return FileIdentity(device: status.device, inode: status.inode, prefixLength: length, fingerprint: hash)
-    }
-
     /// True when the file behind `fd` still starts with the bytes this identity saw.
     package func prefixMatches(_ fd: Int32) throws(SystemError) -> Bool {
         if prefixLength == 0 { return true }
