@@ -212,4 +212,32 @@ struct FileServerSeamTests {
         #expect(firstDifference == nil, "lines in order, each once")
         #expect(server.counters.truncations.load(ordering: .relaxed) >= 1)
     }
+
+    @Test("a departed file renamed again between the listing and its open resumes under its next name")
+    func departedRenamedBeforeOpen() throws {
+        let rig = Rig(paths: ["*.log"])
+        rig.directory.write("x.log", "x1\nx2\n")
+        let before = rig.server()
+        try before.start(from: nil)
+        _ = try before.cycle()
+        let saved = before.checkpoint
+        #expect(saved.entries.map(\.offset) == [6])
+        // Moved out of sight while the daemon was down: the restart remembers it as departed.
+        #expect(mkdir(rig.directory.file("aside"), 0o755) == 0)
+        #expect(rename(rig.directory.file("x.log"), rig.directory.file("aside/x.log")) == 0)
+        let server = rig.server()
+        try server.start(from: saved)
+        // A listing sees it come back as a.log, and it moves on to b.log before the open.
+        #expect(rename(rig.directory.file("aside/x.log"), rig.directory.file("a.log")) == 0)
+        let status = try #require(try FileStatus.at(rig.directory.file("a.log")))
+        let candidate = Discovery.Candidate(path: rig.directory.file("a.log"), device: status.device, inode: status.inode, size: status.size)
+        #expect(rename(rig.directory.file("a.log"), rig.directory.file("b.log")) == 0)
+        rig.directory.append("b.log", "x3\n")
+        #expect(server.reconcile(Discovery.Result(candidates: [candidate], directories: [rig.directory.path])) == nil)
+        rig.events.changed(rig.directory.path)
+        server.drainEvents()
+        rig.clock.advance(ms: 250)
+        _ = try server.cycle()
+        #expect(rig.texts == ["x1", "x2", "x3"])
+    }
 }
