@@ -37,7 +37,8 @@ package enum ColdPages {
             guard count > 0 else { return }
             let bytes = UnsafeRawBufferPointer(start: buffer, count: kept + count)
             var lineStart = 0
-            while let newline = bytes[lineStart...].firstIndex(of: 0x0A) {
+            while let found = memchr(buffer + lineStart, 0x0A, bytes.count - lineStart) {
+                let newline = buffer.distance(to: found)
                 if let advice = plan.line(UnsafeRawBufferPointer(rebasing: bytes[lineStart..<newline])) {
                     _ = madvise(UnsafeMutableRawPointer(bitPattern: advice.start), advice.length, advice.advice)
                 }
@@ -72,22 +73,47 @@ struct SmapsAdvice {
     }
 
     /// A mapping's first line ("start-end perms offset dev inode path"), or nil for the lines of its
-    /// fields ("Rss:   12 kB", "VmFlags: rd ex").
+    /// fields ("Rss:   12 kB", "VmFlags: rd ex"). Read in place: smaps has a dozen lines per mapping
+    /// and this runs on each, so it allocates nothing.
     static func mapping(_ line: UnsafeRawBufferPointer) -> (start: UInt, end: UInt, releasable: Bool)? {
-        let fields = line.split(separator: UInt8(ascii: " "), maxSplits: 5, omittingEmptySubsequences: true)
-        guard fields.count >= 5, fields[0].last != UInt8(ascii: ":") else { return nil }
-        let bounds = fields[0].split(separator: UInt8(ascii: "-"))
-        guard bounds.count == 2, let start = hex(bounds[0]), let end = hex(bounds[1]), start < end else { return nil }
+        var cursor = 0
+        guard let start = hex(line, &cursor, until: UInt8(ascii: "-")), let end = hex(line, &cursor, until: UInt8(ascii: " ")),
+            start < end, let permissions = field(line, &cursor)
+        else { return nil }
+        // Offset, device and inode, then the path if there is one.
+        for _ in 0..<3 { guard field(line, &cursor) != nil else { return nil } }
+        while cursor < line.count && line[cursor] == UInt8(ascii: " ") { cursor += 1 }
         let releasable =
-            fields.count == 6 && !fields[1].contains(UInt8(ascii: "w"))
-            && fields[5].first(where: { $0 != UInt8(ascii: " ") }) == UInt8(ascii: "/")
+            cursor < line.count && line[cursor] == UInt8(ascii: "/") && !line[permissions].contains(UInt8(ascii: "w"))
         return (start, end, releasable)
     }
 
-    /// A bound of the mapping's range; at most 16 digits, so the string stays inline (no allocation).
-    private static func hex(_ digits: Slice<UnsafeRawBufferPointer>) -> UInt? {
-        guard digits.count <= 16 else { return nil }
-        return UInt(String(decoding: digits, as: UTF8.self), radix: 16)
+    /// The next run of bytes other than spaces, from `cursor` on; nil at the end of the line.
+    private static func field(_ line: UnsafeRawBufferPointer, _ cursor: inout Int) -> Range<Int>? {
+        while cursor < line.count && line[cursor] == UInt8(ascii: " ") { cursor += 1 }
+        let start = cursor
+        while cursor < line.count && line[cursor] != UInt8(ascii: " ") { cursor += 1 }
+        return cursor > start ? start..<cursor : nil
+    }
+
+    /// A bound of the mapping's range: 1 to 16 lowercase hex digits (as the kernel prints them) up to
+    /// `terminator`, which is passed over; nil for anything else, a field line's name among them.
+    private static func hex(_ line: UnsafeRawBufferPointer, _ cursor: inout Int, until terminator: UInt8) -> UInt? {
+        var value: UInt = 0
+        let start = cursor
+        while cursor < line.count && cursor - start <= 16 {
+            let byte = line[cursor]
+            cursor += 1
+            if byte == terminator { return cursor - 1 > start ? value : nil }
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+            value = value << 4 | UInt(digit)
+        }
+        return nil
     }
 }
 

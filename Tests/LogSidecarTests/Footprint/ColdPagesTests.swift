@@ -66,7 +66,12 @@ struct ColdPagesTests {
             55f1e5c1b000-55f1e695c000 r-xp 00000000 fe:00 123 /usr/bin/log-sidecar
             Rss:                2544 kB
             Anonymous:             0 kB
+            AnonHugePages:         0 kB
             VmFlags: rd ex mr mw me
+            7f1378100000-7f1378121000 r--p 00000000 00:00 0
+            Anonymous:             0 kB
+            10000000000000000-10000000000001000 r--p 00000000 fe:00 77 /too-long
+            Anonymous:             0 kB
             55f1e695d000-55f1e69bc000 r--p 00d41000 fe:00 123 /usr/bin/log-sidecar
             Anonymous:           380 kB
             55f1e69bc000-55f1e6b49000 rw-p 00da0000 fe:00 123 /usr/bin/log-sidecar
