@@ -8,15 +8,17 @@ drifts by a third within minutes. The same 30 MB of bench.py's JSON lines throug
   ndjson   merge mode into an HTTP sink, format ndjson, uncompressed, posted to peers/discard_http.py
   otlp     the same with format otlp (JSON encoding): what taking records apart costs beside ndjson
   loki     the same with format loki (its default labels)
-Usage: Benchmarks/callgrind.py [--binary PATH] [--size-mb 30] [ROUTE ...]   (default: the first four)
+Usage: Benchmarks/callgrind.py [--binary PATH] [--size-mb 30] [--profiles DIR] [ROUTE ...]   (default: the first four)
 Prints one line per route: its name, the instructions (callgrind's total) and the lines shipped.
+--profiles keeps each route's callgrind output as DIR/ROUTE.callgrind, for callgrind_annotate.
 Build first: scripts/build-release.sh
-The binary is measured as a stripped copy: valgrind 3.19 cannot read the debug information of a
-statically linked Swift binary and gives up.
+The binary is measured as a copy without its debug information (valgrind 3.19 cannot read that of a
+statically linked Swift binary and gives up); its symbols stay, so the profiles name the functions.
 """
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -42,7 +44,7 @@ def http_written(port):
     return sum(int(float(line.split()[-1])) for line in text.splitlines() if line.startswith("log_sidecar_records_written_total"))
 
 
-def run(route, binary, data, expected, work):
+def run(route, binary, data, expected, work, profiles=None):
     output = os.path.join(work, "out.jsonl")
     config = os.path.join(work, "config.json")
     settings = {"sinks": [{"type": "file", "path": output, "max_bytes": 1 << 40}]}
@@ -89,6 +91,8 @@ def run(route, binary, data, expected, work):
     else:
         shipped = bench.count_lines(output)
         os.remove(output)
+    if profiles:
+        shutil.copy(profile, os.path.join(profiles, f"{route}.callgrind"))
     with open(profile) as f:
         total = next(int(line.split()[1]) for line in f if line.startswith(("summary:", "totals:")))
     return total, shipped
@@ -98,6 +102,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=bench.BINARY)
     parser.add_argument("--size-mb", type=int, default=30)
+    parser.add_argument("--profiles", help="a directory to keep each route's callgrind output in")
     parser.add_argument("routes", nargs="*", default=list(ROUTES), choices=ROUTES + HTTP_ROUTES)
     args = parser.parse_args()
     data_dir = os.path.join(bench.HERE, "data")
@@ -108,8 +113,8 @@ def main():
     for route in args.routes:
         with tempfile.TemporaryDirectory() as work:
             binary = os.path.join(work, "log-sidecar")
-            subprocess.run(["strip", "-o", binary, args.binary], check=True)
-            total, shipped = run(route, binary, data, kept if route == "filters" else lines, work)
+            subprocess.run(["strip", "--strip-debug", "-o", binary, args.binary], check=True)
+            total, shipped = run(route, binary, data, kept if route == "filters" else lines, work, args.profiles)
         print(f"{route:8s} {total:>14,d} instructions  {shipped:,d} lines", flush=True)
 
 
