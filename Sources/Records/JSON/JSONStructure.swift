@@ -16,6 +16,9 @@
     @usableFromInline var inString: UInt64 = 0
     /// 1 when the previous block's last byte was part of a number or literal.
     @usableFromInline var inScalar: UInt64 = 0
+    /// The current block's bytes of numbers and literals: a number's length is the run of ones at its
+    /// first byte.
+    @usableFromInline var scalarBytes: UInt64 = 0
 
     @inlinable init(base: UnsafeRawPointer, count: Int) { (self.base, self.count) = (base, count) }
 
@@ -50,6 +53,7 @@
         let scalars = ~(block.operators | block.spaces | block.quotes | strings)
         let scalarStarts = scalars & ~(scalars << 1 | inScalar)
         inScalar = scalars >> 63
+        scalarBytes = scalars
         positions = (block.operators & ~strings) | block.quotes | scalarStarts
     }
 
@@ -150,9 +154,40 @@
         return end >= 0 && endsScalar(end) ? end : -1
     }
 
+    /// `position` is the last position taken, so it lies in the current block.
     @inlinable
     func number(at position: Int) -> Int {
-        let end = JSONScanner.numberEnd(base, count, from: position)
-        return end >= 0 && endsScalar(end) ? end : -1
+        // Most numbers are a few digits, perhaps with a fraction, ending inside the block: their end is
+        // where the block's run of scalar bytes ends, and their eight bytes are checked at once.
+        let offset = position &- blockStart
+        // Not a scalar's first byte (an operator where a value should be, or the line's end): length 0.
+        let length = (~(scalarBytes >> UInt64(truncatingIfNeeded: offset))).trailingZeroBitCount
+        let end = position &+ length
+        if length > 0, length <= 8, offset &+ length < 64, end >= 8,
+            Self.isShortNumber(base.loadUnaligned(fromByteOffset: end &- 8, as: UInt64.self) >> UInt64(64 &- 8 &* length), length: length)
+        {
+            return end
+        }
+        let slowEnd = JSONScanner.numberEnd(base, count, from: position)
+        return slowEnd >= 0 && endsScalar(slowEnd) ? slowEnd : -1
+    }
+
+    /// Whether the `length` (1 to 8) bytes at the bottom of `word` (the first one lowest) are a whole
+    /// number in RFC 8259's grammar without a sign or an exponent: digits, no leading zero, perhaps a
+    /// point and more digits. False for anything else, which the byte by byte reader then decides.
+    @inlinable @inline(__always)
+    static func isShortNumber(_ word: UInt64, length: Int) -> Bool {
+        let lanes = length == 8 ? ~UInt64(0) : (UInt64(1) << UInt64(8 &* length)) &- 1
+        // A digit is 0x00-0x09 after the XOR; adding 6 carries any other low nibble into the high one.
+        // A carry out of a lane comes only from a lane that is no digit, so the lowest lane marked is
+        // the first that is none.
+        let digits = word ^ 0x3030_3030_3030_3030
+        let notDigits = ((digits &+ 0x0606_0606_0606_0606) | digits) & 0xF0F0_F0F0_F0F0_F0F0 & lanes
+        let leadingZero = word & 0xFF == 0x30
+        if notDigits == 0 { return length == 1 || !leadingZero }
+        // A point after the first digit and before the last byte, digits after it ("." carries nothing).
+        let point = notDigits.trailingZeroBitCount >> 3
+        guard point >= 1, point < length &- 1, (word >> UInt64(8 &* point)) & 0xFF == 0x2E else { return false }
+        return notDigits >> UInt64(8 &* (point &+ 1)) == 0 && (!leadingZero || point == 1)
     }
 }
