@@ -139,7 +139,8 @@
                 guard byte(position) == UInt8(ascii: "\""), stringEnd() >= 0, byte(next()) == UInt8(ascii: ":") else { return -1 }
                 position = next()
             }
-            guard value(at: position, depth: depth) >= 0 else { return -1 }
+            // Strings, most values, without the call through `value`.
+            guard byte(position) == UInt8(ascii: "\"") ? stringEnd() >= 0 : value(at: position, depth: depth) >= 0 else { return -1 }
             position = next()
             let separator = byte(position)
             if separator == close { return position + 1 }
