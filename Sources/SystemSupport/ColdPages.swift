@@ -80,11 +80,10 @@ struct SmapsAdvice {
         guard let start = hex(line, &cursor, until: UInt8(ascii: "-")), let end = hex(line, &cursor, until: UInt8(ascii: " ")),
             start < end, let permissions = field(line, &cursor)
         else { return nil }
-        // Offset, device and inode, then the path if there is one.
+        // Offset, device and inode, then the path if there is one (only its first byte matters).
         for _ in 0..<3 { guard field(line, &cursor) != nil else { return nil } }
-        while cursor < line.count && line[cursor] == UInt8(ascii: " ") { cursor += 1 }
-        let releasable =
-            cursor < line.count && line[cursor] == UInt8(ascii: "/") && !line[permissions].contains(UInt8(ascii: "w"))
+        let path = field(line, &cursor)
+        let releasable = path.map { line[$0.lowerBound] == UInt8(ascii: "/") } == true && !line[permissions].contains(UInt8(ascii: "w"))
         return (start, end, releasable)
     }
 
