@@ -280,8 +280,7 @@ extension FileServer {
             let length = other.identity.prefixLength
             guard length > 0, !other.identity.sameInode(status) else { continue }
             if head.count >= length {
-                let hash = head.withUnsafeBytes { FileIdentity.fnv1a(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
-                if hash == other.identity.fingerprint {
+                if FileIdentity.fingerprint(of: head, length: length) == other.identity.fingerprint {
                     file.shadowOf = other
                     file.neverRead = false
                     logger.info(

@@ -22,8 +22,12 @@ package struct FileIdentity: Equatable, Sendable {
     /// The identity of a file whose first bytes are `head` (at most `maximumPrefix` of them).
     package init(device: UInt64, inode: UInt64, head: [UInt8]) {
         let length = min(head.count, FileIdentity.maximumPrefix)
-        let hash = head.withUnsafeBytes { FileIdentity.fnv1a(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
-        self.init(device: device, inode: inode, prefixLength: length, fingerprint: hash)
+        self.init(device: device, inode: inode, prefixLength: length, fingerprint: FileIdentity.fingerprint(of: head, length: length))
+    }
+
+    /// The fingerprint of the first `length` bytes of `head` (at most its count).
+    package static func fingerprint(of head: [UInt8], length: Int) -> UInt64 {
+        head.withUnsafeBytes { fnv1a(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
     }
 
     /// True when the file behind `fd` still starts with the bytes this identity saw.
