@@ -2,24 +2,41 @@ import Records
 
 extension FilterRecord {
     /// The line's object with its members, copied (and repaired where it held bytes that are not
-    /// UTF-8); false when the line is not an object.
-    package mutating func load(object line: UnsafeRawBufferPointer) -> Bool {
-        var found: [Member] = []
-        swap(&found, &members)
-        found.removeAll(keepingCapacity: true)
-        let object = JSONScanner.scanObject(line) { found.append($0) }
-        swap(&found, &members)
+    /// UTF-8); false when the line is not an object. The scanner reports the members into `slots`,
+    /// the caller's storage kept from line to line, through a pointer: an append to `members` for
+    /// each, with its uniqueness and capacity checks, cost more than the store. When they do not fit,
+    /// `slots` grows to the count and the line is read again, which happens only for a line with more
+    /// members than any before it.
+    package mutating func load(object line: UnsafeRawBufferPointer, slots: inout [Member]) -> Bool {
+        var found = 0
+        var object: JSONScanner.Object?
+        while true {
+            found = 0
+            object = slots.withUnsafeMutableBufferPointer { slots in
+                let room = slots.count
+                return JSONScanner.scanObject(line) { member in
+                    if found < room { slots[found] = member }
+                    found += 1
+                }
+            }
+            guard object != nil, found > slots.count else { break }
+            slots.append(
+                contentsOf: repeatElement(
+                    Member(key: 0..<0, keyIsEscaped: false, value: 0..<0, valueIsString: false), count: max(found, 2 * slots.count) - slots.count))
+        }
         guard let object else { return false }
         isOwn = false
         if !pending.isEmpty { pending.removeAll(keepingCapacity: true) }
-        bytes.removeAll(keepingCapacity: true)
         let body = UnsafeRawBufferPointer(rebasing: line[object.range])
         if object.needsRepair {
+            bytes.removeAll(keepingCapacity: true)
             JSONRepair.append(body, to: &bytes)
             members = bytes.withUnsafeBytes { Self.scanMembers($0, 0..<$0.count) }
             return true
         }
-        bytes.append(contentsOf: body)
+        // One call each to empty and fill: no second pass over the array's bookkeeping.
+        bytes.replaceSubrange(bytes.indices, with: body)
+        slots.withUnsafeBufferPointer { members.replaceSubrange(members.indices, with: UnsafeBufferPointer(rebasing: $0[..<found])) }
         let shift = object.range.lowerBound
         if shift != 0 {
             for index in members.indices {

@@ -16,7 +16,7 @@ extension Enricher {
             } else if format == .text {
                 filterRecord.loadOwn(message: bytes, flags: "")
                 outcome = .record
-            } else if filterRecord.load(object: bytes) {
+            } else if filterRecord.load(object: bytes, slots: &memberSlots) {
                 outcome = .record
             } else {
                 filterRecord.loadOwn(message: bytes, flags: ",\"parse_error\":true")
@@ -41,7 +41,7 @@ extension Enricher {
         let (parsed, failed) = parse(bytes, with: parser, into: &parsedObject)
         switch parsed {
         case .object(let own):
-            guard parsedObject.withUnsafeBytes({ filterRecord.load(object: $0) }) else { return nil }
+            guard parsedObject.withUnsafeBytes({ filterRecord.load(object: $0, slots: &memberSlots) }) else { return nil }
             // Parsed text is our record: merged with the fields in either mode, as a text line is.
             if own { filterRecord.isOwn = true }
             return failed ? .parseError : .record

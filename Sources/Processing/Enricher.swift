@@ -25,6 +25,8 @@ package final class Enricher {
     /// The configuration's filters; nil when there are none, and the path is the one without them.
     let filters: FilterChain?
     var filterRecord = FilterRecord()
+    /// Where `FilterRecord.load` has the scanner put a line's members, kept from line to line.
+    var memberSlots: [FilterRecord.Member] = []
     /// The source's `parse`, and the object it builds for each record.
     private(set) var parser: LineParser?
     var parsedObject: [UInt8] = []

@@ -239,6 +239,16 @@ struct FilterUnitTests {
         #expect(error(#"[{"type":"remove","fields":["a"]},{"type":"sample","rate":3}]"#).isEmpty)
     }
 
+    @Test("members are read into slots kept from line to line: more than before, fewer, spaces before the object")
+    func memberSlots() throws {
+        let remove = try Harness(#"[{"type":"remove","fields":["b","k39"]}]"#, host: false)
+        let wide = "{" + (0..<40).map { #""k\#($0)":\#($0)"# }.joined(separator: ",") + "}"
+        let wideKept = "{" + (0..<39).map { #""k\#($0)":\#($0)"# }.joined(separator: ",") + "}"
+        #expect(
+            remove.run([#"{"a":1,"b":2}"#, wide, #"  {"b":3,"c":4}"#, #"{"a":1,"b":2,"c":3}"#, wide])
+                == [#"{"a":1}"#, wideKept, #"{"c":4}"#, #"{"a":1,"c":3}"#, wideKept])
+    }
+
     @Test("numbers compare by value, whatever their spelling")
     func decimalNumbers() {
         let same = [["500", "5e2", "500.0", "5.00E+2", "50000e-2", "0.5e3"], ["0", "-0", "0.0", "0e10"], ["-1.5", "-15e-1", "-0.15E1"]]
