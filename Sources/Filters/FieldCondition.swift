@@ -77,7 +77,7 @@ final class ScalarSet {
         switch value[0] {
         case UInt8(ascii: "\""):
             let content = UnsafeRawBufferPointer(rebasing: value[1..<(value.count - 1)])
-            if content.firstIndex(of: UInt8(ascii: "\\")) == nil {
+            if content.isEmpty || memchr(content.baseAddress!, Int32(UInt8(ascii: "\\")), content.count) == nil {
                 guard stringFilter.mayMatch(content.count, content[0]) else { return false }
                 return strings.contains(content)
             }
