@@ -26,7 +26,7 @@ extension FilterRecord {
         }
         guard let object else { return false }
         isOwn = false
-        if !pending.isEmpty { pending.removeAll(keepingCapacity: true) }
+        clearPending()
         let body = UnsafeRawBufferPointer(rebasing: line[object.range])
         if object.needsRepair {
             bytes.removeAll(keepingCapacity: true)
@@ -51,7 +51,7 @@ extension FilterRecord {
     /// Our own record around a line that is not an object: `{"message":<text>` + `flags` + `}`.
     package mutating func loadOwn(message text: UnsafeRawBufferPointer, flags: String) {
         isOwn = true
-        if !pending.isEmpty { pending.removeAll(keepingCapacity: true) }
+        clearPending()
         bytes.removeAll(keepingCapacity: true)
         bytes.append(contentsOf: "{\"message\":".utf8)
         JSONEscaper.appendQuoted(text, to: &bytes)

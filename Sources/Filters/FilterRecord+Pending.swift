@@ -6,12 +6,19 @@ extension FilterRecord {
     /// Writes the pending changes; `spare` takes the old version.
     mutating func materialize(spare: inout FilterRecord) {
         guard !pending.isEmpty else { return }
-        spare.rewrite(self, pending)
+        replacements.withUnsafeBytes { spare.rewrite(self, pending, values: $0) }
         swap(&self, &spare)
-        if !spare.pending.isEmpty { spare.pending.removeAll(keepingCapacity: true) }
+        spare.clearPending()
     }
 
     func hasPending(at index: Int) -> Bool { pending.contains { $0.index == index } }
+
+    /// Adds a replacement of the member at `index` by the bytes appended to `replacements` since
+    /// `start`; nothing when none were.
+    mutating func addReplacement(at index: Int, since start: Int) {
+        guard replacements.count > start else { return }
+        addPending(MemberEdit(index: index, change: .replace(start..<replacements.count)))
+    }
 
     /// Adds a change, in index order; a later change of the same member replaces the earlier one.
     mutating func addPending(_ edit: MemberEdit) {
@@ -44,7 +51,15 @@ extension FilterRecord {
             out.append(contentsOf: bytes)
             return
         }
+        Self.write(bytes, members, pending, replacements, into: &out)
+    }
+
+    /// `write` with the record's arrays as arguments: the closures borrow them, where reading them from
+    /// `self` in nested closures copied each one (a retain, and a release after).
+    private static func write(_ bytes: [UInt8], _ members: [Member], _ pending: Changes, _ replacements: [UInt8], into out: inout [UInt8]) {
         var unused: [Member] = []
-        bytes.withUnsafeBytes { Self.writeObject($0, members, pending, into: &out, recording: &unused, record: false) }
+        bytes.withUnsafeBytes { raw in
+            replacements.withUnsafeBytes { Self.writeObject(raw, members, pending, values: $0, into: &out, recording: &unused, record: false) }
+        }
     }
 }

@@ -18,6 +18,10 @@ package struct FilterRecord {
     /// Changes to top-level members not written yet, in the order of their indices
     /// (`FilterRecord+Pending.swift`); `bytes` and `members` are the record before them.
     package var pending: Changes = []
+    /// The new values of the pending replacements, which hold ranges into it: a change holds no array
+    /// of its own, so the list is emptied without destroying its elements one by one, and a
+    /// replacement is written here without an allocation of its own.
+    package var replacements: [UInt8] = []
 
     /// Where a field was found: the index of its top-level member, and for a nested field each object
     /// on the way down with its members (ranges into `bytes`) and the index within it.
@@ -254,7 +258,9 @@ package struct FilterRecord {
     /// What becomes of one member when an object is written again; members without one are kept.
     package enum MemberChange {
         case drop
-        case replace([UInt8])
+        /// The value becomes these bytes of the values written beside the changes (`replacements` for
+        /// the pending ones).
+        case replace(Range<Int>)
         /// The member's value with this range of the record (within the value) taken out: a nested
         /// removal, written from the record's own bytes without a copy of the value made first.
         case cut(Range<Int>)
@@ -273,22 +279,19 @@ package struct FilterRecord {
         // The location was found in what is written: pending changes would make it stale.
         assert(record.pending.isEmpty, "pending changes are written before an edit")
         var changes: Changes = []
+        var values: [UInt8] = []
         if let location {
             record.bytes.withUnsafeBytes { raw in
                 if location.nested.isEmpty {
-                    changes = [
-                        MemberEdit(
-                            index: location.top,
-                            change: Self.apply(change, to: UnsafeRawBufferPointer(rebasing: raw[record.members[location.top].value])))
-                    ]
+                    let made = Self.apply(change, to: UnsafeRawBufferPointer(rebasing: raw[record.members[location.top].value]), into: &values)
+                    changes = [MemberEdit(index: location.top, change: made)]
                 } else {
-                    var out: [UInt8] = []
-                    Self.writeObject(raw, location.nested[...], change, into: &out)
-                    changes = [MemberEdit(index: location.top, change: .replace(out))]
+                    Self.writeObject(raw, location.nested[...], change, into: &values)
+                    changes = [MemberEdit(index: location.top, change: .replace(0..<values.count))]
                 }
             }
         }
-        rewrite(record, changes)
+        values.withUnsafeBytes { rewrite(record, changes, values: $0) }
         if location == nil, case .append(let key, let value) = change {
             // Reopen the object just written to add the member.
             bytes.removeLast()
@@ -298,17 +301,23 @@ package struct FilterRecord {
         swap(&self, &record)
     }
 
-    /// Writes `record` into `self` with `changes` (in the order of their indices) made to its members;
-    /// the caller swaps, if it keeps the result.
-    mutating func rewrite(_ record: FilterRecord, _ changes: Changes) {
+    /// Writes `record` into `self` with `changes` (in the order of their indices, their new values in
+    /// `values`) made to its members; the caller swaps, if it keeps the result.
+    mutating func rewrite(_ record: FilterRecord, _ changes: Changes, values: UnsafeRawBufferPointer) {
         isOwn = record.isOwn
-        if !pending.isEmpty { pending.removeAll(keepingCapacity: true) }
+        clearPending()
         bytes.removeAll(keepingCapacity: true)
         members.removeAll(keepingCapacity: true)
         let source = record.members
         record.bytes.withUnsafeBytes { raw in
-            Self.writeObject(raw, source, changes, into: &bytes, recording: &members, record: true)
+            Self.writeObject(raw, source, changes, values: values, into: &bytes, recording: &members, record: true)
         }
+    }
+
+    /// No pending changes, and none of their values.
+    mutating func clearPending() {
+        if !pending.isEmpty { pending.removeAll(keepingCapacity: true) }
+        if !replacements.isEmpty { replacements.removeAll(keepingCapacity: true) }
     }
 
     /// What takes the nested member at `location` out of its top-level member's value, one separator
@@ -331,25 +340,27 @@ package struct FilterRecord {
         return keyQuote..<valueEnd
     }
 
-    /// The value `change` makes of `value`.
-    static func apply(_ change: Change, to value: UnsafeRawBufferPointer) -> MemberChange {
+    /// The value `change` makes of `value`, its bytes appended to `values`.
+    static func apply(_ change: Change, to value: UnsafeRawBufferPointer, into values: inout [UInt8]) -> MemberChange {
+        let start = values.count
         switch change {
         case .remove: return .drop
-        case .replace(let new): return .replace(new)
+        case .replace(let new):
+            values += new
+            return .replace(start..<values.count)
         case .append(let key, let new):
             // An object: everything before its closing brace, a comma unless it is empty, the member.
             var close = value.count - 1
             while close > 0 && value[close] != UInt8(ascii: "}") { close -= 1 }
             var last = close - 1
             while last > 0 && (value[last] == 0x20 || value[last] == 0x09 || value[last] == 0x0A || value[last] == 0x0D) { last -= 1 }
-            var out: [UInt8] = []
-            out.appendBytes(UnsafeRawBufferPointer(rebasing: value[..<close]))
-            if value[last] != UInt8(ascii: "{") { out.append(UInt8(ascii: ",")) }
-            JSONEscaper.appendQuoted(key[...], to: &out)
-            out.append(UInt8(ascii: ":"))
-            out += new
-            out.append(UInt8(ascii: "}"))
-            return .replace(out)
+            values.appendBytes(UnsafeRawBufferPointer(rebasing: value[..<close]))
+            if value[last] != UInt8(ascii: "{") { values.append(UInt8(ascii: ",")) }
+            JSONEscaper.appendQuoted(key[...], to: &values)
+            values.append(UInt8(ascii: ":"))
+            values += new
+            values.append(UInt8(ascii: "}"))
+            return .replace(start..<values.count)
         }
     }
 
@@ -360,36 +371,38 @@ package struct FilterRecord {
         guard let level = levels.first, let first = level.members.first, let last = level.members.last else { return }
         // The object's own size and a little: no reallocation while it is written.
         out.reserveCapacity(out.count + last.value.upperBound - first.key.lowerBound + 64)
+        var values: [UInt8] = []
         let made: MemberChange
         if levels.count == 1 {
-            made = apply(change, to: UnsafeRawBufferPointer(rebasing: raw[level.members[level.index].value]))
+            made = apply(change, to: UnsafeRawBufferPointer(rebasing: raw[level.members[level.index].value]), into: &values)
         } else {
-            var value: [UInt8] = []
-            writeObject(raw, levels.dropFirst(), change, into: &value)
-            made = .replace(value)
+            writeObject(raw, levels.dropFirst(), change, into: &values)
+            made = .replace(0..<values.count)
         }
         var unused: [Member] = []
-        writeObject(raw, level.members, [MemberEdit(index: level.index, change: made)], into: &out, recording: &unused, record: false)
+        values.withUnsafeBytes {
+            writeObject(raw, level.members, [MemberEdit(index: level.index, change: made)], values: $0, into: &out, recording: &unused, record: false)
+        }
     }
 
     /// Writes the object of `members` (ranges into `raw`) to `out` with `changes` (in the order of their
-    /// indices) made. The kept members between two changes are copied in one piece, separators and
+    /// indices, replacements from `values`) made. The kept members between two changes are copied in one piece, separators and
     /// whitespace as they were; with `record`, the members' ranges in `out` are appended to `recording`.
     /// The pieces are counted first, then copied into room made for them with one append: an array
     /// append costs some seventy instructions before it copies, and a record has five to ten pieces.
     static func writeObject(
-        _ raw: UnsafeRawBufferPointer, _ members: [Member], _ changes: Changes, into out: inout [UInt8],
-        recording: inout [Member], record: Bool
+        _ raw: UnsafeRawBufferPointer, _ members: [Member], _ changes: Changes, values: UnsafeRawBufferPointer,
+        into out: inout [UInt8], recording: inout [Member], record: Bool
     ) {
         var counter = PieceWriter(base: nil)
         var none: [Member] = []
-        writePieces(raw, members, changes, to: &counter, at: 0, recording: &none, record: false)
+        writePieces(raw, members, changes, values, to: &counter, at: 0, recording: &none, record: false)
         let start = out.count
         out.append(addingCapacity: counter.count) { span in
             span.withUnsafeMutableBufferPointer { room, initialized in
                 guard let base = room.baseAddress else { return }
                 var writer = PieceWriter(base: base + initialized)
-                writePieces(raw, members, changes, to: &writer, at: start, recording: &recording, record: record)
+                writePieces(raw, members, changes, values, to: &writer, at: start, recording: &recording, record: record)
                 initialized += writer.count
             }
         }
@@ -419,7 +432,8 @@ package struct FilterRecord {
     /// lands in the output, for the recorded ranges.
     @inline(__always)
     private static func writePieces(
-        _ raw: UnsafeRawBufferPointer, _ members: [Member], _ changes: Changes, to out: inout PieceWriter, at offset: Int,
+        _ raw: UnsafeRawBufferPointer, _ members: [Member], _ changes: Changes, _ values: UnsafeRawBufferPointer,
+        to out: inout PieceWriter, at offset: Int,
         recording: inout [Member], record: Bool
     ) {
         out.put(UInt8(ascii: "{"))
@@ -467,16 +481,17 @@ package struct FilterRecord {
             var isString = member.valueIsString
             switch change {
             case .drop: break
-            case .replace(let value):
-                value.withUnsafeBytes { out.put($0) }
-                isString = value.first == UInt8(ascii: "\"")
+            case .replace(let range):
+                out.put(UnsafeRawBufferPointer(rebasing: values[range]))
+                isString = !range.isEmpty && values[range.lowerBound] == UInt8(ascii: "\"")
             case .cut(let cut):
                 out.put(UnsafeRawBufferPointer(rebasing: raw[member.value.lowerBound..<cut.lowerBound]))
                 out.put(UnsafeRawBufferPointer(rebasing: raw[cut.upperBound..<member.value.upperBound]))
             }
             if record {
                 recording.append(
-                    Member(key: keyStart..<keyEnd, keyIsEscaped: member.keyIsEscaped, value: valueStart..<(offset + out.count), valueIsString: isString))
+                    Member(
+                        key: keyStart..<keyEnd, keyIsEscaped: member.keyIsEscaped, value: valueStart..<(offset + out.count), valueIsString: isString))
             }
             index += 1
             next += 1

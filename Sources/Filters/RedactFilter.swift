@@ -32,59 +32,73 @@ final class RedactFilter: RecordFilter {
             // A top-level key found once, in a member nothing changed yet: a pending change.
             if location.nested.isEmpty, !location.duplicated, !record.hasPending(at: location.top) {
                 let range = record.members[location.top].value
-                if let new = record.bytes.withUnsafeBytes({ fieldValue(UnsafeRawBufferPointer(rebasing: $0[range])) }) {
-                    record.addPending(FilterRecord.MemberEdit(index: location.top, change: .replace(new)))
-                }
+                let start = record.replacements.count
+                _ = record.bytes.withUnsafeBytes { appendFieldValue(UnsafeRawBufferPointer(rebasing: $0[range]), to: &record.replacements) }
+                record.addReplacement(at: location.top, since: start)
                 continue
             }
             // Every duplicate of the key too: a consumer that takes the first must not see the secret.
-            record.replaceAll(path, spare: &spare, fieldValue)
+            record.replaceAll(path, spare: &spare) { value in
+                var new: [UInt8] = []
+                return appendFieldValue(value, to: &new) ? new : nil
+            }
         }
         return true
     }
 
-    /// What a named field's value becomes; nil when it stays.
-    private func fieldValue(_ value: UnsafeRawBufferPointer) -> [UInt8]? {
-        regex == nil ? replacementValue : redacted(value)
+    /// Appends what a named field's value becomes to `out`; false (nothing appended) when it stays.
+    private func appendFieldValue(_ value: UnsafeRawBufferPointer, to out: inout [UInt8]) -> Bool {
+        guard regex != nil else {
+            out += replacementValue
+            return true
+        }
+        return appendRedacted(value, to: &out)
     }
 
     private func redactEverything(_ record: inout FilterRecord, spare: inout FilterRecord) {
         record.materialize(spare: &spare)
-        let values = record.bytes.withUnsafeBytes { raw in
-            record.members.map { redacted(UnsafeRawBufferPointer(rebasing: raw[$0.value])) }
+        for index in record.members.indices {
+            let range = record.members[index].value
+            let start = record.replacements.count
+            _ = record.bytes.withUnsafeBytes { appendRedacted(UnsafeRawBufferPointer(rebasing: $0[range]), to: &record.replacements) }
+            record.addReplacement(at: index, since: start)
         }
-        record.pending = values.indices.compactMap { index in values[index].map { FilterRecord.MemberEdit(index: index, change: .replace($0)) } }
     }
 
-    /// `value` (JSON) with its strings redacted; nil when nothing in it changed.
-    private func redacted(_ value: UnsafeRawBufferPointer) -> [UInt8]? {
+    /// Appends `value` (JSON) with its strings redacted to `out`; false (nothing appended) when nothing
+    /// in it changed.
+    private func appendRedacted(_ value: UnsafeRawBufferPointer, to out: inout [UInt8]) -> Bool {
         switch value[0] {
         case UInt8(ascii: "\""):
-            guard let regex else { return replacementValue }
+            guard let regex else {
+                out += replacementValue
+                return true
+            }
             text.removeAll(keepingCapacity: true)
             let replaced = StringValue.withText(value) { regex.replaceAll($0, with: replacement, appendingTo: &text) }
-            guard replaced else { return nil }
-            var out: [UInt8] = []
-            // Room for the quotes and a few escapes: no reallocation while escaping.
-            out.reserveCapacity(text.count + 16)
+            guard replaced else { return false }
             text.withUnsafeBytes { JSONEscaper.appendQuoted($0, to: &out) }
-            return out
+            return true
         case UInt8(ascii: "{"):
             var members: [JSONScanner.Member] = []
             _ = JSONScanner.scanObject(value) { members.append($0) }
-            return rebuild(value, open: UInt8(ascii: "{"), close: UInt8(ascii: "}"), parts: members.map { ($0.key, $0.value) })
+            return appendRebuilt(value, open: UInt8(ascii: "{"), close: UInt8(ascii: "}"), parts: members.map { ($0.key, $0.value) }, to: &out)
         case UInt8(ascii: "["):
             var elements: [Range<Int>] = []
             _ = JSONScanner.scanArray(value) { elements.append($0) }
-            return rebuild(value, open: UInt8(ascii: "["), close: UInt8(ascii: "]"), parts: elements.map { (nil, $0) })
+            return appendRebuilt(value, open: UInt8(ascii: "["), close: UInt8(ascii: "]"), parts: elements.map { (nil, $0) }, to: &out)
         default:
-            return nil
+            return false
         }
     }
 
-    /// A container written again with its values redacted; nil when none changed.
-    private func rebuild(_ container: UnsafeRawBufferPointer, open: UInt8, close: UInt8, parts: [(key: Range<Int>?, value: Range<Int>)]) -> [UInt8]? {
-        var out: [UInt8] = [open]
+    /// Appends a container written again with its values redacted to `out`; false (nothing appended)
+    /// when none changed.
+    private func appendRebuilt(
+        _ container: UnsafeRawBufferPointer, open: UInt8, close: UInt8, parts: [(key: Range<Int>?, value: Range<Int>)], to out: inout [UInt8]
+    ) -> Bool {
+        let start = out.count
+        out.append(open)
         var changed = false
         for (index, part) in parts.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
@@ -95,15 +109,15 @@ final class RedactFilter: RecordFilter {
                 out.append(UInt8(ascii: ":"))
             }
             let value = UnsafeRawBufferPointer(rebasing: container[part.value])
-            if let new = redacted(value) {
+            if appendRedacted(value, to: &out) {
                 changed = true
-                out += new
             } else {
                 out.appendBytes(value)
             }
         }
         out.append(close)
-        return changed ? out : nil
+        if !changed { out.removeSubrange(start...) }
+        return changed
     }
 }
 

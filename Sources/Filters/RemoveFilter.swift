@@ -73,7 +73,7 @@ final class RemoveFilter: RecordFilter {
         var changes: FilterRecord.Changes = []
         appendKeyDrops(record, to: &changes)
         guard !changes.isEmpty else { return }
-        spare.rewrite(record, changes)
+        spare.rewrite(record, changes, values: UnsafeRawBufferPointer(start: nil, count: 0))
         swap(&record, &spare)
     }
 }

@@ -121,6 +121,14 @@ struct FilterUnitTests {
         #expect(email.one(#"{"email":"q\"uote@x"}"#) == #"{"email":"q\"***@x"}"#, "the pattern sees the text, quote included")
         #expect(email.one(#"{"user":{"mail":"x@y","ids":["p@q",3]},"email":5}"#) == #"{"user":{"mail":"***@y","ids":["***@q",3]},"email":5}"#)
         #expect(email.one(#"{"email":"nobody"}"#) == #"{"email":"nobody"}"#)
+        #expect(
+            email.one(#"{"user":{"a":{"k":"none"},"b":["x@y"]},"email":"z@w"}"#) == #"{"user":{"a":{"k":"none"},"b":["***@y"]},"email":"***@w"}"#,
+            "an object nothing in changed is written as it was, beside one that changed")
+        // A replacement waiting to be written, then an edit that writes it first.
+        let thenRename = try Harness(
+            #"[{"type":"redact","fields":["email"],"pattern":"[^@]+@","replacement":"***@"},{"type":"rename","from":"email","to":"mail"}]"#,
+            host: false)
+        #expect(thenRename.run([#"{"email":"a@b","n":1}"#, #"{"n":2,"email":"c@d"}"#]) == [#"{"n":1,"mail":"***@b"}"#, #"{"n":2,"mail":"***@d"}"#])
         let empty = try Harness(#"[{"type":"redact","fields":["m"],"pattern":"x*","replacement":"-"}]"#, host: false)
         #expect(
             empty.one(#"{"m":"abxd"}"#) == #"{"m":"-a-b--d-"}"#,
