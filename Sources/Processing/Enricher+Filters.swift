@@ -56,9 +56,14 @@ extension Enricher {
     /// objects only), else with the fields spliced in before its closing brace, except those whose keys
     /// it has. The caller closes it.
     private func appendFiltered(partial: Bool, into out: inout [UInt8]) {
-        if mode == .wrap && !filterRecord.isOwn {
+        // Moved out for the call, not copied: a copy retained each of the record's arrays, and the
+        // closures below read a local in place.
+        var record = FilterRecord()
+        swap(&record, &filterRecord)
+        defer { swap(&record, &filterRecord) }
+        if mode == .wrap && !record.isOwn {
             out.append(contentsOf: "{\"raw\":".utf8)
-            filterRecord.write(into: &out)
+            record.write(into: &out)
             if partial { appendFields(into: &out, partial: true, reserved: [Self.rawKey]) } else { out.append(contentsOf: suffix) }
             return
         }
@@ -66,7 +71,6 @@ extension Enricher {
         var hasPartialKey = false
         let fields = self.fields
         let candidates = keyFilter
-        let record = filterRecord
         record.bytes.withUnsafeBytes { raw in
             // The pending changes are in index order: one cursor finds the members they drop.
             var next = 0
