@@ -15,6 +15,10 @@ package struct FilterRecord {
     package var members: [Member] = []
     /// Our own record around a line that was not an object (`{"message":…}`), not the application's.
     package var isOwn = false
+    /// Whether a top-level key may be one of the keys `load` was asked to watch (the enricher's fields):
+    /// false only when `load` found none and no key was added since (removals and new values keep it).
+    /// The enricher then has no colliding key to look for.
+    package var mayHoldWatchedKey = true
     /// Changes to top-level members not written yet, in the order of their indices
     /// (`FilterRecord+Pending.swift`); `bytes` and `members` are the record before them.
     package var pending: Changes = []
@@ -230,6 +234,7 @@ package struct FilterRecord {
 
     /// Appends a member whose key is `key` as it sits between its quotes in JSON.
     mutating func appendMember(escapedKey key: UnsafeRawBufferPointer, keyIsEscaped: Bool, value: UnsafeRawBufferPointer) {
+        mayHoldWatchedKey = true
         if !members.isEmpty { bytes.append(UInt8(ascii: ",")) }
         bytes.append(UInt8(ascii: "\""))
         let keyStart = bytes.count
@@ -305,6 +310,8 @@ package struct FilterRecord {
     /// `values`) made to its members; the caller swaps, if it keeps the result.
     mutating func rewrite(_ record: FilterRecord, _ changes: Changes, values: UnsafeRawBufferPointer) {
         isOwn = record.isOwn
+        // A change drops a member or gives it a new value, never a new key.
+        mayHoldWatchedKey = record.mayHoldWatchedKey
         clearPending()
         bytes.removeAll(keepingCapacity: true)
         members.removeAll(keepingCapacity: true)

@@ -16,7 +16,7 @@ extension Enricher {
             } else if format == .text {
                 filterRecord.loadOwn(message: bytes, flags: "")
                 outcome = .record
-            } else if filterRecord.load(object: bytes, slots: &memberSlots) {
+            } else if filterRecord.load(object: bytes, slots: &memberSlots, watching: keyFilter) {
                 outcome = .record
             } else {
                 filterRecord.loadOwn(message: bytes, flags: ",\"parse_error\":true")
@@ -41,7 +41,7 @@ extension Enricher {
         let (parsed, failed) = parse(bytes, with: parser, into: &parsedObject)
         switch parsed {
         case .object(let own):
-            guard parsedObject.withUnsafeBytes({ filterRecord.load(object: $0, slots: &memberSlots) }) else { return nil }
+            guard parsedObject.withUnsafeBytes({ filterRecord.load(object: $0, slots: &memberSlots, watching: keyFilter) }) else { return nil }
             // Parsed text is our record: merged with the fields in either mode, as a text line is.
             if own { filterRecord.isOwn = true }
             return failed ? .parseError : .record
@@ -71,15 +71,18 @@ extension Enricher {
         var hasPartialKey = false
         let fields = self.fields
         let candidates = keyFilter
-        record.bytes.withUnsafeBytes { raw in
-            // The pending changes are in index order: one cursor finds the members they drop.
-            var next = 0
-            for (index, member) in record.members.enumerated() {
-                if next < record.pending.count && record.pending[next].index == index {
-                    next += 1
-                    if case .drop = record.pending[next - 1].change { continue }
+        // `load` looked at every key with the same filter: none of them can collide.
+        if record.mayHoldWatchedKey {
+            record.bytes.withUnsafeBytes { raw in
+                // The pending changes are in index order: one cursor finds the members they drop.
+                var next = 0
+                for (index, member) in record.members.enumerated() {
+                    if next < record.pending.count && record.pending[next].index == index {
+                        next += 1
+                        if case .drop = record.pending[next - 1].change { continue }
+                    }
+                    found |= Self.fieldBits(of: member, in: raw, fields: fields, candidates: candidates, isPartial: &hasPartialKey)
                 }
-                found |= Self.fieldBits(of: member, in: raw, fields: fields, candidates: candidates, isPartial: &hasPartialKey)
             }
         }
         // Everything but the closing brace; the fields go in before it.

@@ -257,6 +257,21 @@ struct FilterUnitTests {
                 == [#"{"a":1}"#, wideKept, #"{"c":4}"#, #"{"a":1,"c":3}"#, wideKept])
     }
 
+    @Test("a record's own key wins over a field's after the filters: kept, escaped, renamed to it, removed")
+    func fieldCollisions() throws {
+        let remove = try Harness(#"[{"type":"remove","fields":["x"]}]"#)
+        #expect(
+            remove.run([#"{"host":"app","x":1}"#, #"{"h\u006fst":"app"}"#, #"{"x":1,"y":2}"#, #"{"partial":false}"#], partial: true)
+                == [
+                    #"{"host":"app","partial":true}"#, #"{"h\u006fst":"app","partial":true}"#, #"{"y":2,"host":"h","partial":true}"#,
+                    #"{"partial":false,"host":"h"}"#,
+                ])
+        let dropHost = try Harness(#"[{"type":"remove","fields":["host"]}]"#)
+        #expect(dropHost.run([#"{"host":"app","y":1}"#, #"{"y":1}"#]) == [#"{"y":1,"host":"h"}"#, #"{"y":1,"host":"h"}"#])
+        let rename = try Harness(#"[{"type":"redact","fields":["m"],"pattern":"a","replacement":"b"},{"type":"rename","from":"a","to":"host"}]"#)
+        #expect(rename.run([#"{"a":"v","m":"a"}"#, #"{"m":"a"}"#]) == [#"{"m":"b","host":"v"}"#, #"{"m":"b","host":"h"}"#])
+    }
+
     @Test("numbers compare by value, whatever their spelling")
     func decimalNumbers() {
         let same = [["500", "5e2", "500.0", "5.00E+2", "50000e-2", "0.5e3"], ["0", "-0", "0.0", "0e10"], ["-1.5", "-15e-1", "-0.15E1"]]
