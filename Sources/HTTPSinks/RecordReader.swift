@@ -15,6 +15,9 @@ struct RecordReader {
     private(set) var members: [Member] = []
     /// For each member, which enrichment field it is; nil for the application's.
     private(set) var sources: [EnrichmentField.Source?] = []
+    /// Where the scanner puts a record's members and their sources, kept from record to record.
+    private var memberSlots: [Member] = []
+    private var sourceSlots: [EnrichmentField.Source?] = []
     /// The member holding the processing time, if any.
     private(set) var timeMember: Int?
     /// How the application's time member is written (`time_format`), and how many values did not parse.
@@ -27,36 +30,69 @@ struct RecordReader {
     }
 
     /// Reads `record`; false when it is not a JSON object (the caller then sends it as a string).
+    /// The scanner's members go through pointers into slots kept from record to record, as in
+    /// `FilterRecord.load`: two array appends a member, with their uniqueness and capacity checks, cost
+    /// more than the stores. A record with more members than any before it grows them and is read again.
     mutating func read(_ record: UnsafeRawBufferPointer) -> Bool {
-        members.removeAll(keepingCapacity: true)
-        sources.removeAll(keepingCapacity: true)
         timeMember = nil
         let wrapped = shape.wrapped
         // What the closure reads of `self`, taken out: a method called on `self` from it copied the
         // whole reader, a retain and a release of each of its arrays, twice a record.
         let fields = shape.fields
         let fieldKeys = fieldKeys
-        return JSONScanner.scanObject(record) { member in
-            if wrapped, !member.keyIsEscaped, UnsafeRawBufferPointer(rebasing: record[member.key]).equals(Self.rawKey),
-                record[member.value.lowerBound] == UInt8(ascii: "{")
-            {
-                let base = member.value.lowerBound
-                _ = RecordMembers.forEach(UnsafeRawBufferPointer(rebasing: record[member.value])) { inner in
-                    members.append(
-                        Member(
-                            key: (inner.key.lowerBound + base)..<(inner.key.upperBound + base), keyIsEscaped: inner.keyIsEscaped,
-                            value: (inner.value.lowerBound + base)..<(inner.value.upperBound + base), valueIsString: inner.valueIsString))
-                    sources.append(nil)
+        var found = 0
+        var time: Int?
+        var isObject = false
+        while true {
+            found = 0
+            time = nil
+            isObject = memberSlots.withUnsafeMutableBufferPointer { memberSlots in
+                sourceSlots.withUnsafeMutableBufferPointer { sourceSlots in
+                    let room = min(memberSlots.count, sourceSlots.count)
+                    return JSONScanner.scanObject(record) { member in
+                        if wrapped, !member.keyIsEscaped, UnsafeRawBufferPointer(rebasing: record[member.key]).equals(Self.rawKey),
+                            record[member.value.lowerBound] == UInt8(ascii: "{")
+                        {
+                            let base = member.value.lowerBound
+                            _ = RecordMembers.forEach(UnsafeRawBufferPointer(rebasing: record[member.value])) { inner in
+                                if found < room {
+                                    memberSlots[found] = Member(
+                                        key: (inner.key.lowerBound + base)..<(inner.key.upperBound + base), keyIsEscaped: inner.keyIsEscaped,
+                                        value: (inner.value.lowerBound + base)..<(inner.value.upperBound + base), valueIsString: inner.valueIsString)
+                                    sourceSlots[found] = nil
+                                }
+                                found += 1
+                            }
+                            return
+                        }
+                        let source =
+                            member.keyIsEscaped || !fieldKeys.mayMatch(member.key.count, record[member.key.lowerBound])
+                            ? nil : Self.source(of: member, in: record, fields: fields)
+                        if source == .time { time = found }
+                        if found < room {
+                            memberSlots[found] = member
+                            sourceSlots[found] = source
+                        }
+                        found += 1
+                    } != nil
                 }
-                return
             }
-            let source =
-                member.keyIsEscaped || !fieldKeys.mayMatch(member.key.count, record[member.key.lowerBound])
-                ? nil : Self.source(of: member, in: record, fields: fields)
-            if source == .time { timeMember = members.count }
-            members.append(member)
-            sources.append(source)
-        } != nil
+            guard isObject, found > memberSlots.count else { break }
+            let grown = max(found, 2 * memberSlots.count)
+            memberSlots.append(
+                contentsOf: repeatElement(
+                    Member(key: 0..<0, keyIsEscaped: false, value: 0..<0, valueIsString: false), count: grown - memberSlots.count))
+            sourceSlots.append(contentsOf: repeatElement(nil, count: grown - sourceSlots.count))
+        }
+        guard isObject else {
+            members.removeAll(keepingCapacity: true)
+            sources.removeAll(keepingCapacity: true)
+            return false
+        }
+        memberSlots.withUnsafeBufferPointer { members.replaceSubrange(members.indices, with: UnsafeBufferPointer(rebasing: $0[..<found])) }
+        sourceSlots.withUnsafeBufferPointer { sources.replaceSubrange(sources.indices, with: UnsafeBufferPointer(rebasing: $0[..<found])) }
+        timeMember = time
+        return true
     }
 
     private static func source(of member: Member, in record: UnsafeRawBufferPointer, fields: [EnrichmentField]) -> EnrichmentField.Source? {

@@ -188,6 +188,45 @@ struct HTTPFormatUnitTests {
         #expect(OTLPFormat.protobufPartialSuccess([0x0A, 0x7F, 0x01]) == nil)
     }
 
+    @Test("the record reader: members and their sources from record to record, wider and narrower, under raw, and not an object")
+    func recordReader() {
+        let fields = [
+            EnrichmentField(key: "host", value: Array(#""h""#.utf8)), EnrichmentField(key: "processed_at", value: nil),
+            EnrichmentField(key: "file", value: nil, source: .file),
+        ]
+        func read(_ reader: inout RecordReader, _ text: String) -> [String]? {
+            let bytes = Array(text.utf8)
+            return bytes.withUnsafeBytes { record -> [String]? in
+                guard reader.read(record) else {
+                    #expect(reader.members.isEmpty && reader.sources.isEmpty)
+                    return nil
+                }
+                #expect(reader.members.count == reader.sources.count)
+                return zip(reader.members, reader.sources).map { member, source in
+                    String(decoding: record[member.key], as: UTF8.self) + "=" + String(decoding: record[member.value], as: UTF8.self)
+                        + (source.map { " (\($0))" } ?? "")
+                }
+            }
+        }
+        var merged = RecordReader(shape: RecordShape(fields: fields))
+        let wide = "{" + (0..<40).map { #""k\#($0)":\#($0)"# }.joined(separator: ",") + #","host":"h"}"#
+        #expect(read(&merged, #"{"a":1,"host":"h"}"#) == ["a=1", #"host="h" (fixed)"#])
+        #expect(read(&merged, wide)?.count == 41)
+        #expect(read(&merged, wide)?.last == #"host="h" (fixed)"#)
+        #expect(
+            read(&merged, #"{"host":"own","processed_at":"2026-12-04T18:00:00Z","file":"/a"}"#)
+                == [#"host="own""#, #"processed_at="2026-12-04T18:00:00Z" (time)"#, #"file="/a" (file)"#], "the application's host is its own")
+        #expect(merged.timeMember == 1)
+        #expect(read(&merged, "[1,2]") == nil && merged.timeMember == nil)
+        var wrapped = RecordReader(shape: RecordShape(fields: fields, wrapped: true))
+        #expect(
+            read(&wrapped, #"{"raw":{"a":1,"host":"x"},"host":"h","processed_at":"t"}"#) == [
+                "a=1", #"host="x""#, #"host="h" (fixed)"#, #"processed_at="t" (time)"#,
+            ])
+        #expect(wrapped.timeMember == 3)
+        #expect(read(&wrapped, #"{"raw":"text","host":"h"}"#) == [#"raw="text""#, #"host="h" (fixed)"#])
+    }
+
     @Test("a path in the URL is kept; without one the format's is added")
     func urls() {
         #expect(HTTPFormats.url("http://collector:4318", defaultPath: "/v1/logs") == "http://collector:4318/v1/logs")
