@@ -97,9 +97,10 @@ struct RecordReader {
 
     private static func source(of member: Member, in record: UnsafeRawBufferPointer, fields: [EnrichmentField]) -> EnrichmentField.Source? {
         let key = UnsafeRawBufferPointer(rebasing: record[member.key])
-        for field in fields where key.equals(field.key) {
-            if let value = field.value, !UnsafeRawBufferPointer(rebasing: record[member.value]).equals(value) { return nil }
-            return field.source
+        // By index: a loop over the fields themselves copied each one, a retain and a release of its arrays.
+        for index in fields.indices where key.equals(fields[index].key) {
+            if let value = fields[index].value, !UnsafeRawBufferPointer(rebasing: record[member.value]).equals(value) { return nil }
+            return fields[index].source
         }
         return nil
     }
