@@ -393,8 +393,9 @@ package struct FilterRecord {
     }
 
     /// Writes the object of `members` (ranges into `raw`) to `out` with `changes` (in the order of their
-    /// indices, replacements from `values`) made. The kept members between two changes are copied in one piece, separators and
-    /// whitespace as they were; with `record`, the members' ranges in `out` are appended to `recording`.
+    /// indices, replacements from `values`) made. The kept members between two changes are copied in
+    /// one piece, separators and whitespace as they were; with `record`, the members' ranges in `out`
+    /// are appended to `recording`.
     /// The pieces are counted first, then copied into room made for them with one append: an array
     /// append costs some seventy instructions before it copies, and a record has five to ten pieces.
     static func writeObject(

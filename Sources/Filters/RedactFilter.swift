@@ -57,11 +57,15 @@ final class RedactFilter: RecordFilter {
 
     private func redactEverything(_ record: inout FilterRecord, spare: inout FilterRecord) {
         record.materialize(spare: &spare)
+        // Nothing is pending after `materialize`, and the indices rise: each change goes at the end
+        // (`addPending` would search the list for its place, a square of the members in all).
         for index in record.members.indices {
             let range = record.members[index].value
             let start = record.replacements.count
             _ = record.bytes.withUnsafeBytes { appendRedacted(UnsafeRawBufferPointer(rebasing: $0[range]), to: &record.replacements) }
-            record.addReplacement(at: index, since: start)
+            if record.replacements.count > start {
+                record.pending.append(FilterRecord.MemberEdit(index: index, change: .replace(start..<record.replacements.count)))
+            }
         }
     }
 

@@ -137,6 +137,8 @@ struct FilterUnitTests {
         #expect(empty.one(#"{"m":""}"#) == #"{"m":"-"}"#)
         let whole = try Harness(#"[{"type":"redact","fields":["password","token.value"]}]"#, host: false)
         #expect(whole.one(#"{"password":"p","token":{"value":[1,2],"kind":"k"}}"#) == #"{"password":"***","token":{"value":"***","kind":"k"}}"#)
+        let afterRemove = try Harness(#"[{"type":"remove","fields":["x"]},{"type":"redact","pattern":"a","replacement":"b"}]"#, host: false)
+        #expect(afterRemove.one(#"{"x":"a","m":"a","n":{"k":"a"},"o":1,"p":"c"}"#) == #"{"m":"b","n":{"k":"b"},"o":1,"p":"c"}"#)
         let everywhere = try Harness(#"[{"type":"redact","pattern":"\\d{4}-\\d{4}","replacement":"<n>"}]"#, host: false)
         #expect(
             everywhere.one(#"{"a":"card 1234-5678","b":{"c":["x 0000-1111 y"]},"1234-5678":1}"#)
