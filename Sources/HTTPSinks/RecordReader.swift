@@ -49,7 +49,7 @@ struct RecordReader {
             isObject = memberSlots.withUnsafeMutableBufferPointer { memberSlots in
                 sourceSlots.withUnsafeMutableBufferPointer { sourceSlots in
                     let room = min(memberSlots.count, sourceSlots.count)
-                    return JSONScanner.scanObject(record) { member in
+                    return JSONScanner.scanTrustedObject(record) { member in
                         if wrapped, !member.keyIsEscaped, UnsafeRawBufferPointer(rebasing: record[member.key]).equals(Self.rawKey),
                             record[member.value.lowerBound] == UInt8(ascii: "{")
                         {

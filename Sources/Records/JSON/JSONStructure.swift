@@ -73,9 +73,12 @@
         }
     }
 
-    /// The whole line as one object between optional spaces, each top-level member reported.
+    /// The whole line as one object between optional spaces, each top-level member reported. With
+    /// `TrustedValues`, an object this program wrote itself (its line validated when it was read),
+    /// whose values are skipped, not checked (`skipValue`); over a valid object the members are the
+    /// same. A type, not a Boolean argument: each specialization has its branch folded away.
     @inlinable @inline(__always)
-    mutating func scanObject(_ member: (JSONScanner.Member) -> Void) -> JSONScanner.Object? {
+    mutating func scanObject<Values: ValueWalk>(_ values: Values.Type, _ member: (JSONScanner.Member) -> Void) -> JSONScanner.Object? {
         let start = next()
         guard byte(start) == UInt8(ascii: "{") else { return nil }
         var memberCount = 0
@@ -89,7 +92,7 @@
                 let valueStart = next()
                 // Most values are strings: taken here without the call through `value`.
                 let isString = byte(valueStart) == UInt8(ascii: "\"")
-                let valueEnd = isString ? stringEnd() : value(at: valueStart, depth: 1)
+                let valueEnd = isString ? stringEnd() : Values.isTrusted ? skipValue(at: valueStart) : value(at: valueStart, depth: 1)
                 guard valueEnd >= 0 else { return nil }
                 member(
                     JSONScanner.Member(
@@ -126,6 +129,38 @@
         case UInt8(ascii: "f"): return literal(at: position, "false")
         case UInt8(ascii: "n"): return literal(at: position, "null")
         default: return number(at: position)
+        }
+    }
+
+    /// The end of the value at `position` in a valid document, or -1 past the line's end: a container's
+    /// brackets counted over its positions (a string's opening quote is followed by its closing one),
+    /// a number's or literal's end where its run of scalar bytes ends.
+    @inlinable
+    mutating func skipValue(at position: Int) -> Int {
+        switch byte(position) {
+        case UInt8(ascii: "\""): return stringEnd()
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            var depth = 1
+            while true {
+                let at = next()
+                guard at < count else { return -1 }
+                switch byte(at) {
+                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    depth -= 1
+                    if depth == 0 { return at + 1 }
+                case UInt8(ascii: "\""): _ = next()
+                default: break
+                }
+            }
+        default:
+            let offset = position &- blockStart
+            var end = position &+ (~(scalarBytes >> UInt64(truncatingIfNeeded: offset))).trailingZeroBitCount
+            // A run that reaches the block's end goes on in the next: read on byte by byte.
+            if offset &+ (end &- position) >= 64 {
+                while !endsScalar(end) { end &+= 1 }
+            }
+            return end
         }
     }
 
@@ -191,4 +226,15 @@
         guard point >= 1, point < length &- 1, (word >> UInt64(8 &* point)) & 0xFF == 0x2E else { return false }
         return notDigits >> UInt64(8 &* (point &+ 1)) == 0 && (!leadingZero || point == 1)
     }
+}
+
+/// How `JSONStructure.scanObject` takes a value: checked against the grammar, or skipped.
+@usableFromInline protocol ValueWalk { static var isTrusted: Bool { get } }
+
+@usableFromInline enum CheckedValues: ValueWalk {
+    @inlinable static var isTrusted: Bool { false }
+}
+
+@usableFromInline enum TrustedValues: ValueWalk {
+    @inlinable static var isTrusted: Bool { true }
 }
