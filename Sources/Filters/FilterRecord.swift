@@ -221,7 +221,7 @@ package struct FilterRecord {
         // Growing from empty would reallocate three times for a typical nested object.
         members.reserveCapacity(8)
         let base = range.lowerBound
-        _ = JSONScanner.scanObject(UnsafeRawBufferPointer(rebasing: raw[range])) { member in
+        _ = JSONScanner.scanTrustedObject(UnsafeRawBufferPointer(rebasing: raw[range])) { member in
             members.append(
                 Member(
                     key: (member.key.lowerBound + base)..<(member.key.upperBound + base), keyIsEscaped: member.keyIsEscaped,
