@@ -34,6 +34,35 @@ struct HTTPFormatUnitTests {
         }
     }
 
+    @Test("RFC 3339's date and clock read a word at a time agree with the byte by byte reading, every byte of them changed")
+    func rfc3339Words() {
+        let samples = [
+            "2026-11-28T10:00:00.123456789Z", "2024-02-29 23:59:59+02:00", "1970-01-01t00:00:00z", "2554-07-21T23:34:33.709551615Z",
+            "1999-12-31T23:59:60Z", "2026-04-30T09:05:07-11:59",
+        ]
+        for sample in samples {
+            let bytes = Array(sample.utf8)
+            #expect(bytes.withUnsafeBytes { RFC3339.nanoseconds($0) } == bytes.withUnsafeBytes { RFC3339.nanosecondsBytewise($0) })
+            for position in 0..<19 {
+                for value in 0...255 {
+                    var changed = bytes
+                    changed[position] = UInt8(value)
+                    let fast = changed.withUnsafeBytes { RFC3339.nanoseconds($0) }
+                    let slow = changed.withUnsafeBytes { RFC3339.nanosecondsBytewise($0) }
+                    if fast != slow {
+                        Issue.record("\(sample), byte \(position) = \(value): \(String(describing: fast)) against \(String(describing: slow))")
+                    }
+                }
+            }
+        }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let alphabet = Array("0123456789-:T Zz.+".utf8)
+            let bytes = (0..<20).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] }
+            #expect(bytes.withUnsafeBytes { RFC3339.nanoseconds($0) } == bytes.withUnsafeBytes { RFC3339.nanosecondsBytewise($0) })
+        }
+    }
+
     @Test("severity: OTel's numbers by name in any case, pino's numeric levels, 0 otherwise")
     func severity() {
         let cases: [(String, Int)] = [
