@@ -68,7 +68,8 @@ struct RecordReader {
                         let source =
                             member.keyIsEscaped || !fieldKeys.mayMatch(member.key.count, record[member.key.lowerBound])
                             ? nil : Self.source(of: member, in: record, fields: fields)
-                        if source == .time { time = found }
+                        // A pattern, not ==: Optional's == went through the Equatable witness, twice a record.
+                        if case .time? = source { time = found }
                         if found < room {
                             memberSlots[found] = member
                             sourceSlots[found] = source
