@@ -8,6 +8,11 @@ public struct KeyTable {
     @usableFromInline let text: [UInt8]
     /// Where each key ends in `text`; the next one starts there.
     @usableFromInline let ends: [Int]
+    /// The keys by their length and first byte (`KeyFilter.slot`): for each of the 256 slots the first
+    /// key's index plus one (0: none), and for each key the next one's in the same slot. A lookup
+    /// compares the few keys of its slot, not the whole table (OTLP's role keys are nine).
+    @usableFromInline let firstInSlot: [Int]
+    @usableFromInline let nextInSlot: [Int]
 
     package init(_ keys: [[UInt8]]) {
         text = keys.flatMap { $0 }
@@ -16,17 +21,45 @@ public struct KeyTable {
             end += key.count
             return end
         }
+        var first = [Int](repeating: 0, count: 256)
+        var next = [Int](repeating: 0, count: keys.count)
+        var last = [Int](repeating: -1, count: 256)
+        // In index order: a slot's chain keeps the keys' order.
+        for (index, key) in keys.enumerated() {
+            let slot = Int(Self.slot(key.count, key.first))
+            if last[slot] < 0 { first[slot] = index + 1 } else { next[last[slot]] = index + 1 }
+            last[slot] = index
+        }
+        firstInSlot = first
+        nextInSlot = next
     }
 
-    /// Calls `body` with the index of every key equal to `key`, in order.
+    /// A key's slot; an empty key's is that of its length alone.
+    @inlinable @inline(__always)
+    static func slot(_ count: Int, _ first: UInt8?) -> UInt8 { KeyFilter.slot(count, first ?? 0) }
+
+    /// Calls `body` with the index of every key equal to `key`, in order. A table of a few keys is
+    /// walked whole: finding the slot cost more than the lengths compared (Loki's four time keys).
     @inlinable
     public func forEachMatch(_ key: UnsafeRawBufferPointer, _ body: (Int) -> Void) {
         text.withUnsafeBytes { all in
-            var start = 0
-            for (index, end) in ends.enumerated() {
-                defer { start = end }
-                guard end - start == key.count else { continue }
-                if key.isEmpty || memcmp(all.baseAddress! + start, key.baseAddress!, key.count) == 0 { body(index) }
+            func match(_ entry: Int, from start: Int) {
+                if ends[entry] - start == key.count, key.isEmpty || memcmp(all.baseAddress! + start, key.baseAddress!, key.count) == 0 {
+                    body(entry)
+                }
+            }
+            if ends.count <= 4 {
+                var start = 0
+                for entry in ends.indices {
+                    match(entry, from: start)
+                    start = ends[entry]
+                }
+                return
+            }
+            var entry = firstInSlot[Int(Self.slot(key.count, key.first))] - 1
+            while entry >= 0 {
+                match(entry, from: entry == 0 ? 0 : ends[entry - 1])
+                entry = nextInSlot[entry] - 1
             }
         }
     }

@@ -164,6 +164,27 @@ struct FormatTests {
     }
 }
 
+@Suite("Key tables")
+struct KeyTableTests {
+    @Test("every key equal to a probe, in order, in tables walked whole and by slot: duplicates, an empty key, keys sharing a slot")
+    func matches() {
+        let long = String(repeating: "k", count: 70)
+        // "msg" and "mss" share a length and a first byte; the long keys share the capped length's slot.
+        let pool = ["msg", "mss", "", "time", "ts", "msg", long + "a", long + "b", "@timestamp", "level", "m", "trace_id", "span_id", "ts"]
+        let probes = pool + ["ms", "msgs", long, "x", "t", "Msg"]
+        for count in 0...pool.count {
+            let keys = Array(pool.prefix(count))
+            let table = KeyTable(keys.map { Array($0.utf8) })
+            for probe in probes {
+                var found: [Int] = []
+                Array(probe.utf8).withUnsafeBytes { key in table.forEachMatch(key) { found.append($0) } }
+                #expect(found == keys.indices.filter { keys[$0] == probe }, "\(count) keys, probe \(probe.prefix(12))")
+                #expect(Array(probe.utf8).withUnsafeBytes { table.contains($0) } == keys.contains(probe))
+            }
+        }
+    }
+}
+
 @Suite("JSON validation")
 struct JSONScannerTests {
     @Test("RFC 8259, strictly: what is an object and what is not")
