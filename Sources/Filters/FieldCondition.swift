@@ -76,14 +76,8 @@ final class ScalarSet {
     func contains(_ value: UnsafeRawBufferPointer) -> Bool {
         switch value[0] {
         case UInt8(ascii: "\""):
-            let content = UnsafeRawBufferPointer(rebasing: value[1..<(value.count - 1)])
-            if content.isEmpty || memchr(content.baseAddress!, Int32(UInt8(ascii: "\\")), content.count) == nil {
-                guard stringFilter.mayMatch(content.count, content[0]) else { return false }
-                return strings.contains(content)
-            }
-            var text: [UInt8] = []
-            JSONUnescape.append(content, to: &text)
-            return text.withUnsafeBytes { strings.contains($0) }
+            // The filter holds the strings as text, so it rules out a decoded value as well.
+            return StringValue.withText(value) { stringFilter.mayMatch($0.count, $0[0]) && strings.contains($0) }
         case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
             return literals.contains { $0.elementsEqual(value) }
         case UInt8(ascii: "{"), UInt8(ascii: "["):
