@@ -44,11 +44,7 @@ public struct JSONScanner {
     /// byte walk below, which also reads escapes and UTF-8. The verdicts and members are the same.
     @inlinable @inline(__always)
     public static func scanObject(_ bytes: UnsafeRawBufferPointer, member: (Member) -> Void) -> Object? {
-        if let base = bytes.baseAddress, JSONBlock.isPlain(bytes) {
-            var structure = JSONStructure(base: base, count: bytes.count)
-            return structure.scanObject(CheckedValues.self, member)
-        }
-        return scanObjectBytewise(bytes, member: member)
+        scan(bytes, CheckedValues.self, member: member)
     }
 
     /// `scanObject` for a record this program wrote itself (a line validated when it was read, the
@@ -56,9 +52,16 @@ public struct JSONScanner {
     /// valid object the members and the range are `scanObject`'s; the fuzz target `scanner` compares them.
     @inlinable @inline(__always)
     public static func scanTrustedObject(_ bytes: UnsafeRawBufferPointer, member: (Member) -> Void) -> Object? {
+        scan(bytes, TrustedValues.self, member: member)
+    }
+
+    /// The two above: the SIMD stages for a plain line, taking its values as `Values` says; the byte
+    /// by byte walk, which always checks, for any other.
+    @inlinable @inline(__always)
+    static func scan<Values: ValueWalk>(_ bytes: UnsafeRawBufferPointer, _ values: Values.Type, member: (Member) -> Void) -> Object? {
         if let base = bytes.baseAddress, JSONBlock.isPlain(bytes) {
             var structure = JSONStructure(base: base, count: bytes.count)
-            return structure.scanObject(TrustedValues.self, member)
+            return structure.scanObject(values, member)
         }
         return scanObjectBytewise(bytes, member: member)
     }

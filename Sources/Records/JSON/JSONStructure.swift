@@ -155,7 +155,7 @@
             }
         default:
             let offset = position &- blockStart
-            var end = position &+ (~(scalarBytes >> UInt64(truncatingIfNeeded: offset))).trailingZeroBitCount
+            var end = position &+ scalarRun(at: offset)
             // A run that reaches the block's end goes on in the next: read on byte by byte.
             if offset &+ (end &- position) >= 64 {
                 while !endsScalar(end) { end &+= 1 }
@@ -163,6 +163,11 @@
             return end
         }
     }
+
+    /// How many of the current block's bytes from `offset` on belong to a number or literal (0 when
+    /// the byte there is none); a run is cut at the block's end.
+    @inlinable @inline(__always)
+    func scalarRun(at offset: Int) -> Int { (~(scalarBytes >> UInt64(truncatingIfNeeded: offset))).trailingZeroBitCount }
 
     @inlinable
     mutating func container(close: UInt8, keyed: Bool, depth: Int) -> Int {
@@ -197,7 +202,7 @@
         // where the block's run of scalar bytes ends, and their eight bytes are checked at once.
         let offset = position &- blockStart
         // Not a scalar's first byte (an operator where a value should be, or the line's end): length 0.
-        let length = (~(scalarBytes >> UInt64(truncatingIfNeeded: offset))).trailingZeroBitCount
+        let length = scalarRun(at: offset)
         let end = position &+ length
         if length > 0, length <= 8, offset &+ length < 64, end >= 8,
             Self.isShortNumber(base.loadUnaligned(fromByteOffset: end &- 8, as: UInt64.self) >> UInt64(64 &- 8 &* length), length: length)
@@ -214,17 +219,25 @@
     @inlinable @inline(__always)
     static func isShortNumber(_ word: UInt64, length: Int) -> Bool {
         let lanes = length == 8 ? ~UInt64(0) : (UInt64(1) << UInt64(8 &* length)) &- 1
-        // A digit is 0x00-0x09 after the XOR; adding 6 carries any other low nibble into the high one.
         // A carry out of a lane comes only from a lane that is no digit, so the lowest lane marked is
         // the first that is none.
-        let digits = word ^ 0x3030_3030_3030_3030
-        let notDigits = ((digits &+ 0x0606_0606_0606_0606) | digits) & 0xF0F0_F0F0_F0F0_F0F0 & lanes
+        let notDigits = Self.notDigits(word ^ 0x3030_3030_3030_3030, lanes: lanes)
         let leadingZero = word & 0xFF == 0x30
         if notDigits == 0 { return length == 1 || !leadingZero }
         // A point after the first digit and before the last byte, digits after it ("." carries nothing).
         let point = notDigits.trailingZeroBitCount >> 3
         guard point >= 1, point < length &- 1, (word >> UInt64(8 &* point)) & 0xFF == 0x2E else { return false }
         return notDigits >> UInt64(8 &* (point &+ 1)) == 0 && (!leadingZero || point == 1)
+    }
+}
+
+extension JSONStructure {
+    /// The lanes among `lanes` of `word` (ASCII bytes XORed with 0x30, the first one lowest) that are
+    /// no digit, their high nibble set: a digit is 0x00-0x09 after the XOR, and adding 6 carries any
+    /// other low nibble into the high one. Also RFC 3339's date and clock.
+    @inlinable @inline(__always)
+    static func notDigits(_ word: UInt64, lanes: UInt64) -> UInt64 {
+        ((word &+ 0x0606_0606_0606_0606) | word) & 0xF0F0_F0F0_F0F0_F0F0 & lanes
     }
 }
 

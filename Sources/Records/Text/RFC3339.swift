@@ -15,9 +15,9 @@ package enum RFC3339 {
         let date = base.loadUnaligned(as: UInt64.self) ^ asciiZeros
         let middle = base.loadUnaligned(fromByteOffset: 8, as: UInt64.self) ^ asciiZeros
         let clock = base.loadUnaligned(fromByteOffset: 11, as: UInt64.self) ^ asciiZeros
-        // After the XOR a digit is 0-9: adding 6 carries any other low nibble into the high one. (A
-        // carry out of a lane comes only from a lane that is no digit or separator, rejected anyway.)
-        func notDigits(_ word: UInt64, _ lanes: UInt64) -> UInt64 { ((word &+ 0x0606_0606_0606_0606) | word) & 0xF0F0_F0F0_F0F0_F0F0 & lanes }
+        // The scanner's digit test on each word. (A carry out of a lane comes only from a lane that is
+        // no digit or separator, rejected anyway.)
+        func notDigits(_ word: UInt64, _ lanes: UInt64) -> UInt64 { JSONStructure.notDigits(word, lanes: lanes) }
         guard notDigits(date, 0x00FF_FF00_FFFF_FFFF) | notDigits(middle, 0x0000_0000_0000_FFFF) | notDigits(clock, 0xFFFF_00FF_FF00_FFFF) == 0,
             // The dashes (0x2D ^ 0x30) and the colons (0x3A ^ 0x30).
             date & 0xFF00_00FF_0000_0000 == 0x1D00_001D_0000_0000, clock & 0x0000_FF00_00FF_0000 == 0x0000_0A00_000A_0000,
