@@ -19,6 +19,8 @@ struct DirectoryChanges {
     var directories: Set<String> = []
     /// Files that were written to.
     var written: Set<String> = []
+
+    var isEmpty: Bool { !everything && directories.isEmpty && written.isEmpty }
 }
 
 /// inotify as a hint, never a requirement: one watch per directory that discovery names, never one per
@@ -55,6 +57,9 @@ final class ChangeWatcher {
 
     /// True while every wanted directory that exists is watched.
     var isActive: Bool { events != nil && !degraded && !watches.isEmpty }
+
+    /// Every wanted directory is watched: `ensure` has nothing to add until the wanted set changes.
+    var watchesAll: Bool { isActive && watches.count == wanted.count }
 
     /// Watches exactly `wanted` (adding what is missing, dropping what is no longer wanted) once the
     /// retry time has come; a directory that does not exist is simply not watched.

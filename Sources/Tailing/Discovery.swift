@@ -77,8 +77,14 @@ final class Discovery {
         !GlobPattern.excluded(path, by: excludes) && patterns.contains { $0.matches(path) }
     }
 
+    /// Whether a scan now would find what the last one found, told by the last scan's stats alone.
+    func isQuiet(nowNs: Int64) -> Bool {
+        guard let previous, previous.unreadable.isEmpty else { return false }
+        return answersAsBefore(nowNs: nowNs)
+    }
+
     func scan(nowNs: Int64 = WallClock.nanoseconds()) -> Result {
-        if var same = previous, same.unreadable.isEmpty, answersAsBefore(nowNs: nowNs) {
+        if isQuiet(nowNs: nowNs), var same = previous {
             same.changed = false
             return same
         }

@@ -45,6 +45,8 @@ package final class FileServer {
     private var unacknowledged: [(file: TailedFile, offset: Int64)] = []
     private var batchedBytes = 0
     private var lastReportMs: Int64 = 0
+    /// The last pass left nothing in motion (`isSettled`): the next poll tick may be a quiet one.
+    private var settled = false
     /// The one path followed when `input.paths` is a single literal path (as discovery spells it):
     /// readiness waits for it, and the checkpoint offset gauge is its.
     private let literalPath: String?
@@ -126,6 +128,8 @@ package final class FileServer {
     /// One look: discovery, rotations, truncations, then read what is available, within the pass budget.
     package func cycle() throws(SystemError) -> Pass {
         let now = clock.monotonicMs()
+        if settled, now >= nextPollMs, pending.isEmpty, quietTick(now: now) { return .caughtUp }
+        settled = false
         passDeadlineMs = now + passBudgetMs
         defer { publish() }
         let pollDue = now >= nextPollMs
@@ -146,11 +150,7 @@ package final class FileServer {
         if pending.everything || !watcher.isActive {
             for file in files { try check(file) }
         } else if pollDue {
-            let slot = pollTicks % Self.quietSweepTicks
-            for (index, file) in files.enumerated()
-            where index % Self.quietSweepTicks == slot || now - file.lastGrowthMs < Self.activeWindowMs || file.path == nil {
-                try check(file)
-            }
+            for (index, file) in files.enumerated() where swept(index, file, tick: pollTicks, now: now) { try check(file) }
         } else {
             // Every event is checked before the read: copytruncate followed by a burst of writes can
             // grow the file past our offset before we look, and only its first bytes then tell.
@@ -168,15 +168,58 @@ package final class FileServer {
             closeFinished()
             if !shipQuietRecords() { pass = .givenUp }
         }
+        settled = pass == .caughtUp && unreadable == nil && isSettled
         // The rest was read; the error (a directory or a file that cannot be read) is reported, and the
         // next pass waits a poll interval, all the same.
         if let unreadable { throw unreadable }
         return pass
     }
 
+    /// Whether poll tick `tick` looks at `file`, the `index`-th, while inotify watches: the files of
+    /// the tick's share of the sweep, and every file written lately or out of the patterns' sight.
+    private func swept(_ index: Int, _ file: TailedFile, tick: Int, now: Int64) -> Bool {
+        index % Self.quietSweepTicks == tick % Self.quietSweepTicks || now - file.lastGrowthMs < Self.activeWindowMs || file.path == nil
+    }
+
+    /// Nothing in motion: inotify watches every directory, nothing departed, waits or is unacknowledged,
+    /// and every file is open at a path the patterns match, read to its end and handed over in full,
+    /// with no line or multiline record pending. A poll tick then only has to see that nothing moved.
+    private var isSettled: Bool {
+        guard watcher.watchesAll, departed.isEmpty, unacknowledged.isEmpty, pending.isEmpty else { return false }
+        return files.allSatisfy { file in
+            file.isOpen && file.path != nil && file.atEndOfFile && file.handedOffset == file.readOffset && !file.waiting
+                && !file.neverRead && !file.isCopy && file.shadowOf == nil && file.predecessor == nil && file.splitter.pendingBytes == 0
+                && file.joiner?.hasPending != true
+        }
+    }
+
+    /// A poll tick while settled: the stats the full pass would make (discovery's and the sweep's) and
+    /// nothing more when they answer as before, which is what a quiet second costs. Each wake-up of an
+    /// idle daemon pays for every page of code and data it touches, so this path stays short. False when
+    /// something moved or cannot be looked at: the full pass then runs the tick and sees why.
+    private func quietTick(now: Int64) -> Bool {
+        guard discovery.isQuiet(nowNs: clock.wallNs()) else { return false }
+        let tick = pollTicks + 1
+        for (index, file) in files.enumerated() where swept(index, file, tick: tick, now: now) {
+            guard let descriptor = file.descriptor, let status = try? FileStatus.of(descriptor: descriptor),
+                status.size == file.readOffset, status.size == file.checkedSize, status.modifiedNs == file.checkedModifiedNs
+            else { return false }
+            // What `check` records of a file that did not move.
+            file.checkedAtMs = clock.monotonicMs()
+            file.knownSize = status.size
+        }
+        nextPollMs = now + Int64(config.pollIntervalMs)
+        pollTicks = tick
+        return true
+    }
+
     /// Monotonic ms at which a drained file that left the patterns becomes quiet enough to close.
     package var nextRotationDeadlineMs: Int64? {
-        files.filter { $0.path == nil && $0.isOpen && !$0.isCopy }.map { $0.lastGrowthMs + Int64(config.rotateWaitMs) }.min()
+        var deadline: Int64?
+        for file in files where file.path == nil && file.isOpen && !file.isCopy {
+            deadline = min(deadline ?? .max, file.lastGrowthMs + Int64(config.rotateWaitMs))
+        }
+        return deadline
     }
 
     /// Every file with a line still missing its newline.
@@ -418,7 +461,11 @@ package final class FileServer {
 
     /// Monotonic ms at which the first pending multiline record has been quiet for its timeout.
     package var nextQuietRecordMs: Int64? {
-        files.compactMap { file in file.joiner.flatMap { $0.hasPending ? file.lastGrowthMs + $0.timeoutMs : nil } }.min()
+        var due: Int64?
+        for file in files {
+            if let joiner = file.joiner, joiner.hasPending { due = min(due ?? .max, file.lastGrowthMs + joiner.timeoutMs) }
+        }
+        return due
     }
 
     // MARK: - reporting
