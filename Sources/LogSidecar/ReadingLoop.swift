@@ -84,7 +84,8 @@ final class ReadingLoop {
                 var eventsReady = true
                 if !woken {
                     let timeoutMs = waitMs(after: pass, until: nextCheckpointMs)
-                    let readable = sleepingLate(timeoutMs) { control.waitReporting(timeoutMs: timeoutMs, also: descriptors).readable }
+                    refreshWaitSet()
+                    let readable = sleepingLate(timeoutMs) { control.waitReporting(timeoutMs: timeoutMs, also: waitSet).readable }
                     eventsReady = fileServer.eventDescriptor == nil || readable & 1 != 0
                 }
                 if eventsReady { fileServer.drainEvents() }
@@ -105,7 +106,8 @@ final class ReadingLoop {
                 if outcome == .givenUp { break }
             }
             pass = cycle()
-            if let outcome = checkpointWriter.takeOutcome() { apply(outcome) }
+            // An outcome follows a job handed over; a quiet loop does not look (or take the lock).
+            if checkpointBeingSaved != nil, let outcome = checkpointWriter.takeOutcome() { apply(outcome) }
             let now = MonotonicClock.milliseconds()
             if now >= nextCheckpointMs {
                 saveCheckpoint()
@@ -152,9 +154,16 @@ final class ReadingLoop {
         return control.isStopping
     }
 
-    /// What the loop sleeps on besides its wake-up pipe: inotify and the child's pipes.
-    private var descriptors: [Int32] {
-        (fileServer.eventDescriptor.map { [$0] } ?? []) + (child?.streams.descriptors ?? []) + (journal?.descriptor.map { [$0] } ?? [])
+    /// What the loop sleeps on besides its wake-up pipe: inotify, the child's pipes, the journal
+    /// reader's pipe. Inotify's first: bit 0 of what the wait reports. Refilled in place before each wait, so
+    /// that following files alone allocates nothing a quiet second.
+    private var waitSet: [Int32] = []
+
+    private func refreshWaitSet() {
+        waitSet.removeAll(keepingCapacity: true)
+        if let events = fileServer.eventDescriptor { waitSet.append(events) }
+        if let child { waitSet += child.streams.descriptors }
+        if let journal = journal?.descriptor { waitSet.append(journal) }
     }
 
     /// Reads the child's pipes; a pipe that cannot be read is closed and reported (never retried in a
