@@ -45,6 +45,8 @@ package final class FileServer {
     private var unacknowledged: [(file: TailedFile, offset: Int64)] = []
     private var batchedBytes = 0
     private var lastReportMs: Int64 = 0
+    /// A pass published its gauges but not the per-file report (less than half a second after the last).
+    private var reportHeldBack = false
     /// The last pass left nothing in motion (`isSettled`): the next poll tick may be a quiet one.
     private var settled = false
     /// The one path followed when `input.paths` is a single literal path (as discovery spells it):
@@ -128,7 +130,12 @@ package final class FileServer {
     /// One look: discovery, rotations, truncations, then read what is available, within the pass budget.
     package func cycle() throws(SystemError) -> Pass {
         let now = clock.monotonicMs()
-        if settled, now >= nextPollMs, pending.isEmpty, quietTick(now: now) { return .caughtUp }
+        if settled, now >= nextPollMs, pending.isEmpty, quietTick(now: now) {
+            // A report held back by `publish`'s half second is still made: a quiet tick may be all
+            // that runs while a failing sink holds the checkpoint back, and the lag must show.
+            if reportHeldBack { publish() }
+            return .caughtUp
+        }
         settled = false
         passDeadlineMs = now + passBudgetMs
         defer { publish() }
@@ -486,8 +493,12 @@ package final class FileServer {
         counters.following.store(ready, ordering: .relaxed)
         counters.checkpointOffset.store(Int(current?.checkpointedOffset ?? files.last?.checkpointedOffset ?? 0), ordering: .relaxed)
         let now = clock.monotonicMs()
-        guard force || now - lastReportMs >= 500 else { return }
+        guard force || now - lastReportMs >= 500 else {
+            reportHeldBack = true
+            return
+        }
         lastReportMs = now
+        reportHeldBack = false
         let report = files.prefix(Counters.reportedFiles).map {
             FileReport(path: $0.path ?? $0.lastPath, origin: $0.origin, offset: $0.checkpointedOffset, lag: $0.lagBytes, open: $0.isOpen)
         }

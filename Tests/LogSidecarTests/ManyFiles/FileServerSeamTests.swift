@@ -20,6 +20,7 @@ struct FileServerSeamTests {
         let events = ScriptedDirectoryEvents()
         let clock = ManualClock()
         let consumer = RecordingConsumer()
+        let counters = Counters(sinkNames: [])
         var inotifyFails = false
         var config = InputConfig()
 
@@ -32,7 +33,7 @@ struct FileServerSeamTests {
 
         func server() -> FileServer {
             FileServer(
-                config: config, consumer: consumer, counters: Counters(sinkNames: []), logger: Logger(label: "test"), clock: clock,
+                config: config, consumer: consumer, counters: counters, logger: Logger(label: "test"), clock: clock,
                 events: { [events, inotifyFails] () throws(SystemError) -> any DirectoryEvents in
                     if inotifyFails { throw SystemError(call: "inotify_init1", errno: EMFILE) }
                     return events

@@ -99,6 +99,34 @@ struct QuietTickTests {
         #expect(rig.texts == ["a1", "a2", "b1"])
     }
 
+    @Test("a per-file report held back after a read is made by the quiet ticks that follow")
+    func heldBackReportIsMade() throws {
+        // A glob: an append changes a literal path's stat, which discovery then lists again for 2 s.
+        let rig = Rig(paths: ["*.log"])
+        let server = try Self.settled(rig, "app.log", "a1\n")
+        rig.clock.advance(ms: 2_500)
+        try Self.poll(rig, server)
+        func reportedLag() -> Int64? { rig.counters.files.withLock { $0.first?.lag } }
+        #expect(reportedLag() == 3, "nothing acknowledged: all that was read")
+
+        // Read within half a second of that report: the gauges move, the report waits.
+        rig.directory.append("app.log", "a2\n")
+        rig.events.written("app.log", in: rig.directory.path)
+        server.drainEvents()
+        rig.clock.advance(ms: 10)
+        #expect(try server.cycle() == .caughtUp)
+        #expect(rig.texts == ["a1", "a2"])
+        #expect(rig.counters.lagBytes.load(ordering: .relaxed) == 6)
+        #expect(reportedLag() == 3)
+
+        // Settled now, so the next ticks are quiet ones; the second is half a second past the report.
+        let deliveries = rig.consumer.deliveries
+        try Self.poll(rig, server)
+        try Self.poll(rig, server)
+        #expect(rig.consumer.deliveries == deliveries, "quiet ticks")
+        #expect(reportedLag() == 6)
+    }
+
     @Test("a line waiting for its newline, or inotify gone, keeps every poll tick a full pass")
     func notSettled() throws {
         let rig = Rig(paths: ["app.log"])
