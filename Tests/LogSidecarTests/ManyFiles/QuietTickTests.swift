@@ -29,15 +29,19 @@ struct QuietTickTests {
         #expect(try server.cycle() == .caughtUp)
     }
 
+    /// A poll past the 2 s in which discovery lists a directory changed lately again at each poll (it
+    /// may still be written in the same coarse clock tick, `Discovery`): the ticks after it may be quiet.
+    static func pollPastDiscoveryWindow(_ rig: Rig, _ server: FileServer) throws {
+        rig.clock.advance(ms: 2_500)
+        try poll(rig, server)
+    }
+
     @Test("nothing moved: each poll tick is quiet, for a literal path and for a glob")
     func quietTicks() throws {
         for paths in [["app.log"], ["*.log"]] {
             let rig = Rig(paths: paths)
             let server = try Self.settled(rig, "app.log", "a1\n")
-            // A directory changed within the last 2 s is listed again at each poll: it may still be
-            // written in the same coarse clock tick (`Discovery`).
-            rig.clock.advance(ms: 2_500)
-            try Self.poll(rig, server)
+            try Self.pollPastDiscoveryWindow(rig, server)
             let deliveries = rig.consumer.deliveries
             for _ in 0..<2 * FileServer.quietSweepTicks { try Self.poll(rig, server) }
             #expect(rig.consumer.deliveries == deliveries, "patterns \(paths)")
@@ -60,8 +64,7 @@ struct QuietTickTests {
         // A glob: discovery stats the directory, not the file (a literal path's stat would see it too).
         let rig = Rig(paths: ["*.log"])
         let server = try Self.settled(rig, "app.log", "a1\n")
-        rig.clock.advance(ms: 2_500)
-        try Self.poll(rig, server)
+        try Self.pollPastDiscoveryWindow(rig, server)
         try Self.poll(rig, server)
         // In place: the same inode (`TestDirectory.write` replaces the file).
         let fd = open(rig.directory.file("app.log"), O_WRONLY)
@@ -104,8 +107,7 @@ struct QuietTickTests {
         // A glob: an append changes a literal path's stat, which discovery then lists again for 2 s.
         let rig = Rig(paths: ["*.log"])
         let server = try Self.settled(rig, "app.log", "a1\n")
-        rig.clock.advance(ms: 2_500)
-        try Self.poll(rig, server)
+        try Self.pollPastDiscoveryWindow(rig, server)
         func reportedLag() -> Int64? { rig.counters.files.withLock { $0.first?.lag } }
         #expect(reportedLag() == 3, "nothing acknowledged: all that was read")
 
