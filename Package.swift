@@ -26,8 +26,7 @@ let package = Package(
         .executable(name: "log-sidecar", targets: ["log-sidecar"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2")
     ],
     targets: [
         // Linux calls that Glibc's Swift module lacks (memfd, seals, SIOCOUTQ, SCM_RIGHTS, prctl): glibc only.
@@ -76,10 +75,7 @@ let package = Package(
         .target(
             name: "Health",
             dependencies: [
-                "Telemetry", "Configuration", "Records", "SystemSupport",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                "Telemetry", "Configuration", "Records", "SystemSupport", "CLinux",
             ]),
         // The daemon: wires the stages, runs the reading loop, takes the signals.
         .target(

@@ -2,7 +2,7 @@
 #define LOG_SIDECAR_CLINUX_SHIM_H
 
 // The Linux calls Swift's Glibc module does not import (memfd_create, file seals, SIOCOUTQ, prctl,
-// F_SETPIPE_SZ), the ones that need C's CMSG macros, and posix_spawn's attribute dance, as small inline functions. Nothing to link: all of it is glibc.
+// F_SETPIPE_SZ, accept4), the ones that need C's CMSG macros, and posix_spawn's attribute dance, as small inline functions. Nothing to link: all of it is glibc.
 // No _GNU_SOURCE: it would change glibc's types under Swift's own Glibc module, so the few GNU
 // constants are spelled out (they are kernel ABI and never change).
 #include <errno.h>
@@ -92,6 +92,9 @@ static inline int clinux_become_subreaper(void) { return prctl(PR_SET_CHILD_SUBR
 static inline int clinux_die_with_parent(void) { return prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); }
 
 static inline int clinux_name_thread(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
+
+/// accept4(2) with SOCK_NONBLOCK | SOCK_CLOEXEC: the health server's connections, in one call.
+static inline int clinux_accept_nonblocking(int fd) { return (int)syscall(SYS_accept4, fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
 
 /// How late the calling thread's timers may fire (PR_SET_TIMERSLACK, ns); 0 restores the default.
 static inline int clinux_set_timer_slack(unsigned long ns) { return prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0); }

@@ -34,9 +34,9 @@ package final class ChildWatch: Sendable {
         Set(Path.entries(of: "/proc/self/fd").compactMap { Int32($0) })
     }
 
-    /// Marks every descriptor we opened close-on-exec: our own calls ask for it, but SwiftNIO's epoll
-    /// and listening socket do not, and a child that kept the health port open would stop our next
-    /// start from binding it.
+    /// Marks every descriptor we opened close-on-exec: our own calls ask for it, but a library's may
+    /// not, and a child that kept one open (the health port's socket, say) could stop our next start
+    /// from binding it.
     private func closeOursOnExec() {
         for fd in Self.openDescriptors() where fd > 2 && !inherited.contains(fd) {
             let flags = fcntl(fd, F_GETFD)

@@ -3,7 +3,7 @@ import Glibc
 /// Gives the kernel back the clean, file-backed pages the process mapped and no longer uses: code and
 /// constants of our own executable and of the shared libraries. With the Swift runtime linked
 /// statically, the kernel's fault-around maps most of the 13 MB binary while we start (argument
-/// parsing, configuration, NIO's bootstrap, the runtime's conformance scans), and every burst of work
+/// parsing, configuration, the runtime's conformance scans), and every burst of work
 /// since (a catch-up, the first HTTP request, a scrape) maps 64 KiB around each page it touches; those
 /// pages then count as our resident memory although a quiet daemon uses a small part of them.
 ///

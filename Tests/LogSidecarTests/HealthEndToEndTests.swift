@@ -123,6 +123,26 @@ struct HealthEndToEndTests {
         #expect(scenario.shipped == Array(0..<1000))
     }
 
+    @Test("one connection carries pipelined requests: kept alive under HTTP/1.1, HEAD without a body, closed after HTTP/1.0")
+    func keepAlive() throws {
+        let scenario = Scenario()
+        LogWriter(path: scenario.input).write(count: 1)
+        let (daemon, port) = try startWithHealth(scenario)
+        let fd = try #require(HTTPClient.connect(port: port))
+        defer { close(fd) }
+        HTTPClient.send(fd, Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nHEAD /metrics HTTP/1.1\r\n\r\nGET /readyz HTTP/1.0\r\n\r\n".utf8))
+        // HTTP/1.0 without keep-alive closes after its answer, so reading to the end returns.
+        let answers = String(decoding: HTTPClient.readAll(fd), as: UTF8.self).components(separatedBy: "\r\n\r\n")
+        try #require(answers.count == 4, "\(answers)")
+        #expect(answers[0].hasPrefix("HTTP/1.1 200 OK\r\n") && answers[0].contains("connection: keep-alive"))
+        #expect(answers[1].hasPrefix("ok\nHTTP/1.1 200 OK\r\ncontent-type: text/plain; version=0.0.4"))
+        // HEAD's answer has the length of the body it leaves out: the next answer follows at once.
+        #expect(!answers[1].contains("content-length: 0\r"))
+        #expect(answers[2].hasPrefix("HTTP/1.0 200 OK\r\n") && answers[2].contains("connection: close"))
+        #expect(answers[3] == "ready\n")
+        #expect(try daemon.stop() == 0)
+    }
+
     @Test("200 /metrics scrapes a second for 10 s while shipping 10,000 lines/s: no line lost, no error")
     func scrapesUnderLoad() throws {
         let scenario = Scenario()

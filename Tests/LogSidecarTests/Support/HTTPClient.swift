@@ -58,16 +58,20 @@ enum HTTPClient {
         }
     }
 
-    /// Reads until the server closes the connection; nil when it closed without answering.
-    static func readResponse(_ fd: Int32) -> Response? {
+    /// The bytes the server sends until it closes the connection (or the read times out).
+    static func readAll(_ fd: Int32) -> [UInt8] {
         var data = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { break }
+            if n <= 0 { return data }
             data += chunk[0..<n]
         }
-        let text = String(decoding: data, as: UTF8.self)
+    }
+
+    /// Reads until the server closes the connection; nil when it closed without answering.
+    static func readResponse(_ fd: Int32) -> Response? {
+        let text = String(decoding: readAll(fd), as: UTF8.self)
         guard text.hasPrefix("HTTP/1.1 "), let status = Int(text.dropFirst(9).prefix(3)) else { return nil }
         let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
         return Response(status: status, body: body)
