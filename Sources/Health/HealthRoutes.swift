@@ -31,7 +31,7 @@ struct HealthRoutes {
         case .health:
             return Answer(status: 200, contentType: "application/json", body: Array(status.json().utf8))
         case .metrics:
-            return Answer(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: Array(MetricsExposition.render(status).utf8))
+            return Answer(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: MetricsExposition.render(status))
         }
     }
 

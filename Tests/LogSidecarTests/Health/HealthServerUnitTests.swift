@@ -152,3 +152,32 @@ struct HealthServerUnitTests {
                 == "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 3\r\nconnection: keep-alive\r\n\r\n")
     }
 }
+
+@Suite("Health server: the metrics text")
+struct MetricsTextTests {
+    @Test("families, labels escaped as the text format asks, integers and a histogram's sum")
+    func text() {
+        var text = MetricsText()
+        text.single("a_total", "counter", "Help of a.", 42)
+        text.family("b_total", "counter", "Help of b.")
+        text.start("b_total")
+        text.label("sink", "back\\slash \"quoted\"\nnewline")
+        text.label("code", "200")
+        text.end(-1)
+        text.start("c_seconds", "_sum")
+        text.label("sink", "s")
+        text.end(0.25)
+        #expect(
+            String(decoding: text.bytes, as: UTF8.self)
+                == """
+                # HELP a_total Help of a.
+                # TYPE a_total counter
+                a_total 42
+                # HELP b_total Help of b.
+                # TYPE b_total counter
+                b_total{sink="back\\\\slash \\"quoted\\"\\nnewline",code="200"} -1
+                c_seconds_sum{sink="s"} 0.25
+
+                """)
+    }
+}
