@@ -89,7 +89,7 @@ let package = Package(
         .target(name: "CFuzzerDriver"),
         .executableTarget(
             name: "log-sidecar-fuzz",
-            dependencies: ["CFuzzerDriver", "Configuration", "Filters", "HTTPSinks", "Multiline", "Processing", "Records", "Tailing"]),
+            dependencies: ["CFuzzerDriver", "Configuration", "Filters", "Health", "HTTPSinks", "Multiline", "Processing", "Records", "Tailing"]),
         // The in-memory doubles of the seams (a clock, a directory-event source, an HTTP receiver,
         // sinks, a line consumer) that every stage's unit tests share.
         .target(

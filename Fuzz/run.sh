@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(enricher filters checkpoint config otlp multiline logfmt time http scanner)
+[ ${#targets[@]} -gt 0 ] || targets=(enricher filters checkpoint config otlp multiline logfmt time http health scanner)
 out=.build-fuzz
 mkdir -p "$out"
 # The fuzz executable (Sources/log-sidecar-fuzz) is a product of the package: it builds from the

@@ -1,19 +1,19 @@
 /// What the health server needs of a request: its method and path, its HTTP version, whether the
 /// connection stays open after the answer, and how many bytes of body follow the head (read and
 /// dropped: no endpoint takes a body).
-struct HTTPRequestHead: Equatable {
-    var method: [UInt8]
+package struct HTTPRequestHead: Equatable, Sendable {
+    package var method: [UInt8]
     /// The target up to its query (`?`), which no endpoint reads.
-    var path: [UInt8]
+    package var path: [UInt8]
     /// 0 for HTTP/1.0, 1 for HTTP/1.1; the answer carries the same version.
-    var minorVersion: Int
-    var keepAlive: Bool
-    var contentLength: Int
+    package var minorVersion: Int
+    package var keepAlive: Bool
+    package var contentLength: Int
 
     /// The largest head read (RFC 9112 sets no limit; Go's and NIO's servers take 1 MiB and 80 KiB).
-    static let maximumBytes = 80 * 1024
+    package static let maximumBytes = 80 * 1024
 
-    enum Parsed: Equatable {
+    package enum Parsed: Equatable, Sendable {
         /// The head has not ended yet.
         case incomplete
         /// Not a request this server can answer: 400 and close.
@@ -25,7 +25,7 @@ struct HTTPRequestHead: Equatable {
     /// Parses the head at the start of `bytes`: the request line, then header lines up to an empty
     /// one, each ended by CRLF. Only `Connection`, `Content-Length` and `Transfer-Encoding` are read;
     /// a chunked body is refused (an endpoint that takes none has no reason to be sent one).
-    static func parse(_ bytes: UnsafeRawBufferPointer) -> Parsed {
+    package static func parse(_ bytes: UnsafeRawBufferPointer) -> Parsed {
         guard let end = headEnd(bytes) else { return bytes.count > maximumBytes ? .bad : .incomplete }
         if end > maximumBytes { return .bad }
         var lines = Lines(bytes: bytes, end: end)
@@ -81,6 +81,8 @@ struct HTTPRequestHead: Equatable {
         let minor = version[version.startIndex + 7]
         guard minor == UInt8(ascii: "0") || minor == UInt8(ascii: "1") else { return nil }
         let path = target.firstIndex(of: UInt8(ascii: "?")).map { target[target.startIndex..<$0] } ?? target
+        // "?query" alone names no resource (RFC 9112's origin-form starts with "/").
+        guard !path.isEmpty else { return nil }
         return HTTPRequestHead(
             method: Array(method), path: Array(path), minorVersion: Int(minor - UInt8(ascii: "0")), keepAlive: false, contentLength: 0)
     }

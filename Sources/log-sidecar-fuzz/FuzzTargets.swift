@@ -221,6 +221,7 @@ func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     case "logfmt": fuzzLogfmt(input)
     case "time": fuzzTime(input)
     case "http": fuzzHTTPResponse(input)
+    case "health": fuzzHealthRequest(input)
     case "scanner": fuzzScanner(input)
     default: fuzzEnricher(input)
     }
