@@ -15,6 +15,8 @@ struct HealthLoop: Sendable {
     /// How long accepting pauses when the process is out of descriptors (EMFILE): the listening socket
     /// stays readable, and polling it at once again would spin.
     static let acceptPauseMs: Int64 = 1_000
+    /// How long the loop waits after `poll` itself fails.
+    static let pollErrorPauseMs = 100
 
     func run() {
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 16)
@@ -42,7 +44,11 @@ struct HealthLoop: Sendable {
                 timeoutMs = timeoutMs < 0 ? left : min(timeoutMs, left)
             }
             let ready = poll(&descriptors, nfds_t(descriptors.count), Int32(clamping: timeoutMs))
-            if ready < 0 && errno != EINTR { continue }
+            if ready < 0 && errno != EINTR {
+                // ENOMEM and the like: wait a little before trying again rather than spin.
+                _ = poll(nil, 0, Int32(Self.pollErrorPauseMs))
+                continue
+            }
             if descriptors[0].revents != 0 { return }
             nowMs = MonotonicClock.milliseconds()
             var index = connections.count - 1
