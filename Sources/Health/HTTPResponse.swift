@@ -1,3 +1,5 @@
+import Records
+
 /// The bytes of an answer: status line, the few headers a probe or a scraper reads, the body.
 enum HTTPResponse {
     /// What a head that cannot be parsed gets before the connection closes.
@@ -8,13 +10,13 @@ enum HTTPResponse {
         var out: [UInt8] = []
         out.reserveCapacity(128 + (includeBody ? answer.body.count : 0))
         out.append(contentsOf: minorVersion == 0 ? "HTTP/1.0 ".utf8 : "HTTP/1.1 ".utf8)
-        appendDecimal(answer.status, to: &out)
+        out.appendDecimal(UInt64(answer.status))
         out.append(UInt8(ascii: " "))
         out.append(contentsOf: reason(answer.status).utf8)
         out.append(contentsOf: "\r\ncontent-type: ".utf8)
-        out.append(contentsOf: UnsafeRawBufferPointer(start: answer.contentType.utf8Start, count: answer.contentType.utf8CodeUnitCount))
+        out.appendLiteral(answer.contentType)
         out.append(contentsOf: "\r\ncontent-length: ".utf8)
-        appendDecimal(answer.body.count, to: &out)
+        out.appendDecimal(UInt64(answer.body.count))
         if answer.allowsOnlyGet { out.append(contentsOf: "\r\nallow: GET, HEAD".utf8) }
         out.append(contentsOf: keepAlive ? "\r\nconnection: keep-alive\r\n\r\n".utf8 : "\r\nconnection: close\r\n\r\n".utf8)
         if includeBody { out.append(contentsOf: answer.body) }
@@ -28,27 +30,6 @@ enum HTTPResponse {
         case 405: "Method Not Allowed"
         case 503: "Service Unavailable"
         default: "Bad Request"
-        }
-    }
-
-    /// `value` (not negative) in decimal.
-    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
-        var digits:
-            (
-                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                UInt8
-            ) =
-                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var rest = value.magnitude
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[19 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-                count += 1
-            } while rest > 0
-            if value < 0 { out.append(UInt8(ascii: "-")) }
-            out.append(contentsOf: buffer[(20 - count)...])
         }
     }
 }

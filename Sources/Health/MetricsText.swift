@@ -1,3 +1,4 @@
+import Records
 import Synchronization
 
 /// Prometheus's text format (0.0.4) written as bytes: a family's HELP and TYPE lines, then its samples,
@@ -74,7 +75,8 @@ struct MetricsText {
 
     mutating func end(_ value: Int) {
         closeLabels()
-        HTTPResponse.appendDecimal(value, to: &bytes)
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        bytes.appendDecimal(UInt64(value.magnitude))
         bytes.append(UInt8(ascii: "\n"))
     }
 
@@ -90,7 +92,5 @@ struct MetricsText {
         bytes.append(UInt8(ascii: " "))
     }
 
-    private mutating func append(_ text: StaticString) {
-        bytes.append(contentsOf: UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-    }
+    private mutating func append(_ text: StaticString) { bytes.appendLiteral(text) }
 }

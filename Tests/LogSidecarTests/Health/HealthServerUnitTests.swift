@@ -51,12 +51,13 @@ struct HealthServerUnitTests {
         #expect(parse(endless + "\r\n\r\n") == .bad)
     }
 
-    @Test("decimal digits for the status and content-length")
+    @Test("decimal digits for the values, negative ones too")
     func decimals() {
-        for value in [0, 7, 10, 503, 65_536, Int.max] {
-            var out: [UInt8] = []
-            HTTPResponse.appendDecimal(value, to: &out)
-            #expect(String(decoding: out, as: UTF8.self) == String(value))
+        for value in [0, 7, 10, 503, 65_536, Int.max, -1, Int.min] {
+            var text = MetricsText()
+            text.start("v")
+            text.end(value)
+            #expect(String(decoding: text.bytes, as: UTF8.self) == "v \(value)\n")
         }
     }
 
