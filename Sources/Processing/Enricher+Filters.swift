@@ -13,7 +13,7 @@ extension Enricher {
             guard let bytes = Self.content(of: line) else { return .empty }
             if let parser, let parsed = loadParsed(bytes, parser: parser) {
                 outcome = parsed
-            } else if format == .text {
+            } else if readsText {
                 filterRecord.loadOwn(message: bytes, flags: "")
                 outcome = .record
             } else if filterRecord.load(object: bytes, slots: &memberSlots, watching: keyFilter) {
@@ -61,7 +61,7 @@ extension Enricher {
         var record = FilterRecord()
         swap(&record, &filterRecord)
         defer { swap(&record, &filterRecord) }
-        if mode == .wrap && !record.isOwn {
+        if wraps && !record.isOwn {
             out.append(contentsOf: "{\"raw\":".utf8)
             record.write(into: &out)
             if partial { appendFields(into: &out, partial: true, reserved: [Self.rawKey]) } else { out.append(contentsOf: suffix) }
@@ -89,7 +89,7 @@ extension Enricher {
         record.write(into: &out)
         out.removeLast()
         let hasMembers = record.hasMembersLeft
-        if mode == .merge {
+        if !wraps {
             appendMergedFields(into: &out, hasMembers: hasMembers, found: found, partial: partial, hasPartialKey: hasPartialKey)
         } else {
             // Our own record in wrap mode: its keys win, and the wrap suffix would leave out a "raw" field.

@@ -18,7 +18,7 @@ extension Enricher {
     /// gets `"parse_error":true`.
     func parse(_ bytes: UnsafeRawBufferPointer, with parser: LineParser, into object: inout [UInt8]) -> (Parsed, failed: Bool) {
         object.removeAll(keepingCapacity: true)
-        if format == .text {
+        if readsText {
             return parser.appendObject(bytes, to: &object) ? (.object(own: true), false) : (.textFailed, true)
         }
         var message: JSONScanner.Member?

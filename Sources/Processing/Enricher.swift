@@ -12,6 +12,10 @@ package final class Enricher {
 
     let mode: EnrichMode
     private(set) var format: InputFormat
+    // `mode == .wrap` and `format == .text` as Booleans: the enums' `==` is a call through their
+    // Equatable witness from this module, made for every line (callgrind: 1 % of the plain route).
+    let wraps: Bool
+    private(set) var readsText: Bool
     let fields: [EnrichmentField]
     private var timestamps = TimestampCache()
     private var timestamp: [UInt8] = []
@@ -40,8 +44,10 @@ package final class Enricher {
 
     package init(mode: EnrichMode, format: InputFormat = .json, fields: [EnrichmentField], filters: FilterChain? = nil) {
         self.mode = mode
+        wraps = mode == .wrap
         self.filters = filters
         self.format = format
+        readsText = format == .text
         // ConfigLoader.validate keeps the count within the bound; the prefix only keeps the bit
         // arithmetic safe whatever a caller passes.
         self.fields = Array(fields.prefix(EnrichmentField.maximumCount))
@@ -64,6 +70,7 @@ package final class Enricher {
     /// The lines that follow come from `source`, written in `format`, parsed by `parser` if any.
     package func begin(_ source: LineSource, format: InputFormat, parser: LineParser? = nil) {
         self.format = format
+        readsText = format == .text
         self.parser = parser
         guard hasSourceFields, source != self.source else { return }
         self.source = source
@@ -77,7 +84,7 @@ package final class Enricher {
 
     private func rebuildSuffix() {
         suffix.removeAll(keepingCapacity: true)
-        appendFields(into: &suffix, partial: false, reserved: mode == .wrap ? [Self.rawKey] : [])
+        appendFields(into: &suffix, partial: false, reserved: wraps ? [Self.rawKey] : [])
     }
 
     package func encode(_ line: Line, partial: Bool, into batch: inout RecordBatch) -> Outcome {
@@ -88,12 +95,12 @@ package final class Enricher {
             guard let bytes = Self.content(of: line) else { return .empty }
             if let parser {
                 outcome = encodeParsed(bytes, parser: parser, partial: partial, into: &batch.bytes)
-            } else if format == .text {
+            } else if readsText {
                 // A line of text is the message itself, in both modes: there is no object to wrap.
                 appendMessage(bytes, flags: "", reserved: [], partial: partial, into: &batch.bytes)
                 outcome = .record
             } else {
-                outcome = encodeLine(bytes, partial: partial, wrap: mode == .wrap, into: &batch.bytes)
+                outcome = encodeLine(bytes, partial: partial, wrap: wraps, into: &batch.bytes)
             }
         case .truncated(let head, let originalBytes):
             appendMessage(
@@ -121,7 +128,7 @@ package final class Enricher {
     /// A record through its source's parser: the object it built taken as a line of JSON (our own,
     /// parsed from text, is merged in either mode), or the text with `parse_error` when it did not parse.
     private func encodeParsed(_ bytes: UnsafeRawBufferPointer, parser: LineParser, partial: Bool, into out: inout [UInt8]) -> Outcome {
-        if format == .text {
+        if readsText {
             // Written straight into the batch: the object is ours, so its keys are known and the
             // enrichment fields they collide with are found without scanning it again.
             let start = out.count
@@ -148,13 +155,13 @@ package final class Enricher {
         let (parsed, failed) = parse(bytes, with: parser, into: &parsedObject)
         switch parsed {
         case .object(let own):
-            let outcome = parsedObject.withUnsafeBytes { encodeLine($0, partial: partial, wrap: !own && mode == .wrap, into: &out) }
+            let outcome = parsedObject.withUnsafeBytes { encodeLine($0, partial: partial, wrap: !own && wraps, into: &out) }
             return failed ? .parseError : outcome
         case .textFailed:
             appendMessage(bytes, flags: ",\"parse_error\":true", reserved: [Self.parseErrorKey], partial: partial, into: &out)
             return .parseError
         case .unchanged:
-            return encodeLine(bytes, partial: partial, wrap: mode == .wrap, into: &out)
+            return encodeLine(bytes, partial: partial, wrap: wraps, into: &out)
         }
     }
 
