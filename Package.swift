@@ -41,6 +41,8 @@ let package = Package(
         .target(name: "CCurl"),
         // The journald input's sd-journal: libsystemd.so.0 loaded with dlopen by the reader process only.
         .target(name: "CSystemd"),
+        // The JSON scanner's first stage, compiled for AVX2 and for the baseline, picked at load time.
+        .target(name: "CJSONClassify"),
 
         // System calls with typed errors, the clocks, the one thread type, the monitor.
         .target(name: "SystemSupport", dependencies: ["CLinux"]),
@@ -48,11 +50,8 @@ let package = Package(
         .target(name: "Telemetry", dependencies: ["SystemSupport"]),
         // Bytes to records: the JSON scanner and escaper, line splitting, the batch, record origins.
         // PCRE2 (Debian's libpcre2-dev, the static archive) for every pattern: filters, multiline, parse.
-        // `-enable-builtin-module`: the JSON scanner's first stage turns a SIMD comparison into a bit
-        // mask with the compiler's own operation (JSONBlock.swift says why).
         .target(
-            name: "Records", dependencies: ["SystemSupport", "Telemetry", "CPCRE2"],
-            swiftSettings: [.unsafeFlags(["-enable-builtin-module"])],
+            name: "Records", dependencies: ["SystemSupport", "Telemetry", "CPCRE2", "CJSONClassify"],
             linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libpcre2-8.a"])]),
         // The configuration: file, environment and flags, every key's check, builds without any stage.
         .target(name: "Configuration", dependencies: ["Records", "SystemSupport"]),

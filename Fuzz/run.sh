@@ -17,11 +17,11 @@ out=.build-fuzz
 mkdir -p "$out"
 # The fuzz executable (Sources/log-sidecar-fuzz) is a product of the package: it builds from the
 # modules that read outside data, instrumented for libFuzzer and AddressSanitizer, in a build folder
-# of its own.
+# of its own. The C of the JSON scanner's first stage is instrumented too (-Xcc).
 echo "building the fuzz targets"
 # Linked with the toolchain's lld: ld.gold fails with an internal error on this executable.
 swift build -c release --product log-sidecar-fuzz --scratch-path "$out/build" \
-  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -use-ld=lld > "$out/build.log" 2>&1 \
+  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -use-ld=lld -Xcc -fsanitize=fuzzer-no-link,address > "$out/build.log" 2>&1 \
   || { tail -60 "$out/build.log"; exit 1; }
 fuzzer=$out/build/release/log-sidecar-fuzz
 status=0

@@ -221,12 +221,17 @@ struct JSONScannerTests {
             #"{"a":0,"b":7,"c":10,"d":0.5,"e":10.25,"f":12345678,"g":123456789,"h":9.999999,"i":1.2e5,"j":-1}"#,
             #"{"a":00}"#, #"{"a":00.5}"#, #"{"a":1.2.3}"#, #"{"a":.5}"#, #"{"a":5.}"#, #"{"a":1a}"#, #"{"a":0x1}"#, #"{"a":1.5e}"#,
             #"{"a":[1,22,333,4444,55555,666666,7777777,88888888,999999999]}"#, #"{"a":[0.1,01.1,1.01,1.0.1]}"#,
+            // Longer than the 1 KiB the first stage classifies in one call: strings, numbers and
+            // containers across the chunks' boundary.
+            "{\"a\":\"\(String(repeating: "y", count: 1000))\",\"b\":[1,2,{\"c\":true}],\"d\":12.5}",
+            "{" + (0..<150).map { "\"k\($0)\":\($0 % 3 == 0 ? "\"v\($0)\"" : "\($0)")" }.joined(separator: ",") + "}",
+            "{" + (0..<150).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + ",\"x\":01}",
         ]
         for document in documents {
             for shift in 0...130 {
                 let line = Array((String(repeating: " ", count: shift) + document).utf8)
                 line.withUnsafeBytes { bytes in
-                    #expect(JSONBlock.isPlain(bytes))
+                    #expect(JSONScanner.isPlain(bytes))
                     var fast: [Range<Int>] = []
                     var slow: [Range<Int>] = []
                     let fastObject = JSONScanner.scanObject(bytes) { fast += [$0.key, $0.value] }
@@ -240,6 +245,20 @@ struct JSONScannerTests {
                         #expect(trustedObject?.range == slowObject?.range && trusted == slow, "trusted, \(shift): \(document)")
                     }
                 }
+            }
+        }
+        // A line over one chunk that is not plain after its first KiB goes to the byte by byte walk
+        // before any member is reported: each member once.
+        for tail in ["\\n", "\u{7}", "é"] {
+            let line = Array(("{\"a\":\"\(String(repeating: "y", count: 1100))\",\"b\":\"\(tail)\",\"c\":1}").utf8)
+            line.withUnsafeBytes { bytes in
+                var keys: [Range<Int>] = []
+                let object = JSONScanner.scanObject(bytes) { keys.append($0.key) }
+                #expect(!JSONScanner.isPlain(bytes))
+                // A raw control byte in a string is invalid; an escape and UTF-8 are not.
+                #expect((object != nil) == (tail != "\u{7}"), "\(tail)")
+                if object != nil { #expect(keys.count == 3, "\(tail)") }
+                #expect(Set(keys.map(\.lowerBound)).count == keys.count, "\(tail)")
             }
         }
         // 512 levels are allowed, 513 are not, in both walks.

@@ -1,3 +1,5 @@
+import CJSONClassify
+
 /// One pass over a record's bytes that validates JSON (RFC 8259) without building anything, and reports
 /// the top-level members of an object as byte ranges. The enricher uses it to splice fields into the
 /// application's own bytes; the journald sink uses it to map members to fields.
@@ -40,7 +42,7 @@ public struct JSONScanner {
 
     /// Validates `bytes` as one JSON object, surrounded by optional whitespace; nil when it is anything else.
     /// A line of printable ASCII without backslashes (most are) goes through the two stages of
-    /// `JSONBlock` and `JSONStructure`, 64 bytes classified at a time; any other through the byte by
+    /// `lsc_json_classify` and `JSONStructure`, 64 bytes classified at a time; any other through the byte by
     /// byte walk below, which also reads escapes and UTF-8. The verdicts and members are the same.
     @inlinable @inline(__always)
     public static func scanObject(_ bytes: UnsafeRawBufferPointer, member: (Member) -> Void) -> Object? {
@@ -59,11 +61,21 @@ public struct JSONScanner {
     /// by byte walk, which always checks, for any other.
     @inlinable @inline(__always)
     static func scan<Values: ValueWalk>(_ bytes: UnsafeRawBufferPointer, _ values: Values.Type, member: (Member) -> Void) -> Object? {
-        if let base = bytes.baseAddress, JSONBlock.isPlain(bytes) {
-            var structure = JSONStructure(base: base, count: bytes.count)
+        guard let base = bytes.baseAddress else { return scanObjectBytewise(bytes, member: member) }
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * JSONStructure.chunkBlocks) { buffer in
+            guard let masks = buffer.baseAddress else { return scanObjectBytewise(bytes, member: member) }
+            var structure = JSONStructure(base: base, count: bytes.count, buffer: masks)
+            guard structure.start() else { return scanObjectBytewise(bytes, member: member) }
             return structure.scanObject(values, member)
         }
-        return scanObjectBytewise(bytes, member: member)
+    }
+
+    /// Whether `bytes` has no backslash, no byte below 0x20 (tab included) and none above 0x7F: the
+    /// lines the SIMD walk takes.
+    @inlinable
+    package static func isPlain(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        return lsc_json_is_plain(base.assumingMemoryBound(to: UInt8.self), bytes.count) != 0
     }
 
     /// `scanObject` one byte at a time, for every line; the fuzz target `scanner` compares the two.

@@ -1,60 +1,91 @@
+import CJSONClassify
+
 /// The second stage: the grammar of RFC 8259 checked over the positions the first stage marked
-/// (`JSONBlock`), not over every byte. A position is a structural character or quote outside a
-/// string's content, or the first byte of a number or literal. The blocks are classified as the walk
-/// reaches them: no list of positions is built.
+/// (`lsc_json_classify`, in CJSONClassify), not over every byte. A position is a structural character
+/// or quote outside a string's content, or the first byte of a number or literal. The first stage
+/// classifies up to `chunkBlocks` blocks of 64 bytes at a time into `buffer`, and the walk takes their
+/// positions in order: no list of positions is built.
 ///
-/// Only for lines `JSONBlock.isPlain` accepts; over those its verdicts are `JSONScanner`'s byte by byte
-/// walk's, and `Fuzz/` (target `scanner`) holds the two to it.
+/// Only for plain lines (`start` says whether a line is one); over those its verdicts are
+/// `JSONScanner`'s byte by byte walk's, and `Fuzz/` (target `scanner`) holds the two to it.
 @usableFromInline struct JSONStructure {
     @usableFromInline let base: UnsafeRawPointer
     @usableFromInline let count: Int
+    /// The first stage's output: `chunkBlocks` position masks, then as many scalar masks.
+    @usableFromInline let buffer: UnsafeMutablePointer<UInt64>
     /// Where the block `positions` belongs to starts.
     @usableFromInline var blockStart = -64
     /// The positions of the current block not yet taken.
     @usableFromInline var positions: UInt64 = 0
-    /// All ones when the previous block ended inside a string.
-    @usableFromInline var inString: UInt64 = 0
-    /// 1 when the previous block's last byte was part of a number or literal.
-    @usableFromInline var inScalar: UInt64 = 0
     /// The current block's bytes of numbers and literals: a number's length is the run of ones at its
     /// first byte.
     @usableFromInline var scalarBytes: UInt64 = 0
+    /// The next block of `buffer` to take, and how many it holds.
+    @usableFromInline var buffered = 0
+    @usableFromInline var bufferedCount = 0
+    /// The line's next block for the first stage, and what it carries from the block before.
+    @usableFromInline var nextBlock = 0
+    @usableFromInline var carry = lsc_json_carry()
 
-    @inlinable init(base: UnsafeRawPointer, count: Int) { (self.base, self.count) = (base, count) }
+    /// 16 blocks: a line of up to 1 KiB (most) is classified in one call, into 256 bytes of stack.
+    @usableFromInline static let chunkBlocks = 16
+
+    /// `buffer` holds `2 * chunkBlocks` masks.
+    @inlinable init(base: UnsafeRawPointer, count: Int, buffer: UnsafeMutablePointer<UInt64>) {
+        (self.base, self.count, self.buffer) = (base, count, buffer)
+    }
+
+    @inlinable var blocks: Int { (count &+ 63) >> 6 }
+
+    /// Classifies the first chunk; false when the line is not plain (a backslash, a control byte or
+    /// one above 0x7F anywhere in it), and then the walk must not run. A line longer than one chunk
+    /// is checked whole first: members reported before a later chunk found it was not would be
+    /// reported again by the byte by byte walk.
+    @inlinable
+    mutating func start() -> Bool {
+        let chunkBytes = Self.chunkBlocks &* 64
+        if count > chunkBytes, lsc_json_is_plain(base.assumingMemoryBound(to: UInt8.self) + chunkBytes, count &- chunkBytes) == 0 {
+            return false
+        }
+        return count == 0 || classifyChunk()
+    }
+
+    /// The first stage over the next chunk of blocks (at least one is left); false when a byte in it
+    /// is not plain.
+    @inlinable
+    mutating func classifyChunk() -> Bool {
+        let taken = min(Self.chunkBlocks, blocks &- nextBlock)
+        let plain = lsc_json_classify(
+            base.assumingMemoryBound(to: UInt8.self), count, nextBlock, taken, &carry, buffer, buffer + Self.chunkBlocks)
+        nextBlock &+= taken
+        (buffered, bufferedCount) = (0, taken)
+        return plain != 0
+    }
 
     /// The next position, or `count` when there is none.
     @inlinable @inline(__always)
     mutating func next() -> Int {
         while positions == 0 {
-            guard blockStart &+ 64 < count else { return count }
-            classifyNextBlock()
+            guard nextBlockTaken() else { return count }
         }
         let position = blockStart &+ positions.trailingZeroBitCount
         positions &= positions &- 1
         return position
     }
 
+    /// Moves on to the next block; false past the line's last.
     @inlinable
-    mutating func classifyNextBlock() {
+    mutating func nextBlockTaken() -> Bool {
+        if buffered == bufferedCount {
+            guard nextBlock < blocks else { return false }
+            // The whole line was found plain in `start`.
+            _ = classifyChunk()
+        }
+        positions = buffer[buffered]
+        scalarBytes = buffer[Self.chunkBlocks &+ buffered]
+        buffered &+= 1
         blockStart &+= 64
-        let remaining = count &- blockStart
-        let block = remaining >= 64 ? JSONBlock(base + blockStart) : JSONBlock(tail: base + blockStart, count: remaining, before: blockStart)
-        // With no escapes, a quote toggles: the prefix XOR of the quotes is 1 from an opening quote up
-        // to, not including, its closing one.
-        var strings = block.quotes
-        strings ^= strings << 1
-        strings ^= strings << 2
-        strings ^= strings << 4
-        strings ^= strings << 8
-        strings ^= strings << 16
-        strings ^= strings << 32
-        strings ^= inString
-        inString = UInt64(bitPattern: Int64(bitPattern: strings) >> 63)
-        let scalars = ~(block.operators | block.spaces | block.quotes | strings)
-        let scalarStarts = scalars & ~(scalars << 1 | inScalar)
-        inScalar = scalars >> 63
-        scalarBytes = scalars
-        positions = (block.operators & ~strings) | block.quotes | scalarStarts
+        return true
     }
 
     @inlinable @inline(__always)
