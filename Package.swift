@@ -88,11 +88,15 @@ let package = Package(
         .target(name: "CFuzzerDriver"),
         .executableTarget(
             name: "log-sidecar-fuzz",
-            dependencies: ["CFuzzerDriver", "Configuration", "Filters", "Health", "HTTPSinks", "Multiline", "Processing", "Records", "Tailing"]),
+            dependencies: [
+                "CFuzzerDriver", "Configuration", "Filters", "Health", "HTTPSinks", "Multiline", "Processing", "Records", "Tailing",
+                "TestSupport",
+            ]),
         // The in-memory doubles of the seams (a clock, a directory-event source, an HTTP receiver,
-        // sinks, a line consumer) that every stage's unit tests share.
+        // sinks, a line consumer) that every stage's unit tests share, and the check of the JSON
+        // scanner's two first-stage builds that the fuzz target `scanner` shares too.
         .target(
-            name: "TestSupport", dependencies: ["Tailing", "HTTPSinks", "Sinks", "Records", "Telemetry", "SystemSupport"],
+            name: "TestSupport", dependencies: ["Tailing", "HTTPSinks", "Sinks", "Records", "Telemetry", "SystemSupport", "CJSONClassify"],
             path: "Tests/TestSupport"),
         .testTarget(
             name: "LogSidecarTests",

@@ -72,11 +72,12 @@ LSC_INLINE int is_plain(const uint8_t *bytes, size_t length) {
 #define LSC_CLASSIFY_ARGUMENTS                                                                                          \
     const uint8_t *line, size_t length, size_t first, size_t count, lsc_json_carry *carry, uint64_t *positions, uint64_t *scalars
 
-#define LSC_NAME classify_baseline
+#define LSC_NAME lsc_json_classify_baseline
+#define LSC_LINKAGE
 #define LSC_ATTRIBUTES
 #define LSC_PREFIX_XOR prefix_xor_shifts
 #include "classify_body.h"
-static int is_plain_baseline(const uint8_t *bytes, size_t length) { return is_plain(bytes, length); }
+int lsc_json_is_plain_baseline(const uint8_t *bytes, size_t length) { return is_plain(bytes, length); }
 
 #if defined(__x86_64__)
 /// The same as one carry-less multiplication by all ones.
@@ -87,6 +88,7 @@ __attribute__((target("pclmul"), always_inline)) static inline uint64_t prefix_x
 }
 
 #define LSC_NAME classify_avx2
+#define LSC_LINKAGE static
 #define LSC_ATTRIBUTES __attribute__((target("avx2,pclmul")))
 #define LSC_PREFIX_XOR prefix_xor_clmul
 #include "classify_body.h"
@@ -107,7 +109,7 @@ static int has_avx2(void) {
 int lsc_json_classify(LSC_CLASSIFY_ARGUMENTS) {
     classify_function chosen = atomic_load_explicit(&chosen_classify, memory_order_relaxed);
     if (!chosen) {
-        chosen = has_avx2() ? classify_avx2 : classify_baseline;
+        chosen = has_avx2() ? classify_avx2 : lsc_json_classify_baseline;
         atomic_store_explicit(&chosen_classify, chosen, memory_order_relaxed);
     }
     return chosen(line, length, first, count, carry, positions, scalars);
@@ -116,12 +118,12 @@ int lsc_json_classify(LSC_CLASSIFY_ARGUMENTS) {
 int lsc_json_is_plain(const uint8_t *bytes, size_t length) {
     is_plain_function chosen = atomic_load_explicit(&chosen_is_plain, memory_order_relaxed);
     if (!chosen) {
-        chosen = has_avx2() ? is_plain_avx2 : is_plain_baseline;
+        chosen = has_avx2() ? is_plain_avx2 : lsc_json_is_plain_baseline;
         atomic_store_explicit(&chosen_is_plain, chosen, memory_order_relaxed);
     }
     return chosen(bytes, length);
 }
 #else
-int lsc_json_classify(LSC_CLASSIFY_ARGUMENTS) { return classify_baseline(line, length, first, count, carry, positions, scalars); }
-int lsc_json_is_plain(const uint8_t *bytes, size_t length) { return is_plain_baseline(bytes, length); }
+int lsc_json_classify(LSC_CLASSIFY_ARGUMENTS) { return lsc_json_classify_baseline(line, length, first, count, carry, positions, scalars); }
+int lsc_json_is_plain(const uint8_t *bytes, size_t length) { return lsc_json_is_plain_baseline(bytes, length); }
 #endif

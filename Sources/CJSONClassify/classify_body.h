@@ -1,6 +1,7 @@
 // The first stage's loop, included once for each build of it (classify.c): LSC_NAME is the function
-// to define, LSC_ATTRIBUTES its target, LSC_PREFIX_XOR how it takes the quotes' prefix XOR.
-LSC_ATTRIBUTES static int LSC_NAME(
+// to define, LSC_LINKAGE `static` or nothing, LSC_ATTRIBUTES its target, LSC_PREFIX_XOR how it takes
+// the quotes' prefix XOR.
+LSC_ATTRIBUTES LSC_LINKAGE int LSC_NAME(
     const uint8_t *line, size_t length, size_t first, size_t count, lsc_json_carry *carry, uint64_t *positions, uint64_t *scalars) {
     uint64_t in_string = carry->in_string, in_scalar = carry->in_scalar;
     signed32 unusual = {0};
@@ -40,5 +41,6 @@ LSC_ATTRIBUTES static int LSC_NAME(
 }
 
 #undef LSC_NAME
+#undef LSC_LINKAGE
 #undef LSC_ATTRIBUTES
 #undef LSC_PREFIX_XOR

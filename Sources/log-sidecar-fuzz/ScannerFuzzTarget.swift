@@ -1,10 +1,12 @@
 import Records
+import TestSupport
 
 /// The scanner's two walks over one line: the SIMD stages (`scanObject`, for lines of printable ASCII
 /// without backslashes) and the byte by byte one (`scanObjectBytewise`) must reach the same verdict and,
-/// on a valid line, report the same members; so must `scanTrustedObject`, which skips values. An odd
-/// first byte maps the rest onto JSON's own characters, so that deep, long and nearly valid lines come
-/// often.
+/// on a valid line, report the same members; so must `scanTrustedObject`, which skips values. The
+/// first stage's build the CPU chose (AVX2 here) and its baseline build must give the same masks. An
+/// odd first byte maps the rest onto JSON's own characters, so that deep, long and nearly valid lines
+/// come often.
 func fuzzScanner(_ input: UnsafeRawBufferPointer) {
     guard let selector = input.first else { return }
     var line = Array(input.dropFirst())
@@ -13,6 +15,7 @@ func fuzzScanner(_ input: UnsafeRawBufferPointer) {
         line = line.map { alphabet[Int($0) % alphabet.count] }
     }
     line.withUnsafeBytes { bytes in
+        if let difference = FirstStageBuilds.difference(bytes) { fail(difference) }
         var fast: [JSONScanner.Member] = []
         var slow: [JSONScanner.Member] = []
         let fastObject = JSONScanner.scanObject(bytes) { fast.append($0) }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Configuration
@@ -267,6 +268,22 @@ struct JSONScannerTests {
             line.withUnsafeBytes { bytes in
                 #expect((JSONScanner.scanObject(bytes) { _ in } != nil) == (depth <= 512))
                 #expect((JSONScanner.scanObjectBytewise(bytes) { _ in } != nil) == (depth <= 512))
+            }
+        }
+    }
+
+    @Test("the first stage's AVX2 and baseline builds classify every block alike")
+    func firstStageBuilds() {
+        // Lines of JSON's own characters, 0 to 2,200 bytes (over two chunks of 16 blocks), some with
+        // a byte that is not plain somewhere.
+        var random = SystemRandomNumberGenerator()
+        let alphabet = Array(#"{}[]:,"  "ab0123456789.-+eEtruefalsnull{"k":[1,"v"]}"#.utf8)
+        for round in 0..<600 {
+            var line = (0..<Int.random(in: 0...2200, using: &random)).map { _ in alphabet.randomElement(using: &random) ?? 0x20 }
+            if round % 3 == 0, !line.isEmpty { line[Int.random(in: 0..<line.count, using: &random)] = [0x5C, 0x09, 0xC3].randomElement() ?? 0 }
+            line.withUnsafeBytes { bytes in
+                let difference = FirstStageBuilds.difference(bytes)
+                #expect(difference == nil, "\(difference ?? ""): \(String(decoding: bytes, as: UTF8.self))")
             }
         }
     }

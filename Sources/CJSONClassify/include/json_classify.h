@@ -27,4 +27,10 @@ int lsc_json_classify(
 /// 1 when none of the `length` bytes at `bytes` is a backslash, below 0x20 or above 0x7F; else 0.
 int lsc_json_is_plain(const uint8_t *bytes, size_t length);
 
+/// The baseline builds of the two, whatever the CPU: the fuzz target `scanner` and the unit tests
+/// hold them to the builds the CPU chose.
+int lsc_json_classify_baseline(
+    const uint8_t *line, size_t length, size_t first, size_t count, lsc_json_carry *carry, uint64_t *positions, uint64_t *scalars);
+int lsc_json_is_plain_baseline(const uint8_t *bytes, size_t length);
+
 #endif
