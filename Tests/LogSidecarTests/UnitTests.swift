@@ -222,7 +222,7 @@ struct JSONScannerTests {
             #"{"a":0,"b":7,"c":10,"d":0.5,"e":10.25,"f":12345678,"g":123456789,"h":9.999999,"i":1.2e5,"j":-1}"#,
             #"{"a":00}"#, #"{"a":00.5}"#, #"{"a":1.2.3}"#, #"{"a":.5}"#, #"{"a":5.}"#, #"{"a":1a}"#, #"{"a":0x1}"#, #"{"a":1.5e}"#,
             #"{"a":[1,22,333,4444,55555,666666,7777777,88888888,999999999]}"#, #"{"a":[0.1,01.1,1.01,1.0.1]}"#,
-            // Longer than the 1 KiB the first stage classifies in one call: strings, numbers and
+            // Longer than the 512 bytes the first stage classifies in one call: strings, numbers and
             // containers across the chunks' boundary.
             "{\"a\":\"\(String(repeating: "y", count: 1000))\",\"b\":[1,2,{\"c\":true}],\"d\":12.5}",
             "{" + (0..<150).map { "\"k\($0)\":\($0 % 3 == 0 ? "\"v\($0)\"" : "\($0)")" }.joined(separator: ",") + "}",
@@ -248,7 +248,7 @@ struct JSONScannerTests {
                 }
             }
         }
-        // A line over one chunk that is not plain after its first KiB goes to the byte by byte walk
+        // A line over one chunk that is not plain after its first 512 bytes goes to the byte by byte walk
         // before any member is reported: each member once.
         for tail in ["\\n", "\u{7}", "é"] {
             let line = Array(("{\"a\":\"\(String(repeating: "y", count: 1100))\",\"b\":\"\(tail)\",\"c\":1}").utf8)
@@ -274,7 +274,7 @@ struct JSONScannerTests {
 
     @Test("the first stage's AVX2 and baseline builds classify every block alike")
     func firstStageBuilds() {
-        // Lines of JSON's own characters, 0 to 2,200 bytes (over two chunks of 16 blocks), some with
+        // Lines of JSON's own characters, 0 to 2,200 bytes (over several chunks of blocks), some with
         // a byte that is not plain somewhere.
         var random = SystemRandomNumberGenerator()
         let alphabet = Array(#"{}[]:,"  "ab0123456789.-+eEtruefalsnull{"k":[1,"v"]}"#.utf8)

@@ -3,7 +3,7 @@ import CJSONClassify
 /// The JSON scanner's first stage has two builds (AVX2 and the baseline) and the CPU picks one: the
 /// unit tests and the fuzz target `scanner` hold the chosen one to the baseline.
 package enum FirstStageBuilds {
-    /// Every block of the line through both builds, in chunks of up to 16 as the walk takes them: nil
+    /// Every block of the line through both builds, in chunks of up to 16 (the walk takes 8): nil
     /// when they give the same verdict and, on a plain line, the same masks and carry; else what differs.
     package static func difference(_ bytes: UnsafeRawBufferPointer) -> String? {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }

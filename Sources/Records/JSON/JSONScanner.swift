@@ -62,9 +62,12 @@ public struct JSONScanner {
     @inlinable @inline(__always)
     static func scan<Values: ValueWalk>(_ bytes: UnsafeRawBufferPointer, _ values: Values.Type, member: (Member) -> Void) -> Object? {
         guard let base = bytes.baseAddress else { return scanObjectBytewise(bytes, member: member) }
-        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * JSONStructure.chunkBlocks) { buffer in
-            guard let masks = buffer.baseAddress else { return scanObjectBytewise(bytes, member: member) }
-            var structure = JSONStructure(base: base, count: bytes.count, buffer: masks)
+        // The first stage's masks, on the stack (`JSONStructure.chunkBlocks` of each kind): a vector
+        // type only for its 256 zeroed bytes, made inline (an `InlineArray` was a call a line).
+        var masks = SIMD16<UInt64>()
+        return withUnsafeMutablePointer(to: &masks) { masks in
+            var structure = JSONStructure(
+                base: base, count: bytes.count, buffer: UnsafeMutableRawPointer(masks).assumingMemoryBound(to: UInt64.self))
             guard structure.start() else { return scanObjectBytewise(bytes, member: member) }
             return structure.scanObject(values, member)
         }

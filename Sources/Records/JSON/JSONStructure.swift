@@ -27,8 +27,9 @@ import CJSONClassify
     @usableFromInline var nextBlock = 0
     @usableFromInline var carry = lsc_json_carry()
 
-    /// 16 blocks: a line of up to 1 KiB (most) is classified in one call, into 256 bytes of stack.
-    @usableFromInline static let chunkBlocks = 16
+    /// 8 blocks: a line of up to 512 bytes (most) is classified in one call, into 128 bytes of stack
+    /// that are zeroed for every line (16 blocks cost 0.3 % more on 188-byte lines, callgrind).
+    @usableFromInline static let chunkBlocks = 8
 
     /// `buffer` holds `2 * chunkBlocks` masks.
     @inlinable init(base: UnsafeRawPointer, count: Int, buffer: UnsafeMutablePointer<UInt64>) {
