@@ -63,7 +63,7 @@ public struct JSONScanner {
     static func scan<Values: ValueWalk>(_ bytes: UnsafeRawBufferPointer, _ values: Values.Type, member: (Member) -> Void) -> Object? {
         guard let base = bytes.baseAddress else { return scanObjectBytewise(bytes, member: member) }
         // The first stage's masks, on the stack (`JSONStructure.chunkBlocks` of each kind): a vector
-        // type only for its 256 zeroed bytes, made inline (an `InlineArray` was a call a line).
+        // type only for its 128 zeroed bytes, made inline (an `InlineArray` was a call a line).
         var masks = SIMD16<UInt64>()
         return withUnsafeMutablePointer(to: &masks) { masks in
             var structure = JSONStructure(
