@@ -28,7 +28,7 @@ struct HealthLoop: Sendable {
         let answer = { (head: HTTPRequestHead) -> [UInt8] in
             let answer = routes.answer(method: head.method, path: head.path)
             return HTTPResponse.bytes(
-                answer, minorVersion: head.minorVersion, keepAlive: head.keepAlive, includeBody: head.method != Array("HEAD".utf8))
+                answer, minorVersion: head.minorVersion, keepAlive: head.keepAlive, includeBody: !head.method.elementsEqual("HEAD".utf8))
         }
         while true {
             var nowMs = MonotonicClock.milliseconds()

@@ -15,7 +15,8 @@ struct HealthRoutes {
         guard let endpoint else {
             return Answer(status: 404, contentType: "text/plain", body: Array("not found; try /healthz /readyz /health /metrics\n".utf8))
         }
-        guard method == Array("GET".utf8) || method == Array("HEAD".utf8) else {
+        // Compared with the literals' bytes in place: an array made of each was an allocation a request.
+        guard method.elementsEqual("GET".utf8) || method.elementsEqual("HEAD".utf8) else {
             return Answer(status: 405, contentType: "text/plain", body: Array("method not allowed\n".utf8), allowsOnlyGet: true)
         }
         switch endpoint {
@@ -39,12 +40,16 @@ struct HealthRoutes {
         case healthz, readyz, health, metrics
 
         init?(_ path: [UInt8]) {
-            switch path {
-            case Array("/healthz".utf8): self = .healthz
-            case Array("/readyz".utf8): self = .readyz
-            case Array("/health".utf8): self = .health
-            case Array("/metrics".utf8): self = .metrics
-            default: return nil
+            if path.elementsEqual("/healthz".utf8) {
+                self = .healthz
+            } else if path.elementsEqual("/readyz".utf8) {
+                self = .readyz
+            } else if path.elementsEqual("/health".utf8) {
+                self = .health
+            } else if path.elementsEqual("/metrics".utf8) {
+                self = .metrics
+            } else {
+                return nil
             }
         }
     }
