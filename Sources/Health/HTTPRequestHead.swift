@@ -1,3 +1,5 @@
+import Records
+
 /// What the health server needs of a request: its method and path, its HTTP version, whether the
 /// connection stays open after the answer, and how many bytes of body follow the head (read and
 /// dropped: no endpoint takes a body).
@@ -38,12 +40,12 @@ package struct HTTPRequestHead: Equatable, Sendable {
             else { return .bad }
             let name = bytes[line.lowerBound..<colon]
             let value = trimmed(bytes[(colon + 1)..<line.upperBound])
-            if equalsIgnoringCase(name, "content-length") {
+            if name.isHeaderName("content-length") {
                 guard let number = decimal(value), length == nil || length == number else { return .bad }
                 length = number
-            } else if equalsIgnoringCase(name, "transfer-encoding") {
+            } else if name.isHeaderName("transfer-encoding") {
                 return .bad
-            } else if equalsIgnoringCase(name, "connection") {
+            } else if name.isHeaderName("connection") {
                 connection.read(value)
             }
         }
@@ -95,8 +97,8 @@ package struct HTTPRequestHead: Equatable, Sendable {
         mutating func read(_ value: Slice<UnsafeRawBufferPointer>) {
             for option in value.split(separator: UInt8(ascii: ",")) {
                 let option = trimmed(option)
-                if equalsIgnoringCase(option, "close") { close = true }
-                if equalsIgnoringCase(option, "keep-alive") { keepAlive = true }
+                if option.isHeaderName("close") { close = true }
+                if option.isHeaderName("keep-alive") { keepAlive = true }
             }
         }
     }
@@ -134,13 +136,6 @@ package struct HTTPRequestHead: Equatable, Sendable {
         while let first = value.first, first == 0x20 || first == 0x09 { value.removeFirst() }
         while let last = value.last, last == 0x20 || last == 0x09 { value.removeLast() }
         return value
-    }
-
-    /// `bytes` equal to the lowercase ASCII `name`, ignoring case.
-    private static func equalsIgnoringCase(_ bytes: Slice<UnsafeRawBufferPointer>, _ name: StaticString) -> Bool {
-        guard bytes.count == name.utf8CodeUnitCount else { return false }
-        let expected = UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
-        return zip(bytes, expected).allSatisfy { ($0 | 0x20) == $1 }
     }
 
     /// One to eighteen digits, nothing else.

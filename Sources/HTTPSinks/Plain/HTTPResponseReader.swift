@@ -143,17 +143,17 @@ package struct HTTPResponseReader {
         while let first = value.first, first == 0x20 || first == 0x09 { value = value.dropFirst() }
         while let last = value.last, last == 0x20 || last == 0x09 { value = value.dropLast() }
         let name = line[..<colon]
-        if Self.named(name, "content-length") {
+        if name.isHeaderName("content-length") {
             guard let length = Self.number(value) else { throw .malformed("a Content-Length that is not a number") }
             contentLength = length
-        } else if Self.named(name, "transfer-encoding") {
+        } else if name.isHeaderName("transfer-encoding") {
             chunked = Self.lowercased(value).hasSuffix("chunked")
-        } else if Self.named(name, "connection") {
+        } else if name.isHeaderName("connection") {
             let tokens = Self.lowercased(value)
             if tokens.contains("close") { keepAlive = false } else if tokens.contains("keep-alive") { keepAlive = true }
-        } else if Self.named(name, "retry-after") {
+        } else if name.isHeaderName("retry-after") {
             retryAfterSeconds = Self.number(value) ?? HTTPDate.seconds(until: value, now: now())
-        } else if Self.named(name, "x-clickhouse-exception-code") {
+        } else if name.isHeaderName("x-clickhouse-exception-code") {
             clickHouseCode = Self.number(value)
         }
     }
@@ -174,10 +174,6 @@ package struct HTTPResponseReader {
             keepAlive = false
             state = .untilClose
         }
-    }
-
-    private static func named(_ name: ArraySlice<UInt8>, _ lowercase: String) -> Bool {
-        name.count == lowercase.utf8.count && zip(name, lowercase.utf8).allSatisfy { $0 | 0x20 == $1 }
     }
 
     private static func lowercased(_ value: ArraySlice<UInt8>) -> String {
