@@ -164,11 +164,45 @@ package struct PageTrimmer {
         noteAtMs = nowMs + Self.settleMs
     }
 
-    /// `shared` of /proc/self/statm: resident pages backed by a file (code, constants, libraries).
+    /// `shared` of /proc/self/statm: resident pages backed by a file (code, constants, libraries). Read
+    /// into the stack and parsed in place: a quiet loop runs this every 10 s, and an allocation (or a
+    /// generic array's first use) would bring its own code and the allocator's into the quiet pages.
     package static func residentFilePages() -> Int {
-        guard let text = try? FileIO.readFile("/proc/self/statm") else { return 0 }
-        let fields = text.split(separator: UInt8(ascii: " "))
-        guard fields.count > 2 else { return 0 }
-        return fields[2].reduce(0) { $0 &* 10 &+ Int($1 &- 0x30) }
+        let fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        // Seven numbers of at most 20 digits and their separators; a small allocation of this kind is
+        // on the stack.
+        return withUnsafeTemporaryAllocation(byteCount: 160, alignment: 8) { buffer in
+            guard let base = buffer.baseAddress else { return 0 }
+            var count = 0
+            while count < buffer.count {
+                let got = read(fd, base + count, buffer.count - count)
+                if got < 0 && errno == EINTR { continue }
+                guard got > 0 else { break }
+                count += got
+            }
+            return thirdField(UnsafeRawBufferPointer(start: base, count: count))
+        }
+    }
+
+    /// The third space-separated decimal number of statm's line; 0 when there is none.
+    package static func thirdField(_ line: UnsafeRawBufferPointer) -> Int {
+        var field = 0
+        var value = 0
+        var digits = 0
+        for byte in line {
+            if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                value = value &* 10 &+ Int(byte &- UInt8(ascii: "0"))
+                digits += 1
+                continue
+            }
+            guard digits > 0 else { continue }
+            if field == 2 { return value }
+            field += 1
+            value = 0
+            digits = 0
+        }
+        return field == 2 && digits > 0 ? value : 0
     }
 }

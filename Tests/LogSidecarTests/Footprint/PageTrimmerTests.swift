@@ -68,4 +68,14 @@ struct PageTrimmerTests {
     func residentPages() {
         #expect(PageTrimmer.residentFilePages() > 100)
     }
+
+    @Test("statm's third number, and 0 for a line without one")
+    func statmField() {
+        func field(_ text: String) -> Int { Array(text.utf8).withUnsafeBytes { PageTrimmer.thirdField($0) } }
+        #expect(field("59583 849 654 2285 0 6871 0\n") == 654)
+        #expect(field("1 2 3") == 3)
+        #expect(field("1 2") == 0)
+        #expect(field("") == 0)
+        #expect(field("12345678901234567890 1 99999999999\n") == 99_999_999_999)
+    }
 }
