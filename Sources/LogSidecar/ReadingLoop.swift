@@ -86,7 +86,7 @@ final class ReadingLoop {
                     let timeoutMs = waitMs(after: pass, until: nextCheckpointMs)
                     refreshWaitSet()
                     let readable = sleepingLate(timeoutMs) { control.waitReporting(timeoutMs: timeoutMs, also: waitSet).readable }
-                    eventsReady = fileServer.eventDescriptor == nil || readable & 1 != 0
+                    eventsReady = !waitsOnEvents || readable & 1 != 0
                 }
                 if eventsReady { fileServer.drainEvents() }
             }
@@ -158,10 +158,14 @@ final class ReadingLoop {
     /// reader's pipe. Inotify's first: bit 0 of what the wait reports. Refilled in place before each wait, so
     /// that following files alone allocates nothing a quiet second.
     private var waitSet: [Int32] = []
+    /// The wait set starts with inotify's descriptor (there is one: not while the stat poll stands in).
+    private var waitsOnEvents = false
 
     private func refreshWaitSet() {
         waitSet.removeAll(keepingCapacity: true)
-        if let events = fileServer.eventDescriptor { waitSet.append(events) }
+        let events = fileServer.eventDescriptor
+        waitsOnEvents = events != nil
+        if let events { waitSet.append(events) }
         if let child { waitSet += child.streams.descriptors }
         if let journal = journal?.descriptor { waitSet.append(journal) }
     }

@@ -13,13 +13,18 @@ package struct FileStatus: Equatable, Sendable {
     package var modifiedNs: Int64
     package var changedNs: Int64
 
+    // S_IFMT, S_IFDIR and S_IFREG as constants: Glibc's are functions, called on every stat of a quiet second.
+    private static let typeMask: mode_t = 0o170000
+    private static let directoryType: mode_t = 0o040000
+    private static let regularType: mode_t = 0o100000
+
     init(_ raw: stat) {
         device = UInt64(raw.st_dev)
         inode = UInt64(raw.st_ino)
         size = Int64(raw.st_size)
         linkCount = UInt64(raw.st_nlink)
-        isDirectory = (raw.st_mode & S_IFMT) == S_IFDIR
-        isRegularFile = (raw.st_mode & S_IFMT) == S_IFREG
+        isDirectory = raw.st_mode & Self.typeMask == Self.directoryType
+        isRegularFile = raw.st_mode & Self.typeMask == Self.regularType
         modifiedNs = Int64(raw.st_mtim.tv_sec) * 1_000_000_000 + Int64(raw.st_mtim.tv_nsec)
         changedNs = Int64(raw.st_ctim.tv_sec) * 1_000_000_000 + Int64(raw.st_ctim.tv_nsec)
     }

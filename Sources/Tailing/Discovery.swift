@@ -116,8 +116,14 @@ final class Discovery {
                 guard let start = path.baseAddress else { return .none }
                 return try? FileStatus.at(cPath: start)
             }
-            guard let now, now == probe.status else { return false }
-            if let status = now, status.isDirectory, nowNs - status.modifiedNs <= settleNs { return false }
+            guard let now else { return false }
+            // Compared case by case: Optional's == is generic, a call through the witness table each time.
+            switch (now, probe.status) {
+            case (nil, nil): continue
+            case (let status?, let before?) where status == before:
+                if status.isDirectory, nowNs - status.modifiedNs <= settleNs { return false }
+            default: return false
+            }
         }
         return true
     }
