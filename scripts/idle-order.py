@@ -9,12 +9,12 @@ resident; gathered at the start of the text they fit in a few of those windows (
 
 How: a release binary (built with function sections, as scripts/build-release.sh does) runs under
 callgrind with instrumentation off until it is up, following a quiet file into a file sink and an HTTP
-sink (Benchmarks/peers/discard_http.py). Each phase is dumped apart: quiet seconds, more quiet seconds, a
-scrape of /metrics and /health, a second scrape, a line, a second line. The file lists the functions of
-the second quiet phase first (what every quiet second runs, packed in as few pages as it can be), then
-those a second scrape or line runs again, then those only the first of each ran (one-time set-up of the
-health server and the sinks, a type's first use). Names the binary no longer has are ignored by the linker, so a stale
-file costs layout, never a build; run this again after changes to the quiet loop, the health server or
+sink (Benchmarks/peers/discard_http.py). Each phase is dumped apart: quiet seconds, more quiet
+seconds, a scrape of /metrics and /health, a second scrape, a line, a second line. The file lists the
+functions of the second quiet phase first (what every quiet second runs, packed in as few pages as it
+can be), then those a second scrape or line runs again, then those only the first of each ran
+(one-time set-up of the health server and the sinks, a type's first use). Names the binary no longer
+has are ignored by the linker, so a stale file costs layout, never a build; run this again after changes to the quiet loop, the health server or
 the sinks.
 
 Usage: scripts/idle-order.py [BINARY]   (valgrind and curl; BINARY defaults to the release build)"""
@@ -35,7 +35,6 @@ import bench  # noqa: E402  (its DiscardReceiver: Benchmarks/peers/discard_http.
 # phase has done what runs once, such as a generic type's first instantiation), what a scrape or a line
 # runs again, then what only the first of each ran.
 PHASES = ["quiet2", "scrape2", "line2", "quiet1", "scrape1", "line1"]
-TAKEN = ["quiet1", "quiet2", "scrape1", "scrape2", "line1", "line2"]
 
 
 def wait_for(condition, seconds, what):
@@ -117,13 +116,13 @@ def main():
             time.sleep(12)
             control = ["callgrind_control", str(daemon.pid)]
             subprocess.run(control + ["-i", "on"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            dumps = []
+            dumps = {}
 
-            def phase(action, seconds):
+            def phase(name, action, seconds):
                 action()
                 time.sleep(seconds)
                 subprocess.run(control + ["-d"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                dumps.append(len(dumps) + 1)
+                dumps[name] = len(dumps) + 1
 
             def scrape():
                 for path in ("/metrics", "/health"):
@@ -135,16 +134,16 @@ def main():
                 with open(data, "a") as f:
                     f.write('{"msg":"line %d"}\n' % next(lines))
 
-            phase(lambda: None, 8)  # quiet1
-            phase(lambda: None, 12)  # quiet2: one of the trimmer's looks (every 10 s) at least
-            phase(scrape, 2)  # scrape1
-            phase(scrape, 2)  # scrape2
-            phase(line, 3)  # line1
-            phase(line, 3)  # line2
+            phase("quiet1", lambda: None, 8)
+            phase("quiet2", lambda: None, 12)  # one of the trimmer's looks (every 10 s) at least
+            phase("scrape1", scrape, 2)
+            phase("scrape2", scrape, 2)
+            phase("line1", line, 3)
+            phase("line2", line, 3)
         finally:
             daemon.terminate()
             daemon.wait()
-        found = {name: functions(f"{out}.{number}", stripped) for name, number in zip(TAKEN, dumps)}
+        found = {name: functions(f"{out}.{number}", stripped) for name, number in dumps.items()}
         ordered = list(dict.fromkeys(symbol for phase in PHASES for symbol in found[phase]))
     with open(os.path.join(HERE, "idle-order.txt"), "w") as f:
         f.write("".join(f".text.{symbol}\n" for symbol in ordered))

@@ -176,10 +176,7 @@ package struct PageTrimmer {
         return withUnsafeTemporaryAllocation(byteCount: 160, alignment: 8) { buffer in
             guard let base = buffer.baseAddress else { return 0 }
             var count = 0
-            while count < buffer.count {
-                let got = read(fd, base + count, buffer.count - count)
-                if got < 0 && errno == EINTR { continue }
-                guard got > 0 else { break }
+            while count < buffer.count, let got = try? FileIO.read(fd, into: base + count, count: buffer.count - count), got > 0 {
                 count += got
             }
             return thirdField(UnsafeRawBufferPointer(start: base, count: count))
