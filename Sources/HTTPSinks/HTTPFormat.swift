@@ -69,6 +69,9 @@ protocol HTTPFormat {
     /// True when it writes each record's origin (`RecordBatch.origins`: Elasticsearch's `_id`): the
     /// pipeline then names the records it batches.
     var namesRecords: Bool { get }
+    /// True when it takes records apart (`RecordReader`): the pipeline then hands over the members its
+    /// scan found (`RecordBatch.members`), and the reader does not scan those records again.
+    var readsMembers: Bool { get }
     /// Records whose own time did not parse since the last call (`log_sidecar_time_parse_errors_total`).
     func takeTimeParseErrors() -> Int
     /// True when a batch must go as one request, never split for the two writing threads: a receiver
@@ -86,6 +89,7 @@ extension HTTPFormat {
     var bodyIsRecords: Bool { false }
     var responseLimit: Int { 64 << 10 }
     var namesRecords: Bool { false }
+    var readsMembers: Bool { false }
     func takeTimeParseErrors() -> Int { 0 }
     var keepsBatchesWhole: Bool { false }
 

@@ -60,6 +60,7 @@ final class HTTPSink: Sink, @unchecked Sendable {
         writers = writer.doesWork ? [writer, try makeWriter()] : [writer]
         let format = try HTTPFormats.make(config, shape: shape)
         namesRecords = format.namesRecords
+        readsMembers = format.readsMembers
         splitsBatches = writers.count > 1 && !format.keepsBatchesWhole
         delivery = HTTPDelivery(
             name: name, config: config, format: format, deadLetterPath: deadLetterPath, counters: counters,
@@ -70,6 +71,7 @@ final class HTTPSink: Sink, @unchecked Sendable {
 
     var countsOwnRecords: Bool { true }
     let namesRecords: Bool
+    let readsMembers: Bool
     /// Whether a batch goes as two requests, one per writing thread (`PreparedBatch.requests`).
     private let splitsBatches: Bool
 
@@ -84,10 +86,7 @@ final class HTTPSink: Sink, @unchecked Sendable {
                 if shouldGiveUp() { return false }
                 monitor.wait(milliseconds: 100)
             }
-            let base = filling.bytes.count - start
-            filling.bytes.append(contentsOf: batch.bytes[start...])
-            filling.recordEnds.append(contentsOf: batch.recordEnds[first...].lazy.map { $0 + base })
-            if batch.origins.count == batch.count { filling.origins.append(contentsOf: batch.origins[first...]) }
+            filling.append(batch, from: first, members: readsMembers)
             fillingStreamBytes += batch.bytes.count - start
             publishHeld()
             // The writing threads look again only when the batch became due or started its timeout:

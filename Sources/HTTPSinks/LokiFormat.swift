@@ -54,6 +54,7 @@ final class LokiFormat: HTTPFormat {
     }
 
     var contentType: String { "application/json" }
+    var readsMembers: Bool { true }
 
     func takeTimeParseErrors() -> Int { reader.takeTimeParseErrors() }
 
@@ -68,7 +69,7 @@ final class LokiFormat: HTTPFormat {
         let now = RFC3339.now()
         batch.bytes.withUnsafeBytes { raw in
             for index in records {
-                let time = readLabelSet(batch.record(index, in: raw)) ?? now
+                let time = readLabelSet(batch.record(index, in: raw), members: batch.members(of: index)) ?? now
                 let hash = labelSet.withUnsafeBytes { FileIdentity.fnv1a($0) }
                 if let known = streams[hash]?.first(where: { labelSets[$0] == labelSet }) {
                     recordStreams.append(known)
@@ -121,10 +122,10 @@ final class LokiFormat: HTTPFormat {
 
     /// Builds the record's label set in `labelSet` (a JSON object, names in order, so equal sets are
     /// equal bytes) and returns the application's timestamp, else the processing time, when it has one.
-    private func readLabelSet(_ record: UnsafeRawBufferPointer) -> UInt64? {
+    private func readLabelSet(_ record: UnsafeRawBufferPointer, members: ArraySlice<PackedMember>?) -> UInt64? {
         labelSet.removeAll(keepingCapacity: true)
         labelSet.append(UInt8(ascii: "{"))
-        let readable = reader.read(record)
+        let readable = reader.read(record, members: members)
         for label in labels {
             switch label {
             case .fixed(let name, let value):

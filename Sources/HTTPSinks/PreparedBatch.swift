@@ -26,15 +26,8 @@ final class PreparedBatch {
         filling.removeAll()
         let keep = max(1, batch.recordsEnding(atOrBefore: maxBytes))
         if keep < batch.count {
-            let cut = batch.recordEnds[keep - 1]
-            filling.bytes.append(contentsOf: batch.bytes[cut...])
-            filling.recordEnds.append(contentsOf: batch.recordEnds[keep...].lazy.map { $0 - cut })
-            if batch.origins.count == batch.count {
-                filling.origins.append(contentsOf: batch.origins[keep...])
-                batch.origins.removeSubrange(keep...)
-            }
-            batch.bytes.removeSubrange(cut...)
-            batch.recordEnds.removeSubrange(keep...)
+            filling.append(batch, from: keep, members: true)
+            batch.removeRecords(from: keep)
         }
         self.streamBytes = streamBytes - filling.bytes.count
         requests = Self.requests(batch, maxBytes: maxBytes, split: split)

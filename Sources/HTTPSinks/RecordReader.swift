@@ -33,9 +33,13 @@ struct RecordReader {
     /// The scanner's members go through pointers into slots kept from record to record, as in
     /// `FilterRecord.load`: two array appends a member, with their uniqueness and capacity checks, cost
     /// more than the stores. A record with more members than any before it grows them and is read again.
-    mutating func read(_ record: UnsafeRawBufferPointer) -> Bool {
+    mutating func read(_ record: UnsafeRawBufferPointer, members found: ArraySlice<PackedMember>? = nil) -> Bool {
         timeMember = nil
         let wrapped = shape.wrapped
+        if let found, !wrapped {
+            take(found, of: record)
+            return true
+        }
         // What the closure reads of `self`, taken out: a method called on `self` from it copied the
         // whole reader, a retain and a release of each of its arrays, twice a record.
         let fields = shape.fields
@@ -94,6 +98,40 @@ struct RecordReader {
         sourceSlots.withUnsafeBufferPointer { sources.replaceSubrange(sources.indices, with: UnsafeBufferPointer(rebasing: $0[..<found])) }
         timeMember = time
         return true
+    }
+
+    /// The members the enricher's scan found for `record` (`RecordBatch.members`): the same as the
+    /// scan in `read` would find in merge mode, only their sources to tell. Written through pointers
+    /// into arrays of the right size, as `read` does.
+    private mutating func take(_ found: ArraySlice<PackedMember>, of record: UnsafeRawBufferPointer) {
+        let fields = shape.fields
+        let fieldKeys = fieldKeys
+        var time: Int?
+        let count = found.count
+        if members.count > count {
+            members.removeLast(members.count - count)
+            sources.removeLast(sources.count - count)
+        } else if members.count < count {
+            members.append(
+                contentsOf: repeatElement(Member(key: 0..<0, keyIsEscaped: false, value: 0..<0, valueIsString: false), count: count - members.count))
+            sources.append(contentsOf: repeatElement(nil, count: count - sources.count))
+        }
+        members.withUnsafeMutableBufferPointer { members in
+            sources.withUnsafeMutableBufferPointer { sources in
+                found.withUnsafeBufferPointer { found in
+                    for index in 0..<count {
+                        let member = found[index].member
+                        let source =
+                            member.keyIsEscaped || !fieldKeys.mayMatch(member.key.count, record[member.key.lowerBound])
+                            ? nil : Self.source(of: member, in: record, fields: fields)
+                        if case .time? = source { time = index }
+                        members[index] = member
+                        sources[index] = source
+                    }
+                }
+            }
+        }
+        timeMember = time
     }
 
     private static func source(of member: Member, in record: UnsafeRawBufferPointer, fields: [EnrichmentField]) -> EnrichmentField.Source? {

@@ -123,7 +123,9 @@ package final class Daemon {
         let filters: FilterChain?
         do { filters = config.filters.isEmpty ? nil : try FilterChain(config.filters) } catch { throw .config(error) }
         let enricher = Enricher(mode: config.enrich.mode, format: config.input.format, fields: fields, filters: filters)
-        let pipeline = Pipeline(enricher: enricher, fanout: fanout, counters: counters, recordsOrigins: sinks.contains { $0.namesRecords })
+        let pipeline = Pipeline(
+            enricher: enricher, fanout: fanout, counters: counters, recordsOrigins: sinks.contains { $0.namesRecords },
+            recordsMembers: sinks.contains { $0.readsMembers })
         do {
             let fileServer = FileServer(config: config.input, consumer: pipeline, counters: counters, logger: logger)
             fileServer.drainDeadlinePassed = { control.drainDeadlinePassed }

@@ -57,6 +57,18 @@ package final class Enricher {
     /// `,"host":…,"processed_at":…` as a whole, rebuilt once per batch: a record whose keys do not
     /// collide with any field (nearly all) gets it with one append.
     private(set) var suffix: [UInt8] = []
+    /// The suffix's members, their ranges relative to its first byte (the comma).
+    private var suffixMembers: [JSONScanner.Member] = []
+    /// Whether records leave with their members (`RecordBatch.members`), for a sink that takes them
+    /// apart: the members the scan found are kept instead of found again by each such sink.
+    package var recordsMembers = false {
+        didSet {
+            keepsMembers = recordsMembers && !wraps
+            rebuildSuffix()
+        }
+    }
+    /// `recordsMembers` in merge mode, the one test made for every line.
+    private var keepsMembers = false
 
     /// Reads the clock once per batch: every record of a batch is processed within the same instant.
     package func beginBatch() {
@@ -82,6 +94,11 @@ package final class Enricher {
     private func rebuildSuffix() {
         suffix.removeAll(keepingCapacity: true)
         appendFields(into: &suffix, partial: false, reserved: wraps ? [Self.rawKey] : [])
+        suffixMembers.removeAll(keepingCapacity: true)
+        guard recordsMembers, !wraps, !suffix.isEmpty else { return }
+        // Read as the object `{` + the suffix after its comma + `}`: the same offsets as the suffix's.
+        let object = [UInt8(ascii: "{")] + suffix.dropFirst() + [UInt8(ascii: "}")]
+        _ = object.withUnsafeBytes { RecordMembers.forEach($0) { suffixMembers.append($0) } }
     }
 
     package func encode(_ line: Line, partial: Bool, into batch: inout RecordBatch) -> Outcome {
@@ -97,7 +114,10 @@ package final class Enricher {
                 appendMessage(bytes, flags: "", reserved: [], partial: partial, into: &batch.bytes)
                 outcome = .record
             } else {
-                outcome = encodeLine(bytes, partial: partial, wrap: wraps, into: &batch.bytes)
+                outcome =
+                    keepsMembers
+                    ? encodeRecordingMembers(bytes, partial: partial, into: &batch)
+                    : encodeLine(bytes, partial: partial, wrap: wraps, into: &batch.bytes)
             }
         case .truncated(let head, let originalBytes):
             appendMessage(
@@ -193,6 +213,75 @@ package final class Enricher {
                 out.append(contentsOf: suffix)
             }
         }
+        return .record
+    }
+
+    /// `encodeLine` in merge mode, keeping the members its scan found with the record
+    /// (`RecordBatch.members`) when the record is the line with the suffix after it, nearly every one.
+    /// Any other record (repaired bytes, a colliding key, a partial line, an empty object) keeps none,
+    /// and a sink's reader scans it itself: its empty span is written before the next record's, or by
+    /// the pipeline at the batch's end, so the other paths do nothing for it. The scanner puts the
+    /// members into `memberSlots` through a pointer, as in `FilterRecord.load`; a line with more
+    /// members than any before it is read again.
+    private func encodeRecordingMembers(_ bytes: UnsafeRawBufferPointer, partial: Bool, into batch: inout RecordBatch) -> Outcome {
+        var found = 0
+        var keys: UInt64 = 0
+        var hasPartialKey = false
+        let fields = self.fields
+        let candidates = keyFilter
+        var object: JSONScanner.Object?
+        while true {
+            (found, keys, hasPartialKey) = (0, 0, false)
+            object = memberSlots.withUnsafeMutableBufferPointer { slots in
+                let room = slots.count
+                return JSONScanner.scanObject(bytes) { member in
+                    if found < room { slots[found] = member }
+                    found += 1
+                    guard member.keyIsEscaped || candidates.mayMatch(member.key.count, bytes[member.key.lowerBound]) else { return }
+                    let key = UnsafeRawBufferPointer(rebasing: bytes[member.key])
+                    keys |= member.keyIsEscaped ? Self.escapedFieldBits(key, fields, &hasPartialKey) : Self.match(key, fields, &hasPartialKey)
+                }
+            }
+            guard object != nil, found > memberSlots.count else { break }
+            memberSlots.append(
+                contentsOf: repeatElement(
+                    JSONScanner.Member(key: 0..<0, keyIsEscaped: false, value: 0..<0, valueIsString: false),
+                    count: max(found, 2 * memberSlots.count) - memberSlots.count))
+        }
+        guard let object else {
+            appendMessage(bytes, flags: ",\"parse_error\":true", reserved: [Self.parseErrorKey], partial: partial, into: &batch.bytes)
+            return .parseError
+        }
+        // Everything but the closing brace; the fields go in before it.
+        let open = UnsafeRawBufferPointer(rebasing: bytes[object.range].dropLast())
+        if object.needsRepair { JSONRepair.append(open, to: &batch.bytes) } else { batch.bytes.append(contentsOf: open) }
+        appendMergedFields(into: &batch.bytes, hasMembers: object.memberCount > 0, found: keys, partial: partial, hasPartialKey: hasPartialKey)
+        guard !object.needsRepair, keys == 0, !partial, found > 0, open.count + suffix.count < PackedMember.limit else { return .record }
+        // Records before this one that kept none; this one is not counted yet.
+        batch.padMemberSpans()
+        let first = batch.members.count
+        // From the line's offsets to the record's, which starts at the object's brace.
+        let shift = object.range.lowerBound
+        let suffixStart = open.count
+        // Written into room made with one append: an append a member cost some sixty instructions.
+        memberSlots.withUnsafeBufferPointer { slots in
+            suffixMembers.withUnsafeBufferPointer { suffixMembers in
+                batch.members.append(addingCapacity: found + suffixMembers.count) { span in
+                    span.withUnsafeMutableBufferPointer { room, initialized in
+                        guard let base = room.baseAddress else { return }
+                        for index in 0..<found {
+                            (base + initialized).initialize(to: PackedMember(slots[index], shift: -shift))
+                            initialized += 1
+                        }
+                        for member in suffixMembers {
+                            (base + initialized).initialize(to: PackedMember(member, shift: suffixStart))
+                            initialized += 1
+                        }
+                    }
+                }
+            }
+        }
+        batch.memberSpans.append(first..<batch.members.count)
         return .record
     }
 

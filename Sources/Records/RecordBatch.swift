@@ -8,6 +8,13 @@ public struct RecordBatch {
     public var recordEnds: [Int] = []
     /// Each record's origin, when a sink names records by it (`Pipeline.recordsOrigins`); else empty.
     package var origins: [RecordOrigin] = []
+    /// Each record's top-level members as the enricher's scan found them, when a sink takes records
+    /// apart (`Pipeline.recordsMembers`): ranges relative to the record's first byte, so they move with
+    /// it from batch to batch unchanged. `memberSpans[i]` is record `i`'s part of `members`; an empty
+    /// span means not recorded (a record the enricher did not write from one scan), and the reader
+    /// scans that record itself. Both empty when no sink asked.
+    @usableFromInline package var members: [PackedMember] = []
+    @usableFromInline package var memberSpans: [Range<Int>] = []
 
     package init() {}
 
@@ -18,6 +25,54 @@ public struct RecordBatch {
         bytes.removeAll(keepingCapacity: true)
         recordEnds.removeAll(keepingCapacity: true)
         origins.removeAll(keepingCapacity: true)
+        members.removeAll(keepingCapacity: true)
+        memberSpans.removeAll(keepingCapacity: true)
+    }
+
+    /// Gives the records at the end that kept no members their empty spans.
+    package mutating func padMemberSpans() {
+        while memberSpans.count < count { memberSpans.append(0..<0) }
+    }
+
+    /// Record `index`'s members as recorded; nil when they were not.
+    @inlinable package func members(of index: Int) -> ArraySlice<PackedMember>? {
+        guard index < memberSpans.count, !memberSpans[index].isEmpty else { return nil }
+        return members[memberSpans[index]]
+    }
+
+    /// Appends `other`'s records from index `first` on, with their origins where `other` has them for
+    /// every record, and so their members when `members` is true (records without them get empty
+    /// spans, so a span's index stays its record's).
+    package mutating func append(_ other: RecordBatch, from first: Int, members withMembers: Bool) {
+        guard first < other.count else { return }
+        if withMembers { padMemberSpans() }
+        let start = other.start(of: first)
+        let base = bytes.count - start
+        bytes.append(contentsOf: other.bytes[start...])
+        recordEnds.append(contentsOf: other.recordEnds[first...].lazy.map { $0 + base })
+        if other.origins.count == other.count { origins.append(contentsOf: other.origins[first...]) }
+        if withMembers, other.memberSpans.count == other.count {
+            let memberStart = other.memberSpans[first...].first { !$0.isEmpty }?.lowerBound ?? other.members.count
+            let shift = members.count - memberStart
+            members.append(contentsOf: other.members[memberStart...])
+            memberSpans.append(
+                contentsOf: other.memberSpans[first...].lazy.map { $0.isEmpty ? 0..<0 : ($0.lowerBound + shift)..<($0.upperBound + shift) })
+        } else if withMembers {
+            padMemberSpans()
+        }
+    }
+
+    /// Keeps the records before index `first`.
+    package mutating func removeRecords(from first: Int) {
+        guard first < count else { return }
+        bytes.removeSubrange(start(of: first)...)
+        recordEnds.removeSubrange(first...)
+        if origins.count > first { origins.removeSubrange(first...) }
+        if memberSpans.count > first {
+            let memberStart = memberSpans[first...].first { !$0.isEmpty }?.lowerBound ?? members.count
+            members.removeSubrange(memberStart...)
+            memberSpans.removeSubrange(first...)
+        }
     }
 
     /// Where record `index` starts in `bytes`.

@@ -31,6 +31,8 @@ package protocol Sink: AnyObject {
     var countsOwnRecords: Bool { get }
     /// True for a sink that names records by their origin (`RecordBatch.origins`).
     var namesRecords: Bool { get }
+    /// True for a sink that takes records apart into their members (`RecordBatch.members`).
+    var readsMembers: Bool { get }
 }
 
 extension Sink {
@@ -46,6 +48,7 @@ extension Sink {
     package func drain() throws(SinkFailure) { try flush() }
     package var countsOwnRecords: Bool { false }
     package var namesRecords: Bool { false }
+    package var readsMembers: Bool { false }
 }
 
 package struct SinkFailure: Error, CustomStringConvertible, Sendable {

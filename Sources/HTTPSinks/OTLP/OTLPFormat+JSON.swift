@@ -24,14 +24,16 @@ extension OTLPFormat {
             for (position, index) in records.enumerated() {
                 if position > 0 { out.append(UInt8(ascii: ",")) }
                 let record = batch.record(index, in: raw)
-                appendJSONLogRecord(record, now: now, to: &out)
+                appendJSONLogRecord(record, members: batch.members(of: index), now: now, to: &out)
             }
         }
         out.appendLiteral("]}]}]}")
     }
 
-    private func appendJSONLogRecord(_ record: UnsafeRawBufferPointer, now: UInt64, to out: inout GrowableBytes) {
-        guard reader.read(record) else {
+    private func appendJSONLogRecord(
+        _ record: UnsafeRawBufferPointer, members: ArraySlice<PackedMember>?, now: UInt64, to out: inout GrowableBytes
+    ) {
+        guard reader.read(record, members: members) else {
             // Not an object (cannot happen for our records, kept safe): the whole text as the body.
             out.appendLiteral(#"{"observedTimeUnixNano":""#)
             out.appendDecimal(now)

@@ -28,7 +28,7 @@ extension OTLPFormat {
             for index in records {
                 let record = batch.record(index, in: raw)
                 let logRecord = out.beginField(2, expected: record.count)
-                appendProtobufLogRecord(record, now: now, to: out)
+                appendProtobufLogRecord(record, members: batch.members(of: index), now: now, to: out)
                 out.endField(logRecord)
             }
         }
@@ -41,8 +41,10 @@ extension OTLPFormat {
     /// `LogRecord`: time 1 (fixed64), severity number 2, text 3, body 5, attributes 6, trace id 9,
     /// span id 10, observed time 11 (fixed64), in that order: the canonical encoding, byte for byte
     /// what protobuf's own serializer writes (the tests compare).
-    private func appendProtobufLogRecord(_ record: UnsafeRawBufferPointer, now: UInt64, to out: GrowableBytes) {
-        guard reader.read(record) else {
+    private func appendProtobufLogRecord(
+        _ record: UnsafeRawBufferPointer, members: ArraySlice<PackedMember>?, now: UInt64, to out: GrowableBytes
+    ) {
+        guard reader.read(record, members: members) else {
             let body = out.beginField(5)
             out.appendBytesField(1, record)
             out.endField(body)

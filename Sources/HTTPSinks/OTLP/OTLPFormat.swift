@@ -50,6 +50,7 @@ final class OTLPFormat: HTTPFormat {
     func takeTimeParseErrors() -> Int { reader.takeTimeParseErrors() }
 
     var contentType: String { encoding == .json ? "application/json" : "application/x-protobuf" }
+    var readsMembers: Bool { true }
 
     func requestURL(_ config: HTTPSinkConfig) -> String { HTTPFormats.url(config.url, defaultPath: "/v1/logs") }
 

@@ -6,6 +6,7 @@ import Testing
 @testable import Configuration
 @testable import Filters
 @testable import HTTPSinks
+@testable import Processing
 @testable import Records
 @testable import Tailing
 @testable import Telemetry
@@ -254,6 +255,82 @@ struct HTTPFormatUnitTests {
             ])
         #expect(wrapped.timeMember == 3)
         #expect(read(&wrapped, #"{"raw":"text","host":"h"}"#) == [#"raw="text""#, #"host="h" (fixed)"#])
+    }
+
+    @Test("members kept with the records are what the reader's own scan finds; records not written from one scan keep none")
+    func keptMembers() {
+        let fields = [EnrichmentField(key: "host", value: Array(#""h""#.utf8)), EnrichmentField(key: "processed_at", value: nil)]
+        let enricher = Enricher(mode: .merge, fields: fields)
+        enricher.recordsMembers = true
+        let wide = "{" + (0..<40).map { #""k\#($0)":\#($0)"# }.joined(separator: ",") + "}"
+        // Each line, whether its members are kept (true) or its reader scans it (false).
+        let lines: [([UInt8], Bool, partial: Bool)] = [
+            (Array(#"{"a":1,"b":"x"}"#.utf8), true, false),
+            (Array(#"  {"a":1}  "#.utf8), true, false),
+            (Array(#"{ "a" : 1 , "b" : [ 1 , 2 ] }"#.utf8), true, false),
+            (Array(#"{"k\u0041":"v","n":[1,{"x":2}],"o":{"p":null},"t":true,"f":-1.5e3}"#.utf8), true, false),
+            (Array(#"{"é":"ü"}"#.utf8), true, false),
+            (Array(wide.utf8), true, false),
+            (Array(#"{"host":"own","a":2}"#.utf8), false, false),
+            (Array("{}".utf8), false, false),
+            (Array(#"{"a":""#.utf8) + [0xFF] + Array(#""}"#.utf8), false, false),
+            (Array("not json".utf8), false, false),
+            (Array(#"{"a":1}"#.utf8), false, partial: true),
+            (Array(#"{"a":3}"#.utf8), true, false),
+        ]
+        var batch = RecordBatch()
+        enricher.beginBatch()
+        for (line, _, partial) in lines {
+            _ = line.withUnsafeBytes { enricher.encode(.complete($0), partial: partial, into: &batch) }
+        }
+        // As the pipeline does before it delivers: the records at the end that kept none.
+        batch.padMemberSpans()
+        #expect(batch.count == lines.count && batch.memberSpans.count == lines.count)
+        func check(_ batch: RecordBatch, _ expected: ArraySlice<([UInt8], Bool, partial: Bool)>) {
+            var scanning = RecordReader(shape: RecordShape(fields: fields))
+            var taking = RecordReader(shape: RecordShape(fields: fields))
+            batch.bytes.withUnsafeBytes { raw in
+                for (index, line) in zip(0..., expected) {
+                    let record = batch.record(index, in: raw)
+                    let kept = batch.members(of: index)
+                    #expect((kept != nil) == line.1, "\(String(decoding: record, as: UTF8.self))")
+                    guard let kept else { continue }
+                    #expect(scanning.read(record) && taking.read(record, members: kept))
+                    #expect(
+                        taking.members.map { [$0.key, $0.value] } == scanning.members.map { [$0.key, $0.value] }
+                            && taking.members.map { [$0.keyIsEscaped, $0.valueIsString] }
+                                == scanning.members.map { [$0.keyIsEscaped, $0.valueIsString] }
+                            && taking.sources == scanning.sources && taking.timeMember == scanning.timeMember && taking.timeMember != nil,
+                        "\(String(decoding: record, as: UTF8.self))")
+                }
+            }
+        }
+        check(batch, lines[...])
+        // Cut in two as a sink's batch is (`PreparedBatch.take`): each part's members still its records'.
+        for cut in [1, 6, 9, 11] {
+            var head = batch
+            var tail = RecordBatch()
+            tail.append(head, from: cut, members: true)
+            head.removeRecords(from: cut)
+            #expect(head.count == cut && head.memberSpans.count == cut && tail.count == lines.count - cut)
+            check(head, lines[..<cut])
+            check(tail, lines[cut...])
+            var joined = head
+            joined.append(tail, from: 0, members: true)
+            #expect(joined.bytes == batch.bytes && joined.recordEnds == batch.recordEnds)
+            check(joined, lines[...])
+        }
+        var withoutMembers = RecordBatch()
+        withoutMembers.append(batch, from: 3, members: false)
+        #expect(withoutMembers.members.isEmpty && withoutMembers.memberSpans.isEmpty && withoutMembers.count == lines.count - 3)
+        // Records that came without members keep their places: the next ones' spans stay theirs.
+        var mixed = RecordBatch()
+        mixed.append(withoutMembers, from: 0, members: true)
+        mixed.append(batch, from: 0, members: true)
+        #expect(mixed.memberSpans.count == mixed.count && (0..<withoutMembers.count).allSatisfy { mixed.members(of: $0) == nil })
+        var tail = RecordBatch()
+        tail.append(mixed, from: withoutMembers.count, members: true)
+        check(tail, lines[...])
     }
 
     @Test("a path in the URL is kept; without one the format's is added")
