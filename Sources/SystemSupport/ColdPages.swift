@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// Gives the kernel back the clean, file-backed pages the process mapped and no longer uses: code and
 /// constants of our own executable and of the shared libraries. With the Swift runtime linked
@@ -18,30 +19,83 @@ import Glibc
 package enum ColdPages {
     package static let pageOut: Int32 = 21  // MADV_PAGEOUT, not in Glibc's headers on Debian 12
 
+    /// The advice the last read of smaps gave each mapping it released. smaps is costly to read: the
+    /// kernel walks every mapping's page tables for its counts and hands it over one mapping a read
+    /// (0.3 of the 0.5 ms a release took, tracefs). Which mappings hold private copies does not change
+    /// once the loader is done with them, so a later release reads /proc/self/maps, which has the same
+    /// first lines without the walk, and gives each mapping found there the advice it had. A
+    /// releasable mapping not known by its range and inode (a library loaded since) sends it back to smaps.
+    private static let known = Mutex<[KnownMapping]>([])
+    /// Reads of smaps so far, for the tests.
+    package static let smapsReads = Atomic<Int>(0)
+
+    struct KnownMapping {
+        var start: UInt
+        var end: UInt
+        var inode: UInt
+        var advice: Int32
+    }
+
     package static func release() {
-        let fd = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
+        known.withLock { known in
+            if !known.isEmpty, releaseKnown(known) { return }
+            known.removeAll(keepingCapacity: true)
+            releaseFromSmaps(into: &known)
+        }
+    }
+
+    /// Advises every releasable mapping of /proc/self/maps as before; false when one is not known (or
+    /// maps could not be read), and smaps must be read.
+    private static func releaseKnown(_ known: [KnownMapping]) -> Bool {
+        var allKnown = true
+        let read = forEachLine("/proc/self/maps") { line in
+            guard let mapping = SmapsAdvice.mapping(line), mapping.releasable else { return true }
+            guard let entry = known.first(where: { $0.start == mapping.start && $0.end == mapping.end && $0.inode == mapping.inode })
+            else {
+                allKnown = false
+                return false
+            }
+            _ = madvise(UnsafeMutableRawPointer(bitPattern: entry.start), Int(entry.end - entry.start), entry.advice)
+            return true
+        }
+        return read && allKnown
+    }
+
+    private static func releaseFromSmaps(into known: inout [KnownMapping]) {
+        smapsReads.add(1, ordering: .relaxed)
+        var plan = SmapsAdvice()
+        _ = forEachLine("/proc/self/smaps") { line in
+            if let advice = plan.line(line) {
+                _ = madvise(UnsafeMutableRawPointer(bitPattern: advice.start), Int(advice.end - advice.start), advice.advice)
+                known.append(KnownMapping(start: advice.start, end: advice.end, inode: advice.inode, advice: advice.advice))
+            }
+            return true
+        }
+    }
+
+    /// Calls `body` with each line of the file at `path` (without its newline) until it returns false;
+    /// false when the file could not be opened. smaps runs to hundreds of KiB once libcurl's libraries
+    /// are mapped: read in pieces into a buffer of its own mapping, so that the walk leaves nothing
+    /// behind in the heap.
+    private static func forEachLine(_ path: String, _ body: (UnsafeRawBufferPointer) -> Bool) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
         defer { close(fd) }
-        // smaps runs to hundreds of KiB once libcurl's libraries are mapped: read in pieces into a
-        // buffer of its own mapping, so that the walk leaves nothing behind in the heap.
         let capacity = 1 << 16
         guard let buffer = mmap(nil, capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
             buffer != MAP_FAILED
-        else { return }
+        else { return false }
         defer { munmap(buffer, capacity) }
-        var plan = SmapsAdvice()
         var kept = 0
         while true {
             let count = read(fd, buffer + kept, capacity - kept)
             if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { return }
+            guard count > 0 else { return true }
             let bytes = UnsafeRawBufferPointer(start: buffer, count: kept + count)
             var lineStart = 0
             while let found = memchr(buffer + lineStart, 0x0A, bytes.count - lineStart) {
                 let newline = buffer.distance(to: found)
-                if let advice = plan.line(UnsafeRawBufferPointer(rebasing: bytes[lineStart..<newline])) {
-                    _ = madvise(UnsafeMutableRawPointer(bitPattern: advice.start), advice.length, advice.advice)
-                }
+                guard body(UnsafeRawBufferPointer(rebasing: bytes[lineStart..<newline])) else { return true }
                 lineStart = newline + 1
             }
             kept = bytes.count - lineStart
@@ -58,33 +112,41 @@ package enum ColdPages {
 struct SmapsAdvice {
     private static let anonymous = Array("Anonymous:".utf8)
     /// The mapping whose field lines follow, while it is one to release.
-    private var candidate: (start: UInt, end: UInt)?
+    private var candidate: (start: UInt, end: UInt, inode: UInt)?
 
-    mutating func line(_ line: UnsafeRawBufferPointer) -> (start: UInt, length: Int, advice: Int32)? {
+    mutating func line(_ line: UnsafeRawBufferPointer) -> (start: UInt, end: UInt, inode: UInt, advice: Int32)? {
         if let mapping = Self.mapping(line) {
-            candidate = mapping.releasable ? (mapping.start, mapping.end) : nil
+            candidate = mapping.releasable ? (mapping.start, mapping.end, mapping.inode) : nil
             return nil
         }
         guard let mapping = candidate, line.starts(with: Self.anonymous) else { return nil }
         candidate = nil
         let value = line.dropFirst(Self.anonymous.count).drop(while: { $0 == UInt8(ascii: " ") })
         let clean = value.starts(with: [UInt8(ascii: "0"), UInt8(ascii: " ")])
-        return (mapping.start, Int(mapping.end - mapping.start), clean ? MADV_DONTNEED : ColdPages.pageOut)
+        return (mapping.start, mapping.end, mapping.inode, clean ? MADV_DONTNEED : ColdPages.pageOut)
     }
 
-    /// A mapping's first line ("start-end perms offset dev inode path"), or nil for the lines of its
-    /// fields ("Rss:   12 kB", "VmFlags: rd ex"). Read in place: smaps has a dozen lines per mapping
-    /// and this runs on each, so it allocates nothing.
-    static func mapping(_ line: UnsafeRawBufferPointer) -> (start: UInt, end: UInt, releasable: Bool)? {
+    /// A mapping's first line ("start-end perms offset dev inode path", also a line of
+    /// /proc/self/maps), or nil for the lines of its fields ("Rss:   12 kB", "VmFlags: rd ex"). Read in
+    /// place: smaps has a dozen lines per mapping and this runs on each, so it allocates nothing.
+    static func mapping(_ line: UnsafeRawBufferPointer) -> (start: UInt, end: UInt, inode: UInt, releasable: Bool)? {
         var cursor = 0
         guard let start = hex(line, &cursor, until: UInt8(ascii: "-")), let end = hex(line, &cursor, until: UInt8(ascii: " ")),
             start < end, let permissions = field(line, &cursor)
         else { return nil }
-        // Offset, device and inode, then the path if there is one (only its first byte matters).
-        for _ in 0..<3 { guard field(line, &cursor) != nil else { return nil } }
+        // Offset and device, the inode, then the path if there is one (only its first byte matters).
+        for _ in 0..<2 { guard field(line, &cursor) != nil else { return nil } }
+        guard let inodeField = field(line, &cursor) else { return nil }
+        var inode: UInt = 0
+        for byte in line[inodeField] {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            let (times10, overflow) = inode.multipliedReportingOverflow(by: 10)
+            guard !overflow else { return nil }
+            inode = times10 &+ UInt(byte &- UInt8(ascii: "0"))
+        }
         let path = field(line, &cursor)
         let releasable = path.map { line[$0.lowerBound] == UInt8(ascii: "/") } == true && !line[permissions].contains(UInt8(ascii: "w"))
-        return (start, end, releasable)
+        return (start, end, inode, releasable)
     }
 
     /// The next run of bytes other than spaces, from `cursor` on; nil at the end of the line.

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 import Testing
 
 @testable import SystemSupport
@@ -51,16 +52,32 @@ struct ColdPagesTests {
         #expect(mprotect(relocated, length, PROT_READ) == 0)
         #expect((Self.residentKB(at: clean) ?? 0) > 0)
 
+        let smapsReads = ColdPages.smapsReads.load(ordering: .relaxed)
         ColdPages.release()
 
+        #expect(ColdPages.smapsReads.load(ordering: .relaxed) > smapsReads, "mappings not known yet are found in smaps")
         #expect(Self.residentKB(at: clean) == 0, "the clean mapping's pages are no longer ours")
         #expect(relocated.load(as: UInt8.self) == UInt8(ascii: "B"), "a copied-on-write page is never thrown away")
         #expect(clean.load(as: UInt8.self) == UInt8(ascii: "A"), "a released page faults back in from the file")
+
+        // Released again with the mappings known: from /proc/self/maps, with the same advice. Another
+        // test's new file mapping in between sends a release to smaps: a few tries.
+        var fromMaps = false
+        for _ in 0..<5 where !fromMaps {
+            for page in 0..<32 { sum += Int(clean.load(fromByteOffset: page * Self.pageSize, as: UInt8.self)) }
+            #expect((Self.residentKB(at: clean) ?? 0) > 0)
+            let before = ColdPages.smapsReads.load(ordering: .relaxed)
+            ColdPages.release()
+            fromMaps = ColdPages.smapsReads.load(ordering: .relaxed) == before
+            #expect(Self.residentKB(at: clean) == 0)
+            #expect(relocated.load(as: UInt8.self) == UInt8(ascii: "B"))
+        }
+        #expect(fromMaps, "a release with every mapping known does not read smaps")
     }
 
     /// What each mapping of a (trimmed) smaps gets: DONTNEED for read-only file mappings with no private
     /// copy, PAGEOUT for those with one, nothing for writable, anonymous or pseudo mappings.
-    @Test("smaps lines give each mapping its advice")
+    @Test("smaps lines give each mapping its advice; a mapping is known by its range and inode")
     func advice() {
         let smaps = """
             55f1e5c1b000-55f1e695c000 r-xp 00000000 fe:00 123 /usr/bin/log-sidecar
@@ -84,13 +101,15 @@ struct ColdPagesTests {
             Anonymous:             0 kB
             zz-1 r--p 00000000 fe:00 77 /x
             Anonymous:             0 kB
+            7f13878a1000-7f13878a2000 r--p 00000000 fe:00 7x7 /bad-inode
+            Anonymous:             0 kB
             """
         var plan = SmapsAdvice()
         var advised: [String] = []
         for line in smaps.split(separator: "\n") {
             let bytes = Array(line.utf8)
             if let advice = bytes.withUnsafeBytes({ plan.line($0) }) {
-                advised.append("\(String(advice.start, radix: 16)) \(advice.length) \(advice.advice)")
+                advised.append("\(String(advice.start, radix: 16)) \(advice.end - advice.start) \(advice.advice)")
             }
         }
         #expect(
@@ -99,5 +118,8 @@ struct ColdPagesTests {
                 "55f1e695d000 \(0x55f1_e69b_c000 - 0x55f1_e695_d000) \(ColdPages.pageOut)",
                 "7f13878a0000 4096 \(MADV_DONTNEED)",
             ])
+        let line = Array("7f13878a0000-7f13878a1000 r--p 00000000 fe:00 4294967307 /usr/lib/libc.so.6".utf8)
+        let mapping = line.withUnsafeBytes { SmapsAdvice.mapping($0) }
+        #expect(mapping.map { [$0.start, $0.end, $0.inode] } == [0x7f13_878a_0000, 0x7f13_878a_1000, 4_294_967_307] && mapping?.releasable == true)
     }
 }
