@@ -26,7 +26,8 @@ final class PreparedBatch {
         filling.removeAll()
         let keep = max(1, batch.recordsEnding(atOrBefore: maxBytes))
         if keep < batch.count {
-            filling.append(batch, from: keep, members: true)
+            // Members travel only where the sink kept them (`HTTPSink.readsMembers`).
+            filling.append(batch, from: keep, members: !batch.memberSpans.isEmpty)
             batch.removeRecords(from: keep)
         }
         self.streamBytes = streamBytes - filling.bytes.count
