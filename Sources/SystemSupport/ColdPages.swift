@@ -25,16 +25,9 @@ package enum ColdPages {
     /// once the loader is done with them, so a later release reads /proc/self/maps, which has the same
     /// first lines without the walk, and gives each mapping found there the advice it had. A
     /// releasable mapping not known by its range and inode (a library loaded since) sends it back to smaps.
-    private static let known = Mutex<[KnownMapping]>([])
+    private static let known = Mutex<[MappingAdvice]>([])
     /// Reads of smaps so far, for the tests.
     package static let smapsReads = Atomic<Int>(0)
-
-    struct KnownMapping {
-        var start: UInt
-        var end: UInt
-        var inode: UInt
-        var advice: Int32
-    }
 
     package static func release() {
         known.withLock { known in
@@ -46,7 +39,7 @@ package enum ColdPages {
 
     /// Advises every releasable mapping of /proc/self/maps as before; false when one is not known (or
     /// maps could not be read), and smaps must be read.
-    private static func releaseKnown(_ known: [KnownMapping]) -> Bool {
+    private static func releaseKnown(_ known: [MappingAdvice]) -> Bool {
         var allKnown = true
         let read = forEachLine("/proc/self/maps") { line in
             guard let mapping = SmapsAdvice.mapping(line), mapping.releasable else { return true }
@@ -61,13 +54,13 @@ package enum ColdPages {
         return read && allKnown
     }
 
-    private static func releaseFromSmaps(into known: inout [KnownMapping]) {
+    private static func releaseFromSmaps(into known: inout [MappingAdvice]) {
         smapsReads.add(1, ordering: .relaxed)
         var plan = SmapsAdvice()
         _ = forEachLine("/proc/self/smaps") { line in
             if let advice = plan.line(line) {
                 _ = madvise(UnsafeMutableRawPointer(bitPattern: advice.start), Int(advice.end - advice.start), advice.advice)
-                known.append(KnownMapping(start: advice.start, end: advice.end, inode: advice.inode, advice: advice.advice))
+                known.append(advice)
             }
             return true
         }
@@ -106,24 +99,32 @@ package enum ColdPages {
     }
 }
 
+/// A mapping by its range and its file's inode, and the advice to give it.
+struct MappingAdvice {
+    var start: UInt
+    var end: UInt
+    var inode: UInt
+    var advice: Int32
+}
+
 /// Reads /proc/self/smaps a line at a time and says what to advise the kernel of each mapping: only
 /// read-only mappings of files ([vdso] and the like are not files; writable mappings hold live data),
 /// MADV_DONTNEED when none of its pages is a private copy (`Anonymous: 0 kB`), MADV_PAGEOUT otherwise.
 struct SmapsAdvice {
     private static let anonymous = Array("Anonymous:".utf8)
     /// The mapping whose field lines follow, while it is one to release.
-    private var candidate: (start: UInt, end: UInt, inode: UInt)?
+    private var candidate: MappingAdvice?
 
-    mutating func line(_ line: UnsafeRawBufferPointer) -> (start: UInt, end: UInt, inode: UInt, advice: Int32)? {
+    mutating func line(_ line: UnsafeRawBufferPointer) -> MappingAdvice? {
         if let mapping = Self.mapping(line) {
-            candidate = mapping.releasable ? (mapping.start, mapping.end, mapping.inode) : nil
+            candidate = mapping.releasable ? MappingAdvice(start: mapping.start, end: mapping.end, inode: mapping.inode, advice: MADV_DONTNEED) : nil
             return nil
         }
-        guard let mapping = candidate, line.starts(with: Self.anonymous) else { return nil }
+        guard var mapping = candidate, line.starts(with: Self.anonymous) else { return nil }
         candidate = nil
         let value = line.dropFirst(Self.anonymous.count).drop(while: { $0 == UInt8(ascii: " ") })
-        let clean = value.starts(with: [UInt8(ascii: "0"), UInt8(ascii: " ")])
-        return (mapping.start, mapping.end, mapping.inode, clean ? MADV_DONTNEED : ColdPages.pageOut)
+        if !value.starts(with: [UInt8(ascii: "0"), UInt8(ascii: " ")]) { mapping.advice = ColdPages.pageOut }
+        return mapping
     }
 
     /// A mapping's first line ("start-end perms offset dev inode path", also a line of
