@@ -3,29 +3,19 @@ import Records
 extension FilterRecord {
     /// The line's object with its members, copied (and repaired where it held bytes that are not
     /// UTF-8); false when the line is not an object. The scanner reports the members into `slots`,
-    /// the caller's storage kept from line to line, through a pointer: an append to `members` for
-    /// each, with its uniqueness and capacity checks, cost more than the store. When they do not fit,
-    /// `slots` grows to the count and the line is read again, which happens only for a line with more
-    /// members than any before it. `watching`: keys `mayHoldWatchedKey` tells about.
+    /// the caller's storage kept from line to line (`scanIntoSlots`). `watching`: keys
+    /// `mayHoldWatchedKey` tells about.
     package mutating func load(object line: UnsafeRawBufferPointer, slots: inout [Member], watching: KeyFilter) -> Bool {
-        var found = 0
         var watched = false
-        var object: JSONScanner.Object?
-        while true {
-            found = 0
+        let (object, found) = slots.scanIntoSlots { slots in
+            var found = 0
             watched = false
-            object = slots.withUnsafeMutableBufferPointer { slots in
-                let room = slots.count
-                return JSONScanner.scanObject(line) { member in
-                    if found < room { slots[found] = member }
-                    found += 1
-                    if member.keyIsEscaped || watching.mayMatch(member.key.count, line[member.key.lowerBound]) { watched = true }
-                }
+            let object = JSONScanner.scanObject(line) { member in
+                if found < slots.count { slots[found] = member }
+                found += 1
+                if member.keyIsEscaped || watching.mayMatch(member.key.count, line[member.key.lowerBound]) { watched = true }
             }
-            guard object != nil, found > slots.count else { break }
-            slots.append(
-                contentsOf: repeatElement(
-                    Member(key: 0..<0, keyIsEscaped: false, value: 0..<0, valueIsString: false), count: max(found, 2 * slots.count) - slots.count))
+            return (object, found)
         }
         guard let object else { return false }
         isOwn = false

@@ -30,9 +30,8 @@ struct RecordReader {
     }
 
     /// Reads `record`; false when it is not a JSON object (the caller then sends it as a string).
-    /// The scanner's members go through pointers into slots kept from record to record, as in
-    /// `FilterRecord.load`: two array appends a member, with their uniqueness and capacity checks, cost
-    /// more than the stores. A record with more members than any before it grows them and is read again.
+    /// The scanner's members and their sources go into slots kept from record to record
+    /// (`scanIntoSlots`); the sources' slots grow with the members'.
     mutating func read(_ record: UnsafeRawBufferPointer, members found: ArraySlice<PackedMember>? = nil) -> Bool {
         timeMember = nil
         let wrapped = shape.wrapped
@@ -44,52 +43,46 @@ struct RecordReader {
         // whole reader, a retain and a release of each of its arrays, twice a record.
         let fields = shape.fields
         let fieldKeys = fieldKeys
-        var found = 0
         var time: Int?
-        var isObject = false
-        while true {
-            found = 0
+        let (object, found) = memberSlots.scanIntoSlots { memberSlots in
+            if sourceSlots.count < memberSlots.count {
+                sourceSlots.append(contentsOf: repeatElement(nil, count: memberSlots.count - sourceSlots.count))
+            }
+            var found = 0
             time = nil
-            isObject = memberSlots.withUnsafeMutableBufferPointer { memberSlots in
-                sourceSlots.withUnsafeMutableBufferPointer { sourceSlots in
-                    let room = min(memberSlots.count, sourceSlots.count)
-                    return JSONScanner.scanTrustedObject(record) { member in
-                        if wrapped, !member.keyIsEscaped, UnsafeRawBufferPointer(rebasing: record[member.key]).equals(Self.rawKey),
-                            record[member.value.lowerBound] == UInt8(ascii: "{")
-                        {
-                            let base = member.value.lowerBound
-                            _ = RecordMembers.forEach(UnsafeRawBufferPointer(rebasing: record[member.value])) { inner in
-                                if found < room {
-                                    memberSlots[found] = Member(
-                                        key: (inner.key.lowerBound + base)..<(inner.key.upperBound + base), keyIsEscaped: inner.keyIsEscaped,
-                                        value: (inner.value.lowerBound + base)..<(inner.value.upperBound + base), valueIsString: inner.valueIsString)
-                                    sourceSlots[found] = nil
-                                }
-                                found += 1
+            let object = sourceSlots.withUnsafeMutableBufferPointer { sourceSlots in
+                let room = memberSlots.count
+                return JSONScanner.scanTrustedObject(record) { member in
+                    if wrapped, !member.keyIsEscaped, UnsafeRawBufferPointer(rebasing: record[member.key]).equals(Self.rawKey),
+                        record[member.value.lowerBound] == UInt8(ascii: "{")
+                    {
+                        let base = member.value.lowerBound
+                        _ = RecordMembers.forEach(UnsafeRawBufferPointer(rebasing: record[member.value])) { inner in
+                            if found < room {
+                                memberSlots[found] = Member(
+                                    key: (inner.key.lowerBound + base)..<(inner.key.upperBound + base), keyIsEscaped: inner.keyIsEscaped,
+                                    value: (inner.value.lowerBound + base)..<(inner.value.upperBound + base), valueIsString: inner.valueIsString)
+                                sourceSlots[found] = nil
                             }
-                            return
+                            found += 1
                         }
-                        let source =
-                            member.keyIsEscaped || !fieldKeys.mayMatch(member.key.count, record[member.key.lowerBound])
-                            ? nil : Self.source(of: member, in: record, fields: fields)
-                        // A pattern, not ==: Optional's == went through the Equatable witness, twice a record.
-                        if case .time? = source { time = found }
-                        if found < room {
-                            memberSlots[found] = member
-                            sourceSlots[found] = source
-                        }
-                        found += 1
-                    } != nil
+                        return
+                    }
+                    let source =
+                        member.keyIsEscaped || !fieldKeys.mayMatch(member.key.count, record[member.key.lowerBound])
+                        ? nil : Self.source(of: member, in: record, fields: fields)
+                    // A pattern, not ==: Optional's == went through the Equatable witness, twice a record.
+                    if case .time? = source { time = found }
+                    if found < room {
+                        memberSlots[found] = member
+                        sourceSlots[found] = source
+                    }
+                    found += 1
                 }
             }
-            guard isObject, found > memberSlots.count else { break }
-            let grown = max(found, 2 * memberSlots.count)
-            memberSlots.append(
-                contentsOf: repeatElement(
-                    Member(key: 0..<0, keyIsEscaped: false, value: 0..<0, valueIsString: false), count: grown - memberSlots.count))
-            sourceSlots.append(contentsOf: repeatElement(nil, count: grown - sourceSlots.count))
+            return (object, found)
         }
-        guard isObject else {
+        guard object != nil else {
             members.removeAll(keepingCapacity: true)
             sources.removeAll(keepingCapacity: true)
             return false

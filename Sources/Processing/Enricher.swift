@@ -221,32 +221,23 @@ package final class Enricher {
     /// Any other record (repaired bytes, a colliding key, a partial line, an empty object) keeps none,
     /// and a sink's reader scans it itself: its empty span is written before the next record's, or by
     /// the pipeline at the batch's end, so the other paths do nothing for it. The scanner puts the
-    /// members into `memberSlots` through a pointer, as in `FilterRecord.load`; a line with more
-    /// members than any before it is read again.
+    /// members into `memberSlots` (`scanIntoSlots`).
     private func encodeRecordingMembers(_ bytes: UnsafeRawBufferPointer, partial: Bool, into batch: inout RecordBatch) -> Outcome {
-        var found = 0
         var keys: UInt64 = 0
         var hasPartialKey = false
         let fields = self.fields
         let candidates = keyFilter
-        var object: JSONScanner.Object?
-        while true {
-            (found, keys, hasPartialKey) = (0, 0, false)
-            object = memberSlots.withUnsafeMutableBufferPointer { slots in
-                let room = slots.count
-                return JSONScanner.scanObject(bytes) { member in
-                    if found < room { slots[found] = member }
-                    found += 1
-                    guard member.keyIsEscaped || candidates.mayMatch(member.key.count, bytes[member.key.lowerBound]) else { return }
-                    let key = UnsafeRawBufferPointer(rebasing: bytes[member.key])
-                    keys |= member.keyIsEscaped ? Self.escapedFieldBits(key, fields, &hasPartialKey) : Self.match(key, fields, &hasPartialKey)
-                }
+        let (object, found) = memberSlots.scanIntoSlots { slots in
+            var found = 0
+            (keys, hasPartialKey) = (0, false)
+            let object = JSONScanner.scanObject(bytes) { member in
+                if found < slots.count { slots[found] = member }
+                found += 1
+                guard member.keyIsEscaped || candidates.mayMatch(member.key.count, bytes[member.key.lowerBound]) else { return }
+                let key = UnsafeRawBufferPointer(rebasing: bytes[member.key])
+                keys |= member.keyIsEscaped ? Self.escapedFieldBits(key, fields, &hasPartialKey) : Self.match(key, fields, &hasPartialKey)
             }
-            guard object != nil, found > memberSlots.count else { break }
-            memberSlots.append(
-                contentsOf: repeatElement(
-                    JSONScanner.Member(key: 0..<0, keyIsEscaped: false, value: 0..<0, valueIsString: false),
-                    count: max(found, 2 * memberSlots.count) - memberSlots.count))
+            return (object, found)
         }
         guard let object else {
             appendMessage(bytes, flags: ",\"parse_error\":true", reserved: [Self.parseErrorKey], partial: partial, into: &batch.bytes)
