@@ -29,6 +29,8 @@ final class ReadingLoop {
     let child: Child?
     let journal: JournalInput?
     private var lastError = ""
+    /// The reading thread's timer slack around its waits.
+    private var waitSlack = WaitSlack()
     private var lastSaved: Checkpoint?
     /// The checkpoint the checkpoint thread is writing.
     private var checkpointBeingSaved: Checkpoint?
@@ -85,7 +87,7 @@ final class ReadingLoop {
                 if !woken {
                     let timeoutMs = waitMs(after: pass, until: nextCheckpointMs)
                     refreshWaitSet()
-                    let readable = sleepingLate(timeoutMs) { control.waitReporting(timeoutMs: timeoutMs, also: waitSet).readable }
+                    let readable = sleepingLate(timeoutMs) { control.waitReporting(timeoutMs: timeoutMs, also: waitSet) }
                     eventsReady = !waitsOnEvents || readable & 1 != 0
                 }
                 if eventsReady { fileServer.drainEvents() }
@@ -133,16 +135,13 @@ final class ReadingLoop {
         return child?.supervisor.exitCode ?? 0
     }
 
-    /// A long wait (the stat poll's second, a checkpoint interval) may end up to an eighth of it (at
-    /// most 250 ms) late: the kernel then wakes this thread together with another timer instead of
-    /// waking an idle CPU for it alone, which is most of what a quiet second costs. Nothing waits on
-    /// such a wake-up: input arrives through the descriptors, which end the wait at once, slack or not.
-    /// Short waits (a rotation deadline, a partial line's grace) keep the default slack of 50 µs.
-    private func sleepingLate<T>(_ timeoutMs: Int, _ wait: () -> T) -> T {
-        guard timeoutMs >= 500 else { return wait() }
-        TimerSlack.allow(milliseconds: min(timeoutMs / 8, 250))
-        defer { TimerSlack.reset() }
-        return wait()
+    /// Long waits may end late (`WaitSlack`); nothing waits on such a wake-up: input arrives through
+    /// the descriptors, which end the wait at once, slack or not.
+    private func sleepingLate(_ timeoutMs: Int, _ wait: () -> (woken: Bool, readable: UInt64)) -> UInt64 {
+        waitSlack.beforeWait(timeoutMs: timeoutMs)
+        let (woken, readable) = wait()
+        waitSlack.afterWait(endedEarly: woken || readable != 0)
+        return readable
     }
 
     /// Lines and journal entries read since start: whether input came, for `PageTrimmer`.
@@ -207,6 +206,8 @@ final class ReadingLoop {
     /// every sink, write the checkpoint. All of it bounded by `shutdown.drain_timeout_ms`.
     private func shutdown() {
         let deadline = control.drainDeadlineMs.load(ordering: .sequentiallyConsistent)
+        // The drain's waits are short and bounded by its deadline: none of them may end late.
+        waitSlack.reset()
         logger.info("stopping: shipping what is left", metadata: ["drain_timeout_ms": "\(config.shutdown.drainTimeoutMs)"])
         if let streams = child?.streams {
             // The child has exited; what it wrote is still in the pipes, up to their end.
