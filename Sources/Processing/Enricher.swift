@@ -223,13 +223,14 @@ package final class Enricher {
     /// the pipeline at the batch's end, so the other paths do nothing for it. The scanner puts the
     /// members into `memberSlots` (`scanIntoSlots`).
     private func encodeRecordingMembers(_ bytes: UnsafeRawBufferPointer, partial: Bool, into batch: inout RecordBatch) -> Outcome {
-        var keys: UInt64 = 0
-        var hasPartialKey = false
         let fields = self.fields
         let candidates = keyFilter
-        let (object, found) = memberSlots.scanIntoSlots { slots in
+        // The counts are the closure's own, handed back with the object, not variables of this
+        // function it captures: so they stay in registers through the scanner's loop.
+        let (scanned, found) = memberSlots.scanIntoSlots { slots in
             var found = 0
-            (keys, hasPartialKey) = (0, false)
+            var keys: UInt64 = 0
+            var hasPartialKey = false
             let object = JSONScanner.scanObject(bytes) { member in
                 if found < slots.count { slots[found] = member }
                 found += 1
@@ -237,9 +238,9 @@ package final class Enricher {
                 let key = UnsafeRawBufferPointer(rebasing: bytes[member.key])
                 keys |= member.keyIsEscaped ? Self.escapedFieldBits(key, fields, &hasPartialKey) : Self.match(key, fields, &hasPartialKey)
             }
-            return (object, found)
+            return (object.map { ($0, keys, hasPartialKey) }, found)
         }
-        guard let object else {
+        guard let (object, keys, hasPartialKey) = scanned else {
             appendMessage(bytes, flags: ",\"parse_error\":true", reserved: [Self.parseErrorKey], partial: partial, into: &batch.bytes)
             return .parseError
         }
