@@ -81,7 +81,10 @@ final class ReadingLoop {
             }
             if pass != .budgetSpent && !streamsBusy && !journalBusy {
                 // A wake-up during the coalescing pause (a signal, the child's exit) is acted on now.
-                let woken = child?.streams.trickled == true && control.wait(timeoutMs: ChildStreams.coalesceMs)
+                // A short wait: no slack left from a quiet second's may make it late.
+                let trickled = child?.streams.trickled == true
+                if trickled { waitSlack.beforeWait(timeoutMs: ChildStreams.coalesceMs) }
+                let woken = trickled && control.wait(timeoutMs: ChildStreams.coalesceMs)
                 // inotify is read only when it has something: a quiet second is one poll and one stat.
                 var eventsReady = true
                 if !woken {

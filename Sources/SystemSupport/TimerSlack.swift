@@ -23,7 +23,8 @@ package enum TimerSlack {
 /// set only when it changes: two `prctl`s around each quiet wait were a third of its system calls.
 /// It stays set through the pass after a wait that timed out (stats and reads, no timers of their
 /// own); a wait that something ended early (input, a signal) puts the default back for the work
-/// that follows.
+/// that follows. So every timed wait of the thread must pass through `beforeWait` (or follow
+/// `reset`): a short one left with a quiet second's slack could end 125 ms late.
 package struct WaitSlack {
     /// What the thread's slack is now, as this set it; 0: the default.
     package private(set) var milliseconds = 0
