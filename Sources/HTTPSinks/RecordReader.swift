@@ -68,9 +68,7 @@ struct RecordReader {
                         }
                         return
                     }
-                    let source =
-                        member.keyIsEscaped || !fieldKeys.mayMatch(member.key.count, record[member.key.lowerBound])
-                        ? nil : Self.source(of: member, in: record, fields: fields)
+                    let source = Self.source(of: member, in: record, fields: fields, fieldKeys: fieldKeys)
                     // A pattern, not ==: Optional's == went through the Equatable witness, twice a record.
                     if case .time? = source { time = found }
                     if found < room {
@@ -105,8 +103,7 @@ struct RecordReader {
             members.removeLast(members.count - count)
             sources.removeLast(sources.count - count)
         } else if members.count < count {
-            members.append(
-                contentsOf: repeatElement(Member(key: 0..<0, keyIsEscaped: false, value: 0..<0, valueIsString: false), count: count - members.count))
+            members.append(contentsOf: repeatElement(.unset, count: count - members.count))
             sources.append(contentsOf: repeatElement(nil, count: count - sources.count))
         }
         members.withUnsafeMutableBufferPointer { members in
@@ -114,9 +111,7 @@ struct RecordReader {
                 found.withUnsafeBufferPointer { found in
                     for index in 0..<count {
                         let member = found[index].member
-                        let source =
-                            member.keyIsEscaped || !fieldKeys.mayMatch(member.key.count, record[member.key.lowerBound])
-                            ? nil : Self.source(of: member, in: record, fields: fields)
+                        let source = Self.source(of: member, in: record, fields: fields, fieldKeys: fieldKeys)
                         if case .time? = source { time = index }
                         members[index] = member
                         sources[index] = source
@@ -125,6 +120,16 @@ struct RecordReader {
             }
         }
         timeMember = time
+    }
+
+    /// The enrichment field `member` is, if any: `fieldKeys` answers for nearly every member without a
+    /// comparison, in the caller's loop; the fields are compared only for a key it lets through.
+    @inline(__always)
+    private static func source(
+        of member: Member, in record: UnsafeRawBufferPointer, fields: [EnrichmentField], fieldKeys: KeyFilter
+    ) -> EnrichmentField.Source? {
+        guard !member.keyIsEscaped, fieldKeys.mayMatch(member.key.count, record[member.key.lowerBound]) else { return nil }
+        return source(of: member, in: record, fields: fields)
     }
 
     private static func source(of member: Member, in record: UnsafeRawBufferPointer, fields: [EnrichmentField]) -> EnrichmentField.Source? {

@@ -18,13 +18,10 @@ package final class Pipeline: LineConsumer {
     let recordsOrigins: Bool
     private var origins: OriginCounter?
 
-    /// Some sink takes records apart (OTLP, Loki): the members the enricher's scan found go with them.
-    let recordsMembers: Bool
-
     package init(enricher: Enricher, fanout: SinkFanout, counters: Counters, recordsOrigins: Bool = false, recordsMembers: Bool = false) {
         self.enricher = enricher
         self.recordsOrigins = recordsOrigins
-        self.recordsMembers = recordsMembers
+        // Some sink takes records apart (OTLP, Loki): the members the enricher's scan found go with them.
         enricher.recordsMembers = recordsMembers
         self.fanout = fanout
         self.counters = counters
@@ -62,7 +59,7 @@ package final class Pipeline: LineConsumer {
             for (counter, amount) in zip(counters.filters, dropped) { counters.add(counter.recordsDropped, amount) }
         }
         if batch.isEmpty { return true }
-        if recordsMembers { batch.padMemberSpans() }
+        if enricher.recordsMembers { batch.padMemberSpans() }
         counters.deliveryStartedMs.store(MonotonicClock.milliseconds(), ordering: .relaxed)
         let delivered = fanout.deliver(batch)
         counters.deliveryStartedMs.store(0, ordering: .relaxed)

@@ -52,7 +52,7 @@ public struct RecordBatch {
         recordEnds.append(contentsOf: other.recordEnds[first...].lazy.map { $0 + base })
         if other.origins.count == other.count { origins.append(contentsOf: other.origins[first...]) }
         if withMembers, other.memberSpans.count == other.count {
-            let memberStart = other.memberSpans[first...].first { !$0.isEmpty }?.lowerBound ?? other.members.count
+            let memberStart = other.firstMember(from: first)
             let shift = members.count - memberStart
             members.append(contentsOf: other.members[memberStart...])
             memberSpans.append(
@@ -62,6 +62,12 @@ public struct RecordBatch {
         }
     }
 
+    /// Where the members of record `first` and those after it start in `members`: the first non-empty
+    /// span's start (spans are in record order), or the end when none of them kept any.
+    private func firstMember(from first: Int) -> Int {
+        memberSpans[first...].first { !$0.isEmpty }?.lowerBound ?? members.count
+    }
+
     /// Keeps the records before index `first`.
     package mutating func removeRecords(from first: Int) {
         guard first < count else { return }
@@ -69,8 +75,7 @@ public struct RecordBatch {
         recordEnds.removeSubrange(first...)
         if origins.count > first { origins.removeSubrange(first...) }
         if memberSpans.count > first {
-            let memberStart = memberSpans[first...].first { !$0.isEmpty }?.lowerBound ?? members.count
-            members.removeSubrange(memberStart...)
+            members.removeSubrange(firstMember(from: first)...)
             memberSpans.removeSubrange(first...)
         }
     }
