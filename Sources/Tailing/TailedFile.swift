@@ -7,7 +7,14 @@ import SystemSupport
 /// being drained, or a copytruncate copy. It is open while it is read; a quiet one may be closed to
 /// make room under `input.max_open_files` and opened again by path when it grows.
 final class TailedFile {
-    private(set) var descriptor: Int32?
+    private(set) var descriptor: Int32? {
+        didSet { openDescriptor.value = descriptor }
+    }
+    /// `descriptor` for the origin counter's fingerprint reads, which may outlive the file (nil then).
+    /// Not a weak reference to the file: a weak reference gives an object a side table, and every
+    /// retain and release of it then takes the runtime's slow path; the file server's loops over all
+    /// files made those a third of a busy daemon's CPU with a thousand files (Benchmarks/README.md).
+    private let openDescriptor = DescriptorCell()
     /// The path the file was found under, before any rotation: the record's `file` field and the
     /// checkpoint entry's `path`.
     var origin: String
@@ -74,6 +81,7 @@ final class TailedFile {
         buffer: ReadBuffer, maxLineBytes: Int, nowMs: Int64, isCopy: Bool = false
     ) {
         self.descriptor = descriptor
+        openDescriptor.value = descriptor
         self.origin = origin
         path = listed ? location : nil
         lastPath = location
@@ -88,7 +96,10 @@ final class TailedFile {
         self.isCopy = isCopy
     }
 
-    deinit { if let descriptor { FileIO.close(descriptor) } }
+    deinit {
+        if let descriptor { FileIO.close(descriptor) }
+        openDescriptor.value = nil
+    }
 
     var isOpen: Bool { descriptor != nil }
 
@@ -201,7 +212,7 @@ final class TailedFile {
 
     /// The counter of its records' origins, set to the next line the splitter hands out.
     func origins() -> OriginCounter {
-        let counter = originCounter ?? OriginCounter(device: identity.device, inode: identity.inode) { [weak self] in self?.descriptor }
+        let counter = originCounter ?? OriginCounter(device: identity.device, inode: identity.inode) { [openDescriptor] in openDescriptor.value }
         originCounter = counter
         counter.nextOffset = readOffset - Int64(unhandedBytes)
         return counter
@@ -213,4 +224,9 @@ final class TailedFile {
     var checkpointEntry: Checkpoint.Entry {
         Checkpoint.Entry(path: origin, identity: identity, offset: handedOffset)
     }
+}
+
+/// A file's descriptor as its origin counter reads it.
+private final class DescriptorCell {
+    var value: Int32?
 }
