@@ -47,8 +47,13 @@ package final class FileServer {
     private var lastReportMs: Int64 = 0
     /// A pass published its gauges but not the per-file report (less than half a second after the last).
     private var reportHeldBack = false
-    /// The last pass left nothing in motion (`isSettled`): the next poll tick may be a quiet one.
+    /// The last pass caught up and found nothing unreadable: the next poll tick may be a quiet one,
+    /// if `isSettled` says nothing is in motion.
     private var settled = false
+    /// `isSettled`'s answer for the files, worked out at the first poll tick after a pass, not after
+    /// every pass: a pass on a busy file would otherwise look at every file known. Only a pass (and
+    /// the shutdown's flush) changes what it looks at; nil until it is worked out.
+    private var filesAtRest: Bool?
     /// The one path followed when `input.paths` is a single literal path (as discovery spells it):
     /// readiness waits for it, and the checkpoint offset gauge is its.
     private let literalPath: String?
@@ -130,13 +135,14 @@ package final class FileServer {
     /// One look: discovery, rotations, truncations, then read what is available, within the pass budget.
     package func cycle() throws(SystemError) -> Pass {
         let now = clock.monotonicMs()
-        if settled, now >= nextPollMs, pending.isEmpty, quietTick(now: now) {
+        if settled, now >= nextPollMs, pending.isEmpty, isSettled(), quietTick(now: now) {
             // A report held back by `publish`'s half second is still made: a quiet tick may be all
             // that runs while a failing sink holds the checkpoint back, and the lag must show.
             if reportHeldBack { publish() }
             return .caughtUp
         }
         settled = false
+        filesAtRest = nil
         passDeadlineMs = now + passBudgetMs
         defer { publish() }
         let pollDue = now >= nextPollMs
@@ -175,7 +181,7 @@ package final class FileServer {
             closeFinished()
             if !shipQuietRecords() { pass = .givenUp }
         }
-        settled = pass == .caughtUp && unreadable == nil && isSettled
+        settled = pass == .caughtUp && unreadable == nil
         // The rest was read; the error (a directory or a file that cannot be read) is reported, and the
         // next pass waits a poll interval, all the same.
         if let unreadable { throw unreadable }
@@ -191,13 +197,16 @@ package final class FileServer {
     /// Nothing in motion: inotify watches every directory, nothing departed, waits or is unacknowledged,
     /// and every file is open at a path the patterns match, read to its end and handed over in full,
     /// with no line or multiline record pending. A poll tick then only has to see that nothing moved.
-    private var isSettled: Bool {
+    private func isSettled() -> Bool {
         guard watcher.watchesAll, departed.isEmpty, unacknowledged.isEmpty, pending.isEmpty else { return false }
-        return files.allSatisfy { file in
+        if let filesAtRest { return filesAtRest }
+        let atRest = files.allSatisfy { file in
             file.isOpen && file.path != nil && file.atEndOfFile && file.handedOffset == file.readOffset && !file.waiting
                 && !file.neverRead && !file.isCopy && file.shadowOf == nil && file.predecessor == nil && file.splitter.pendingBytes == 0
                 && file.joiner?.hasPending != true
         }
+        filesAtRest = atRest
+        return atRest
     }
 
     /// A poll tick while settled: the stats the full pass would make (discovery's and the sweep's) and
@@ -235,6 +244,8 @@ package final class FileServer {
     /// At shutdown: ships each incomplete last line whose file has been quiet for `rotate_wait_ms`;
     /// a line still being written stays behind the checkpoint for the next start to complete.
     package func flushQuietPartialLines() -> Bool {
+        // What it ships leaves its files in a state no pass has seen: the next tick is a full pass.
+        settled = false
         let now = clock.monotonicMs()
         for file in filesWithPartialLines where now - file.lastGrowthMs >= Int64(config.rotateWaitMs) {
             guard shipPartial(file) else { return false }
@@ -455,8 +466,11 @@ package final class FileServer {
     private func shipQuietRecords() -> Bool {
         let now = clock.monotonicMs()
         var shipped = false
-        for file in files where file.atEndOfFile && file.splitter.pendingBytes == 0 {
-            guard let joiner = file.joiner, joiner.hasPending, now - file.lastGrowthMs >= joiner.timeoutMs else { continue }
+        // The joiner first: without multiline, no file has one, and nothing else is read.
+        for file in files {
+            guard let joiner = file.joiner, joiner.hasPending, file.atEndOfFile, file.splitter.pendingBytes == 0,
+                now - file.lastGrowthMs >= joiner.timeoutMs
+            else { continue }
             consumer.begin(.file(origin: file.origin), format: file.format, parser: file.parser, origins: file.origins())
             joiner.flush { consumer.consume($0, partial: false) }
             joiner.publish(to: counters)
