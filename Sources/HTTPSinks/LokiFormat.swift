@@ -84,6 +84,7 @@ final class LokiFormat: HTTPFormat {
         group()
         var body = body
         body.appendLiteral(#"{"streams":["#)
+        var times = NanosecondDigits()
         batch.bytes.withUnsafeBytes { raw in
             for (stream, set) in labelSets.enumerated() {
                 if stream > 0 { body.append(UInt8(ascii: ",")) }
@@ -94,7 +95,7 @@ final class LokiFormat: HTTPFormat {
                     let index = records[position]
                     if position != grouped[runStarts[stream]] { body.append(UInt8(ascii: ",")) }
                     body.appendLiteral(#"[""#)
-                    body.appendDecimal(recordTimes[position])
+                    times.append(recordTimes[position], to: &body)
                     body.appendLiteral(#"","#)
                     JSONEscaper.appendQuoted(batch.record(index, in: raw), to: &body)
                     body.append(UInt8(ascii: "]"))

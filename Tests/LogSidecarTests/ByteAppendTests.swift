@@ -27,6 +27,40 @@ struct ByteAppendTests {
         }
     }
 
+    @Test("NanosecondDigits writes what String(value) does through a run of times: same second, next, back, below one, UInt64.max")
+    func nanosecondDigits() {
+        let second: UInt64 = 1_764_000_000_000_000_000
+        var values: [UInt64] = [second, second + 1, second + 999_999_999, second + 1_000_000_000, second + 5, second - 1, 0, 7, 999_999_999]
+        values += [1_000_000_000, 1_000_000_001, 10_000_000_000, UInt64.max, UInt64.max - 1, second + 10, second]
+        values += (0..<3000).map { _ in second &+ UInt64.random(in: 0..<4_000_000_000) }
+        values += (0..<1000).map { _ in UInt64.random(in: 0...UInt64.max) >> UInt64.random(in: 0..<64) }
+        var times = NanosecondDigits()
+        var array: [UInt8] = []
+        let buffer = GrowableBytes()
+        var bytes = buffer
+        var expected: [UInt8] = []
+        for value in values {
+            let start = array.count
+            times.append(value, to: &array)
+            times.append(value, to: &bytes)
+            #expect(Array(array[start...]) == Array(String(value).utf8), "\(value)")
+            expected += Array(String(value).utf8)
+        }
+        #expect(Array(buffer.bytes) == expected)
+    }
+
+    @Test("appendNineDigits writes nine digits with the leading zeros")
+    func nineDigits() {
+        for value: UInt32 in [0, 1, 9, 10, 99, 100, 12_345_678, 100_000_000, 999_999_999]
+            + (0..<1000).map({ _ in UInt32.random(in: 0..<1_000_000_000) })
+        {
+            var array: [UInt8] = []
+            array.appendNineDigits(value)
+            let text = String(value)
+            #expect(array == Array((String(repeating: "0", count: 9 - text.count) + text).utf8), "\(value)")
+        }
+    }
+
     /// Each case runs in a child process of its own: it must end it.
     @Test("out of memory while a body grows exits 1 with a message that says so, never a shorter body", arguments: [0, 1, 2])
     func outOfMemoryExits(path: Int) async {

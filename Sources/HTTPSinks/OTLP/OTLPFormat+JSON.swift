@@ -20,18 +20,20 @@ extension OTLPFormat {
         var out = body
         out.appendBytes(jsonHead)
         let now = RFC3339.now()
+        var times = NanosecondDigits()
         batch.bytes.withUnsafeBytes { raw in
             for (position, index) in records.enumerated() {
                 if position > 0 { out.append(UInt8(ascii: ",")) }
                 let record = batch.record(index, in: raw)
-                appendJSONLogRecord(record, members: batch.members(of: index), now: now, to: &out)
+                appendJSONLogRecord(record, members: batch.members(of: index), now: now, times: &times, to: &out)
             }
         }
         out.appendLiteral("]}]}]}")
     }
 
     private func appendJSONLogRecord(
-        _ record: UnsafeRawBufferPointer, members: ArraySlice<PackedMember>?, now: UInt64, to out: inout GrowableBytes
+        _ record: UnsafeRawBufferPointer, members: ArraySlice<PackedMember>?, now: UInt64, times: inout NanosecondDigits,
+        to out: inout GrowableBytes
     ) {
         guard reader.read(record, members: members) else {
             // Not an object (cannot happen for our records, kept safe): the whole text as the body.
@@ -48,7 +50,7 @@ extension OTLPFormat {
         out.append(UInt8(ascii: "{"))
         if let nanoseconds = reader.time(roles.time, in: record) {
             out.appendLiteral(#""timeUnixNano":""#)
-            out.appendDecimal(nanoseconds)
+            times.append(nanoseconds, to: &out)
             out.appendLiteral(#"","#)
         }
         out.appendLiteral(#""observedTimeUnixNano":""#)

@@ -23,10 +23,8 @@ extension ByteOutput {
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
         var count = 0
         var rest = value
-        // Two digits a division (nanosecond times have nineteen), from a table in a static string.
-        let table: StaticString =
-            "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
-        let pairs = table.utf8Start
+        // Two digits a division (nanosecond times have nineteen).
+        let pairs = DecimalPairs.table
         Swift.withUnsafeMutableBytes(of: &digits) { buffer in
             while rest >= 10 {
                 let pair = Int(rest % 100) * 2
@@ -42,6 +40,35 @@ extension ByteOutput {
             }
             appendBytes(UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]))
         }
+    }
+
+    /// `value` (below 10^9) in exactly nine digits, leading zeros included: the part of a time in
+    /// nanoseconds below its second.
+    @inlinable
+    public mutating func appendNineDigits(_ value: UInt32) {
+        var digits: (UInt64, UInt64) = (0, 0)
+        var rest = value
+        let pairs = DecimalPairs.table
+        Swift.withUnsafeMutableBytes(of: &digits) { buffer in
+            // Digits 8 and 9, 6 and 7, 4 and 5, 2 and 3; then the first alone.
+            for position in stride(from: 7, through: 1, by: -2) {
+                let pair = Int(rest % 100) &* 2
+                rest /= 100
+                buffer[position] = pairs[pair]
+                buffer[position &+ 1] = pairs[pair &+ 1]
+            }
+            buffer[0] = UInt8(truncatingIfNeeded: 0x30 &+ rest % 10)
+            appendBytes(UnsafeRawBufferPointer(rebasing: buffer[..<9]))
+        }
+    }
+}
+
+/// "00" to "99" in one static string: a pair of digits for each remainder by 100.
+@usableFromInline enum DecimalPairs {
+    @inlinable static var table: UnsafePointer<UInt8> {
+        let text: StaticString =
+            "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+        return text.utf8Start
     }
 }
 
