@@ -36,13 +36,12 @@ struct ByteAppendTests {
         values += (0..<1000).map { _ in UInt64.random(in: 0...UInt64.max) >> UInt64.random(in: 0..<64) }
         var times = NanosecondDigits()
         var array: [UInt8] = []
-        let buffer = GrowableBytes()
-        var bytes = buffer
+        var buffer = GrowableBytes()
         var expected: [UInt8] = []
         for value in values {
             let start = array.count
             times.append(value, to: &array)
-            times.append(value, to: &bytes)
+            times.append(value, to: &buffer)
             #expect(Array(array[start...]) == Array(String(value).utf8), "\(value)")
             expected += Array(String(value).utf8)
         }
