@@ -310,6 +310,10 @@ extension FileServer {
             } else {
                 logger.warning("a file went away while it waited for a descriptor", metadata: ["path": "\(file.lastPath)"])
                 retire(file, unaccounted: true)
+                // Its path may still hold it, rewritten (copytruncate while it was closed), or hold
+                // another file: the next discovery lists the directory again and finds out, where an
+                // unchanged listing would leave it departed and its new lines unread.
+                discovery.forgetPreviousScan()
             }
         }
     }

@@ -241,4 +241,27 @@ struct FileServerSeamTests {
         _ = try server.cycle()
         #expect(rig.texts == ["x1", "x2", "x3"])
     }
+
+    @Test("a file closed for room, then truncated and written by copytruncate, is read from its start when it gets a descriptor")
+    func copyTruncatedWhileClosedForRoom() throws {
+        var rig = Rig(paths: ["*.log"])
+        rig.config.maxOpenFiles = 1
+        rig.directory.write("a.log", "a1\n")
+        rig.directory.write("b.log", "b1\n")
+        let server = rig.server()
+        try server.start(from: nil)
+        func pass() throws {
+            rig.events.changed(rig.directory.path)
+            server.drainEvents()
+            rig.clock.advance(ms: Int64(rig.config.rotateWaitMs))
+            _ = try server.cycle()
+        }
+        try pass()
+        try pass()
+        #expect(rig.texts == ["a1", "b1"], "one descriptor: a.log closed, quiet, for b.log")
+        #expect(server.files.first { $0.lastPath.hasSuffix("/a.log") }?.isOpen == false)
+        Self.copyTruncate(rig.directory, "a.log", to: "a.log.1", then: "a2, after the copy\n")
+        for _ in 0..<3 { try pass() }
+        #expect(rig.texts == ["a1", "b1", "a2, after the copy"])
+    }
 }
