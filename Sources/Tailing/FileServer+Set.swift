@@ -300,6 +300,7 @@ extension FileServer {
     /// Opens files waiting for a descriptor, closing quiet ones (read to their end, at a path the
     /// patterns match, so they can be opened again) to make room.
     func openWaiting() throws(SystemError) {
+        guard tally.waiting > 0 else { return }
         for file in files where file.waiting {
             if openCount >= config.maxOpenFiles { guard closeOneQuietFile() else { return } }
             if try file.reopen() {

@@ -27,6 +27,11 @@ package final class FileServer {
     var byPath: [String: TailedFile] = [:]
     var watchedDirectories: Set<String> = []
     var openCount = 0
+    /// The files' lag, those waiting and whether a path moved, kept as the files change.
+    let tally = FileTally()
+    private var detachedFiles: [TailedFile] = []
+    /// Whether any entry joins lines (`multiline`): only then can a file have a record pending.
+    private let joinsLines: Bool
     /// No checkpoint: `read_from` applies to the files of the first discovery.
     var firstStart = false
     var discovered = false
@@ -88,6 +93,7 @@ package final class FileServer {
         discovery = Discovery(paths: config.paths, excludes: config.exclude)
         literalPath = discovery.patterns.count == 1 && discovery.patterns[0].isLiteral ? discovery.patterns[0].spelled : nil
         passBudgetMs = Int64(max(10, min(config.pollIntervalMs, config.checkpointIntervalMs) / 2))
+        joinsLines = config.pathSettings.values.contains { $0.multiline != nil }
         watcher = ChangeWatcher(logger: logger, open: events) { counters.inotifyActive.store($0, ordering: .relaxed) }
     }
 
@@ -170,7 +176,7 @@ package final class FileServer {
             for path in pending.written { if let file = byPath[path] { try check(file) } }
             // A rotated file may still be written (a writer that has not reopened yet) under a name
             // no pattern matches: it is looked at on every pass until it is closed.
-            for file in files where file.path == nil && file.isOpen { try check(file) }
+            for file in detached where file.isOpen { try check(file) }
         }
         pending = DirectoryChanges()
         try openWaiting()
@@ -232,7 +238,7 @@ package final class FileServer {
     /// Monotonic ms at which a drained file that left the patterns becomes quiet enough to close.
     package var nextRotationDeadlineMs: Int64? {
         var deadline: Int64?
-        for file in files where file.path == nil && file.isOpen && !file.isCopy {
+        for file in detached where file.isOpen && !file.isCopy {
             deadline = min(deadline ?? .max, file.lastGrowthMs + Int64(config.rotateWaitMs))
         }
         return deadline
@@ -295,6 +301,16 @@ package final class FileServer {
 
     // MARK: - the set
 
+    /// The files that left the patterns (`path` nil), in the order of `files`: listed again only after
+    /// a path changed or a file came or went, not on every pass.
+    private var detached: [TailedFile] {
+        if tally.pathsMoved {
+            detachedFiles = files.filter { $0.path == nil }
+            tally.pathsMoved = false
+        }
+        return detachedFiles
+    }
+
     func track(_ file: TailedFile) {
         let settings = settings(of: file.origin)
         file.format = settings?.format ?? config.format
@@ -304,6 +320,8 @@ package final class FileServer {
         byInode[FileKey(file.identity)] = file
         if let path = file.path { byPath[path] = file }
         if file.isOpen { openCount += 1 }
+        tally.add(file)
+        file.tally = tally
     }
 
     /// What the entry of the first pattern that matches `path` sets (`{"path": …, "format": …}`).
@@ -330,6 +348,8 @@ package final class FileServer {
     }
 
     func forget(_ file: TailedFile) {
+        tally.remove(file)
+        file.tally = nil
         if file.isOpen { openCount -= 1 }
         file.close()
         files.removeAll { $0 === file }
@@ -341,7 +361,7 @@ package final class FileServer {
     /// unwritten for `rotate_wait_ms` (a writer may still hold them), so their space is freed.
     private func closeFinished() {
         let now = clock.monotonicMs()
-        for file in files where file.path == nil && file.isOpen && file.atEndOfFile {
+        for file in detached where file.isOpen && file.atEndOfFile {
             guard file.isCopy || now - file.lastGrowthMs >= Int64(config.rotateWaitMs) else { continue }
             guard shipPartial(file) else { continue }
             logger.debug("closed a drained file", metadata: ["path": "\(file.lastPath)"])
@@ -464,9 +484,9 @@ package final class FileServer {
     /// Ships the multiline records whose files have had no new bytes for `timeout_ms`: a record goes
     /// when its file is quiet, never while there is more of it to read.
     private func shipQuietRecords() -> Bool {
+        guard joinsLines else { return true }
         let now = clock.monotonicMs()
         var shipped = false
-        // The joiner first: without multiline, no file has one, and nothing else is read.
         for file in files {
             guard let joiner = file.joiner, joiner.hasPending, file.atEndOfFile, file.splitter.pendingBytes == 0,
                 now - file.lastGrowthMs >= joiner.timeoutMs
@@ -482,6 +502,7 @@ package final class FileServer {
 
     /// Monotonic ms at which the first pending multiline record has been quiet for its timeout.
     package var nextQuietRecordMs: Int64? {
+        guard joinsLines else { return nil }
         var due: Int64?
         for file in files {
             if let joiner = file.joiner, joiner.hasPending { due = min(due ?? .max, file.lastGrowthMs + joiner.timeoutMs) }
@@ -493,15 +514,9 @@ package final class FileServer {
 
     /// Gauges, lag and readiness after a pass; the per-file list for `/health` at most twice a second.
     private func publish(force: Bool = false) {
-        var lag: Int64 = 0
-        var waiting = 0
-        for file in files {
-            lag += file.lagBytes
-            if file.waiting { waiting += 1 }
-        }
-        counters.lagBytes.store(Int(lag), ordering: .relaxed)
+        counters.lagBytes.store(Int(tally.lagBytes), ordering: .relaxed)
         counters.filesFollowed.store(openCount, ordering: .relaxed)
-        counters.filesWaiting.store(waiting, ordering: .relaxed)
+        counters.filesWaiting.store(tally.waiting, ordering: .relaxed)
         let current = literalPath.flatMap { byPath[$0] }
         let ready = discovered && (literalPath == nil || current != nil)
         counters.following.store(ready, ordering: .relaxed)

@@ -20,7 +20,9 @@ final class TailedFile {
     var origin: String
     /// Where it is now, among the paths the patterns match; nil once it left them (renamed away or
     /// deleted): it is then drained and forgotten.
-    var path: String?
+    var path: String? {
+        didSet { tally?.pathsMoved = true }
+    }
     /// Where it was last seen, for opening it again and for messages.
     var lastPath: String
     private(set) var identity: FileIdentity
@@ -29,17 +31,23 @@ final class TailedFile {
     /// hold what a later copytruncate let be written (its copy would then not be recognised).
     private var head: [UInt8]?
     /// Bytes read from the descriptor so far.
-    var readOffset: Int64
+    var readOffset: Int64 {
+        didSet { tally?.lagMoved(from: Self.lag(size: knownSize, read: oldValue, checkpointed: checkpointedOffset), to: lagBytes) }
+    }
     /// Every byte before this has been handed to every sink (which may still be sending it).
     var handedOffset: Int64
     /// What the last checkpoint written holds for this file: every byte before it was acknowledged by
     /// every sink's receiver. The lag and the offsets that `/health` and `/metrics` show count from here.
-    var checkpointedOffset: Int64
+    var checkpointedOffset: Int64 {
+        didSet { tally?.lagMoved(from: Self.lag(size: knownSize, read: readOffset, checkpointed: oldValue), to: lagBytes) }
+    }
     let splitter: LineSplitter
     /// Monotonic time the file was last seen to grow: a file that left the patterns is closed once quiet.
     var lastGrowthMs: Int64
     /// The size last seen, by `fstat`, `stat` or reading: what the lag is computed from.
-    var knownSize: Int64
+    var knownSize: Int64 {
+        didSet { tally?.lagMoved(from: Self.lag(size: oldValue, read: readOffset, checkpointed: checkpointedOffset), to: lagBytes) }
+    }
     /// Size and modification time at the last truncation check: the first bytes are compared again
     /// only when one of them moved.
     var checkedSize: Int64
@@ -55,7 +63,9 @@ final class TailedFile {
     /// until it has been read to its end.
     weak var predecessor: TailedFile?
     /// Waiting for a descriptor under `input.max_open_files`.
-    var waiting = false
+    var waiting = false {
+        didSet { if waiting != oldValue { tally?.waitingChanged(to: waiting) } }
+    }
     /// Found after the first discovery and not read yet: it may still turn out to be a copy of a
     /// followed file (copytruncate's copy appears before the original is truncated).
     var neverRead = false
@@ -75,6 +85,9 @@ final class TailedFile {
     var rotationCounted = false
     /// Names its records (`RecordOrigin`); made again when the file is rewritten in place.
     private var originCounter: OriginCounter?
+    /// The file server's tally of all its files, told of each change of this file's lag, path and
+    /// waiting while the server tracks it; nil before and after.
+    var tally: FileTally?
 
     init(
         descriptor: Int32?, origin: String, location: String, listed: Bool, identity: FileIdentity, offset: Int64, size: Int64,
@@ -219,7 +232,9 @@ final class TailedFile {
     }
 
     /// Bytes a crash would read again: the file's size beyond what the checkpoint holds.
-    var lagBytes: Int64 { max(0, max(knownSize, readOffset) - checkpointedOffset) }
+    var lagBytes: Int64 { Self.lag(size: knownSize, read: readOffset, checkpointed: checkpointedOffset) }
+
+    private static func lag(size: Int64, read: Int64, checkpointed: Int64) -> Int64 { max(0, max(size, read) - checkpointed) }
 
     var checkpointEntry: Checkpoint.Entry {
         Checkpoint.Entry(path: origin, identity: identity, offset: handedOffset)

@@ -264,4 +264,63 @@ struct FileServerSeamTests {
         for _ in 0..<3 { try pass() }
         #expect(rig.texts == ["a1", "b1", "a2, after the copy"])
     }
+
+    /// The tally the server keeps as files change, against a count over every file: they agree.
+    static func expectTallyHolds(_ server: FileServer, _ counters: Counters, _ step: String) {
+        let lag = server.files.reduce(Int64(0)) { $0 + $1.lagBytes }
+        #expect(server.tally.lagBytes == lag, "lag after \(step)")
+        #expect(counters.lagBytes.load(ordering: .relaxed) == Int(lag), "lag gauge after \(step)")
+        #expect(server.tally.waiting == server.files.filter(\.waiting).count, "waiting after \(step)")
+        #expect(counters.filesWaiting.load(ordering: .relaxed) == server.files.filter(\.waiting).count, "waiting gauge after \(step)")
+        #expect(
+            server.nextRotationDeadlineMs
+                == server.files.filter { $0.path == nil && $0.isOpen && !$0.isCopy }.map {
+                    $0.lastGrowthMs + Int64(server.config.rotateWaitMs)
+                }.min(), "rotation deadline after \(step)")
+    }
+
+    @Test("lag, waiting files and files that left the patterns, kept as files change, match a look at every file")
+    func tallyMatchesACount() throws {
+        var rig = Rig(paths: ["*.log"])
+        rig.config.maxOpenFiles = 2
+        for name in ["a", "b", "c"] { rig.directory.write("\(name).log", "\(name)1\n") }
+        let server = rig.server()
+        try server.start(from: nil)
+        Self.expectTallyHolds(server, rig.counters, "start")
+        func pass(_ step: String, events: Bool = true) throws {
+            if events {
+                rig.events.changed(rig.directory.path)
+                server.drainEvents()
+            }
+            rig.clock.advance(ms: 250)
+            _ = try server.cycle()
+            Self.expectTallyHolds(server, rig.counters, step)
+        }
+        try pass("first read")
+        #expect(server.tally.waiting == 1, "three files, two descriptors")
+        server.checkpointed(server.checkpoint)
+        Self.expectTallyHolds(server, rig.counters, "a checkpoint")
+        rig.clock.advance(ms: Int64(rig.config.rotateWaitMs))
+        try pass("a quiet file closed for the waiting one")
+        #expect(server.tally.waiting == 0)
+        rig.directory.append("a.log", "a2\n")
+        rig.directory.append("c.log", "c2\n")
+        try pass("two files grew")
+        #expect(rename(rig.directory.file("a.log"), rig.directory.file("a.old")) == 0)
+        rig.directory.write("a.log", "a3\n")
+        try pass("a rotation by rename")
+        Self.copyTruncate(rig.directory, "b.log", to: "b.log.1", then: "b2 longer\n")
+        try pass("copytruncate")
+        #expect(unlink(rig.directory.file("c.log")) == 0)
+        try pass("a deletion")
+        rig.directory.append("a.old", "a4\n")
+        try pass("a late write to the rotated file", events: false)
+        for step in 0..<8 { try pass("quiet \(step)", events: false) }
+        rig.clock.advance(ms: Int64(rig.config.rotateWaitMs))
+        try pass("past rotate_wait_ms")
+        server.checkpointed(server.checkpoint)
+        Self.expectTallyHolds(server, rig.counters, "the last checkpoint")
+        #expect(server.tally.lagBytes == 0, "everything read was checkpointed")
+        #expect(Set(rig.texts) == ["a1", "b1", "c1", "a2", "c2", "a3", "b2 longer", "a4"])
+    }
 }

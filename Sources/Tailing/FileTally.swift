@@ -1,0 +1,30 @@
+/// What the file server knows of all its files at once, kept as each file changes rather than counted
+/// after every pass: with a thousand files followed and ten of them written, loops over every file
+/// after each pass were most of a busy daemon's own CPU (Benchmarks/README.md). A file reports to the
+/// tally from `FileServer.track` until `FileServer.forget` (`TailedFile.tally`).
+final class FileTally {
+    /// The sum of the files' `lagBytes`.
+    private(set) var lagBytes: Int64 = 0
+    /// Files waiting for a descriptor under `input.max_open_files`.
+    private(set) var waiting = 0
+    /// A file's path changed, or a file came or went: the list of files that left the patterns is stale.
+    var pathsMoved = true
+
+    func add(_ file: TailedFile) {
+        lagBytes += file.lagBytes
+        if file.waiting { waiting += 1 }
+        pathsMoved = true
+    }
+
+    func remove(_ file: TailedFile) {
+        lagBytes -= file.lagBytes
+        if file.waiting { waiting -= 1 }
+        pathsMoved = true
+    }
+
+    /// A file's lag moved from `before` to `after`.
+    func lagMoved(from before: Int64, to after: Int64) { lagBytes += after - before }
+
+    /// A file started or stopped waiting for a descriptor.
+    func waitingChanged(to waiting: Bool) { self.waiting += waiting ? 1 : -1 }
+}
