@@ -30,6 +30,7 @@ package final class FileServer {
     /// The files' lag, those waiting and whether a path moved, kept as the files change.
     let tally = FileTally()
     private var detachedFiles: [TailedFile] = []
+    private var trackedCount = 0
     /// Whether any entry joins lines (`multiline`): only then can a file have a record pending.
     private let joinsLines: Bool
     /// No checkpoint: `read_from` applies to the files of the first discovery.
@@ -95,6 +96,11 @@ package final class FileServer {
         passBudgetMs = Int64(max(10, min(config.pollIntervalMs, config.checkpointIntervalMs) / 2))
         joinsLines = config.pathSettings.values.contains { $0.multiline != nil }
         watcher = ChangeWatcher(logger: logger, open: events) { counters.inotifyActive.store($0, ordering: .relaxed) }
+    }
+
+    deinit {
+        // The list holds its files, and they the tally.
+        tally.unread.removeAll()
     }
 
     /// The descriptor that wakes the reading loop on a change; nil while the stat poll runs alone.
@@ -320,6 +326,8 @@ package final class FileServer {
         byInode[FileKey(file.identity)] = file
         if let path = file.path { byPath[path] = file }
         if file.isOpen { openCount += 1 }
+        trackedCount += 1
+        file.trackedAs = trackedCount
         tally.add(file)
         file.tally = tally
     }
@@ -375,7 +383,7 @@ package final class FileServer {
         let passStartMs = clock.monotonicMs()
         while true {
             // Only files with something to read take part: with a thousand quiet files a pass stays cheap.
-            let ready = files.filter { $0.isOpen && !$0.atEndOfFile && $0.shadowOf == nil }
+            let ready = unreadFiles().filter { $0.isOpen && $0.shadowOf == nil }
             var progressed = false
             let count = ready.count
             for step in 0..<count {
@@ -407,6 +415,18 @@ package final class FileServer {
             if !progressed { return .caughtUp }
             if let pass = outOfTime(next: roundStart + 1) { return pass }
         }
+    }
+
+    /// The files not read to their end, in the order they were found (that of `files`): the tally's
+    /// list, without the files read to their end or forgotten since they were listed.
+    private func unreadFiles() -> [TailedFile] {
+        tally.unread.removeAll { file in
+            guard file.atEndOfFile || file.tally !== tally else { return false }
+            file.listedUnread = false
+            return true
+        }
+        tally.unread.sort { $0.trackedAs < $1.trackedAs }
+        return tally.unread
     }
 
     private func outOfTime(next: Int) -> Pass? {

@@ -9,9 +9,13 @@ final class FileTally {
     private(set) var waiting = 0
     /// A file's path changed, or a file came or went: the list of files that left the patterns is stale.
     var pathsMoved = true
+    /// Every file not read to its end, so that a pass reads from these, not from a look at every file;
+    /// it may also hold files forgotten or read to their end since, which `FileServer` weeds out.
+    var unread: [TailedFile] = []
 
     func add(_ file: TailedFile) {
         lagBytes += file.lagBytes
+        if !file.atEndOfFile { listUnread(file) }
         if file.waiting { waiting += 1 }
         pathsMoved = true
     }
@@ -24,6 +28,13 @@ final class FileTally {
 
     /// A file's lag moved from `before` to `after`.
     func lagMoved(from before: Int64, to after: Int64) { lagBytes += after - before }
+
+    /// A file is no longer at its end (or was not when it came): it is read in the next round.
+    func listUnread(_ file: TailedFile) {
+        guard !file.listedUnread else { return }
+        file.listedUnread = true
+        unread.append(file)
+    }
 
     /// A file started or stopped waiting for a descriptor.
     func waitingChanged(to waiting: Bool) { self.waiting += waiting ? 1 : -1 }

@@ -58,7 +58,13 @@ final class TailedFile {
     /// A copytruncate copy never grows again: once read to its end it is done.
     var isCopy: Bool
     /// The last read returned nothing: it is read again when an event, a poll or a size says so.
-    var atEndOfFile = false
+    var atEndOfFile = false {
+        didSet { if !atEndOfFile { tally?.listUnread(self) } }
+    }
+    /// In the tally's list of files not read to their end.
+    var listedUnread = false
+    /// When the file server tracked it, counted in files: sorts its files in the order they were found.
+    var trackedAs = 0
     /// The file that held this one's path before a rotation: its lines come first, so this one waits
     /// until it has been read to its end.
     weak var predecessor: TailedFile?

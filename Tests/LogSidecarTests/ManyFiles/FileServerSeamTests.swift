@@ -272,6 +272,8 @@ struct FileServerSeamTests {
         #expect(counters.lagBytes.load(ordering: .relaxed) == Int(lag), "lag gauge after \(step)")
         #expect(server.tally.waiting == server.files.filter(\.waiting).count, "waiting after \(step)")
         #expect(counters.filesWaiting.load(ordering: .relaxed) == server.files.filter(\.waiting).count, "waiting gauge after \(step)")
+        let unlisted = server.files.filter { file in !file.atEndOfFile && !server.tally.unread.contains { $0 === file } }
+        #expect(unlisted.isEmpty, "every file not at its end is listed, after \(step)")
         #expect(
             server.nextRotationDeadlineMs
                 == server.files.filter { $0.path == nil && $0.isOpen && !$0.isCopy }.map {
@@ -279,7 +281,7 @@ struct FileServerSeamTests {
                 }.min(), "rotation deadline after \(step)")
     }
 
-    @Test("lag, waiting files and files that left the patterns, kept as files change, match a look at every file")
+    @Test("lag, waiting, unread files and files that left the patterns, kept as files change, match a look at every file")
     func tallyMatchesACount() throws {
         var rig = Rig(paths: ["*.log"])
         rig.config.maxOpenFiles = 2
