@@ -192,7 +192,7 @@ extension FileServer {
         guard !file.neverRead, file.shadowOf == nil else { return }
         // A file whose size and modification time did not move has the same first bytes.
         let unchanged = status.size == file.checkedSize && status.modifiedNs == file.checkedModifiedNs
-        let prefixMatches = unchanged ? true : try file.identity.prefixMatches(descriptor)
+        let prefixMatches = unchanged ? true : try file.prefixMatches(descriptor)
         file.checkedSize = status.size
         file.checkedModifiedNs = status.modifiedNs
         if RotationCheck.truncated(readOffset: file.readOffset, open: status, prefixMatches: prefixMatches) { try truncated(file) }

@@ -25,7 +25,12 @@ final class TailedFile {
     }
     /// Where it was last seen, for opening it again and for messages.
     var lastPath: String
-    private(set) var identity: FileIdentity
+    private(set) var identity: FileIdentity {
+        didSet { quickPrefix = nil }
+    }
+    /// `FileIdentity.quickDigest` of the bytes `identity` fingerprints, once a check read them and
+    /// found them matching: later checks compare it, not the fingerprint's slower hash.
+    private var quickPrefix: UInt64?
     /// The first bytes of a file still shorter than a full fingerprint, as read: the fingerprint
     /// grows from the bytes read after them, never from a second look at the file, which by then may
     /// hold what a later copytruncate let be written (its copy would then not be recognised).
@@ -183,6 +188,17 @@ final class TailedFile {
     func close() {
         if let descriptor { FileIO.close(descriptor) }
         descriptor = nil
+    }
+
+    /// Whether the file behind `fd` still starts with the bytes `identity` fingerprints, as
+    /// `identity.prefixMatches` answers.
+    func prefixMatches(_ fd: Int32) throws(SystemError) -> Bool {
+        let length = identity.prefixLength
+        if length == 0 { return true }
+        if let quickPrefix { return try FileIdentity.quickPrefixDigest(fd, length: length) == quickPrefix }
+        guard let digests = try FileIdentity.prefixDigests(fd, length: length), digests.fingerprint == identity.fingerprint else { return false }
+        quickPrefix = digests.quick
+        return true
     }
 
     /// Fingerprints the file (same device and inode) by its first bytes, `bytes`; while they are fewer
