@@ -1,6 +1,6 @@
 /// What the file server knows of all its files at once, kept as each file changes rather than counted
 /// after every pass: with a thousand files followed and ten of them written, loops over every file
-/// after each pass were most of a busy daemon's own CPU (Benchmarks/README.md). A file reports to the
+/// after each pass were a fifth of a busy daemon's CPU (Benchmarks/README.md). A file reports to the
 /// tally from `FileServer.track` until `FileServer.forget` (`TailedFile.tally`).
 final class FileTally {
     /// The sum of the files' `lagBytes`.

@@ -96,8 +96,8 @@ final class TailedFile {
     var rotationCounted = false
     /// Names its records (`RecordOrigin`); made again when the file is rewritten in place.
     private var originCounter: OriginCounter?
-    /// The file server's tally of all its files, told of each change of this file's lag, path and
-    /// waiting while the server tracks it; nil before and after.
+    /// The file server's tally of all its files, told of each change of this file's lag, path, wait for
+    /// a descriptor and end while the server tracks it; nil before and after.
     var tally: FileTally?
 
     init(
