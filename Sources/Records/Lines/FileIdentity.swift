@@ -42,7 +42,7 @@ package struct FileIdentity: Equatable, Sendable {
 
     /// Hash of the first `length` bytes, or nil when the file is shorter than that.
     static func prefixHash(_ fd: Int32, length: Int) throws(SystemError) -> UInt64? {
-        try prefixDigests(fd, length: length)?.fingerprint
+        try readPrefix(fd, length: length) { fnv1a($0) }
     }
 
     /// The first `length` bytes of the file behind `fd` (at most `maximumPrefix`), by the fingerprint's
