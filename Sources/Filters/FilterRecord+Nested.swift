@@ -56,7 +56,7 @@ extension FilterRecord {
         var foundKeyQuote = 0
         var nextKeyQuote = -1
         var matches = 0
-        _ = JSONScanner.scanTrustedObject(UnsafeRawBufferPointer(rebasing: raw[range])) { member in
+        forEachMember(of: UnsafeRawBufferPointer(rebasing: raw[range])) { member in
             let keyQuote = base + member.key.lowerBound - 1
             if found != nil && nextKeyQuote < 0 { nextKeyQuote = keyQuote }
             let key = Member(

@@ -221,13 +221,25 @@ package struct FilterRecord {
         // Growing from empty would reallocate three times for a typical nested object.
         members.reserveCapacity(8)
         let base = range.lowerBound
-        _ = JSONScanner.scanTrustedObject(UnsafeRawBufferPointer(rebasing: raw[range])) { member in
+        forEachMember(of: UnsafeRawBufferPointer(rebasing: raw[range])) { member in
             members.append(
                 Member(
                     key: (member.key.lowerBound + base)..<(member.key.upperBound + base), keyIsEscaped: member.keyIsEscaped,
                     value: (member.value.lowerBound + base)..<(member.value.upperBound + base), valueIsString: member.valueIsString))
         }
         return members
+    }
+
+    /// The members of `object`, which a scan found valid, with ranges into it: walked a byte at a time
+    /// when it is small (a nested object, or our own `{"message":…}`), where the SIMD walk's set-up
+    /// costs more than the walk.
+    @inline(__always)
+    static func forEachMember(of object: UnsafeRawBufferPointer, _ body: (Member) -> Void) {
+        if object.count <= 128 {
+            JSONScanner.walkTrustedObject(object, member: body)
+        } else {
+            _ = JSONScanner.scanTrustedObject(object, member: body)
+        }
     }
 
     // MARK: building records

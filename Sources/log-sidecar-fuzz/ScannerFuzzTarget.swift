@@ -3,7 +3,8 @@ import TestSupport
 
 /// The scanner's two walks over one line: the SIMD stages (`scanObject`, for lines of printable ASCII
 /// without backslashes) and the byte by byte one (`scanObjectBytewise`) must reach the same verdict and,
-/// on a valid line, report the same members; so must `scanTrustedObject`, which skips values. The
+/// on a valid line, report the same members; so must `scanTrustedObject`, which skips values, and
+/// `walkTrustedObject`, the byte walk the filters take through small objects. The
 /// first stage's build the CPU chose (AVX2 here) and its baseline build must give the same masks. An
 /// odd first byte maps the rest onto JSON's own characters, so that deep, long and nearly valid lines
 /// come often.
@@ -49,6 +50,14 @@ func fuzzScanner(_ input: UnsafeRawBufferPointer) {
                     $0.key == $1.key && $0.keyIsEscaped == $1.keyIsEscaped && $0.value == $1.value && $0.valueIsString == $1.valueIsString
                 }
             if !sameTrusted { fail("the trusted walk differs on \(text)") }
+            var walked: [JSONScanner.Member] = []
+            JSONScanner.walkTrustedObject(bytes) { walked.append($0) }
+            if walked != slow { fail("the byte walk of a trusted object differs on \(text)") }
+        } else {
+            // Not an object: the walk may report anything, but only within the bytes.
+            JSONScanner.walkTrustedObject(bytes) { member in
+                if member.key.upperBound > bytes.count || member.value.upperBound > bytes.count { fail("the byte walk left the bytes on \(text)") }
+            }
         }
     }
 }

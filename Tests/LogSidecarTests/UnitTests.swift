@@ -205,6 +205,36 @@ struct JSONScannerTests {
         }
     }
 
+    /// The byte walk the filters take through small nested objects reports the members the scanner
+    /// does, escapes, whitespace and brackets inside strings included; on what is not a valid object it
+    /// stops without reading past the bytes it was given.
+    @Test("the byte walk of a trusted object reports the scanner's members, and stays in bounds")
+    func trustedWalk() {
+        let documents = [
+            #"{}"#, #" { } "#, #"{"a":1}"#, #"{"a\"b":"c\\\"d" , "e" : [ "]" , {"f":"}"} ] ,"g":-1.5e3,"h":true}"#,
+            "{\n\t\"a\"\r:\n{\"b\":[[],{}]}\t,\"c\":null }", #"{"a":"x\u0041y","\u00e9":"é"}"#, #"{"":""}"#,
+        ]
+        for document in documents {
+            Array(document.utf8).withUnsafeBytes { bytes in
+                var scanned: [JSONScanner.Member] = []
+                #expect(JSONScanner.scanObjectBytewise(bytes) { scanned.append($0) } != nil, "\(document)")
+                var walked: [JSONScanner.Member] = []
+                JSONScanner.walkTrustedObject(bytes) { walked.append($0) }
+                #expect(walked == scanned, "\(document)")
+            }
+        }
+        // Cut short or broken anywhere: whatever it reports lies within the bytes.
+        let whole = Array(#"{"a\"":"b\\","c":[1,{"d":"]"}],"e":{"f":2},"g":tru"#.utf8)
+        for end in 0...whole.count {
+            Array(whole[..<end]).withUnsafeBytes { bytes in
+                JSONScanner.walkTrustedObject(bytes) { member in
+                    #expect(member.key.lowerBound >= 0 && member.key.upperBound <= bytes.count && member.value.upperBound <= bytes.count)
+                    #expect(!member.value.isEmpty)
+                }
+            }
+        }
+    }
+
     /// The SIMD walk classifies 64 bytes at a time, carrying "inside a string" and "inside a number"
     /// from block to block: each document is shifted by 0 to 130 leading spaces so that every byte
     /// of it falls on every block boundary, and both walks must give the same verdict and members.
@@ -244,6 +274,9 @@ struct JSONScannerTests {
                         var trusted: [Range<Int>] = []
                         let trustedObject = JSONScanner.scanTrustedObject(bytes) { trusted += [$0.key, $0.value] }
                         #expect(trustedObject?.range == slowObject?.range && trusted == slow, "trusted, \(shift): \(document)")
+                        var walked: [Range<Int>] = []
+                        JSONScanner.walkTrustedObject(bytes) { walked += [$0.key, $0.value] }
+                        #expect(walked == slow, "walked, \(shift): \(document)")
                     }
                 }
             }

@@ -4,7 +4,7 @@ import CJSONClassify
 /// the top-level members of an object as byte ranges. The enricher uses it to splice fields into the
 /// application's own bytes; the journald sink uses it to map members to fields.
 public struct JSONScanner {
-    public struct Member {
+    public struct Member: Equatable {
         /// The key's bytes between its quotes, still escaped when `keyIsEscaped`.
         public var key: Range<Int>
         public var keyIsEscaped: Bool
