@@ -408,51 +408,56 @@ package struct FilterRecord {
     /// indices, replacements from `values`) made. The kept members between two changes are copied in
     /// one piece, separators and whitespace as they were; with `record`, the members' ranges in `out`
     /// are appended to `recording`.
-    /// The pieces are counted first, then copied into room made for them with one append: an array
-    /// append costs some seventy instructions before it copies, and a record has five to ten pieces.
+    /// The pieces are copied into room made for them with one append (an array append costs some
+    /// seventy instructions before it copies, and a record has five to ten pieces), as much room as
+    /// they can take: the object's bytes and the new values. Each changed member is written with no
+    /// more than it had around its value, and each comma stands for one the object had.
     static func writeObject(
         _ raw: UnsafeRawBufferPointer, _ members: [Member], _ changes: Changes, values: UnsafeRawBufferPointer,
         into out: inout [UInt8], recording: inout [Member], record: Bool
     ) {
-        var counter = PieceWriter(base: nil)
-        var none: [Member] = []
-        writePieces(raw, members, changes, values, to: &counter, at: 0, recording: &none, record: false)
         let start = out.count
-        out.append(addingCapacity: counter.count) { span in
-            span.withUnsafeMutableBufferPointer { room, initialized in
-                guard let base = room.baseAddress else { return }
-                var writer = PieceWriter(base: base + initialized)
-                writePieces(raw, members, changes, values, to: &writer, at: start, recording: &recording, record: record)
-                initialized += writer.count
+        // Buffers, not the arrays, go into the append's closure: it retained each array it captured.
+        members.withUnsafeBufferPointer { members in
+            changes.withUnsafeBufferPointer { changes in
+                out.append(addingCapacity: raw.count + values.count + 2) { span in
+                    span.withUnsafeMutableBufferPointer { room, initialized in
+                        guard let base = room.baseAddress else { return }
+                        var writer = PieceWriter(base: base + initialized)
+                        writePieces(raw, members, changes, values, to: &writer, at: start, recording: &recording, record: record)
+                        initialized += writer.count
+                    }
+                }
             }
         }
     }
 
-    /// Where `writePieces` puts the bytes: nowhere (counting them), or memory with room for all of them.
+    /// Where `writePieces` puts the bytes: memory with room for all of them.
     struct PieceWriter {
-        let base: UnsafeMutablePointer<UInt8>?
+        let base: UnsafeMutablePointer<UInt8>
         var count = 0
 
-        init(base: UnsafeMutablePointer<UInt8>?) { self.base = base }
+        init(base: UnsafeMutablePointer<UInt8>) { self.base = base }
 
         @inline(__always)
         mutating func put(_ bytes: UnsafeRawBufferPointer) {
-            if let base, let source = bytes.baseAddress, bytes.count > 0 { memcpy(base + count, source, bytes.count) }
+            if let source = bytes.baseAddress, bytes.count > 0 { memcpy(base + count, source, bytes.count) }
             count += bytes.count
         }
 
         @inline(__always)
         mutating func put(_ byte: UInt8) {
-            base?[count] = byte
+            base[count] = byte
             count += 1
         }
     }
 
-    /// `writeObject`'s walk, once to count and once to copy; `offset` is where the writer's first byte
-    /// lands in the output, for the recorded ranges.
+    /// `writeObject`'s walk; `offset` is where the writer's first byte lands in the output, for the
+    /// recorded ranges.
     @inline(__always)
     private static func writePieces(
-        _ raw: UnsafeRawBufferPointer, _ members: [Member], _ changes: Changes, _ values: UnsafeRawBufferPointer,
+        _ raw: UnsafeRawBufferPointer, _ members: UnsafeBufferPointer<Member>, _ changes: UnsafeBufferPointer<MemberEdit>,
+        _ values: UnsafeRawBufferPointer,
         to out: inout PieceWriter, at offset: Int,
         recording: inout [Member], record: Bool
     ) {
