@@ -28,7 +28,7 @@ extension Enricher {
         }
         // A dropped record is counted by the chain; its line still counts as what it was.
         guard filters.apply(&filterRecord) else { return outcome }
-        appendFiltered(partial: partial, into: &batch.bytes)
+        appendFiltered(&filterRecord, partial: partial, into: &batch.bytes)
         batch.bytes.append(UInt8(ascii: "}"))
         batch.bytes.append(0x0A)
         batch.recordEnds.append(batch.bytes.count)
@@ -55,12 +55,9 @@ extension Enricher {
     /// The filtered record with the enrichment fields: nested under "raw" in wrap mode (the application's
     /// objects only), else with the fields spliced in before its closing brace, except those whose keys
     /// it has. The caller closes it.
-    private func appendFiltered(partial: Bool, into out: inout [UInt8]) {
-        // Moved out for the call, not copied: a copy retained each of the record's arrays, and the
-        // closures below read a local in place.
-        var record = FilterRecord()
-        swap(&record, &filterRecord)
-        defer { swap(&record, &filterRecord) }
+    /// (`record` is `filterRecord`, passed `inout`: read from `self`, it was copied, a retain of each of
+    /// its arrays, and moving it out to a local and back destroyed the empty record left in its place.)
+    private func appendFiltered(_ record: inout FilterRecord, partial: Bool, into out: inout [UInt8]) {
         if wraps && !record.isOwn {
             out.append(contentsOf: "{\"raw\":".utf8)
             record.write(into: &out)
