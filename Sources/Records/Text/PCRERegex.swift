@@ -14,6 +14,9 @@ package final class PCRERegex {
 
     private let code: OpaquePointer
     private let matchData: OpaquePointer
+    /// The pattern was JIT-compiled: a match of valid UTF-8 goes straight to the compiled code
+    /// (`pcre2_jit_match`), past `pcre2_match`'s checks of its arguments, a third of a short match.
+    private let isJIT: Bool
     private var output: [UInt8] = []
     /// PCRE2 wants a pointer even for an empty subject; never written.
     private nonisolated(unsafe) static let emptyPointer: UnsafePointer<UInt8> = {
@@ -35,13 +38,14 @@ package final class PCRERegex {
             throw CompileError(message: String(decoding: message.prefix(max(0, Int(length))), as: UTF8.self), offset: errorOffset)
         }
         // Without JIT (a CPU or kernel that refuses executable memory) pcre2_match interprets: slower, same answers.
-        _ = pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE))
+        let jit = pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE)) == 0
         guard let data = pcre2_match_data_create_from_pattern_8(compiled, nil) else {
             pcre2_code_free_8(compiled)
             throw CompileError(message: "out of memory", offset: 0)
         }
         code = compiled
         matchData = data
+        isJIT = jit
     }
 
     deinit {
@@ -54,8 +58,17 @@ package final class PCRERegex {
         // PCRE2 checks a subject's UTF-8 before every match, a pass as long as the match itself: ASCII
         // needs no check, and finding that it is ASCII costs a word-wide OR per eight bytes.
         // (PCRE2_MATCH_INVALID_UTF, which needs no check, made the JIT's match 50 % slower: callgrind.)
-        let options = Self.isASCII(subject) ? UInt32(PCRE2_NO_UTF_CHECK) : 0
-        return pcre2_match_8(code, Self.pointer(subject), subject.count, 0, options, matchData, nil) >= 0
+        guard Self.isASCII(subject) else { return pcre2_match_8(code, Self.pointer(subject), subject.count, 0, 0, matchData, nil) >= 0 }
+        return match(subject, from: 0, options: 0) >= 0
+    }
+
+    /// A match of `subject`, valid UTF-8, from `start`: through the JIT's own entry when the pattern has
+    /// JIT code and `options` do not ask for an anchored match (which that entry ignores).
+    private func match(_ subject: UnsafeRawBufferPointer, from start: Int, options: UInt32) -> Int32 {
+        if isJIT && options & UInt32(PCRE2_ANCHORED) == 0 {
+            return pcre2_jit_match_8(code, Self.pointer(subject), subject.count, start, options, matchData, nil)
+        }
+        return pcre2_match_8(code, Self.pointer(subject), subject.count, start, options | UInt32(PCRE2_NO_UTF_CHECK), matchData, nil)
     }
 
     @inline(__always)
@@ -143,20 +156,18 @@ package final class PCRERegex {
             out.append(contentsOf: replacement)
             copied = end
             var from = end
-            var options = UInt32(PCRE2_NO_UTF_CHECK)
+            var options: UInt32 = 0
             if start == end {
                 if end == count { break }
                 // After an empty match, first a non-empty one at the same place.
                 options |= UInt32(PCRE2_NOTEMPTY_ATSTART | PCRE2_ANCHORED)
             }
-            var result = pcre2_match_8(code, Self.pointer(subject), count, from, options, matchData, nil)
+            var result = match(subject, from: from, options: options)
             if result == PCRE2_ERROR_NOMATCH && start == end {
                 // None: move on one character and search freely.
                 from += 1
                 while from < count && subject[from] & 0xC0 == 0x80 { from += 1 }
-                result =
-                    from > count
-                    ? PCRE2_ERROR_NOMATCH : pcre2_match_8(code, Self.pointer(subject), count, from, UInt32(PCRE2_NO_UTF_CHECK), matchData, nil)
+                result = from > count ? PCRE2_ERROR_NOMATCH : match(subject, from: from, options: 0)
             }
             if result < 0 { break }
         }
