@@ -126,10 +126,13 @@ import CJSONClassify
                 let isString = byte(valueStart) == UInt8(ascii: "\"")
                 let valueEnd = isString ? stringEnd() : Values.isTrusted ? skipValue(at: valueStart) : value(at: valueStart, depth: 1)
                 guard valueEnd >= 0 else { return nil }
+                // The positions rise: the key's quotes are in order, and its range needs no check of its
+                // bounds (nor the count one of overflow).
                 member(
                     JSONScanner.Member(
-                        key: (position + 1)..<keyEnd, keyIsEscaped: false, value: valueStart..<valueEnd, valueIsString: isString))
-                memberCount += 1
+                        key: Range(uncheckedBounds: (position &+ 1, keyEnd)), keyIsEscaped: false, value: valueStart..<valueEnd,
+                        valueIsString: isString))
+                memberCount &+= 1
                 position = next()
                 let separator = byte(position)
                 if separator == UInt8(ascii: "}") { break }
@@ -146,7 +149,7 @@ import CJSONClassify
     @inlinable @inline(__always)
     mutating func stringEnd() -> Int {
         let close = next()
-        return close < count ? close + 1 : -1
+        return close < count ? close &+ 1 : -1
     }
 
     /// The end of the value that starts at `position` (inside a container `depth` deep), or -1 when it
