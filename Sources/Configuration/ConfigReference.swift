@@ -35,7 +35,8 @@ package enum ConfigReference {
             for key in kind.keys.sorted() {
                 let condition = kind.condition(of: key)
                 let value = rendered[key] ?? condition?.value
-                text += "| `\(key)` | \(value.map { "`\($0.serialized)`" } ?? "(required)") | \(condition?.when ?? "any") |\n"
+                let others = kind.otherDefaults(of: key).map { " (\($0))" } ?? ""
+                text += "| `\(key)` | \(value.map { "`\($0.serialized)`" } ?? "(required)")\(others) | \(condition?.when ?? "any") |\n"
             }
             text += "\n"
         }

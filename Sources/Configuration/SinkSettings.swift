@@ -20,6 +20,8 @@ package protocol SinkSettings: Sendable {
     func render() -> [(key: String, value: JSONValue)]
     func isEqual(to other: any SinkSettings) -> Bool
     static func condition(of key: String) -> (value: JSONValue?, when: String)?
+    /// Other defaults of a key, where another key decides it, for the configuration reference.
+    static func otherDefaults(of key: String) -> String?
 }
 
 extension SinkSettings where Self: Equatable {
@@ -31,6 +33,7 @@ extension SinkSettings {
     package static var keysSetFirst: [String] { [] }
     /// A key only some settings read, for the configuration reference: its default there, and when.
     package static func condition(of key: String) -> (value: JSONValue?, when: String)? { nil }
+    package static func otherDefaults(of key: String) -> String? { nil }
 }
 
 /// Every kind of sink, by `type`.

@@ -141,6 +141,30 @@ struct ConfigTests {
         #expect(ConfigLoader.render(single)["input"]?["paths"] == nil)
     }
 
+    @Test("batch_max_bytes: 4 MiB for clickhouse, 1 MiB for the other formats, and a value given wins wherever it stands")
+    func batchDefaults() throws {
+        let directory = TestDirectory()
+        func batch(_ sink: String) throws -> Int? {
+            directory.write("c.json", #"{"sinks":[\#(sink)]}"#)
+            let config = try ConfigLoader.load(file: directory.file("c.json"), environment: [:], flags: [])
+            return (config.sinks.first?.settings as? HTTPSinkConfig)?.batchMaxBytes
+        }
+        let clickhouse = #""type":"http","url":"http://ch:8123","format":"clickhouse","table":"logs""#
+        #expect(try batch("{\(clickhouse)}") == 4_194_304)
+        #expect(try batch(#"{"type":"http","url":"http://x:1"}"#) == 1_048_576)
+        #expect(try batch(#"{"type":"http","url":"http://x:1","format":"loki"}"#) == 1_048_576)
+        #expect(try batch(#"{"batch_max_bytes":65536,\#(clickhouse)}"#) == 65536)
+        #expect(try batch(#"{\#(clickhouse),"batch_max_bytes":2097152}"#) == 2_097_152)
+        // --check-config prints what was used, and that loads again to the same.
+        directory.write("c.json", #"{"sinks":[{\#(clickhouse)}]}"#)
+        let loaded = try ConfigLoader.load(file: directory.file("c.json"), environment: [:], flags: [])
+        guard case .array(let sinks) = ConfigLoader.render(loaded)["sinks"] else {
+            Issue.record("no sinks rendered")
+            return
+        }
+        #expect(sinks.first?["batch_max_bytes"] == .number("4194304"))
+    }
+
     @Test("--help lists every key as a flag and an environment variable")
     func help() throws {
         let result = try DaemonProcess.run(["--help"])

@@ -24,7 +24,9 @@ package struct HTTPSinkConfig: SinkSettings, Equatable {
     /// What goes on the wire, with the format's own keys; one delivery core serves them all (docs/sinks.md).
     package var format = HTTPFormatChoice(NDJSONOptions())
     package var compression = HTTPCompression.gzip
-    package var batchMaxBytes = 1_048_576
+    /// The format's default (`HTTPFormatOptions.defaultBatchMaxBytes`) unless the sink sets it.
+    package var batchMaxBytes = batchMaxBytesDefault
+    package static let batchMaxBytesDefault = 1_048_576
     package var batchTimeoutMs = 1000
     package var timeoutMs = 10_000
     package var headers: [Header] = []
@@ -44,6 +46,14 @@ package struct HTTPSinkConfig: SinkSettings, Equatable {
     /// Sets one key; `finish` checks what depends on several.
     package init() {}
 
+    /// `batch_max_bytes` for the formats whose default is not the others'.
+    package static func otherDefaults(of key: String) -> String? {
+        guard key == "batch_max_bytes" else { return nil }
+        let others = HTTPFormatKinds.all.filter { $0.defaultBatchMaxBytes != batchMaxBytesDefault }
+        guard !others.isEmpty else { return nil }
+        return others.map { "`\($0.defaultBatchMaxBytes)` with format \($0.name)" }.joined(separator: ", ")
+    }
+
     /// A key of some formats only: its default as the first of them prints it, and which they are.
     package static func condition(of key: String) -> (value: JSONValue?, when: String)? {
         let formats = HTTPFormatKinds.all.filter { $0.keys.contains(key) }
@@ -61,6 +71,8 @@ package struct HTTPSinkConfig: SinkSettings, Equatable {
                 throw ConfigError(key: key, "expected one of \(HTTPFormatKinds.names), got \"\(text)\"")
             }
             format = HTTPFormatChoice(kind.init())
+            // `format` is set before the other keys: a `batch_max_bytes` given replaces this.
+            batchMaxBytes = kind.defaultBatchMaxBytes
         case "compression":
             let text = try ConfigSetting.nonEmptyString(value, key: key)
             guard let compression = HTTPCompression(rawValue: text) else {

@@ -53,7 +53,7 @@ struct ClickHouseSinkTests {
         let server = try server(harness)
         let total = 100_000
         harness.writeRecords(0..<50)
-        let daemon = try harness.start(sinks: sink(server))
+        let daemon = try harness.start(sinks: sink(server, #", "batch_max_bytes": 1048576"#))
         let writer = Thread {
             let start = Date()
             for step in 1..<(total / 50) {

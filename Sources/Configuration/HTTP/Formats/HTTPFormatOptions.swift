@@ -16,6 +16,8 @@ package protocol HTTPFormatOptions: Sendable {
     func finish(key: String) throws(ConfigError)
     func render() -> [(key: String, value: JSONValue)]
     func isEqual(to other: any HTTPFormatOptions) -> Bool
+    /// `batch_max_bytes` when the sink does not set it.
+    static var defaultBatchMaxBytes: Int { get }
 }
 
 extension HTTPFormatOptions where Self: Equatable {
@@ -24,6 +26,7 @@ extension HTTPFormatOptions where Self: Equatable {
 
 extension HTTPFormatOptions {
     package func finish(key: String) throws(ConfigError) {}
+    package static var defaultBatchMaxBytes: Int { HTTPSinkConfig.batchMaxBytesDefault }
 }
 
 /// Every HTTP format, by `format`.
