@@ -177,12 +177,14 @@ extension FileServer {
     }
 
     /// Looks at one file's size: growth means read it, a shorter file or changed first bytes mean
-    /// copytruncate. A file closed for room is looked at by path and waits for a descriptor if it grew.
+    /// copytruncate. A file closed for room is looked at by path and waits for a descriptor if its size
+    /// or its modification time moved.
     func check(_ file: TailedFile) throws(SystemError) {
         guard let descriptor = file.descriptor else {
             guard !file.waiting, let path = file.path, let status = try? FileStatus.at(path), file.identity.sameInode(status) else { return }
             file.knownSize = status.size
-            if status.size != file.handedOffset { file.waiting = true }
+            let touched = file.closedModifiedNs.map { $0 != status.modifiedNs } ?? false
+            if status.size != file.handedOffset || touched { file.waiting = true }
             return
         }
         let status = try FileStatus.of(descriptor: descriptor)
@@ -326,7 +328,7 @@ extension FileServer {
                 && $0.handedOffset == $0.readOffset && now - $0.lastGrowthMs >= Int64(config.rotateWaitMs)
         }
         guard let quiet else { return false }
-        quiet.close()
+        quiet.closeForRoom()
         openCount -= 1
         return true
     }

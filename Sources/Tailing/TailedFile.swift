@@ -57,6 +57,9 @@ final class TailedFile {
     /// only when one of them moved.
     var checkedSize: Int64
     var checkedModifiedNs: Int64 = 0
+    /// The modification time when it was last closed for room (`closeForRoom`); nil while open, or
+    /// when it could not be read.
+    var closedModifiedNs: Int64?
     /// Monotonic ms of the last check: a read that finds nothing is checked once per pass (that is
     /// how a truncation between two events shows).
     var checkedAtMs: Int64 = 0
@@ -177,6 +180,7 @@ final class TailedFile {
             try FileIO.seek(fd, to: readOffset)
             knownSize = status.size
             descriptor = fd
+            closedModifiedNs = nil
             return true
         } catch {
             FileIO.close(fd)
@@ -188,6 +192,13 @@ final class TailedFile {
     func close() {
         if let descriptor { FileIO.close(descriptor) }
         descriptor = nil
+    }
+
+    /// Closes a quiet file to make room for another, noting its modification time: a file rewritten
+    /// to the very size it had (copytruncate, then as many bytes again) is told by that alone.
+    func closeForRoom() {
+        if let descriptor { closedModifiedNs = (try? FileStatus.of(descriptor: descriptor))?.modifiedNs }
+        close()
     }
 
     /// Whether the file behind `fd` still starts with the bytes `identity` fingerprints, as
