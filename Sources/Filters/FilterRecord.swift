@@ -230,13 +230,13 @@ package struct FilterRecord {
         return members
     }
 
-    /// The members of `object`, which a scan found valid, with ranges into it: walked a byte at a time
-    /// when it is small (a nested object, or our own `{"message":…}`), where the SIMD walk's set-up
-    /// costs more than the walk.
+    /// The members of `object`, which a scan found valid, with ranges into it: walked by
+    /// `RecordMembers` when it is small (a nested object, or our own `{"message":…}`), where the SIMD
+    /// walk's set-up costs more than the walk.
     @inline(__always)
     static func forEachMember(of object: UnsafeRawBufferPointer, _ body: (Member) -> Void) {
         if object.count <= 128 {
-            JSONScanner.walkTrustedObject(object, member: body)
+            _ = RecordMembers.forEach(object, body)
         } else {
             _ = JSONScanner.scanTrustedObject(object, member: body)
         }

@@ -6,19 +6,19 @@ import Glibc
 /// record's nested values apart with it (its top level with `JSONScanner`, cheaper for a whole record).
 /// Every index is bounds-checked: text that is not what we wrote gives false or odd ranges, never a crash.
 /// It reports the scanner's `JSONScanner.Member`: the two differ in what they trust, not in what they find.
-package enum RecordMembers {
-    package typealias Member = JSONScanner.Member
+public enum RecordMembers {
+    public typealias Member = JSONScanner.Member
 
     /// Calls `body` for each member of the object `bytes` holds; false when it is not an object.
-    package static func forEach(_ bytes: UnsafeRawBufferPointer, _ body: (Member) -> Void) -> Bool {
+    @inlinable @inline(__always)
+    public static func forEach(_ bytes: UnsafeRawBufferPointer, _ body: (Member) -> Void) -> Bool {
         var index = skipSpace(bytes, 0)
         guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { return false }
         index = skipSpace(bytes, index + 1)
         if index < bytes.count && bytes[index] == UInt8(ascii: "}") { return true }
         while index < bytes.count {
-            guard bytes[index] == UInt8(ascii: "\""), let keyEnd = stringEnd(bytes, index) else { return false }
+            guard bytes[index] == UInt8(ascii: "\""), let (keyEnd, escaped) = keyEnd(bytes, index) else { return false }
             let key = (index + 1)..<(keyEnd - 1)
-            let escaped = UnsafeRawBufferPointer(rebasing: bytes[key]).contains(UInt8(ascii: "\\"))
             index = skipSpace(bytes, keyEnd)
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return false }
             let start = skipSpace(bytes, index + 1)
@@ -51,15 +51,33 @@ package enum RecordMembers {
         return false
     }
 
-    @inline(__always)
-    private static func skipSpace(_ bytes: UnsafeRawBufferPointer, _ start: Int) -> Int {
+    @inlinable @inline(__always)
+    static func skipSpace(_ bytes: UnsafeRawBufferPointer, _ start: Int) -> Int {
         var index = start
         while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x09 || bytes[index] == 0x0A || bytes[index] == 0x0D { index += 1 }
         return index
     }
 
+    /// `stringEnd` of a key, and whether it holds a backslash: a key that ends within the word after
+    /// its quote (most do) is told by that word alone.
+    @inlinable @inline(__always)
+    static func keyEnd(_ bytes: UnsafeRawBufferPointer, _ start: Int) -> (end: Int, escaped: Bool)? {
+        if let base = bytes.baseAddress, start + 9 <= bytes.count {
+            let word = (base + start + 1).loadUnaligned(as: UInt64.self)
+            let quotes = zeroBytes(word ^ 0x2222_2222_2222_2222)
+            if quotes != 0 {
+                // The bytes before the first quote: a backslash among them escapes it or another.
+                let before = (quotes & (0 &- quotes)) &- 1
+                if zeroBytes(word ^ 0x5C5C_5C5C_5C5C_5C5C) & before == 0 { return (start + 2 + quotes.trailingZeroBitCount / 8, false) }
+            }
+        }
+        guard let end = stringEnd(bytes, start) else { return nil }
+        return (end, UnsafeRawBufferPointer(rebasing: bytes[(start + 1)..<(end - 1)]).contains(UInt8(ascii: "\\")))
+    }
+
     /// Just past the closing quote of the string opening at `start`.
-    private static func stringEnd(_ bytes: UnsafeRawBufferPointer, _ start: Int) -> Int? {
+    @inlinable @inline(__always)
+    static func stringEnd(_ bytes: UnsafeRawBufferPointer, _ start: Int) -> Int? {
         guard let base = bytes.baseAddress else { return nil }
         var index = start + 1
         while index < bytes.count {
@@ -84,13 +102,14 @@ package enum RecordMembers {
 
     /// The high bit of each zero byte of `word`, exact for the lowest (higher ones may be false
     /// positives past a zero byte, which only the lowest is read for).
-    @inline(__always)
-    private static func zeroBytes(_ word: UInt64) -> UInt64 {
+    @inlinable @inline(__always)
+    static func zeroBytes(_ word: UInt64) -> UInt64 {
         (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
     }
 
     /// Just past the value starting at `start`.
-    private static func valueEnd(_ bytes: UnsafeRawBufferPointer, _ start: Int) -> Int? {
+    @inlinable @inline(__always)
+    static func valueEnd(_ bytes: UnsafeRawBufferPointer, _ start: Int) -> Int? {
         guard start < bytes.count else { return nil }
         switch bytes[start] {
         case UInt8(ascii: "\""): return stringEnd(bytes, start)
