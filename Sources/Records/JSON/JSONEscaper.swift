@@ -108,8 +108,31 @@ package enum JSONEscaper {
             // per-byte path below sees only the bytes it must change.
             if index + 8 <= count, let source = bytes.baseAddress {
                 let word = (source + index).loadUnaligned(as: UInt64.self)
-                let special = JSONScanner.specialBytes(word) | deleteBytes(word)
-                let plain = special == 0 ? 8 : special.trailingZeroBitCount / 8
+                let quotes = exactBytes(word, 0x22) | exactBytes(word, 0x5C)
+                let others = otherSpecialBytes(word)
+                if others == 0 {
+                    // Only quotes and backslashes, as in a JSON text (Loki's lines): each gets its
+                    // backslash here, with the plain bytes between stored a word at a time.
+                    var consumed: UInt64 = 0
+                    var remaining = quotes
+                    while remaining != 0 {
+                        let position = UInt64(remaining.trailingZeroBitCount) &>> 3
+                        UnsafeMutableRawPointer(target + written).storeBytes(of: word &>> (consumed &<< 3), as: UInt64.self)
+                        written &+= Int(position &- consumed)
+                        target[written] = UInt8(ascii: "\\")
+                        target[written &+ 1] = UInt8(truncatingIfNeeded: word &>> (position &<< 3))
+                        written &+= 2
+                        consumed = position &+ 1
+                        remaining &= remaining &- 1
+                    }
+                    if consumed < 8 {
+                        UnsafeMutableRawPointer(target + written).storeBytes(of: word &>> (consumed &<< 3), as: UInt64.self)
+                        written &+= Int(8 &- consumed)
+                    }
+                    index &+= 8
+                    continue
+                }
+                let plain = (quotes | others).trailingZeroBitCount / 8
                 if plain > 0 {
                     UnsafeMutableRawPointer(target + written).storeBytes(of: word, as: UInt64.self)
                     written += plain
@@ -158,6 +181,25 @@ package enum JSONEscaper {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let delete = word ^ (ones &* 0x7F)
         return (delete &- ones) & ~delete & 0x8080_8080_8080_8080
+    }
+
+    private static let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// The high bit of each byte equal to `byte`, and of no other (no carry crosses a byte, unlike
+    /// the subtraction in `specialBytes`, so every set bit is exact).
+    @inline(__always)
+    private static func exactBytes(_ word: UInt64, _ byte: UInt8) -> UInt64 {
+        let difference = word ^ (0x0101_0101_0101_0101 &* UInt64(byte))
+        return ~(((difference & lows) &+ lows) | difference | lows)
+    }
+
+    /// The high bit of each byte below 0x20, equal to 0x7F or above it: the bytes escaped otherwise than
+    /// with a backslash, or checked as UTF-8. Exact, as `exactBytes`.
+    @inline(__always)
+    private static func otherSpecialBytes(_ word: UInt64) -> UInt64 {
+        let control = ~((word & lows) &+ 0x6060_6060_6060_6060) & ~word & highs
+        return control | exactBytes(word, 0x7F) | (word & highs)
     }
 }
 
