@@ -183,7 +183,7 @@ private func isAnyValue(_ bytes: ArraySlice<UInt8>) -> Bool {
 }
 
 /// OTLP's writers over the records the enricher makes of any line: every member's value becomes JSON
-/// that parses and protobuf that walks as an `AnyValue`; a response body of any bytes is read without
+/// that parses, within 16 times its text and 13 bytes, and protobuf that walks as an `AnyValue`; a response body of any bytes is read without
 /// a crash.
 private func fuzzOTLP(_ input: UnsafeRawBufferPointer) {
     _ = ProtobufReader.partialSuccess(Array(input))
@@ -196,7 +196,10 @@ private func fuzzOTLP(_ input: UnsafeRawBufferPointer) {
             let object = RecordMembers.forEach(record) { member in
                 let value = UnsafeRawBufferPointer(rebasing: record[member.value])
                 if json.count > 1 { json.append(UInt8(ascii: ",")) }
+                let before = json.count
                 AnyValueWriter.append(value, to: &json)
+                // The bound OTLP reserves room by (`OTLPFormat.maximumJSON`).
+                require(json.count - before <= 16 * value.count + 13, "AnyValue within its bound: \(String(decoding: value, as: UTF8.self))")
                 let protobuf = GrowableBytes()
                 ProtobufAnyValue.append(value, to: protobuf)
                 require(isAnyValue(Array(protobuf.bytes)[...]), "protobuf AnyValue of \(String(decoding: value, as: UTF8.self))")

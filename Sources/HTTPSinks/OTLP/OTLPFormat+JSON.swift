@@ -25,36 +25,62 @@ extension OTLPFormat {
             for (position, index) in records.enumerated() {
                 if position > 0 { out.append(UInt8(ascii: ",")) }
                 let record = batch.record(index, in: raw)
-                appendJSONLogRecord(record, members: batch.members(of: index), now: now, times: &times, to: &out)
+                guard reader.read(record, members: batch.members(of: index)) else {
+                    // Not an object (cannot happen for our records, kept safe): the whole text as the body.
+                    out.appendLiteral(#"{"observedTimeUnixNano":""#)
+                    out.appendDecimal(now)
+                    out.appendLiteral(#"","body":{"stringValue":"#)
+                    JSONEscaper.appendQuoted(record, to: &out)
+                    out.appendLiteral("}}")
+                    continue
+                }
+                let roles = roles(record)
+                let facts = LogRecordFacts(roles: roles, time: reader.time(roles.time, in: record), observed: observedTime(record, now: now))
+                // Most records are written into room reserved for the most they can take (`maximumJSON`),
+                // without a check of the buffer's size for each of their sixty pieces; a long one, or
+                // one the bound missed, through the growable buffer.
+                if record.count <= Self.boundedRecordBytes,
+                    out.appendBounded(maximum: Self.maximumJSON(record.count), { appendJSONLogRecord(record, facts, times: &times, to: &$0) })
+                {
+                    continue
+                }
+                appendJSONLogRecord(record, facts, times: &times, to: &out)
             }
         }
         out.appendLiteral("]}]}]}")
     }
 
-    private func appendJSONLogRecord(
-        _ record: UnsafeRawBufferPointer, members: ArraySlice<PackedMember>?, now: UInt64, times: inout NanosecondDigits,
-        to out: inout GrowableBytes
+    /// What a record's reading found, before it is written.
+    struct LogRecordFacts {
+        let roles: Roles
+        /// The application's time in nanoseconds, if it has one that parses.
+        let time: UInt64?
+        /// The processing time (see `observedTime`).
+        let observed: UInt64
+    }
+
+    /// Records up to this size are written into reserved room (16 times as much and a bit).
+    static let boundedRecordBytes = 16 << 10
+
+    /// The most a record of `count` bytes becomes: an `AnyValue` is at most 16 times its JSON text and 13
+    /// bytes (`[{},{}]` comes nearest), a key is copied as it is, and the record's own fields (times,
+    /// severity, ids, the file's and the stream's attribute names) stay well within the 1 KiB added.
+    static func maximumJSON(_ count: Int) -> Int { 16 * count + 1024 }
+
+    private func appendJSONLogRecord<Output: ByteOutput>(
+        _ record: UnsafeRawBufferPointer, _ facts: LogRecordFacts, times: inout NanosecondDigits, to out: inout Output
     ) {
-        guard reader.read(record, members: members) else {
-            // Not an object (cannot happen for our records, kept safe): the whole text as the body.
-            out.appendLiteral(#"{"observedTimeUnixNano":""#)
-            out.appendDecimal(now)
-            out.appendLiteral(#"","body":{"stringValue":"#)
-            JSONEscaper.appendQuoted(record, to: &out)
-            out.appendLiteral("}}")
-            return
-        }
-        let roles = roles(record)
+        let roles = facts.roles
         let members = reader.members
         let sources = reader.sources
         out.append(UInt8(ascii: "{"))
-        if let nanoseconds = reader.time(roles.time, in: record) {
+        if let nanoseconds = facts.time {
             out.appendLiteral(#""timeUnixNano":""#)
             times.append(nanoseconds, to: &out)
             out.appendLiteral(#"","#)
         }
         out.appendLiteral(#""observedTimeUnixNano":""#)
-        appendObservedTime(record, now: now, to: &out)
+        appendObservedTime(facts.observed, to: &out)
         out.append(UInt8(ascii: "\""))
         if let level = roles.level {
             let value = UnsafeRawBufferPointer(rebasing: record[members[level].value])
@@ -89,7 +115,7 @@ extension OTLPFormat {
         out.appendLiteral("]}")
     }
 
-    private func appendLowercased(_ name: StaticString, _ hex: UnsafeRawBufferPointer, to out: inout GrowableBytes) {
+    private func appendLowercased<Output: ByteOutput>(_ name: StaticString, _ hex: UnsafeRawBufferPointer, to out: inout Output) {
         out.appendLiteral(name)
         for byte in hex { out.append(byte >= 0x41 && byte <= 0x46 ? byte | 0x20 : byte) }
         out.append(UInt8(ascii: "\""))

@@ -109,10 +109,13 @@ final class OTLPFormat: HTTPFormat {
         return lastObserved.value
     }
 
-    /// The same in decimal, the digits also written once per distinct text.
-    func appendObservedTime(_ record: UnsafeRawBufferPointer, now: UInt64, to out: inout GrowableBytes) {
-        let value = observedTime(record, now: now)
-        if value == lastObserved.value && !lastObserved.decimal.isEmpty { out.appendBytes(lastObserved.decimal) } else { out.appendDecimal(value) }
+    /// A processing time `observedTime` returned, in decimal: the digits also written once per distinct text.
+    func appendObservedTime<Output: ByteOutput>(_ value: UInt64, to out: inout Output) {
+        if value == lastObserved.value && !lastObserved.decimal.isEmpty {
+            lastObserved.decimal.withUnsafeBytes { out.appendBytes($0) }
+        } else {
+            out.appendDecimal(value)
+        }
     }
 
     static let filePath: StaticString = "log.file.path"

@@ -82,6 +82,75 @@ extension [UInt8]: ByteOutput {
     }
 }
 
+/// Copies of a few bytes: most appends are a key, a number or a literal, and a call to `memcpy` costs
+/// more than moving them in words (two that overlap cover 8 to 16 bytes, four 17 to 32).
+@usableFromInline enum ShortCopy {
+    @inlinable @inline(__always)
+    static func copy(_ source: UnsafeRawPointer, _ count: Int, to target: UnsafeMutablePointer<UInt8>) {
+        let into = UnsafeMutableRawPointer(target)
+        if count > 32 {
+            memcpy(target, source, count)
+        } else if count >= 16 {
+            into.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
+            into.storeBytes(of: source.loadUnaligned(fromByteOffset: 8, as: UInt64.self), toByteOffset: 8, as: UInt64.self)
+            into.storeBytes(
+                of: source.loadUnaligned(fromByteOffset: count &- 16, as: UInt64.self), toByteOffset: count &- 16, as: UInt64.self)
+            into.storeBytes(
+                of: source.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self), toByteOffset: count &- 8, as: UInt64.self)
+        } else if count >= 8 {
+            into.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
+            into.storeBytes(
+                of: source.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self), toByteOffset: count &- 8, as: UInt64.self)
+        } else if count >= 4 {
+            into.storeBytes(of: source.loadUnaligned(as: UInt32.self), as: UInt32.self)
+            into.storeBytes(
+                of: source.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self), toByteOffset: count &- 4, as: UInt32.self)
+        } else {
+            for offset in 0..<count { target[offset] = source.load(fromByteOffset: offset, as: UInt8.self) }
+        }
+    }
+}
+
+/// Bytes written at a pointer into room reserved beforehand (`GrowableBytes.appendBounded`): an append
+/// is a comparison and a copy, the position kept in a register rather than in a class's fields. An
+/// append past the room writes nothing and marks the whole as overflowed, for the caller to write it
+/// again into the growable buffer; a bound that is too tight costs time, never memory safety.
+public struct BoundedBytes: ByteOutput {
+    @usableFromInline var cursor: UnsafeMutablePointer<UInt8>
+    @usableFromInline let end: UnsafeMutablePointer<UInt8>
+    @usableFromInline let start: UnsafeMutablePointer<UInt8>
+    @usableFromInline var overflowed = false
+
+    @usableFromInline init(start: UnsafeMutablePointer<UInt8>, count: Int) {
+        self.start = start
+        cursor = start
+        end = start + count
+    }
+
+    @inlinable var count: Int { cursor - start }
+
+    @inlinable @inline(__always)
+    public mutating func appendBytes(_ raw: UnsafeRawBufferPointer) {
+        guard let source = raw.baseAddress else { return }
+        guard raw.count <= end - cursor else {
+            overflowed = true
+            return
+        }
+        ShortCopy.copy(source, raw.count, to: cursor)
+        cursor += raw.count
+    }
+
+    @inlinable @inline(__always)
+    public mutating func append(_ byte: UInt8) {
+        guard cursor < end else {
+            overflowed = true
+            return
+        }
+        cursor.pointee = byte
+        cursor += 1
+    }
+}
+
 /// A growable byte buffer in malloc'ed memory: an append is a bounds check and a `memcpy`, with none of
 /// an array's uniqueness checks. The HTTP sink's request body, reused from batch to batch.
 public final class GrowableBytes: ByteOutput {
@@ -108,19 +177,7 @@ public final class GrowableBytes: ByteOutput {
         guard let source = raw.baseAddress, raw.count > 0 else { return }
         if used + raw.count > capacity { grow(to: used + raw.count) }
         guard let start, used + raw.count <= capacity else { return }
-        let target = start + used
-        if raw.count <= 16 {
-            // Most appends are a key, a number or a literal: a call to memcpy costs more than moving them.
-            if raw.count >= 8 {
-                UnsafeMutableRawPointer(target).storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
-                UnsafeMutableRawPointer(target + raw.count - 8).storeBytes(
-                    of: source.loadUnaligned(fromByteOffset: raw.count - 8, as: UInt64.self), as: UInt64.self)
-            } else {
-                for offset in 0..<raw.count { target[offset] = source.load(fromByteOffset: offset, as: UInt8.self) }
-            }
-        } else {
-            memcpy(target, source, raw.count)
-        }
+        ShortCopy.copy(source, raw.count, to: start + used)
         used += raw.count
     }
 
@@ -152,6 +209,19 @@ public final class GrowableBytes: ByteOutput {
         guard let base, count + maximum <= capacity else { return false }
         guard let written = write(UnsafeMutableRawBufferPointer(start: base + count, count: maximum)), written <= maximum else { return false }
         used += written
+        return true
+    }
+
+    /// Lets `write` append up to `maximum` bytes through a `BoundedBytes`, and keeps them; false, with
+    /// nothing kept, when it went past `maximum`.
+    @inlinable
+    public func appendBounded(maximum: Int, _ write: (inout BoundedBytes) -> Void) -> Bool {
+        if used + maximum > capacity { grow(to: used + maximum) }
+        guard let start, used + maximum <= capacity else { return false }
+        var bounded = BoundedBytes(start: start + used, count: maximum)
+        write(&bounded)
+        guard !bounded.overflowed else { return false }
+        used += bounded.count
         return true
     }
 

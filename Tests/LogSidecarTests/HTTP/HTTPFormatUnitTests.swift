@@ -100,6 +100,47 @@ struct HTTPFormatUnitTests {
         #expect(encoded("[]") == #"{"arrayValue":{"values":[]}}"#)
     }
 
+    @Test("OTLP JSON: a record reads the same written into reserved room as through the buffer, within the room's bound")
+    func otlpReservedRoom() throws {
+        // The values that grow most: empty containers, one-byte elements, deep nesting.
+        let dense = [
+            "{}", "[]", "[{},{},{}]", "[[],[],[]]", #"{"":{}}"#, "[1,1,1,1]", "[true,false,null]", #"{"a":[{"":[{}]}]}"#,
+            String(repeating: "[", count: 40) + String(repeating: "]", count: 40), #""é\"""#, "-0.5e-3", "1e400",
+        ]
+        for json in dense {
+            var out: [UInt8] = []
+            Array(json.utf8).withUnsafeBytes { AnyValueWriter.append($0, to: &out) }
+            #expect(out.count <= 16 * json.utf8.count + 13, "\(json)")
+        }
+        let members = dense.enumerated().map { #""k\#($0.offset)":\#($0.element)"# }.joined(separator: ",")
+        let format = OTLPFormat(options: OTLPOptions(), shape: RecordShape())
+        let empty = GrowableBytes()
+        format.encode(RecordBatch(), [], into: empty)
+        func logRecord(padding: Int) throws -> NSDictionary {
+            let line =
+                #"{"msg":"m","level":"warn","ts":"2026-01-01T00:00:00Z","# + members + #","pad":""# + String(repeating: "x", count: padding) + #""}"#
+            var batch = RecordBatch()
+            batch.bytes = Array(line.utf8) + [0x0A]
+            batch.recordEnds.append(batch.bytes.count)
+            let body = GrowableBytes()
+            format.encode(batch, [0], into: body)
+            #expect(body.count - empty.count <= OTLPFormat.maximumJSON(line.utf8.count))
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(body.bytes)) as? [String: Any])
+            let resourceLogs = try #require(document["resourceLogs"] as? [[String: Any]])
+            let scopeLogs = try #require(resourceLogs.first?["scopeLogs"] as? [[String: Any]])
+            var record = try #require((scopeLogs.first?["logRecords"] as? [[String: Any]])?.first)
+            // The processing time is now; the padding is what differs.
+            record["observedTimeUnixNano"] = nil
+            let attributes = try #require(record["attributes"] as? [[String: Any]])
+            // The time stays among the attributes, as the message and the level do not.
+            #expect(attributes.count == dense.count + 2)
+            record["attributes"] = attributes.filter { $0["key"] as? String != "pad" }
+            return record as NSDictionary
+        }
+        // Below `boundedRecordBytes` the record goes into reserved room; above, through the buffer.
+        #expect(try logRecord(padding: 10) == logRecord(padding: OTLPFormat.boundedRecordBytes))
+    }
+
     @Test("Loki label names: invalid characters become _, a leading digit gets one in front")
     func lokiLabels() {
         #expect(HTTPSinkConfig.lokiLabel("app.name") == "app_name")
