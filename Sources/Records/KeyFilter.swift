@@ -39,12 +39,8 @@ public struct KeyFilter {
         guard lengths & Self.lengthBit(count) != 0 else { return false }
         guard count > 0 else { return true }
         let slot = Self.slot(count, first())
-        let bit = UInt64(1) << UInt64(slot & 63)
-        switch slot >> 6 {
-        case 0: return pairs.0 & bit != 0
-        case 1: return pairs.1 & bit != 0
-        case 2: return pairs.2 & bit != 0
-        default: return pairs.3 & bit != 0
-        }
+        // The word by index from the tuple's bytes: a switch over the four became a jump table.
+        let word = withUnsafeBytes(of: pairs) { $0.load(fromByteOffset: Int(slot &>> 6) &<< 3, as: UInt64.self) }
+        return word & (1 &<< UInt64(slot & 63)) != 0
     }
 }
