@@ -17,9 +17,8 @@ final class LokiFormat: HTTPFormat {
 
     private var reader: RecordReader
     private let labels: [Label]
-    /// The time keys in the order they are tried, in one table, and their bitmaps.
+    /// The time keys in the order they are tried, in one table (the reader's wanted keys).
     private let timeKeys: KeyTable
-    private let timeKeyFilter: KeyFilter
     /// Per request: each label set (a JSON object) in the order first seen, streams by their label
     /// set's hash (collisions told apart by the bytes), and each record's stream and time.
     private var labelSets: [[UInt8]] = []
@@ -32,8 +31,10 @@ final class LokiFormat: HTTPFormat {
     private var labelSet: [UInt8] = []
 
     init(options: LokiOptions, shape: RecordShape) {
-        reader = RecordReader(shape: shape)
+        let timeKeys = (options.timeKey.isEmpty ? ["time", "ts", "timestamp", "@timestamp"] : [options.timeKey]).map { Array($0.utf8) }
+        reader = RecordReader(shape: shape, wanted: timeKeys)
         reader.timeFormat = options.timeFormat
+        self.timeKeys = KeyTable(timeKeys)
         var labels = options.labels.map { Label.fixed(name: Array($0.name.utf8), value: Array(JSONValue.quoted($0.value).utf8)) }
         // A field whose label name is taken (a static label, an earlier field) is left out: one value per name.
         var taken = Set(options.labels.map { Array($0.name.utf8) })
@@ -42,9 +43,6 @@ final class LokiFormat: HTTPFormat {
             if taken.insert(name).inserted { labels.append(.field(name: name, key: Array(field.utf8))) }
         }
         self.labels = labels.sorted { Self.name(of: $0).lexicographicallyPrecedes(Self.name(of: $1)) }
-        let timeKeys = (options.timeKey.isEmpty ? ["time", "ts", "timestamp", "@timestamp"] : [options.timeKey]).map { Array($0.utf8) }
-        self.timeKeys = KeyTable(timeKeys)
-        timeKeyFilter = KeyFilter(timeKeys)
     }
 
     private static func name(of label: Label) -> [UInt8] {
@@ -145,7 +143,7 @@ final class LokiFormat: HTTPFormat {
         if labelSet.count == 1 { labelSet.appendLiteral(#""job":"log-sidecar""#) }
         labelSet.append(UInt8(ascii: "}"))
         guard readable else { return nil }
-        let time = reader.first(of: timeKeys, filter: timeKeyFilter, in: record)
+        let time = reader.first(of: timeKeys, in: record)
         return reader.time(time, in: record) ?? reader.processingTime(reader.timeMember, in: record)
     }
 

@@ -10,9 +10,14 @@ struct RecordReader {
     private let shape: RecordShape
     /// Most keys are no enrichment field's: the bitmaps say so without a comparison.
     private let fieldKeys: KeyFilter
+    /// The keys the format looks for (OTLP's roles, Loki's times), and the application's members
+    /// their bitmaps let through, one bit each by index (`forEachWanted`): noted in the same loop as
+    /// the sources, so the format's own lookups visit a few members, not all.
+    private let wantedKeys: KeyFilter
+    private var wanted: UInt64 = 0
     private static let rawKey = Array("raw".utf8)
     /// The last record's members, in order (the application's under `raw` where `raw` was).
-    private(set) var members: [Member] = []
+    private(set) var members: [PackedMember] = []
     /// For each member, which enrichment field it is; nil for the application's.
     private(set) var sources: [EnrichmentField.Source?] = []
     /// Where the scanner puts a record's members and their sources, kept from record to record.
@@ -24,9 +29,10 @@ struct RecordReader {
     var timeFormat = TimeFormat.rfc3339
     private(set) var timeParseErrors = 0
 
-    init(shape: RecordShape) {
+    init(shape: RecordShape, wanted keys: [[UInt8]] = []) {
         self.shape = shape
         fieldKeys = KeyFilter(shape.fields.map(\.key))
+        wantedKeys = KeyFilter(keys)
     }
 
     /// Reads `record`; false when it is not a JSON object (the caller then sends it as a string).
@@ -39,17 +45,27 @@ struct RecordReader {
             take(found, of: record)
             return true
         }
+        guard record.count < PackedMember.limit else {
+            // Past what 32-bit offsets hold (no line is this long): sent whole, as a string.
+            members.removeAll(keepingCapacity: true)
+            sources.removeAll(keepingCapacity: true)
+            wanted = 0
+            return false
+        }
         // What the closure reads of `self`, taken out: a method called on `self` from it copied the
         // whole reader, a retain and a release of each of its arrays, twice a record.
         let fields = shape.fields
         let fieldKeys = fieldKeys
+        let wantedKeys = wantedKeys
         var time: Int?
+        var wanted: UInt64 = 0
         let (object, found) = memberSlots.scanIntoSlots { memberSlots in
             if sourceSlots.count < memberSlots.count {
                 sourceSlots.append(contentsOf: repeatElement(nil, count: memberSlots.count - sourceSlots.count))
             }
             var found = 0
             time = nil
+            wanted = 0
             let object = sourceSlots.withUnsafeMutableBufferPointer { sourceSlots in
                 let room = memberSlots.count
                 return JSONScanner.scanTrustedObject(record) { member in
@@ -64,13 +80,18 @@ struct RecordReader {
                                     value: (inner.value.lowerBound + base)..<(inner.value.upperBound + base), valueIsString: inner.valueIsString)
                                 sourceSlots[found] = nil
                             }
+                            wanted |= Self.wantedBit(
+                                key: inner.key, escaped: inner.keyIsEscaped, found, in: UnsafeRawBufferPointer(rebasing: record[member.value]),
+                                wantedKeys)
                             found += 1
                         }
                         return
                     }
-                    let source = Self.source(of: member, in: record, fields: fields, fieldKeys: fieldKeys)
+                    let source = Self.source(
+                        key: member.key, escaped: member.keyIsEscaped, value: member.value, in: record, fields: fields, fieldKeys: fieldKeys)
                     // A pattern, not ==: Optional's == went through the Equatable witness, twice a record.
                     if case .time? = source { time = found }
+                    if case .none = source { wanted |= Self.wantedBit(key: member.key, escaped: member.keyIsEscaped, found, in: record, wantedKeys) }
                     if found < room {
                         memberSlots[found] = member
                         sourceSlots[found] = source
@@ -83,60 +104,104 @@ struct RecordReader {
         guard object != nil else {
             members.removeAll(keepingCapacity: true)
             sources.removeAll(keepingCapacity: true)
+            self.wanted = 0
             return false
         }
-        memberSlots.withUnsafeBufferPointer { members.replaceSubrange(members.indices, with: UnsafeBufferPointer(rebasing: $0[..<found])) }
+        // Packed as the enricher's are (`take`): a record this reader scans is below `PackedMember.limit`.
+        members.removeAll(keepingCapacity: true)
+        memberSlots.withUnsafeBufferPointer { slots in
+            for member in slots[..<found] { members.append(PackedMember(member, shift: 0)) }
+        }
         sourceSlots.withUnsafeBufferPointer { sources.replaceSubrange(sources.indices, with: UnsafeBufferPointer(rebasing: $0[..<found])) }
         timeMember = time
+        self.wanted = wanted
         return true
     }
 
     /// The members the enricher's scan found for `record` (`RecordBatch.members`): the same as the
-    /// scan in `read` would find in merge mode, only their sources to tell. Written through pointers
-    /// into arrays of the right size, as `read` does.
+    /// scan in `read` would find in merge mode, only their sources to tell. The enricher keeps the
+    /// members only of a record none of whose keys is an enrichment field's, and flags the fields it
+    /// added (`PackedMember.isEnrichment`): an unflagged member is the application's without a look at
+    /// its key, and a flagged one is compared with the fields to tell which it is.
     private mutating func take(_ found: ArraySlice<PackedMember>, of record: UnsafeRawBufferPointer) {
         let fields = shape.fields
-        let fieldKeys = fieldKeys
+        let wantedKeys = wantedKeys
         var time: Int?
+        var wanted: UInt64 = 0
         let count = found.count
-        if members.count > count {
-            members.removeLast(members.count - count)
+        // The members as they are, in one copy; their sources written through a pointer.
+        members.removeAll(keepingCapacity: true)
+        members.append(contentsOf: found)
+        if sources.count > count {
             sources.removeLast(sources.count - count)
-        } else if members.count < count {
-            members.append(contentsOf: repeatElement(.unset, count: count - members.count))
+        } else if sources.count < count {
             sources.append(contentsOf: repeatElement(nil, count: count - sources.count))
         }
-        members.withUnsafeMutableBufferPointer { members in
+        members.withUnsafeBufferPointer { members in
             sources.withUnsafeMutableBufferPointer { sources in
-                found.withUnsafeBufferPointer { found in
-                    for index in 0..<count {
-                        let member = found[index].member
-                        let source = Self.source(of: member, in: record, fields: fields, fieldKeys: fieldKeys)
-                        if case .time? = source { time = index }
-                        members[index] = member
-                        sources[index] = source
+                for index in 0..<count {
+                    let member = members[index]
+                    guard member.isEnrichment else {
+                        wanted |= Self.wantedBit(key: member.key, escaped: member.keyIsEscaped, index, in: record, wantedKeys)
+                        sources[index] = nil
+                        continue
                     }
+                    let source = Self.source(key: member.key, value: member.value, in: record, fields: fields)
+                    if case .time? = source { time = index }
+                    sources[index] = source
                 }
             }
         }
         timeMember = time
+        self.wanted = wanted
+    }
+
+    /// `member`'s bit when it is the one at `index` below 64 and `wantedKeys` lets its key through.
+    @inline(__always)
+    private static func wantedBit(
+        key: Range<Int>, escaped: Bool, _ index: Int, in record: UnsafeRawBufferPointer, _ wantedKeys: KeyFilter
+    ) -> UInt64 {
+        guard index < 64, !escaped, wantedKeys.mayMatch(key.count, record[key.lowerBound]) else { return 0 }
+        return 1 &<< UInt64(index)
+    }
+
+    /// Calls `body` with the index of each of the application's members, in order, that may have one
+    /// of the wanted keys (its key unescaped, let through by their bitmaps). Mutating, though it changes
+    /// nothing: called on a class's reader, a method that is not copied the whole reader first.
+    mutating func forEachWanted(in record: UnsafeRawBufferPointer, _ body: (Int) -> Void) {
+        guard members.count > 64 else {
+            var bits = wanted
+            while bits != 0 {
+                body(bits.trailingZeroBitCount)
+                bits &= bits &- 1
+            }
+            return
+        }
+        for index in members.indices
+        where sources[index] == nil && !members[index].keyIsEscaped
+            && wantedKeys.mayMatch(members[index].key.count, record[members[index].key.lowerBound])
+        {
+            body(index)
+        }
     }
 
     /// The enrichment field `member` is, if any: `fieldKeys` answers for nearly every member without a
     /// comparison, in the caller's loop; the fields are compared only for a key it lets through.
     @inline(__always)
     private static func source(
-        of member: Member, in record: UnsafeRawBufferPointer, fields: [EnrichmentField], fieldKeys: KeyFilter
+        key: Range<Int>, escaped: Bool, value: Range<Int>, in record: UnsafeRawBufferPointer, fields: [EnrichmentField], fieldKeys: KeyFilter
     ) -> EnrichmentField.Source? {
-        guard !member.keyIsEscaped, fieldKeys.mayMatch(member.key.count, record[member.key.lowerBound]) else { return nil }
-        return source(of: member, in: record, fields: fields)
+        guard !escaped, fieldKeys.mayMatch(key.count, record[key.lowerBound]) else { return nil }
+        return source(key: key, value: value, in: record, fields: fields)
     }
 
-    private static func source(of member: Member, in record: UnsafeRawBufferPointer, fields: [EnrichmentField]) -> EnrichmentField.Source? {
-        let key = UnsafeRawBufferPointer(rebasing: record[member.key])
+    private static func source(key range: Range<Int>, value: Range<Int>, in record: UnsafeRawBufferPointer, fields: [EnrichmentField])
+        -> EnrichmentField.Source?
+    {
+        let key = UnsafeRawBufferPointer(rebasing: record[range])
         // By index: a loop over the fields themselves copied each one, a retain and a release of its arrays.
         for index in fields.indices where key.equals(fields[index].key) {
-            if let value = fields[index].value, !UnsafeRawBufferPointer(rebasing: record[member.value]).equals(value) { return nil }
+            if let fieldValue = fields[index].value, !UnsafeRawBufferPointer(rebasing: record[value]).equals(fieldValue) { return nil }
             return fields[index].source
         }
         return nil
@@ -149,13 +214,13 @@ struct RecordReader {
         }
     }
 
-    /// The first of the application's members named one of `names`, in the order of `names` (`filter`:
-    /// their bitmaps, which rule out most keys without a comparison).
-    func first(of names: KeyTable, filter: KeyFilter, in record: UnsafeRawBufferPointer) -> Int? {
+    /// The first of the application's members named one of `names`, in the order of `names`, which
+    /// are the wanted keys given at `init`.
+    mutating func first(of names: KeyTable, in record: UnsafeRawBufferPointer) -> Int? {
         var best: (index: Int, rank: Int)?
-        for (index, member) in members.enumerated()
-        where sources[index] == nil && !member.keyIsEscaped && filter.mayMatch(member.key.count, record[member.key.lowerBound]) {
-            names.forEachMatch(UnsafeRawBufferPointer(rebasing: record[member.key])) { rank in
+        let members = members
+        forEachWanted(in: record) { index in
+            names.forEachMatch(UnsafeRawBufferPointer(rebasing: record[members[index].key])) { rank in
                 if rank < (best?.rank ?? Int.max) { best = (index, rank) }
             }
         }

@@ -266,7 +266,7 @@ package final class Enricher {
                             initialized += 1
                         }
                         for member in suffixMembers {
-                            (base + initialized).initialize(to: PackedMember(member, shift: suffixStart))
+                            (base + initialized).initialize(to: PackedMember(member, shift: suffixStart, enrichment: true))
                             initialized += 1
                         }
                     }

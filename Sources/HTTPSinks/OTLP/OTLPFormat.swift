@@ -13,9 +13,8 @@ final class OTLPFormat: HTTPFormat {
     let jsonHead: [UInt8]
     /// Protobuf: the `Resource` message and the scope, built once.
     let protobufResource: [UInt8]
-    /// Every key with a role (message, level, time, ids): the rest are attributes without a comparison.
-    private let roleKeys: KeyFilter
-    /// The same keys, each with its role: message keys and time keys ranked by their order.
+    /// Every key with a role (message, level, time, ids), each with its role: message keys and time
+    /// keys ranked by their order. The reader's wanted keys: the rest are attributes without a comparison.
     private let roleTable: KeyTable
     private let rolesOfKeys: [RoleKey]
 
@@ -33,13 +32,12 @@ final class OTLPFormat: HTTPFormat {
 
     init(options: OTLPOptions, shape: RecordShape) {
         self.shape = shape
-        reader = RecordReader(shape: shape)
-        reader.timeFormat = options.timeFormat
         let messageKeys = options.messageKey.isEmpty ? [Array("msg".utf8), Array("message".utf8)] : [Array(options.messageKey.utf8)]
         let levelKey = Array(options.levelKey.utf8)
         let timeKeys = (options.timeKey.isEmpty ? ["time", "ts", "timestamp", "@timestamp"] : [options.timeKey]).map { Array($0.utf8) }
         let keys = messageKeys + timeKeys + [levelKey, Self.traceKey, Self.spanKey]
-        roleKeys = KeyFilter(keys)
+        reader = RecordReader(shape: shape, wanted: keys)
+        reader.timeFormat = options.timeFormat
         roleTable = KeyTable(keys)
         rolesOfKeys = messageKeys.indices.map { .message(rank: $0) } + timeKeys.indices.map { .time(rank: $0) } + [.level, .trace, .span]
         encoding = options.encoding
@@ -76,9 +74,8 @@ final class OTLPFormat: HTTPFormat {
         var roles = Roles()
         // Taken out of the reader once: each access through the class copied the whole reader.
         let members = reader.members
-        let sources = reader.sources
-        for (index, member) in members.enumerated() where sources[index] == nil && !member.keyIsEscaped {
-            guard roleKeys.mayMatch(member.key.count, record[member.key.lowerBound]) else { continue }
+        reader.forEachWanted(in: record) { index in
+            let member = members[index]
             // A key can have two roles (a message key that is also the level key).
             roleTable.forEachMatch(UnsafeRawBufferPointer(rebasing: record[member.key])) { entry in
                 switch rolesOfKeys[entry] {

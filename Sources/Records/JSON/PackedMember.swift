@@ -1,5 +1,5 @@
 /// A top-level member as a batch keeps it (`RecordBatch.members`): its four offsets from the record's
-/// first byte in 32 bits each, the two flags in their top bits. 16 bytes against `JSONScanner.Member`'s
+/// first byte in 32 bits each, the three flags in their top bits. 16 bytes against `JSONScanner.Member`'s
 /// 48: the members go from batch to batch with their records, and a record has a dozen.
 public struct PackedMember {
     @usableFromInline let keyStart: UInt32
@@ -13,17 +13,28 @@ public struct PackedMember {
     /// below it, and a record longer (a line of 2 GiB) keeps none.
     package static let limit = Int(flag)
 
-    /// `member` moved by `shift` bytes; its offsets, moved, are below `limit`.
-    @inlinable package init(_ member: JSONScanner.Member, shift: Int) {
+    /// `member` moved by `shift` bytes; its offsets, moved, are below `limit`. `enrichment`: one of
+    /// the enricher's own fields, which it added after the application's members.
+    @inlinable package init(_ member: JSONScanner.Member, shift: Int, enrichment: Bool = false) {
         keyStart = UInt32(truncatingIfNeeded: member.key.lowerBound &+ shift) | (member.keyIsEscaped ? Self.flag : 0)
-        keyEnd = UInt32(truncatingIfNeeded: member.key.upperBound &+ shift)
+        keyEnd = UInt32(truncatingIfNeeded: member.key.upperBound &+ shift) | (enrichment ? Self.flag : 0)
         valueStart = UInt32(truncatingIfNeeded: member.value.lowerBound &+ shift) | (member.valueIsString ? Self.flag : 0)
         valueEnd = UInt32(truncatingIfNeeded: member.value.upperBound &+ shift)
     }
 
+    /// The key's bytes, between its quotes (as `JSONScanner.Member.key`). The offsets came from the
+    /// scan in rising order, so the bounds are not checked again; a slice of the record still is.
+    @inlinable public var key: Range<Int> { Range(uncheckedBounds: (Int(keyStart & ~Self.flag), Int(keyEnd & ~Self.flag))) }
+    /// The value's JSON text.
+    @inlinable public var value: Range<Int> { Range(uncheckedBounds: (Int(valueStart & ~Self.flag), Int(valueEnd))) }
+    @inlinable public var keyIsEscaped: Bool { keyStart & Self.flag != 0 }
+    @inlinable public var valueIsString: Bool { valueStart & Self.flag != 0 }
+    /// One of the enricher's fields (see `init`): a member without the flag is the application's.
+    @inlinable public var isEnrichment: Bool { keyEnd & Self.flag != 0 }
+
     @inlinable package var member: JSONScanner.Member {
         JSONScanner.Member(
-            key: Int(keyStart & ~Self.flag)..<Int(keyEnd), keyIsEscaped: keyStart & Self.flag != 0,
+            key: Int(keyStart & ~Self.flag)..<Int(keyEnd & ~Self.flag), keyIsEscaped: keyStart & Self.flag != 0,
             value: Int(valueStart & ~Self.flag)..<Int(valueEnd), valueIsString: valueStart & Self.flag != 0)
     }
 }
