@@ -208,7 +208,7 @@ package struct FilterRecord {
     static func keyEquals(_ member: Member, _ name: UnsafeRawBufferPointer, _ raw: UnsafeRawBufferPointer) -> Bool {
         if !member.keyIsEscaped {
             guard member.key.count == name.count else { return false }
-            return name.isEmpty || memcmp(raw.baseAddress! + member.key.lowerBound, name.baseAddress!, name.count) == 0
+            return name.isEmpty || ShortCompare.equal(raw.baseAddress! + member.key.lowerBound, name.baseAddress!, name.count)
         }
         var key: [UInt8] = []
         JSONUnescape.append(UnsafeRawBufferPointer(rebasing: raw[member.key]), to: &key)

@@ -327,7 +327,7 @@ package final class Enricher {
     static func match(_ key: UnsafeRawBufferPointer, _ fields: [EnrichmentField], _ isPartial: inout Bool) -> UInt64 {
         var bits: UInt64 = 0
         for index in fields.indices where fields[index].key.count == key.count && fields[index].key.first == key.first {
-            let equal = fields[index].key.withUnsafeBytes { memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0 }
+            let equal = fields[index].key.withUnsafeBytes { ShortCompare.equal($0.baseAddress!, key.baseAddress!, key.count) }
             if equal { bits |= 1 << UInt64(index) }
         }
         if key.count == 7 && partialKey.elementsEqual(key) { isPartial = true }

@@ -44,7 +44,7 @@ public struct KeyTable {
     public func forEachMatch(_ key: UnsafeRawBufferPointer, _ body: (Int) -> Void) {
         text.withUnsafeBytes { all in
             func match(_ entry: Int, from start: Int) {
-                if ends[entry] - start == key.count, key.isEmpty || memcmp(all.baseAddress! + start, key.baseAddress!, key.count) == 0 {
+                if ends[entry] - start == key.count, key.isEmpty || ShortCompare.equal(all.baseAddress! + start, key.baseAddress!, key.count) {
                     body(entry)
                 }
             }

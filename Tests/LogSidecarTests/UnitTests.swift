@@ -186,6 +186,30 @@ struct KeyTableTests {
     }
 }
 
+@Suite("Short comparisons")
+struct ShortCompareTests {
+    @Test("equal bytes of every length to 40 are equal; one byte changed at any place is not")
+    func everyPlace() {
+        for count in 0...40 {
+            let left = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            left.withUnsafeBytes { a in
+                Array(left).withUnsafeBytes { b in
+                    #expect(
+                        ShortCompare.equal(
+                            a.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!, b.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!, count))
+                }
+            }
+            for place in 0..<count {
+                var right = left
+                right[place] ^= 0x01
+                left.withUnsafeBytes { a in
+                    right.withUnsafeBytes { b in #expect(!ShortCompare.equal(a.baseAddress!, b.baseAddress!, count), "\(count) bytes, \(place)") }
+                }
+            }
+        }
+    }
+}
+
 @Suite("JSON validation")
 struct JSONScannerTests {
     @Test("RFC 8259, strictly: what is an object and what is not")
