@@ -53,11 +53,13 @@ package enum AnyValueWriter {
     private static let int64MinMagnitude = Array("9223372036854775808".utf8)
 
     private static func appendNumber<Output: ByteOutput>(_ value: UnsafeRawBufferPointer, to out: inout Output) {
-        if isInt64(value) {
+        let shape = NumberShape(value)
+        if shape.isInt64 {
             out.appendLiteral(#"{"intValue":""#)
             out.appendBytes(value)
             out.appendLiteral("\"}")
-        } else if isFinite(value) {
+        } else if !(shape.hasExponent || value.count > 300) || double(value).isFinite {
+            // Only a long number or one with an exponent can overflow a double; those are read to check.
             out.appendLiteral(#"{"doubleValue":"#)
             out.appendBytes(value)
             out.append(UInt8(ascii: "}"))
@@ -69,15 +71,27 @@ package enum AnyValueWriter {
         }
     }
 
+    /// What one pass over a JSON number's text tells: whether it is an integer that fits 64 bits (no
+    /// fraction or exponent), and whether it has an exponent.
+    struct NumberShape {
+        var isInt64 = false
+        var hasExponent = false
+
+        init(_ value: UnsafeRawBufferPointer) {
+            let negative = value.first == UInt8(ascii: "-")
+            let digits = UnsafeRawBufferPointer(rebasing: value[(negative ? 1 : 0)...])
+            var integral = !digits.isEmpty
+            for byte in digits where byte &- 0x30 > 9 {
+                integral = false
+                if byte | 0x20 == UInt8(ascii: "e") { hasExponent = true }
+            }
+            isInt64 = integral && AnyValueWriter.fitsInt64(digits, negative: negative)
+        }
+    }
+
     /// Whether a JSON number's text has no fraction or exponent and fits 64 bits (`int64` without the
     /// value, which the JSON encoding does not need: it writes the text).
-    static func isInt64(_ value: UnsafeRawBufferPointer) -> Bool {
-        let negative = value.first == UInt8(ascii: "-")
-        let digits = UnsafeRawBufferPointer(rebasing: value[(negative ? 1 : 0)...])
-        guard !digits.isEmpty else { return false }
-        for digit in digits where digit < 0x30 || digit > 0x39 { return false }
-        return fitsInt64(digits, negative: negative)
-    }
+    static func isInt64(_ value: UnsafeRawBufferPointer) -> Bool { NumberShape(value).isInt64 }
 
     /// The integer a JSON number's text holds when it has no fraction or exponent and fits 64 bits.
     static func int64(_ value: UnsafeRawBufferPointer) -> Int64? {
@@ -89,17 +103,10 @@ package enum AnyValueWriter {
         return negative ? Int64(bitPattern: 0 &- magnitude) : Int64(bitPattern: magnitude)
     }
 
-    private static func fitsInt64(_ digits: UnsafeRawBufferPointer, negative: Bool) -> Bool {
+    fileprivate static func fitsInt64(_ digits: UnsafeRawBufferPointer, negative: Bool) -> Bool {
         if digits.count < 19 { return true }
         if digits.count > 19 { return false }
         return !(negative ? int64MinMagnitude : int64Max).lexicographicallyPrecedes(digits)
-    }
-
-    /// Only a long number or one with an exponent can overflow a double; those are read to check.
-    private static func isFinite(_ value: UnsafeRawBufferPointer) -> Bool {
-        let hasExponent = value.contains { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
-        guard hasExponent || value.count > 300 else { return true }
-        return double(value).isFinite
     }
 
     /// A JSON number's text as a double (`strtod`; infinite past the range).
