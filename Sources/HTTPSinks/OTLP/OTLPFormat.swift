@@ -155,19 +155,39 @@ final class OTLPFormat: HTTPFormat {
         var high: UInt64 = 0
 
         init?(_ text: UnsafeRawBufferPointer) {
-            guard text.count < 16 else { return nil }
-            for (index, byte) in text.enumerated() {
-                let folded = UInt64(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte)
-                if index < 8 { low |= folded << UInt64(8 * index) } else { high |= folded << UInt64(8 * (index - 8)) }
+            guard text.count < 16, let base = text.baseAddress else { return nil }
+            let count = text.count
+            // Loaded a word or two at a time, never past the text: loads that overlap put the same bytes
+            // in the same places.
+            if count >= 8 {
+                low = base.loadUnaligned(as: UInt64.self)
+                if count > 8 { high = base.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self) &>> UInt64((16 &- count) &* 8) }
+            } else if count >= 4 {
+                low = UInt64(base.loadUnaligned(as: UInt32.self))
+                low |= UInt64(base.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self)) &<< UInt64((count &- 4) &* 8)
+            } else {
+                for index in 0..<count { low |= UInt64(base.load(fromByteOffset: index, as: UInt8.self)) &<< UInt64(index &* 8) }
             }
-            high |= UInt64(text.count) << 56
+            low = Self.folded(low)
+            high = Self.folded(high) | UInt64(count) &<< 56
+        }
+
+        /// The word with its bytes A-Z in lower case (SWAR: a byte's 0x20 set where it is upper case).
+        private static func folded(_ word: UInt64) -> UInt64 {
+            let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+            let seven = word & lows
+            let atLeastA = (seven &+ 0x3F3F_3F3F_3F3F_3F3F) & ~word
+            let pastZ = seven &+ 0x2525_2525_2525_2525
+            let upper = atLeastA & ~pastZ & 0x8080_8080_8080_8080
+            return word | (upper &>> 2)
         }
     }
 
+    /// The common names first: a lookup stops at its match.
     private static let severities: [(LevelName, Int)] = [
-        ("trace", 1), ("10", 1), ("debug", 5), ("20", 5), ("info", 9), ("information", 9), ("30", 9), ("notice", 10),
-        ("warn", 13), ("warning", 13), ("40", 13), ("error", 17), ("err", 17), ("50", 17), ("fatal", 21), ("critical", 21),
-        ("crit", 21), ("panic", 21), ("alert", 21), ("emerg", 21), ("emergency", 21), ("60", 21),
+        ("info", 9), ("error", 17), ("warn", 13), ("debug", 5), ("warning", 13), ("trace", 1), ("fatal", 21), ("30", 9),
+        ("40", 13), ("50", 17), ("20", 5), ("10", 1), ("60", 21), ("information", 9), ("notice", 10), ("err", 17),
+        ("critical", 21), ("crit", 21), ("panic", 21), ("alert", 21), ("emerg", 21), ("emergency", 21),
     ].compactMap { name, number in Array(name.utf8).withUnsafeBytes { LevelName($0) }.map { ($0, number) } }
 
     private static func isHex(_ bytes: UnsafeRawBufferPointer, length: Int) -> Bool {

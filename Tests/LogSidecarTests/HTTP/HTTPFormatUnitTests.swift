@@ -76,6 +76,19 @@ struct HTTPFormatUnitTests {
         for (text, number) in cases {
             #expect(Array(text.utf8).withUnsafeBytes { OTLPFormat.severity($0) } == number, "\(text)")
         }
+        // Only A-Z fold: `@` and `[` lie just outside them, 0xC1 and 0xDA are A and Z with the high bit.
+        func name(_ bytes: [UInt8]) -> OTLPFormat.LevelName? { bytes.withUnsafeBytes { OTLPFormat.LevelName($0) } }
+        for length in 1...15 {
+            let upper = (0..<length).map { UInt8(0x41 + $0 % 26) }
+            #expect(name(upper) == name(upper.map { $0 | 0x20 }), "\(length) bytes")
+            for other: UInt8 in [0x40, 0x5B, 0xC1, 0xDA] {
+                var changed = upper
+                changed[length / 2] = other
+                var lowered = changed
+                lowered[length / 2] = other | 0x20
+                #expect(name(changed) != name(lowered), "\(length) bytes, \(other)")
+            }
+        }
     }
 
     @Test("AnyValue keeps each JSON type; int64's bounds; numbers past a double's range as text")
