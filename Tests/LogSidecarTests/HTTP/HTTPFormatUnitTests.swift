@@ -154,6 +154,41 @@ struct HTTPFormatUnitTests {
         #expect(try logRecord(padding: 10) == logRecord(padding: OTLPFormat.boundedRecordBytes))
     }
 
+    @Test("OTLP's roles and Loki's time found past a record's 64th member, where the reader keeps no bits")
+    func rolesPastSixtyFour() throws {
+        let filler = (0..<70).map { #""k\#($0)":\#($0)"# }.joined(separator: ",")
+        let line = #"{"level":"warn","# + filler + #","msg":"late","ts":"1970-01-01T00:00:02Z"}"#
+        // As written (the reader scans it) and through the enricher (the reader takes its members).
+        var written = RecordBatch()
+        written.bytes = Array(line.utf8) + [0x0A]
+        written.recordEnds.append(written.bytes.count)
+        let fields = [EnrichmentField(key: "host", value: Array(#""h""#.utf8))]
+        let enricher = Enricher(mode: .merge, fields: fields)
+        enricher.recordsMembers = true
+        var enriched = RecordBatch()
+        enricher.beginBatch()
+        _ = Array(line.utf8).withUnsafeBytes { enricher.encode(.complete($0), partial: false, into: &enriched) }
+        enriched.padMemberSpans()
+        #expect(enriched.members(of: 0)?.count == 74)
+        for (batch, shape) in [(written, RecordShape()), (enriched, RecordShape(fields: fields))] {
+            let otlp = GrowableBytes()
+            OTLPFormat(options: OTLPOptions(), shape: shape).encode(batch, [0], into: otlp)
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(otlp.bytes)) as? [String: Any])
+            let resourceLogs = try #require(document["resourceLogs"] as? [[String: Any]])
+            let scopeLogs = try #require(resourceLogs.first?["scopeLogs"] as? [[String: Any]])
+            let record = try #require((scopeLogs.first?["logRecords"] as? [[String: Any]])?.first)
+            #expect((record["body"] as? [String: Any])?["stringValue"] as? String == "late")
+            #expect(record["severityText"] as? String == "warn" && record["timeUnixNano"] as? String == "2000000000")
+            // The 70 others and the time; `host` is the resource's.
+            #expect((record["attributes"] as? [Any])?.count == 71)
+            let loki = GrowableBytes()
+            LokiFormat(options: LokiOptions(), shape: shape).encode(batch, [0], into: loki)
+            let streams = try #require(
+                (try JSONSerialization.jsonObject(with: Data(loki.bytes)) as? [String: Any])?["streams"] as? [[String: Any]])
+            #expect((streams.first?["values"] as? [[String]])?.first?.first == "2000000000")
+        }
+    }
+
     @Test("Loki label names: invalid characters become _, a leading digit gets one in front")
     func lokiLabels() {
         #expect(HTTPSinkConfig.lokiLabel("app.name") == "app_name")
