@@ -6,7 +6,10 @@ import Records
 /// as proto3's JSON mapping writes 64-bit integers), other numbers as `doubleValue`, `boolValue`,
 /// objects as `kvlistValue`, arrays as `arrayValue`, null as an empty `AnyValue`.
 package enum AnyValueWriter {
-    /// `value` is one JSON value of a record we wrote (see `RecordMembers`).
+    /// `value` is one JSON value of a record we wrote (see `RecordMembers`). Inlined into the loops
+    /// over members, with `appendKeyValue`: most values are scalars, and the calls cost more than
+    /// writing them; a container goes to `appendContainer`.
+    @inline(__always)
     package static func append<Output: ByteOutput>(_ value: UnsafeRawBufferPointer, to out: inout Output) {
         guard let first = value.first else { return out.appendLiteral("{}") }
         switch first {
@@ -17,30 +20,36 @@ package enum AnyValueWriter {
         case UInt8(ascii: "t"): out.appendLiteral(#"{"boolValue":true}"#)
         case UInt8(ascii: "f"): out.appendLiteral(#"{"boolValue":false}"#)
         case UInt8(ascii: "n"): out.appendLiteral("{}")
-        case UInt8(ascii: "{"):
+        case UInt8(ascii: "{"), UInt8(ascii: "["): appendContainer(value, to: &out)
+        default: appendNumber(value, to: &out)
+        }
+    }
+
+    /// An object as a `kvlistValue`, an array as an `arrayValue`.
+    @inline(never)
+    private static func appendContainer<Output: ByteOutput>(_ value: UnsafeRawBufferPointer, to out: inout Output) {
+        var separator = false
+        if value.first == UInt8(ascii: "{") {
             out.appendLiteral(#"{"kvlistValue":{"values":["#)
-            var separator = false
             _ = RecordMembers.forEach(value) { member in
                 if separator { out.append(UInt8(ascii: ",")) }
                 separator = true
                 appendKeyValue(
                     key: UnsafeRawBufferPointer(rebasing: value[member.key]), value: UnsafeRawBufferPointer(rebasing: value[member.value]), to: &out)
             }
-            out.appendLiteral("]}}")
-        case UInt8(ascii: "["):
+        } else {
             out.appendLiteral(#"{"arrayValue":{"values":["#)
-            var separator = false
             _ = RecordMembers.forEachElement(value) { element in
                 if separator { out.append(UInt8(ascii: ",")) }
                 separator = true
                 append(UnsafeRawBufferPointer(rebasing: value[element]), to: &out)
             }
-            out.appendLiteral("]}}")
-        default: appendNumber(value, to: &out)
         }
+        out.appendLiteral("]}}")
     }
 
     /// `{"key":"<key>","value":<AnyValue>}`; `key` is the key's JSON text between its quotes.
+    @inline(__always)
     static func appendKeyValue<Output: ByteOutput>(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, to out: inout Output) {
         out.appendLiteral(#"{"key":""#)
         out.appendBytes(key)
