@@ -17,9 +17,15 @@ if [ "${2:-}" != "--restart" ]; then
   printf '[Journal]\nStorage=volatile\nRateLimitIntervalSec=0\nRateLimitBurst=0\nRuntimeMaxUse=2G\nForwardToSyslog=no\nForwardToWall=no\n' > "$work/journald.conf"
   mount --bind "$work/journald.conf" /etc/systemd/journald.conf
 fi
+# The native socket and the one systemd-cat writes to (stdout), each bound anew: a killed journald
+# leaves its socket files behind, and a writer connecting to one of those is refused.
+stdout=/run/systemd/journal/stdout
 before=$(stat -c %i "$socket" 2>/dev/null || echo none)
+before_stdout=$(stat -c %i "$stdout" 2>/dev/null || echo none)
 /lib/systemd/systemd-journald >> "$work/journald.log" 2>&1 &
-# Up once a socket other than a killed journald's is bound.
-for _ in $(seq 1 500); do [ -S "$socket" ] && [ "$(stat -c %i "$socket")" != "$before" ] && break; sleep 0.02; done
-[ -S "$socket" ] && [ "$(stat -c %i "$socket")" != "$before" ] || { echo "journald did not start" >&2; cat "$work/journald.log" >&2; exit 90; }
+up() {
+  [ -S "$socket" ] && [ "$(stat -c %i "$socket")" != "$before" ] && [ -S "$stdout" ] && [ "$(stat -c %i "$stdout")" != "$before_stdout" ]
+}
+for _ in $(seq 1 500); do up && break; sleep 0.02; done
+up || { echo "journald did not start" >&2; cat "$work/journald.log" >&2; exit 90; }
 echo $!
