@@ -156,32 +156,36 @@ struct RecordReader {
         self.wanted = wanted
     }
 
-    /// `member`'s bit when it is the one at `index` below 64 and `wantedKeys` lets its key through.
+    /// `member`'s bit when it is the one at `index` below 64 and may be wanted.
     @inline(__always)
     private static func wantedBit(
         key: Range<Int>, escaped: Bool, _ index: Int, in record: UnsafeRawBufferPointer, _ wantedKeys: KeyFilter
     ) -> UInt64 {
-        guard index < 64, !escaped, wantedKeys.mayMatch(key.count, record[key.lowerBound]) else { return 0 }
+        guard index < 64, mayBeWanted(key: key, escaped: escaped, in: record, wantedKeys) else { return 0 }
         return 1 &<< UInt64(index)
     }
 
+    /// Whether an application's key may be one of the wanted keys: unescaped, and let through by their
+    /// bitmaps.
+    @inline(__always)
+    private static func mayBeWanted(key: Range<Int>, escaped: Bool, in record: UnsafeRawBufferPointer, _ wantedKeys: KeyFilter) -> Bool {
+        !escaped && wantedKeys.mayMatch(key.count, record[key.lowerBound])
+    }
+
     /// Calls `body` with the index of each of the application's members, in order, that may have one
-    /// of the wanted keys (its key unescaped, let through by their bitmaps). Mutating, though it changes
-    /// nothing: called on a class's reader, a method that is not copied the whole reader first.
+    /// of the wanted keys: the bits noted while reading, and past the 64th member each looked at here.
+    /// Mutating, though it changes nothing: called on a class's reader, a method that is not copied the
+    /// whole reader first.
     mutating func forEachWanted(in record: UnsafeRawBufferPointer, _ body: (Int) -> Void) {
-        guard members.count > 64 else {
-            var bits = wanted
-            while bits != 0 {
-                body(bits.trailingZeroBitCount)
-                bits &= bits &- 1
-            }
-            return
+        var bits = wanted
+        while bits != 0 {
+            body(bits.trailingZeroBitCount)
+            bits &= bits &- 1
         }
-        for index in members.indices
-        where sources[index] == nil && !members[index].keyIsEscaped
-            && wantedKeys.mayMatch(members[index].key.count, record[members[index].key.lowerBound])
-        {
-            body(index)
+        for index in members.indices.dropFirst(64) {
+            guard case .none = sources[index] else { continue }
+            let member = members[index]
+            if Self.mayBeWanted(key: member.key, escaped: member.keyIsEscaped, in: record, wantedKeys) { body(index) }
         }
     }
 

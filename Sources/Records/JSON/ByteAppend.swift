@@ -205,9 +205,8 @@ public final class GrowableBytes: ByteOutput {
     /// Lets `write` fill up to `maximum` bytes after the end and keeps the count it returns (nil keeps
     /// none); false when `write` failed.
     package func appendWritten(maximum: Int, _ write: (UnsafeMutableRawBufferPointer) -> Int?) -> Bool {
-        if count + maximum > capacity { grow(to: count + maximum) }
-        guard let base, count + maximum <= capacity else { return false }
-        guard let written = write(UnsafeMutableRawBufferPointer(start: base + count, count: maximum)), written <= maximum else { return false }
+        guard let room = room(for: maximum) else { return false }
+        guard let written = write(UnsafeMutableRawBufferPointer(start: room, count: maximum)), written <= maximum else { return false }
         used += written
         return true
     }
@@ -216,13 +215,21 @@ public final class GrowableBytes: ByteOutput {
     /// nothing kept, when it went past `maximum`.
     @inlinable
     public func appendBounded(maximum: Int, _ write: (inout BoundedBytes) -> Void) -> Bool {
-        if used + maximum > capacity { grow(to: used + maximum) }
-        guard let start, used + maximum <= capacity else { return false }
-        var bounded = BoundedBytes(start: start + used, count: maximum)
+        guard let room = room(for: maximum) else { return false }
+        var bounded = BoundedBytes(start: room, count: maximum)
         write(&bounded)
         guard !bounded.overflowed else { return false }
         used += bounded.count
         return true
+    }
+
+    /// Where `maximum` more bytes go after the end, the buffer grown to hold them; nil when it is not
+    /// (a reallocation that failed in a test's double).
+    @inlinable
+    func room(for maximum: Int) -> UnsafeMutablePointer<UInt8>? {
+        if used + maximum > capacity { grow(to: used + maximum) }
+        guard let start, used + maximum <= capacity else { return nil }
+        return start + used
     }
 
     /// Removes `removed` bytes at `position`, moving what follows back.

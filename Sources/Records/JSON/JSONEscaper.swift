@@ -27,7 +27,7 @@ package enum JSONEscaper {
         var index = 0
         while index + 8 <= bytes.count {
             let word = (base + index).loadUnaligned(as: UInt64.self)
-            if JSONScanner.specialBytes(word) | deleteBytes(word) != 0 { return false }
+            if JSONScanner.specialBytes(word) | exactBytes(word, 0x7F) != 0 { return false }
             index += 8
         }
         while index < bytes.count {
@@ -173,14 +173,6 @@ package enum JSONEscaper {
             index += 1
         }
         return (written, index)
-    }
-
-    /// The high bit of each byte that is 0x7F, which is escaped too.
-    @inline(__always)
-    private static func deleteBytes(_ word: UInt64) -> UInt64 {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let delete = word ^ (ones &* 0x7F)
-        return (delete &- ones) & ~delete & 0x8080_8080_8080_8080
     }
 
     private static let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
