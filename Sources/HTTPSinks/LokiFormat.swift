@@ -31,7 +31,7 @@ final class LokiFormat: HTTPFormat {
     private var labelSet: [UInt8] = []
 
     init(options: LokiOptions, shape: RecordShape) {
-        let timeKeys = (options.timeKey.isEmpty ? ["time", "ts", "timestamp", "@timestamp"] : [options.timeKey]).map { Array($0.utf8) }
+        let timeKeys = RecordTimeKeys.keys(configured: options.timeKey)
         reader = RecordReader(shape: shape, wanted: timeKeys)
         reader.timeFormat = options.timeFormat
         self.timeKeys = KeyTable(timeKeys)

@@ -34,7 +34,7 @@ final class OTLPFormat: HTTPFormat {
         self.shape = shape
         let messageKeys = options.messageKey.isEmpty ? [Array("msg".utf8), Array("message".utf8)] : [Array(options.messageKey.utf8)]
         let levelKey = Array(options.levelKey.utf8)
-        let timeKeys = (options.timeKey.isEmpty ? ["time", "ts", "timestamp", "@timestamp"] : [options.timeKey]).map { Array($0.utf8) }
+        let timeKeys = RecordTimeKeys.keys(configured: options.timeKey)
         let keys = messageKeys + timeKeys + [levelKey, Self.traceKey, Self.spanKey]
         reader = RecordReader(shape: shape, wanted: keys)
         reader.timeFormat = options.timeFormat

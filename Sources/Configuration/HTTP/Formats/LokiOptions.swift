@@ -4,7 +4,7 @@ import Records
 package struct LokiOptions: HTTPFormatOptions, Equatable {
     package static let name = "loki"
     package static let keys: Set<String> = ["time_key", "time_format", "labels", "label_fields"]
-    /// Empty: the first of `time`, `ts`, `timestamp`, `@timestamp`.
+    /// Empty: the first of `RecordTimeKeys.defaults`.
     package var timeKey = ""
     /// How the time member is written (`time_format`).
     package var timeFormat = TimeFormat.rfc3339

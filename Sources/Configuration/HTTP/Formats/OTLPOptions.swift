@@ -14,7 +14,7 @@ package struct OTLPOptions: HTTPFormatOptions, Equatable {
     /// Empty: `msg`, then `message`.
     package var messageKey = ""
     package var levelKey = "level"
-    /// Empty: the first of `time`, `ts`, `timestamp`, `@timestamp`.
+    /// Empty: the first of `RecordTimeKeys.defaults`.
     package var timeKey = ""
     /// How the time member is written (`time_format`).
     package var timeFormat = TimeFormat.rfc3339
