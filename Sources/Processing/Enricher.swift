@@ -245,7 +245,7 @@ package final class Enricher {
             return .parseError
         }
         // Everything but the closing brace; the fields go in before it.
-        let open = UnsafeRawBufferPointer(rebasing: bytes[object.range].dropLast())
+        let open = UnsafeRawBufferPointer(rebasing: bytes[object.range.lowerBound..<(object.range.upperBound - 1)])
         if object.needsRepair { JSONRepair.append(open, to: &batch.bytes) } else { batch.bytes.append(contentsOf: open) }
         appendMergedFields(into: &batch.bytes, hasMembers: object.memberCount > 0, found: keys, partial: partial, hasPartialKey: hasPartialKey)
         guard !object.needsRepair, keys == 0, !partial, found > 0, open.count + suffix.count < PackedMember.limit else { return .record }
