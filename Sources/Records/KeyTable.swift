@@ -61,7 +61,9 @@ public struct KeyTable: @unchecked Sendable {
 
     /// Calls `body` with the index of every key equal to `key`, in order. A table of a few keys is
     /// walked whole: finding the slot cost more than the lengths compared (Loki's four time keys).
-    @inlinable
+    /// Always inlined: called out of line with `body`, the caller's context (OTLP's format) was
+    /// retained and released around every call.
+    @inlinable @inline(__always)
     public func forEachMatch(_ key: UnsafeRawBufferPointer, _ body: (Int) -> Void) {
         if count <= 4 {
             for index in 0..<count where matches(index, key) { body(index) }
