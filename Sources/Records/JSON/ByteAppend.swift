@@ -105,8 +105,14 @@ extension [UInt8]: ByteOutput {
             into.storeBytes(of: source.loadUnaligned(as: UInt32.self), as: UInt32.self)
             into.storeBytes(
                 of: source.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self), toByteOffset: count &- 4, as: UInt32.self)
-        } else {
-            for offset in 0..<count { target[offset] = source.load(fromByteOffset: offset, as: UInt8.self) }
+        } else if count > 0 {
+            // One to three bytes: the first, the middle and the last, which overlap (a loop cost a
+            // set-up of some twenty instructions for a key such as "ts").
+            let middle = count &>> 1
+            let last = count &- 1
+            target[0] = source.load(as: UInt8.self)
+            target[middle] = source.load(fromByteOffset: middle, as: UInt8.self)
+            target[last] = source.load(fromByteOffset: last, as: UInt8.self)
         }
     }
 }
