@@ -66,17 +66,19 @@ final class LokiFormat: HTTPFormat {
         recordTimes.removeAll(keepingCapacity: true)
         let now = RFC3339.now()
         batch.bytes.withUnsafeBytes { raw in
-            for index in records {
-                let time = readLabelSet(batch.record(index, in: raw), members: batch.members(of: index)) ?? now
-                let hash = labelSet.withUnsafeBytes { FileIdentity.fnv1a($0) }
-                if let known = streams[hash]?.first(where: { labelSets[$0] == labelSet }) {
-                    recordStreams.append(known)
-                } else {
-                    streams[hash, default: []].append(labelSets.count)
-                    recordStreams.append(labelSets.count)
-                    labelSets.append(labelSet)
+            batch.members.withUnsafeBufferPointer { allMembers in
+                for index in records {
+                    let time = readLabelSet(batch.record(index, in: raw), members: batch.members(of: index, in: allMembers)) ?? now
+                    let hash = labelSet.withUnsafeBytes { FileIdentity.fnv1a($0) }
+                    if let known = streams[hash]?.first(where: { labelSets[$0] == labelSet }) {
+                        recordStreams.append(known)
+                    } else {
+                        streams[hash, default: []].append(labelSets.count)
+                        recordStreams.append(labelSets.count)
+                        labelSets.append(labelSet)
+                    }
+                    recordTimes.append(time)
                 }
-                recordTimes.append(time)
             }
         }
         group()
@@ -121,7 +123,7 @@ final class LokiFormat: HTTPFormat {
 
     /// Builds the record's label set in `labelSet` (a JSON object, names in order, so equal sets are
     /// equal bytes) and returns the application's timestamp, else the processing time, when it has one.
-    private func readLabelSet(_ record: UnsafeRawBufferPointer, members: ArraySlice<PackedMember>?) -> UInt64? {
+    private func readLabelSet(_ record: UnsafeRawBufferPointer, members: UnsafeBufferPointer<PackedMember>?) -> UInt64? {
         labelSet.removeAll(keepingCapacity: true)
         labelSet.append(UInt8(ascii: "{"))
         let readable = reader.read(record, members: members)

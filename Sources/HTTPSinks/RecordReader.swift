@@ -38,7 +38,7 @@ struct RecordReader {
     /// Reads `record`; false when it is not a JSON object (the caller then sends it as a string).
     /// The scanner's members and their sources go into slots kept from record to record
     /// (`scanIntoSlots`); the sources' slots grow with the members'.
-    mutating func read(_ record: UnsafeRawBufferPointer, members found: ArraySlice<PackedMember>? = nil) -> Bool {
+    mutating func read(_ record: UnsafeRawBufferPointer, members found: UnsafeBufferPointer<PackedMember>? = nil) -> Bool {
         timeMember = nil
         let wrapped = shape.wrapped
         if let found, !wrapped {
@@ -123,7 +123,7 @@ struct RecordReader {
     /// members only of a record none of whose keys is an enrichment field's, and flags the fields it
     /// added (`PackedMember.isEnrichment`): an unflagged member is the application's without a look at
     /// its key, and a flagged one is compared with the fields to tell which it is.
-    private mutating func take(_ found: ArraySlice<PackedMember>, of record: UnsafeRawBufferPointer) {
+    private mutating func take(_ found: UnsafeBufferPointer<PackedMember>, of record: UnsafeRawBufferPointer) {
         let fields = shape.fields
         let wantedKeys = wantedKeys
         var time: Int?

@@ -40,6 +40,14 @@ public struct RecordBatch {
         return members[memberSpans[index]]
     }
 
+    /// Record `index`'s members within `all`, this batch's `members` through `withUnsafeBufferPointer`:
+    /// the encoders' loops take them so, since a slice of the array was retained and released around
+    /// each record.
+    @inlinable package func members(of index: Int, in all: UnsafeBufferPointer<PackedMember>) -> UnsafeBufferPointer<PackedMember>? {
+        guard index < memberSpans.count, !memberSpans[index].isEmpty else { return nil }
+        return UnsafeBufferPointer(rebasing: all[memberSpans[index]])
+    }
+
     /// Appends `other`'s records from index `first` on, with their origins where `other` has them for
     /// every record, and so their members when `members` is true (records without them get empty
     /// spans, so a span's index stays its record's).

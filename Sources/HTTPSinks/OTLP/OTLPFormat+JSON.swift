@@ -17,37 +17,41 @@ extension OTLPFormat {
     }
 
     func encodeJSON(_ batch: RecordBatch, _ records: [Int], into body: GrowableBytes) {
-        var out = body
-        out.appendBytes(jsonHead)
         let now = RFC3339.now()
         var times = NanosecondDigits()
         batch.bytes.withUnsafeBytes { raw in
-            for (position, index) in records.enumerated() {
-                if position > 0 { out.append(UInt8(ascii: ",")) }
-                let record = batch.record(index, in: raw)
-                guard reader.read(record, members: batch.members(of: index)) else {
-                    // Not an object (cannot happen for our records, kept safe): the whole text as the body.
-                    out.appendLiteral(#"{"observedTimeUnixNano":""#)
-                    out.appendDecimal(now)
-                    out.appendLiteral(#"","body":{"stringValue":"#)
-                    JSONEscaper.appendQuoted(record, to: &out)
-                    out.appendLiteral("}}")
-                    continue
+            // A variable of the closure's own: one it captured is boxed, and the buffer was retained
+            // and released around each record's appends.
+            var out = body
+            out.appendBytes(jsonHead)
+            batch.members.withUnsafeBufferPointer { allMembers in
+                for (position, index) in records.enumerated() {
+                    if position > 0 { out.append(UInt8(ascii: ",")) }
+                    let record = batch.record(index, in: raw)
+                    guard reader.read(record, members: batch.members(of: index, in: allMembers)) else {
+                        // Not an object (cannot happen for our records, kept safe): the whole text as the body.
+                        out.appendLiteral(#"{"observedTimeUnixNano":""#)
+                        out.appendDecimal(now)
+                        out.appendLiteral(#"","body":{"stringValue":"#)
+                        JSONEscaper.appendQuoted(record, to: &out)
+                        out.appendLiteral("}}")
+                        continue
+                    }
+                    let roles = roles(record)
+                    let facts = LogRecordFacts(roles: roles, time: reader.time(roles.time, in: record), observed: observedTime(record, now: now))
+                    // Most records are written into room reserved for the most they can take (`maximumJSON`),
+                    // without a check of the buffer's size for each of their sixty pieces; a long one, or
+                    // one the bound missed, through the growable buffer.
+                    if record.count <= Self.boundedRecordBytes,
+                        out.appendBounded(maximum: Self.maximumJSON(record.count), { appendJSONLogRecord(record, facts, times: &times, to: &$0) })
+                    {
+                        continue
+                    }
+                    appendJSONLogRecord(record, facts, times: &times, to: &out)
                 }
-                let roles = roles(record)
-                let facts = LogRecordFacts(roles: roles, time: reader.time(roles.time, in: record), observed: observedTime(record, now: now))
-                // Most records are written into room reserved for the most they can take (`maximumJSON`),
-                // without a check of the buffer's size for each of their sixty pieces; a long one, or
-                // one the bound missed, through the growable buffer.
-                if record.count <= Self.boundedRecordBytes,
-                    out.appendBounded(maximum: Self.maximumJSON(record.count), { appendJSONLogRecord(record, facts, times: &times, to: &$0) })
-                {
-                    continue
-                }
-                appendJSONLogRecord(record, facts, times: &times, to: &out)
             }
+            out.appendLiteral("]}]}]}")
         }
-        out.appendLiteral("]}]}]}")
     }
 
     /// What a record's reading found, before it is written.

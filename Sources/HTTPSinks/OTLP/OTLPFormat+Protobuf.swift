@@ -25,11 +25,13 @@ extension OTLPFormat {
         Self.scopeName.withUnsafeBytes { out.appendBytesField(1, $0) }
         out.endField(scope)
         batch.bytes.withUnsafeBytes { raw in
-            for index in records {
-                let record = batch.record(index, in: raw)
-                let logRecord = out.beginField(2, expected: record.count)
-                appendProtobufLogRecord(record, members: batch.members(of: index), now: now, to: out)
-                out.endField(logRecord)
+            batch.members.withUnsafeBufferPointer { allMembers in
+                for index in records {
+                    let record = batch.record(index, in: raw)
+                    let logRecord = out.beginField(2, expected: record.count)
+                    appendProtobufLogRecord(record, members: batch.members(of: index, in: allMembers), now: now, to: out)
+                    out.endField(logRecord)
+                }
             }
         }
         out.endField(scopeLogs)
@@ -42,7 +44,7 @@ extension OTLPFormat {
     /// span id 10, observed time 11 (fixed64), in that order: the canonical encoding, byte for byte
     /// what protobuf's own serializer writes (the tests compare).
     private func appendProtobufLogRecord(
-        _ record: UnsafeRawBufferPointer, members: ArraySlice<PackedMember>?, now: UInt64, to out: GrowableBytes
+        _ record: UnsafeRawBufferPointer, members: UnsafeBufferPointer<PackedMember>?, now: UInt64, to out: GrowableBytes
     ) {
         guard reader.read(record, members: members) else {
             let body = out.beginField(5)
