@@ -34,15 +34,9 @@ public struct RecordBatch {
         while memberSpans.count < count { memberSpans.append(0..<0) }
     }
 
-    /// Record `index`'s members as recorded; nil when they were not.
-    @inlinable package func members(of index: Int) -> ArraySlice<PackedMember>? {
-        guard index < memberSpans.count, !memberSpans[index].isEmpty else { return nil }
-        return members[memberSpans[index]]
-    }
-
-    /// Record `index`'s members within `all`, this batch's `members` through `withUnsafeBufferPointer`:
-    /// the encoders' loops take them so, since a slice of the array was retained and released around
-    /// each record.
+    /// Record `index`'s members as recorded, within `all` (this batch's `members` through
+    /// `withUnsafeBufferPointer`); nil when they were not. A pointer, not a slice of the array: a slice
+    /// was retained and released around each record of the encoders' loops.
     @inlinable package func members(of index: Int, in all: UnsafeBufferPointer<PackedMember>) -> UnsafeBufferPointer<PackedMember>? {
         guard index < memberSpans.count, !memberSpans[index].isEmpty else { return nil }
         return UnsafeBufferPointer(rebasing: all[memberSpans[index]])

@@ -169,7 +169,7 @@ struct HTTPFormatUnitTests {
         enricher.beginBatch()
         _ = Array(line.utf8).withUnsafeBytes { enricher.encode(.complete($0), partial: false, into: &enriched) }
         enriched.padMemberSpans()
-        #expect(enriched.members(of: 0)?.count == 74)
+        #expect(enriched.members.withUnsafeBufferPointer { enriched.members(of: 0, in: $0)?.count } == 74)
         for (batch, shape) in [(written, RecordShape()), (enriched, RecordShape(fields: fields))] {
             let otlp = GrowableBytes()
             OTLPFormat(options: OTLPOptions(), shape: shape).encode(batch, [0], into: otlp)
@@ -384,7 +384,6 @@ struct HTTPFormatUnitTests {
                         let record = batch.record(index, in: raw)
                         let kept = batch.members(of: index, in: allMembers)
                         #expect((kept != nil) == line.1, "\(String(decoding: record, as: UTF8.self))")
-                        #expect(kept?.map(\.value) == batch.members(of: index)?.map(\.value))
                         guard let kept else { continue }
                         #expect(scanning.read(record) && taking.read(record, members: kept))
                         #expect(
@@ -419,7 +418,10 @@ struct HTTPFormatUnitTests {
         var mixed = RecordBatch()
         mixed.append(withoutMembers, from: 0, members: true)
         mixed.append(batch, from: 0, members: true)
-        #expect(mixed.memberSpans.count == mixed.count && (0..<withoutMembers.count).allSatisfy { mixed.members(of: $0) == nil })
+        #expect(
+            mixed.memberSpans.count == mixed.count
+                && (0..<withoutMembers.count).allSatisfy { index in mixed.members.withUnsafeBufferPointer { mixed.members(of: index, in: $0) == nil }
+                })
         var tail = RecordBatch()
         tail.append(mixed, from: withoutMembers.count, members: true)
         check(tail, lines[...])
