@@ -3,7 +3,8 @@ import Records
 /// A record's top-level members as byte ranges, for the formats that take records apart, with the
 /// application's members told from the enrichment fields: in wrap mode the members of `raw` are the
 /// application's; in merge mode an enrichment key counts as ours only while it holds our value (an
-/// application's own `host` stays the application's).
+/// application's own `host` stays the application's). A copy shares the original's room
+/// (`ReaderRoom`): each format keeps one reader and reads with it alone.
 struct RecordReader {
     typealias Member = JSONScanner.Member
 
@@ -16,10 +17,12 @@ struct RecordReader {
     private let wantedKeys: KeyFilter
     private var wanted: UInt64 = 0
     private static let rawKey = Array("raw".utf8)
-    /// The last record's members, in order (the application's under `raw` where `raw` was).
-    private(set) var members: [PackedMember] = []
-    /// For each member, which enrichment field it is; nil for the application's.
-    private(set) var sources: [EnrichmentField.Source?] = []
+    /// The last record's members, in order (the application's under `raw` where `raw` was), each of
+    /// ours flagged (`PackedMember.isEnrichment`): the batch's own, as the enricher kept them, or those
+    /// this reader found, in `room`. Valid until the next `read`, and the batch's only inside the
+    /// caller's `withUnsafeBufferPointer` that gave them.
+    private(set) var members = MemberView()
+    private let room = ReaderRoom()
     /// Where the scanner puts a record's members and their sources, kept from record to record.
     private var memberSlots: [Member] = []
     private var sourceSlots: [EnrichmentField.Source?] = []
@@ -35,6 +38,24 @@ struct RecordReader {
         wantedKeys = KeyFilter(keys)
     }
 
+    /// A record's members through pointers, each with the enrichment field it is: a plain value,
+    /// copied out of the reader with no retain.
+    struct MemberView: RandomAccessCollection {
+        fileprivate var base = UnsafeBufferPointer<PackedMember>(start: nil, count: 0)
+        /// The enrichment field of each flagged member, by index; the other entries are stale.
+        fileprivate var sources = UnsafeBufferPointer<EnrichmentField.Source?>(start: nil, count: 0)
+
+        var startIndex: Int { 0 }
+        var endIndex: Int { base.count }
+        subscript(index: Int) -> PackedMember { base[index] }
+
+        /// The enrichment field the member at `index` is; nil for the application's.
+        @inline(__always)
+        func source(at index: Int) -> EnrichmentField.Source? {
+            base[index].isEnrichment ? sources[index] : nil
+        }
+    }
+
     /// Reads `record`; false when it is not a JSON object (the caller then sends it as a string).
     /// The scanner's members and their sources go into slots kept from record to record
     /// (`scanIntoSlots`); the sources' slots grow with the members'.
@@ -47,8 +68,7 @@ struct RecordReader {
         }
         guard record.count < PackedMember.limit else {
             // Past what 32-bit offsets hold (no line is this long): sent whole, as a string.
-            members.removeAll(keepingCapacity: true)
-            sources.removeAll(keepingCapacity: true)
+            members = MemberView()
             wanted = 0
             return false
         }
@@ -67,14 +87,14 @@ struct RecordReader {
             time = nil
             wanted = 0
             let object = sourceSlots.withUnsafeMutableBufferPointer { sourceSlots in
-                let room = memberSlots.count
+                let slotCount = memberSlots.count
                 return JSONScanner.scanTrustedObject(record) { member in
                     if wrapped, !member.keyIsEscaped, UnsafeRawBufferPointer(rebasing: record[member.key]).equals(Self.rawKey),
                         record[member.value.lowerBound] == UInt8(ascii: "{")
                     {
                         let base = member.value.lowerBound
                         _ = RecordMembers.forEach(UnsafeRawBufferPointer(rebasing: record[member.value])) { inner in
-                            if found < room {
+                            if found < slotCount {
                                 memberSlots[found] = Member(
                                     key: (inner.key.lowerBound + base)..<(inner.key.upperBound + base), keyIsEscaped: inner.keyIsEscaped,
                                     value: (inner.value.lowerBound + base)..<(inner.value.upperBound + base), valueIsString: inner.valueIsString)
@@ -92,7 +112,7 @@ struct RecordReader {
                     // A pattern, not ==: Optional's == went through the Equatable witness, twice a record.
                     if case .time? = source { time = found }
                     if case .none = source { wanted |= Self.wantedBit(key: member.key, escaped: member.keyIsEscaped, found, in: record, wantedKeys) }
-                    if found < room {
+                    if found < slotCount {
                         memberSlots[found] = member
                         sourceSlots[found] = source
                     }
@@ -102,17 +122,25 @@ struct RecordReader {
             return (object, found)
         }
         guard object != nil else {
-            members.removeAll(keepingCapacity: true)
-            sources.removeAll(keepingCapacity: true)
+            members = MemberView()
             self.wanted = 0
             return false
         }
-        // Packed as the enricher's are (`take`): a record this reader scans is below `PackedMember.limit`.
-        members.removeAll(keepingCapacity: true)
+        // Packed and flagged as the enricher's are (`take`): a record this reader scans is below
+        // `PackedMember.limit`.
+        room.reserve(found)
+        let packed = room.members
+        let sources = room.sources
         memberSlots.withUnsafeBufferPointer { slots in
-            for member in slots[..<found] { members.append(PackedMember(member, shift: 0)) }
+            sourceSlots.withUnsafeBufferPointer { sourceSlots in
+                for index in 0..<found {
+                    let source = sourceSlots[index]
+                    packed[index] = PackedMember(slots[index], shift: 0, enrichment: source != nil)
+                    sources[index] = source
+                }
+            }
         }
-        sourceSlots.withUnsafeBufferPointer { sources.replaceSubrange(sources.indices, with: UnsafeBufferPointer(rebasing: $0[..<found])) }
+        members = MemberView(base: UnsafeBufferPointer(rebasing: packed[..<found]), sources: UnsafeBufferPointer(sources))
         timeMember = time
         self.wanted = wanted
         return true
@@ -129,28 +157,19 @@ struct RecordReader {
         var time: Int?
         var wanted: UInt64 = 0
         let count = found.count
-        // The members as they are, in one copy; their sources written through a pointer.
-        members.removeAll(keepingCapacity: true)
-        members.append(contentsOf: found)
-        if sources.count > count {
-            sources.removeLast(sources.count - count)
-        } else if sources.count < count {
-            sources.append(contentsOf: repeatElement(nil, count: count - sources.count))
-        }
-        members.withUnsafeBufferPointer { members in
-            sources.withUnsafeMutableBufferPointer { sources in
-                for index in 0..<count {
-                    let member = members[index]
-                    guard member.isEnrichment else {
-                        wanted |= Self.wantedBit(key: member.key, escaped: member.keyIsEscaped, index, in: record, wantedKeys)
-                        sources[index] = nil
-                        continue
-                    }
-                    let source = Self.source(key: member.key, value: member.value, in: record, fields: fields)
-                    if case .time? = source { time = index }
-                    sources[index] = source
-                }
+        // The members read where they are; only the flagged ones' sources written.
+        room.reserve(count)
+        let sources = room.sources
+        members = MemberView(base: found, sources: UnsafeBufferPointer(sources))
+        for index in 0..<count {
+            let member = found[index]
+            guard member.isEnrichment else {
+                wanted |= Self.wantedBit(key: member.key, escaped: member.keyIsEscaped, index, in: record, wantedKeys)
+                continue
             }
+            let source = Self.source(key: member.key, value: member.value, in: record, fields: fields)
+            if case .time? = source { time = index }
+            sources[index] = source
         }
         timeMember = time
         self.wanted = wanted
@@ -183,8 +202,8 @@ struct RecordReader {
             bits &= bits &- 1
         }
         for index in members.indices.dropFirst(64) {
-            guard case .none = sources[index] else { continue }
             let member = members[index]
+            guard !member.isEnrichment else { continue }
             if Self.mayBeWanted(key: member.key, escaped: member.keyIsEscaped, in: record, wantedKeys) { body(index) }
         }
     }
@@ -214,7 +233,7 @@ struct RecordReader {
     /// The first of the application's members named `name`.
     func first(named name: [UInt8], in record: UnsafeRawBufferPointer) -> Int? {
         members.indices.first {
-            sources[$0] == nil && !members[$0].keyIsEscaped && UnsafeRawBufferPointer(rebasing: record[members[$0].key]).equals(name)
+            !members[$0].isEnrichment && !members[$0].keyIsEscaped && UnsafeRawBufferPointer(rebasing: record[members[$0].key]).equals(name)
         }
     }
 

@@ -76,7 +76,6 @@ extension OTLPFormat {
     ) {
         let roles = facts.roles
         let members = reader.members
-        let sources = reader.sources
         out.append(UInt8(ascii: "{"))
         if let nanoseconds = facts.time {
             out.appendLiteral(#""timeUnixNano":""#)
@@ -107,7 +106,7 @@ extension OTLPFormat {
         for (index, member) in members.enumerated()
         where index != roles.message && index != roles.level && index != roles.trace && index != roles.span {
             var key = UnsafeRawBufferPointer(rebasing: record[member.key])
-            if let source = sources[index] {
+            if let source = members.source(at: index) {
                 // Per record: the file and the stream, under OTel's names; the rest is the resource.
                 guard let name = Self.attributeName(source) else { continue }
                 key = name

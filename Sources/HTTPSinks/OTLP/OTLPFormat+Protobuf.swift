@@ -55,7 +55,6 @@ extension OTLPFormat {
         }
         let roles = roles(record)
         let members = reader.members
-        let sources = reader.sources
         if let nanoseconds = reader.time(roles.time, in: record) {
             out.appendFixed64(field: 1, nanoseconds)
         }
@@ -80,7 +79,7 @@ extension OTLPFormat {
         for (index, member) in members.enumerated()
         where index != roles.message && index != roles.level && index != roles.trace && index != roles.span {
             var key = UnsafeRawBufferPointer(rebasing: record[member.key])
-            if let source = sources[index] {
+            if let source = members.source(at: index) {
                 guard let name = Self.attributeName(source) else { continue }
                 key = name
             }
