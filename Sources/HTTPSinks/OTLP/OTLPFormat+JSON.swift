@@ -103,8 +103,8 @@ extension OTLPFormat {
         if let span = roles.span { appendLowercased(#","spanId":""#, RecordReader.stringContent(record, members[span].value), to: &out) }
         out.appendLiteral(#","attributes":["#)
         var separator = false
-        for (index, member) in members.enumerated()
-        where index != roles.message && index != roles.level && index != roles.trace && index != roles.span {
+        for index in members.indices where !roles.isLifted(index) {
+            let member = members[index]
             var key = UnsafeRawBufferPointer(rebasing: record[member.key])
             if let source = members.source(at: index) {
                 // Per record: the file and the stream, under OTel's names; the rest is the resource.

@@ -76,8 +76,8 @@ extension OTLPFormat {
             ProtobufAnyValue.append(UnsafeRawBufferPointer(rebasing: record[members[message].value]), to: out)
             out.endField(body)
         }
-        for (index, member) in members.enumerated()
-        where index != roles.message && index != roles.level && index != roles.trace && index != roles.span {
+        for index in members.indices where !roles.isLifted(index) {
+            let member = members[index]
             var key = UnsafeRawBufferPointer(rebasing: record[member.key])
             if let source = members.source(at: index) {
                 guard let name = Self.attributeName(source) else { continue }
