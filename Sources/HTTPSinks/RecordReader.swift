@@ -31,6 +31,8 @@ struct RecordReader {
     /// How the application's time member is written (`time_format`), and how many values did not parse.
     var timeFormat = TimeFormat.rfc3339
     private(set) var timeParseErrors = 0
+    /// The last RFC 3339 second read: the records of a batch mostly share theirs.
+    private var secondsMemo = RFC3339.SecondsMemo()
 
     init(shape: RecordShape, wanted keys: [[UInt8]] = []) {
         self.shape = shape
@@ -264,7 +266,7 @@ struct RecordReader {
         let value =
             member.valueIsString
             ? Self.stringContent(record, member.value) : UnsafeRawBufferPointer(rebasing: record[member.value])
-        guard let nanoseconds = timeFormat.nanoseconds(value, isString: member.valueIsString) else {
+        guard let nanoseconds = timeFormat.nanoseconds(value, isString: member.valueIsString, memo: &secondsMemo) else {
             timeParseErrors += 1
             return nil
         }

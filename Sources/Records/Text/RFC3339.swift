@@ -9,12 +9,32 @@ package enum RFC3339 {
     /// separators compared at once, each digit then a shift and a mask away; a byte by byte reading of
     /// them took about 300 instructions a time.
     package static func nanoseconds(_ text: UnsafeRawBufferPointer) -> UInt64? {
+        var memo = SecondsMemo()
+        return nanoseconds(text, memo: &memo)
+    }
+
+    /// The last date and clock read (their three words) and their seconds since 1970 before any
+    /// offset: a record's time mostly shares its second with the one before, and then only its
+    /// fraction and zone are read.
+    package struct SecondsMemo {
+        var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        /// -1: nothing read yet.
+        var seconds = -1
+
+        package init() {}
+    }
+
+    /// `nanoseconds`, with the seconds of a date and clock the same as the last ones taken from `memo`.
+    package static func nanoseconds(_ text: UnsafeRawBufferPointer, memo: inout SecondsMemo) -> UInt64? {
         let count = text.count
         guard count >= 20, let base = text.baseAddress else { return nil }
         // "YYYY-MM-", "DDThh:mm", "hh:mm:ss"; the first byte lowest.
         let date = base.loadUnaligned(as: UInt64.self) ^ asciiZeros
         let middle = base.loadUnaligned(fromByteOffset: 8, as: UInt64.self) ^ asciiZeros
         let clock = base.loadUnaligned(fromByteOffset: 11, as: UInt64.self) ^ asciiZeros
+        if memo.seconds >= 0, date == memo.words.0, middle == memo.words.1, clock == memo.words.2 {
+            return finish(text, seconds: memo.seconds)
+        }
         // The scanner's digit test on each word. (A carry out of a lane comes only from a lane that is
         // no digit or separator, rejected anyway.)
         func notDigits(_ word: UInt64, _ lanes: UInt64) -> UInt64 { JSONStructure.notDigits(word, lanes: lanes) }
@@ -32,7 +52,10 @@ package enum RFC3339 {
         let minute = pair(clock, 3)
         let second = pair(clock, 6)
         guard (1...12).contains(month), day >= 1, day <= daysIn(month, year), hour < 24, minute < 60, second <= 60 else { return nil }
-        return finish(text, year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+        let seconds = Self.seconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+        memo.words = (date, middle, clock)
+        memo.seconds = seconds
+        return finish(text, seconds: seconds)
     }
 
     private static let asciiZeros: UInt64 = 0x3030_3030_3030_3030
@@ -48,10 +71,14 @@ package enum RFC3339 {
         return value
     }
 
-    /// The fraction, the zone and the sum, after the date and the clock (19 bytes) were read.
-    private static func finish(
-        _ text: UnsafeRawBufferPointer, year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int
-    ) -> UInt64? {
+    /// A date's and a clock's seconds since 1970 (a leap second is the one before it).
+    private static func seconds(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) -> Int {
+        daysSinceEpoch(year, month, day) * 86_400 + hour * 3600 + minute * 60 + min(second, 59)
+    }
+
+    /// The fraction, the zone and the sum, after the date and the clock (19 bytes) were read as
+    /// `seconds` (`seconds(year:…)`).
+    private static func finish(_ text: UnsafeRawBufferPointer, seconds local: Int) -> UInt64? {
         let count = text.count
         func digits(_ at: Int, _ length: Int) -> Int? { decimal(text, at, length) }
         var index = 19
@@ -81,7 +108,7 @@ package enum RFC3339 {
         default: return nil
         }
         guard index == count else { return nil }
-        let seconds = daysSinceEpoch(year, month, day) * 86_400 + hour * 3600 + minute * 60 + min(second, 59) - offsetSeconds
+        let seconds = local - offsetSeconds
         // Nanoseconds since 1970 fit 64 bits until 2554: a later year is no time we can send.
         guard seconds >= 0, seconds < maximumSeconds else { return nil }
         return UInt64(seconds) * 1_000_000_000 + fraction
@@ -98,7 +125,7 @@ package enum RFC3339 {
             let hour = digits(11, 2), text[13] == 0x3A, let minute = digits(14, 2), text[16] == 0x3A, let second = digits(17, 2),
             (1...12).contains(month), day >= 1, day <= daysIn(month, year), hour < 24, minute < 60, second <= 60
         else { return nil }
-        return finish(text, year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+        return finish(text, seconds: seconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second))
     }
 
     /// The first second whose nanoseconds do not fit in 64 bits (in 2554).

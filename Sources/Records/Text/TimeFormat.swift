@@ -82,8 +82,15 @@ package enum TimeFormat: Sendable, Equatable {
 
     /// `value`: a string's content between its quotes, or a number's text (`isString` false).
     package func nanoseconds(_ value: UnsafeRawBufferPointer, isString: Bool) -> UInt64? {
+        var memo = RFC3339.SecondsMemo()
+        return nanoseconds(value, isString: isString, memo: &memo)
+    }
+
+    /// `nanoseconds`, an RFC 3339 time's seconds taken from `memo` when its date and clock are the
+    /// last ones (`RFC3339.SecondsMemo`): for a reader of one record after another.
+    package func nanoseconds(_ value: UnsafeRawBufferPointer, isString: Bool, memo: inout RFC3339.SecondsMemo) -> UInt64? {
         switch self {
-        case .rfc3339: return isString ? RFC3339.nanoseconds(value) : nil
+        case .rfc3339: return isString ? RFC3339.nanoseconds(value, memo: &memo) : nil
         case .unix: return Self.decimal(value, scale: 1_000_000_000)
         case .unixMs: return Self.decimal(value, scale: 1_000_000)
         case .unixUs: return Self.decimal(value, scale: 1_000)

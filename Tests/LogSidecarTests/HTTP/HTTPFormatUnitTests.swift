@@ -41,6 +41,9 @@ struct HTTPFormatUnitTests {
             "2026-11-28T10:00:00.123456789Z", "2024-02-29 23:59:59+02:00", "1970-01-01t00:00:00z", "2554-07-21T23:34:33.709551615Z",
             "1999-12-31T23:59:60Z", "2026-04-30T09:05:07-11:59",
         ]
+        // One memo through every reading, as a reader keeps it from record to record: a time whose date
+        // and clock are the last one's takes its seconds from it.
+        var memo = RFC3339.SecondsMemo()
         for sample in samples {
             let bytes = Array(sample.utf8)
             #expect(bytes.withUnsafeBytes { RFC3339.nanoseconds($0) } == bytes.withUnsafeBytes { RFC3339.nanosecondsBytewise($0) })
@@ -49,18 +52,27 @@ struct HTTPFormatUnitTests {
                     var changed = bytes
                     changed[position] = UInt8(value)
                     let fast = changed.withUnsafeBytes { RFC3339.nanoseconds($0) }
+                    let remembered = changed.withUnsafeBytes { RFC3339.nanoseconds($0, memo: &memo) }
                     let slow = changed.withUnsafeBytes { RFC3339.nanosecondsBytewise($0) }
-                    if fast != slow {
+                    if fast != slow || remembered != slow {
                         Issue.record("\(sample), byte \(position) = \(value): \(String(describing: fast)) against \(String(describing: slow))")
                     }
                 }
             }
         }
+        // The same second with other fractions and zones, and with none.
+        for tail in ["Z", ".5Z", "+01:00", "-00:30", "", ".", ".Z", "+01", "Zx", ".123456789012z"] {
+            let bytes = Array(("2026-11-28T10:00:00" + tail).utf8)
+            let remembered = bytes.withUnsafeBytes { RFC3339.nanoseconds($0, memo: &memo) }
+            #expect(remembered == bytes.withUnsafeBytes { RFC3339.nanosecondsBytewise($0) }, "\(tail)")
+        }
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<20_000 {
             let alphabet = Array("0123456789-:T Zz.+".utf8)
             let bytes = (0..<20).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] }
-            #expect(bytes.withUnsafeBytes { RFC3339.nanoseconds($0) } == bytes.withUnsafeBytes { RFC3339.nanosecondsBytewise($0) })
+            let slow = bytes.withUnsafeBytes { RFC3339.nanosecondsBytewise($0) }
+            #expect(bytes.withUnsafeBytes { RFC3339.nanoseconds($0) } == slow)
+            #expect(bytes.withUnsafeBytes { RFC3339.nanoseconds($0, memo: &memo) } == slow)
         }
     }
 
