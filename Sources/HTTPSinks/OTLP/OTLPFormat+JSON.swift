@@ -20,9 +20,10 @@ extension OTLPFormat {
         let now = RFC3339.now()
         var times = NanosecondDigits()
         batch.bytes.withUnsafeBytes { raw in
-            // A variable of the closure's own: one it captured is boxed, and the buffer was retained
-            // and released around each record's appends.
-            var out = body
+            // A constant of the closure's own, in the loop: a variable it captured was boxed, and a
+            // variable of its own was still retained and released around each record's appends. The
+            // protocol's mutating appends (`ByteOutput`) take a variable copy of the reference.
+            let out = body
             out.appendBytes(jsonHead)
             batch.members.withUnsafeBufferPointer { allMembers in
                 for (position, index) in records.enumerated() {
@@ -30,11 +31,12 @@ extension OTLPFormat {
                     let record = batch.record(index, in: raw)
                     guard reader.read(record, members: batch.members(of: index, in: allMembers)) else {
                         // Not an object (cannot happen for our records, kept safe): the whole text as the body.
-                        out.appendLiteral(#"{"observedTimeUnixNano":""#)
-                        out.appendDecimal(now)
-                        out.appendLiteral(#"","body":{"stringValue":"#)
-                        JSONEscaper.appendQuoted(record, to: &out)
-                        out.appendLiteral("}}")
+                        var growable = out
+                        growable.appendLiteral(#"{"observedTimeUnixNano":""#)
+                        growable.appendDecimal(now)
+                        growable.appendLiteral(#"","body":{"stringValue":"#)
+                        JSONEscaper.appendQuoted(record, to: &growable)
+                        growable.appendLiteral("}}")
                         continue
                     }
                     let roles = roles(record)
@@ -47,10 +49,12 @@ extension OTLPFormat {
                     {
                         continue
                     }
-                    appendJSONLogRecord(record, facts, times: &times, to: &out)
+                    var growable = out
+                    appendJSONLogRecord(record, facts, times: &times, to: &growable)
                 }
             }
-            out.appendLiteral("]}]}]}")
+            var end = out
+            end.appendLiteral("]}]}]}")
         }
     }
 
