@@ -26,7 +26,9 @@ final class OTLPFormat: HTTPFormat {
         case span
     }
     /// The last processing time read and its nanoseconds: a batch's records share one.
-    var lastObserved: (text: [UInt8], value: UInt64, decimal: [UInt8]) = ([], 0, [])
+    /// In bytes of their own, not arrays: an array read from the format was retained and released,
+    /// twice a record. A text longer than `InlineBytes.capacity` is read each time.
+    var lastObserved: (text: InlineBytes, value: UInt64, decimal: InlineBytes) = (InlineBytes(), 0, InlineBytes())
     private static let traceKey = Array("trace_id".utf8)
     private static let spanKey = Array("span_id".utf8)
 
@@ -114,19 +116,22 @@ final class OTLPFormat: HTTPFormat {
         guard let member = reader.timeMember else { return now }
         let text = RecordReader.stringContent(record, reader.members[member].value)
         guard !text.isEmpty else { return now }
-        if !text.equals(lastObserved.text) {
-            let value = RFC3339.nanoseconds(text) ?? now
-            var decimal: [UInt8] = []
-            decimal.appendDecimal(value)
-            lastObserved = (Array(text), value, decimal)
+        if lastObserved.text.equals(text) { return lastObserved.value }
+        let value = RFC3339.nanoseconds(text) ?? now
+        var decimal: [UInt8] = []
+        decimal.appendDecimal(value)
+        guard let kept = InlineBytes(text), let digits = decimal.withUnsafeBytes({ InlineBytes($0) }) else {
+            lastObserved = (InlineBytes(), 0, InlineBytes())
+            return value
         }
-        return lastObserved.value
+        lastObserved = (kept, value, digits)
+        return value
     }
 
     /// A processing time `observedTime` returned, in decimal: the digits also written once per distinct text.
     func appendObservedTime<Output: ByteOutput>(_ value: UInt64, to out: inout Output) {
-        if value == lastObserved.value && !lastObserved.decimal.isEmpty {
-            lastObserved.decimal.withUnsafeBytes { out.appendBytes($0) }
+        if value == lastObserved.value && lastObserved.decimal.count > 0 {
+            lastObserved.decimal.withBytes { out.appendBytes($0) }
         } else {
             out.appendDecimal(value)
         }
