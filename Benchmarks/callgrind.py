@@ -8,9 +8,13 @@ drifts by a third within minutes. The same 30 MB of bench.py's JSON lines throug
   ndjson   merge mode into an HTTP sink, format ndjson, uncompressed, posted to peers/discard_http.py
   otlp     the same with format otlp (JSON encoding): what taking records apart costs beside ndjson
   loki     the same with format loki (its default labels)
-Usage: Benchmarks/callgrind.py [--binary PATH] [--size-mb 30] [--profiles DIR] [ROUTE ...]   (default: the first four)
+Usage: Benchmarks/callgrind.py [--binary PATH] [--size-mb 30] [--profiles DIR] [--cpu-time] [ROUTE ...]
+(default: the first four routes)
 Prints one line per route: its name, the instructions (callgrind's total) and the lines shipped.
 --profiles keeps each route's callgrind output as DIR/ROUTE.callgrind, for callgrind_annotate.
+--cpu-time runs the same routes natively under /usr/bin/time instead, and prints the shipper's user
+and system CPU seconds: whether the instructions removed show as time (use --size-mb 300 or more,
+alternate the binaries and repeat: single runs differ by a fifth here).
 Build first: scripts/build-release.sh
 The binary is measured as a copy without its debug information (valgrind 3.19 cannot read that of a
 statically linked Swift binary and gives up); its symbols stay, so the profiles name the functions.
@@ -44,7 +48,7 @@ def http_written(port):
     return sum(int(float(line.split()[-1])) for line in text.splitlines() if line.startswith("log_sidecar_records_written_total"))
 
 
-def run(route, binary, data, expected, work, profiles=None):
+def run(route, binary, data, expected, work, profiles=None, cpu_time=False):
     output = os.path.join(work, "out.jsonl")
     config = os.path.join(work, "config.json")
     settings = {"sinks": [{"type": "file", "path": output, "max_bytes": 1 << 40}]}
@@ -72,17 +76,21 @@ def run(route, binary, data, expected, work, profiles=None):
         args += ["--enrich-host-field", "", "--enrich-timestamp-field", ""]
     args += ["--", "cat", data] if route == "exec" else ["--input-path", data]
     profile = os.path.join(work, "callgrind.out")
-    process = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + profile] + args,
-                               stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "stderr"), "w"))
+    wrapper = (["/usr/bin/time", "-f", "%U %S", "-o", profile] if cpu_time else
+               ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + profile])
+    process = subprocess.Popen(wrapper + args, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "stderr"), "w"))
     if route != "exec":
         # A follower never ends by itself: stopped once everything arrived (bounded).
         deadline = time.time() + 1800
         while time.time() < deadline and (http_written(health_port) < expected if receiver else
                                           not os.path.exists(output) or bench.count_lines(output) < expected):
             if process.poll() is not None:
-                sys.exit(f"{route}: valgrind ended early; see {work}/stderr:\n" + open(os.path.join(work, "stderr")).read()[-2000:])
+                sys.exit(f"{route}: the run ended early; see {work}/stderr:\n" + open(os.path.join(work, "stderr")).read()[-2000:])
             time.sleep(1)
-        process.send_signal(signal.SIGTERM)
+        # Valgrind runs the shipper in its own process; time runs it as a child, and would die of the signal.
+        children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
+        for pid in children if cpu_time else [str(process.pid)]:
+            os.kill(int(pid), signal.SIGTERM)
     process.wait(timeout=1800)
     if receiver:
         receiver.kill()
@@ -91,6 +99,10 @@ def run(route, binary, data, expected, work, profiles=None):
     else:
         shipped = bench.count_lines(output)
         os.remove(output)
+    if cpu_time:
+        with open(profile) as f:
+            user, system = (float(field) for field in f.read().split()[-2:])
+        return (user, system), shipped
     if profiles:
         shutil.copy(profile, os.path.join(profiles, f"{route}.callgrind"))
     with open(profile) as f:
@@ -103,6 +115,7 @@ def main():
     parser.add_argument("--binary", default=bench.BINARY)
     parser.add_argument("--size-mb", type=int, default=30)
     parser.add_argument("--profiles", help="a directory to keep each route's callgrind output in")
+    parser.add_argument("--cpu-time", action="store_true", help="CPU seconds of a native run instead of instructions")
     parser.add_argument("routes", nargs="*", default=list(ROUTES), choices=ROUTES + HTTP_ROUTES)
     args = parser.parse_args()
     data_dir = os.path.join(bench.HERE, "data")
@@ -114,8 +127,11 @@ def main():
         with tempfile.TemporaryDirectory() as work:
             binary = os.path.join(work, "log-sidecar")
             subprocess.run(["strip", "--strip-debug", "-o", binary, args.binary], check=True)
-            total, shipped = run(route, binary, data, kept if route == "filters" else lines, work, args.profiles)
-        print(f"{route:8s} {total:>14,d} instructions  {shipped:,d} lines", flush=True)
+            total, shipped = run(route, binary, data, kept if route == "filters" else lines, work, args.profiles, args.cpu_time)
+        if args.cpu_time:
+            print(f"{route:8s} user {total[0]:.2f} s  system {total[1]:.2f} s  {shipped:,d} lines", flush=True)
+        else:
+            print(f"{route:8s} {total:>14,d} instructions  {shipped:,d} lines", flush=True)
 
 
 if __name__ == "__main__":
