@@ -23,9 +23,9 @@ struct RecordReader {
     /// caller's `withUnsafeBufferPointer` that gave them.
     private(set) var members = MemberView()
     private let room = ReaderRoom()
-    /// Where the scanner puts a record's members and their sources, kept from record to record.
+    /// Where the scanner puts a record's members, kept from record to record; their sources go
+    /// straight into the room.
     private var memberSlots: [Member] = []
-    private var sourceSlots: [EnrichmentField.Source?] = []
     /// The member holding the processing time, if any.
     private(set) var timeMember: Int?
     /// How the application's time member is written (`time_format`), and how many values did not parse.
@@ -59,8 +59,8 @@ struct RecordReader {
     }
 
     /// Reads `record`; false when it is not a JSON object (the caller then sends it as a string).
-    /// The scanner's members and their sources go into slots kept from record to record
-    /// (`scanIntoSlots`); the sources' slots grow with the members'.
+    /// The scanner's members go into slots kept from record to record (`scanIntoSlots`), their sources
+    /// into the room, grown with the slots.
     mutating func read(_ record: UnsafeRawBufferPointer, members found: UnsafeBufferPointer<PackedMember>? = nil) -> Bool {
         timeMember = nil
         let wrapped = shape.wrapped
@@ -79,47 +79,46 @@ struct RecordReader {
         let fields = shape.fields
         let fieldKeys = fieldKeys
         let wantedKeys = wantedKeys
+        let room = room
         var time: Int?
         var wanted: UInt64 = 0
         let (object, found) = memberSlots.scanIntoSlots { memberSlots in
-            if sourceSlots.count < memberSlots.count {
-                sourceSlots.append(contentsOf: repeatElement(nil, count: memberSlots.count - sourceSlots.count))
-            }
+            // The sources by index, in room as large as the slots.
+            room.reserve(memberSlots.count)
+            let sources = room.sources
             var found = 0
             time = nil
             wanted = 0
-            let object = sourceSlots.withUnsafeMutableBufferPointer { sourceSlots in
-                let slotCount = memberSlots.count
-                return JSONScanner.scanTrustedObject(record) { member in
-                    if wrapped, !member.keyIsEscaped, UnsafeRawBufferPointer(rebasing: record[member.key]).equals(Self.rawKey),
-                        record[member.value.lowerBound] == UInt8(ascii: "{")
-                    {
-                        let base = member.value.lowerBound
-                        _ = RecordMembers.forEach(UnsafeRawBufferPointer(rebasing: record[member.value])) { inner in
-                            if found < slotCount {
-                                memberSlots[found] = Member(
-                                    key: (inner.key.lowerBound + base)..<(inner.key.upperBound + base), keyIsEscaped: inner.keyIsEscaped,
-                                    value: (inner.value.lowerBound + base)..<(inner.value.upperBound + base), valueIsString: inner.valueIsString)
-                                sourceSlots[found] = nil
-                            }
-                            wanted |= Self.wantedBit(
-                                key: inner.key, escaped: inner.keyIsEscaped, found, in: UnsafeRawBufferPointer(rebasing: record[member.value]),
-                                wantedKeys)
-                            found += 1
+            let slotCount = memberSlots.count
+            let object = JSONScanner.scanTrustedObject(record) { member in
+                if wrapped, !member.keyIsEscaped, UnsafeRawBufferPointer(rebasing: record[member.key]).equals(Self.rawKey),
+                    record[member.value.lowerBound] == UInt8(ascii: "{")
+                {
+                    let base = member.value.lowerBound
+                    _ = RecordMembers.forEach(UnsafeRawBufferPointer(rebasing: record[member.value])) { inner in
+                        if found < slotCount {
+                            memberSlots[found] = Member(
+                                key: (inner.key.lowerBound + base)..<(inner.key.upperBound + base), keyIsEscaped: inner.keyIsEscaped,
+                                value: (inner.value.lowerBound + base)..<(inner.value.upperBound + base), valueIsString: inner.valueIsString)
+                            sources[found] = nil
                         }
-                        return
+                        wanted |= Self.wantedBit(
+                            key: inner.key, escaped: inner.keyIsEscaped, found, in: UnsafeRawBufferPointer(rebasing: record[member.value]),
+                            wantedKeys)
+                        found += 1
                     }
-                    let source = Self.source(
-                        key: member.key, escaped: member.keyIsEscaped, value: member.value, in: record, fields: fields, fieldKeys: fieldKeys)
-                    // A pattern, not ==: Optional's == went through the Equatable witness, twice a record.
-                    if case .time? = source { time = found }
-                    if case .none = source { wanted |= Self.wantedBit(key: member.key, escaped: member.keyIsEscaped, found, in: record, wantedKeys) }
-                    if found < slotCount {
-                        memberSlots[found] = member
-                        sourceSlots[found] = source
-                    }
-                    found += 1
+                    return
                 }
+                let source = Self.source(
+                    key: member.key, escaped: member.keyIsEscaped, value: member.value, in: record, fields: fields, fieldKeys: fieldKeys)
+                // A pattern, not ==: Optional's == went through the Equatable witness, twice a record.
+                if case .time? = source { time = found }
+                if case .none = source { wanted |= Self.wantedBit(key: member.key, escaped: member.keyIsEscaped, found, in: record, wantedKeys) }
+                if found < slotCount {
+                    memberSlots[found] = member
+                    sources[found] = source
+                }
+                found += 1
             }
             return (object, found)
         }
@@ -129,18 +128,11 @@ struct RecordReader {
             return false
         }
         // Packed and flagged as the enricher's are (`take`): a record this reader scans is below
-        // `PackedMember.limit`.
-        room.reserve(found)
+        // `PackedMember.limit`. The room holds as many as the slots, so `found` of each.
         let packed = room.members
         let sources = room.sources
         memberSlots.withUnsafeBufferPointer { slots in
-            sourceSlots.withUnsafeBufferPointer { sourceSlots in
-                for index in 0..<found {
-                    let source = sourceSlots[index]
-                    packed[index] = PackedMember(slots[index], shift: 0, enrichment: source != nil)
-                    sources[index] = source
-                }
-            }
+            for index in 0..<found { packed[index] = PackedMember(slots[index], shift: 0, enrichment: sources[index] != nil) }
         }
         members = MemberView(base: UnsafeBufferPointer(rebasing: packed[..<found]), sources: UnsafeBufferPointer(sources))
         timeMember = time
