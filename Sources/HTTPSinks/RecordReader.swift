@@ -247,7 +247,7 @@ struct RecordReader {
     /// A string value's content between its quotes; empty for any other value.
     static func stringContent(_ record: UnsafeRawBufferPointer, _ range: Range<Int>) -> UnsafeRawBufferPointer {
         guard range.count >= 2, record[range.lowerBound] == UInt8(ascii: "\"") else { return UnsafeRawBufferPointer(start: nil, count: 0) }
-        return UnsafeRawBufferPointer(rebasing: record[(range.lowerBound + 1)..<(range.upperBound - 1)])
+        return UnsafeRawBufferPointer(rebasing: record[range]).betweenQuotes
     }
 
     /// The nanoseconds of the application's time, the member at `index`, read with `timeFormat`; a value

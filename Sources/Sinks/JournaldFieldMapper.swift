@@ -75,7 +75,7 @@ struct JournaldFieldMapper {
     private static func appendText(of member: JSONScanner.Member, in record: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         let value = UnsafeRawBufferPointer(rebasing: record[member.value])
         if member.valueIsString {
-            JSONUnescape.append(UnsafeRawBufferPointer(rebasing: value[1..<max(1, value.count - 1)]), to: &out)
+            JSONUnescape.append(value.betweenQuotes, to: &out)
         } else {
             out.append(contentsOf: value)
         }

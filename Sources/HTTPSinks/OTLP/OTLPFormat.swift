@@ -164,8 +164,7 @@ final class OTLPFormat: HTTPFormat {
     /// fatal 21; pino's and bunyan's numeric levels 10 to 60 map onto the same; 0 when unknown.
     static func severity(_ value: UnsafeRawBufferPointer) -> Int {
         var name = value
-        // By range: a slice's generic dropLast cost some sixty instructions a record.
-        if name.count >= 2 && name.first == UInt8(ascii: "\"") { name = UnsafeRawBufferPointer(rebasing: name[1..<(name.count - 1)]) }
+        if name.count >= 2 && name.first == UInt8(ascii: "\"") { name = name.betweenQuotes }
         guard let key = LevelName(name) else { return 0 }
         for (level, number) in severities where level == key { return number }
         return 0

@@ -86,8 +86,7 @@ package enum ProtobufAnyValue {
         guard let first = value.first else { return }
         switch first {
         case UInt8(ascii: "\""):
-            // Between the quotes, by range (a slice's generic dropLast cost some sixty instructions).
-            out.appendStringField(1, json: UnsafeRawBufferPointer(rebasing: value[1..<max(1, value.count - 1)]))
+            out.appendStringField(1, json: value.betweenQuotes)
         case UInt8(ascii: "t"), UInt8(ascii: "f"):
             out.appendTag(2, .varint)
             out.append(first == UInt8(ascii: "t") ? 1 : 0)
