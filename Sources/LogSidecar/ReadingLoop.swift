@@ -80,6 +80,10 @@ final class ReadingLoop {
                 fanout.reopen()
             }
             if pass != .budgetSpent && !streamsBusy && !journalBusy {
+                // A write still running behind finishes before the loop sleeps: its failure is seen
+                // (and retried, reading paused) now, not with the next input. The result shows in
+                // `fanout.fatalFailure` or, once stopping, in the drain.
+                _ = fanout.settle()
                 // A wake-up during the coalescing pause (a signal, the child's exit) is acted on now.
                 // A short wait: no slack left from a quiet second's may make it late.
                 let trickled = child?.streams.trickled == true

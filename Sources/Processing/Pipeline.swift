@@ -11,6 +11,10 @@ package final class Pipeline: LineConsumer {
     private let fanout: SinkFanout
     private let counters: Counters
     private var batch = RecordBatch()
+    /// The batch a sink may still be writing on its own thread (`SinkFanout.writesBehind`) while `batch`
+    /// fills: the two take turns, so neither is copied when it is emptied.
+    private var spare = RecordBatch()
+    private let alternates: Bool
     private var empty = 0
     private var parseErrors = 0
     private var truncated = 0
@@ -25,6 +29,7 @@ package final class Pipeline: LineConsumer {
         enricher.recordsMembers = recordsMembers
         self.fanout = fanout
         self.counters = counters
+        alternates = fanout.writesBehind
     }
 
     package func begin(_ source: LineSource, format: InputFormat, parser: LineParser?, origins: OriginCounter) {
@@ -63,6 +68,7 @@ package final class Pipeline: LineConsumer {
         counters.deliveryStartedMs.store(MonotonicClock.milliseconds(), ordering: .relaxed)
         let delivered = fanout.deliver(batch)
         counters.deliveryStartedMs.store(0, ordering: .relaxed)
+        if alternates { swap(&batch, &spare) }
         batch.removeAll()
         if delivered { counters.lastProgressMs.store(MonotonicClock.milliseconds(), ordering: .relaxed) }
         return delivered

@@ -5,6 +5,13 @@ import SystemSupport
 
 /// Appends records to a file, rotating it itself at `max_bytes` (on record boundaries, so no record is
 /// split across files) and keeping `max_files` rotated files: `path.1` is the newest.
+///
+/// A large batch (a catch-up's) is written on the sink's own thread (`WriteBehind`) while the reading
+/// thread encodes the next; each call that follows first waits for that write and, if it failed, writes
+/// what it left (`catchUp`), so a failure is thrown and retried one call later, and the batch counts as
+/// unacknowledged (the checkpoint stays behind it) until then. Small batches, a follow's, are written
+/// at once: no hand-over is added to their latency. The sink's state is used by one thread at a time:
+/// `file-sink` from a hand-over until `collect` has heard it is done, the caller's otherwise.
 package final class FileSink: Sink {
     package let name: String
     private let path: String
@@ -14,6 +21,15 @@ package final class FileSink: Sink {
     private var size = 0
     /// A failed fsync while closing for SIGHUP, reported by the next write or flush.
     private var closeFailure: SinkFailure?
+    /// Batches of at least this many bytes are written behind.
+    static let writeBehindBytes = 64 * 1024
+    /// Started at the first large batch; nil before, or when no thread could be started.
+    private var behind: WriteBehind?
+    private var behindStarted = false
+    /// The batch handed to `behind` and where its write began, until `collect` hears how it went.
+    private var inFlight: (batch: RecordBatch, offset: Int)?
+    /// What a write behind did not get out, written first by the next call.
+    private var leftover: (batch: RecordBatch, offset: Int)?
 
     package init(name: String, path: String, maxBytes: Int, maxFiles: Int) {
         self.name = name
@@ -24,8 +40,63 @@ package final class FileSink: Sink {
 
     deinit { close() }
 
+    package var writesBehind: Bool { true }
+
+    package var unacknowledgedBytes: Int {
+        (inFlight.map { $0.batch.bytes.count - $0.offset } ?? 0) + (leftover.map { $0.batch.bytes.count - $0.offset } ?? 0)
+    }
+
     package func write(_ batch: RecordBatch, from start: Int) throws(SinkFailure) {
         if let closeFailure { throw closeFailure }
+        try catchUp(accepted: start)
+        if batch.bytes.count - start >= Self.writeBehindBytes, let behind = startedBehind() {
+            inFlight = (batch, start)
+            behind.hand {
+                do throws(SinkFailure) {
+                    try self.writeNow(batch, from: start)
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+            return
+        }
+        try writeNow(batch, from: start)
+    }
+
+    package func settle() throws(SinkFailure) { try catchUp(accepted: 0) }
+
+    private func startedBehind() -> WriteBehind? {
+        if !behindStarted {
+            behindStarted = true
+            behind = WriteBehind.start(name: "file-sink")
+        }
+        return behind
+    }
+
+    /// Waits for the write behind, if one is running; what it did not write becomes the leftover.
+    private func collect() {
+        guard let inFlight else { return }
+        if let failure = behind?.finish() { leftover = (inFlight.batch, failure.accepted) }
+        self.inFlight = nil
+    }
+
+    /// `collect`, then the leftover written; its failure is thrown with `accepted`, the caller's own
+    /// progress, and the leftover is tried again by the next call.
+    private func catchUp(accepted: Int) throws(SinkFailure) {
+        collect()
+        guard let leftover else { return }
+        do {
+            try writeNow(leftover.batch, from: leftover.offset)
+        } catch {
+            self.leftover = (leftover.batch, error.accepted)
+            throw SinkFailure(accepted: accepted, reason: error.reason, isFatal: error.isFatal)
+        }
+        self.leftover = nil
+    }
+
+    /// Writes `batch.bytes[start...]` on the calling thread.
+    private func writeNow(_ batch: RecordBatch, from start: Int) throws(SinkFailure) {
         let reopened = descriptor < 0
         try openIfNeeded(accepted: start)
         var offset = start
@@ -64,11 +135,13 @@ package final class FileSink: Sink {
 
     package func flush() throws(SinkFailure) {
         if let closeFailure { throw closeFailure }
+        try catchUp(accepted: 0)
         try sync(accepted: 0)
     }
 
     package func syncJob() throws(SinkFailure) -> SinkSync? {
         if let closeFailure { throw closeFailure }
+        try catchUp(accepted: 0)
         guard descriptor >= 0 else { return nil }
         if let job = SinkSync(duplicating: descriptor, sink: name) { return job }
         try sync(accepted: 0)
@@ -83,11 +156,20 @@ package final class FileSink: Sink {
     /// A file is synced before it is closed: once renamed or reopened it is no longer ours to sync,
     /// and the checkpoint may already claim what it holds.
     package func reopen() {
+        collect()
         do { try sync(accepted: 0) } catch { closeFailure = error }
-        close()
+        closeDescriptor()
     }
 
+    /// What is still left over is not written: the checkpoint never claimed it.
     package func close() {
+        collect()
+        behind?.stop()
+        behind = nil
+        closeDescriptor()
+    }
+
+    private func closeDescriptor() {
         if descriptor >= 0 { FileIO.close(descriptor) }
         descriptor = -1
     }
@@ -106,7 +188,7 @@ package final class FileSink: Sink {
                 size += 1
             }
         } catch {
-            close()
+            closeDescriptor()
             throw SinkFailure(accepted: accepted, reason: "\(error)")
         }
     }
@@ -123,7 +205,7 @@ package final class FileSink: Sink {
     /// `path.N-1` -> `path.N` ... `path` -> `path.1`, dropping what falls off the end.
     private func rotate(accepted: Int) throws(SinkFailure) {
         try sync(accepted: accepted)
-        close()
+        closeDescriptor()
         do {
             for index in stride(from: maxFiles - 1, through: 1, by: -1) {
                 let older = "\(path).\(index)"

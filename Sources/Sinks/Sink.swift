@@ -27,6 +27,12 @@ package protocol Sink: AnyObject {
     var unacknowledgedBytes: Int { get }
     /// Hands over everything written and waits until it is acknowledged (shutdown, the end of exec mode).
     func drain() throws(SinkFailure)
+    /// True for a sink that may still be writing the last batch on a thread of its own when `write`
+    /// returns (`FileSink`): the pipeline then fills a second batch meanwhile, so neither is copied.
+    var writesBehind: Bool { get }
+    /// Waits for a write still running on the sink's own thread, and finishes what it left; its failure
+    /// is thrown (and retried like a write's). The reading loop calls it before it sleeps.
+    func settle() throws(SinkFailure)
     /// True for a sink that counts its records as written itself, when they are acknowledged.
     var countsOwnRecords: Bool { get }
     /// True for a sink that names records by their origin (`RecordBatch.origins`).
@@ -46,6 +52,8 @@ extension Sink {
     package func close() {}
     package var unacknowledgedBytes: Int { 0 }
     package func drain() throws(SinkFailure) { try flush() }
+    package var writesBehind: Bool { false }
+    package func settle() throws(SinkFailure) {}
     package var countsOwnRecords: Bool { false }
     package var namesRecords: Bool { false }
     package var readsMembers: Bool { false }

@@ -94,6 +94,17 @@ package final class SinkFanout {
     /// Hands everything over and waits for every acknowledgement (shutdown, the end of exec mode).
     package func drain() -> Bool { everySink { sink throws(SinkFailure) in try sink.drain() } }
 
+    /// Some sink may hold the last batch after `deliver` returns (`Sink.writesBehind`).
+    package var writesBehind: Bool { sinks.contains { $0.writesBehind } }
+
+    /// Waits for the writes still running on sinks' own threads, a failed one retried with backoff
+    /// like a write; false when given up. Nothing to wait for costs no allocation: the quiet loop
+    /// calls it every time before it sleeps.
+    package func settle() -> Bool {
+        guard sinks.contains(where: { $0.writesBehind && $0.unacknowledgedBytes > 0 }) else { return true }
+        return everySink { sink throws(SinkFailure) in try sink.settle() }
+    }
+
     /// `operation` on every sink, each retried with backoff until it succeeds; false when given up.
     private func everySink(_ operation: (any Sink) throws(SinkFailure) -> Void) -> Bool {
         if fatalFailure != nil { return false }
