@@ -1,7 +1,9 @@
 import Configuration
 import Glibc
 import Records
+import Synchronization
 import SystemSupport
+import Telemetry
 
 /// Appends records to a file, rotating it itself at `max_bytes` (on record boundaries, so no record is
 /// split across files) and keeping `max_files` rotated files: `path.1` is the newest.
@@ -31,7 +33,12 @@ package final class FileSink: Sink {
     /// What a write behind did not get out, written first by the next call.
     private var leftover: (batch: RecordBatch, offset: Int)?
 
-    package init(name: String, path: String, maxBytes: Int, maxFiles: Int) {
+    /// Where the records written are counted, as they reach the file: a write behind ends after
+    /// `write` returned. nil: the fan-out counts them (tests).
+    private let counters: SinkCounters?
+
+    package init(name: String, path: String, maxBytes: Int, maxFiles: Int, counters: SinkCounters? = nil) {
+        self.counters = counters
         self.name = name
         self.path = path
         self.maxBytes = maxBytes
@@ -41,6 +48,8 @@ package final class FileSink: Sink {
     deinit { close() }
 
     package var writesBehind: Bool { true }
+
+    package var countsOwnRecords: Bool { counters != nil }
 
     package var unacknowledgedBytes: Int {
         (inFlight.map { $0.batch.bytes.count - $0.offset } ?? 0) + (leftover.map { $0.batch.bytes.count - $0.offset } ?? 0)
@@ -97,6 +106,13 @@ package final class FileSink: Sink {
 
     /// Writes `batch.bytes[start...]` on the calling thread.
     private func writeNow(_ batch: RecordBatch, from start: Int) throws(SinkFailure) {
+        // How far the batch got: the records that end there are counted, each once (a record cut short
+        // and written whole again below ends after `start`).
+        var reached = start
+        defer {
+            counters?.recordsWritten.wrappingAdd(
+                batch.recordsEnding(atOrBefore: reached) - batch.recordsEnding(atOrBefore: start), ordering: .relaxed)
+        }
         let reopened = descriptor < 0
         try openIfNeeded(accepted: start)
         var offset = start
@@ -126,10 +142,12 @@ package final class FileSink: Sink {
                 try DescriptorWriter.write(descriptor, batch, from: offset, to: end)
             } catch {
                 size += error.accepted - offset
+                reached = max(reached, error.accepted)
                 throw error
             }
             size += end - offset
             offset = end
+            reached = max(reached, end)
         }
     }
 
@@ -220,5 +238,7 @@ package final class FileSink: Sink {
 }
 
 extension FileSinkConfig: SinkMaking {
-    package func makeSink(name: String, context: SinkContext) -> any Sink { FileSink(name: name, path: path, maxBytes: maxBytes, maxFiles: maxFiles) }
+    package func makeSink(name: String, context: SinkContext) -> any Sink {
+        FileSink(name: name, path: path, maxBytes: maxBytes, maxFiles: maxFiles, counters: context.counters)
+    }
 }

@@ -32,11 +32,11 @@ struct FileSinkWriteBehindTests {
 
     /// A file sink on `out.jsonl` in a fresh directory; `full`: the path is a link to /dev/full, whose
     /// writes fail with ENOSPC.
-    static func sink(full: Bool = false) -> (sink: FileSink, path: String, directory: TestDirectory) {
+    static func sink(full: Bool = false, counters: SinkCounters? = nil) -> (sink: FileSink, path: String, directory: TestDirectory) {
         let directory = TestDirectory()
         let path = directory.file("out.jsonl")
         if full { #expect(symlink("/dev/full", path) == 0) }
-        return (FileSink(name: "file", path: path, maxBytes: 1 << 40, maxFiles: 1), path, directory)
+        return (FileSink(name: "file", path: path, maxBytes: 1 << 40, maxFiles: 1, counters: counters), path, directory)
     }
 
     @Test("a large batch is written behind: unacknowledged until settled; a small one after it follows it")
@@ -56,7 +56,10 @@ struct FileSinkWriteBehindTests {
 
     @Test("a write behind that fails is thrown by the next call and finished, whole records, after a reopen")
     func failureThenReopen() throws {
-        let (sink, path, directory) = Self.sink(full: true)
+        let counters = Counters(sinkNames: ["file"]).sinks[0]
+        let written = { counters.recordsWritten.load(ordering: .relaxed) }
+        let (sink, path, directory) = Self.sink(full: true, counters: counters)
+        #expect(sink.countsOwnRecords)
         defer { withExtendedLifetime(directory) { sink.close() } }
         let large = Self.batch(2_000)
         try sink.write(large, from: 0)
@@ -66,6 +69,7 @@ struct FileSinkWriteBehindTests {
         #expect(thrown?.reason.contains("No space left on device") == true)
         #expect(thrown?.accepted == 0, "nothing of the new batch was taken")
         #expect(sink.unacknowledgedBytes == large.bytes.count)
+        #expect(written() == 0, "counted as they reach the file, not when handed over")
         #expect(throws: SinkFailure.self) { try sink.settle() }
         // The operator points the output somewhere with room and sends SIGHUP.
         #expect(unlink(path) == 0)
@@ -74,6 +78,7 @@ struct FileSinkWriteBehindTests {
         try sink.settle()
         #expect(sink.unacknowledgedBytes == 0)
         #expect(Self.numbers(path) == Array(0..<3_000))
+        #expect(written() == 3_000)
     }
 
     @Test("the fan-out settles a failing write behind with backoff, counts its errors, and gives up when told")
