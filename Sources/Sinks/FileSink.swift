@@ -1,19 +1,12 @@
 import Configuration
 import Glibc
 import Records
-import Synchronization
 import SystemSupport
 import Telemetry
 
 /// Appends records to a file, rotating it itself at `max_bytes` (on record boundaries, so no record is
-/// split across files) and keeping `max_files` rotated files: `path.1` is the newest.
-///
-/// A large batch (a catch-up's) is written on the sink's own thread (`WriteBehind`) while the reading
-/// thread encodes the next; each call that follows first waits for that write and, if it failed, writes
-/// what it left (`catchUp`), so a failure is thrown and retried one call later, and the batch counts as
-/// unacknowledged (the checkpoint stays behind it) until then. Small batches, a follow's, are written
-/// at once: no hand-over is added to their latency. The sink's state is used by one thread at a time:
-/// `file-sink` from a hand-over until `collect` has heard it is done, the caller's otherwise.
+/// split across files) and keeping `max_files` rotated files: `path.1` is the newest. A catch-up's
+/// large batches are written behind, on the thread `file-sink` (`BatchWriter`).
 package final class FileSink: Sink {
     package let name: String
     private let path: String
@@ -23,22 +16,13 @@ package final class FileSink: Sink {
     private var size = 0
     /// A failed fsync while closing for SIGHUP, reported by the next write or flush.
     private var closeFailure: SinkFailure?
-    /// Batches of at least this many bytes are written behind.
-    static let writeBehindBytes = 64 * 1024
-    /// Started at the first large batch; nil before, or when no thread could be started.
-    private var behind: WriteBehind?
-    private var behindStarted = false
-    /// The batch handed to `behind` and where its write began, until `collect` hears how it went.
-    private var inFlight: (batch: RecordBatch, offset: Int)?
-    /// What a write behind did not get out, written first by the next call.
-    private var leftover: (batch: RecordBatch, offset: Int)?
+    /// Writes at once or behind, and counts the records written.
+    private let writer: BatchWriter
 
-    /// Where the records written are counted, as they reach the file: a write behind ends after
-    /// `write` returned. nil: the fan-out counts them (tests).
-    private let counters: SinkCounters?
-
+    /// `counters`: where the records written are counted, as they reach the file; nil: the fan-out
+    /// counts them (tests).
     package init(name: String, path: String, maxBytes: Int, maxFiles: Int, counters: SinkCounters? = nil) {
-        self.counters = counters
+        writer = BatchWriter(threadName: "file-sink", counters: counters)
         self.name = name
         self.path = path
         self.maxBytes = maxBytes
@@ -49,70 +33,19 @@ package final class FileSink: Sink {
 
     package var writesBehind: Bool { true }
 
-    package var countsOwnRecords: Bool { counters != nil }
+    package var countsOwnRecords: Bool { writer.counters != nil }
 
-    package var unacknowledgedBytes: Int {
-        (inFlight.map { $0.batch.bytes.count - $0.offset } ?? 0) + (leftover.map { $0.batch.bytes.count - $0.offset } ?? 0)
-    }
+    package var unacknowledgedBytes: Int { writer.unacknowledgedBytes }
 
     package func write(_ batch: RecordBatch, from start: Int) throws(SinkFailure) {
         if let closeFailure { throw closeFailure }
-        try catchUp(accepted: start)
-        if batch.bytes.count - start >= Self.writeBehindBytes, let behind = startedBehind() {
-            inFlight = (batch, start)
-            behind.hand {
-                do throws(SinkFailure) {
-                    try self.writeNow(batch, from: start)
-                    return nil
-                } catch {
-                    return error
-                }
-            }
-            return
-        }
-        try writeNow(batch, from: start)
+        try writer.write(batch, from: start, writeNow)
     }
 
-    package func settle() throws(SinkFailure) { try catchUp(accepted: 0) }
-
-    private func startedBehind() -> WriteBehind? {
-        if !behindStarted {
-            behindStarted = true
-            behind = WriteBehind.start(name: "file-sink")
-        }
-        return behind
-    }
-
-    /// Waits for the write behind, if one is running; what it did not write becomes the leftover.
-    private func collect() {
-        guard let inFlight else { return }
-        if let failure = behind?.finish() { leftover = (inFlight.batch, failure.accepted) }
-        self.inFlight = nil
-    }
-
-    /// `collect`, then the leftover written; its failure is thrown with `accepted`, the caller's own
-    /// progress, and the leftover is tried again by the next call.
-    private func catchUp(accepted: Int) throws(SinkFailure) {
-        collect()
-        guard let leftover else { return }
-        do {
-            try writeNow(leftover.batch, from: leftover.offset)
-        } catch {
-            self.leftover = (leftover.batch, error.accepted)
-            throw SinkFailure(accepted: accepted, reason: error.reason, isFatal: error.isFatal)
-        }
-        self.leftover = nil
-    }
+    package func settle() throws(SinkFailure) { try writer.catchUp(accepted: 0, writeNow) }
 
     /// Writes `batch.bytes[start...]` on the calling thread.
     private func writeNow(_ batch: RecordBatch, from start: Int) throws(SinkFailure) {
-        // How far the batch got: the records that end there are counted, each once (a record cut short
-        // and written whole again below ends after `start`).
-        var reached = start
-        defer {
-            counters?.recordsWritten.wrappingAdd(
-                batch.recordsEnding(atOrBefore: reached) - batch.recordsEnding(atOrBefore: start), ordering: .relaxed)
-        }
         let reopened = descriptor < 0
         try openIfNeeded(accepted: start)
         var offset = start
@@ -142,24 +75,22 @@ package final class FileSink: Sink {
                 try DescriptorWriter.write(descriptor, batch, from: offset, to: end)
             } catch {
                 size += error.accepted - offset
-                reached = max(reached, error.accepted)
                 throw error
             }
             size += end - offset
             offset = end
-            reached = max(reached, end)
         }
     }
 
     package func flush() throws(SinkFailure) {
         if let closeFailure { throw closeFailure }
-        try catchUp(accepted: 0)
+        try writer.catchUp(accepted: 0, writeNow)
         try sync(accepted: 0)
     }
 
     package func syncJob() throws(SinkFailure) -> SinkSync? {
         if let closeFailure { throw closeFailure }
-        try catchUp(accepted: 0)
+        try writer.catchUp(accepted: 0, writeNow)
         guard descriptor >= 0 else { return nil }
         if let job = SinkSync(duplicating: descriptor, sink: name) { return job }
         try sync(accepted: 0)
@@ -174,16 +105,13 @@ package final class FileSink: Sink {
     /// A file is synced before it is closed: once renamed or reopened it is no longer ours to sync,
     /// and the checkpoint may already claim what it holds.
     package func reopen() {
-        collect()
+        writer.collect()
         do { try sync(accepted: 0) } catch { closeFailure = error }
         closeDescriptor()
     }
 
-    /// What is still left over is not written: the checkpoint never claimed it.
     package func close() {
-        collect()
-        behind?.stop()
-        behind = nil
+        writer.stop()
         closeDescriptor()
     }
 

@@ -1,9 +1,7 @@
 import SystemSupport
 
-/// One write at a time on a thread of its own, so that the reading thread encodes the next batch while
-/// the kernel copies this one: a catch-up's time is then the larger of the two, not their sum. The
-/// sink that owns it hands a job over and returns; whatever it does next waits for the job first
-/// (`finish`), so the sink's state is only ever touched by one thread at a time.
+/// The thread under `BatchWriter`: one job at a time, handed over by the sink's `BatchWriter`, which
+/// waits for it (`finish`) before anything else touches the sink.
 final class WriteBehind: @unchecked Sendable {  // `job`, `busy`, `failure` and `stopping` under `monitor`
     private let monitor = Monitor()
     private var job: (() -> SinkFailure?)?

@@ -7,11 +7,11 @@ import Testing
 @testable import Sinks
 @testable import Telemetry
 
-/// The file sink's writes behind (`WriteBehind`): a large batch is written on the sink's thread, and
+/// Writes behind (`BatchWriter`, the file and stdout sinks): a large batch is written on the sink's thread, and
 /// whatever the sink does next waits for it; a failure there is thrown one call later and nothing is
 /// lost, repeated or cut.
-@Suite("File sink: writes behind")
-struct FileSinkWriteBehindTests {
+@Suite("Writes behind (file and stdout sinks)")
+struct WriteBehindTests {
     /// `count` records of about 100 bytes, numbered from `first`.
     static func batch(_ count: Int, from first: Int = 0) -> RecordBatch {
         var batch = RecordBatch()
@@ -44,7 +44,7 @@ struct FileSinkWriteBehindTests {
         let (sink, path, directory) = Self.sink()
         defer { withExtendedLifetime(directory) { sink.close() } }
         let large = Self.batch(2_000)
-        #expect(large.bytes.count >= FileSink.writeBehindBytes)
+        #expect(large.bytes.count >= BatchWriter.behindBytes)
         try sink.write(large, from: 0)
         #expect(sink.unacknowledgedBytes == large.bytes.count, "acknowledged only once the sink has heard it is written")
         let small = Self.batch(3, from: 2_000)
@@ -79,6 +79,42 @@ struct FileSinkWriteBehindTests {
         #expect(sink.unacknowledgedBytes == 0)
         #expect(Self.numbers(path) == Array(0..<3_000))
         #expect(written() == 3_000)
+    }
+
+    /// A write into memory that fails as scripted, each failure once, after writing up to its `accepted`.
+    final class ScriptedWrite: @unchecked Sendable {  // `received` and `failures` under `lock`
+        private let lock = Mutex(())
+        private var bytes: [UInt8] = []
+        var failures: [SinkFailure] = []
+
+        var received: [UInt8] { lock.withLock { _ in bytes } }
+
+        func write(_ batch: RecordBatch, from start: Int) throws(SinkFailure) {
+            let failure: SinkFailure? = lock.withLock { _ in failures.isEmpty ? nil : failures.removeFirst() }
+            let end = failure.map { min($0.accepted, batch.bytes.count) } ?? batch.bytes.count
+            lock.withLock { _ in bytes += batch.bytes[start..<max(start, end)] }
+            if let failure { throw failure }
+        }
+    }
+
+    @Test("a write behind cut short in a record: thrown by the next call, resumed there, every byte once, records counted once")
+    func partialFailureResumes() throws {
+        let counters = Counters(sinkNames: ["memory"]).sinks[0]
+        let writer = BatchWriter(threadName: "test-behind", counters: counters)
+        defer { writer.stop() }
+        let script = ScriptedWrite()
+        let first = Self.batch(1_000)
+        let cut = first.recordEnds[400] + 7
+        script.failures = [SinkFailure(accepted: cut, reason: "EIO"), SinkFailure(accepted: first.recordEnds[700], reason: "EIO")]
+        try writer.write(first, from: 0, script.write)
+        let second = Self.batch(1_000, from: 1_000)
+        #expect(throws: SinkFailure.self) { try writer.write(second, from: 0, script.write) }
+        #expect(writer.unacknowledgedBytes == first.bytes.count - first.recordEnds[700])
+        try writer.write(second, from: 0, script.write)
+        try writer.catchUp(accepted: 0, script.write)
+        #expect(writer.unacknowledgedBytes == 0)
+        #expect(script.received == first.bytes + second.bytes)
+        #expect(counters.recordsWritten.load(ordering: .relaxed) == 2_000)
     }
 
     @Test("the fan-out settles a failing write behind with backoff, counts its errors, and gives up when told")
