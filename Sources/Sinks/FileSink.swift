@@ -42,7 +42,10 @@ package final class FileSink: Sink {
         try writer.write(batch, from: start, writeNow)
     }
 
-    package func settle() throws(SinkFailure) { try writer.catchUp(accepted: 0, writeNow) }
+    package func settle() throws(SinkFailure) {
+        if let closeFailure { throw closeFailure }
+        try writer.catchUp(accepted: 0, writeNow)
+    }
 
     /// Writes `batch.bytes[start...]` on the calling thread.
     private func writeNow(_ batch: RecordBatch, from start: Int) throws(SinkFailure) {
