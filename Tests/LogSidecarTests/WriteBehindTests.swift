@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Records
@@ -81,28 +82,14 @@ struct WriteBehindTests {
         #expect(written() == 3_000)
     }
 
-    /// A write into memory that fails as scripted, each failure once, after writing up to its `accepted`.
-    final class ScriptedWrite: @unchecked Sendable {  // `received` and `failures` under `lock`
-        private let lock = Mutex(())
-        private var bytes: [UInt8] = []
-        var failures: [SinkFailure] = []
-
-        var received: [UInt8] { lock.withLock { _ in bytes } }
-
-        func write(_ batch: RecordBatch, from start: Int) throws(SinkFailure) {
-            let failure: SinkFailure? = lock.withLock { _ in failures.isEmpty ? nil : failures.removeFirst() }
-            let end = failure.map { min($0.accepted, batch.bytes.count) } ?? batch.bytes.count
-            lock.withLock { _ in bytes += batch.bytes[start..<max(start, end)] }
-            if let failure { throw failure }
-        }
-    }
-
     @Test("a write behind cut short in a record: thrown by the next call, resumed there, every byte once, records counted once")
     func partialFailureResumes() throws {
         let counters = Counters(sinkNames: ["memory"]).sinks[0]
         let writer = BatchWriter(threadName: "test-behind", counters: counters)
         defer { writer.stop() }
-        let script = ScriptedWrite()
+        // Its write runs on the writer's thread; the test reads what it received only after `catchUp`
+        // has waited for that thread.
+        let script = ScriptedSink()
         let first = Self.batch(1_000)
         let cut = first.recordEnds[400] + 7
         script.failures = [SinkFailure(accepted: cut, reason: "EIO"), SinkFailure(accepted: first.recordEnds[700], reason: "EIO")]
