@@ -12,92 +12,113 @@ public enum RecordMembers {
     /// Calls `body` for each member of the object `bytes` holds; false when it is not an object.
     @inlinable @inline(__always)
     public static func forEach(_ bytes: UnsafeRawBufferPointer, _ body: (Member) -> Void) -> Bool {
-        var index = skipSpace(bytes, 0)
-        guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { return false }
-        index = skipSpace(bytes, index + 1)
-        if index < bytes.count && bytes[index] == UInt8(ascii: "}") { return true }
-        while index < bytes.count {
-            guard bytes[index] == UInt8(ascii: "\""), let (keyEnd, escaped) = keyEnd(bytes, index) else { return false }
-            let key = (index + 1)..<(keyEnd - 1)
-            index = skipSpace(bytes, keyEnd)
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return false }
-            let start = skipSpace(bytes, index + 1)
-            guard let end = valueEnd(bytes, start) else { return false }
-            body(Member(key: key, keyIsEscaped: escaped, value: start..<end, valueIsString: bytes[start] == UInt8(ascii: "\"")))
-            index = skipSpace(bytes, end)
-            guard index < bytes.count else { return false }
-            if bytes[index] == UInt8(ascii: "}") { return true }
-            guard bytes[index] == UInt8(ascii: ",") else { return false }
-            index = skipSpace(bytes, index + 1)
+        guard let base = bytes.baseAddress else { return false }
+        let count = bytes.count
+        var index = skipSpace(base, count, 0)
+        guard byte(base, count, index) == UInt8(ascii: "{") else { return false }
+        index = skipSpace(base, count, index &+ 1)
+        if byte(base, count, index) == UInt8(ascii: "}") { return true }
+        while byte(base, count, index) == UInt8(ascii: "\"") {
+            let (keyEnd, escaped) = keyEnd(base, count, index)
+            guard keyEnd >= 0 else { return false }
+            let key = Range(uncheckedBounds: (index &+ 1, keyEnd &- 1))
+            index = skipSpace(base, count, keyEnd)
+            guard byte(base, count, index) == UInt8(ascii: ":") else { return false }
+            let start = skipSpace(base, count, index &+ 1)
+            let end = valueEnd(base, count, start)
+            guard end >= 0 else { return false }
+            body(
+                Member(
+                    key: key, keyIsEscaped: escaped, value: Range(uncheckedBounds: (start, end)),
+                    valueIsString: byte(base, count, start) == UInt8(ascii: "\"")))
+            index = skipSpace(base, count, end)
+            let separator = byte(base, count, index)
+            if separator == UInt8(ascii: "}") { return true }
+            guard separator == UInt8(ascii: ",") else { return false }
+            index = skipSpace(base, count, index &+ 1)
         }
         return false
     }
 
     /// Calls `body` with each element's range of the array `bytes` holds; false when it is not an array.
     package static func forEachElement(_ bytes: UnsafeRawBufferPointer, _ body: (Range<Int>) -> Void) -> Bool {
-        var index = skipSpace(bytes, 0)
-        guard index < bytes.count, bytes[index] == UInt8(ascii: "[") else { return false }
-        index = skipSpace(bytes, index + 1)
-        if index < bytes.count && bytes[index] == UInt8(ascii: "]") { return true }
-        while index < bytes.count {
-            guard let end = valueEnd(bytes, index) else { return false }
+        guard let base = bytes.baseAddress else { return false }
+        let count = bytes.count
+        var index = skipSpace(base, count, 0)
+        guard byte(base, count, index) == UInt8(ascii: "[") else { return false }
+        index = skipSpace(base, count, index &+ 1)
+        if byte(base, count, index) == UInt8(ascii: "]") { return true }
+        while index < count {
+            let end = valueEnd(base, count, index)
+            guard end >= 0 else { return false }
             body(index..<end)
-            index = skipSpace(bytes, end)
-            guard index < bytes.count else { return false }
-            if bytes[index] == UInt8(ascii: "]") { return true }
-            guard bytes[index] == UInt8(ascii: ",") else { return false }
-            index = skipSpace(bytes, index + 1)
+            index = skipSpace(base, count, end)
+            let separator = byte(base, count, index)
+            if separator == UInt8(ascii: "]") { return true }
+            guard separator == UInt8(ascii: ",") else { return false }
+            index = skipSpace(base, count, index &+ 1)
         }
         return false
     }
 
+    /// The byte at `index`, 0 past the end (no byte the walk looks for): every read is in bounds
+    /// without a check that traps. Indices only rise from 0, so none is negative.
     @inlinable @inline(__always)
-    static func skipSpace(_ bytes: UnsafeRawBufferPointer, _ start: Int) -> Int {
-        var index = start
-        while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x09 || bytes[index] == 0x0A || bytes[index] == 0x0D { index += 1 }
-        return index
+    static func byte(_ base: UnsafeRawPointer, _ count: Int, _ index: Int) -> UInt8 {
+        index < count ? base.load(fromByteOffset: index, as: UInt8.self) : 0
     }
 
-    /// `stringEnd` of a key, and whether it holds a backslash: a key that ends within the word after
-    /// its quote (most do) is told by that word alone.
     @inlinable @inline(__always)
-    static func keyEnd(_ bytes: UnsafeRawBufferPointer, _ start: Int) -> (end: Int, escaped: Bool)? {
-        if let base = bytes.baseAddress, start + 9 <= bytes.count {
-            let word = (base + start + 1).loadUnaligned(as: UInt64.self)
+    static func skipSpace(_ base: UnsafeRawPointer, _ count: Int, _ start: Int) -> Int {
+        var index = start
+        while true {
+            let byte = byte(base, count, index)
+            // Most bytes here are no space: one comparison.
+            guard byte <= 0x20, byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D else { return index }
+            index &+= 1
+        }
+    }
+
+    /// `stringEnd` of a key, and whether it holds a backslash (-1: no end): a key that ends within the
+    /// word after its quote (most do) is told by that word alone.
+    @inlinable @inline(__always)
+    static func keyEnd(_ base: UnsafeRawPointer, _ count: Int, _ start: Int) -> (end: Int, escaped: Bool) {
+        if start &+ 9 <= count {
+            let word = (base + (start &+ 1)).loadUnaligned(as: UInt64.self)
             let quotes = zeroBytes(word ^ 0x2222_2222_2222_2222)
             if quotes != 0 {
                 // The bytes before the first quote: a backslash among them escapes it or another.
                 let before = (quotes & (0 &- quotes)) &- 1
-                if zeroBytes(word ^ 0x5C5C_5C5C_5C5C_5C5C) & before == 0 { return (start + 2 + quotes.trailingZeroBitCount / 8, false) }
+                if zeroBytes(word ^ 0x5C5C_5C5C_5C5C_5C5C) & before == 0 { return (start &+ 2 &+ quotes.trailingZeroBitCount &>> 3, false) }
             }
         }
-        guard let end = stringEnd(bytes, start) else { return nil }
-        return (end, UnsafeRawBufferPointer(rebasing: bytes[(start + 1)..<(end - 1)]).contains(UInt8(ascii: "\\")))
+        let end = stringEnd(base, count, start)
+        guard end >= 0 else { return (-1, false) }
+        return (end, memchr(base + (start &+ 1), Int32(UInt8(ascii: "\\")), end &- start &- 2) != nil)
     }
 
-    /// Just past the closing quote of the string opening at `start`.
+    /// Just past the closing quote of the string opening at `start`; -1 when it has none.
     @inlinable @inline(__always)
-    static func stringEnd(_ bytes: UnsafeRawBufferPointer, _ start: Int) -> Int? {
-        guard let base = bytes.baseAddress else { return nil }
-        var index = start + 1
-        while index < bytes.count {
+    static func stringEnd(_ base: UnsafeRawPointer, _ count: Int, _ start: Int) -> Int {
+        var index = start &+ 1
+        while index < count {
             let quote: Int
             // Most strings are short keys and values: one word looked at before a call to memchr.
-            if index + 8 <= bytes.count, case let quotes = zeroBytes((base + index).loadUnaligned(as: UInt64.self) ^ 0x2222_2222_2222_2222),
+            if index &+ 8 <= count, case let quotes = zeroBytes((base + index).loadUnaligned(as: UInt64.self) ^ 0x2222_2222_2222_2222),
                 quotes != 0
             {
-                quote = index + quotes.trailingZeroBitCount / 8
+                quote = index &+ quotes.trailingZeroBitCount &>> 3
             } else {
-                guard let found = memchr(base + index, Int32(UInt8(ascii: "\"")), bytes.count - index) else { return nil }
+                guard let found = memchr(base + index, Int32(UInt8(ascii: "\"")), count &- index) else { return -1 }
                 quote = UnsafeRawPointer(found) - base
             }
             // Escaped when an odd number of backslashes stands before it.
             var backslashes = 0
-            while quote - backslashes - 1 > start, bytes[quote - backslashes - 1] == UInt8(ascii: "\\") { backslashes += 1 }
-            if backslashes % 2 == 0 { return quote + 1 }
-            index = quote + 1
+            while quote &- backslashes &- 1 > start, byte(base, count, quote &- backslashes &- 1) == UInt8(ascii: "\\") { backslashes &+= 1 }
+            if backslashes & 1 == 0 { return quote &+ 1 }
+            index = quote &+ 1
         }
-        return nil
+        return -1
     }
 
     /// The high bit of each zero byte of `word`, exact for the lowest (higher ones may be false
@@ -107,38 +128,39 @@ public enum RecordMembers {
         (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
     }
 
-    /// Just past the value starting at `start`.
-    @inlinable @inline(__always)
-    static func valueEnd(_ bytes: UnsafeRawBufferPointer, _ start: Int) -> Int? {
-        guard start < bytes.count else { return nil }
-        switch bytes[start] {
-        case UInt8(ascii: "\""): return stringEnd(bytes, start)
+    /// Just past the value starting at `start`; -1 when there is none.
+    @inlinable
+    static func valueEnd(_ base: UnsafeRawPointer, _ count: Int, _ start: Int) -> Int {
+        guard start < count else { return -1 }
+        switch byte(base, count, start) {
+        case UInt8(ascii: "\""): return stringEnd(base, count, start)
         case UInt8(ascii: "{"), UInt8(ascii: "["):
             var depth = 0
             var index = start
-            while index < bytes.count {
-                switch bytes[index] {
+            while index < count {
+                switch byte(base, count, index) {
                 case UInt8(ascii: "\""):
-                    guard let end = stringEnd(bytes, index) else { return nil }
+                    let end = stringEnd(base, count, index)
+                    guard end >= 0 else { return -1 }
                     index = end
                     continue
-                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+                case UInt8(ascii: "{"), UInt8(ascii: "["): depth &+= 1
                 case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                    depth -= 1
-                    if depth == 0 { return index + 1 }
+                    depth &-= 1
+                    if depth == 0 { return index &+ 1 }
                 default: break
                 }
-                index += 1
+                index &+= 1
             }
-            return nil
+            return -1
         default:
             var index = start
-            while index < bytes.count {
-                let byte = bytes[index]
+            while index < count {
+                let byte = byte(base, count, index)
                 if byte == UInt8(ascii: ",") || byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") || byte <= 0x20 { break }
-                index += 1
+                index &+= 1
             }
-            return index > start ? index : nil
+            return index > start ? index : -1
         }
     }
 }
