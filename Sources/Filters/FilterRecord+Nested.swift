@@ -47,35 +47,33 @@ extension FilterRecord {
         }
     }
 
-    /// The last member called `name` of the object at `range`, with what removing it takes.
+    /// The last member called `name` of the object at `range`, with what removing it takes. The walk
+    /// works in the object's own offsets; only the answer is moved to the record's.
     private static func member(named name: UnsafeRawBufferPointer, in range: Range<Int>, _ raw: UnsafeRawBufferPointer) -> NestedField? {
-        let base = range.lowerBound
+        let object = UnsafeRawBufferPointer(rebasing: raw[range])
         var previousEnd = -1
-        var found: NestedField?
+        var value = 0..<0
         var foundPreviousEnd = -1
         var foundKeyQuote = 0
         var nextKeyQuote = -1
         var matches = 0
-        forEachMember(of: UnsafeRawBufferPointer(rebasing: raw[range])) { member in
-            let keyQuote = base + member.key.lowerBound - 1
-            if found != nil && nextKeyQuote < 0 { nextKeyQuote = keyQuote }
-            let key = Member(
-                key: (base + member.key.lowerBound)..<(base + member.key.upperBound), keyIsEscaped: member.keyIsEscaped,
-                value: (base + member.value.lowerBound)..<(base + member.value.upperBound), valueIsString: member.valueIsString)
-            if keyEquals(key, name, raw) {
-                matches += 1
-                found = NestedField(top: 0, value: key.value, cut: 0..<0, duplicated: false)
+        forEachMember(of: object) { member in
+            let keyQuote = member.key.lowerBound &- 1
+            if matches > 0 && nextKeyQuote < 0 { nextKeyQuote = keyQuote }
+            if (member.keyIsEscaped || member.key.count == name.count) && keyEquals(member, name, object) {
+                matches &+= 1
+                value = member.value
                 foundPreviousEnd = previousEnd
                 foundKeyQuote = keyQuote
                 nextKeyQuote = -1
             }
-            previousEnd = key.value.upperBound
+            previousEnd = member.value.upperBound
         }
-        guard var field = found else { return nil }
-        field.cut = removalCut(
-            previousValueEnd: foundPreviousEnd >= 0 ? foundPreviousEnd : nil, keyQuote: foundKeyQuote, valueEnd: field.value.upperBound,
-            nextKeyQuote: nextKeyQuote >= 0 ? nextKeyQuote : nil)
-        field.duplicated = matches > 1
-        return field
+        guard matches > 0 else { return nil }
+        let base = range.lowerBound
+        let cut = removalCut(
+            previousValueEnd: foundPreviousEnd >= 0 ? base + foundPreviousEnd : nil, keyQuote: base + foundKeyQuote,
+            valueEnd: base + value.upperBound, nextKeyQuote: nextKeyQuote >= 0 ? base + nextKeyQuote : nil)
+        return NestedField(top: 0, value: (base + value.lowerBound)..<(base + value.upperBound), cut: cut, duplicated: matches > 1)
     }
 }
