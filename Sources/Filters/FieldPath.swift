@@ -7,10 +7,26 @@ final class FieldPath {
     let text: [UInt8]
     /// Offsets of its dots, in order.
     let dots: [Int]
+    /// The numbers `FilterKeys` gave the top-level keys this path can name: `wholeKey` its whole text,
+    /// `prefixKeys[k]` its text before dot `k`; -1 where it gave none. Set once, when the chain is made.
+    var wholeKey = -1
+    var prefixKeys: [Int] = []
 
     init(_ path: String) {
         let text = Array(path.utf8)
         self.text = text
         dots = text.indices.filter { text[$0] == UInt8(ascii: ".") }
+    }
+
+    /// The number of the top-level key `text[..<end]`, `end` the text's end or one of its dots; -1 for none.
+    @inline(__always)
+    func key(upTo end: Int) -> Int {
+        if end == text.count { return wholeKey }
+        return prefixKey(upTo: end)
+    }
+
+    private func prefixKey(upTo end: Int) -> Int {
+        for (index, dot) in dots.enumerated() where dot == end { return index < prefixKeys.count ? prefixKeys[index] : -1 }
+        return -1
     }
 }

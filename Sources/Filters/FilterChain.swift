@@ -11,6 +11,8 @@ package final class FilterChain {
     private var droppedAny = false
     /// The batch's monotonic time, for throttle.
     package var nowMs: Int64 = 0
+    /// The top-level keys the filters look up, for `FilterRecord.load` to index.
+    package let keys: FilterKeys
 
     package init(_ configs: [FilterConfig]) throws(ConfigError) {
         var filters: [any RecordFilter] = []
@@ -22,6 +24,7 @@ package final class FilterChain {
             }
         }
         self.filters = filters
+        keys = FilterKeys(numbering: filters.flatMap(\.fieldPaths))
         dropped = Array(repeating: 0, count: filters.count)
     }
 

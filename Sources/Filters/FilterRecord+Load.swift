@@ -3,17 +3,33 @@ import Records
 extension FilterRecord {
     /// The line's object with its members, copied (and repaired where it held bytes that are not
     /// UTF-8); false when the line is not an object. The scanner reports the members into `slots`,
-    /// the caller's storage kept from line to line (`scanIntoSlots`). `watching`: keys
-    /// `mayHoldWatchedKey` tells about.
-    package mutating func load(object line: UnsafeRawBufferPointer, slots: inout [Member], watching: KeyFilter) -> Bool {
+    /// the caller's storage kept from line to line (`scanIntoSlots`). `keys`: the enricher's keys
+    /// `mayHoldWatchedKey` tells about; the filters' keys, whose members go into `keyIndex`.
+    package mutating func load(object line: UnsafeRawBufferPointer, slots: inout [Member], keys: FilterKeys) -> Bool {
         var watched = false
+        var escaped = false
+        var index = KeyIndex()
+        let lookup = keys.lookup
         let (object, found) = slots.scanIntoSlots { slots in
             var found = 0
             watched = false
+            escaped = false
+            index = KeyIndex()
             let object = JSONScanner.scanObject(line) { member in
                 if found < slots.count { slots[found] = member }
+                if member.keyIsEscaped {
+                    watched = true
+                    escaped = true
+                } else {
+                    // An empty key's byte here is its closing quote, as `FilterKeys` expects.
+                    let entry = lookup.slots[Int(KeyFilter.slot(member.key.count, line[member.key.lowerBound]))]
+                    if entry != 0 {
+                        if entry & FilterKeys.watched != 0 { watched = true }
+                        let number = lookup.number(of: UnsafeRawBufferPointer(rebasing: line[member.key]), entry: entry)
+                        if number >= 0 { index.note(number, at: found) }
+                    }
+                }
                 found += 1
-                if member.keyIsEscaped || watching.mayMatch(member.key.count, line[member.key.lowerBound]) { watched = true }
             }
             return (object, found)
         }
@@ -21,6 +37,8 @@ extension FilterRecord {
         isOwn = false
         clearPending()
         let body = UnsafeRawBufferPointer(rebasing: line[object.range])
+        index.isValid = !escaped && !object.needsRepair
+        keyIndex = index
         if object.needsRepair {
             mayHoldWatchedKey = true
             bytes.removeAll(keepingCapacity: true)
@@ -47,6 +65,7 @@ extension FilterRecord {
     package mutating func loadOwn(message text: UnsafeRawBufferPointer, flags: String) {
         isOwn = true
         mayHoldWatchedKey = true
+        keyIndex.isValid = false
         clearPending()
         bytes.removeAll(keepingCapacity: true)
         bytes.append(contentsOf: "{\"message\":".utf8)

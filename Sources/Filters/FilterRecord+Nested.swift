@@ -29,9 +29,9 @@ extension FilterRecord {
         return bytes.withUnsafeBytes { raw in
             let text = path.text
             // A top-level key with the dots comes first; the general lookup handles it.
-            if Self.lastMember(members, named: text, 0..<text.count, raw) != nil { return .notApplicable }
+            if lastTopMember(path, upTo: text.count, raw) != nil { return .notApplicable }
             for dot in path.dots {
-                guard let top = Self.lastMember(members, named: text, 0..<dot, raw),
+                guard let top = lastTopMember(path, upTo: dot, raw),
                     raw[members[top].value.lowerBound] == UInt8(ascii: "{")
                 else { continue }
                 // A deeper path, or a split after another dot: the general lookup tries every reading.

@@ -26,6 +26,8 @@ package struct FilterRecord {
     /// of its own, so the list is emptied without destroying its elements one by one, and a
     /// replacement is written here without an allocation of its own.
     package var replacements: [UInt8] = []
+    /// Where the filters' keys are among `members` (`FilterKeys.swift`).
+    package var keyIndex = KeyIndex()
 
     /// Where a field was found: the index of its top-level member, and for a nested field each object
     /// on the way down with its members (ranges into `bytes`) and the index within it.
@@ -73,9 +75,15 @@ package struct FilterRecord {
     func locate(_ path: FieldPath, forEditing: Bool = false) -> Location? {
         bytes.withUnsafeBytes { raw in
             var nested: [Level] = []
-            guard let index = Self.locate(path, from: 0, in: members, raw, below: &nested) else { return nil }
+            guard let index = Self.locate(path, from: 0, in: members, raw, below: &nested, index: keyIndex) else { return nil }
             var location = Location(top: index, nested: nested)
-            if forEditing { location.duplicated = Self.hasEarlierDuplicate(at: location, in: members, raw) }
+            if forEditing {
+                if nested.isEmpty, let duplicated = topKeyIsDuplicated(path) {
+                    location.duplicated = duplicated
+                } else {
+                    location.duplicated = Self.hasEarlierDuplicate(at: location, in: members, raw)
+                }
+            }
             return location
         }
     }
@@ -85,7 +93,7 @@ package struct FilterRecord {
         bytes.withUnsafeBytes { raw in
             // A top-level key, the usual case: no location to build.
             if path.dots.isEmpty {
-                return Self.lastMember(members, named: path.text, 0..<path.text.count, raw).map { members[$0].value }
+                return lastTopMember(path, upTo: path.text.count, raw).map { members[$0].value }
             }
             switch lookupNested(path) {
             case .found(let field): return field.value
@@ -93,7 +101,7 @@ package struct FilterRecord {
             case .notApplicable: break
             }
             var nested: [Level] = []
-            guard let index = Self.locate(path, from: 0, in: members, raw, below: &nested) else { return nil }
+            guard let index = Self.locate(path, from: 0, in: members, raw, below: &nested, index: keyIndex) else { return nil }
             guard let last = nested.last else { return members[index].value }
             return last.members[last.index].value
         }
@@ -165,25 +173,37 @@ package struct FilterRecord {
 
     /// The member at `path[start...]` among `members`: the remaining text as one key first, then split
     /// at each dot from the left into a key whose value is an object and the rest within it (whose
-    /// levels are appended to `below`).
+    /// levels are appended to `below`). `index`: the record's key index, for the top-level members.
     private static func locate(
-        _ path: FieldPath, from start: Int, in members: [Member], _ raw: UnsafeRawBufferPointer, below: inout [Level]
+        _ path: FieldPath, from start: Int, in members: [Member], _ raw: UnsafeRawBufferPointer, below: inout [Level], index: KeyIndex
     ) -> Int? {
-        let end = path.text.count
-        if let index = lastMember(members, named: path.text, start..<end, raw) { return index }
+        if let found = lastMember(path, from: start, upTo: path.text.count, in: members, raw, index: index) { return found }
         for dot in path.dots where dot > start {
-            guard let index = lastMember(members, named: path.text, start..<dot, raw), raw[members[index].value.lowerBound] == UInt8(ascii: "{")
+            guard let index = lastMember(path, from: start, upTo: dot, in: members, raw, index: index),
+                raw[members[index].value.lowerBound] == UInt8(ascii: "{")
             else { continue }
             let inner = scanMembers(raw, members[index].value)
             let depth = below.count
             below.append(Level(members: inner, index: 0))
-            if let innerIndex = locate(path, from: dot + 1, in: inner, raw, below: &below) {
+            if let innerIndex = locate(path, from: dot + 1, in: inner, raw, below: &below, index: KeyIndex()) {
                 below[depth].index = innerIndex
                 return index
             }
             below.removeSubrange(depth...)
         }
         return nil
+    }
+
+    /// `lastMember` of `path.text[start..<end]`, from `index` when it is valid and has that key.
+    @inline(__always)
+    static func lastMember(
+        _ path: FieldPath, from start: Int, upTo end: Int, in members: [Member], _ raw: UnsafeRawBufferPointer, index: KeyIndex
+    ) -> Int? {
+        if index.isValid && start == 0 {
+            let key = path.key(upTo: end)
+            if key >= 0 { return index.last(key) }
+        }
+        return lastMember(members, named: path.text, start..<end, raw)
     }
 
     /// Of duplicate keys the last counts, as in most JSON parsers.
@@ -247,6 +267,7 @@ package struct FilterRecord {
     /// Appends a member whose key is `key` as it sits between its quotes in JSON.
     mutating func appendMember(escapedKey key: UnsafeRawBufferPointer, keyIsEscaped: Bool, value: UnsafeRawBufferPointer) {
         mayHoldWatchedKey = true
+        keyIndex.isValid = false
         if !members.isEmpty { bytes.append(UInt8(ascii: ",")) }
         bytes.append(UInt8(ascii: "\""))
         let keyStart = bytes.count
@@ -324,6 +345,7 @@ package struct FilterRecord {
         isOwn = record.isOwn
         // A change drops a member or gives it a new value, never a new key.
         mayHoldWatchedKey = record.mayHoldWatchedKey
+        keyIndex.isValid = false
         clearPending()
         bytes.removeAll(keepingCapacity: true)
         members.removeAll(keepingCapacity: true)

@@ -8,6 +8,9 @@ protocol RecordFilter: AnyObject {
     /// False drops the record. An edit writes the next version into `spare` and swaps the two, or
     /// leaves changes to top-level members pending (`FilterRecord+Pending.swift`).
     func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool
+    /// The fields it looks up, for the chain's key index (`FilterKeys`); one left out is found by a
+    /// search of the record's members instead.
+    var fieldPaths: [FieldPath] { get }
 }
 
 /// A filter type's configuration that builds the filter (in the filter's own file, so the
@@ -25,6 +28,8 @@ final class MatchFilter: RecordFilter {
         self.condition = condition
         self.keepsMatches = keepsMatches
     }
+
+    var fieldPaths: [FieldPath] { [condition.path] }
 
     func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
         condition.holds(for: &record, spare: &spare) == keepsMatches

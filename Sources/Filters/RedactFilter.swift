@@ -21,6 +21,8 @@ final class RedactFilter: RecordFilter {
         replacementValue = quoted
     }
 
+    var fieldPaths: [FieldPath] { paths ?? [] }
+
     func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
         guard let paths else {
             redactEverything(&record, spare: &spare)

@@ -17,6 +17,8 @@ final class RemoveFilter: RecordFilter {
         candidates = KeyFilter(keys.map(\.text))
     }
 
+    var fieldPaths: [FieldPath] { keys + paths }
+
     func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
         // Planned on what is written; the plan is left pending for the next filter or the enricher.
         record.materialize(spare: &spare)
@@ -55,8 +57,10 @@ final class RemoveFilter: RecordFilter {
         return true
     }
 
-    /// A drop for each top-level member whose key is one of `keys`, every duplicate included.
+    /// A drop for each top-level member whose key is one of `keys`, every duplicate included, in the
+    /// order of the members.
     private func appendKeyDrops(_ record: FilterRecord, to changes: inout FilterRecord.Changes) {
+        if appendIndexedKeyDrops(record, to: &changes) { return }
         let keys = self.keys
         let candidates = self.candidates
         record.bytes.withUnsafeBytes { raw in
@@ -67,6 +71,33 @@ final class RemoveFilter: RecordFilter {
                 changes.append(FilterRecord.MemberEdit(index: index, change: .drop))
             }
         }
+    }
+
+    /// `appendKeyDrops` from the record's key index: false (nothing appended) when it cannot tell,
+    /// or a key is duplicated.
+    private func appendIndexedKeyDrops(_ record: FilterRecord, to changes: inout FilterRecord.Changes) -> Bool {
+        let index = record.keyIndex
+        guard index.isValid else { return false }
+        let start = changes.count
+        var seen: UInt32 = 0
+        for key in keys {
+            let number = key.wholeKey
+            guard number >= 0, index.count(number) <= 1 else {
+                changes.removeSubrange(start...)
+                return false
+            }
+            // A key named twice is dropped once.
+            guard seen & (1 << number) == 0, let member = index.last(number) else { continue }
+            seen |= 1 << number
+            changes.append(FilterRecord.MemberEdit(index: member, change: .drop))
+            // Into the members' order: a few keys, a few swaps.
+            var at = changes.count - 1
+            while at > start && changes[at - 1].index > member {
+                changes.swapAt(at - 1, at)
+                at -= 1
+            }
+        }
+        return true
     }
 
     private func removeKeys(_ record: inout FilterRecord, spare: inout FilterRecord) {

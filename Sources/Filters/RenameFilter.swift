@@ -15,6 +15,8 @@ final class RenameFilter: RecordFilter {
         self.to = FieldPath(to)
     }
 
+    var fieldPaths: [FieldPath] { [from, to] }
+
     func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
         record.materialize(spare: &spare)
         guard let source = record.locate(from, forEditing: true) else { return true }

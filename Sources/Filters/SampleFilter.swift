@@ -13,6 +13,8 @@ final class SampleFilter: RecordFilter {
         self.unless = unless
     }
 
+    var fieldPaths: [FieldPath] { unless.map { [$0.path] } ?? [] }
+
     func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
         if let unless, unless.holds(for: &record, spare: &spare) { return true }
         defer { seen = seen == rate - 1 ? 0 : seen + 1 }

@@ -14,6 +14,8 @@ final class ThrottleFilter: RecordFilter {
         self.unless = unless
     }
 
+    var fieldPaths: [FieldPath] { unless.map { [$0.path] } ?? [] }
+
     func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
         if let unless, unless.holds(for: &record, spare: &spare) { return true }
         if windowStartMs == .min || nowMs - windowStartMs >= 1000 {

@@ -50,6 +50,7 @@ package final class Enricher {
         // arithmetic safe whatever a caller passes.
         self.fields = Array(fields.prefix(EnrichmentField.maximumCount))
         keyFilter = KeyFilter(self.fields.map(\.key) + [Self.partialKey])
+        filters?.keys.watch(self.fields.map(\.key) + [Self.partialKey])
         hasSourceFields = self.fields.contains { $0.source == .file || $0.source == .stream }
         beginBatch()
     }

@@ -31,7 +31,7 @@ public struct KeyFilter {
 
     /// Where a length and a first byte fall in the 256 bits of `pairs`.
     @inlinable @inline(__always)
-    static func slot(_ count: Int, _ first: UInt8) -> UInt8 { first &+ UInt8(truncatingIfNeeded: min(count, 63) &* 37) }
+    package static func slot(_ count: Int, _ first: UInt8) -> UInt8 { first &+ UInt8(truncatingIfNeeded: min(count, 63) &* 37) }
 
     /// False when no key has this length and first byte; `first` is not read for an empty key.
     @inlinable @inline(__always)

@@ -259,6 +259,31 @@ struct FilterUnitTests {
                 == [#"{"a":1}"#, wideKept, #"{"c":4}"#, #"{"a":1,"c":3}"#, wideKept])
     }
 
+    /// `load` notes where the filters' keys are as the scanner reports the members (`FilterKeys`); every
+    /// answer must be the one a search of the members gives.
+    @Test("the key index: more keys than it holds, keys that share a slot, an empty key, duplicates, escapes")
+    func keyIndex() throws {
+        // Ten keys: the last two are past the index's eight and are searched for.
+        let keys = (0..<10).map { "k\($0)" }
+        let many = try Harness(#"[{"type":"remove","fields":[\#(keys.map { "\"\($0)\"" }.joined(separator: ","))]}]"#, host: false)
+        #expect(many.one(#"{"k9":1,"a":2,"k0":3,"k8":4,"k3":5}"#) == #"{"a":2}"#)
+        #expect(many.one(#"{"k8":1,"k8":2,"b":3}"#) == #"{"b":3}"#, "a duplicate past the index")
+        // "ab" and "ac" have one length and first byte: one slot, both compared.
+        let shared = try Harness(#"[{"type":"drop","field":"ac","equals":[1]},{"type":"remove","fields":["ab"]}]"#, host: false)
+        #expect(
+            shared.run([#"{"ab":1,"ac":1}"#, #"{"ab":1,"ac":2}"#, #"{"ac":2,"ab":1,"ab":3}"#, #"{"ad":1,"ac":3}"#])
+                == [#"{"ac":2}"#, #"{"ac":2}"#, #"{"ad":1,"ac":3}"#])
+        // The last of duplicates counts; an escaped key turns the index off for its line; an empty key
+        // is no field's.
+        let drop = try Harness(#"[{"type":"drop","field":"level","equals":["debug"]}]"#, host: false)
+        #expect(
+            drop.run([
+                #"{"level":"debug","level":"info"}"#, #"{"level":"info","level":"debug"}"#, #"{"lev\u0065l":"debug"}"#, #"{"":"debug"}"#,
+            ]) == [#"{"level":"debug","level":"info"}"#, #"{"":"debug"}"#])
+        let redact = try Harness(#"[{"type":"redact","fields":["e","u.n"]}]"#, host: false)
+        #expect(redact.one(#"{"e":"x","u":{"n":"y"},"e":"z"}"#) == #"{"e":"***","u":{"n":"***"},"e":"***"}"#)
+    }
+
     @Test("a record's own key wins over a field's after the filters: kept, escaped, renamed to it, removed")
     func fieldCollisions() throws {
         let remove = try Harness(#"[{"type":"remove","fields":["x"]}]"#)

@@ -1,0 +1,151 @@
+import Records
+
+/// The top-level keys the chain's filters name: each field's whole path and its text before each dot
+/// (`user.name` names `user.name` and `user`), the first `capacity` of them. `FilterRecord.load` notes
+/// where each is as the scanner reports the members (`KeyIndex`), so a filter finds its field, and
+/// whether the key is duplicated, without a search of the members. `load` also notes whether a key may
+/// be one of the enricher's (`FilterRecord.mayHoldWatchedKey`).
+/// Both are told by one byte per member: `slots` holds, for each slot (`KeyFilter.slot` of a key's
+/// length and first byte), the number of the filters' key in it plus one and whether an enricher's
+/// key may be in it. A member whose slot is empty (nearly all) costs a load and a test.
+package final class FilterKeys {
+    static let capacity = 8
+    /// A slot's low nibble when two of the filters' keys share it: each key is compared.
+    static let shared: UInt8 = 0x0F
+    /// A slot's bit for an enricher's key.
+    static let watched: UInt8 = 0x80
+
+    /// What a load reads: plain pointers into `memory`, which lives as long as the keys (and
+    /// `load` holds them), so a load takes no retain.
+    struct Lookup {
+        /// 256 bytes; changed only by `watch`, which the enricher calls once, when it is made.
+        let slots: UnsafeMutablePointer<UInt8>
+        /// For key `k`: its start in `text` at `2k`, its length at `2k + 1`.
+        let spans: UnsafeMutablePointer<Int>
+        let text: UnsafeMutablePointer<UInt8>
+        let count: Int
+
+        /// The number of the filters' key that is `key`, whose slot held `entry` (not 0); -1 for none.
+        @inline(__always)
+        func number(of key: UnsafeRawBufferPointer, entry: UInt8) -> Int {
+            let low = Int(entry & 0x0F)
+            guard low == Int(FilterKeys.shared) else { return low != 0 && matches(low &- 1, key) ? low &- 1 : -1 }
+            for number in 0..<count where matches(number, key) { return number }
+            return -1
+        }
+
+        @inline(__always)
+        func matches(_ number: Int, _ key: UnsafeRawBufferPointer) -> Bool {
+            let length = spans[2 &* number &+ 1]
+            guard length == key.count else { return false }
+            guard let bytes = key.baseAddress else { return true }
+            return ShortCompare.equal(text + spans[2 &* number], bytes, length)
+        }
+    }
+
+    let lookup: Lookup
+    private let memory: UnsafeMutableRawPointer
+
+    /// Numbers the keys of `paths` (setting their `wholeKey` and `prefixKeys`): the same text, the
+    /// same number.
+    init(numbering paths: [FieldPath]) {
+        var keys: [[UInt8]] = []
+        func number(_ key: ArraySlice<UInt8>) -> Int {
+            if let index = keys.firstIndex(where: { $0[...] == key }) { return index }
+            guard keys.count < Self.capacity else { return -1 }
+            keys.append(Array(key))
+            return keys.count - 1
+        }
+        for path in paths {
+            path.wholeKey = number(path.text[...])
+            path.prefixKeys = path.dots.map { number(path.text[..<$0]) }
+        }
+        let textBytes = keys.reduce(0) { $0 + $1.count }
+        memory = .allocate(byteCount: 2 * Self.capacity * MemoryLayout<Int>.stride + 256 + max(textBytes, 1), alignment: 8)
+        let spans = memory.bindMemory(to: Int.self, capacity: 2 * Self.capacity)
+        let slots = (memory + 2 * Self.capacity * MemoryLayout<Int>.stride).bindMemory(to: UInt8.self, capacity: 256 + max(textBytes, 1))
+        slots.initialize(repeating: 0, count: 256 + max(textBytes, 1))
+        let text = slots + 256
+        var start = 0
+        for (index, key) in keys.enumerated() {
+            for (offset, byte) in key.enumerated() { text[start + offset] = byte }
+            spans[2 * index] = start
+            spans[2 * index + 1] = key.count
+            start += key.count
+            let slot = Self.slot(key[...])
+            slots[slot] = slots[slot] & 0x0F == 0 ? UInt8(index + 1) : slots[slot] | Self.shared
+        }
+        lookup = Lookup(slots: slots, spans: spans, text: text, count: keys.count)
+    }
+
+    deinit { memory.deallocate() }
+
+    /// Marks the slots of the enricher's keys.
+    package func watch(_ keys: [[UInt8]]) {
+        for key in keys { lookup.slots[Self.slot(key[...])] |= Self.watched }
+    }
+
+    /// A key's slot as `load` finds it: an empty key's first byte is its closing quote.
+    private static func slot(_ key: ArraySlice<UInt8>) -> Int { Int(KeyFilter.slot(key.count, key.first ?? UInt8(ascii: "\""))) }
+}
+
+extension FilterRecord {
+    /// Where the chain's keys (`FilterKeys`) are among the top-level members. Valid from `load` until
+    /// the members change (a rewrite, an added member), and only when no key was escaped (an escaped
+    /// key may spell one of them differently); lookups search the members when it is not.
+    package struct KeyIndex {
+        /// For key `k`, word `k`: the index of the last member with it, plus one (0: none), in the low
+        /// half; how many members have it in the high half. Plain words, read and written through
+        /// their bytes: a `SIMD16`'s lanes were each written by way of a copy of all sixteen.
+        var words: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+        var isValid = false
+
+        /// By element, not through the bytes: `withUnsafeBytes(of:)` copied all eight words first.
+        @inline(__always)
+        func word(_ key: Int) -> UInt64 {
+            switch key & 7 {
+            case 0: words.0
+            case 1: words.1
+            case 2: words.2
+            case 3: words.3
+            case 4: words.4
+            case 5: words.5
+            case 6: words.6
+            default: words.7
+            }
+        }
+
+        @inline(__always)
+        func last(_ key: Int) -> Int? {
+            let last = Int(truncatingIfNeeded: word(key) & 0xFFFF_FFFF)
+            return last == 0 ? nil : last - 1
+        }
+
+        @inline(__always)
+        func count(_ key: Int) -> Int { Int(truncatingIfNeeded: word(key) &>> 32) }
+
+        /// Notes member `index`, whose key is `key`. (In place: `withUnsafeBytes(of:)` copies the words.)
+        @inline(__always)
+        mutating func note(_ key: Int, at index: Int) {
+            withUnsafeMutableBytes(of: &words) { words in
+                let offset = (key & 7) &<< 3
+                let count = words.load(fromByteOffset: offset, as: UInt64.self) &>> 32 &+ 1
+                words.storeBytes(of: count &<< 32 | UInt64(truncatingIfNeeded: index &+ 1) & 0xFFFF_FFFF, toByteOffset: offset, as: UInt64.self)
+            }
+        }
+    }
+
+    /// The last top-level member whose key is `path.text[..<end]` (`end` the text's end or one of its
+    /// dots): from the key index when it has that key, else by a search of the members.
+    @inline(__always)
+    func lastTopMember(_ path: FieldPath, upTo end: Int, _ raw: UnsafeRawBufferPointer) -> Int? {
+        Self.lastMember(path, from: 0, upTo: end, in: members, raw, index: keyIndex)
+    }
+
+    /// Whether more than one top-level member has the key `path` names whole; nil when the index
+    /// cannot tell.
+    func topKeyIsDuplicated(_ path: FieldPath) -> Bool? {
+        guard keyIndex.isValid, path.wholeKey >= 0 else { return nil }
+        return keyIndex.count(path.wholeKey) > 1
+    }
+}
