@@ -43,12 +43,13 @@ extension FilterRecord {
             mayHoldWatchedKey = true
             bytes.removeAll(keepingCapacity: true)
             JSONRepair.append(body, to: &bytes)
-            members = bytes.withUnsafeBytes { Self.scanMembers($0, 0..<$0.count) }
+            findMembers()
             return true
         }
-        // One call each to empty and fill: no second pass over the array's bookkeeping.
+        // One call to empty and fill: no second pass over the array's bookkeeping.
         bytes.replaceSubrange(bytes.indices, with: body)
-        slots.withUnsafeBufferPointer { members.replaceSubrange(members.indices, with: UnsafeBufferPointer(rebasing: $0[..<found])) }
+        // The slots become the members, and the members' storage the next line's slots.
+        members.take(&slots, count: found)
         mayHoldWatchedKey = watched
         let shift = object.range.lowerBound
         if shift != 0 {
@@ -72,6 +73,13 @@ extension FilterRecord {
         JSONEscaper.appendQuoted(text, to: &bytes)
         bytes.append(contentsOf: flags.utf8)
         bytes.append(UInt8(ascii: "}"))
-        members = bytes.withUnsafeBytes { Self.scanMembers($0, 0..<$0.count) }
+        findMembers()
+    }
+
+    /// The members of `bytes`, found anew into the list's own storage: a new array here would leave the
+    /// next line's slots too few, and the scan would run twice.
+    private mutating func findMembers() {
+        members.removeAll()
+        bytes.withUnsafeBytes { raw in Self.forEachMember(of: raw) { members.append($0) } }
     }
 }

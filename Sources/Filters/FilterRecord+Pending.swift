@@ -56,8 +56,8 @@ extension FilterRecord {
 
     /// `write` with the record's arrays as arguments: the closures borrow them, where reading them from
     /// `self` in nested closures copied each one (a retain, and a release after).
-    private static func write(_ bytes: [UInt8], _ members: [Member], _ pending: Changes, _ replacements: [UInt8], into out: inout [UInt8]) {
-        var unused: [Member] = []
+    private static func write(_ bytes: [UInt8], _ members: MemberList, _ pending: Changes, _ replacements: [UInt8], into out: inout [UInt8]) {
+        var unused = MemberList()
         bytes.withUnsafeBytes { raw in
             replacements.withUnsafeBytes { Self.writeObject(raw, members, pending, values: $0, into: &out, recording: &unused, record: false) }
         }

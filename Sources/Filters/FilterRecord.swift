@@ -12,7 +12,7 @@ package struct FilterRecord {
 
     package var bytes: [UInt8] = []
     /// Ranges into `bytes`, in order.
-    package var members: [Member] = []
+    package var members = MemberList()
     /// Our own record around a line that was not an object (`{"message":…}`), not the application's.
     package var isOwn = false
     /// Whether a top-level key may be one of the keys `load` was asked to watch (the enricher's fields):
@@ -35,7 +35,7 @@ package struct FilterRecord {
     /// index of the one the path goes through. A struct, not a tuple: tuples of references are
     /// copied and destroyed through the runtime's generic witnesses.
     struct Level {
-        var members: [Member]
+        var members: MemberList
         var index: Int
     }
 
@@ -113,7 +113,7 @@ package struct FilterRecord {
     }
 
     /// Whether `earlierDuplicates` has any, without building the list (the answer for nearly every lookup is no).
-    private static func hasEarlierDuplicate(at location: Location, in members: [Member], _ raw: UnsafeRawBufferPointer) -> Bool {
+    private static func hasEarlierDuplicate(at location: Location, in members: MemberList, _ raw: UnsafeRawBufferPointer) -> Bool {
         let (siblings, leaf) = location.nested.last.map { ($0.members, $0.index) } ?? (members, location.top)
         let found = siblings[leaf]
         for index in 0..<leaf {
@@ -124,7 +124,7 @@ package struct FilterRecord {
         return false
     }
 
-    private static func earlierDuplicates(at location: Location, in members: [Member], _ raw: UnsafeRawBufferPointer) -> [Int] {
+    private static func earlierDuplicates(at location: Location, in members: MemberList, _ raw: UnsafeRawBufferPointer) -> [Int] {
         let (siblings, leaf) = location.nested.last.map { ($0.members, $0.index) } ?? (members, location.top)
         let key = UnsafeRawBufferPointer(rebasing: raw[siblings[leaf].key])
         var decoded: [UInt8] = []
@@ -175,7 +175,7 @@ package struct FilterRecord {
     /// at each dot from the left into a key whose value is an object and the rest within it (whose
     /// levels are appended to `below`). `index`: the record's key index, for the top-level members.
     private static func locate(
-        _ path: FieldPath, from start: Int, in members: [Member], _ raw: UnsafeRawBufferPointer, below: inout [Level], index: KeyIndex
+        _ path: FieldPath, from start: Int, in members: MemberList, _ raw: UnsafeRawBufferPointer, below: inout [Level], index: KeyIndex
     ) -> Int? {
         if let found = lastMember(path, from: start, upTo: path.text.count, in: members, raw, index: index) { return found }
         for dot in path.dots where dot > start {
@@ -197,7 +197,7 @@ package struct FilterRecord {
     /// `lastMember` of `path.text[start..<end]`, from `index` when it is valid and has that key.
     @inline(__always)
     static func lastMember(
-        _ path: FieldPath, from start: Int, upTo end: Int, in members: [Member], _ raw: UnsafeRawBufferPointer, index: KeyIndex
+        _ path: FieldPath, from start: Int, upTo end: Int, in members: MemberList, _ raw: UnsafeRawBufferPointer, index: KeyIndex
     ) -> Int? {
         if index.isValid && start == 0 {
             let key = path.key(upTo: end)
@@ -207,7 +207,7 @@ package struct FilterRecord {
     }
 
     /// Of duplicate keys the last counts, as in most JSON parsers.
-    static func lastMember(_ members: [Member], named text: [UInt8], _ range: Range<Int>, _ raw: UnsafeRawBufferPointer) -> Int? {
+    static func lastMember(_ members: MemberList, named text: [UInt8], _ range: Range<Int>, _ raw: UnsafeRawBufferPointer) -> Int? {
         text.withUnsafeBytes { name in
             let wanted = UnsafeRawBufferPointer(rebasing: name[range])
             let first = wanted.first
@@ -236,7 +236,7 @@ package struct FilterRecord {
     }
 
     /// The members of the object at `range` of `raw`, with ranges into `raw`.
-    static func scanMembers(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>) -> [Member] {
+    static func scanMembers(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>) -> MemberList {
         var members: [Member] = []
         // Growing from empty would reallocate three times for a typical nested object.
         members.reserveCapacity(8)
@@ -247,7 +247,7 @@ package struct FilterRecord {
                     key: (member.key.lowerBound + base)..<(member.key.upperBound + base), keyIsEscaped: member.keyIsEscaped,
                     value: (member.value.lowerBound + base)..<(member.value.upperBound + base), valueIsString: member.valueIsString))
         }
-        return members
+        return MemberList(members)
     }
 
     /// The members of `object`, which a scan found valid, with ranges into it: walked by
@@ -348,7 +348,7 @@ package struct FilterRecord {
         keyIndex.isValid = false
         clearPending()
         bytes.removeAll(keepingCapacity: true)
-        members.removeAll(keepingCapacity: true)
+        members.removeAll()
         let source = record.members
         record.bytes.withUnsafeBytes { raw in
             Self.writeObject(raw, source, changes, values: values, into: &bytes, recording: &members, record: true)
@@ -420,7 +420,7 @@ package struct FilterRecord {
             writeObject(raw, levels.dropFirst(), change, into: &values)
             made = .replace(0..<values.count)
         }
-        var unused: [Member] = []
+        var unused = MemberList()
         values.withUnsafeBytes {
             writeObject(raw, level.members, [MemberEdit(index: level.index, change: made)], values: $0, into: &out, recording: &unused, record: false)
         }
@@ -435,8 +435,8 @@ package struct FilterRecord {
     /// they can take: the object's bytes and the new values. Each changed member is written with no
     /// more than it had around its value, and each comma stands for one the object had.
     static func writeObject(
-        _ raw: UnsafeRawBufferPointer, _ members: [Member], _ changes: Changes, values: UnsafeRawBufferPointer,
-        into out: inout [UInt8], recording: inout [Member], record: Bool
+        _ raw: UnsafeRawBufferPointer, _ members: MemberList, _ changes: Changes, values: UnsafeRawBufferPointer,
+        into out: inout [UInt8], recording: inout MemberList, record: Bool
     ) {
         let start = out.count
         // Buffers, not the arrays, go into the append's closure: it retained each array it captured.
@@ -481,7 +481,7 @@ package struct FilterRecord {
         _ raw: UnsafeRawBufferPointer, _ members: UnsafeBufferPointer<Member>, _ changes: UnsafeBufferPointer<MemberEdit>,
         _ values: UnsafeRawBufferPointer,
         to out: inout PieceWriter, at offset: Int,
-        recording: inout [Member], record: Bool
+        recording: inout MemberList, record: Bool
     ) {
         out.put(UInt8(ascii: "{"))
         var first = true
