@@ -309,7 +309,7 @@ package struct FilterRecord {
         package var change: MemberChange
     }
 
-    package typealias Changes = [MemberEdit]
+    package typealias Changes = ReusedList<MemberEdit>
 
     /// Rewrites `record` into `self` with `change` made at `location` (nil: the record itself, for
     /// `.append`), then swaps the two: `record` is the new version, `self` the old one's storage.
@@ -357,7 +357,7 @@ package struct FilterRecord {
 
     /// No pending changes, and none of their values.
     mutating func clearPending() {
-        if !pending.isEmpty { pending.removeAll(keepingCapacity: true) }
+        pending.removeAll()
         if !replacements.isEmpty { replacements.removeAll(keepingCapacity: true) }
     }
 

@@ -23,10 +23,10 @@ final class RemoveFilter: RecordFilter {
         // Planned on what is written; the plan is left pending for the next filter or the enricher.
         record.materialize(spare: &spare)
         if planOnePass(&record) {
-            record.pending.sort { $0.index < $1.index }
+            record.pending.insertionSort { $0.index < $1.index }
             return true
         }
-        if !record.pending.isEmpty { record.pending.removeAll(keepingCapacity: true) }
+        record.pending.removeAll()
         // Duplicated keys, or two paths through one member: one edit at a time.
         removeKeys(&record, spare: &spare)
         for path in paths { record.removeAll(path, spare: &spare) }
@@ -83,7 +83,7 @@ final class RemoveFilter: RecordFilter {
         for key in keys {
             let number = key.wholeKey
             guard number >= 0, index.count(number) <= 1 else {
-                changes.removeSubrange(start...)
+                changes.removeLast(from: start)
                 return false
             }
             // A key named twice is dropped once.
