@@ -95,14 +95,15 @@ extension FilterRecord {
     /// key may spell one of them differently); lookups search the members when it is not.
     package struct KeyIndex {
         /// For key `k`, word `k`: the index of the last member with it, plus one (0: none), in the low
-        /// half; how many members have it in the high half. Plain words, read and written through
-        /// their bytes: a `SIMD16`'s lanes were each written by way of a copy of all sixteen.
-        var words: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+        /// 24 bits (a line of 16 MiB has fewer members); how many members have it, up to 2, above. Small:
+        /// a record is copied whole where a method reads it, and a record of more than 128 bytes was
+        /// copied by a call to memcpy.
+        var words: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0, 0, 0, 0, 0)
         var isValid = false
 
         /// By element, not through the bytes: `withUnsafeBytes(of:)` copied all eight words first.
         @inline(__always)
-        func word(_ key: Int) -> UInt64 {
+        func word(_ key: Int) -> UInt32 {
             switch key & 7 {
             case 0: words.0
             case 1: words.1
@@ -117,20 +118,22 @@ extension FilterRecord {
 
         @inline(__always)
         func last(_ key: Int) -> Int? {
-            let last = Int(truncatingIfNeeded: word(key) & 0xFFFF_FFFF)
+            let last = Int(word(key) & 0xFF_FFFF)
             return last == 0 ? nil : last - 1
         }
 
+        /// 0, 1, or 2 for more.
         @inline(__always)
-        func count(_ key: Int) -> Int { Int(truncatingIfNeeded: word(key) &>> 32) }
+        func count(_ key: Int) -> Int { Int(word(key) &>> 24) }
 
-        /// Notes member `index`, whose key is `key`. (In place: `withUnsafeBytes(of:)` copies the words.)
+        /// Notes member `index`, whose key is `key` (`load` leaves the index off for a line of more
+        /// members than the 24 bits hold). In place: `withUnsafeBytes(of:)` copies the words.
         @inline(__always)
         mutating func note(_ key: Int, at index: Int) {
             withUnsafeMutableBytes(of: &words) { words in
-                let offset = (key & 7) &<< 3
-                let count = words.load(fromByteOffset: offset, as: UInt64.self) &>> 32 &+ 1
-                words.storeBytes(of: count &<< 32 | UInt64(truncatingIfNeeded: index &+ 1) & 0xFFFF_FFFF, toByteOffset: offset, as: UInt64.self)
+                let offset = (key & 7) &<< 2
+                let count = min(words.load(fromByteOffset: offset, as: UInt32.self) &>> 24 &+ 1, 2)
+                words.storeBytes(of: count &<< 24 | UInt32(truncatingIfNeeded: index &+ 1), toByteOffset: offset, as: UInt32.self)
             }
         }
     }

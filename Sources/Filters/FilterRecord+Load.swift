@@ -1,11 +1,13 @@
 import Records
 
 extension FilterRecord {
-    /// The line's object with its members, copied (and repaired where it held bytes that are not
-    /// UTF-8); false when the line is not an object. The scanner reports the members into `slots`,
+    /// The line's object with its members (repaired, into bytes of its own, where it held bytes that
+    /// are not UTF-8); false when the line is not an object. The scanner reports the members into `slots`,
     /// the caller's storage kept from line to line (`scanIntoSlots`). `keys`: the enricher's keys
-    /// `mayHoldWatchedKey` tells about; the filters' keys, whose members go into `keyIndex`.
-    package mutating func load(object line: UnsafeRawBufferPointer, slots: inout [Member], keys: FilterKeys) -> Bool {
+    /// `mayHoldWatchedKey` tells about; the filters' keys, whose members go into `keyIndex`. The record
+    /// reads the line in place (`RecordBytes`: the line must outlive the filters' run and the record's
+    /// write), or a copy of it with `copying`.
+    package mutating func load(object line: UnsafeRawBufferPointer, slots: inout [Member], keys: FilterKeys, copying: Bool = false) -> Bool {
         var watched = false
         var escaped = false
         var index = KeyIndex()
@@ -37,17 +39,21 @@ extension FilterRecord {
         isOwn = false
         clearPending()
         let body = UnsafeRawBufferPointer(rebasing: line[object.range])
-        index.isValid = !escaped && !object.needsRepair
+        index.isValid = !escaped && !object.needsRepair && found < 0xFF_FFFF
         keyIndex = index
         if object.needsRepair {
             mayHoldWatchedKey = true
-            bytes.removeAll(keepingCapacity: true)
-            JSONRepair.append(body, to: &bytes)
+            bytes.removeAll()
+            JSONRepair.append(body, to: &bytes.storage)
             findMembers()
             return true
         }
-        // One call to empty and fill: no second pass over the array's bookkeeping.
-        bytes.replaceSubrange(bytes.indices, with: body)
+        if copying {
+            bytes.removeAll()
+            bytes.storage.appendBytes(body)
+        } else {
+            bytes.borrow(body)
+        }
         // The slots become the members, and the members' storage the next line's slots.
         members.take(&slots, count: found)
         mayHoldWatchedKey = watched
@@ -68,11 +74,11 @@ extension FilterRecord {
         mayHoldWatchedKey = true
         keyIndex.isValid = false
         clearPending()
-        bytes.removeAll(keepingCapacity: true)
-        bytes.append(contentsOf: "{\"message\":".utf8)
-        JSONEscaper.appendQuoted(text, to: &bytes)
-        bytes.append(contentsOf: flags.utf8)
-        bytes.append(UInt8(ascii: "}"))
+        bytes.removeAll()
+        bytes.storage.append(contentsOf: "{\"message\":".utf8)
+        JSONEscaper.appendQuoted(text, to: &bytes.storage)
+        bytes.storage.append(contentsOf: flags.utf8)
+        bytes.storage.append(UInt8(ascii: "}"))
         findMembers()
     }
 

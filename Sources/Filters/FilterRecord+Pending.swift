@@ -1,3 +1,5 @@
+import Records
+
 /// Changes to top-level members that are not written yet. The filters that change a record's top-level
 /// members (remove, redact) leave their changes here; a filter that must read a changed member, or edit
 /// some other way, has them written first, and the enricher writes what is left straight into the
@@ -48,7 +50,7 @@ extension FilterRecord {
     /// The record with the pending changes, appended to `out`.
     package func write(into out: inout [UInt8]) {
         if pending.isEmpty {
-            out.append(contentsOf: bytes)
+            bytes.withUnsafeBytes { out.appendBytes($0) }
             return
         }
         Self.write(bytes, members, pending, replacements, into: &out)
@@ -56,7 +58,7 @@ extension FilterRecord {
 
     /// `write` with the record's arrays as arguments: the closures borrow them, where reading them from
     /// `self` in nested closures copied each one (a retain, and a release after).
-    private static func write(_ bytes: [UInt8], _ members: MemberList, _ pending: Changes, _ replacements: [UInt8], into out: inout [UInt8]) {
+    private static func write(_ bytes: RecordBytes, _ members: MemberList, _ pending: Changes, _ replacements: [UInt8], into out: inout [UInt8]) {
         var unused = MemberList()
         bytes.withUnsafeBytes { raw in
             replacements.withUnsafeBytes { Self.writeObject(raw, members, pending, values: $0, into: &out, recording: &unused, record: false) }

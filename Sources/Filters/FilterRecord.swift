@@ -10,7 +10,7 @@ package struct FilterRecord {
 
     package init() {}
 
-    package var bytes: [UInt8] = []
+    package var bytes = RecordBytes()
     /// Ranges into `bytes`, in order.
     package var members = MemberList()
     /// Our own record around a line that was not an object (`{"message":…}`), not the application's.
@@ -268,7 +268,16 @@ package struct FilterRecord {
     mutating func appendMember(escapedKey key: UnsafeRawBufferPointer, keyIsEscaped: Bool, value: UnsafeRawBufferPointer) {
         mayHoldWatchedKey = true
         keyIndex.isValid = false
-        if !members.isEmpty { bytes.append(UInt8(ascii: ",")) }
+        let hasMembers = !members.isEmpty
+        let member = Self.appendMember(escapedKey: key, keyIsEscaped: keyIsEscaped, value: value, comma: hasMembers, to: &bytes.storage)
+        members.append(member)
+    }
+
+    /// `"key":value` appended to `bytes`, after a comma if `comma`; the member's ranges in them.
+    private static func appendMember(
+        escapedKey key: UnsafeRawBufferPointer, keyIsEscaped: Bool, value: UnsafeRawBufferPointer, comma: Bool, to bytes: inout [UInt8]
+    ) -> Member {
+        if comma { bytes.append(UInt8(ascii: ",")) }
         bytes.append(UInt8(ascii: "\""))
         let keyStart = bytes.count
         bytes.appendBytes(key)
@@ -277,10 +286,9 @@ package struct FilterRecord {
         bytes.append(UInt8(ascii: ":"))
         let valueStart = bytes.count
         bytes.appendBytes(value)
-        members.append(
-            Member(
-                key: keyStart..<keyEnd, keyIsEscaped: keyIsEscaped, value: valueStart..<bytes.count,
-                valueIsString: value.first == UInt8(ascii: "\"")))
+        return Member(
+            key: keyStart..<keyEnd, keyIsEscaped: keyIsEscaped, value: valueStart..<bytes.count,
+            valueIsString: value.first == UInt8(ascii: "\""))
     }
 
     /// Appends a member with a key given as text (escaped here).
@@ -332,9 +340,9 @@ package struct FilterRecord {
         values.withUnsafeBytes { rewrite(record, changes, values: $0) }
         if location == nil, case .append(let key, let value) = change {
             // Reopen the object just written to add the member.
-            bytes.removeLast()
+            bytes.storage.removeLast()
             value.withUnsafeBytes { appendMember(key: key, value: $0) }
-            bytes.append(UInt8(ascii: "}"))
+            bytes.storage.append(UInt8(ascii: "}"))
         }
         swap(&self, &record)
     }
@@ -347,11 +355,11 @@ package struct FilterRecord {
         mayHoldWatchedKey = record.mayHoldWatchedKey
         keyIndex.isValid = false
         clearPending()
-        bytes.removeAll(keepingCapacity: true)
+        bytes.removeAll()
         members.removeAll()
         let source = record.members
         record.bytes.withUnsafeBytes { raw in
-            Self.writeObject(raw, source, changes, values: values, into: &bytes, recording: &members, record: true)
+            Self.writeObject(raw, source, changes, values: values, into: &bytes.storage, recording: &members, record: true)
         }
     }
 

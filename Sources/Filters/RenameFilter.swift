@@ -20,7 +20,7 @@ final class RenameFilter: RecordFilter {
     func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
         record.materialize(spare: &spare)
         guard let source = record.locate(from, forEditing: true) else { return true }
-        let value = Array(record.bytes[record.value(at: source)])
+        let value = record.bytes.withUnsafeBytes { Array($0[record.value(at: source)]) }
         // Duplicates of either key go: none may outlive the rename with a stale value.
         if source.duplicated { record.removeAll(from, spare: &spare) } else { spare.edit(&record, .remove, at: source) }
         var target = record.locate(to, forEditing: true)

@@ -41,7 +41,7 @@ extension Enricher {
         let (parsed, failed) = parse(bytes, with: parser, into: &parsedObject)
         switch parsed {
         case .object(let own):
-            guard parsedObject.withUnsafeBytes({ filterRecord.load(object: $0, slots: &memberSlots, keys: keys) }) else { return nil }
+            guard parsedObject.withUnsafeBytes({ filterRecord.load(object: $0, slots: &memberSlots, keys: keys, copying: true) }) else { return nil }
             // Parsed text is our record: merged with the fields in either mode, as a text line is.
             if own { filterRecord.isOwn = true }
             return failed ? .parseError : .record
