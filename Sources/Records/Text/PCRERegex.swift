@@ -17,6 +17,11 @@ package final class PCRERegex {
     /// The pattern was JIT-compiled: a match of valid UTF-8 goes straight to the compiled code
     /// (`pcre2_jit_match`), past `pcre2_match`'s checks of its arguments, a third of a short match.
     private let isJIT: Bool
+    /// The pattern is one branch that starts with `^` (no `|` anywhere; PCRE2_MULTILINE is never set
+    /// here): it matches at the subject's start or nowhere, so `replaceAll` looks no further after a
+    /// match. (PCRE2's own flag for anchored patterns is set by `\G` and `.*` too, which can match
+    /// again further on.)
+    private let matchesOnlyAtStart: Bool
     private var output: [UInt8] = []
     /// PCRE2 wants a pointer even for an empty subject; never written.
     private nonisolated(unsafe) static let emptyPointer: UnsafePointer<UInt8> = {
@@ -46,6 +51,7 @@ package final class PCRERegex {
         code = compiled
         matchData = data
         isJIT = jit
+        matchesOnlyAtStart = text.first == UInt8(ascii: "^") && !text.contains(UInt8(ascii: "|"))
     }
 
     deinit {
@@ -155,6 +161,7 @@ package final class PCRERegex {
             out.appendBytes(UnsafeRawBufferPointer(rebasing: subject[copied..<start]))
             out.append(contentsOf: replacement)
             copied = end
+            if matchesOnlyAtStart { break }
             var from = end
             var options: UInt32 = 0
             if start == end {

@@ -135,6 +135,12 @@ struct FilterUnitTests {
             "empty matches as Perl and Python's re.sub: between characters, not twice at one place")
         #expect(empty.one(#"{"m":"éx"}"#) == #"{"m":"-é--"}"#, "an empty match never splits a UTF-8 character")
         #expect(empty.one(#"{"m":""}"#) == #"{"m":"-"}"#)
+        // A pattern that starts with ^ (one branch) matches once at most; with a branch or \G, on.
+        let start = try Harness(
+            #"[{"type":"redact","fields":["a"],"pattern":"^[^@]+@","replacement":"-@"},{"type":"redact","fields":["b"],"pattern":"^","replacement":"-"},"#
+                + #"{"type":"redact","fields":["c"],"pattern":"^x|y","replacement":"-"},{"type":"redact","fields":["d"],"pattern":"\\Gx","replacement":"-"}]"#,
+            host: false)
+        #expect(start.one(#"{"a":"u@v@w","b":"bb","c":"xyxy","d":"xxax"}"#) == #"{"a":"-@v@w","b":"-bb","c":"--x-","d":"--ax"}"#)
         let whole = try Harness(#"[{"type":"redact","fields":["password","token.value"]}]"#, host: false)
         #expect(whole.one(#"{"password":"p","token":{"value":[1,2],"kind":"k"}}"#) == #"{"password":"***","token":{"value":"***","kind":"k"}}"#)
         let afterRemove = try Harness(#"[{"type":"remove","fields":["x"]},{"type":"redact","pattern":"a","replacement":"b"}]"#, host: false)
