@@ -128,31 +128,14 @@ public enum RecordMembers {
         (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
     }
 
-    /// Just past the value starting at `start`; -1 when there is none.
-    @inlinable
+    /// Just past the value starting at `start`; -1 when there is none. Strings and scalars (nearly
+    /// every value) are found inline; containers by a call.
+    @inlinable @inline(__always)
     static func valueEnd(_ base: UnsafeRawPointer, _ count: Int, _ start: Int) -> Int {
         guard start < count else { return -1 }
         switch byte(base, count, start) {
         case UInt8(ascii: "\""): return stringEnd(base, count, start)
-        case UInt8(ascii: "{"), UInt8(ascii: "["):
-            var depth = 0
-            var index = start
-            while index < count {
-                switch byte(base, count, index) {
-                case UInt8(ascii: "\""):
-                    let end = stringEnd(base, count, index)
-                    guard end >= 0 else { return -1 }
-                    index = end
-                    continue
-                case UInt8(ascii: "{"), UInt8(ascii: "["): depth &+= 1
-                case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                    depth &-= 1
-                    if depth == 0 { return index &+ 1 }
-                default: break
-                }
-                index &+= 1
-            }
-            return -1
+        case UInt8(ascii: "{"), UInt8(ascii: "["): return containerEnd(base, count, start)
         default:
             var index = start
             while index < count {
@@ -162,5 +145,28 @@ public enum RecordMembers {
             }
             return index > start ? index : -1
         }
+    }
+
+    /// Just past the object or array starting at `start`: its brackets counted outside strings.
+    @inlinable
+    static func containerEnd(_ base: UnsafeRawPointer, _ count: Int, _ start: Int) -> Int {
+        var depth = 0
+        var index = start
+        while index < count {
+            switch byte(base, count, index) {
+            case UInt8(ascii: "\""):
+                let end = stringEnd(base, count, index)
+                guard end >= 0 else { return -1 }
+                index = end
+                continue
+            case UInt8(ascii: "{"), UInt8(ascii: "["): depth &+= 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth &-= 1
+                if depth == 0 { return index &+ 1 }
+            default: break
+            }
+            index &+= 1
+        }
+        return -1
     }
 }
