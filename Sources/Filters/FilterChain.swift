@@ -13,6 +13,8 @@ package final class FilterChain {
     package var nowMs: Int64 = 0
     /// The top-level keys the filters look up, for `FilterRecord.load` to index.
     package let keys: FilterKeys
+    /// Where `FilterRecord.load` has the scanner note the members of the objects one level down.
+    package let nested = NestedMemberStore()
 
     package init(_ configs: [FilterConfig]) throws(ConfigError) {
         var filters: [any RecordFilter] = []

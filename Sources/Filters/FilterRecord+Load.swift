@@ -7,7 +7,10 @@ extension FilterRecord {
     /// `mayHoldWatchedKey` tells about; the filters' keys, whose members go into `keyIndex`. The record
     /// reads the line in place (`RecordBytes`: the line must outlive the filters' run and the record's
     /// write), or a copy of it with `copying`.
-    package mutating func load(object line: UnsafeRawBufferPointer, slots: inout [Member], keys: FilterKeys, copying: Bool = false) -> Bool {
+    /// `nested`: where the scanner puts the members of the objects one level down.
+    package mutating func load(
+        object line: UnsafeRawBufferPointer, slots: inout [Member], keys: FilterKeys, nested: NestedMemberStore, copying: Bool = false
+    ) -> Bool {
         var watched = false
         var escaped = false
         var index = KeyIndex()
@@ -17,7 +20,7 @@ extension FilterRecord {
             watched = false
             escaped = false
             index = KeyIndex()
-            let object = JSONScanner.scanObject(line) { member in
+            let object = JSONScanner.scanObject(line, nested: nested.members) { member in
                 if found < slots.count { slots[found] = member }
                 if member.keyIsEscaped {
                     watched = true
@@ -41,6 +44,9 @@ extension FilterRecord {
         let body = UnsafeRawBufferPointer(rebasing: line[object.range])
         index.isValid = !escaped && !object.needsRepair && found < 0xFF_FFFF
         keyIndex = index
+        // Its offsets are the line's: they hold for the record when the object starts the line.
+        self.nested = nested.members.pointee.isComplete && object.range.lowerBound == 0 && !object.needsRepair ? UnsafePointer(nested.members) : nil
+        nested.grow()
         if object.needsRepair {
             mayHoldWatchedKey = true
             bytes.removeAll()
@@ -72,7 +78,7 @@ extension FilterRecord {
     package mutating func loadOwn(message text: UnsafeRawBufferPointer, flags: String) {
         isOwn = true
         mayHoldWatchedKey = true
-        keyIndex.isValid = false
+        forgetScan()
         clearPending()
         bytes.removeAll()
         bytes.storage.append(contentsOf: "{\"message\":".utf8)

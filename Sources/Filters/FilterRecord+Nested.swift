@@ -37,7 +37,9 @@ extension FilterRecord {
                 // A deeper path, or a split after another dot: the general lookup tries every reading.
                 guard dot == firstDot, path.dots.count == 1 else { return .notApplicable }
                 let found = text.withUnsafeBytes { name in
-                    Self.member(named: UnsafeRawBufferPointer(rebasing: name[(dot + 1)...]), in: members[top].value, raw)
+                    let name = UnsafeRawBufferPointer(rebasing: name[(dot + 1)...])
+                    if let nested { return Self.member(named: name, in: members[top].value, noted: nested.pointee, raw) }
+                    return Self.member(named: name, in: members[top].value, raw)
                 }
                 guard var field = found else { return .missing }
                 field.top = top
@@ -51,16 +53,41 @@ extension FilterRecord {
     /// works in the object's own offsets; only the answer is moved to the record's.
     private static func member(named name: UnsafeRawBufferPointer, in range: Range<Int>, _ raw: UnsafeRawBufferPointer) -> NestedField? {
         let object = UnsafeRawBufferPointer(rebasing: raw[range])
+        var match = NestedMatch()
+        forEachMember(of: object) { match.see($0, named: name, object) }
+        return match.field(at: range.lowerBound)
+    }
+
+    /// The same from the members the scan noted, in the record's offsets: those of the object at
+    /// `range` lie together, in order.
+    private static func member(
+        named name: UnsafeRawBufferPointer, in range: Range<Int>, noted nested: NestedMembers, _ raw: UnsafeRawBufferPointer
+    ) -> NestedField? {
+        var match = NestedMatch()
+        var index = 0
+        while index < nested.count && nested.members[index].key.lowerBound < range.lowerBound { index &+= 1 }
+        while index < nested.count && nested.members[index].value.upperBound <= range.upperBound {
+            match.see(nested.members[index], named: name, raw)
+            index &+= 1
+        }
+        return match.field(at: 0)
+    }
+
+    /// The last of an object's members called `name`, seen one by one: its value, the separators its
+    /// removal takes, whether another had the name.
+    private struct NestedMatch {
         var previousEnd = -1
         var value = 0..<0
         var foundPreviousEnd = -1
         var foundKeyQuote = 0
         var nextKeyQuote = -1
         var matches = 0
-        forEachMember(of: object) { member in
+
+        @inline(__always)
+        mutating func see(_ member: Member, named name: UnsafeRawBufferPointer, _ raw: UnsafeRawBufferPointer) {
             let keyQuote = member.key.lowerBound &- 1
             if matches > 0 && nextKeyQuote < 0 { nextKeyQuote = keyQuote }
-            if (member.keyIsEscaped || member.key.count == name.count) && keyEquals(member, name, object) {
+            if (member.keyIsEscaped || member.key.count == name.count) && keyEquals(member, name, raw) {
                 matches &+= 1
                 value = member.value
                 foundPreviousEnd = previousEnd
@@ -69,11 +96,14 @@ extension FilterRecord {
             }
             previousEnd = member.value.upperBound
         }
-        guard matches > 0 else { return nil }
-        let base = range.lowerBound
-        let cut = removalCut(
-            previousValueEnd: foundPreviousEnd >= 0 ? base + foundPreviousEnd : nil, keyQuote: base + foundKeyQuote,
-            valueEnd: base + value.upperBound, nextKeyQuote: nextKeyQuote >= 0 ? base + nextKeyQuote : nil)
-        return NestedField(top: 0, value: (base + value.lowerBound)..<(base + value.upperBound), cut: cut, duplicated: matches > 1)
+
+        /// The field found, its offsets moved by `base`.
+        func field(at base: Int) -> NestedField? {
+            guard matches > 0 else { return nil }
+            let cut = removalCut(
+                previousValueEnd: foundPreviousEnd >= 0 ? base + foundPreviousEnd : nil, keyQuote: base + foundKeyQuote,
+                valueEnd: base + value.upperBound, nextKeyQuote: nextKeyQuote >= 0 ? base + nextKeyQuote : nil)
+            return NestedField(top: 0, value: (base + value.lowerBound)..<(base + value.upperBound), cut: cut, duplicated: matches > 1)
+        }
     }
 }

@@ -28,6 +28,9 @@ package struct FilterRecord {
     package var replacements: [UInt8] = []
     /// Where the filters' keys are among `members` (`FilterKeys.swift`).
     package var keyIndex = KeyIndex()
+    /// The members of the objects one level down, as the scan found them; nil once the members
+    /// change, or when the scan did not note them all (`NestedMemberStore`).
+    var nested: UnsafePointer<NestedMembers>?
 
     /// Where a field was found: the index of its top-level member, and for a nested field each object
     /// on the way down with its members (ranges into `bytes`) and the index within it.
@@ -267,7 +270,7 @@ package struct FilterRecord {
     /// Appends a member whose key is `key` as it sits between its quotes in JSON.
     mutating func appendMember(escapedKey key: UnsafeRawBufferPointer, keyIsEscaped: Bool, value: UnsafeRawBufferPointer) {
         mayHoldWatchedKey = true
-        keyIndex.isValid = false
+        forgetScan()
         let hasMembers = !members.isEmpty
         let member = Self.appendMember(escapedKey: key, keyIsEscaped: keyIsEscaped, value: value, comma: hasMembers, to: &bytes.storage)
         members.append(member)
@@ -353,7 +356,7 @@ package struct FilterRecord {
         isOwn = record.isOwn
         // A change drops a member or gives it a new value, never a new key.
         mayHoldWatchedKey = record.mayHoldWatchedKey
-        keyIndex.isValid = false
+        forgetScan()
         clearPending()
         bytes.removeAll()
         members.removeAll()
@@ -361,6 +364,12 @@ package struct FilterRecord {
         record.bytes.withUnsafeBytes { raw in
             Self.writeObject(raw, source, changes, values: values, into: &bytes.storage, recording: &members, record: true)
         }
+    }
+
+    /// The members changed: what the scan noted of them (the key index, the nested members) no longer holds.
+    mutating func forgetScan() {
+        keyIndex.isValid = false
+        nested = nil
     }
 
     /// No pending changes, and none of their values.

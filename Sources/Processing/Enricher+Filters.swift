@@ -11,12 +11,12 @@ extension Enricher {
         switch line {
         case .complete(let line):
             guard let bytes = Self.content(of: line) else { return .empty }
-            if let parser, let parsed = loadParsed(bytes, parser: parser, keys: filters.keys) {
+            if let parser, let parsed = loadParsed(bytes, parser: parser, filters: filters) {
                 outcome = parsed
             } else if readsText {
                 filterRecord.loadOwn(message: bytes, flags: "")
                 outcome = .record
-            } else if filterRecord.load(object: bytes, slots: &memberSlots, keys: filters.keys) {
+            } else if filterRecord.load(object: bytes, slots: &memberSlots, keys: filters.keys, nested: filters.nested) {
                 outcome = .record
             } else {
                 filterRecord.loadOwn(message: bytes, flags: ",\"parse_error\":true")
@@ -37,11 +37,15 @@ extension Enricher {
 
     /// The record through its source's parser into `filterRecord`; nil when the parser leaves it to
     /// the path without one (a JSON line that is not an object, or has no message string).
-    private func loadParsed(_ bytes: UnsafeRawBufferPointer, parser: LineParser, keys: FilterKeys) -> Outcome? {
+    private func loadParsed(_ bytes: UnsafeRawBufferPointer, parser: LineParser, filters: FilterChain) -> Outcome? {
         let (parsed, failed) = parse(bytes, with: parser, into: &parsedObject)
         switch parsed {
         case .object(let own):
-            guard parsedObject.withUnsafeBytes({ filterRecord.load(object: $0, slots: &memberSlots, keys: keys, copying: true) }) else { return nil }
+            guard
+                parsedObject.withUnsafeBytes({
+                    filterRecord.load(object: $0, slots: &memberSlots, keys: filters.keys, nested: filters.nested, copying: true)
+                })
+            else { return nil }
             // Parsed text is our record: merged with the fields in either mode, as a text line is.
             if own { filterRecord.isOwn = true }
             return failed ? .parseError : .record

@@ -53,6 +53,7 @@ func fuzzScanner(_ input: UnsafeRawBufferPointer) {
             var walked: [JSONScanner.Member] = []
             let walkedObject = RecordMembers.forEach(bytes) { walked.append($0) }
             if !walkedObject || walked != slow { fail("RecordMembers differs on \(text)") }
+            checkNested(bytes, slow, slowObject, text)
         } else {
             // Not an object: the walk may report anything, but only within the bytes.
             _ = RecordMembers.forEach(bytes) { member in
@@ -60,4 +61,30 @@ func fuzzScanner(_ input: UnsafeRawBufferPointer) {
             }
         }
     }
+}
+
+/// The scan that notes the members one level down (the filters'): the same verdict and members as
+/// without, and, when it noted them all, each top-level object's members as `RecordMembers` walks
+/// them, in order.
+private func checkNested(_ bytes: UnsafeRawBufferPointer, _ members: [JSONScanner.Member], _ object: JSONScanner.Object, _ text: String) {
+    let room = UnsafeMutablePointer<JSONScanner.Member>.allocate(capacity: 64)
+    defer { room.deallocate() }
+    var nested = NestedMembers(members: room, capacity: 64)
+    var scanned: [JSONScanner.Member] = []
+    let scannedObject = withUnsafeMutablePointer(to: &nested) { nested in JSONScanner.scanObject(bytes, nested: nested) { scanned.append($0) } }
+    guard scannedObject?.range == object.range, scanned == members else {
+        fail("the scan that notes nested members differs on \(text)")
+    }
+    guard nested.isComplete else { return }
+    var expected: [JSONScanner.Member] = []
+    for member in members where bytes[member.value.lowerBound] == UInt8(ascii: "{") {
+        let base = member.value.lowerBound
+        _ = RecordMembers.forEach(UnsafeRawBufferPointer(rebasing: bytes[member.value])) { inner in
+            expected.append(
+                JSONScanner.Member(
+                    key: (inner.key.lowerBound + base)..<(inner.key.upperBound + base), keyIsEscaped: inner.keyIsEscaped,
+                    value: (inner.value.lowerBound + base)..<(inner.value.upperBound + base), valueIsString: inner.valueIsString))
+        }
+    }
+    if Array(UnsafeBufferPointer(start: nested.members, count: nested.count)) != expected { fail("nested members differ on \(text)") }
 }

@@ -259,6 +259,33 @@ struct JSONScannerTests {
         }
     }
 
+    /// The scan the filters run notes the members of each top-level member's object (`NestedMembers`),
+    /// as `RecordMembers` walks that object; a line it cannot note whole it says so of.
+    @Test("the scan notes the members one level down, or says it did not note them all")
+    func nestedMembers() {
+        func noted(_ document: String, capacity: Int = 8) -> (members: [String], complete: Bool)? {
+            let room = UnsafeMutablePointer<JSONScanner.Member>.allocate(capacity: capacity)
+            defer { room.deallocate() }
+            var nested = NestedMembers(members: room, capacity: capacity)
+            let bytes = Array(document.utf8)
+            let valid: Bool = bytes.withUnsafeBytes { raw in
+                withUnsafeMutablePointer(to: &nested) { pointer in JSONScanner.scanObject(raw, nested: pointer) { _ in } != nil }
+            }
+            guard valid else { return nil }
+            var members: [String] = []
+            for member in UnsafeBufferPointer(start: nested.members, count: nested.count) {
+                members.append(String(decoding: bytes[member.key], as: UTF8.self) + "=" + String(decoding: bytes[member.value], as: UTF8.self))
+            }
+            return (members, nested.isComplete)
+        }
+        let document = #"{"a":1,"u":{"id":7,"n":"x","o":{"deep":1},"l":[{"in":2}]},"e":{},"v":{"k":"w"}}"#
+        #expect(noted(document)?.members == [#"id=7"#, #"n="x""#, #"o={"deep":1}"#, #"l=[{"in":2}]"#, #"k="w""#])
+        #expect(noted(document)?.complete == true)
+        #expect(noted(document, capacity: 2)?.complete == false, "more than its room")
+        #expect(noted(#"{"u":{"n":"\u0078"}}"#)?.complete == false, "a line with a backslash goes to the byte by byte walk")
+        #expect(noted(#"{"u":{"n":1,}}"#) == nil)
+    }
+
     /// The SIMD walk classifies 64 bytes at a time, carrying "inside a string" and "inside a number"
     /// from block to block: each document is shifted by 0 to 130 leading spaces so that every byte
     /// of it falls on every block boundary, and both walks must give the same verdict and members.

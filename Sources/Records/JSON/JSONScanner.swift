@@ -49,6 +49,14 @@ public struct JSONScanner {
         scan(bytes, CheckedValues.self, member: member)
     }
 
+    /// `scanObject`, also putting into `nested` the members of each object that is a top-level
+    /// member's value (`NestedMembers`); `nested` is emptied first.
+    @inlinable @inline(__always)
+    public static func scanObject(_ bytes: UnsafeRawBufferPointer, nested: UnsafeMutablePointer<NestedMembers>, member: (Member) -> Void) -> Object? {
+        nested.pointee.reset()
+        return scan(bytes, CheckedRecordingValues.self, nested: nested, member: member)
+    }
+
     /// `scanObject` for a record this program wrote itself (a line validated when it was read, the
     /// enrichment fields spliced in): on the SIMD path its values are skipped, not checked again. Over a
     /// valid object the members and the range are `scanObject`'s; the fuzz target `scanner` compares them.
@@ -60,15 +68,23 @@ public struct JSONScanner {
     /// The two above: the SIMD stages for a plain line, taking its values as `Values` says; the byte
     /// by byte walk, which always checks, for any other.
     @inlinable @inline(__always)
-    static func scan<Values: ValueWalk>(_ bytes: UnsafeRawBufferPointer, _ values: Values.Type, member: (Member) -> Void) -> Object? {
-        guard let base = bytes.baseAddress else { return scanObjectBytewise(bytes, member: member) }
+    static func scan<Values: ValueWalk>(
+        _ bytes: UnsafeRawBufferPointer, _ values: Values.Type, nested: UnsafeMutablePointer<NestedMembers>? = nil, member: (Member) -> Void
+    ) -> Object? {
+        guard let base = bytes.baseAddress else {
+            nested?.pointee.isComplete = false
+            return scanObjectBytewise(bytes, member: member)
+        }
         // The first stage's masks, on the stack (`JSONStructure.chunkBlocks` of each kind): a vector
         // type only for its 128 zeroed bytes, made inline (an `InlineArray` was a call a line).
         var masks = SIMD16<UInt64>()
         return withUnsafeMutablePointer(to: &masks) { masks in
             var structure = JSONStructure(
-                base: base, count: bytes.count, buffer: UnsafeMutableRawPointer(masks).assumingMemoryBound(to: UInt64.self))
-            guard structure.start() else { return scanObjectBytewise(bytes, member: member) }
+                base: base, count: bytes.count, buffer: UnsafeMutableRawPointer(masks).assumingMemoryBound(to: UInt64.self), nested: nested)
+            guard structure.start() else {
+                nested?.pointee.isComplete = false
+                return scanObjectBytewise(bytes, member: member)
+            }
             return structure.scanObject(values, member)
         }
     }

@@ -290,6 +290,25 @@ struct FilterUnitTests {
         #expect(redact.one(#"{"e":"x","u":{"n":"y"},"e":"z"}"#) == #"{"e":"***","u":{"n":"***"},"e":"***"}"#)
     }
 
+    /// A field one object down is found among the members the scan noted (a line that starts with its
+    /// object, no backslash in it), else by a walk of its object: the same answers either way.
+    @Test("nested fields: from the scan's notes or from a walk, the same records")
+    func nestedFields() throws {
+        let remove = try Harness(#"[{"type":"remove","fields":["user.name"]},{"type":"redact","fields":["user.id"]}]"#, host: false)
+        let lines = [
+            #"{"user":{"id":1,"name":"a"},"n":1}"#, #"{"n":0,"user":{"name":"a"},"x":{"name":"b"}}"#, #"{"user":{"name":"a","name":"b","k":1}}"#,
+            #"{"user":{"id":1},"user":{"name":"x","k":2}}"#, #"{"user":{},"name":1}"#, #"{"user":{"k":{"name":1},"name":[1]}}"#,
+        ]
+        let expected = [
+            #"{"user":{"id":"***"},"n":1}"#, #"{"n":0,"user":{},"x":{"name":"b"}}"#, #"{"user":{"k":1}}"#, #"{"user":{"id":1},"user":{"k":2}}"#,
+            #"{"user":{},"name":1}"#, #"{"user":{"k":{"name":1}}}"#,
+        ]
+        #expect(remove.run(lines) == expected)
+        // A space before the object, or a backslash in the line: the walk.
+        #expect(remove.run(lines.map { " " + $0 }) == expected, "the object, without the space")
+        #expect(remove.run(lines.map { $0.dropLast() + #","e":"\u0041"}"# }) == expected.map { $0.dropLast() + #","e":"\u0041"}"# })
+    }
+
     @Test("a record's own key wins over a field's after the filters: kept, escaped, renamed to it, removed")
     func fieldCollisions() throws {
         let remove = try Harness(#"[{"type":"remove","fields":["x"]}]"#)
