@@ -80,9 +80,22 @@ final class RedactFilter: RecordFilter {
                 out += replacementValue
                 return true
             }
+            // Replaced straight into `out` after a quote, and closed there when nothing in it needs
+            // escaping (nearly always); else taken out again and escaped.
+            let start = out.count
+            out.append(UInt8(ascii: "\""))
+            let replaced = StringValue.withText(value) { regex.replaceAll($0, with: replacement, appendingTo: &out) }
+            guard replaced else {
+                out.removeLast()
+                return false
+            }
+            if out.withUnsafeBytes({ JSONEscaper.isPlain(UnsafeRawBufferPointer(rebasing: $0[(start + 1)...])) }) {
+                out.append(UInt8(ascii: "\""))
+                return true
+            }
             text.removeAll(keepingCapacity: true)
-            let replaced = StringValue.withText(value) { regex.replaceAll($0, with: replacement, appendingTo: &text) }
-            guard replaced else { return false }
+            text.append(contentsOf: out[(start + 1)...])
+            out.removeSubrange(start...)
             text.withUnsafeBytes { JSONEscaper.appendQuoted($0, to: &out) }
             return true
         case UInt8(ascii: "{"):

@@ -22,7 +22,7 @@ package enum JSONEscaper {
 
     /// Whether nothing in `bytes` needs escaping: printable ASCII without `"` and `\\`.
     @inline(__always)
-    static func isPlain(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    package static func isPlain(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard let base = bytes.baseAddress else { return true }
         var index = 0
         while index + 8 <= bytes.count {
