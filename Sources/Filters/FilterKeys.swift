@@ -145,6 +145,14 @@ extension FilterRecord {
         Self.lastMember(path, from: 0, upTo: end, in: members, raw, index: keyIndex)
     }
 
+    /// A top-level field (a path without dots) from the key index alone: the index of its member (nil:
+    /// there is none) and whether its key is duplicated; nil when the index cannot tell.
+    @inline(__always)
+    func indexedTopMember(_ path: FieldPath) -> (index: Int?, duplicated: Bool)? {
+        guard keyIndex.isValid, path.wholeKey >= 0, path.dots.isEmpty else { return nil }
+        return (keyIndex.last(path.wholeKey), keyIndex.count(path.wholeKey) > 1)
+    }
+
     /// Whether more than one top-level member has the key `path` names whole; nil when the index
     /// cannot tell.
     func topKeyIsDuplicated(_ path: FieldPath) -> Bool? {

@@ -93,7 +93,8 @@ package struct FilterRecord {
 
     /// The range of the value at `path`, for reading.
     func valueRange(_ path: FieldPath) -> Range<Int>? {
-        bytes.withUnsafeBytes { raw in
+        if let found = indexedTopMember(path) { return found.index.map { members[$0].value } }
+        return bytes.withUnsafeBytes { raw in
             // A top-level key, the usual case: no location to build.
             if path.dots.isEmpty {
                 return lastTopMember(path, upTo: path.text.count, raw).map { members[$0].value }

@@ -30,22 +30,42 @@ final class RedactFilter: RecordFilter {
         }
         for path in paths {
             // Missing: pending changes only take away, so it is missing once they are written too.
-            guard let location = record.locate(path, forEditing: true) else { continue }
+            let top: Int
+            if let found = record.indexedTopMember(path) {
+                guard let index = found.index else { continue }
+                guard !found.duplicated else {
+                    replaceEvery(path, in: &record, spare: &spare)
+                    continue
+                }
+                top = index
+            } else {
+                guard let location = record.locate(path, forEditing: true) else { continue }
+                guard location.nested.isEmpty, !location.duplicated else {
+                    replaceEvery(path, in: &record, spare: &spare)
+                    continue
+                }
+                top = location.top
+            }
             // A top-level key found once, in a member nothing changed yet: a pending change.
-            if location.nested.isEmpty, !location.duplicated, !record.hasPending(at: location.top) {
-                let range = record.members[location.top].value
+            if !record.hasPending(at: top) {
+                let range = record.members[top].value
                 let start = record.replacements.count
                 _ = record.bytes.withUnsafeBytes { appendFieldValue(UnsafeRawBufferPointer(rebasing: $0[range]), to: &record.replacements) }
-                record.addReplacement(at: location.top, since: start)
+                record.addReplacement(at: top, since: start)
                 continue
             }
-            // Every duplicate of the key too: a consumer that takes the first must not see the secret.
-            record.replaceAll(path, spare: &spare) { value in
-                var new: [UInt8] = []
-                return appendFieldValue(value, to: &new) ? new : nil
-            }
+            replaceEvery(path, in: &record, spare: &spare)
         }
         return true
+    }
+
+    /// Every member `path` names, duplicates too (a consumer that takes the first must not see the
+    /// secret), written anew with its value redacted.
+    private func replaceEvery(_ path: FieldPath, in record: inout FilterRecord, spare: inout FilterRecord) {
+        record.replaceAll(path, spare: &spare) { value in
+            var new: [UInt8] = []
+            return appendFieldValue(value, to: &new) ? new : nil
+        }
     }
 
     /// Appends what a named field's value becomes to `out`; false (nothing appended) when it stays.
