@@ -57,6 +57,9 @@ struct JSONEscaperTests {
             var escaped: [UInt8] = []
             bytes.withUnsafeBytes { JSONEscaper.appendQuoted($0, to: &escaped) }
             #expect(escaped == Self.reference(bytes), "round \(round), \(bytes.count) bytes")
+            // Whether anything needs escaping, a word at a time and the last word overlapping.
+            let plain = bytes.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }
+            #expect(bytes.withUnsafeBytes { JSONEscaper.isPlain($0) } == plain, "round \(round), isPlain")
             // Straight into a buffer's free space (Loki, OTLP), after what it already holds.
             var buffer = GrowableBytes()
             buffer.appendLiteral("[")

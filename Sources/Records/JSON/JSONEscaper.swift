@@ -30,6 +30,11 @@ package enum JSONEscaper {
             if JSONScanner.specialBytes(word) | exactBytes(word, 0x7F) != 0 { return false }
             index += 8
         }
+        // The last bytes of eight or more in one word that overlaps the ones checked.
+        if index < bytes.count && bytes.count >= 8 {
+            let word = (base + bytes.count - 8).loadUnaligned(as: UInt64.self)
+            return JSONScanner.specialBytes(word) | exactBytes(word, 0x7F) == 0
+        }
         while index < bytes.count {
             let byte = bytes[index]
             if byte < 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
