@@ -106,7 +106,7 @@ final class RedactFilter: RecordFilter {
             out.append(UInt8(ascii: "\""))
             let replaced = StringValue.withText(value) { regex.replaceAll($0, with: replacement, appendingTo: &out) }
             guard replaced else {
-                out.removeLast()
+                out.removeSubrange(start...)
                 return false
             }
             if out.withUnsafeBytes({ JSONEscaper.isPlain(UnsafeRawBufferPointer(rebasing: $0[(start + 1)...])) }) {

@@ -198,8 +198,10 @@ package final class PCRERegex {
                 }
             }
             if result >= 0 {
+                // No substitution: nothing appended, as `replaceAll` says.
+                guard result > 0 else { return false }
                 out.append(contentsOf: output[..<length])
-                return result > 0
+                return true
             }
             // Too small: PCRE2 said how much it needs (trailing zero included).
             guard result == PCRE2_ERROR_NOMEMORY else { return false }
