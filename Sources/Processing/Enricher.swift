@@ -28,6 +28,9 @@ package final class Enricher {
     let keyFilter: KeyFilter
     /// The configuration's filters; nil when there are none, and the path is the one without them.
     let filters: FilterChain?
+    /// The same, lent to each line's call without a retain and a release around it (`filters` holds
+    /// the chain as long as the enricher lives).
+    private let unretainedFilters: Unmanaged<FilterChain>?
     var filterRecord = FilterRecord()
     /// Where `FilterRecord.load` has the scanner put a line's members, kept from line to line.
     var memberSlots: [FilterRecord.Member] = []
@@ -45,6 +48,7 @@ package final class Enricher {
     package init(mode: EnrichMode, format: InputFormat = .json, fields: [EnrichmentField], filters: FilterChain? = nil) {
         wraps = mode == .wrap
         self.filters = filters
+        unretainedFilters = filters.map { Unmanaged.passUnretained($0) }
         readsText = format == .text
         // ConfigLoader.validate keeps the count within the bound; the prefix only keeps the bit
         // arithmetic safe whatever a caller passes.
@@ -103,7 +107,9 @@ package final class Enricher {
     }
 
     package func encode(_ line: Line, partial: Bool, into batch: inout RecordBatch) -> Outcome {
-        if let filters { return encodeFiltered(line, partial: partial, filters: filters, into: &batch) }
+        if let unretainedFilters {
+            return unretainedFilters._withUnsafeGuaranteedRef { encodeFiltered(line, partial: partial, filters: $0, into: &batch) }
+        }
         let outcome: Outcome
         switch line {
         case .complete(let line):
