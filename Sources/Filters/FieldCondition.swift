@@ -11,6 +11,8 @@ struct FieldCondition {
     /// pattern and reports it lost.
     private let set: ScalarSet?
     private let regex: PCRERegex?
+    /// `set`, lent to each test without a retain and a release around it (`set` holds it).
+    private let unretainedSet: Unmanaged<ScalarSet>?
 
     init(_ condition: FilterCondition) throws(PCRERegex.CompileError) {
         path = FieldPath(condition.field)
@@ -18,13 +20,18 @@ struct FieldCondition {
         case .equals(let values): (set, regex) = (ScalarSet(values), nil)
         case .matches(let pattern): (set, regex) = (nil, try PCRERegex(pattern))
         }
+        unretainedSet = set.map { Unmanaged.passUnretained($0) }
     }
 
     func holds(for record: inout FilterRecord, spare: inout FilterRecord) -> Bool {
         guard let range = record.readableValueRange(path, spare: &spare) else { return false }
         // Each closure captures only what it reads: one over a struct of arrays copied it (a retain of
         // each array) for every record.
-        if let set { return record.bytes.withUnsafeBytes { set.contains(UnsafeRawBufferPointer(rebasing: $0[range])) } }
+        if let unretainedSet {
+            return unretainedSet._withUnsafeGuaranteedRef { set in
+                record.bytes.withUnsafeBytes { set.contains(UnsafeRawBufferPointer(rebasing: $0[range])) }
+            }
+        }
         guard let regex else { return false }
         return record.bytes.withUnsafeBytes { Self.matches(regex, UnsafeRawBufferPointer(rebasing: $0[range])) }
     }
