@@ -4,7 +4,10 @@ import Records
 /// The configuration's `filters`, applied in order to one record at a time, before the enrichment
 /// fields are added; counts what each drops until the pipeline collects the counts.
 package final class FilterChain {
-    private let filters: [any RecordFilter]
+    private let filters: [RecordFilter]
+    /// The same, each called without a retain and a release around the call (`filters` holds them
+    /// as long as the chain lives): 15 million instructions of the 30 MB filter run.
+    private let unretained: [Unmanaged<RecordFilter>]
     private var spare = FilterRecord()
     /// Records each filter dropped since the last `takeDropped`.
     private var dropped: [Int]
@@ -17,7 +20,7 @@ package final class FilterChain {
     package let nested = NestedMemberStore()
 
     package init(_ configs: [FilterConfig]) throws(ConfigError) {
-        var filters: [any RecordFilter] = []
+        var filters: [RecordFilter] = []
         for (index, config) in configs.enumerated() {
             do {
                 filters.append(try Self.make(config))
@@ -26,11 +29,12 @@ package final class FilterChain {
             }
         }
         self.filters = filters
+        unretained = filters.map { Unmanaged.passUnretained($0) }
         keys = FilterKeys(numbering: filters.flatMap(\.fieldPaths))
         dropped = Array(repeating: 0, count: filters.count)
     }
 
-    private static func make(_ config: FilterConfig) throws(PCRERegex.CompileError) -> any RecordFilter {
+    private static func make(_ config: FilterConfig) throws(PCRERegex.CompileError) -> RecordFilter {
         guard let maker = config.settings as? any FilterMaking else {
             throw PCRERegex.CompileError(message: "no filter is built for type \(config.type)", offset: 0)
         }
@@ -39,7 +43,8 @@ package final class FilterChain {
 
     /// False when a filter dropped the record (counted against that filter).
     package func apply(_ record: inout FilterRecord) -> Bool {
-        for index in filters.indices where !filters[index].apply(&record, spare: &spare, nowMs: nowMs) {
+        for index in unretained.indices
+        where !unretained[index]._withUnsafeGuaranteedRef({ $0.apply(&record, spare: &spare, nowMs: nowMs) }) {
             dropped[index] += 1
             droppedAny = true
             return false

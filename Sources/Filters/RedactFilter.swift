@@ -21,9 +21,9 @@ final class RedactFilter: RecordFilter {
         replacementValue = quoted
     }
 
-    var fieldPaths: [FieldPath] { paths ?? [] }
+    override var fieldPaths: [FieldPath] { paths ?? [] }
 
-    func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
+    override func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
         guard let paths else {
             redactEverything(&record, spare: &spare)
             return true
@@ -161,7 +161,7 @@ final class RedactFilter: RecordFilter {
 }
 
 extension RedactFilterConfig: FilterMaking {
-    func makeFilter() throws(PCRERegex.CompileError) -> any RecordFilter {
+    func makeFilter() throws(PCRERegex.CompileError) -> RecordFilter {
         try RedactFilter(fields: fields, pattern: pattern, replacement: replacement)
     }
 }

@@ -17,9 +17,9 @@ final class RemoveFilter: RecordFilter {
         candidates = KeyFilter(keys.map(\.text))
     }
 
-    var fieldPaths: [FieldPath] { keys + paths }
+    override var fieldPaths: [FieldPath] { keys + paths }
 
-    func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
+    override func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
         // Planned on what is written; the plan is left pending for the next filter or the enricher.
         record.materialize(spare: &spare)
         if planOnePass(&record) {
@@ -110,5 +110,5 @@ final class RemoveFilter: RecordFilter {
 }
 
 extension RemoveFilterConfig: FilterMaking {
-    func makeFilter() throws(PCRERegex.CompileError) -> any RecordFilter { RemoveFilter(fields: fields) }
+    func makeFilter() throws(PCRERegex.CompileError) -> RecordFilter { RemoveFilter(fields: fields) }
 }

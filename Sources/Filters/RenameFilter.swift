@@ -15,9 +15,9 @@ final class RenameFilter: RecordFilter {
         self.to = FieldPath(to)
     }
 
-    var fieldPaths: [FieldPath] { [from, to] }
+    override var fieldPaths: [FieldPath] { [from, to] }
 
-    func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
+    override func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
         record.materialize(spare: &spare)
         guard let source = record.locate(from, forEditing: true) else { return true }
         let value = record.bytes.withUnsafeBytes { Array($0[record.value(at: source)]) }
@@ -78,5 +78,5 @@ final class RenameFilter: RecordFilter {
 }
 
 extension RenameFilterConfig: FilterMaking {
-    func makeFilter() throws(PCRERegex.CompileError) -> any RecordFilter { RenameFilter(from: from, to: to) }
+    func makeFilter() throws(PCRERegex.CompileError) -> RecordFilter { RenameFilter(from: from, to: to) }
 }

@@ -13,9 +13,9 @@ final class SampleFilter: RecordFilter {
         self.unless = unless
     }
 
-    var fieldPaths: [FieldPath] { unless.map { [$0.path] } ?? [] }
+    override var fieldPaths: [FieldPath] { unless.map { [$0.path] } ?? [] }
 
-    func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
+    override func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
         if let unless, unless.holds(for: &record, spare: &spare) { return true }
         defer { seen = seen == rate - 1 ? 0 : seen + 1 }
         return seen == 0
@@ -23,7 +23,7 @@ final class SampleFilter: RecordFilter {
 }
 
 extension SampleFilterConfig: FilterMaking {
-    func makeFilter() throws(PCRERegex.CompileError) -> any RecordFilter {
+    func makeFilter() throws(PCRERegex.CompileError) -> RecordFilter {
         SampleFilter(rate: rate, unless: try unless.map { condition throws(PCRERegex.CompileError) in try FieldCondition(condition) })
     }
 }

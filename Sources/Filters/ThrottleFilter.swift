@@ -14,9 +14,9 @@ final class ThrottleFilter: RecordFilter {
         self.unless = unless
     }
 
-    var fieldPaths: [FieldPath] { unless.map { [$0.path] } ?? [] }
+    override var fieldPaths: [FieldPath] { unless.map { [$0.path] } ?? [] }
 
-    func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
+    override func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
         if let unless, unless.holds(for: &record, spare: &spare) { return true }
         if windowStartMs == .min || nowMs - windowStartMs >= 1000 {
             windowStartMs = windowStartMs == .min ? nowMs : nowMs - (nowMs - windowStartMs) % 1000
@@ -29,7 +29,7 @@ final class ThrottleFilter: RecordFilter {
 }
 
 extension ThrottleFilterConfig: FilterMaking {
-    func makeFilter() throws(PCRERegex.CompileError) -> any RecordFilter {
+    func makeFilter() throws(PCRERegex.CompileError) -> RecordFilter {
         ThrottleFilter(perSecond: perSecond, unless: try unless.map { condition throws(PCRERegex.CompileError) in try FieldCondition(condition) })
     }
 }
