@@ -95,9 +95,9 @@ package struct FilterRecord {
     func valueRange(_ path: FieldPath) -> Range<Int>? {
         if let found = indexedTopMember(path) { return found.index.map { members[$0].value } }
         return bytes.withUnsafeBytes { raw in
-            // A top-level key, the usual case: no location to build.
+            // A top-level key the index could not answer for: no location to build.
             if path.dots.isEmpty {
-                return lastTopMember(path, upTo: path.text.count, raw).map { members[$0].value }
+                return Self.lastMember(members, named: path.text, 0..<path.text.count, raw).map { members[$0].value }
             }
             switch lookupNested(path) {
             case .found(let field): return field.value

@@ -30,42 +30,31 @@ final class RedactFilter: RecordFilter {
         }
         for path in paths {
             // Missing: pending changes only take away, so it is missing once they are written too.
-            let top: Int
+            // `top`: the top-level member when the key is found once there (nil for a nested field or
+            // a duplicated key), from the key index when it can tell.
+            let top: Int?
             if let found = record.indexedTopMember(path) {
                 guard let index = found.index else { continue }
-                guard !found.duplicated else {
-                    replaceEvery(path, in: &record, spare: &spare)
-                    continue
-                }
-                top = index
+                top = found.duplicated ? nil : index
             } else {
                 guard let location = record.locate(path, forEditing: true) else { continue }
-                guard location.nested.isEmpty, !location.duplicated else {
-                    replaceEvery(path, in: &record, spare: &spare)
-                    continue
-                }
-                top = location.top
+                top = location.nested.isEmpty && !location.duplicated ? location.top : nil
             }
             // A top-level key found once, in a member nothing changed yet: a pending change.
-            if !record.hasPending(at: top) {
+            if let top, !record.hasPending(at: top) {
                 let range = record.members[top].value
                 let start = record.replacements.count
                 _ = record.bytes.withUnsafeBytes { appendFieldValue(UnsafeRawBufferPointer(rebasing: $0[range]), to: &record.replacements) }
                 record.addReplacement(at: top, since: start)
                 continue
             }
-            replaceEvery(path, in: &record, spare: &spare)
+            // Every duplicate of the key too: a consumer that takes the first must not see the secret.
+            record.replaceAll(path, spare: &spare) { value in
+                var new: [UInt8] = []
+                return appendFieldValue(value, to: &new) ? new : nil
+            }
         }
         return true
-    }
-
-    /// Every member `path` names, duplicates too (a consumer that takes the first must not see the
-    /// secret), written anew with its value redacted.
-    private func replaceEvery(_ path: FieldPath, in record: inout FilterRecord, spare: inout FilterRecord) {
-        record.replaceAll(path, spare: &spare) { value in
-            var new: [UInt8] = []
-            return appendFieldValue(value, to: &new) ? new : nil
-        }
     }
 
     /// Appends what a named field's value becomes to `out`; false (nothing appended) when it stays.

@@ -89,13 +89,9 @@ final class RemoveFilter: RecordFilter {
             // A key named twice is dropped once.
             guard seen & (1 << number) == 0, let member = index.last(number) else { continue }
             seen |= 1 << number
-            changes.append(FilterRecord.MemberEdit(index: member, change: .drop))
-            // Into the members' order: a few keys, a few swaps.
-            var at = changes.count - 1
-            while at > start && changes[at - 1].index > member {
-                changes.swapAt(at - 1, at)
-                at -= 1
-            }
+            // Into the members' order.
+            changes.insert(
+                FilterRecord.MemberEdit(index: member, change: .drop), at: changes[start...].firstIndex { $0.index > member } ?? changes.count)
         }
         return true
     }
