@@ -62,6 +62,8 @@ package final class Enricher {
     /// `,"host":…,"processed_at":…` as a whole, rebuilt once per batch: a record whose keys do not
     /// collide with any field (nearly all) gets it with one append.
     private(set) var suffix: [UInt8] = []
+    /// `suffix`'s bytes, in memory the enricher owns.
+    private var suffixCopy = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 1)
     /// The suffix's members, their ranges relative to its first byte (the comma).
     private var suffixMembers: [JSONScanner.Member] = []
     /// Whether records leave with their members (`RecordBatch.members`), for a sink that takes them
@@ -82,6 +84,8 @@ package final class Enricher {
         rebuildSuffix()
     }
 
+    deinit { suffixCopy.deallocate() }
+
     /// The lines that follow come from `source`, written in `format`, parsed by `parser` if any.
     package func begin(_ source: LineSource, format: InputFormat, parser: LineParser? = nil) {
         readsText = format == .text
@@ -99,6 +103,11 @@ package final class Enricher {
     private func rebuildSuffix() {
         suffix.removeAll(keepingCapacity: true)
         appendFields(into: &suffix, partial: false, reserved: wraps ? [Self.rawKey] : [])
+        if suffixCopy.count != suffix.count {
+            suffixCopy.deallocate()
+            suffixCopy = .allocate(byteCount: suffix.count, alignment: 1)
+        }
+        suffix.withUnsafeBytes { suffixCopy.copyMemory(from: $0) }
         suffixMembers.removeAll(keepingCapacity: true)
         guard recordsMembers, !wraps, !suffix.isEmpty else { return }
         // Read as the object `{` + the suffix after its comma + `}`: the same offsets as the suffix's.
@@ -193,13 +202,17 @@ package final class Enricher {
     private func encodeLine(_ bytes: UnsafeRawBufferPointer, partial: Bool, wrap: Bool, into out: inout [UInt8]) -> Outcome {
         var found: UInt64 = 0
         var hasPartialKey = false
-        let fields = self.fields
         let candidates = keyFilter
         let merge = !wrap
-        let object = JSONScanner.scanObject(bytes) { member in
+        // `self` lent to the callback without a retain: the enricher outlives its own call.
+        let object = JSONScanner.scanObject(bytes) { [unowned(unsafe) self] member in
             guard merge, member.keyIsEscaped || candidates.mayMatch(member.key.count, bytes[member.key.lowerBound]) else { return }
+            // `fields` read here, for the few keys that may be one: taken before the scan, the array
+            // was retained and released around every line.
             let key = UnsafeRawBufferPointer(rebasing: bytes[member.key])
-            found |= member.keyIsEscaped ? Self.escapedFieldBits(key, fields, &hasPartialKey) : Self.match(key, fields, &hasPartialKey)
+            found |=
+                member.keyIsEscaped
+                ? Self.escapedFieldBits(key, self.fields, &hasPartialKey) : Self.match(key, self.fields, &hasPartialKey)
         }
         guard let object else {
             appendMessage(bytes, flags: ",\"parse_error\":true", reserved: [Self.parseErrorKey], partial: partial, into: &out)
@@ -323,7 +336,12 @@ package final class Enricher {
     @inline(__always)
     func appendMergedFields(into out: inout [UInt8], hasMembers: Bool, found: UInt64, partial: Bool, hasPartialKey: Bool) {
         if found == 0 && !partial {
-            out.append(contentsOf: hasMembers ? suffix[...] : suffix.dropFirst())
+            // From the enricher's own copy: a slice of `suffix` was retained and released every line.
+            // Without members, the object takes the suffix without its comma.
+            if let base = suffixCopy.baseAddress, !suffixCopy.isEmpty {
+                let skipped = hasMembers ? 0 : 1
+                out.append(contentsOf: UnsafeRawBufferPointer(start: base + skipped, count: suffixCopy.count &- skipped))
+            }
         } else {
             appendFields(into: &out, partial: partial && !hasPartialKey, reserved: [], needsComma: hasMembers, skipping: found)
         }
