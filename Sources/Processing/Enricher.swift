@@ -204,15 +204,15 @@ package final class Enricher {
         var hasPartialKey = false
         let candidates = keyFilter
         let merge = !wrap
-        // `self` lent to the callback without a retain: the enricher outlives its own call.
-        let object = JSONScanner.scanObject(bytes) { [unowned(unsafe) self] member in
+        // The enricher lent to the callback without a retain (it outlives its own call): captured, or
+        // through `unowned(unsafe)`, it was retained around each line or each call.
+        let unretained = Unmanaged.passUnretained(self)
+        let object = JSONScanner.scanObject(bytes) { member in
             guard merge, member.keyIsEscaped || candidates.mayMatch(member.key.count, bytes[member.key.lowerBound]) else { return }
-            // `fields` read here, for the few keys that may be one: taken before the scan, the array
+            // `fields` read there, for the few keys that may be one: taken before the scan, the array
             // was retained and released around every line.
             let key = UnsafeRawBufferPointer(rebasing: bytes[member.key])
-            found |=
-                member.keyIsEscaped
-                ? Self.escapedFieldBits(key, self.fields, &hasPartialKey) : Self.match(key, self.fields, &hasPartialKey)
+            found |= unretained._withUnsafeGuaranteedRef { $0.fieldBits(key, escaped: member.keyIsEscaped, &hasPartialKey) }
         }
         guard let object else {
             appendMessage(bytes, flags: ",\"parse_error\":true", reserved: [Self.parseErrorKey], partial: partial, into: &out)
@@ -243,10 +243,11 @@ package final class Enricher {
     /// the pipeline at the batch's end, so the other paths do nothing for it. The scanner puts the
     /// members into `memberSlots` (`scanIntoSlots`).
     private func encodeRecordingMembers(_ bytes: UnsafeRawBufferPointer, partial: Bool, into batch: inout RecordBatch) -> Outcome {
-        let fields = self.fields
         let candidates = keyFilter
+        let unretained = Unmanaged.passUnretained(self)
         // The counts are the closure's own, handed back with the object, not variables of this
-        // function it captures: so they stay in registers through the scanner's loop.
+        // function it captures: so they stay in registers through the scanner's loop. The fields are
+        // read as in `encodeLine`.
         let (scanned, found) = memberSlots.scanIntoSlots { slots in
             var found = 0
             var keys: UInt64 = 0
@@ -256,7 +257,7 @@ package final class Enricher {
                 found += 1
                 guard member.keyIsEscaped || candidates.mayMatch(member.key.count, bytes[member.key.lowerBound]) else { return }
                 let key = UnsafeRawBufferPointer(rebasing: bytes[member.key])
-                keys |= member.keyIsEscaped ? Self.escapedFieldBits(key, fields, &hasPartialKey) : Self.match(key, fields, &hasPartialKey)
+                keys |= unretained._withUnsafeGuaranteedRef { $0.fieldBits(key, escaped: member.keyIsEscaped, &hasPartialKey) }
             }
             return (object.map { ($0, keys, hasPartialKey) }, found)
         }
@@ -345,6 +346,13 @@ package final class Enricher {
         } else {
             appendFields(into: &out, partial: partial && !hasPartialKey, reserved: [], needsComma: hasMembers, skipping: found)
         }
+    }
+
+    /// `match` (or `escapedFieldBits`) over the enricher's own fields, out of the scanner's loop: a
+    /// `let` of the enricher read in its own method is lent, not retained.
+    @inline(never)
+    private func fieldBits(_ key: UnsafeRawBufferPointer, escaped: Bool, _ isPartial: inout Bool) -> UInt64 {
+        escaped ? Self.escapedFieldBits(key, fields, &isPartial) : Self.match(key, fields, &isPartial)
     }
 
     /// The bit of the enrichment field named `key`, if any; notes whether `key` is "partial".
