@@ -277,8 +277,10 @@ package final class Enricher {
         let shift = object.range.lowerBound
         let suffixStart = open.count
         // Written into room made with one append: an append a member cost some sixty instructions.
-        memberSlots.withUnsafeBufferPointer { slots in
-            suffixMembers.withUnsafeBufferPointer { suffixMembers in
+        // The two arrays are reached in place (a mutable access): a read of each retained and released
+        // it every record.
+        memberSlots.withUnsafeMutableBufferPointer { slots in
+            suffixMembers.withUnsafeMutableBufferPointer { suffixMembers in
                 batch.members.append(addingCapacity: found + suffixMembers.count) { span in
                     span.withUnsafeMutableBufferPointer { room, initialized in
                         guard let base = room.baseAddress else { return }
