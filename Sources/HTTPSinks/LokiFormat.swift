@@ -69,7 +69,8 @@ final class LokiFormat: HTTPFormat {
             batch.members.withUnsafeBufferPointer { allMembers in
                 for index in records {
                     let time = readLabelSet(batch.record(index, in: raw), members: batch.members(of: index, in: allMembers)) ?? now
-                    let hash = labelSet.withUnsafeBytes { FileIdentity.fnv1a($0) }
+                    // A mutable access reaches the array in place; a read retained and released it.
+                    let hash = labelSet.withUnsafeMutableBytes { FileIdentity.fnv1a(UnsafeRawBufferPointer($0)) }
                     if let known = streams[hash]?.first(where: { labelSets[$0] == labelSet }) {
                         recordStreams.append(known)
                     } else {
