@@ -6,7 +6,11 @@ import Records
 /// fields named, every string) becomes `replacement`. Keys are never changed.
 final class RedactFilter: RecordFilter {
     private let paths: [FieldPath]?
+    /// `paths`, each lent to its edit without a retain (`paths` holds them).
+    private let unretainedPaths: [Unmanaged<FieldPath>]?
     private let regex: PCRERegex?
+    /// `regex`, lent to each replacement without a retain and a release around it (`regex` holds it).
+    private let unretainedRegex: Unmanaged<PCRERegex>?
     private let replacement: [UInt8]
     /// `replacement` as a JSON string.
     private let replacementValue: [UInt8]
@@ -14,7 +18,9 @@ final class RedactFilter: RecordFilter {
 
     init(fields: [String]?, pattern: String?, replacement: String) throws(PCRERegex.CompileError) {
         paths = fields?.map(FieldPath.init)
+        unretainedPaths = paths?.map { Unmanaged.passUnretained($0) }
         regex = try pattern.map { pattern throws(PCRERegex.CompileError) in try PCRERegex(pattern) }
+        unretainedRegex = regex.map { Unmanaged.passUnretained($0) }
         self.replacement = Array(replacement.utf8)
         var quoted: [UInt8] = []
         JSONEscaper.appendQuoted(self.replacement[...], to: &quoted)
@@ -24,37 +30,40 @@ final class RedactFilter: RecordFilter {
     override var fieldPaths: [FieldPath] { paths ?? [] }
 
     override func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
-        guard let paths else {
+        guard let unretainedPaths else {
             redactEverything(&record, spare: &spare)
             return true
         }
-        for path in paths {
-            // Missing: pending changes only take away, so it is missing once they are written too.
-            // `top`: the top-level member when the key is found once there (nil for a nested field or
-            // a duplicated key), from the key index when it can tell.
-            let top: Int?
-            if let found = record.indexedTopMember(path) {
-                guard let index = found.index else { continue }
-                top = found.duplicated ? nil : index
-            } else {
-                guard let location = record.locate(path, forEditing: true) else { continue }
-                top = location.nested.isEmpty && !location.duplicated ? location.top : nil
-            }
-            // A top-level key found once, in a member nothing changed yet: a pending change.
-            if let top, !record.hasPending(at: top) {
-                let range = record.members[top].value
-                let start = record.replacements.count
-                _ = record.bytes.withUnsafeBytes { appendFieldValue(UnsafeRawBufferPointer(rebasing: $0[range]), to: &record.replacements) }
-                record.addReplacement(at: top, since: start)
-                continue
-            }
-            // Every duplicate of the key too: a consumer that takes the first must not see the secret.
-            record.replaceAll(path, spare: &spare) { value in
-                var new: [UInt8] = []
-                return appendFieldValue(value, to: &new) ? new : nil
-            }
-        }
+        // Each path lent without a retain: a path found was retained and released around its edit.
+        for path in unretainedPaths { path._withUnsafeGuaranteedRef { redact($0, in: &record, spare: &spare) } }
         return true
+    }
+
+    private func redact(_ path: FieldPath, in record: inout FilterRecord, spare: inout FilterRecord) {
+        // Missing: pending changes only take away, so it is missing once they are written too.
+        // `top`: the top-level member when the key is found once there (nil for a nested field or
+        // a duplicated key), from the key index when it can tell.
+        let top: Int?
+        if let found = record.indexedTopMember(path) {
+            guard let index = found.index else { return }
+            top = found.duplicated ? nil : index
+        } else {
+            guard let location = record.locate(path, forEditing: true) else { return }
+            top = location.nested.isEmpty && !location.duplicated ? location.top : nil
+        }
+        // A top-level key found once, in a member nothing changed yet: a pending change.
+        if let top, !record.hasPending(at: top) {
+            let range = record.members[top].value
+            let start = record.replacements.count
+            _ = record.bytes.withUnsafeBytes { appendFieldValue(UnsafeRawBufferPointer(rebasing: $0[range]), to: &record.replacements) }
+            record.addReplacement(at: top, since: start)
+            return
+        }
+        // Every duplicate of the key too: a consumer that takes the first must not see the secret.
+        record.replaceAll(path, spare: &spare) { value in
+            var new: [UInt8] = []
+            return appendFieldValue(value, to: &new) ? new : nil
+        }
     }
 
     /// Appends what a named field's value becomes to `out`; false (nothing appended) when it stays.
@@ -85,7 +94,7 @@ final class RedactFilter: RecordFilter {
     private func appendRedacted(_ value: UnsafeRawBufferPointer, to out: inout [UInt8]) -> Bool {
         switch value[0] {
         case UInt8(ascii: "\""):
-            guard let regex else {
+            guard let unretainedRegex else {
                 out += replacementValue
                 return true
             }
@@ -93,7 +102,9 @@ final class RedactFilter: RecordFilter {
             // escaping (nearly always); else taken out again and escaped.
             let start = out.count
             out.append(UInt8(ascii: "\""))
-            let replaced = StringValue.withText(value) { regex.replaceAll($0, with: replacement, appendingTo: &out) }
+            let replaced = StringValue.withText(value) { text in
+                unretainedRegex._withUnsafeGuaranteedRef { $0.replaceAll(text, with: replacement, appendingTo: &out) }
+            }
             guard replaced else {
                 out.removeSubrange(start...)
                 return false

@@ -159,7 +159,8 @@ package final class PCRERegex {
                 return substitute(subject, with: replacement, appendingTo: &out)
             }
             out.appendBytes(UnsafeRawBufferPointer(rebasing: subject[copied..<start]))
-            out.append(contentsOf: replacement)
+            // Through its bytes: `append(contentsOf:)` takes the array owned, a retain and a release.
+            replacement.withUnsafeBytes { out.appendBytes($0) }
             copied = end
             if matchesOnlyAtStart { break }
             var from = end
