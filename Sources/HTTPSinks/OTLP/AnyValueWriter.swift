@@ -87,6 +87,24 @@ package enum AnyValueWriter {
         var hasExponent = false
 
         init(_ value: UnsafeRawBufferPointer) {
+            // Most numbers are integers of a few digits: up to eight are checked in two words that
+            // overlap (bytes repeated as digits for one to three), loaded within the text.
+            if let base = value.baseAddress, value.count >= 1, value.count <= 8 {
+                let words: (UInt32, UInt32)
+                if value.count >= 4 {
+                    words = (base.loadUnaligned(as: UInt32.self), base.loadUnaligned(fromByteOffset: value.count &- 4, as: UInt32.self))
+                } else {
+                    // The first, middle and last bytes, each in two lanes.
+                    let first = UInt32(base.load(as: UInt8.self))
+                    let middle = UInt32(base.load(fromByteOffset: value.count >> 1, as: UInt8.self))
+                    let last = UInt32(base.load(fromByteOffset: value.count &- 1, as: UInt8.self))
+                    words = (first &* 0x0101 | middle &* 0x0101_0000, last &* 0x0101_0101)
+                }
+                if Self.allDigits(words.0), Self.allDigits(words.1) {
+                    isInt64 = true
+                    return
+                }
+            }
             let negative = value.first == UInt8(ascii: "-")
             let digits = UnsafeRawBufferPointer(rebasing: value[(negative ? 1 : 0)...])
             var integral = !digits.isEmpty
@@ -95,6 +113,15 @@ package enum AnyValueWriter {
                 if byte | 0x20 == UInt8(ascii: "e") { hasExponent = true }
             }
             isInt64 = integral && AnyValueWriter.fitsInt64(digits, negative: negative)
+        }
+
+        /// Whether the four bytes of `word` are ASCII digits: XORed with 0x30 a digit is 0x00-0x09, and
+        /// adding 6 carries any other low nibble into the high one (a carry out of a byte comes only
+        /// from a byte that is no digit, itself marked).
+        @inline(__always)
+        static func allDigits(_ word: UInt32) -> Bool {
+            let digits = word ^ 0x3030_3030
+            return ((digits &+ 0x0606_0606) | digits) & 0xF0F0_F0F0 == 0
         }
     }
 

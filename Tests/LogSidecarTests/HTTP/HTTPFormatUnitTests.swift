@@ -103,6 +103,32 @@ struct HTTPFormatUnitTests {
         }
     }
 
+    /// `NumberShape` checks numbers of up to eight bytes in two words: every such number, and the
+    /// shapes around it, gets the answer of reading it byte by byte.
+    @Test("a short number is an integer exactly when its bytes are all digits")
+    func shortNumberShapes() {
+        var numbers = ["0", "7", "-0", "-7", "0.5", "1e5", "1E5", "-1.5", "2.5e-3", "123456789", "-12345678", "1234567.8"]
+        for length in 1...8 {
+            for seed in 0..<40 {
+                var digits = String((seed * 7_919 + length * 104_729) % Int(pow(10.0, Double(length))))
+                digits = String(repeating: "1", count: max(0, length - digits.count)) + digits
+                numbers.append(digits)
+                if length > 1 { numbers.append("-" + digits.dropFirst()) }
+                if length > 2 {
+                    let point = digits.index(digits.startIndex, offsetBy: 1 + seed % (length - 2))
+                    numbers.append(String(digits[..<point]) + "." + String(digits[digits.index(after: point)...]))
+                    numbers.append(String(digits.dropLast()) + "e")
+                }
+            }
+        }
+        for number in numbers {
+            let bytes = Array(number.utf8)
+            let digits = bytes.first == UInt8(ascii: "-") ? bytes.dropFirst() : bytes[...]
+            let expected = !digits.isEmpty && digits.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+            #expect(bytes.withUnsafeBytes { AnyValueWriter.isInt64($0) } == expected, "\(number)")
+        }
+    }
+
     @Test("AnyValue keeps each JSON type; int64's bounds; numbers past a double's range as text")
     func anyValue() {
         func encoded(_ json: String) -> String {
