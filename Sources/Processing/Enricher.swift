@@ -26,6 +26,10 @@ package final class Enricher {
     private var stream: [UInt8]?
     private let hasSourceFields: Bool
     let keyFilter: KeyFilter
+    /// The same keys by their length and last byte (`KeyFilter` of the keys reversed): the second test
+    /// for a key that passed `keyFilter` (in exec mode every `status` shares `stream`'s length and first
+    /// byte).
+    private let lastByteFilter: KeyFilter
     /// The configuration's filters; nil when there are none, and the path is the one without them.
     let filters: FilterChain?
     /// The same, lent to each line's call without a retain and a release around it (`filters` holds
@@ -54,6 +58,7 @@ package final class Enricher {
         // arithmetic safe whatever a caller passes.
         self.fields = Array(fields.prefix(EnrichmentField.maximumCount))
         keyFilter = KeyFilter(self.fields.map(\.key) + [Self.partialKey])
+        lastByteFilter = KeyFilter((self.fields.map(\.key) + [Self.partialKey]).map { Array($0.reversed()) })
         filters?.keys.watch(self.fields.map(\.key) + [Self.partialKey])
         hasSourceFields = self.fields.contains { $0.source == .file || $0.source == .stream }
         beginBatch()
@@ -354,7 +359,9 @@ package final class Enricher {
     /// `let` of the enricher read in its own method is lent, not retained.
     @inline(never)
     private func fieldBits(_ key: UnsafeRawBufferPointer, escaped: Bool, _ isPartial: inout Bool) -> UInt64 {
-        escaped ? Self.escapedFieldBits(key, fields, &isPartial) : Self.match(key, fields, &isPartial)
+        if escaped { return Self.escapedFieldBits(key, fields, &isPartial) }
+        guard key.isEmpty || lastByteFilter.mayMatch(key.count, key[key.count &- 1]) else { return 0 }
+        return Self.match(key, fields, &isPartial)
     }
 
     /// The bit of the enrichment field named `key`, if any; notes whether `key` is "partial".
