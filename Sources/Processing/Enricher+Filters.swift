@@ -70,7 +70,6 @@ extension Enricher {
         }
         var found: UInt64 = 0
         var hasPartialKey = false
-        let fields = self.fields
         let candidates = keyFilter
         // `load` looked at every key with the same filter: none of them can collide.
         if record.mayHoldWatchedKey {
@@ -82,7 +81,8 @@ extension Enricher {
                         next += 1
                         if case .drop = record.pending[next - 1].change { continue }
                     }
-                    found |= Self.fieldBits(of: member, in: raw, fields: fields, candidates: candidates, isPartial: &hasPartialKey)
+                    guard member.keyIsEscaped || candidates.mayMatch(member.key.count, raw[member.key.lowerBound]) else { continue }
+                    found |= fieldBits(UnsafeRawBufferPointer(rebasing: raw[member.key]), escaped: member.keyIsEscaped, &hasPartialKey)
                 }
             }
         }

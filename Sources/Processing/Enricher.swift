@@ -317,20 +317,6 @@ package final class Enricher {
         appendFields(into: &out, partial: partial, reserved: [Self.messageKey] + reserved)
     }
 
-    /// The bits of the fields whose key is `member`'s, noting whether it is "partial". Most keys differ
-    /// from every field's (and "partial") in length or first byte: no comparison for them. The filter
-    /// path calls it; `encodeLine`'s scanner callback spells the same test out, guard first, which keeps
-    /// it in the scanner's loop (calling this from there cost 0.7 % more instructions, callgrind).
-    @inline(__always)
-    static func fieldBits(
-        of member: JSONScanner.Member, in raw: UnsafeRawBufferPointer, fields: [EnrichmentField], candidates: KeyFilter,
-        isPartial: inout Bool
-    ) -> UInt64 {
-        guard member.keyIsEscaped || candidates.mayMatch(member.key.count, raw[member.key.lowerBound]) else { return 0 }
-        let key = UnsafeRawBufferPointer(rebasing: raw[member.key])
-        return member.keyIsEscaped ? escapedFieldBits(key, fields, &isPartial) : match(key, fields, &isPartial)
-    }
-
     /// `fieldBits` for a key with escapes (rare): compared decoded, out of the scanner's loop.
     @inline(never)
     private static func escapedFieldBits(_ key: UnsafeRawBufferPointer, _ fields: [EnrichmentField], _ isPartial: inout Bool) -> UInt64 {
@@ -355,10 +341,12 @@ package final class Enricher {
         }
     }
 
-    /// `match` (or `escapedFieldBits`) over the enricher's own fields, out of the scanner's loop: a
-    /// `let` of the enricher read in its own method is lent, not retained.
+    /// The bits of the fields whose key is `key`, noting whether it is "partial": `match` (or
+    /// `escapedFieldBits`) over the enricher's own fields, for a key `keyFilter` let through (its
+    /// callers test that inline, first). Out of the scanner's loop, where inline it took the walk's
+    /// registers; a `let` of the enricher read in its own method is lent, not retained.
     @inline(never)
-    private func fieldBits(_ key: UnsafeRawBufferPointer, escaped: Bool, _ isPartial: inout Bool) -> UInt64 {
+    func fieldBits(_ key: UnsafeRawBufferPointer, escaped: Bool, _ isPartial: inout Bool) -> UInt64 {
         if escaped { return Self.escapedFieldBits(key, fields, &isPartial) }
         guard key.isEmpty || lastByteFilter.mayMatch(key.count, key[key.count &- 1]) else { return 0 }
         return Self.match(key, fields, &isPartial)
