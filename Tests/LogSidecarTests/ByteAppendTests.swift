@@ -58,6 +58,16 @@ struct ByteAppendTests {
             let text = String(value)
             #expect(array == Array((String(repeating: "0", count: 9 - text.count) + text).utf8), "\(value)")
         }
+        // The word-wide digits against `String` over the whole range, a value every 9,973 (its lanes'
+        // edges among them: 9,999 and 10,000 in each half, 99 and 100 in each quarter).
+        var wrong: [UInt32] = []
+        for value in stride(from: UInt32(0), to: 1_000_000_000, by: 9_973) + [9_999, 10_000, 99_990_000, 99_999_999, 100_009_999] {
+            var array: [UInt8] = []
+            array.appendNineDigits(value)
+            let text = String(value)
+            if array != Array((String(repeating: "0", count: 9 - text.count) + text).utf8) { wrong.append(value) }
+        }
+        #expect(wrong.isEmpty, "\(wrong.prefix(10))")
     }
 
     /// Each case runs in a child process of its own: it must end it.
