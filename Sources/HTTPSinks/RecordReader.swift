@@ -185,6 +185,10 @@ struct RecordReader {
         !escaped && wantedKeys.mayMatch(key.count, record[key.lowerBound])
     }
 
+    /// The members `forEachWanted` visits, one bit each by index, when the record has at most 64
+    /// members (nil past that: the bits do not hold them all).
+    var wantedBits: UInt64? { members.count <= 64 ? wanted : nil }
+
     /// Calls `body` with the index of each of the application's members, in order, that may have one
     /// of the wanted keys: the bits noted while reading, and past the 64th member each looked at here.
     /// Mutating, though it changes nothing: called on a class's reader, a method that is not copied the

@@ -88,10 +88,18 @@ final class OTLPFormat: HTTPFormat {
         }
     }
 
+    /// The roles found for the last record whose keys decided them alone, and those keys: most records
+    /// of a batch have the same keys at the same places (`roles`).
+    private var lastRoles = RolesMemo()
+
     func roles(_ record: UnsafeRawBufferPointer) -> Roles {
-        var roles = Roles()
         // Taken out of the reader once: each access through the class copied the whole reader.
         let members = reader.members
+        let wanted = reader.wantedBits
+        if let wanted, lastRoles.holds(wanted, members, in: record) { return lastRoles.roles }
+        var roles = Roles()
+        // The ids' roles also depend on their values: a record with one of their keys is not kept.
+        var valuesCount = false
         reader.forEachWanted(in: record) { index in
             let member = members[index]
             // A key can have two roles (a message key that is also the level key).
@@ -101,14 +109,75 @@ final class OTLPFormat: HTTPFormat {
                 case .level: if roles.level == nil { roles.level = index }
                 case .time(let rank): if rank < roles.timeRank { (roles.time, roles.timeRank) = (index, rank) }
                 case .trace:
+                    valuesCount = true
                     if roles.trace == nil && Self.isHex(RecordReader.stringContent(record, member.value), length: 32) { roles.trace = index }
                 case .span:
+                    valuesCount = true
                     if roles.span == nil && Self.isHex(RecordReader.stringContent(record, member.value), length: 16) { roles.span = index }
                 }
             }
         }
         roles.lifted = Roles.bit(roles.message) | Roles.bit(roles.level) | Roles.bit(roles.trace) | Roles.bit(roles.span)
+        if let wanted, !valuesCount { lastRoles.keep(roles, wanted, members, in: record) } else { lastRoles.forget() }
         return roles
+    }
+
+    /// A record's roles with the keys of the members that decided them (`RecordReader.wantedBits`):
+    /// another record whose members at those places have the same keys has the same roles. The keys
+    /// are held in the value itself, up to 8 of them and 48 bytes in all; more are not kept.
+    struct RolesMemo {
+        private(set) var roles = Roles()
+        private var wanted: UInt64 = 0
+        private var isKept = false
+        /// Each key's length, a byte each from the lowest.
+        private var lengths: UInt64 = 0
+        private var keys: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+        private static let capacity = 48
+
+        /// Whether `members`' keys at `wanted` are the kept ones.
+        func holds(_ wanted: UInt64, _ members: RecordReader.MemberView, in record: UnsafeRawBufferPointer) -> Bool {
+            guard isKept, wanted == self.wanted, let base = record.baseAddress else { return false }
+            return withUnsafeBytes(of: keys) { kept in
+                guard let keptBase = kept.baseAddress else { return false }
+                var bits = wanted
+                var lengths = lengths
+                var at = 0
+                while bits != 0 {
+                    let key = members[bits.trailingZeroBitCount].key
+                    let length = Int(truncatingIfNeeded: lengths & 0xFF)
+                    guard key.count == length, ShortCompare.equal(base + key.lowerBound, keptBase + at, length) else { return false }
+                    at &+= length
+                    lengths &>>= 8
+                    bits &= bits &- 1
+                }
+                return true
+            }
+        }
+
+        mutating func keep(_ roles: Roles, _ wanted: UInt64, _ members: RecordReader.MemberView, in record: UnsafeRawBufferPointer) {
+            isKept = false
+            guard wanted.nonzeroBitCount <= 8, let base = record.baseAddress else { return }
+            var lengths: UInt64 = 0
+            var at = 0
+            var bits = wanted
+            var shift: UInt64 = 0
+            let fits = withUnsafeMutableBytes(of: &keys) { kept -> Bool in
+                while bits != 0 {
+                    let key = members[bits.trailingZeroBitCount].key
+                    guard at + key.count <= Self.capacity, let keptBase = kept.baseAddress else { return false }
+                    (keptBase + at).copyMemory(from: base + key.lowerBound, byteCount: key.count)
+                    lengths |= UInt64(key.count) &<< shift
+                    at += key.count
+                    shift &+= 8
+                    bits &= bits &- 1
+                }
+                return true
+            }
+            guard fits else { return }
+            (self.roles, self.wanted, self.lengths, isKept) = (roles, wanted, lengths, true)
+        }
+
+        mutating func forget() { isKept = false }
     }
 
     /// The processing time in nanoseconds, parsed once per distinct text; `now` without one.

@@ -227,6 +227,59 @@ struct HTTPFormatUnitTests {
         }
     }
 
+    @Test("OTLP's roles from record to record in one batch: as each record alone finds them, whatever its neighbours' keys")
+    func rolesFromRecordToRecord() throws {
+        let trace = "0123456789abcdef0123456789abcdef"
+        let span = "0123456789abcdef"
+        let lines = [
+            #"{"msg":"a","level":"info","ts":"2026-11-24T10:00:00.100Z"}"#,
+            #"{"msg":"b","level":"warn","ts":"2026-11-24T10:00:00.200Z"}"#,
+            #"{"level":"error","msg":"c"}"#,
+            #"{"mzg":"d","level":"info"}"#,
+            #"{"msg":"e","level":"debug"}"#,
+            #"{"message":"f","msg":"g"}"#,
+            #"{"msg":"h","message":"i"}"#,
+            #"{"msg":"j","trace_id":"\#(trace)","span_id":"\#(span)"}"#,
+            #"{"msg":"k","trace_id":"not hex","span_id":"zz"}"#,
+            #"{"msg":"l","trace_id":"\#(trace)","span_id":"\#(span)"}"#,
+            #"{"msg":"m","level":"info","ts":"2026-11-24T10:00:00.300Z"}"#,
+            #"{"message":"n","timestamp":"2026-11-24T10:00:01Z","@timestamp":"2026-11-24T10:00:02Z","level":"warn"}"#,
+            #"{"message":"o","timestamp":"2026-11-24T10:00:03Z","@timestamp":"2026-11-24T10:00:04Z","level":"warn"}"#,
+            #"{"msg":"p","level":"info","ts":"2026-11-24T10:00:00.400Z"}"#,
+        ]
+        var batch = RecordBatch()
+        for line in lines {
+            batch.bytes += Array(line.utf8) + [0x0A]
+            batch.recordEnds.append(batch.bytes.count)
+        }
+        func logRecords(_ records: [Int]) throws -> [NSMutableDictionary] {
+            let body = GrowableBytes()
+            OTLPFormat(options: OTLPOptions(), shape: RecordShape()).encode(batch, records, into: body)
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(body.bytes)) as? [String: Any])
+            let resourceLogs = try #require(document["resourceLogs"] as? [[String: Any]])
+            let scopeLogs = try #require(resourceLogs.first?["scopeLogs"] as? [[String: Any]])
+            let found = try #require(scopeLogs.first?["logRecords"] as? [[String: Any]])
+            // The processing time is the clock's here, read once per call.
+            return found.map {
+                let record = NSMutableDictionary(dictionary: $0)
+                record.removeObject(forKey: "observedTimeUnixNano")
+                return record
+            }
+        }
+        let together = try logRecords(Array(lines.indices))
+        try #require(together.count == lines.count)
+        for index in lines.indices {
+            #expect(try together[index] == logRecords([index]).first, "\(lines[index])")
+        }
+        #expect((together[2]["body"] as? [String: Any])?["stringValue"] as? String == "c")
+        #expect(together[2]["severityText"] as? String == "error" && together[4]["severityText"] as? String == "debug")
+        #expect(together[3]["body"] == nil && (together[6]["body"] as? [String: Any])?["stringValue"] as? String == "h")
+        #expect(together[7]["traceId"] as? String == trace && together[7]["spanId"] as? String == span)
+        #expect(together[8]["traceId"] == nil && together[8]["spanId"] == nil)
+        #expect(together[9]["traceId"] as? String == trace)
+        #expect(together[13]["timeUnixNano"] as? String == "1795514400400000000")
+    }
+
     @Test("Loki label names: invalid characters become _, a leading digit gets one in front")
     func lokiLabels() {
         #expect(HTTPSinkConfig.lokiLabel("app.name") == "app_name")
