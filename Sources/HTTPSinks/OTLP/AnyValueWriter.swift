@@ -86,6 +86,7 @@ package enum AnyValueWriter {
         var isInt64 = false
         var hasExponent = false
 
+        @inline(__always)
         init(_ value: UnsafeRawBufferPointer) {
             // Most numbers are integers of a few digits: up to eight are checked in two words that
             // overlap (bytes repeated as digits for one to three), loaded within the text.
@@ -104,6 +105,12 @@ package enum AnyValueWriter {
                     isInt64 = true
                     return
                 }
+                // A short number without an exponent (a fraction, or a sign): a validated number's
+                // other bytes are digits, so a point makes it a double and none an integer that fits.
+                if !Self.hasByte(words.0, 0x65, folded: true), !Self.hasByte(words.1, 0x65, folded: true) {
+                    isInt64 = !Self.hasByte(words.0, 0x2E) && !Self.hasByte(words.1, 0x2E)
+                    return
+                }
             }
             let negative = value.first == UInt8(ascii: "-")
             let digits = UnsafeRawBufferPointer(rebasing: value[(negative ? 1 : 0)...])
@@ -113,6 +120,15 @@ package enum AnyValueWriter {
                 if byte | 0x20 == UInt8(ascii: "e") { hasExponent = true }
             }
             isInt64 = integral && AnyValueWriter.fitsInt64(digits, negative: negative)
+        }
+
+        /// Whether one of the four bytes of `word` is `byte`, or with `folded` `byte` in either case (a
+        /// letter's 0x20 set in every byte first). A zero byte after the XOR marks it; a borrow makes
+        /// false marks only above a true one.
+        @inline(__always)
+        static func hasByte(_ word: UInt32, _ byte: UInt8, folded: Bool = false) -> Bool {
+            let bytes = (folded ? word | 0x2020_2020 : word) ^ (UInt32(byte) &* 0x0101_0101)
+            return (bytes &- 0x0101_0101) & ~bytes & 0x8080_8080 != 0
         }
 
         /// Whether the four bytes of `word` are ASCII digits: XORed with 0x30 a digit is 0x00-0x09, and

@@ -105,9 +105,11 @@ struct HTTPFormatUnitTests {
 
     /// `NumberShape` checks numbers of up to eight bytes in two words: every such number, and the
     /// shapes around it, gets the answer of reading it byte by byte.
-    @Test("a short number is an integer exactly when its bytes are all digits")
+    @Test("a short number is an integer exactly when its bytes are all digits, and has an exponent exactly when it has an e")
     func shortNumberShapes() {
-        var numbers = ["0", "7", "-0", "-7", "0.5", "1e5", "1E5", "-1.5", "2.5e-3", "123456789", "-12345678", "1234567.8"]
+        var numbers = [
+            "0", "7", "-0", "-7", "0.5", "1e5", "1E5", "-1.5", "2.5e-3", "123456789", "-12345678", "1234567.8", "1.5E+3", "-2e7", "9E-9",
+        ]
         for length in 1...8 {
             for seed in 0..<40 {
                 var digits = String((seed * 7_919 + length * 104_729) % Int(pow(10.0, Double(length))))
@@ -126,6 +128,8 @@ struct HTTPFormatUnitTests {
             let digits = bytes.first == UInt8(ascii: "-") ? bytes.dropFirst() : bytes[...]
             let expected = !digits.isEmpty && digits.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
             #expect(bytes.withUnsafeBytes { AnyValueWriter.isInt64($0) } == expected, "\(number)")
+            let hasExponent = bytes.contains { $0 | 0x20 == UInt8(ascii: "e") }
+            #expect(bytes.withUnsafeBytes { AnyValueWriter.NumberShape($0).hasExponent } == hasExponent, "\(number)")
         }
     }
 
