@@ -22,4 +22,6 @@ if [ ! -x "$here/.peers/syslog-ng/usr/sbin/syslog-ng" ]; then
   mkdir -p "$here/.peers"
   (cd "$here/.peers" && rm -f syslog-ng-core_*.deb && apt-get download -qq syslog-ng-core >/dev/null && dpkg -x syslog-ng-core_*.deb syslog-ng)
 fi
-echo "peers installed: $(rsyslogd -v | head -1); syslog-ng $("$here/.peers/syslog-ng/usr/sbin/syslog-ng" --version 2>/dev/null | head -1 || echo '?')" >&2
+# Its libraries are in the unpacked tree, as the benchmarks run it.
+sng_version=$(LD_LIBRARY_PATH="$here/.peers/syslog-ng/usr/lib/syslog-ng" "$here/.peers/syslog-ng/usr/sbin/syslog-ng" --version 2>/dev/null | head -1 || echo '?')
+echo "peers installed: $(rsyslogd -v | head -1); $sng_version" >&2
