@@ -48,35 +48,46 @@ package enum AnyValueWriter {
         out.appendLiteral("]}}")
     }
 
-    /// `{"key":"<key>","value":<AnyValue>}`; `key` is the key's JSON text between its quotes.
+    /// `{"key":"<key>","value":<AnyValue>}`; `key` is the key's JSON text between its quotes. A string or
+    /// a number, most values, is written with the literals around it joined, three appends fewer.
     @inline(__always)
     static func appendKeyValue<Output: ByteOutput>(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, to out: inout Output) {
         out.appendLiteral(#"{"key":""#)
         out.appendBytes(key)
-        out.appendLiteral(#"","value":"#)
-        append(value, to: &out)
-        out.append(UInt8(ascii: "}"))
+        switch value.first {
+        case UInt8(ascii: "\"")?:
+            out.appendLiteral(#"","value":{"stringValue":"#)
+            out.appendBytes(value)
+            out.appendLiteral("}}")
+        case let first? where first &- 0x30 < 10 || first == UInt8(ascii: "-"):
+            appendNumber(value, to: &out, inKeyValue: true)
+        default:
+            out.appendLiteral(#"","value":"#)
+            append(value, to: &out)
+            out.append(UInt8(ascii: "}"))
+        }
     }
 
     private static let int64Max = Array("9223372036854775807".utf8)
     private static let int64MinMagnitude = Array("9223372036854775808".utf8)
 
-    private static func appendNumber<Output: ByteOutput>(_ value: UnsafeRawBufferPointer, to out: inout Output) {
+    /// The number's `AnyValue`; `inKeyValue`: also the key-value's `","value":` before it and its `}` after.
+    private static func appendNumber<Output: ByteOutput>(_ value: UnsafeRawBufferPointer, to out: inout Output, inKeyValue: Bool = false) {
         let shape = NumberShape(value)
         if shape.isInt64 {
-            out.appendLiteral(#"{"intValue":""#)
+            if inKeyValue { out.appendLiteral(#"","value":{"intValue":""#) } else { out.appendLiteral(#"{"intValue":""#) }
             out.appendBytes(value)
-            out.appendLiteral("\"}")
+            if inKeyValue { out.appendLiteral("\"}}") } else { out.appendLiteral("\"}") }
         } else if !(shape.hasExponent || value.count > 300) || double(value).isFinite {
             // Only a long number or one with an exponent can overflow a double; those are read to check.
-            out.appendLiteral(#"{"doubleValue":"#)
+            if inKeyValue { out.appendLiteral(#"","value":{"doubleValue":"#) } else { out.appendLiteral(#"{"doubleValue":"#) }
             out.appendBytes(value)
-            out.append(UInt8(ascii: "}"))
+            if inKeyValue { out.appendLiteral("}}") } else { out.append(UInt8(ascii: "}")) }
         } else {
             // Past a double's range (1e400): a receiver would refuse the number; its text survives.
-            out.appendLiteral(#"{"stringValue":""#)
+            if inKeyValue { out.appendLiteral(#"","value":{"stringValue":""#) } else { out.appendLiteral(#"{"stringValue":""#) }
             out.appendBytes(value)
-            out.appendLiteral("\"}")
+            if inKeyValue { out.appendLiteral("\"}}") } else { out.appendLiteral("\"}") }
         }
     }
 

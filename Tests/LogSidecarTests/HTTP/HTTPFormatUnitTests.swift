@@ -153,6 +153,16 @@ struct HTTPFormatUnitTests {
                 == #"{"kvlistValue":{"values":[{"key":"a","value":{"arrayValue":{"values":[{"intValue":"1"},{"kvlistValue":{"values":[{"key":"b","value":{}}]}}]}}}]}}"#
         )
         #expect(encoded("[]") == #"{"arrayValue":{"values":[]}}"#)
+        // A key-value joins the literals around strings and numbers: the same bytes as its parts.
+        for json in [
+            #""a\"b""#, "7", "-7", "12.5", "9223372036854775808", "1.5e3", "1e400", "-0", "null", "true", "false", "{}", "[1]", "",
+        ] {
+            var out: [UInt8] = []
+            Array(json.utf8).withUnsafeBytes { value in
+                Array("k".utf8).withUnsafeBytes { AnyValueWriter.appendKeyValue(key: $0, value: value, to: &out) }
+            }
+            #expect(String(decoding: out, as: UTF8.self) == #"{"key":"k","value":"# + encoded(json) + "}", "\(json)")
+        }
     }
 
     @Test("OTLP JSON: a record reads the same written into reserved room as through the buffer, within the room's bound")
