@@ -183,11 +183,29 @@ private func isAnyValue(_ bytes: ArraySlice<UInt8>) -> Bool {
 }
 
 /// OTLP's writers over the records the enricher makes of any line: every member's value becomes JSON
-/// that parses, within 16 times its text and 13 bytes, and protobuf that walks as an `AnyValue`; a response body of any bytes is read without
+/// that parses, within 16 times its text and 13 bytes, and protobuf that walks as an `AnyValue`; a
+/// key-value is its key and its value's `AnyValue`; the lines' records in one request read as each
+/// alone (what one record's roles leave for the next); a response body of any bytes is read without
 /// a crash.
 private func fuzzOTLP(_ input: UnsafeRawBufferPointer) {
     _ = ProtobufReader.partialSuccess(Array(input))
-    for line in splitLines(input) {
+    let lines = splitLines(input)
+    var all = RecordBatch()
+    enrichers[0].beginBatch()
+    for line in lines { _ = line.withUnsafeBytes { enrichers[0].encode(.complete($0), partial: false, into: &all) } }
+    let shape = RecordShape(fields: fields)
+    func logRecords(_ body: [UInt8]) -> [NSDictionary]? {
+        let document = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
+        let scopeLogs = (document?["resourceLogs"] as? [[String: Any]])?.first?["scopeLogs"] as? [[String: Any]]
+        return scopeLogs?.first?["logRecords"] as? [NSDictionary]
+    }
+    let together = logRecords(OTLPFormat.jsonBody(all, Array(0..<all.count), shape: shape))
+    require(together?.count == all.count, "a request of every record parses")
+    for index in 0..<all.count {
+        let alone = logRecords(OTLPFormat.jsonBody(all, [index], shape: shape))?.first
+        require(alone != nil && together?[index] == alone, "record \(index) reads the same in the request as alone")
+    }
+    for line in lines {
         var batch = RecordBatch()
         enrichers[0].beginBatch()
         _ = line.withUnsafeBytes { enrichers[0].encode(.complete($0), partial: false, into: &batch) }
@@ -200,6 +218,11 @@ private func fuzzOTLP(_ input: UnsafeRawBufferPointer) {
                 AnyValueWriter.append(value, to: &json)
                 // The bound OTLP reserves room by (`OTLPFormat.maximumJSON`).
                 require(json.count - before <= 16 * value.count + 13, "AnyValue within its bound: \(String(decoding: value, as: UTF8.self))")
+                var pair: [UInt8] = []
+                AnyValueWriter.appendKeyValue(key: UnsafeRawBufferPointer(rebasing: record[member.key]), value: value, to: &pair)
+                require(
+                    pair == Array(#"{"key":""#.utf8) + record[member.key] + Array(#"","value":"#.utf8) + json[before...] + [UInt8(ascii: "}")],
+                    "a key-value is its key and its value's AnyValue")
                 let protobuf = GrowableBytes()
                 ProtobufAnyValue.append(value, to: protobuf)
                 require(isAnyValue(Array(protobuf.bytes)[...]), "protobuf AnyValue of \(String(decoding: value, as: UTF8.self))")

@@ -51,7 +51,7 @@ package enum AnyValueWriter {
     /// `{"key":"<key>","value":<AnyValue>}`; `key` is the key's JSON text between its quotes. A string or
     /// a number, most values, is written with the literals around it joined, three appends fewer.
     @inline(__always)
-    static func appendKeyValue<Output: ByteOutput>(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, to out: inout Output) {
+    package static func appendKeyValue<Output: ByteOutput>(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, to out: inout Output) {
         out.appendLiteral(#"{"key":""#)
         out.appendBytes(key)
         switch value.first {

@@ -1,3 +1,4 @@
+import Configuration
 import Records
 
 /// OTLP's JSON encoding: proto3's JSON mapping with OTLP's own rules (ids in hex, 64-bit integers as
@@ -56,6 +57,14 @@ extension OTLPFormat {
             var end = out
             end.appendLiteral("]}]}]}")
         }
+    }
+
+    /// The JSON body of `records` of `batch` for records shaped by `shape`, from a format of its own
+    /// (the otlp fuzz target holds a batch's body to its records' bodies one by one).
+    package static func jsonBody(_ batch: RecordBatch, _ records: [Int], shape: RecordShape) -> [UInt8] {
+        let body = GrowableBytes()
+        OTLPFormat(options: OTLPOptions(), shape: shape).encodeJSON(batch, records, into: body)
+        return Array(body.bytes)
     }
 
     /// What a record's reading found, before it is written.

@@ -5,7 +5,7 @@ import Records
 /// one `resourceLogs` per request, its resource made of the enrichment fields, one `logRecord` per
 /// record (docs/sinks.md, "OpenTelemetry"). This part finds what each member of a record becomes; the two
 /// writers (+JSON, +Protobuf) put it on the wire. Only 429, 502, 503 and 504 are retried, as OTLP allows.
-final class OTLPFormat: HTTPFormat {
+package final class OTLPFormat: HTTPFormat {
     let shape: RecordShape
     var reader: RecordReader
     let encoding: OTLPEncoding
