@@ -41,7 +41,8 @@ let package = Package(
         .target(name: "CCurl"),
         // The journald input's sd-journal: libsystemd.so.0 loaded with dlopen by the reader process only.
         .target(name: "CSystemd"),
-        // The JSON scanner's first stage, compiled for AVX2 and for the baseline; the first call picks one.
+        // The JSON scanner's first stage and the escaper's loop, compiled for AVX2 and for the baseline;
+        // the first call picks one.
         .target(name: "CJSONClassify"),
 
         // System calls with typed errors, the clocks, the one thread type, the monitor.

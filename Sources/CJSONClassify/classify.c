@@ -1,20 +1,11 @@
 #include "json_classify.h"
+#include "vectors.h"
 
 #include <stdatomic.h>
 #include <string.h>
 
-// Clang's portable vectors: the same source is compiled once for AVX2 (32 bytes an operation, and
-// PCLMUL for the strings' prefix XOR) and once for the baseline (SSE2, 16), and the first call picks
-// one by the CPU. Functions that take or return a vector are avoided: a vector argument's ABI
-// differs between the two builds.
-typedef uint8_t bytes32 __attribute__((vector_size(32)));
-typedef int8_t signed32 __attribute__((vector_size(32)));
-typedef _Bool mask32 __attribute__((ext_vector_type(32)));
-typedef long long lanes2 __attribute__((vector_size(16)));
-
-#define LSC_INLINE static inline __attribute__((always_inline))
-/// One bit a lane of a comparison's result, lane 0 the lowest (`pmovmskb`).
-#define LSC_BITS(lanes) ((uint64_t)__builtin_bit_cast(uint32_t, __builtin_convertvector((signed32)(lanes), mask32)))
+// The same source is compiled once for AVX2 (32 bytes an operation, and PCLMUL for the strings'
+// prefix XOR) and once for the baseline (SSE2, 16), and the first call picks one by the CPU.
 /// A backslash, or a byte below 0x20 or above 0x7F (below zero as a signed byte).
 #define LSC_UNUSUAL(b) (((signed32)(b) < 0x20) | (signed32)((b) == '\\'))
 
@@ -101,7 +92,7 @@ typedef int (*is_plain_function)(const uint8_t *, size_t);
 static _Atomic(classify_function) chosen_classify;
 static _Atomic(is_plain_function) chosen_is_plain;
 
-static int has_avx2(void) {
+int lsc_has_avx2(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("pclmul");
 }
@@ -109,7 +100,7 @@ static int has_avx2(void) {
 int lsc_json_classify(LSC_CLASSIFY_ARGUMENTS) {
     classify_function chosen = atomic_load_explicit(&chosen_classify, memory_order_relaxed);
     if (!chosen) {
-        chosen = has_avx2() ? classify_avx2 : lsc_json_classify_baseline;
+        chosen = lsc_has_avx2() ? classify_avx2 : lsc_json_classify_baseline;
         atomic_store_explicit(&chosen_classify, chosen, memory_order_relaxed);
     }
     return chosen(line, length, first, count, carry, positions, scalars);
@@ -118,12 +109,13 @@ int lsc_json_classify(LSC_CLASSIFY_ARGUMENTS) {
 int lsc_json_is_plain(const uint8_t *bytes, size_t length) {
     is_plain_function chosen = atomic_load_explicit(&chosen_is_plain, memory_order_relaxed);
     if (!chosen) {
-        chosen = has_avx2() ? is_plain_avx2 : lsc_json_is_plain_baseline;
+        chosen = lsc_has_avx2() ? is_plain_avx2 : lsc_json_is_plain_baseline;
         atomic_store_explicit(&chosen_is_plain, chosen, memory_order_relaxed);
     }
     return chosen(bytes, length);
 }
 #else
+int lsc_has_avx2(void) { return 0; }
 int lsc_json_classify(LSC_CLASSIFY_ARGUMENTS) { return lsc_json_classify_baseline(line, length, first, count, carry, positions, scalars); }
 int lsc_json_is_plain(const uint8_t *bytes, size_t length) { return lsc_json_is_plain_baseline(bytes, length); }
 #endif

@@ -1,3 +1,4 @@
+import CJSONClassify
 import Foundation
 import Testing
 
@@ -67,6 +68,32 @@ struct JSONEscaperTests {
             #expect(Array(buffer.bytes) == [UInt8(ascii: "[")] + Self.reference(bytes), "round \(round), into a buffer")
             let decoded = try JSONSerialization.jsonObject(with: Data(escaped), options: .fragmentsAllowed) as? String
             #expect(decoded != nil)
+        }
+    }
+
+    @Test("the C loop, both builds: quotes and backslashes among plain bytes escaped up to the first byte it leaves, every length to 300")
+    func quotesLoop() {
+        var generator = SystemRandomNumberGenerator()
+        let plain = Array("abcdefghijklmnopqrstuvwxyz {}:,0123456789".utf8)
+        for length in 0...300 {
+            for round in 0..<4 {
+                var bytes = (0..<length).map { _ in
+                    let pick = Int.random(in: 0..<10, using: &generator)
+                    return pick == 0 ? 0x22 : pick == 1 ? 0x5C : plain.randomElement(using: &generator) ?? 0x61
+                }
+                // Half the rounds with a byte the loop leaves to its caller, somewhere.
+                let stop = round % 2 == 1 && length > 0 ? Int.random(in: 0..<length, using: &generator) : length
+                if stop < length { bytes[stop] = [0x0A, 0x7F, 0xC3, 0x00].randomElement(using: &generator) ?? 0x0A }
+                let expected = Array(Self.reference(Array(bytes[..<stop])).dropFirst().dropLast())
+                for build in [lsc_json_escape_quotes, lsc_json_escape_quotes_baseline] {
+                    var target = [UInt8](repeating: 0xEE, count: 2 * length + 32)
+                    var written = 0
+                    let read = bytes.withUnsafeBufferPointer { source in
+                        target.withUnsafeMutableBufferPointer { build(source.baseAddress, length, $0.baseAddress, &written) }
+                    }
+                    #expect(read == stop && Array(target[..<written]) == expected, "length \(length), round \(round)")
+                }
+            }
         }
     }
 }

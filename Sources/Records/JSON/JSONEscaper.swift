@@ -1,3 +1,5 @@
+import CJSONClassify
+
 /// Writes arbitrary bytes as a JSON string literal: quotes, backslashes and control characters
 /// escaped, invalid UTF-8 replaced by U+FFFD, so whatever a line held becomes valid JSON.
 package enum JSONEscaper {
@@ -90,8 +92,8 @@ package enum JSONEscaper {
     /// The room `writeQuoted` may need for `count` bytes.
     package static func maximumQuoted(_ count: Int) -> Int { count * 6 + 2 + margin }
 
-    /// Room past the worst case: a UTF-8 sequence may run three bytes past `end`, a word seven, and a
-    /// word is stored whole.
+    /// Room past the worst case: a UTF-8 sequence may run three bytes past `end`, and the C loop's copies
+    /// store 32 bytes whole.
     private static let margin = 32
 
     /// Escapes `bytes` from `start` on into `target` until at least `end`, and returns the bytes
@@ -106,44 +108,16 @@ package enum JSONEscaper {
             written += 1
         }
         var index = start
-        let count = bytes.count
         while index < end {
-            // Eight bytes at a time (SWAR): the word is stored whole and the plain bytes before the
-            // first one that needs escaping are kept (the lowest flagged byte is exact), so the
-            // per-byte path below sees only the bytes it must change.
-            if index + 8 <= count, let source = bytes.baseAddress {
-                let word = (source + index).loadUnaligned(as: UInt64.self)
-                let quotes = exactBytes(word, 0x22) | exactBytes(word, 0x5C)
-                let others = otherSpecialBytes(word)
-                if others == 0 {
-                    // Only quotes and backslashes, as in a JSON text (Loki's lines): each gets its
-                    // backslash here, with the plain bytes between stored a word at a time.
-                    var consumed: UInt64 = 0
-                    var remaining = quotes
-                    while remaining != 0 {
-                        let position = UInt64(remaining.trailingZeroBitCount) &>> 3
-                        UnsafeMutableRawPointer(target + written).storeBytes(of: word &>> (consumed &<< 3), as: UInt64.self)
-                        written &+= Int(position &- consumed)
-                        target[written] = UInt8(ascii: "\\")
-                        target[written &+ 1] = UInt8(truncatingIfNeeded: word &>> (position &<< 3))
-                        written &+= 2
-                        consumed = position &+ 1
-                        remaining &= remaining &- 1
-                    }
-                    if consumed < 8 {
-                        UnsafeMutableRawPointer(target + written).storeBytes(of: word &>> (consumed &<< 3), as: UInt64.self)
-                        written &+= Int(8 &- consumed)
-                    }
-                    index &+= 8
-                    continue
-                }
-                let plain = (quotes | others).trailingZeroBitCount / 8
-                if plain > 0 {
-                    UnsafeMutableRawPointer(target + written).storeBytes(of: word, as: UInt64.self)
-                    written += plain
-                    index += plain
-                    continue
-                }
+            // Up to the next byte below 0x20, 0x7F or above, 32 bytes at a time (`lsc_json_escape_quotes`):
+            // plain bytes copied, quotes and backslashes given their backslash. Room for it: the
+            // callers' six bytes a byte and `margin`.
+            if let source = bytes.baseAddress {
+                var wrote = 0
+                index &+= lsc_json_escape_quotes(
+                    source.assumingMemoryBound(to: UInt8.self) + index, end &- index, target + written, &wrote)
+                written &+= wrote
+                guard index < end else { break }
             }
             let byte = bytes[index]
             if byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
@@ -181,7 +155,6 @@ package enum JSONEscaper {
     }
 
     private static let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-    private static let highs: UInt64 = 0x8080_8080_8080_8080
 
     /// The high bit of each byte equal to `byte`, and of no other (no carry crosses a byte, unlike
     /// the subtraction in `specialBytes`, so every set bit is exact).
@@ -189,14 +162,6 @@ package enum JSONEscaper {
     private static func exactBytes(_ word: UInt64, _ byte: UInt8) -> UInt64 {
         let difference = word ^ (0x0101_0101_0101_0101 &* UInt64(byte))
         return ~(((difference & lows) &+ lows) | difference | lows)
-    }
-
-    /// The high bit of each byte below 0x20, equal to 0x7F or above it: the bytes escaped otherwise than
-    /// with a backslash, or checked as UTF-8. Exact, as `exactBytes`.
-    @inline(__always)
-    private static func otherSpecialBytes(_ word: UInt64) -> UInt64 {
-        let control = ~((word & lows) &+ 0x6060_6060_6060_6060) & ~word & highs
-        return control | exactBytes(word, 0x7F) | (word & highs)
     }
 }
 
