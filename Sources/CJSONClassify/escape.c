@@ -6,8 +6,9 @@
 
 /// The 32 bytes at `from` into `target` at `*wrote`, a backslash before each quote and backslash, up
 /// to the first byte below 0x20, 0x7F or above: returns how many were taken (32 when none is one of
-/// those). Each piece is moved by a 32-byte copy that keeps only up to the next quote, so `from` must
-/// have 64 readable bytes and `target` 32 writable past what is kept.
+/// those). Each run from a quote to the next is moved by a 32-byte copy that keeps only the run (the
+/// quote itself its first byte, after the backslash stored for it), so `from` must have 64 readable
+/// bytes and `target` 32 writable past what is kept.
 LSC_INLINE size_t escape_block(const uint8_t *from, uint8_t *target, size_t *wrote) {
     bytes32 b;
     memcpy(&b, from, 32);
@@ -22,9 +23,8 @@ LSC_INLINE size_t escape_block(const uint8_t *from, uint8_t *target, size_t *wro
         memcpy(target + w, from + last, 32);
         w += quote - last;
         target[w] = '\\';
-        target[w + 1] = from[quote];
-        w += 2;
-        last = quote + 1;
+        w += 1;
+        last = quote;
         quotes &= quotes - 1;
     }
     memcpy(target + w, from + last, 32);
