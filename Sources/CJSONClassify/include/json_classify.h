@@ -34,11 +34,11 @@ int lsc_json_classify_baseline(
     const uint8_t *line, size_t length, size_t first, size_t count, lsc_json_carry *carry, uint64_t *positions, uint64_t *scalars);
 int lsc_json_is_plain_baseline(const uint8_t *bytes, size_t length);
 
-/// The `length` bytes at `source` copied to `target` with a backslash before each quote and backslash, up to the
-/// first byte below 0x20, 0x7F or above (escaped otherwise, or checked as UTF-8, by the caller):
-/// returns the bytes read (`length` when none is one of those), and sets `*written` to the bytes
-/// written. `target` must have room for twice `length` and 32 bytes: copies go 32 bytes at a time.
-/// JSONEscaper's loop, in C for the same reason as the first stage.
+/// The `length` bytes at `source` copied to `target` with a backslash before each quote and
+/// backslash, up to the first byte below 0x20, 0x7F or above (escaped otherwise, or checked as UTF-8,
+/// by the caller): returns the bytes read (`length` when none is one of those), and sets `*written` to
+/// the bytes written. `target` must have room for twice `length` and 32 bytes: copies go 32 bytes at a
+/// time. JSONEscaper's loop, in C for the same reason as the first stage.
 size_t lsc_json_escape_quotes(const uint8_t *source, size_t length, uint8_t *target, size_t *written);
 size_t lsc_json_escape_quotes_baseline(const uint8_t *source, size_t length, uint8_t *target, size_t *written);
 

@@ -97,7 +97,7 @@ package enum JSONEscaper {
     private static let margin = 32
 
     /// Escapes `bytes` from `start` on into `target` until at least `end`, and returns the bytes
-    /// written and where it stopped (past `end` by at most a UTF-8 sequence or a word).
+    /// written and where it stopped (past `end` by at most a UTF-8 sequence).
     @inline(__always)
     private static func escape(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, into target: UnsafeMutablePointer<UInt8>)
         -> (written: Int, next: Int)
@@ -108,23 +108,16 @@ package enum JSONEscaper {
             written += 1
         }
         var index = start
-        while index < end {
+        while index < end, let source = bytes.baseAddress {
             // Up to the next byte below 0x20, 0x7F or above, 32 bytes at a time (`lsc_json_escape_quotes`):
             // plain bytes copied, quotes and backslashes given their backslash. Room for it: the
             // callers' six bytes a byte and `margin`.
-            if let source = bytes.baseAddress {
-                var wrote = 0
-                index &+= lsc_json_escape_quotes(
-                    source.assumingMemoryBound(to: UInt8.self) + index, end &- index, target + written, &wrote)
-                written &+= wrote
-                guard index < end else { break }
-            }
+            var wrote = 0
+            index &+= lsc_json_escape_quotes(source.assumingMemoryBound(to: UInt8.self) + index, end &- index, target + written, &wrote)
+            written &+= wrote
+            guard index < end else { break }
+            // The byte it stopped at: a UTF-8 sequence's first, or a control character or DEL.
             let byte = bytes[index]
-            if byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
-                put(byte)
-                index += 1
-                continue
-            }
             if byte >= 0x80 {
                 let length = UTF8Validation.sequenceLength(bytes, at: index)
                 if length == 0 {
@@ -138,7 +131,6 @@ package enum JSONEscaper {
             }
             put(UInt8(ascii: "\\"))
             switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): put(byte)
             case 0x0A: put(UInt8(ascii: "n"))
             case 0x0D: put(UInt8(ascii: "r"))
             case 0x09: put(UInt8(ascii: "t"))
