@@ -1,8 +1,8 @@
 import Records
 
 /// Up to 40 bytes held in the value itself, so that a class's property of this type is compared and
-/// copied out with no array's retain and release: OTLP's last processing time, as text and in decimal,
-/// read once a record.
+/// copied out with no array's retain and release: OTLP's last processing time as text, read once a
+/// record.
 struct InlineBytes {
     static let capacity = 40
     private var storage: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
@@ -15,11 +15,6 @@ struct InlineBytes {
         guard bytes.count <= Self.capacity else { return nil }
         count = bytes.count
         withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: bytes) }
-    }
-
-    /// The bytes, valid inside `body` only.
-    func withBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
-        withUnsafeBytes(of: storage) { body(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
     }
 
     func equals(_ other: UnsafeRawBufferPointer) -> Bool {

@@ -28,7 +28,11 @@ package final class OTLPFormat: HTTPFormat {
     /// The last processing time read and its nanoseconds: a batch's records share one.
     /// In bytes of their own, not arrays: an array read from the format was retained and released,
     /// twice a record. A text longer than `InlineBytes.capacity` is read each time.
-    var lastObserved: (text: InlineBytes, value: UInt64, decimal: InlineBytes) = (InlineBytes(), 0, InlineBytes())
+    var lastObserved: (text: InlineBytes, value: UInt64) = (InlineBytes(), 0)
+    /// Its nanoseconds in decimal (`observedDigitCount` of them; none kept: 0), in memory the format
+    /// owns: appended from there with no copy of a value's bytes through a closure.
+    private let observedDigits = UnsafeMutableRawBufferPointer.allocate(byteCount: 24, alignment: 8)
+    private var observedDigitCount = 0
     private static let traceKey = Array("trace_id".utf8)
     private static let spanKey = Array("span_id".utf8)
 
@@ -46,6 +50,8 @@ package final class OTLPFormat: HTTPFormat {
         jsonHead = encoding == .json ? Self.jsonHead(shape) : []
         protobufResource = encoding == .protobuf ? Self.protobufResource(shape) : []
     }
+
+    deinit { observedDigits.deallocate() }
 
     func takeTimeParseErrors() -> Int { reader.takeTimeParseErrors() }
 
@@ -187,20 +193,24 @@ package final class OTLPFormat: HTTPFormat {
         guard !text.isEmpty else { return now }
         if lastObserved.text.equals(text) { return lastObserved.value }
         let value = RFC3339.nanoseconds(text) ?? now
-        var decimal: [UInt8] = []
-        decimal.appendDecimal(value)
-        guard let kept = InlineBytes(text), let digits = decimal.withUnsafeBytes({ InlineBytes($0) }) else {
-            lastObserved = (InlineBytes(), 0, InlineBytes())
+        guard let kept = InlineBytes(text) else {
+            lastObserved = (InlineBytes(), 0)
+            observedDigitCount = 0
             return value
         }
-        lastObserved = (kept, value, digits)
+        var decimal: [UInt8] = []
+        decimal.appendDecimal(value)
+        // Twenty digits at most (UInt64.max).
+        observedDigitCount = min(decimal.count, observedDigits.count)
+        decimal.withUnsafeBytes { observedDigits.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[..<observedDigitCount])) }
+        lastObserved = (kept, value)
         return value
     }
 
     /// A processing time `observedTime` returned, in decimal: the digits also written once per distinct text.
     func appendObservedTime<Output: ByteOutput>(_ value: UInt64, to out: inout Output) {
-        if value == lastObserved.value && lastObserved.decimal.count > 0 {
-            lastObserved.decimal.withBytes { out.appendBytes($0) }
+        if value == lastObserved.value && observedDigitCount > 0 {
+            out.appendBytes(UnsafeRawBufferPointer(start: observedDigits.baseAddress, count: observedDigitCount))
         } else {
             out.appendDecimal(value)
         }
