@@ -105,7 +105,7 @@ package final class OTLPFormat: HTTPFormat {
         if let wanted, lastRoles.holds(wanted, members, in: record) { return lastRoles.roles }
         var roles = Roles()
         // The ids' roles also depend on their values: a record with one of their keys is not kept.
-        var valuesCount = false
+        var dependsOnValues = false
         reader.forEachWanted(in: record) { index in
             let member = members[index]
             // A key can have two roles (a message key that is also the level key).
@@ -115,16 +115,16 @@ package final class OTLPFormat: HTTPFormat {
                 case .level: if roles.level == nil { roles.level = index }
                 case .time(let rank): if rank < roles.timeRank { (roles.time, roles.timeRank) = (index, rank) }
                 case .trace:
-                    valuesCount = true
+                    dependsOnValues = true
                     if roles.trace == nil && Self.isHex(RecordReader.stringContent(record, member.value), length: 32) { roles.trace = index }
                 case .span:
-                    valuesCount = true
+                    dependsOnValues = true
                     if roles.span == nil && Self.isHex(RecordReader.stringContent(record, member.value), length: 16) { roles.span = index }
                 }
             }
         }
         roles.lifted = Roles.bit(roles.message) | Roles.bit(roles.level) | Roles.bit(roles.trace) | Roles.bit(roles.span)
-        if let wanted, !valuesCount { lastRoles.keep(roles, wanted, members, in: record) } else { lastRoles.forget() }
+        if let wanted, !dependsOnValues { lastRoles.keep(roles, wanted, members, in: record) } else { lastRoles.forget() }
         return roles
     }
 
