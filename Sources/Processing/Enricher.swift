@@ -67,8 +67,10 @@ package final class Enricher {
     /// `,"host":…,"processed_at":…` as a whole, rebuilt once per batch: a record whose keys do not
     /// collide with any field (nearly all) gets it with one append.
     private(set) var suffix: [UInt8] = []
-    /// `suffix`'s bytes, in memory the enricher owns.
-    private var suffixCopy = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 1)
+    /// `suffix`'s bytes, in memory the enricher owns, and the record's closing `}\n` after them.
+    private var suffixCopy = UnsafeMutableRawBufferPointer.allocate(byteCount: 2, alignment: 1)
+    /// Set by `appendWithSuffix`, which writes the record's closing `}\n` too; `encode` clears it.
+    private var recordClosed = false
     /// The suffix's members, their ranges relative to its first byte (the comma).
     private var suffixMembers: [JSONScanner.Member] = []
     /// Whether records leave with their members (`RecordBatch.members`), for a sink that takes them
@@ -108,11 +110,13 @@ package final class Enricher {
     private func rebuildSuffix() {
         suffix.removeAll(keepingCapacity: true)
         appendFields(into: &suffix, partial: false, reserved: wraps ? [Self.rawKey] : [])
-        if suffixCopy.count != suffix.count {
+        if suffixCopy.count != suffix.count + 2 {
             suffixCopy.deallocate()
-            suffixCopy = .allocate(byteCount: suffix.count, alignment: 1)
+            suffixCopy = .allocate(byteCount: suffix.count + 2, alignment: 1)
         }
         suffix.withUnsafeBytes { suffixCopy.copyMemory(from: $0) }
+        suffixCopy[suffix.count] = UInt8(ascii: "}")
+        suffixCopy[suffix.count + 1] = 0x0A
         suffixMembers.removeAll(keepingCapacity: true)
         guard recordsMembers, !wraps, !suffix.isEmpty else { return }
         // Read as the object `{` + the suffix after its comma + `}`: the same offsets as the suffix's.
@@ -146,8 +150,12 @@ package final class Enricher {
                 reserved: [Self.truncatedKey, Self.originalBytesKey], partial: partial, into: &batch.bytes)
             outcome = .truncated
         }
-        batch.bytes.append(UInt8(ascii: "}"))
-        batch.bytes.append(0x0A)
+        if recordClosed {
+            recordClosed = false
+        } else {
+            batch.bytes.append(UInt8(ascii: "}"))
+            batch.bytes.append(0x0A)
+        }
         batch.recordEnds.append(batch.bytes.count)
         return outcome
     }
@@ -227,8 +235,12 @@ package final class Enricher {
         if merge {
             // Everything but the closing brace; the fields go in before it.
             let open = UnsafeRawBufferPointer(rebasing: body.dropLast())
-            if object.needsRepair { JSONRepair.append(open, to: &out) } else { out.append(contentsOf: open) }
-            appendMergedFields(into: &out, hasMembers: object.memberCount > 0, found: found, partial: partial, hasPartialKey: hasPartialKey)
+            if !object.needsRepair, found == 0, !partial {
+                appendWithSuffix(open, hasMembers: object.memberCount > 0, into: &out)
+            } else {
+                if object.needsRepair { JSONRepair.append(open, to: &out) } else { out.append(contentsOf: open) }
+                appendMergedFields(into: &out, hasMembers: object.memberCount > 0, found: found, partial: partial, hasPartialKey: hasPartialKey)
+            }
         } else {
             out.append(contentsOf: "{\"raw\":".utf8)
             if object.needsRepair { JSONRepair.append(body, to: &out) } else { out.append(contentsOf: body) }
@@ -272,8 +284,12 @@ package final class Enricher {
         }
         // Everything but the closing brace; the fields go in before it.
         let open = UnsafeRawBufferPointer(rebasing: bytes[object.range.lowerBound..<(object.range.upperBound - 1)])
-        if object.needsRepair { JSONRepair.append(open, to: &batch.bytes) } else { batch.bytes.append(contentsOf: open) }
-        appendMergedFields(into: &batch.bytes, hasMembers: object.memberCount > 0, found: keys, partial: partial, hasPartialKey: hasPartialKey)
+        if !object.needsRepair, keys == 0, !partial {
+            appendWithSuffix(open, hasMembers: object.memberCount > 0, into: &batch.bytes)
+        } else {
+            if object.needsRepair { JSONRepair.append(open, to: &batch.bytes) } else { batch.bytes.append(contentsOf: open) }
+            appendMergedFields(into: &batch.bytes, hasMembers: object.memberCount > 0, found: keys, partial: partial, hasPartialKey: hasPartialKey)
+        }
         guard !object.needsRepair, keys == 0, !partial, found > 0, open.count + suffix.count < PackedMember.limit else { return .record }
         // Records before this one that kept none; this one is not counted yet.
         batch.padMemberSpans()
@@ -332,12 +348,38 @@ package final class Enricher {
         if found == 0 && !partial {
             // From the enricher's own copy: a slice of `suffix` was retained and released every line.
             // Without members, the object takes the suffix without its comma.
-            if let base = suffixCopy.baseAddress, !suffixCopy.isEmpty {
+            if let base = suffixCopy.baseAddress, suffixCopy.count > 2 {
                 let skipped = hasMembers ? 0 : 1
-                out.append(contentsOf: UnsafeRawBufferPointer(start: base + skipped, count: suffixCopy.count &- skipped))
+                out.append(contentsOf: UnsafeRawBufferPointer(start: base + skipped, count: suffixCopy.count &- 2 &- skipped))
             }
         } else {
             appendFields(into: &out, partial: partial && !hasPartialKey, reserved: [], needsComma: hasMembers, skipping: found)
+        }
+    }
+
+    /// `open` (an object without its closing brace), the prebuilt suffix (as `appendMergedFields`
+    /// writes it when no field's key collides) and the closing `}\n`, in one append: each array append
+    /// cost some hundred instructions before it copied. Out of line: inlined, it made `encodeLine`
+    /// large enough that the scanner's callback was no longer inlined into its loop.
+    @inline(never)
+    private func appendWithSuffix(_ open: UnsafeRawBufferPointer, hasMembers: Bool, into out: inout [UInt8]) {
+        recordClosed = true
+        // Without members, the object takes the suffix without its comma.
+        let skipped = hasMembers || suffixCopy.count == 2 ? 0 : 1
+        let suffix = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(suffixCopy)[skipped...])
+        out.append(addingCapacity: open.count &+ suffix.count) { span in
+            span.withUnsafeMutableBufferPointer { room, initialized in
+                guard let target = room.baseAddress else { return }
+                if let source = open.baseAddress { memcpy(target + initialized, source, open.count) }
+                initialized &+= open.count
+                if suffix.count == 2 {
+                    // No fields: the closing bytes alone, where a call to `memcpy` cost more.
+                    (target[initialized], target[initialized &+ 1]) = (UInt8(ascii: "}"), 0x0A)
+                } else if let source = suffix.baseAddress {
+                    memcpy(target + initialized, source, suffix.count)
+                }
+                initialized &+= suffix.count
+            }
         }
     }
 

@@ -1,0 +1,53 @@
+import Testing
+
+@testable import Configuration
+@testable import Processing
+@testable import Records
+
+@Suite("Enricher records")
+struct EnricherRecordTests {
+    static let host = EnrichmentField(key: "host", value: Array(#""node-1""#.utf8))
+
+    /// Each line's record in one batch, in order, split at the batch's record ends.
+    static func records(_ enricher: Enricher, _ lines: [(String, partial: Bool)]) -> [String] {
+        var batch = RecordBatch()
+        enricher.beginBatch()
+        for (line, partial) in lines {
+            _ = Array(line.utf8).withUnsafeBytes { enricher.encode(.complete($0), partial: partial, into: &batch) }
+        }
+        var start = 0
+        return batch.recordEnds.map { end in
+            defer { start = end }
+            return String(decoding: batch.bytes[start..<end], as: UTF8.self)
+        }
+    }
+
+    /// The records the enricher writes whole (the line, the fields and the closing bytes in one
+    /// append) between those it writes piece by piece (a colliding key, a partial line, a parse error,
+    /// spaces to drop), with and without fields and members kept: each record closed once.
+    @Test("every record ends in one closing brace and newline, however it was written", arguments: [false, true])
+    func closedOnce(keepsMembers: Bool) {
+        let lines: [(String, partial: Bool)] = [
+            (#"{"a":1}"#, false), (#"{}"#, false), (#"{"host":"mine","b":2}"#, false), (#"{"c":"x"}"#, false),
+            (#"{"d":true}"#, true), (#"{"e":null}"#, false), (#"{"f":"#, false), (#"{"g":[1]}"#, false), (#"  {"h":2}  "#, false),
+            (#"{"i":{}}"#, false),
+        ]
+        let withHost = Enricher(mode: .merge, fields: [Self.host])
+        withHost.recordsMembers = keepsMembers
+        #expect(
+            Self.records(withHost, lines) == [
+                #"{"a":1,"host":"node-1"}"# + "\n", #"{"host":"node-1"}"# + "\n", #"{"host":"mine","b":2}"# + "\n",
+                #"{"c":"x","host":"node-1"}"# + "\n", #"{"d":true,"host":"node-1","partial":true}"# + "\n",
+                #"{"e":null,"host":"node-1"}"# + "\n", #"{"message":"{\"f\":","parse_error":true,"host":"node-1"}"# + "\n",
+                #"{"g":[1],"host":"node-1"}"# + "\n", #"{"h":2,"host":"node-1"}"# + "\n", #"{"i":{},"host":"node-1"}"# + "\n",
+            ])
+        let plain = Enricher(mode: .merge, fields: [])
+        plain.recordsMembers = keepsMembers
+        #expect(
+            Self.records(plain, lines) == [
+                #"{"a":1}"# + "\n", "{}\n", #"{"host":"mine","b":2}"# + "\n", #"{"c":"x"}"# + "\n", #"{"d":true,"partial":true}"# + "\n",
+                #"{"e":null}"# + "\n", #"{"message":"{\"f\":","parse_error":true}"# + "\n", #"{"g":[1]}"# + "\n", #"{"h":2}"# + "\n",
+                #"{"i":{}}"# + "\n",
+            ])
+    }
+}
