@@ -53,15 +53,40 @@ extension FilterRecord {
             bytes.withUnsafeBytes { out.appendBytes($0) }
             return
         }
-        Self.write(bytes, members, pending, replacements, into: &out)
+        Self.write(bytes, members, pending, replacements, closing: nil, into: &out)
+    }
+
+    /// `write` with `closing` in place of the object's closing brace (the enricher's fields and the
+    /// record's end), all in the one append of the record's pieces.
+    package func write(into out: inout [UInt8], closingWith closing: UnsafeRawBufferPointer) {
+        if pending.isEmpty {
+            bytes.withUnsafeBytes { raw in
+                out.append(addingCapacity: raw.count &- 1 &+ closing.count) { span in
+                    span.withUnsafeMutableBufferPointer { room, initialized in
+                        guard let base = room.baseAddress else { return }
+                        var writer = PieceWriter(base: base + initialized)
+                        writer.put(UnsafeRawBufferPointer(rebasing: raw.dropLast()))
+                        writer.put(closing)
+                        initialized += writer.count
+                    }
+                }
+            }
+            return
+        }
+        Self.write(bytes, members, pending, replacements, closing: closing, into: &out)
     }
 
     /// `write` with the record's arrays as arguments: the closures borrow them, where reading them from
     /// `self` in nested closures copied each one (a retain, and a release after).
-    private static func write(_ bytes: RecordBytes, _ members: MemberList, _ pending: Changes, _ replacements: [UInt8], into out: inout [UInt8]) {
+    private static func write(
+        _ bytes: RecordBytes, _ members: MemberList, _ pending: Changes, _ replacements: [UInt8], closing: UnsafeRawBufferPointer?,
+        into out: inout [UInt8]
+    ) {
         var unused = MemberList()
         bytes.withUnsafeBytes { raw in
-            replacements.withUnsafeBytes { Self.writeObject(raw, members, pending, values: $0, into: &out, recording: &unused, record: false) }
+            replacements.withUnsafeBytes {
+                Self.writeObject(raw, members, pending, values: $0, closing: closing, into: &out, recording: &unused, record: false)
+            }
         }
     }
 }

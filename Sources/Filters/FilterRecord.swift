@@ -451,20 +451,26 @@ package struct FilterRecord {
     /// The pieces are copied into room made for them with one append (an array append costs some
     /// seventy instructions before it copies, and a record has five to ten pieces), as much room as
     /// they can take: the object's bytes and the new values. Each changed member is written with no
-    /// more than it had around its value, and each comma stands for one the object had.
+    /// more than it had around its value, and each comma stands for one the object had. `closing`, when
+    /// given, is written in place of the closing brace.
     static func writeObject(
         _ raw: UnsafeRawBufferPointer, _ members: MemberList, _ changes: Changes, values: UnsafeRawBufferPointer,
-        into out: inout [UInt8], recording: inout MemberList, record: Bool
+        closing: UnsafeRawBufferPointer? = nil, into out: inout [UInt8], recording: inout MemberList, record: Bool
     ) {
         let start = out.count
         // Buffers, not the arrays, go into the append's closure: it retained each array it captured.
         members.withUnsafeBufferPointer { members in
             changes.withUnsafeBufferPointer { changes in
-                out.append(addingCapacity: raw.count + values.count + 2) { span in
+                out.append(addingCapacity: raw.count + values.count + 2 + (closing?.count ?? 0)) { span in
                     span.withUnsafeMutableBufferPointer { room, initialized in
                         guard let base = room.baseAddress else { return }
                         var writer = PieceWriter(base: base + initialized)
                         writePieces(raw, members, changes, values, to: &writer, at: start, recording: &recording, record: record)
+                        if let closing {
+                            // In place of the closing brace.
+                            writer.count -= 1
+                            writer.put(closing)
+                        }
                         initialized += writer.count
                     }
                 }

@@ -28,9 +28,10 @@ extension Enricher {
         }
         // A dropped record is counted by the chain; its line still counts as what it was.
         guard filters.apply(&filterRecord) else { return outcome }
-        appendFiltered(&filterRecord, partial: partial, into: &batch.bytes)
-        batch.bytes.append(UInt8(ascii: "}"))
-        batch.bytes.append(0x0A)
+        if !appendFiltered(&filterRecord, partial: partial, into: &batch.bytes) {
+            batch.bytes.append(UInt8(ascii: "}"))
+            batch.bytes.append(0x0A)
+        }
         batch.recordEnds.append(batch.bytes.count)
         return outcome
     }
@@ -58,15 +59,17 @@ extension Enricher {
 
     /// The filtered record with the enrichment fields: nested under "raw" in wrap mode (the application's
     /// objects only), else with the fields spliced in before its closing brace, except those whose keys
-    /// it has. The caller closes it.
+    /// it has. True when it closed the record (`}\n`) itself, as it does with the suffix (the record's
+    /// pieces, the suffix and the closing bytes in one append, as `appendWithSuffix`); else the caller
+    /// closes it.
     /// (`record` is `filterRecord`, passed `inout`: read from `self`, it was copied, a retain of each of
     /// its arrays, and moving it out to a local and back destroyed the empty record left in its place.)
-    private func appendFiltered(_ record: inout FilterRecord, partial: Bool, into out: inout [UInt8]) {
+    private func appendFiltered(_ record: inout FilterRecord, partial: Bool, into out: inout [UInt8]) -> Bool {
         if wraps && !record.isOwn {
             out.append(contentsOf: "{\"raw\":".utf8)
             record.write(into: &out)
             if partial { appendFields(into: &out, partial: true, reserved: [Self.rawKey]) } else { out.append(contentsOf: suffix) }
-            return
+            return false
         }
         var found: UInt64 = 0
         var hasPartialKey = false
@@ -86,15 +89,20 @@ extension Enricher {
                 }
             }
         }
+        let hasMembers = record.hasMembersLeft
+        if !wraps, found == 0, !partial {
+            record.write(into: &out, closingWith: closedSuffix(hasMembers: hasMembers))
+            return true
+        }
         // Everything but the closing brace; the fields go in before it.
         record.write(into: &out)
         out.removeLast()
-        let hasMembers = record.hasMembersLeft
         if !wraps {
             appendMergedFields(into: &out, hasMembers: hasMembers, found: found, partial: partial, hasPartialKey: hasPartialKey)
         } else {
             // Our own record in wrap mode: its keys win, and the wrap suffix would leave out a "raw" field.
             appendFields(into: &out, partial: partial && !hasPartialKey, reserved: [], needsComma: hasMembers, skipping: found)
         }
+        return false
     }
 }

@@ -357,6 +357,13 @@ package final class Enricher {
         }
     }
 
+    /// The suffix and the closing `}\n` after an object's members; without members, without its comma.
+    @inline(__always)
+    func closedSuffix(hasMembers: Bool) -> UnsafeRawBufferPointer {
+        let skipped = hasMembers || suffixCopy.count == 2 ? 0 : 1
+        return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(suffixCopy)[skipped...])
+    }
+
     /// `open` (an object without its closing brace), the prebuilt suffix (as `appendMergedFields`
     /// writes it when no field's key collides) and the closing `}\n`, in one append: each array append
     /// cost some hundred instructions before it copied. Out of line: inlined, it made `encodeLine`
@@ -364,9 +371,7 @@ package final class Enricher {
     @inline(never)
     private func appendWithSuffix(_ open: UnsafeRawBufferPointer, hasMembers: Bool, into out: inout [UInt8]) {
         recordClosed = true
-        // Without members, the object takes the suffix without its comma.
-        let skipped = hasMembers || suffixCopy.count == 2 ? 0 : 1
-        let suffix = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(suffixCopy)[skipped...])
+        let suffix = closedSuffix(hasMembers: hasMembers)
         out.append(addingCapacity: open.count &+ suffix.count) { span in
             span.withUnsafeMutableBufferPointer { room, initialized in
                 guard let target = room.baseAddress else { return }

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Configuration
+@testable import Filters
 @testable import Processing
 @testable import Records
 
@@ -48,6 +49,27 @@ struct EnricherRecordTests {
                 #"{"a":1}"# + "\n", "{}\n", #"{"host":"mine","b":2}"# + "\n", #"{"c":"x"}"# + "\n", #"{"d":true,"partial":true}"# + "\n",
                 #"{"e":null}"# + "\n", #"{"message":"{\"f\":","parse_error":true}"# + "\n", #"{"g":[1]}"# + "\n", #"{"h":2}"# + "\n",
                 #"{"i":{}}"# + "\n",
+            ])
+    }
+
+    /// The same through filters: a record they leave as it was, one with a member removed, one with
+    /// none left, between records the enricher writes piece by piece and one the filters drop.
+    @Test("through filters too, every record ends in one closing brace and newline", arguments: [false, true])
+    func closedOnceFiltered(withHost: Bool) throws {
+        let filters = #"[{"type":"drop","field":"level","equals":["debug"]},{"type":"remove","fields":["x"]}]"#
+        let chain = try FilterChain(try FilterSchema.parseList(try JSONParser.parse(filters), key: "filters"))
+        let enricher = Enricher(mode: .merge, fields: withHost ? [Self.host] : [], filters: chain)
+        let lines: [(String, partial: Bool)] = [
+            (#"{"a":1}"#, false), (#"{"a":1,"x":2}"#, false), (#"{"x":2}"#, false), (#"{"host":"mine","x":1}"#, false),
+            (#"{"level":"debug"}"#, false), (#"{"b":2,"x":3}"#, true), (#"{"c":"#, false), (#"{"d":[1],"x":{}}"#, false),
+        ]
+        let host = withHost ? #","host":"node-1""# : ""
+        let partialHost = withHost ? #","host":"node-1","partial":true"# : #","partial":true"#
+        #expect(
+            Self.records(enricher, lines) == [
+                #"{"a":1"# + host + "}\n", #"{"a":1"# + host + "}\n", "{" + host.dropFirst() + "}\n", #"{"host":"mine"}"# + "\n",
+                #"{"b":2"# + partialHost + "}\n", #"{"message":"{\"c\":","parse_error":true"# + host + "}\n",
+                #"{"d":[1]"# + host + "}\n",
             ])
     }
 }
