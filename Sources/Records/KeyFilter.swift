@@ -1,5 +1,5 @@
 /// Which keys a set of keys can hold, told from a key's length and first byte without a comparison:
-/// a bitmap of lengths, and one of (length, first byte) pairs hashed to 256 bits. Most keys miss one of
+/// a bitmap of lengths, and one of (length, first byte) pairs hashed to 128 bits. Most keys miss one of
 /// them, which is the answer for nearly every key. The enricher asks it about its fields' keys (and
 /// "partial"), the remove filter about the keys it removes, the HTTP formats about the keys they lift
 /// out of a record. A length and a first byte tested apart let through every key that shares a length
@@ -8,7 +8,9 @@
 /// Inlined into the enricher's and the filters' loops in other modules, as when they were one module.
 public struct KeyFilter {
     @usableFromInline var lengths: UInt64 = 0
-    @usableFromInline var pairs: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    /// The low seven bits of each key's `slot`: two words chosen between by a select, where four
+    /// were loaded by index from the tuple's bytes, which copied the tuple to the stack at every test.
+    @usableFromInline var pairs: (UInt64, UInt64) = (0, 0)
 
     package init(_ keys: [[UInt8]]) {
         for key in keys {
@@ -16,12 +18,7 @@ public struct KeyFilter {
             guard let first = key.first else { continue }
             let slot = Self.slot(key.count, first)
             let bit = UInt64(1) << UInt64(slot & 63)
-            switch slot >> 6 {
-            case 0: pairs.0 |= bit
-            case 1: pairs.1 |= bit
-            case 2: pairs.2 |= bit
-            default: pairs.3 |= bit
-            }
+            if slot & 64 == 0 { pairs.0 |= bit } else { pairs.1 |= bit }
         }
     }
 
@@ -29,7 +26,8 @@ public struct KeyFilter {
     @inlinable @inline(__always)
     static func lengthBit(_ count: Int) -> UInt64 { 1 << UInt64(min(count, 63)) }
 
-    /// Where a length and a first byte fall in the 256 bits of `pairs`.
+    /// Where a length and a first byte fall among 256 slots (`KeyTable`, `FilterKeys`); `pairs` keeps
+    /// the low seven bits.
     @inlinable @inline(__always)
     package static func slot(_ count: Int, _ first: UInt8) -> UInt8 { first &+ UInt8(truncatingIfNeeded: min(count, 63) &* 37) }
 
@@ -39,8 +37,7 @@ public struct KeyFilter {
         guard lengths & Self.lengthBit(count) != 0 else { return false }
         guard count > 0 else { return true }
         let slot = Self.slot(count, first())
-        // The word by index from the tuple's bytes: a switch over the four became a jump table.
-        let word = withUnsafeBytes(of: pairs) { $0.load(fromByteOffset: Int(slot &>> 6) &<< 3, as: UInt64.self) }
+        let word = slot & 64 == 0 ? pairs.0 : pairs.1
         return word & (1 &<< UInt64(slot & 63)) != 0
     }
 }
