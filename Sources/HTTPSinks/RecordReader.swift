@@ -150,11 +150,21 @@ struct RecordReader {
         let wantedKeys = wantedKeys
         var time: Int?
         var wanted: UInt64 = 0
-        let count = found.count
+        var count = found.count
         // The members read where they are; only the flagged ones' sources written.
         room.reserve(count)
         let sources = room.sources
         members = MemberView(base: found, sources: UnsafeBufferPointer(sources))
+        // The flagged members at the end (the enricher's suffix): the last record's sources when they
+        // are the same bytes, else found one by one below and kept.
+        var suffixStart = count
+        while suffixStart > 0, found[suffixStart &- 1].isEnrichment { suffixStart &-= 1 }
+        var suffixKnown = false
+        if suffixStart < count {
+            let bytes = UnsafeRawBufferPointer(rebasing: record[found[suffixStart].key.lowerBound..<found[count &- 1].value.upperBound])
+            suffixKnown = takeSuffix(bytes, at: suffixStart, count &- suffixStart, time: &time)
+            if suffixKnown { count = suffixStart }
+        }
         for index in 0..<count {
             let member = found[index]
             guard member.isEnrichment else {
@@ -165,8 +175,34 @@ struct RecordReader {
             if case .time? = source { time = index }
             sources[index] = source
         }
+        if !suffixKnown, suffixStart < count { keepSuffix(from: found, record, at: suffixStart, time: time) }
         timeMember = time
         self.wanted = wanted
+    }
+
+    /// Whether the flagged members from `start` on (`bytes`, `members` of them) are the last kept
+    /// suffix's; if so their sources and the time's place are written as they were found then.
+    @inline(__always)
+    private func takeSuffix(_ bytes: UnsafeRawBufferPointer, at start: Int, _ members: Int, time: inout Int?) -> Bool {
+        guard bytes.count == room.suffixCount, members == room.suffixMembers, let base = bytes.baseAddress,
+            let kept = room.suffix.baseAddress, ShortCompare.equal(base, kept, bytes.count)
+        else { return false }
+        let sources = room.sources
+        for offset in 0..<members { sources[start &+ offset] = room.suffixSources[offset] }
+        if let place = room.suffixTime { time = start &+ place }
+        return true
+    }
+
+    /// Keeps the flagged members from `start` on, whose sources were just found, for `takeSuffix`.
+    private func keepSuffix(from found: UnsafeBufferPointer<PackedMember>, _ record: UnsafeRawBufferPointer, at start: Int, time: Int?) {
+        let bytes = UnsafeRawBufferPointer(rebasing: record[found[start].key.lowerBound..<found[found.count &- 1].value.upperBound])
+        let members = found.count &- start
+        room.suffixCount = -1
+        guard bytes.count <= ReaderRoom.suffixCapacity, members <= ReaderRoom.suffixCapacity else { return }
+        room.suffix.copyMemory(from: bytes)
+        for offset in 0..<members { room.suffixSources[offset] = room.sources[start &+ offset] }
+        room.suffixTime = time.flatMap { $0 >= start ? $0 &- start : nil }
+        (room.suffixCount, room.suffixMembers) = (bytes.count, members)
     }
 
     /// `member`'s bit when it is the one at `index` below 64 and may be wanted.

@@ -535,6 +535,48 @@ struct HTTPFormatUnitTests {
         check(tail, lines[...])
     }
 
+    /// The reader takes the sources of a record's enrichment members from the last record's when the
+    /// suffix is the same bytes (`RecordReader.take`): a file's suffix and a stream's here have the
+    /// same length and number of members, the time at another place after the journal's.
+    @Test("kept members' sources follow the suffix as it changes from record to record")
+    func keptSuffixes() {
+        let fields = [
+            EnrichmentField(key: "host", value: Array(#""h""#.utf8)), EnrichmentField(key: "file", value: nil, source: .file),
+            EnrichmentField(key: "stream", value: nil, source: .stream), EnrichmentField(key: "processed_at", value: nil),
+        ]
+        let enricher = Enricher(mode: .merge, fields: fields)
+        enricher.recordsMembers = true
+        let sources: [LineSource] = [
+            .file(origin: "abcdefgh"), .stream(.stdout), .stream(.stdout), .journal, .file(origin: "abcdefgh"), .stream(.stderr),
+        ]
+        var batch = RecordBatch()
+        enricher.beginBatch()
+        for (index, source) in sources.enumerated() {
+            enricher.begin(source, format: .json)
+            _ = Array(#"{"a":\#(index)}"#.utf8).withUnsafeBytes { enricher.encode(.complete($0), partial: false, into: &batch) }
+        }
+        batch.padMemberSpans()
+        var scanning = RecordReader(shape: RecordShape(fields: fields))
+        var taking = RecordReader(shape: RecordShape(fields: fields))
+        batch.bytes.withUnsafeBytes { raw in
+            batch.members.withUnsafeBufferPointer { allMembers in
+                for index in sources.indices {
+                    let record = batch.record(index, in: raw)
+                    guard let kept = batch.members(of: index, in: allMembers) else {
+                        Issue.record("no members kept: \(String(decoding: record, as: UTF8.self))")
+                        continue
+                    }
+                    #expect(scanning.read(record) && taking.read(record, members: kept))
+                    #expect(
+                        taking.members.indices.map { taking.members.source(at: $0) }
+                            == scanning.members.indices.map { scanning.members.source(at: $0) }
+                            && taking.timeMember == scanning.timeMember && taking.timeMember != nil,
+                        "\(String(decoding: record, as: UTF8.self))")
+                }
+            }
+        }
+    }
+
     @Test("a path in the URL is kept; without one the format's is added")
     func urls() {
         #expect(HTTPFormats.url("http://collector:4318", defaultPath: "/v1/logs") == "http://collector:4318/v1/logs")
