@@ -38,6 +38,8 @@ package final class Enricher {
     var filterRecord = FilterRecord()
     /// Where `FilterRecord.load` has the scanner put a line's members, kept from line to line.
     var memberSlots: [FilterRecord.Member] = []
+    /// The same for `encodeRecordingMembers`, packed as the batch keeps them: copied there whole.
+    private var packedSlots: [PackedMember] = []
     /// The source's `parse`, and the object it builds for each record.
     private(set) var parser: LineParser?
     var parsedObject: [UInt8] = []
@@ -72,7 +74,7 @@ package final class Enricher {
     /// Set by `appendWithSuffix`, which writes the record's closing `}\n` too; `encode` clears it.
     private var recordClosed = false
     /// The suffix's members, their ranges relative to its first byte (the comma).
-    private var suffixMembers: [JSONScanner.Member] = []
+    private var suffixMembers: [PackedMember] = []
     /// Whether records leave with their members (`RecordBatch.members`), for a sink that takes them
     /// apart: the members the scan found are kept instead of found again by each such sink.
     package var recordsMembers = false {
@@ -121,7 +123,7 @@ package final class Enricher {
         guard recordsMembers, !wraps, !suffix.isEmpty else { return }
         // Read as the object `{` + the suffix after its comma + `}`: the same offsets as the suffix's.
         let object = [UInt8(ascii: "{")] + suffix.dropFirst() + [UInt8(ascii: "}")]
-        _ = object.withUnsafeBytes { RecordMembers.forEach($0) { suffixMembers.append($0) } }
+        _ = object.withUnsafeBytes { RecordMembers.forEach($0) { suffixMembers.append(PackedMember($0, shift: 0, enrichment: true)) } }
     }
 
     package func encode(_ line: Line, partial: Bool, into batch: inout RecordBatch) -> Outcome {
@@ -258,19 +260,21 @@ package final class Enricher {
     /// Any other record (repaired bytes, a colliding key, a partial line, an empty object) keeps none,
     /// and a sink's reader scans it itself: its empty span is written before the next record's, or by
     /// the pipeline at the batch's end, so the other paths do nothing for it. The scanner puts the
-    /// members into `memberSlots` (`scanIntoSlots`).
+    /// members into `packedSlots` (`scanIntoSlots`), packed as the batch keeps them: a member packed from
+    /// a slot of the scanner's own type afterwards cost 24 instructions.
     private func encodeRecordingMembers(_ bytes: UnsafeRawBufferPointer, partial: Bool, into batch: inout RecordBatch) -> Outcome {
         let candidates = keyFilter
         let unretained = Unmanaged.passUnretained(self)
         // The counts are the closure's own, handed back with the object, not variables of this
         // function it captures: so they stay in registers through the scanner's loop. The fields are
         // read as in `encodeLine`.
-        let (scanned, found) = memberSlots.scanIntoSlots { slots in
+        let (scanned, found) = packedSlots.scanIntoSlots(unset: .unset) { slots in
             var found = 0
             var keys: UInt64 = 0
             var hasPartialKey = false
             let object = JSONScanner.scanObject(bytes) { member in
-                if found < slots.count { slots[found] = member }
+                // Offsets past `PackedMember.limit` are cut here; such a record keeps no members.
+                if found < slots.count { slots[found] = PackedMember(member, shift: 0) }
                 found += 1
                 guard member.keyIsEscaped || candidates.mayMatch(member.key.count, bytes[member.key.lowerBound]) else { return }
                 let key = UnsafeRawBufferPointer(rebasing: bytes[member.key])
@@ -300,17 +304,23 @@ package final class Enricher {
         // Written into room made with one append: an append a member cost some sixty instructions.
         // The two arrays are reached in place (a mutable access): a read of each retained and released
         // it every record.
-        memberSlots.withUnsafeMutableBufferPointer { slots in
+        packedSlots.withUnsafeMutableBufferPointer { slots in
             suffixMembers.withUnsafeMutableBufferPointer { suffixMembers in
                 batch.members.append(addingCapacity: found + suffixMembers.count) { span in
                     span.withUnsafeMutableBufferPointer { room, initialized in
-                        guard let base = room.baseAddress else { return }
-                        for index in 0..<found {
-                            (base + initialized).initialize(to: PackedMember(slots[index], shift: -shift))
-                            initialized += 1
+                        guard let base = room.baseAddress, let slotBase = slots.baseAddress else { return }
+                        // A line that starts with its brace (nearly every one) keeps its offsets.
+                        if shift == 0 {
+                            (base + initialized).initialize(from: slotBase, count: found)
+                            initialized += found
+                        } else {
+                            for index in 0..<found {
+                                (base + initialized).initialize(to: slots[index].shifted(by: -shift))
+                                initialized += 1
+                            }
                         }
                         for member in suffixMembers {
-                            (base + initialized).initialize(to: PackedMember(member, shift: suffixStart, enrichment: true))
+                            (base + initialized).initialize(to: member.shifted(by: suffixStart))
                             initialized += 1
                         }
                     }

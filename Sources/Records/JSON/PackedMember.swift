@@ -22,6 +22,20 @@ public struct PackedMember {
         valueEnd = UInt32(truncatingIfNeeded: member.value.upperBound &+ shift)
     }
 
+    @inlinable init(keyStart: UInt32, keyEnd: UInt32, valueStart: UInt32, valueEnd: UInt32) {
+        (self.keyStart, self.keyEnd, self.valueStart, self.valueEnd) = (keyStart, keyEnd, valueStart, valueEnd)
+    }
+
+    /// The member moved by `shift` bytes, its flags kept: its offsets, moved, are below `limit` (no
+    /// carry reaches a flag, nor a borrow for a negative shift).
+    @inlinable package func shifted(by shift: Int) -> PackedMember {
+        let delta = UInt32(truncatingIfNeeded: shift)
+        return PackedMember(keyStart: keyStart &+ delta, keyEnd: keyEnd &+ delta, valueStart: valueStart &+ delta, valueEnd: valueEnd &+ delta)
+    }
+
+    /// What a slot holds before a scan fills it.
+    @inlinable package static var unset: Self { Self(keyStart: 0, keyEnd: 0, valueStart: 0, valueEnd: 0) }
+
     /// The key's bytes, between its quotes (as `JSONScanner.Member.key`). The offsets came from the
     /// scan in rising order, so the bounds are not checked again; a slice of the record still is.
     @inlinable public var key: Range<Int> { Range(uncheckedBounds: (Int(keyStart & ~Self.flag), Int(keyEnd & ~Self.flag))) }
