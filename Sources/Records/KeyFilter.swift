@@ -22,9 +22,10 @@ public struct KeyFilter {
         }
     }
 
-    /// Lengths of 63 bytes and more share the last bit.
+    /// Lengths of 63 bytes and more share the last bit. A count is never negative: converted without
+    /// the check that would trap, which cost a test and a branch for every key in the scanners' loops.
     @inlinable @inline(__always)
-    static func lengthBit(_ count: Int) -> UInt64 { 1 << UInt64(min(count, 63)) }
+    static func lengthBit(_ count: Int) -> UInt64 { 1 &<< UInt64(truncatingIfNeeded: min(count, 63)) }
 
     /// Where a length and a first byte fall among 256 slots (`KeyTable`, `FilterKeys`); `pairs` keeps
     /// the low seven bits.
