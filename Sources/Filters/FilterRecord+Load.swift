@@ -27,7 +27,7 @@ extension FilterRecord {
                     escaped = true
                 } else {
                     // An empty key's byte here is its closing quote, as `FilterKeys` expects.
-                    let entry = lookup.slots[Int(KeyFilter.slot(member.key.count, line[member.key.lowerBound]))]
+                    let entry = lookup.slots[Int(KeyFilter.slot(member.keyCount, line[member.key.lowerBound]))]
                     if entry != 0 {
                         if entry & FilterKeys.watched != 0 { watched = true }
                         let number = lookup.number(of: UnsafeRawBufferPointer(rebasing: line[member.key]), entry: entry)

@@ -223,7 +223,7 @@ package final class Enricher {
         // through `unowned(unsafe)`, it was retained around each line or each call.
         let unretained = Unmanaged.passUnretained(self)
         let object = JSONScanner.scanObject(bytes) { member in
-            guard merge, member.keyIsEscaped || candidates.mayMatch(member.key.count, bytes[member.key.lowerBound]) else { return }
+            guard merge, member.keyIsEscaped || candidates.mayMatch(member.keyCount, bytes[member.key.lowerBound]) else { return }
             // `fields` read there, for the few keys that may be one: taken before the scan, the array
             // was retained and released around every line.
             let key = UnsafeRawBufferPointer(rebasing: bytes[member.key])
@@ -276,7 +276,7 @@ package final class Enricher {
                 // Offsets past `PackedMember.limit` are cut here; such a record keeps no members.
                 if found < slots.count { slots[found] = PackedMember(member, shift: 0) }
                 found += 1
-                guard member.keyIsEscaped || candidates.mayMatch(member.key.count, bytes[member.key.lowerBound]) else { return }
+                guard member.keyIsEscaped || candidates.mayMatch(member.keyCount, bytes[member.key.lowerBound]) else { return }
                 let key = UnsafeRawBufferPointer(rebasing: bytes[member.key])
                 keys |= unretained._withUnsafeGuaranteedRef { $0.fieldBits(key, escaped: member.keyIsEscaped, &hasPartialKey) }
             }

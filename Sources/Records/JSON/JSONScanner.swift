@@ -15,6 +15,10 @@ public struct JSONScanner {
         public init(key: Range<Int>, keyIsEscaped: Bool, value: Range<Int>, valueIsString: Bool) {
             (self.key, self.keyIsEscaped, self.value, self.valueIsString) = (key, keyIsEscaped, value, valueIsString)
         }
+
+        /// The key's length: `key.count` without its test for overflow (a branch for every member in
+        /// the scanners' callbacks), which a range's bounds never need.
+        @inlinable public var keyCount: Int { key.upperBound &- key.lowerBound }
     }
 
     public struct Object {

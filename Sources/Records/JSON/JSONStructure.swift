@@ -134,11 +134,12 @@ import CJSONClassify
                         ? skipValue(at: valueStart)
                         : Values.recordsNested && byte(valueStart) == UInt8(ascii: "{") ? recordingObject() : value(at: valueStart, depth: 1)
                 guard valueEnd >= 0 else { return nil }
-                // The positions rise: the key's quotes are in order, and its range needs no check of its
-                // bounds (nor the count one of overflow).
+                // The positions rise: the key's quotes are in order, as are the value's bounds, and their
+                // ranges need no check (nor the count one of overflow).
                 member(
                     JSONScanner.Member(
-                        key: Range(uncheckedBounds: (position &+ 1, keyEnd)), keyIsEscaped: false, value: valueStart..<valueEnd,
+                        key: Range(uncheckedBounds: (position &+ 1, keyEnd)), keyIsEscaped: false,
+                        value: Range(uncheckedBounds: (valueStart, valueEnd)),
                         valueIsString: isString))
                 memberCount &+= 1
                 position = next()
