@@ -34,7 +34,7 @@ extension FilterRecord {
                         if number >= 0 { index.note(number, at: found) }
                     }
                 }
-                found += 1
+                found &+= 1
             }
             return (object, found)
         }

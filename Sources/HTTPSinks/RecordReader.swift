@@ -105,7 +105,7 @@ struct RecordReader {
                         wanted |= Self.wantedBit(
                             key: inner.key, escaped: inner.keyIsEscaped, found, in: UnsafeRawBufferPointer(rebasing: record[member.value]),
                             wantedKeys)
-                        found += 1
+                        found &+= 1
                     }
                     return
                 }
@@ -118,7 +118,7 @@ struct RecordReader {
                     memberSlots[found] = member
                     sources[found] = source
                 }
-                found += 1
+                found &+= 1
             }
             return (object, found)
         }

@@ -275,7 +275,7 @@ package final class Enricher {
             let object = JSONScanner.scanObject(bytes) { member in
                 // Offsets past `PackedMember.limit` are cut here; such a record keeps no members.
                 if found < slots.count { slots[found] = PackedMember(member, shift: 0) }
-                found += 1
+                found &+= 1
                 guard member.keyIsEscaped || candidates.mayMatch(member.keyCount, bytes[member.key.lowerBound]) else { return }
                 let key = UnsafeRawBufferPointer(rebasing: bytes[member.key])
                 keys |= unretained._withUnsafeGuaranteedRef { $0.fieldBits(key, escaped: member.keyIsEscaped, &hasPartialKey) }
