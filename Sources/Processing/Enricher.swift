@@ -356,12 +356,10 @@ package final class Enricher {
     @inline(__always)
     func appendMergedFields(into out: inout [UInt8], hasMembers: Bool, found: UInt64, partial: Bool, hasPartialKey: Bool) {
         if found == 0 && !partial {
-            // From the enricher's own copy: a slice of `suffix` was retained and released every line.
-            // Without members, the object takes the suffix without its comma.
-            if let base = suffixCopy.baseAddress, suffixCopy.count > 2 {
-                let skipped = hasMembers ? 0 : 1
-                out.append(contentsOf: UnsafeRawBufferPointer(start: base + skipped, count: suffixCopy.count &- 2 &- skipped))
-            }
+            // From the enricher's own copy (a slice of `suffix` was retained and released every line),
+            // without the closing bytes, which the caller writes.
+            let fields = closedSuffix(hasMembers: hasMembers).dropLast(2)
+            if !fields.isEmpty { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: fields)) }
         } else {
             appendFields(into: &out, partial: partial && !hasPartialKey, reserved: [], needsComma: hasMembers, skipping: found)
         }

@@ -52,6 +52,25 @@ struct EnricherRecordTests {
             ])
     }
 
+    /// A line with bytes that are not UTF-8 is repaired and takes the suffix piece by piece
+    /// (`appendMergedFields`), between records written whole.
+    @Test("a repaired record takes the fields and one closing brace and newline")
+    func repairedClosedOnce() {
+        for fields in [[Self.host], []] {
+            let enricher = Enricher(mode: .merge, fields: fields)
+            var batch = RecordBatch()
+            enricher.beginBatch()
+            for line in [Array(#"{"a":1}"#.utf8), Array(#"{"j":""#.utf8) + [0xFF] + Array(#""}"#.utf8), Array(#"{"b":2}"#.utf8)] {
+                _ = line.withUnsafeBytes { enricher.encode(.complete($0), partial: false, into: &batch) }
+            }
+            let host = fields.isEmpty ? "" : #","host":"node-1""#
+            #expect(
+                String(decoding: batch.bytes, as: UTF8.self)
+                    == #"{"a":1"# + host + "}\n" + #"{"j":"\#u{FFFD}""# + host + "}\n" + #"{"b":2"# + host + "}\n")
+            #expect(batch.recordEnds.count == 3)
+        }
+    }
+
     /// The same through filters: a record they leave as it was, one with a member removed, one with
     /// none left, between records the enricher writes piece by piece and one the filters drop.
     @Test("through filters too, every record ends in one closing brace and newline", arguments: [false, true])
