@@ -160,9 +160,10 @@ struct RecordReader {
         var suffixStart = count
         while suffixStart > 0, found[suffixStart &- 1].isEnrichment { suffixStart &-= 1 }
         var suffixKnown = false
+        var suffixBytes = UnsafeRawBufferPointer(start: nil, count: 0)
         if suffixStart < count {
-            let bytes = UnsafeRawBufferPointer(rebasing: record[found[suffixStart].key.lowerBound..<found[count &- 1].value.upperBound])
-            suffixKnown = takeSuffix(bytes, at: suffixStart, count &- suffixStart, time: &time)
+            suffixBytes = UnsafeRawBufferPointer(rebasing: record[found[suffixStart].key.lowerBound..<found[count &- 1].value.upperBound])
+            suffixKnown = takeSuffix(suffixBytes, at: suffixStart, count &- suffixStart, time: &time)
             if suffixKnown { count = suffixStart }
         }
         for index in 0..<count {
@@ -175,7 +176,7 @@ struct RecordReader {
             if case .time? = source { time = index }
             sources[index] = source
         }
-        if !suffixKnown, suffixStart < count { keepSuffix(from: found, record, at: suffixStart, time: time) }
+        if !suffixKnown, suffixStart < count { keepSuffix(suffixBytes, at: suffixStart, count &- suffixStart, time: time) }
         timeMember = time
         self.wanted = wanted
     }
@@ -193,10 +194,9 @@ struct RecordReader {
         return true
     }
 
-    /// Keeps the flagged members from `start` on, whose sources were just found, for `takeSuffix`.
-    private func keepSuffix(from found: UnsafeBufferPointer<PackedMember>, _ record: UnsafeRawBufferPointer, at start: Int, time: Int?) {
-        let bytes = UnsafeRawBufferPointer(rebasing: record[found[start].key.lowerBound..<found[found.count &- 1].value.upperBound])
-        let members = found.count &- start
+    /// Keeps the flagged members from `start` on (`bytes`, `members` of them), whose sources were just
+    /// found, for `takeSuffix`.
+    private func keepSuffix(_ bytes: UnsafeRawBufferPointer, at start: Int, _ members: Int, time: Int?) {
         room.suffixCount = -1
         guard bytes.count <= ReaderRoom.suffixCapacity, members <= ReaderRoom.suffixCapacity else { return }
         room.suffix.copyMemory(from: bytes)
