@@ -75,7 +75,7 @@ package final class SinkFanout {
 
     /// How far into `writtenBytes` every sink's receiver has acknowledged: the slowest sink's position.
     package var acknowledgedBytes: Int {
-        writtenBytes - (sinks.map(\.unacknowledgedBytes).max() ?? 0)
+        writtenBytes - sinks.reduce(0) { max($0, $1.unacknowledgedBytes) }
     }
 
     /// Makes every sink's output durable, the checkpoint thread's part returned as syncs to run there
