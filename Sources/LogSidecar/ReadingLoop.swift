@@ -120,7 +120,7 @@ final class ReadingLoop {
             let now = MonotonicClock.milliseconds()
             if now >= nextCheckpointMs {
                 saveCheckpoint()
-                nextCheckpointMs = now + Int64(config.input.checkpointIntervalMs)
+                nextCheckpointMs = Self.nextCheckpointMs(after: nextCheckpointMs, now: now, intervalMs: Int64(config.input.checkpointIntervalMs))
             }
             trimmer.look(nowMs: now, inputSoFar: inputSoFar)
         }
@@ -330,6 +330,14 @@ final class ReadingLoop {
         checkpointBeingSaved = checkpoint
         checkpointWriter.submit(CheckpointWriter.Job(syncs: syncs, checkpoint: checkpoint, path: path))
         if waiting, let outcome = checkpointWriter.finish() { apply(outcome) }
+    }
+
+    /// The tick after `due`: on the interval's grid, so a pass that ends late (a batch waiting for a slow
+    /// sink) does not push every later checkpoint back with it; a tick missed whole is skipped, never
+    /// caught up in a burst.
+    static func nextCheckpointMs(after due: Int64, now: Int64, intervalMs: Int64) -> Int64 {
+        let next = due + intervalMs
+        return next > now ? next : now + intervalMs
     }
 
     /// What the checkpoint thread made of the last checkpoint it was given.

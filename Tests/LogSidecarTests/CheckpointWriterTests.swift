@@ -70,6 +70,23 @@ struct CheckpointWriterTests {
             return
         }
     }
+
+    @Test("checkpoint ticks keep the interval's grid when a pass ends late; a tick missed whole is skipped")
+    func ticks() {
+        // Due at 1,000, seen at 1,460 (a pass waited for a slow sink): the next is due at 2,000, not 2,460.
+        var due: Int64 = 1_000
+        var seen: [Int64] = []
+        for late: Int64 in [460, 300, 0, 999] {
+            let now = due + late
+            seen.append(now)
+            due = ReadingLoop.nextCheckpointMs(after: due, now: now, intervalMs: 1_000)
+        }
+        #expect(seen == [1_460, 2_300, 3_000, 4_999])
+        #expect(due == 5_000)
+        // Seen more than an interval late: no burst of ticks to catch up, one interval from now.
+        #expect(ReadingLoop.nextCheckpointMs(after: 5_000, now: 7_500, intervalMs: 1_000) == 8_500)
+        #expect(ReadingLoop.nextCheckpointMs(after: 5_000, now: 6_000, intervalMs: 1_000) == 7_000)
+    }
 }
 
 private final class Woken: @unchecked Sendable {
