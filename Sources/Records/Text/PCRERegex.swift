@@ -158,11 +158,18 @@ package final class PCRERegex {
                 out.removeSubrange(mark...)
                 return substitute(subject, with: replacement, appendingTo: &out)
             }
+            if matchesOnlyAtStart {
+                // The one match: what comes before it, the replacement and the rest in one append (an
+                // array's append costs some ninety instructions before its copy).
+                replacement.withUnsafeBytes {
+                    Self.append(UnsafeRawBufferPointer(rebasing: subject[..<start]), $0, UnsafeRawBufferPointer(rebasing: subject[end...]), to: &out)
+                }
+                return true
+            }
             out.appendBytes(UnsafeRawBufferPointer(rebasing: subject[copied..<start]))
             // Through its bytes: `append(contentsOf:)` takes the array owned, a retain and a release.
             replacement.withUnsafeBytes { out.appendBytes($0) }
             copied = end
-            if matchesOnlyAtStart { break }
             var from = end
             var options: UInt32 = 0
             if start == end {
@@ -181,6 +188,27 @@ package final class PCRERegex {
         }
         out.appendBytes(UnsafeRawBufferPointer(rebasing: subject[copied...]))
         return true
+    }
+
+    /// Appends the three pieces with one append.
+    private static func append(
+        _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, _ third: UnsafeRawBufferPointer, to out: inout [UInt8]
+    ) {
+        out.append(addingCapacity: first.count &+ second.count &+ third.count) { span in
+            span.withUnsafeMutableBufferPointer { room, initialized in
+                guard let base = room.baseAddress else { return }
+                var at = UnsafeMutableRawPointer(base + initialized)
+                func put(_ piece: UnsafeRawBufferPointer) {
+                    guard let source = piece.baseAddress, piece.count > 0 else { return }
+                    at.copyMemory(from: source, byteCount: piece.count)
+                    at += piece.count
+                }
+                put(first)
+                put(second)
+                put(third)
+                initialized &+= first.count &+ second.count &+ third.count
+            }
+        }
     }
 
     /// The same through `pcre2_substitute`, for what the loop above leaves to it.
