@@ -24,6 +24,11 @@ extension FilterRecord {
 
     /// Adds a change, in index order; a later change of the same member replaces the earlier one.
     mutating func addPending(_ edit: MemberEdit) {
+        // Most go at the end: the filters' changes come in the members' order, more or less.
+        if pending.isEmpty || pending[pending.count &- 1].index < edit.index {
+            pending.append(edit)
+            return
+        }
         guard let at = pending.firstIndex(where: { $0.index >= edit.index }) else {
             pending.append(edit)
             return
@@ -40,7 +45,9 @@ extension FilterRecord {
 
     /// Whether the record, pending changes counted, has a member left.
     package var hasMembersLeft: Bool {
-        members.count
+        // Fewer changes than members: some member is kept whatever they are.
+        if members.count > pending.count { return true }
+        return members.count
             > pending.reduce(0) { count, edit in
                 if case .drop = edit.change { return count + 1 }
                 return count
