@@ -37,10 +37,15 @@ extension FilterRecord {
     }
 
     /// The range of the value at `path`, for reading, pending changes written first if the path goes
-    /// through a member they change.
+    /// through a member they change. Inline, as `valueRange`.
+    @inline(__always)
     mutating func readableValueRange(_ path: FieldPath, spare: inout FilterRecord) -> Range<Int>? {
-        if !pending.isEmpty, let location = locate(path), hasPending(at: location.top) { materialize(spare: &spare) }
+        if !pending.isEmpty { materializeIfPending(path, spare: &spare) }
         return valueRange(path)
+    }
+
+    private mutating func materializeIfPending(_ path: FieldPath, spare: inout FilterRecord) {
+        if let location = locate(path), hasPending(at: location.top) { materialize(spare: &spare) }
     }
 
     /// Whether the record, pending changes counted, has a member left.

@@ -91,10 +91,17 @@ package struct FilterRecord {
         }
     }
 
-    /// The range of the value at `path`, for reading.
+    /// The range of the value at `path`, for reading. The key index's answer inline: a call of a
+    /// method on the record, which the filters hold `inout`, copied all of it to the stack first.
+    @inline(__always)
     func valueRange(_ path: FieldPath) -> Range<Int>? {
         if let found = indexedTopMember(path) { return found.index.map { members[$0].value } }
-        return bytes.withUnsafeBytes { raw in
+        return searchedValueRange(path)
+    }
+
+    /// `valueRange` where the key index cannot tell.
+    private func searchedValueRange(_ path: FieldPath) -> Range<Int>? {
+        bytes.withUnsafeBytes { raw in
             // A top-level key the index could not answer for: no location to build.
             if path.dots.isEmpty {
                 return Self.lastMember(members, named: path.text, 0..<path.text.count, raw).map { members[$0].value }

@@ -58,9 +58,16 @@ final class RemoveFilter: RecordFilter {
     }
 
     /// A drop for each top-level member whose key is one of `keys`, every duplicate included, in the
-    /// order of the members.
+    /// order of the members. The key index's answer inline, given the index alone: a call of a method
+    /// with the record, which the filters hold `inout`, copied all of it to the stack first.
+    @inline(__always)
     private func appendKeyDrops(_ record: FilterRecord, to changes: inout FilterRecord.Changes) {
-        if appendIndexedKeyDrops(record, to: &changes) { return }
+        if appendIndexedKeyDrops(record.keyIndex, to: &changes) { return }
+        appendSearchedKeyDrops(record, to: &changes)
+    }
+
+    /// `appendKeyDrops` by a search of the members.
+    private func appendSearchedKeyDrops(_ record: FilterRecord, to changes: inout FilterRecord.Changes) {
         let keys = self.keys
         let candidates = self.candidates
         record.bytes.withUnsafeBytes { raw in
@@ -75,8 +82,7 @@ final class RemoveFilter: RecordFilter {
 
     /// `appendKeyDrops` from the record's key index: false (nothing appended) when it cannot tell,
     /// or a key is duplicated.
-    private func appendIndexedKeyDrops(_ record: FilterRecord, to changes: inout FilterRecord.Changes) -> Bool {
-        let index = record.keyIndex
+    private func appendIndexedKeyDrops(_ index: FilterRecord.KeyIndex, to changes: inout FilterRecord.Changes) -> Bool {
         guard index.isValid else { return false }
         let start = changes.count
         var seen: UInt32 = 0
