@@ -41,6 +41,8 @@ extension FilterRecord {
     @inline(__always)
     mutating func readableValueRange(_ path: FieldPath, spare: inout FilterRecord) -> Range<Int>? {
         if !pending.isEmpty { materializeIfPending(path, spare: &spare) }
+        // `indexedTopMember` from the fields: through a method, the record was copied.
+        if keyIndex.isValid, path.wholeKey >= 0, path.dots.isEmpty { return keyIndex.last(path.wholeKey).map { members[$0].value } }
         return valueRange(path)
     }
 
@@ -49,14 +51,17 @@ extension FilterRecord {
     }
 
     /// Whether the record, pending changes counted, has a member left.
+    /// (A `mutating get`, as `write`: the record by address, not copied.)
     package var hasMembersLeft: Bool {
-        // Fewer changes than members: some member is kept whatever they are.
-        if members.count > pending.count { return true }
-        return members.count
-            > pending.reduce(0) { count, edit in
-                if case .drop = edit.change { return count + 1 }
-                return count
-            }
+        mutating get {
+            // Fewer changes than members: some member is kept whatever they are.
+            if members.count > pending.count { return true }
+            return members.count
+                > pending.reduce(0) { count, edit in
+                    if case .drop = edit.change { return count + 1 }
+                    return count
+                }
+        }
     }
 
     /// The record with the pending changes, appended to `out`.
@@ -69,8 +74,9 @@ extension FilterRecord {
     }
 
     /// `write` with `closing` in place of the object's closing brace (the enricher's fields and the
-    /// record's end), all in the one append of the record's pieces.
-    package func write(into out: inout [UInt8], closingWith closing: UnsafeRawBufferPointer) {
+    /// record's end), all in the one append of the record's pieces. `mutating` although it changes
+    /// nothing: it takes the record by address, where a call on the value copied all of it first.
+    package mutating func write(into out: inout [UInt8], closingWith closing: UnsafeRawBufferPointer) {
         if pending.isEmpty {
             bytes.withUnsafeBytes { raw in
                 out.append(addingCapacity: raw.count &- 1 &+ closing.count) { span in
