@@ -29,6 +29,10 @@ final class LokiFormat: HTTPFormat {
     private var grouped: [Int] = []
     private var runStarts: [Int] = []
     private var labelSet: [UInt8] = []
+    /// The label set of the stream the last record went to, which most records of a batch share (one
+    /// source, the same labels): a record whose set is the same bytes goes to it without a hash or a
+    /// lookup.
+    private var lastLabelSet: [UInt8] = []
 
     init(options: LokiOptions, shape: RecordShape) {
         let timeKeys = RecordTimeKeys.keys(configured: options.timeKey)
@@ -65,20 +69,28 @@ final class LokiFormat: HTTPFormat {
         recordStreams.removeAll(keepingCapacity: true)
         recordTimes.removeAll(keepingCapacity: true)
         let now = RFC3339.now()
+        var lastStream = -1
         batch.bytes.withUnsafeBytes { raw in
             batch.members.withUnsafeBufferPointer { allMembers in
                 for index in records {
                     let time = readLabelSet(batch.record(index, in: raw), members: batch.members(of: index, in: allMembers)) ?? now
+                    recordTimes.append(time)
+                    if lastStream >= 0 && labelSetRepeats() {
+                        recordStreams.append(lastStream)
+                        continue
+                    }
                     // A mutable access reaches the array in place; a read retained and released it.
                     let hash = labelSet.withUnsafeMutableBytes { FileIdentity.fnv1a(UnsafeRawBufferPointer($0)) }
                     if let known = streams[hash]?.first(where: { labelSets[$0] == labelSet }) {
-                        recordStreams.append(known)
+                        lastStream = known
                     } else {
                         streams[hash, default: []].append(labelSets.count)
-                        recordStreams.append(labelSets.count)
+                        lastStream = labelSets.count
                         labelSets.append(labelSet)
                     }
-                    recordTimes.append(time)
+                    recordStreams.append(lastStream)
+                    lastLabelSet.removeAll(keepingCapacity: true)
+                    lastLabelSet.append(contentsOf: labelSet)
                 }
             }
         }
@@ -105,6 +117,17 @@ final class LokiFormat: HTTPFormat {
             }
         }
         body.appendLiteral("]}")
+    }
+
+    /// Whether `labelSet` is `lastLabelSet`'s bytes (both reached in place: a read of either array
+    /// retained and released it).
+    private func labelSetRepeats() -> Bool {
+        labelSet.withUnsafeMutableBytes { set in
+            lastLabelSet.withUnsafeMutableBytes { last in
+                guard set.count == last.count, let left = set.baseAddress, let right = last.baseAddress else { return set.count == last.count }
+                return ShortCompare.equal(left, right, set.count)
+            }
+        }
     }
 
     /// Orders the request's positions by stream, each stream's in request order (a counting sort).
