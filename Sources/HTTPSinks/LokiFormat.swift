@@ -33,6 +33,8 @@ final class LokiFormat: HTTPFormat {
     /// source, the same labels): a record whose set is the same bytes goes to it without a hash or a
     /// lookup.
     private var lastLabelSet: [UInt8] = []
+    /// No label comes from a record's field: every record has the one label set, built in `init`.
+    private let labelsAreFixed: Bool
 
     init(options: LokiOptions, shape: RecordShape) {
         let timeKeys = RecordTimeKeys.keys(configured: options.timeKey)
@@ -47,6 +49,11 @@ final class LokiFormat: HTTPFormat {
             if taken.insert(name).inserted { labels.append(.field(name: name, key: Array(field.utf8))) }
         }
         self.labels = labels.sorted { Self.name(of: $0).lexicographicallyPrecedes(Self.name(of: $1)) }
+        labelsAreFixed = labels.allSatisfy {
+            if case .fixed = $0 { return true }
+            return false
+        }
+        if labelsAreFixed { buildLabelSet(UnsafeRawBufferPointer(start: nil, count: 0), readable: false) }
     }
 
     private static func name(of label: Label) -> [UInt8] {
@@ -75,7 +82,7 @@ final class LokiFormat: HTTPFormat {
                 for index in records {
                     let time = readLabelSet(batch.record(index, in: raw), members: batch.members(of: index, in: allMembers)) ?? now
                     recordTimes.append(time)
-                    if lastStream >= 0 && labelSetRepeats() {
+                    if lastStream >= 0 && (labelsAreFixed || labelSetRepeats()) {
                         recordStreams.append(lastStream)
                         continue
                     }
@@ -145,12 +152,21 @@ final class LokiFormat: HTTPFormat {
         }
     }
 
-    /// Builds the record's label set in `labelSet` (a JSON object, names in order, so equal sets are
-    /// equal bytes) and returns the application's timestamp, else the processing time, when it has one.
+    /// Builds the record's label set in `labelSet` (once, in `init`, when every label is fixed) and
+    /// returns the application's timestamp, else the processing time, when it has one.
     private func readLabelSet(_ record: UnsafeRawBufferPointer, members: UnsafeBufferPointer<PackedMember>?) -> UInt64? {
+        let readable = reader.read(record, members: members)
+        if !labelsAreFixed { buildLabelSet(record, readable: readable) }
+        guard readable else { return nil }
+        let time = reader.first(of: timeKeys, in: record)
+        return reader.time(time, in: record) ?? reader.processingTime(reader.timeMember, in: record)
+    }
+
+    /// The label set of `record` (read by `reader` when `readable`) in `labelSet`: a JSON object, names
+    /// in order, so equal sets are equal bytes.
+    private func buildLabelSet(_ record: UnsafeRawBufferPointer, readable: Bool) {
         labelSet.removeAll(keepingCapacity: true)
         labelSet.append(UInt8(ascii: "{"))
-        let readable = reader.read(record, members: members)
         for label in labels {
             switch label {
             case .fixed(let name, let value):
@@ -168,9 +184,6 @@ final class LokiFormat: HTTPFormat {
         }
         if labelSet.count == 1 { labelSet.appendLiteral(#""job":"log-sidecar""#) }
         labelSet.append(UInt8(ascii: "}"))
-        guard readable else { return nil }
-        let time = reader.first(of: timeKeys, in: record)
-        return reader.time(time, in: record) ?? reader.processingTime(reader.timeMember, in: record)
     }
 
     private func appendLabel(_ name: [UInt8], value: (inout [UInt8]) -> Void) {
