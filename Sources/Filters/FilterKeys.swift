@@ -116,6 +116,14 @@ extension FilterRecord {
             }
         }
 
+        /// `FilterRecord.indexedTopMember`, from the index alone: a caller holding the record `inout`
+        /// reads the index field, where a method of the record copied all of it.
+        @inline(__always)
+        func topMember(_ path: FieldPath) -> (index: Int?, duplicated: Bool)? {
+            guard isValid, path.wholeKey >= 0, path.dots.isEmpty else { return nil }
+            return (last(path.wholeKey), count(path.wholeKey) > 1)
+        }
+
         @inline(__always)
         func last(_ key: Int) -> Int? {
             let last = Int(word(key) & 0xFF_FFFF)
@@ -148,10 +156,7 @@ extension FilterRecord {
     /// A top-level field (a path without dots) from the key index alone: the index of its member (nil:
     /// there is none) and whether its key is duplicated; nil when the index cannot tell.
     @inline(__always)
-    func indexedTopMember(_ path: FieldPath) -> (index: Int?, duplicated: Bool)? {
-        guard keyIndex.isValid, path.wholeKey >= 0, path.dots.isEmpty else { return nil }
-        return (keyIndex.last(path.wholeKey), keyIndex.count(path.wholeKey) > 1)
-    }
+    func indexedTopMember(_ path: FieldPath) -> (index: Int?, duplicated: Bool)? { keyIndex.topMember(path) }
 
     /// Whether more than one top-level member has the key `path` names whole; nil when the index
     /// cannot tell.

@@ -29,11 +29,9 @@ extension FilterRecord {
             pending.append(edit)
             return
         }
-        guard let at = pending.firstIndex(where: { $0.index >= edit.index }) else {
-            pending.append(edit)
-            return
-        }
-        if pending[at].index == edit.index { pending[at] = edit } else { pending.insert(edit, at: at) }
+        // The last change is at or past the edit's member, so the search finds one.
+        let at = pending.firstIndex { $0.index >= edit.index } ?? pending.count
+        if at < pending.count && pending[at].index == edit.index { pending[at] = edit } else { pending.insert(edit, at: at) }
     }
 
     /// The range of the value at `path`, for reading, pending changes written first if the path goes
@@ -41,8 +39,8 @@ extension FilterRecord {
     @inline(__always)
     mutating func readableValueRange(_ path: FieldPath, spare: inout FilterRecord) -> Range<Int>? {
         if !pending.isEmpty { materializeIfPending(path, spare: &spare) }
-        // `indexedTopMember` from the fields: through a method, the record was copied.
-        if keyIndex.isValid, path.wholeKey >= 0, path.dots.isEmpty { return keyIndex.last(path.wholeKey).map { members[$0].value } }
+        // From the key index field: through a method of the record, the record was copied.
+        if let found = keyIndex.topMember(path) { return found.index.map { members[$0].value } }
         return valueRange(path)
     }
 

@@ -131,7 +131,8 @@ final class LokiFormat: HTTPFormat {
     private func labelSetRepeats() -> Bool {
         labelSet.withUnsafeMutableBytes { set in
             lastLabelSet.withUnsafeMutableBytes { last in
-                guard set.count == last.count, let left = set.baseAddress, let right = last.baseAddress else { return set.count == last.count }
+                guard set.count == last.count else { return false }
+                guard let left = set.baseAddress, let right = last.baseAddress else { return true }
                 return ShortCompare.equal(left, right, set.count)
             }
         }
