@@ -62,7 +62,8 @@ struct JSONTextGenerator {
 
     enum Invalid: String, CaseIterable {
         case trailingComma, nan, infinity, leadingZero, plusSign, bareDecimal, controlCharacter, singleQuotes, unquotedKey,
-            unterminated, missingColon, truncated, extraClose, badEscape, shortUnicode, comment, hexNumber, tooDeep, notAnObject
+            unterminated, missingColon, commaForColon, missingComma, colonForComma, truncated, extraClose, badEscape, shortUnicode, comment,
+            hexNumber, tooDeep, notAnObject
     }
 
     /// An invalid line of the given kind, made from a valid one.
@@ -80,6 +81,11 @@ struct JSONTextGenerator {
         case .unquotedKey: return "{a:1}"
         case .unterminated: return #"{"a":"open}"#
         case .missingColon: return #"{"a" 1}"#
+        // Each of the next three at the top level and one level down, its positions in one block of the
+        // first stage (and, in the long ones, across two).
+        case .commaForColon: return pick([#"{"a","b"}"#, #"{"x":{"a","b"}}"#, #"{"long":""# + String(repeating: "x", count: 55) + #"","a","b"}"#])
+        case .missingComma: return pick([#"{"a":"b" "c":"d"}"#, #"{"x":{"a":1 "c":2}}"#, #"{"a":"b"}"c":"d"}"#])
+        case .colonForComma: return pick([#"{"a":"b":"c":"d"}"#, #"{"x":{"a":1:"c":2}}"#, #"{"a":1:"c"}"#])
         case .truncated:
             let whole = object() + "}"
             return String(whole.prefix(max(1, whole.count / 2)))
