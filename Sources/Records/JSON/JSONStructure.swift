@@ -198,6 +198,12 @@ import CJSONClassify
     /// when it has none: with no escapes, the next position is that quote.
     @inlinable @inline(__always)
     mutating func stringEnd() -> Int {
+        // In the block (most): a position of its mask, inside the line.
+        if positions != 0 {
+            let close = blockStart &+ positions.trailingZeroBitCount
+            positions &= positions &- 1
+            return close &+ 1
+        }
         let close = next()
         return close < count ? close &+ 1 : -1
     }
