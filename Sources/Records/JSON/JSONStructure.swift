@@ -147,7 +147,8 @@ import CJSONClassify
                     ? stringEnd()
                     : Values.isTrusted
                         ? skipValue(at: valueStart)
-                        : Values.recordsNested && byte(valueStart) == UInt8(ascii: "{") ? recordingObject() : value(at: valueStart, depth: 1)
+                        : Values.recordsNested && byte(valueStart) == UInt8(ascii: "{")
+                            ? recordingObject() : shortNumberEnd(at: valueStart) ?? value(at: valueStart, depth: 1)
                 guard valueEnd >= 0 else { return nil }
                 // The positions rise: the key's quotes are in order, as are the value's bounds, and their
                 // ranges need no check (nor the count one of overflow).
@@ -341,11 +342,12 @@ import CJSONClassify
         return end >= 0 && endsScalar(end) ? end : -1
     }
 
-    /// `position` is the last position taken, so it lies in the current block.
-    @inlinable
-    func number(at position: Int) -> Int {
-        // Most numbers are a few digits, perhaps with a fraction, ending inside the block: their end is
-        // where the block's run of scalar bytes ends, and their eight bytes are checked at once.
+    /// The end of the number at `position` (the last position taken, in the current block) when it is
+    /// a few digits, perhaps with a fraction, ending inside the block (most are): where the block's run
+    /// of scalar bytes ends, its eight bytes checked at once. Nil for any other value, which `value`
+    /// then reads; taken inline by `scanObject`, before the call through it.
+    @inlinable @inline(__always)
+    func shortNumberEnd(at position: Int) -> Int? {
         let offset = position &- blockStart
         // Not a scalar's first byte (an operator where a value should be, or the line's end): length 0.
         let length = scalarRun(at: offset)
@@ -355,6 +357,13 @@ import CJSONClassify
         {
             return end
         }
+        return nil
+    }
+
+    /// `position` is the last position taken, so it lies in the current block.
+    @inlinable
+    func number(at position: Int) -> Int {
+        if let end = shortNumberEnd(at: position) { return end }
         let slowEnd = JSONScanner.numberEnd(base, count, from: position)
         return slowEnd >= 0 && endsScalar(slowEnd) ? slowEnd : -1
     }
