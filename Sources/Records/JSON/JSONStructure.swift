@@ -349,11 +349,12 @@ import CJSONClassify
     @inlinable @inline(__always)
     func shortNumberEnd(at position: Int) -> Int? {
         let offset = position &- blockStart
-        // Not a scalar's first byte (an operator where a value should be, or the line's end): length 0.
-        let length = scalarRun(at: offset)
+        // Not a scalar's first byte (an operator where a value should be): length 0. At the line's end
+        // `offset` can be 64, which the masking shift takes as 0: the test of the run's end below fails.
+        let length = (~(scalarBytes &>> UInt64(truncatingIfNeeded: offset))).trailingZeroBitCount
         let end = position &+ length
         if length > 0, length <= 8, offset &+ length < 64, end >= 8,
-            Self.isShortNumber(base.loadUnaligned(fromByteOffset: end &- 8, as: UInt64.self) >> UInt64(64 &- 8 &* length), length: length)
+            Self.isShortNumber(base.loadUnaligned(fromByteOffset: end &- 8, as: UInt64.self), length: length)
         {
             return end
         }
@@ -368,21 +369,26 @@ import CJSONClassify
         return slowEnd >= 0 && endsScalar(slowEnd) ? slowEnd : -1
     }
 
-    /// Whether the `length` (1 to 8) bytes at the bottom of `word` (the first one lowest) are a whole
-    /// number in RFC 8259's grammar without a sign or an exponent: digits, no leading zero, perhaps a
-    /// point and more digits. False for anything else, which the byte by byte reader then decides.
+    /// Whether the last `length` (1 to 8) bytes of `word` (the eight bytes that end where the number
+    /// does, the first one lowest) are a whole number in RFC 8259's grammar without a sign or an
+    /// exponent: digits, no leading zero, perhaps a point and more digits. False for anything else,
+    /// which the byte by byte reader then decides. The bytes before the number are masked out, not
+    /// shifted out: a shift fewer, and no case of its own for eight bytes.
     @inlinable @inline(__always)
     static func isShortNumber(_ word: UInt64, length: Int) -> Bool {
-        let lanes = length == 8 ? ~UInt64(0) : (UInt64(1) << UInt64(8 &* length)) &- 1
-        // A carry out of a lane comes only from a lane that is no digit, so the lowest lane marked is
-        // the first that is none.
-        let notDigits = Self.notDigits(word ^ 0x3030_3030_3030_3030, lanes: lanes)
-        let leadingZero = word & 0xFF == 0x30
+        // The bits of the bytes before the number: 0 to 56.
+        let before = UInt64(truncatingIfNeeded: 64 &- 8 &* length)
+        // No lane carries into the next: a plain line's bytes are below 0x80, so are they XORed with
+        // 0x30, and adding 6 leaves them below 0x100. The lowest lane marked is the number's first
+        // that is no digit.
+        let notDigits = Self.notDigits(word ^ 0x3030_3030_3030_3030, lanes: ~UInt64(0) << before)
+        let leadingZero = (word >> before) & 0xFF == 0x30
         if notDigits == 0 { return length == 1 || !leadingZero }
         // A point after the first digit and before the last byte, digits after it ("." carries nothing).
-        let point = notDigits.trailingZeroBitCount >> 3
-        guard point >= 1, point < length &- 1, (word >> UInt64(8 &* point)) & 0xFF == 0x2E else { return false }
-        return notDigits >> UInt64(8 &* (point &+ 1)) == 0 && (!leadingZero || point == 1)
+        let lane = notDigits.trailingZeroBitCount >> 3
+        let point = lane &- Int(truncatingIfNeeded: before >> 3)
+        guard point >= 1, point < length &- 1, (word >> UInt64(truncatingIfNeeded: 8 &* lane)) & 0xFF == 0x2E else { return false }
+        return notDigits >> UInt64(truncatingIfNeeded: 8 &* (lane &+ 1)) == 0 && (!leadingZero || point == 1)
     }
 }
 
