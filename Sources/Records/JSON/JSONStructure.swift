@@ -119,14 +119,16 @@ import CJSONClassify
         var memberCount = 0
         var position = next()
         if byte(position) != UInt8(ascii: "}") {
+            guard byte(position) == UInt8(ascii: "\"") else { return nil }
+            // `position` is a key's opening quote at the top of each round.
             while true {
-                guard byte(position) == UInt8(ascii: "\"") else { return nil }
                 // The key's closing quote and the value's first byte. Most keys have the three positions
                 // (the colon's between) in the current block: taken from its mask at once, without
                 // `next`'s test for the block's end and the line's, since a bit of the mask is inside the
                 // line, and a plain line's quote is always followed by the string's other.
                 let keyEnd: Int
                 let valueStart: Int
+                let first: UInt8
                 let keyClose = positions
                 let colon = keyClose & (keyClose &- 1)
                 let valueBit = colon & (colon &- 1)
@@ -136,12 +138,14 @@ import CJSONClassify
                         return nil
                     }
                     (keyEnd, valueStart) = (blockStart &+ keyClose.trailingZeroBitCount, blockStart &+ valueBit.trailingZeroBitCount)
+                    first = base.load(fromByteOffset: valueStart, as: UInt8.self)
                 } else {
                     (keyEnd, valueStart) = keyAndValueAcrossBlocks()
                     guard valueStart >= 0 else { return nil }
+                    first = byte(valueStart)
                 }
                 // Most values are strings: taken here without the call through `value`.
-                let isString = byte(valueStart) == UInt8(ascii: "\"")
+                let isString = first == UInt8(ascii: "\"")
                 let valueEnd =
                     isString
                     ? stringEnd()
@@ -169,9 +173,11 @@ import CJSONClassify
                         positions = nextKeyBit
                         break
                     }
-                    guard separator == UInt8(ascii: ",") else { return nil }
                     positions = nextKeyBit & (nextKeyBit &- 1)
                     position = blockStart &+ nextKeyBit.trailingZeroBitCount
+                    guard separator == UInt8(ascii: ","), base.load(fromByteOffset: position, as: UInt8.self) == UInt8(ascii: "\"") else {
+                        return nil
+                    }
                     continue
                 }
                 position = next()
@@ -179,6 +185,7 @@ import CJSONClassify
                 if separator == UInt8(ascii: "}") { break }
                 guard separator == UInt8(ascii: ",") else { return nil }
                 position = next()
+                guard byte(position) == UInt8(ascii: "\"") else { return nil }
             }
         }
         guard next() == count else { return nil }

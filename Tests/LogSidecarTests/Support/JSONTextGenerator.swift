@@ -62,7 +62,7 @@ struct JSONTextGenerator {
 
     enum Invalid: String, CaseIterable {
         case trailingComma, nan, infinity, leadingZero, plusSign, bareDecimal, controlCharacter, singleQuotes, unquotedKey,
-            unterminated, missingColon, commaForColon, missingComma, colonForComma, truncated, extraClose, badEscape, shortUnicode, comment,
+            unterminated, missingColon, commaForColon, missingComma, colonForComma, keyNotAString, truncated, extraClose, badEscape, shortUnicode, comment,
             hexNumber, tooDeep, notAnObject
     }
 
@@ -85,6 +85,7 @@ struct JSONTextGenerator {
         // first stage (and, in the long ones, across two).
         case .commaForColon: return pick([#"{"a","b"}"#, #"{"x":{"a","b"}}"#, #"{"long":""# + String(repeating: "x", count: 55) + #"","a","b"}"#])
         case .missingComma: return pick([#"{"a":"b" "c":"d"}"#, #"{"x":{"a":1 "c":2}}"#, #"{"a":"b"}"c":"d"}"#])
+        case .keyNotAString: return pick([#"{"a":1,[1:2}"#, #"{"x":{"a":1,[1:2}}"#, #"{"a":"b",1:2,"c":3}"#, #"{[1:2}"#])
         case .colonForComma: return pick([#"{"a":"b":"c":"d"}"#, #"{"x":{"a":1:"c":2}}"#, #"{"a":1:"c"}"#])
         case .truncated:
             let whole = object() + "}"
