@@ -217,13 +217,15 @@ package final class Enricher {
     private func encodeLine(_ bytes: UnsafeRawBufferPointer, partial: Bool, wrap: Bool, into out: inout [UInt8]) -> Outcome {
         var found: UInt64 = 0
         var hasPartialKey = false
-        let candidates = keyFilter
         let merge = !wrap
+        // A wrapped record looks up no key: no key passes an empty filter (its few escaped keys are
+        // looked up for nothing), and the loop tests no flag of the mode for each member.
+        let candidates = merge ? keyFilter : KeyFilter()
         // The enricher lent to the callback without a retain (it outlives its own call): captured, or
         // through `unowned(unsafe)`, it was retained around each line or each call.
         let unretained = Unmanaged.passUnretained(self)
         let object = JSONScanner.scanObject(bytes) { member in
-            guard merge, member.keyIsEscaped || candidates.mayMatch(member.keyCount, bytes[member.key.lowerBound]) else { return }
+            guard member.keyIsEscaped || candidates.mayMatch(member.keyCount, bytes[member.key.lowerBound]) else { return }
             // `fields` read there, for the few keys that may be one: taken before the scan, the array
             // was retained and released around every line.
             let key = UnsafeRawBufferPointer(rebasing: bytes[member.key])

@@ -12,6 +12,9 @@ public struct KeyFilter {
     /// were loaded by index from the tuple's bytes, which copied the tuple to the stack at every test.
     @usableFromInline var pairs: (UInt64, UInt64) = (0, 0)
 
+    /// A filter that lets no key through.
+    package init() {}
+
     package init(_ keys: [[UInt8]]) {
         for key in keys {
             lengths |= Self.lengthBit(key.count)
