@@ -62,7 +62,8 @@ struct JSONTextGenerator {
 
     enum Invalid: String, CaseIterable {
         case trailingComma, nan, infinity, leadingZero, plusSign, bareDecimal, controlCharacter, singleQuotes, unquotedKey,
-            unterminated, missingColon, commaForColon, missingComma, colonForComma, keyNotAString, truncated, extraClose, badEscape, shortUnicode, comment,
+            unterminated, missingColon, commaForColon, missingComma, colonForComma, keyNotAString, truncated, extraClose, badEscape, shortUnicode,
+            comment,
             hexNumber, tooDeep, notAnObject
     }
 
