@@ -122,22 +122,13 @@ import CJSONClassify
             guard byte(position) == UInt8(ascii: "\"") else { return nil }
             // `position` is a key's opening quote at the top of each round.
             while true {
-                // The key's closing quote and the value's first byte. Most keys have the three positions
-                // (the colon's between) in the current block: taken from its mask at once, without
-                // `next`'s test for the block's end and the line's, since a bit of the mask is inside the
-                // line, and a plain line's quote is always followed by the string's other.
+                // The key's closing quote and the value's first byte.
                 let keyEnd: Int
                 let valueStart: Int
                 let first: UInt8
-                let keyClose = positions
-                let colon = keyClose & (keyClose &- 1)
-                let valueBit = colon & (colon &- 1)
-                if valueBit != 0 {
-                    positions = valueBit & (valueBit &- 1)
-                    guard base.load(fromByteOffset: blockStart &+ colon.trailingZeroBitCount, as: UInt8.self) == UInt8(ascii: ":") else {
-                        return nil
-                    }
-                    (keyEnd, valueStart) = (blockStart &+ keyClose.trailingZeroBitCount, blockStart &+ valueBit.trailingZeroBitCount)
+                if let group = takeKeyGroup() {
+                    guard base.load(fromByteOffset: group.colon, as: UInt8.self) == UInt8(ascii: ":") else { return nil }
+                    (keyEnd, valueStart) = (group.keyClose, group.value)
                     first = base.load(fromByteOffset: valueStart, as: UInt8.self)
                 } else {
                     (keyEnd, valueStart) = keyAndValueAcrossBlocks()
@@ -192,9 +183,25 @@ import CJSONClassify
         return JSONScanner.Object(range: start..<(position + 1), memberCount: memberCount, needsRepair: false)
     }
 
+    /// After a key's opening quote (the last position taken), where the block's mask holds the next
+    /// three positions (most keys): takes them at once and returns them, the key's closing quote, what
+    /// must be the colon, and the value's first byte. Nil, with nothing taken, where it does not. This
+    /// skips `next`'s tests of the block's end and the line's for each: a bit of the mask is always
+    /// inside the line, and in a plain line the position after a string's opening quote is always its
+    /// closing one.
+    @inlinable @inline(__always)
+    mutating func takeKeyGroup() -> (keyClose: Int, colon: Int, value: Int)? {
+        let keyClose = positions
+        let colon = keyClose & (keyClose &- 1)
+        let value = colon & (colon &- 1)
+        guard value != 0 else { return nil }
+        positions = value & (value &- 1)
+        return (blockStart &+ keyClose.trailingZeroBitCount, blockStart &+ colon.trailingZeroBitCount, blockStart &+ value.trailingZeroBitCount)
+    }
+
     /// After a key's opening quote, the last position taken: its closing quote and the value's first
-    /// byte after the colon, taken position by position (the walks take them at once where the three are
-    /// in the current block); -1 as the value's when the colon is not there.
+    /// byte after the colon, taken position by position where `takeKeyGroup` cannot take them; -1 as
+    /// the value's when the colon is not there.
     @inlinable @inline(never)
     mutating func keyAndValueAcrossBlocks() -> (Int, Int) {
         let keyEnd = next()
@@ -294,16 +301,9 @@ import CJSONClassify
             if keyed {
                 guard byte(position) == UInt8(ascii: "\"") else { return -1 }
                 keyQuote = position
-                // As in `scanObject`.
-                let keyClose = positions
-                let colon = keyClose & (keyClose &- 1)
-                let valueBit = colon & (colon &- 1)
-                if valueBit != 0 {
-                    positions = valueBit & (valueBit &- 1)
-                    guard base.load(fromByteOffset: blockStart &+ colon.trailingZeroBitCount, as: UInt8.self) == UInt8(ascii: ":") else {
-                        return -1
-                    }
-                    (keyEnd, position) = (blockStart &+ keyClose.trailingZeroBitCount &+ 1, blockStart &+ valueBit.trailingZeroBitCount)
+                if let group = takeKeyGroup() {
+                    guard base.load(fromByteOffset: group.colon, as: UInt8.self) == UInt8(ascii: ":") else { return -1 }
+                    (keyEnd, position) = (group.keyClose &+ 1, group.value)
                 } else {
                     let (keyClose, valueStart) = keyAndValueAcrossBlocks()
                     guard valueStart >= 0 else { return -1 }
