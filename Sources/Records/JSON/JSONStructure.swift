@@ -275,8 +275,8 @@ import CJSONClassify
     @inlinable @inline(__always)
     func scalarRun(at offset: Int) -> Int { (~(scalarBytes >> UInt64(truncatingIfNeeded: offset))).trailingZeroBitCount }
 
-    /// Never inlined: inlined into the enricher's scan, its growth left the per-member closure
-    /// outlined (a call for every member, +20 M instructions on `callgrind.py plain`).
+    /// Never inlined: inlined into the enricher's scan, it left the scan's per-member closure a call of
+    /// its own for every member.
     @inlinable @inline(never)
     mutating func container(close: UInt8, keyed: Bool, depth: Int) -> Int {
         walk(close: close, keyed: keyed, depth: depth, recording: false)
