@@ -299,6 +299,10 @@ struct JSONScannerTests {
             #"{"a":1}}"#, #"{"a":"b"#, #"{"a":1.}"#, #"{"a":[}"#, #"{"a":1 2}"#, #"{"a":"b"c}"#, #"{"a":1}x"#, #"x{"a":1}"#,
             #"{"a":-}"#, #"{"a":1e}"#, #"{"a":[1,]}"#, #"{"a"}"#, #"{:1}"#, #"{"a":1"b":2}"#, #"{"a":nul}"#, #"{"a":{"b":1]}"#,
             #"{"{":"}","[":"]",":":","}"#, #"{"a":"}"}  "#, "{\"a\":\"\(long)\"",
+            // What the walk takes in groups where a block holds them: a key's closing quote, the colon
+            // and the value's first byte; a separator and the next key's opening quote.
+            #"{"a","b"}"#, #"{"x":{"a","b"}}"#, #"{"a":"b" "c":"d"}"#, #"{"x":{"a":1 "c":2}}"#, #"{"a":"b":"c":"d"}"#,
+            #"{"x":{"a":1:"c":2}}"#, #"{"a":1,[1:2}"#, #"{"a":"b",1:2,"c":3}"#, #"{"a":"b","c":"d","e":{"f":"g","h":[1,"i"]}}"#,
             // Numbers of up to eight bytes are read from the block's masks, longer ones byte by byte.
             #"{"a":0,"b":7,"c":10,"d":0.5,"e":10.25,"f":12345678,"g":123456789,"h":9.999999,"i":1.2e5,"j":-1}"#,
             #"{"a":00}"#, #"{"a":00.5}"#, #"{"a":1.2.3}"#, #"{"a":.5}"#, #"{"a":5.}"#, #"{"a":1a}"#, #"{"a":0x1}"#, #"{"a":1.5e}"#,
