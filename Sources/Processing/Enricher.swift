@@ -218,14 +218,14 @@ package final class Enricher {
         var found: UInt64 = 0
         var hasPartialKey = false
         let merge = !wrap
-        // A wrapped record looks up no key: no key passes an empty filter (its few escaped keys are
-        // looked up for nothing), and the loop tests no flag of the mode for each member.
+        // A wrapped record looks up no key: no key passes an empty filter, and the loop tests the mode
+        // only for an escaped key (the byte by byte walk's; on the SIMD walk's, none is).
         let candidates = merge ? keyFilter : KeyFilter()
         // The enricher lent to the callback without a retain (it outlives its own call): captured, or
         // through `unowned(unsafe)`, it was retained around each line or each call.
         let unretained = Unmanaged.passUnretained(self)
         let object = JSONScanner.scanObject(bytes) { member in
-            guard member.keyIsEscaped || candidates.mayMatch(member.keyCount, bytes[member.key.lowerBound]) else { return }
+            guard (member.keyIsEscaped && merge) || candidates.mayMatch(member.keyCount, bytes[member.key.lowerBound]) else { return }
             // `fields` read there, for the few keys that may be one: taken before the scan, the array
             // was retained and released around every line.
             let key = UnsafeRawBufferPointer(rebasing: bytes[member.key])
