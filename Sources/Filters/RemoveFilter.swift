@@ -21,9 +21,10 @@ final class RemoveFilter: RecordFilter {
 
     override func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
         // Planned on what is written; the plan is left pending for the next filter or the enricher.
-        record.materialize(spare: &spare)
+        // Tested here: nearly always nothing is pending, and the call cost more than the test.
+        if !record.pending.isEmpty { record.materialize(spare: &spare) }
         if planOnePass(&record) {
-            record.pending.insertionSort { $0.index < $1.index }
+            if record.pending.count > 1 { record.pending.insertionSort { $0.index < $1.index } }
             return true
         }
         record.pending.removeAll()
@@ -33,26 +34,31 @@ final class RemoveFilter: RecordFilter {
         return true
     }
 
-    /// Plans the removal as pending changes to distinct top-level members (into the record's own list,
-    /// whose storage is reused); false when it takes more than one rewrite.
+    /// Plans the removal as pending changes to distinct top-level members, in no particular order (into
+    /// the record's own list, empty when this is called, whose storage is reused); false when it takes
+    /// more than one rewrite.
     private func planOnePass(_ record: inout FilterRecord) -> Bool {
-        var changes: FilterRecord.Changes = []
-        swap(&changes, &record.pending)
-        defer { swap(&changes, &record.pending) }
-        appendKeyDrops(record, to: &changes)
+        // From the key index straight into the list; a search of the members reads the record whole,
+        // so its drops go through a list of their own.
+        if !appendIndexedKeyDrops(record.keyIndex, to: &record.pending) {
+            var changes: FilterRecord.Changes = []
+            swap(&changes, &record.pending)
+            appendSearchedKeyDrops(record, to: &changes)
+            swap(&changes, &record.pending)
+        }
         for path in paths {
             switch record.lookupNested(path) {
             case .missing: continue
             case .found(let field):
-                if field.duplicated || changes.contains(where: { $0.index == field.top }) { return false }
-                changes.append(FilterRecord.MemberEdit(index: field.top, change: .cut(field.cut)))
+                if field.duplicated || record.pending.contains(where: { $0.index == field.top }) { return false }
+                record.pending.append(FilterRecord.MemberEdit(index: field.top, change: .cut(field.cut)))
                 continue
             case .notApplicable: break
             }
             guard let location = record.locate(path, forEditing: true) else { continue }
-            if location.duplicated || changes.contains(where: { $0.index == location.top }) { return false }
+            if location.duplicated || record.pending.contains(where: { $0.index == location.top }) { return false }
             let cut = record.cutOut(location)
-            changes.append(FilterRecord.MemberEdit(index: location.top, change: cut.map { .cut($0) } ?? .drop))
+            record.pending.append(FilterRecord.MemberEdit(index: location.top, change: cut.map { .cut($0) } ?? .drop))
         }
         return true
     }
@@ -62,11 +68,15 @@ final class RemoveFilter: RecordFilter {
     /// with the record, which the filters hold `inout`, copied all of it to the stack first.
     @inline(__always)
     private func appendKeyDrops(_ record: FilterRecord, to changes: inout FilterRecord.Changes) {
-        if appendIndexedKeyDrops(record.keyIndex, to: &changes) { return }
+        let start = changes.count
+        if appendIndexedKeyDrops(record.keyIndex, to: &changes) {
+            if changes.count - start > 1 { changes.insertionSort(from: start) { $0.index < $1.index } }
+            return
+        }
         appendSearchedKeyDrops(record, to: &changes)
     }
 
-    /// `appendKeyDrops` by a search of the members.
+    /// `appendKeyDrops` by a search of the members, in their order.
     private func appendSearchedKeyDrops(_ record: FilterRecord, to changes: inout FilterRecord.Changes) {
         let keys = self.keys
         let candidates = self.candidates
@@ -80,8 +90,10 @@ final class RemoveFilter: RecordFilter {
         }
     }
 
-    /// `appendKeyDrops` from the record's key index: false (nothing appended) when it cannot tell,
-    /// or a key is duplicated.
+    /// `appendKeyDrops` from the record's key index, in the order of `keys`: false (nothing appended)
+    /// when it cannot tell, or a key is duplicated. Inline and appended, the callers sorting: a call, and
+    /// an insertion in the members' order, cost more than the rest of the plan.
+    @inline(__always)
     private func appendIndexedKeyDrops(_ index: FilterRecord.KeyIndex, to changes: inout FilterRecord.Changes) -> Bool {
         guard index.isValid else { return false }
         let start = changes.count
@@ -95,9 +107,7 @@ final class RemoveFilter: RecordFilter {
             // A key named twice is dropped once.
             guard seen & (1 << number) == 0, let member = index.last(number) else { continue }
             seen |= 1 << number
-            // Into the members' order.
-            changes.insert(
-                FilterRecord.MemberEdit(index: member, change: .drop), at: changes[start...].firstIndex { $0.index > member } ?? changes.count)
+            changes.append(FilterRecord.MemberEdit(index: member, change: .drop))
         }
         return true
     }

@@ -53,15 +53,15 @@ package struct ReusedList<Element>: RandomAccessCollection, MutableCollection, E
 
     mutating func removeAll() { count = 0 }
 
-    /// Sorts by insertion, without a copy (`MutableCollection.sort` copies a collection that is not
+    /// Sorts the elements from `start` on by insertion, without a copy (`MutableCollection.sort` copies a collection that is not
     /// contiguous): for the few elements of a plan, already in order or nearly.
-    mutating func insertionSort(by areInIncreasingOrder: (Element, Element) -> Bool) {
+    mutating func insertionSort(from start: Int = 0, by areInIncreasingOrder: (Element, Element) -> Bool) {
         let count = count
         storage.withUnsafeMutableBufferPointer { buffer in
-            var index = 1
+            var index = start + 1
             while index < count {
                 var at = index
-                while at > 0 && areInIncreasingOrder(buffer[at], buffer[at - 1]) {
+                while at > start && areInIncreasingOrder(buffer[at], buffer[at - 1]) {
                     buffer.swapAt(at, at - 1)
                     at -= 1
                 }

@@ -91,6 +91,10 @@ struct FilterUnitTests {
         #expect(remove.one(#"{"a":{ "b":1 , "c":2 }}"#) == #"{"a":{ "c":2 }}"#, "the first: cut with the separator after it")
         #expect(remove.one(#"{"a":{ "b" : [1] }}"#) == #"{"a":{  }}"#, "the only one")
         #expect(remove.one(#"{"a":{"b":{"b":1,"c":2}},"n":1}"#) == #"{"a":{},"n":1}"#, "a.b is the whole inner object")
+        // The plan's changes come in the order of the fields named, not of the members: written in order.
+        let reversed = try Harness(#"[{"type":"remove","fields":["z","b","a.c"]}]"#, host: false)
+        #expect(reversed.one(#"{"a":{"c":1,"d":2},"b":2,"m":3,"z":4}"#) == #"{"a":{"d":2},"m":3}"#)
+        #expect(reversed.one(#"{"z":4,"m":3,"b":2,"a":{"d":2,"c":1}}"#) == #"{"m":3,"a":{"d":2}}"#)
     }
 
     @Test("rename: onto an existing key (overwritten in place), into missing objects, past a value that is not an object")
