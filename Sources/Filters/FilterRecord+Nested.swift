@@ -59,22 +59,35 @@ extension FilterRecord {
     }
 
     /// The same from the members the scan noted, in the record's offsets: those of the object at
-    /// `range` lie together, in order.
+    /// `range` lie together, in order, so the last match's neighbours are read by index once it is
+    /// found (`NestedMatch`'s state, kept up for every member, cost more than the comparisons).
     private static func member(
         named name: UnsafeRawBufferPointer, in range: Range<Int>, noted nested: NestedMembers, _ raw: UnsafeRawBufferPointer
     ) -> NestedField? {
-        var match = NestedMatch()
-        var index = 0
-        while index < nested.count && nested.members[index].key.lowerBound < range.lowerBound { index &+= 1 }
-        while index < nested.count && nested.members[index].value.upperBound <= range.upperBound {
-            match.see(nested.members[index], named: name, raw)
-            index &+= 1
+        let members = nested.members
+        var first = 0
+        while first < nested.count && members[first].key.lowerBound < range.lowerBound { first &+= 1 }
+        var end = first
+        var found = -1
+        var matches = 0
+        while end < nested.count && members[end].value.upperBound <= range.upperBound {
+            let member = members[end]
+            if (member.keyIsEscaped || member.key.count == name.count) && keyEquals(member, name, raw) {
+                found = end
+                matches &+= 1
+            }
+            end &+= 1
         }
-        return match.field(at: 0)
+        guard found >= 0 else { return nil }
+        let member = members[found]
+        let cut = removalCut(
+            previousValueEnd: found > first ? members[found &- 1].value.upperBound : nil, keyQuote: member.key.lowerBound &- 1,
+            valueEnd: member.value.upperBound, nextKeyQuote: found &+ 1 < end ? members[found &+ 1].key.lowerBound &- 1 : nil)
+        return NestedField(top: 0, value: member.value, cut: cut, duplicated: matches > 1)
     }
 
-    /// The last of an object's members called `name`, seen one by one: its value, the separators its
-    /// removal takes, whether another had the name.
+    /// The last of an object's members called `name`, seen one by one as a walk of the object finds
+    /// them: its value, the separators its removal takes, whether another had the name.
     private struct NestedMatch {
         var previousEnd = -1
         var value = 0..<0
