@@ -12,6 +12,9 @@ Usage: Benchmarks/callgrind.py [--binary PATH] [--size-mb 30] [--profiles DIR] [
 (default: the first four routes)
 Prints one line per route: its name, the instructions (callgrind's total) and the lines shipped.
 --profiles keeps each route's callgrind output as DIR/ROUTE.callgrind, for callgrind_annotate.
+--filters NAMES runs the filters route with some of the set, to tell what each filter costs: a comma-
+separated list of drop, remove, redact (bench.py's three, the default all of them), remove-key (remove
+"path" alone) and remove-nested (remove "user.name" alone), applied in the order given.
 --cpu-time runs the same routes natively under /usr/bin/time instead, and prints the shipper's user
 and system CPU seconds: whether the instructions removed show as time (use --size-mb 300 or more,
 alternate the binaries and repeat: single runs differ by a fifth here).
@@ -35,6 +38,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
 
 ROUTES = ("plain", "merge", "filters", "exec")
+# bench.py's filter set by name, and its remove filter's two fields one at a time.
+FILTERS = {
+    "drop": bench.FILTER_SET[0],
+    "remove": bench.FILTER_SET[1],
+    "redact": bench.FILTER_SET[2],
+    "remove-key": {"type": "remove", "fields": ["path"]},
+    "remove-nested": {"type": "remove", "fields": ["user.name"]},
+}
 HTTP_ROUTES = ("ndjson", "otlp", "loki")
 
 
@@ -48,7 +59,7 @@ def http_written(port):
     return sum(int(float(line.split()[-1])) for line in text.splitlines() if line.startswith("log_sidecar_records_written_total"))
 
 
-def run(route, binary, data, expected, work, profiles=None, cpu_time=False):
+def run(route, binary, data, expected, work, profiles=None, cpu_time=False, filters=None):
     output = os.path.join(work, "out.jsonl")
     config = os.path.join(work, "config.json")
     settings = {"sinks": [{"type": "file", "path": output, "max_bytes": 1 << 40}]}
@@ -67,7 +78,7 @@ def run(route, binary, data, expected, work, profiles=None, cpu_time=False):
             probe.bind(("127.0.0.1", 0))
             health_port = probe.getsockname()[1]
     if route == "filters":
-        settings["filters"] = bench.FILTER_SET
+        settings["filters"] = bench.FILTER_SET if filters is None else filters
     with open(config, "w") as f:
         json.dump(settings, f)
     args = [binary, "--config", config, "--input-checkpoint-path", os.path.join(work, "checkpoint.json"),
@@ -116,8 +127,16 @@ def main():
     parser.add_argument("--size-mb", type=int, default=30)
     parser.add_argument("--profiles", help="a directory to keep each route's callgrind output in")
     parser.add_argument("--cpu-time", action="store_true", help="CPU seconds of a native run instead of instructions")
+    parser.add_argument("--filters", help="the filters route with these of the set, comma-separated: " + ", ".join(FILTERS))
     parser.add_argument("routes", nargs="*", default=list(ROUTES), choices=ROUTES + HTTP_ROUTES)
     args = parser.parse_args()
+    filters = None
+    if args.filters:
+        names = args.filters.split(",")
+        unknown = [name for name in names if name not in FILTERS]
+        if unknown:
+            parser.error(f"--filters: no filter called {', '.join(unknown)} (there are {', '.join(FILTERS)})")
+        filters = [FILTERS[name] for name in names]
     data_dir = os.path.join(bench.HERE, "data")
     os.makedirs(data_dir, exist_ok=True)
     data = os.path.join(data_dir, f"callgrind-{args.size_mb}mb.jsonl")
@@ -127,7 +146,9 @@ def main():
         with tempfile.TemporaryDirectory() as work:
             binary = os.path.join(work, "log-sidecar")
             subprocess.run(["strip", "--strip-debug", "-o", binary, args.binary], check=True)
-            total, shipped = run(route, binary, data, kept if route == "filters" else lines, work, args.profiles, args.cpu_time)
+            # Only the drop filter takes records away.
+            drops = route == "filters" and (filters is None or FILTERS["drop"] in filters)
+            total, shipped = run(route, binary, data, kept if drops else lines, work, args.profiles, args.cpu_time, filters)
         if args.cpu_time:
             print(f"{route:8s} user {total[0]:.2f} s  system {total[1]:.2f} s  {shipped:,d} lines", flush=True)
         else:
