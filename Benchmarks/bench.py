@@ -175,7 +175,9 @@ def filter_contenders(selected):
     everyone = [
         LogSidecar("log-sidecar (no filters)"),
         LogSidecar("log-sidecar (filters)", filters=FILTER_SET, note="merge mode + drop, remove x2, redact"),
-        *([LogSidecar("log-sidecar (baseline, no filters)", binary=BASELINE)] if BASELINE else []),
+        *([LogSidecar("log-sidecar (baseline, no filters)", binary=BASELINE),
+           LogSidecar("log-sidecar baseline (filters)", binary=BASELINE, filters=FILTER_SET, note="the same set, the baseline binary")]
+          if BASELINE else []),
         Rsyslog("rsyslog (filters)", "rsyslog-filter.conf", True, "mmjsonparse, if/stop, unset, re_extract+replace"),
         SyslogNG("syslog-ng (filters)", "syslog-ng-filter.conf", True, "json-parser, filter, rewrite unset/subst"),
     ]
