@@ -53,8 +53,8 @@ package struct ReusedList<Element>: RandomAccessCollection, MutableCollection, E
 
     mutating func removeAll() { count = 0 }
 
-    /// Sorts the elements from `start` on by insertion, without a copy (`MutableCollection.sort` copies a collection that is not
-    /// contiguous): for the few elements of a plan, already in order or nearly.
+    /// Sorts the elements from `start` on by insertion, without a copy (`MutableCollection.sort` copies
+    /// a collection that is not contiguous): for the few elements of a plan, already in order or nearly.
     mutating func insertionSort(from start: Int = 0, by areInIncreasingOrder: (Element, Element) -> Bool) {
         let count = count
         storage.withUnsafeMutableBufferPointer { buffer in
