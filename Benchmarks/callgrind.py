@@ -10,7 +10,8 @@ drifts by a third within minutes. The same 30 MB of bench.py's JSON lines throug
   loki     the same with format loki (its default labels)
 Usage: Benchmarks/callgrind.py [--binary PATH] [--size-mb 30] [--profiles DIR] [--cpu-time] [ROUTE ...]
 (default: the first four routes)
-Prints one line per route: its name, the instructions (callgrind's total) and the lines shipped.
+Prints one line per route: its name, the instructions (callgrind's total) and the lines shipped; then
+filters/merge and otlp/ndjson where both ran (issue 28's targets: 1.5 and 2).
 --profiles keeps each route's callgrind output as DIR/ROUTE.callgrind, for callgrind_annotate.
 --filters NAMES runs the filters route with some of the set, to tell what each filter costs: a comma-
 separated list of drop, remove, redact (bench.py's three, the default all of them), remove-key (remove
@@ -142,6 +143,7 @@ def main():
     data = os.path.join(data_dir, f"callgrind-{args.size_mb}mb.jsonl")
     # The filter set's data (five levels, an e-mail in every other line) serves every route.
     lines, kept = bench.make_filter_data(data, args.size_mb)
+    totals = {}
     for route in args.routes:
         with tempfile.TemporaryDirectory() as work:
             binary = os.path.join(work, "log-sidecar")
@@ -153,6 +155,11 @@ def main():
             print(f"{route:8s} user {total[0]:.2f} s  system {total[1]:.2f} s  {shipped:,d} lines", flush=True)
         else:
             print(f"{route:8s} {total:>14,d} instructions  {shipped:,d} lines", flush=True)
+            totals[route] = total
+    # Issue 28's two ratios in instructions, where both routes ran (the whole filter set only).
+    for route, base, target in (("filters", "merge", 1.5), ("otlp", "ndjson", 2.0)):
+        if route in totals and base in totals and not (route == "filters" and filters is not None):
+            print(f"{route}/{base} {totals[route] / totals[base]:.2f} (target {target})")
 
 
 if __name__ == "__main__":
