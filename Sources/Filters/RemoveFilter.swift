@@ -6,6 +6,10 @@ final class RemoveFilter: RecordFilter {
     /// Top-level keys without dots: removed in one pass that copies the rest once.
     private let keys: [FieldPath]
     private let paths: [FieldPath]
+    /// The same, each lent to the plan without a retain (`keys` and `paths` hold them): a key held
+    /// through the list's append was retained and released for every record.
+    private let unretainedKeys: [Unmanaged<FieldPath>]
+    private let unretainedPaths: [Unmanaged<FieldPath>]
 
     /// Most keys differ from every one to remove in length or first byte: no comparison for them.
     private let candidates: KeyFilter
@@ -15,6 +19,8 @@ final class RemoveFilter: RecordFilter {
         keys = all.filter { $0.dots.isEmpty }
         paths = all.filter { !$0.dots.isEmpty }
         candidates = KeyFilter(keys.map(\.text))
+        unretainedKeys = keys.map { Unmanaged.passUnretained($0) }
+        unretainedPaths = paths.map { Unmanaged.passUnretained($0) }
     }
 
     override var fieldPaths: [FieldPath] { keys + paths }
@@ -46,7 +52,8 @@ final class RemoveFilter: RecordFilter {
             appendSearchedKeyDrops(record, to: &changes)
             swap(&changes, &record.pending)
         }
-        for path in paths {
+        for unretained in unretainedPaths {
+            let path = unretained.takeUnretainedValue()
             switch record.lookupNested(path) {
             case .missing: continue
             case .found(let field):
@@ -98,8 +105,8 @@ final class RemoveFilter: RecordFilter {
         guard index.isValid else { return false }
         let start = changes.count
         var seen: UInt32 = 0
-        for key in keys {
-            let number = key.wholeKey
+        for key in unretainedKeys {
+            let number = key._withUnsafeGuaranteedRef { $0.wholeKey }
             guard number >= 0, index.count(number) <= 1 else {
                 changes.removeLast(from: start)
                 return false
