@@ -97,24 +97,13 @@ extension FilterRecord {
         /// For key `k`, word `k`: the index of the last member with it, plus one (0: none), in the low
         /// 24 bits (a line of 16 MiB has fewer members); how many members have it, up to 2, above. Small:
         /// a record is copied whole where a method reads it, and a record of more than 128 bytes was
-        /// copied by a call to memcpy.
-        var words: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0, 0, 0, 0, 0)
+        /// copied by a call to memcpy. A vector's lanes, read and written by index: a tuple's element
+        /// by index took a jump table at every read.
+        var words = SIMD8<UInt32>()
         var isValid = false
 
-        /// By element, not through the bytes: `withUnsafeBytes(of:)` copied all eight words first.
         @inline(__always)
-        func word(_ key: Int) -> UInt32 {
-            switch key & 7 {
-            case 0: words.0
-            case 1: words.1
-            case 2: words.2
-            case 3: words.3
-            case 4: words.4
-            case 5: words.5
-            case 6: words.6
-            default: words.7
-            }
-        }
+        func word(_ key: Int) -> UInt32 { words[key & 7] }
 
         /// `FilterRecord.indexedTopMember`, from the index alone: a caller holding the record `inout`
         /// reads the index field, where a method of the record copied all of it.
@@ -135,14 +124,11 @@ extension FilterRecord {
         func count(_ key: Int) -> Int { Int(word(key) &>> 24) }
 
         /// Notes member `index`, whose key is `key` (`load` leaves the index off for a line of more
-        /// members than the 24 bits hold). In place: `withUnsafeBytes(of:)` copies the words.
+        /// members than the 24 bits hold).
         @inline(__always)
         mutating func note(_ key: Int, at index: Int) {
-            withUnsafeMutableBytes(of: &words) { words in
-                let offset = (key & 7) &<< 2
-                let count = min(words.load(fromByteOffset: offset, as: UInt32.self) &>> 24 &+ 1, 2)
-                words.storeBytes(of: count &<< 24 | UInt32(truncatingIfNeeded: index &+ 1), toByteOffset: offset, as: UInt32.self)
-            }
+            let count = min(words[key & 7] &>> 24 &+ 1, 2)
+            words[key & 7] = count &<< 24 | UInt32(truncatingIfNeeded: index &+ 1)
         }
     }
 
