@@ -9,7 +9,7 @@ extension FilterRecord {
     /// write), or a copy of it with `copying`.
     /// `nested`: where the scanner puts the members of the objects one level down.
     package mutating func load(
-        object line: UnsafeRawBufferPointer, slots: inout [Member], keys: FilterKeys, nested: NestedMemberStore, copying: Bool = false
+        object line: UnsafeRawBufferPointer, slots: inout [Member], keys: FilterKeys, nested: NestedMemberStore, copying: Bool
     ) -> Bool {
         var watched = false
         var escaped = false

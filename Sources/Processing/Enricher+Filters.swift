@@ -16,7 +16,7 @@ extension Enricher {
             } else if readsText {
                 filterRecord.loadOwn(message: bytes, flags: "")
                 outcome = .record
-            } else if filterRecord.load(object: bytes, slots: &memberSlots, keys: filters.keys, nested: filters.nested) {
+            } else if filterRecord.load(object: bytes, slots: &memberSlots, keys: filters.keys, nested: filters.nested, copying: false) {
                 outcome = .record
             } else {
                 filterRecord.loadOwn(message: bytes, flags: ",\"parse_error\":true")
