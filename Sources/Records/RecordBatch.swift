@@ -29,8 +29,9 @@ public struct RecordBatch {
         memberSpans.removeAll(keepingCapacity: true)
     }
 
-    /// Gives the records at the end that kept no members their empty spans.
-    package mutating func padMemberSpans() {
+    /// Gives the records at the end that kept no members their empty spans. Inlined into the
+    /// enricher, which calls it for every record it keeps the members of (nearly always, nothing to pad).
+    @inlinable package mutating func padMemberSpans() {
         while memberSpans.count < count { memberSpans.append(0..<0) }
     }
 
@@ -51,14 +52,24 @@ public struct RecordBatch {
         let start = other.start(of: first)
         let base = bytes.count - start
         bytes.append(contentsOf: other.bytes[start...])
-        recordEnds.append(contentsOf: other.recordEnds[first...].lazy.map { $0 + base })
+        // Copied, then moved in place: through `lazy.map` each element was a call of the closure.
+        let endsStart = recordEnds.count
+        recordEnds.append(contentsOf: other.recordEnds[first...])
+        recordEnds.withUnsafeMutableBufferPointer { ends in
+            for index in endsStart..<ends.count { ends[index] &+= base }
+        }
         if other.origins.count == other.count { origins.append(contentsOf: other.origins[first...]) }
         if withMembers, other.memberSpans.count == other.count {
             let memberStart = other.firstMember(from: first)
             let shift = members.count - memberStart
             members.append(contentsOf: other.members[memberStart...])
-            memberSpans.append(
-                contentsOf: other.memberSpans[first...].lazy.map { $0.isEmpty ? 0..<0 : ($0.lowerBound + shift)..<($0.upperBound + shift) })
+            let spansStart = memberSpans.count
+            memberSpans.append(contentsOf: other.memberSpans[first...])
+            memberSpans.withUnsafeMutableBufferPointer { spans in
+                for index in spansStart..<spans.count where !spans[index].isEmpty {
+                    spans[index] = (spans[index].lowerBound &+ shift)..<(spans[index].upperBound &+ shift)
+                }
+            }
         } else if withMembers {
             padMemberSpans()
         }
@@ -83,7 +94,7 @@ public struct RecordBatch {
     }
 
     /// Where record `index` starts in `bytes`.
-    package func start(of index: Int) -> Int { index == 0 ? 0 : recordEnds[index - 1] }
+    @inlinable package func start(of index: Int) -> Int { index == 0 ? 0 : recordEnds[index - 1] }
 
     /// The number of whole records that end at or before `byteOffset`.
     package func recordsEnding(atOrBefore byteOffset: Int) -> Int {
@@ -96,8 +107,9 @@ public struct RecordBatch {
         return low
     }
 
-    /// Record `index`'s bytes (without its `\n`) in `raw`, the batch's `bytes`.
-    package func record(_ index: Int, in raw: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+    /// Record `index`'s bytes (without its `\n`) in `raw`, the batch's `bytes`. Inlined into the
+    /// formats' loops over records.
+    @inlinable package func record(_ index: Int, in raw: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: raw[start(of: index)..<(recordEnds[index] - 1)])
     }
 

@@ -11,7 +11,9 @@ public struct PackedMember {
 
     /// The bound on a record's size for its members to be kept: `input.max_line_bytes` keeps lines
     /// below it, and a record longer (a line of 2 GiB) keeps none.
-    package static let limit = Int(flag)
+    /// (Computed, so it folds to a constant: a stored `static let` was read through its accessor and
+    /// `swift_once` for every record.)
+    @inlinable package static var limit: Int { Int(flag) }
 
     /// `member` moved by `shift` bytes; its offsets, moved, are below `limit`. `enrichment`: one of
     /// the enricher's own fields, which it added after the application's members.
