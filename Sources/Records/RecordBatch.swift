@@ -29,9 +29,13 @@ public struct RecordBatch {
         memberSpans.removeAll(keepingCapacity: true)
     }
 
-    /// Gives the records at the end that kept no members their empty spans. Inlined into the
+    /// Gives the records at the end that kept no members their empty spans. The test inlined into the
     /// enricher, which calls it for every record it keeps the members of (nearly always, nothing to pad).
-    @inlinable package mutating func padMemberSpans() {
+    @inlinable @inline(__always) package mutating func padMemberSpans() {
+        if memberSpans.count < count { appendEmptySpans() }
+    }
+
+    @usableFromInline package mutating func appendEmptySpans() {
         while memberSpans.count < count { memberSpans.append(0..<0) }
     }
 
