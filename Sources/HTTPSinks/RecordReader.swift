@@ -61,13 +61,20 @@ struct RecordReader {
     /// Reads `record`; false when it is not a JSON object (the caller then sends it as a string).
     /// The scanner's members go into slots kept from record to record (`scanIntoSlots`), their sources
     /// into the room, grown with the slots.
+    /// The members the enricher kept taken inline (nearly every record), the scan out of line.
+    @inline(__always)
     mutating func read(_ record: UnsafeRawBufferPointer, members found: UnsafeBufferPointer<PackedMember>? = nil) -> Bool {
         timeMember = nil
-        let wrapped = shape.wrapped
-        if let found, !wrapped {
+        if let found, !shape.wrapped {
             take(found, of: record)
             return true
         }
+        return scan(record)
+    }
+
+    /// `read` of a record whose members were not kept.
+    private mutating func scan(_ record: UnsafeRawBufferPointer) -> Bool {
+        let wrapped = shape.wrapped
         guard record.count < PackedMember.limit else {
             // Past what 32-bit offsets hold (no line is this long): sent whole, as a string.
             members = MemberView()
