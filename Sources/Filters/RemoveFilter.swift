@@ -6,10 +6,9 @@ final class RemoveFilter: RecordFilter {
     /// Top-level keys without dots: removed in one pass that copies the rest once.
     private let keys: [FieldPath]
     private let paths: [FieldPath]
-    /// The same, each lent to the plan without a retain (`keys` and `paths` hold them): a key held
-    /// through the list's append was retained and released for every record.
+    /// `keys`, each lent to the plan without a retain (`keys` holds them): a key held through the
+    /// list's append was retained and released for every record.
     private let unretainedKeys: [Unmanaged<FieldPath>]
-    private let unretainedPaths: [Unmanaged<FieldPath>]
 
     /// Most keys differ from every one to remove in length or first byte: no comparison for them.
     private let candidates: KeyFilter
@@ -20,7 +19,6 @@ final class RemoveFilter: RecordFilter {
         paths = all.filter { !$0.dots.isEmpty }
         candidates = KeyFilter(keys.map(\.text))
         unretainedKeys = keys.map { Unmanaged.passUnretained($0) }
-        unretainedPaths = paths.map { Unmanaged.passUnretained($0) }
     }
 
     override var fieldPaths: [FieldPath] { keys + paths }
@@ -52,8 +50,7 @@ final class RemoveFilter: RecordFilter {
             appendSearchedKeyDrops(record, to: &changes)
             swap(&changes, &record.pending)
         }
-        for unretained in unretainedPaths {
-            let path = unretained.takeUnretainedValue()
+        for path in paths {
             switch record.lookupNested(path) {
             case .missing: continue
             case .found(let field):

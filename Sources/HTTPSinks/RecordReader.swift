@@ -58,10 +58,8 @@ struct RecordReader {
         }
     }
 
-    /// Reads `record`; false when it is not a JSON object (the caller then sends it as a string).
-    /// The scanner's members go into slots kept from record to record (`scanIntoSlots`), their sources
-    /// into the room, grown with the slots.
-    /// The members the enricher kept taken inline (nearly every record), the scan out of line.
+    /// Reads `record`; false when it is not a JSON object (the caller then sends it as a string). The
+    /// members the enricher kept are taken inline (nearly every record), the scan is out of line.
     @inline(__always)
     mutating func read(_ record: UnsafeRawBufferPointer, members found: UnsafeBufferPointer<PackedMember>? = nil) -> Bool {
         timeMember = nil
@@ -72,7 +70,8 @@ struct RecordReader {
         return scan(record)
     }
 
-    /// `read` of a record whose members were not kept.
+    /// `read` of a record whose members were not kept. The scanner's members go into slots kept from
+    /// record to record (`scanIntoSlots`), their sources into the room, grown with the slots.
     private mutating func scan(_ record: UnsafeRawBufferPointer) -> Bool {
         let wrapped = shape.wrapped
         guard record.count < PackedMember.limit else {
