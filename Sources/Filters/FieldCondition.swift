@@ -28,19 +28,21 @@ struct FieldCondition {
         // Each closure captures only what it reads: one over a struct of arrays copied it (a retain of
         // each array) for every record.
         if let unretainedSet {
+            let plain = record.bytes.isPlain
             return unretainedSet._withUnsafeGuaranteedRef { set in
-                record.bytes.withUnsafeBytes { set.contains(UnsafeRawBufferPointer(rebasing: $0[range])) }
+                record.bytes.withUnsafeBytes { set.contains(UnsafeRawBufferPointer(rebasing: $0[range]), plain: plain) }
             }
         }
         guard let regex else { return false }
-        return record.bytes.withUnsafeBytes { Self.matches(regex, UnsafeRawBufferPointer(rebasing: $0[range])) }
+        let plain = record.bytes.isPlain
+        return record.bytes.withUnsafeBytes { Self.matches(regex, UnsafeRawBufferPointer(rebasing: $0[range]), plain: plain) }
     }
 
     /// A string's text, or a number's JSON text as the line wrote it; nothing else matches.
-    private static func matches(_ regex: PCRERegex, _ value: UnsafeRawBufferPointer) -> Bool {
+    private static func matches(_ regex: PCRERegex, _ value: UnsafeRawBufferPointer, plain: Bool) -> Bool {
         switch value[0] {
         case UInt8(ascii: "\""):
-            return StringValue.withText(value) { regex.matches($0) }
+            return StringValue.withText(value, plain: plain) { regex.matches($0) }
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return regex.matches(value)
         default:
@@ -80,11 +82,12 @@ final class ScalarSet {
         self.literals = literals
     }
 
-    func contains(_ value: UnsafeRawBufferPointer) -> Bool {
+    /// `plain`: `value` is from a plain line (`RecordBytes.isPlain`).
+    func contains(_ value: UnsafeRawBufferPointer, plain: Bool) -> Bool {
         switch value[0] {
         case UInt8(ascii: "\""):
             // The filter holds the strings as text, so it rules out a decoded value as well.
-            return StringValue.withText(value) { stringFilter.mayMatch($0.count, $0[0]) && strings.contains($0) }
+            return StringValue.withText(value, plain: plain) { stringFilter.mayMatch($0.count, $0[0]) && strings.contains($0) }
         case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
             return literals.contains { $0.elementsEqual(value) }
         case UInt8(ascii: "{"), UInt8(ascii: "["):
@@ -97,11 +100,12 @@ final class ScalarSet {
 }
 
 /// A JSON string value's text: its bytes between the quotes when it has no escape (nearly always), else
-/// decoded.
+/// decoded. `plain`: the value is from a plain line, which has no backslash to look for.
 enum StringValue {
-    static func withText<Result>(_ quoted: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+    @inline(__always)
+    static func withText<Result>(_ quoted: UnsafeRawBufferPointer, plain: Bool, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
         let content = UnsafeRawBufferPointer(rebasing: quoted[1..<(quoted.count - 1)])
-        guard !content.isEmpty, memchr(content.baseAddress!, Int32(UInt8(ascii: "\\")), content.count) != nil else { return body(content) }
+        guard !plain, !content.isEmpty, memchr(content.baseAddress!, Int32(UInt8(ascii: "\\")), content.count) != nil else { return body(content) }
         var text: [UInt8] = []
         JSONUnescape.append(content, to: &text)
         return text.withUnsafeBytes(body)

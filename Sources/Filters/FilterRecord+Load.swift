@@ -58,7 +58,7 @@ extension FilterRecord {
             bytes.removeAll()
             bytes.storage.appendBytes(body)
         } else {
-            bytes.borrow(body)
+            bytes.borrow(body, plain: object.isPlain)
         }
         // The slots become the members, and the members' storage the next line's slots.
         members.take(&slots, count: found)

@@ -12,6 +12,9 @@ package struct RecordBytes {
     /// of more than 128 bytes is copied by a call to memcpy.
     private var lineStart: UnsafeRawPointer?
     private var lineCount = 0
+    /// The borrowed line is plain (`JSONScanner.Object.isPlain`): a string value's text is its bytes
+    /// between the quotes, with no look for a backslash. False for bytes of the record's own.
+    private(set) var isPlain = false
 
     package init() {}
 
@@ -26,15 +29,16 @@ package struct RecordBytes {
 
     /// Reads `line` in place (see the type's comment for how long it may).
     @inline(__always)
-    mutating func borrow(_ line: UnsafeRawBufferPointer) {
+    mutating func borrow(_ line: UnsafeRawBufferPointer, plain: Bool) {
         // An empty line has no address: it is copied (as nothing).
         guard let start = line.baseAddress else { return removeAll() }
-        (lineStart, lineCount) = (start, line.count)
+        (lineStart, lineCount, isPlain) = (start, line.count, plain)
     }
 
     /// Empty and its own, its room kept.
     mutating func removeAll() {
         lineStart = nil
+        isPlain = false
         owned.removeAll(keepingCapacity: true)
     }
 
@@ -56,5 +60,6 @@ package struct RecordBytes {
         owned.removeAll(keepingCapacity: true)
         owned.appendBytes(UnsafeRawBufferPointer(start: lineStart, count: lineCount))
         self.lineStart = nil
+        isPlain = false
     }
 }

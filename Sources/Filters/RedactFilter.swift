@@ -55,24 +55,28 @@ final class RedactFilter: RecordFilter {
         if let top, !record.hasPending(at: top) {
             let range = record.members[top].value
             let start = record.replacements.count
-            _ = record.bytes.withUnsafeBytes { appendFieldValue(UnsafeRawBufferPointer(rebasing: $0[range]), to: &record.replacements) }
+            let plain = record.bytes.isPlain
+            _ = record.bytes.withUnsafeBytes {
+                appendFieldValue(UnsafeRawBufferPointer(rebasing: $0[range]), plain: plain, to: &record.replacements)
+            }
             record.addReplacement(at: top, since: start)
             return
         }
         // Every duplicate of the key too: a consumer that takes the first must not see the secret.
         record.replaceAll(path, spare: &spare) { value in
             var new: [UInt8] = []
-            return appendFieldValue(value, to: &new) ? new : nil
+            return appendFieldValue(value, plain: false, to: &new) ? new : nil
         }
     }
 
     /// Appends what a named field's value becomes to `out`; false (nothing appended) when it stays.
-    private func appendFieldValue(_ value: UnsafeRawBufferPointer, to out: inout [UInt8]) -> Bool {
+    /// `plain`: the value is from a plain line (`RecordBytes.isPlain`).
+    private func appendFieldValue(_ value: UnsafeRawBufferPointer, plain: Bool, to out: inout [UInt8]) -> Bool {
         guard regex != nil else {
             out += replacementValue
             return true
         }
-        return appendRedacted(value, to: &out)
+        return appendRedacted(value, plain: plain, to: &out)
     }
 
     private func redactEverything(_ record: inout FilterRecord, spare: inout FilterRecord) {
@@ -82,7 +86,10 @@ final class RedactFilter: RecordFilter {
         for index in record.members.indices {
             let range = record.members[index].value
             let start = record.replacements.count
-            _ = record.bytes.withUnsafeBytes { appendRedacted(UnsafeRawBufferPointer(rebasing: $0[range]), to: &record.replacements) }
+            let plain = record.bytes.isPlain
+            _ = record.bytes.withUnsafeBytes {
+                appendRedacted(UnsafeRawBufferPointer(rebasing: $0[range]), plain: plain, to: &record.replacements)
+            }
             if record.replacements.count > start {
                 record.pending.append(FilterRecord.MemberEdit(index: index, change: .replace(start..<record.replacements.count)))
             }
@@ -90,8 +97,8 @@ final class RedactFilter: RecordFilter {
     }
 
     /// Appends `value` (JSON) with its strings redacted to `out`; false (nothing appended) when nothing
-    /// in it changed.
-    private func appendRedacted(_ value: UnsafeRawBufferPointer, to out: inout [UInt8]) -> Bool {
+    /// in it changed. `plain`: the value is from a plain line.
+    private func appendRedacted(_ value: UnsafeRawBufferPointer, plain: Bool, to out: inout [UInt8]) -> Bool {
         switch value[0] {
         case UInt8(ascii: "\""):
             guard let unretainedRegex else {
@@ -102,7 +109,7 @@ final class RedactFilter: RecordFilter {
             // escaping (nearly always); else taken out again and escaped.
             let start = out.count
             out.append(UInt8(ascii: "\""))
-            let replaced = StringValue.withText(value) { text in
+            let replaced = StringValue.withText(value, plain: plain) { text in
                 unretainedRegex._withUnsafeGuaranteedRef { $0.replaceAll(text, with: replacement, appendingTo: &out) }
             }
             guard replaced else {
@@ -121,11 +128,12 @@ final class RedactFilter: RecordFilter {
         case UInt8(ascii: "{"):
             var members: [JSONScanner.Member] = []
             _ = JSONScanner.scanObject(value) { members.append($0) }
-            return appendRebuilt(value, open: UInt8(ascii: "{"), close: UInt8(ascii: "}"), parts: members.map { ($0.key, $0.value) }, to: &out)
+            return appendRebuilt(
+                value, open: UInt8(ascii: "{"), close: UInt8(ascii: "}"), parts: members.map { ($0.key, $0.value) }, plain: plain, to: &out)
         case UInt8(ascii: "["):
             var elements: [Range<Int>] = []
             _ = JSONScanner.scanArray(value) { elements.append($0) }
-            return appendRebuilt(value, open: UInt8(ascii: "["), close: UInt8(ascii: "]"), parts: elements.map { (nil, $0) }, to: &out)
+            return appendRebuilt(value, open: UInt8(ascii: "["), close: UInt8(ascii: "]"), parts: elements.map { (nil, $0) }, plain: plain, to: &out)
         default:
             return false
         }
@@ -134,7 +142,8 @@ final class RedactFilter: RecordFilter {
     /// Appends a container written again with its values redacted to `out`; false (nothing appended)
     /// when none changed.
     private func appendRebuilt(
-        _ container: UnsafeRawBufferPointer, open: UInt8, close: UInt8, parts: [(key: Range<Int>?, value: Range<Int>)], to out: inout [UInt8]
+        _ container: UnsafeRawBufferPointer, open: UInt8, close: UInt8, parts: [(key: Range<Int>?, value: Range<Int>)], plain: Bool,
+        to out: inout [UInt8]
     ) -> Bool {
         let start = out.count
         out.append(open)
@@ -148,7 +157,7 @@ final class RedactFilter: RecordFilter {
                 out.append(UInt8(ascii: ":"))
             }
             let value = UnsafeRawBufferPointer(rebasing: container[part.value])
-            if appendRedacted(value, to: &out) {
+            if appendRedacted(value, plain: plain, to: &out) {
                 changed = true
             } else {
                 out.appendBytes(value)

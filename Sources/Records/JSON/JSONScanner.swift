@@ -28,9 +28,12 @@ public struct JSONScanner {
         /// Some string held bytes that are not UTF-8, or a `\u` escape of a lone surrogate: copy with
         /// `JSONRepair` before shipping.
         public var needsRepair: Bool
+        /// The line was plain (`isPlain`: no backslash, no control byte, none above 0x7F), so the
+        /// SIMD walk took it: each string's text is its bytes between the quotes.
+        public var isPlain: Bool
 
-        @inlinable init(range: Range<Int>, memberCount: Int, needsRepair: Bool) {
-            (self.range, self.memberCount, self.needsRepair) = (range, memberCount, needsRepair)
+        @inlinable init(range: Range<Int>, memberCount: Int, needsRepair: Bool, isPlain: Bool) {
+            (self.range, self.memberCount, self.needsRepair, self.isPlain) = (range, memberCount, needsRepair, isPlain)
         }
     }
 
@@ -111,7 +114,7 @@ public struct JSONScanner {
         let end = scanner.index
         scanner.skipWhitespace()
         guard scanner.index == bytes.count else { return nil }
-        return Object(range: start..<end, memberCount: count, needsRepair: scanner.needsRepair)
+        return Object(range: start..<end, memberCount: count, needsRepair: scanner.needsRepair, isPlain: false)
     }
 
     /// Validates `bytes` as one JSON array, nothing around it, reporting each element's range (the

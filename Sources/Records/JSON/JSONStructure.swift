@@ -180,7 +180,7 @@ import CJSONClassify
             }
         }
         guard next() == count else { return nil }
-        return JSONScanner.Object(range: start..<(position + 1), memberCount: memberCount, needsRepair: false)
+        return JSONScanner.Object(range: start..<(position + 1), memberCount: memberCount, needsRepair: false, isPlain: true)
     }
 
     /// After a key's opening quote (the last position taken), where the block's mask holds the next
