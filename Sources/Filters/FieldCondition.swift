@@ -42,9 +42,9 @@ struct FieldCondition {
     private static func matches(_ regex: PCRERegex, _ value: UnsafeRawBufferPointer, plain: Bool) -> Bool {
         switch value[0] {
         case UInt8(ascii: "\""):
-            return StringValue.withText(value, plain: plain) { regex.matches($0) }
+            return StringValue.withText(value, plain: plain) { regex.matches($0, isASCII: plain) }
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return regex.matches(value)
+            return regex.matches(value, isASCII: plain)
         default:
             return false
         }

@@ -110,7 +110,7 @@ final class RedactFilter: RecordFilter {
             let start = out.count
             out.append(UInt8(ascii: "\""))
             let replaced = StringValue.withText(value, plain: plain) { text in
-                unretainedRegex._withUnsafeGuaranteedRef { $0.replaceAll(text, with: replacement, appendingTo: &out) }
+                unretainedRegex._withUnsafeGuaranteedRef { $0.replaceAll(text, with: replacement, isASCII: plain, appendingTo: &out) }
             }
             guard replaced else {
                 out.removeSubrange(start...)

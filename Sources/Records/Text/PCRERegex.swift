@@ -60,11 +60,15 @@ package final class PCRERegex {
     }
 
     /// Whether the pattern matches somewhere in `subject` (UTF-8; text that is not is never matched).
-    package func matches(_ subject: UnsafeRawBufferPointer) -> Bool {
+    package func matches(_ subject: UnsafeRawBufferPointer) -> Bool { matches(subject, isASCII: false) }
+
+    /// `matches`, where `isASCII` says the caller knows `subject` is ASCII (a plain line's string), so
+    /// it is not looked at. (Not a default argument: its generator was a call across the module.)
+    package func matches(_ subject: UnsafeRawBufferPointer, isASCII: Bool) -> Bool {
         // PCRE2 checks a subject's UTF-8 before every match, a pass as long as the match itself: ASCII
         // needs no check, and finding that it is ASCII costs a word-wide OR per eight bytes.
         // (PCRE2_MATCH_INVALID_UTF, which needs no check, made the JIT's match 50 % slower: callgrind.)
-        guard Self.isASCII(subject) else { return pcre2_match_8(code, Self.pointer(subject), subject.count, 0, 0, matchData, nil) >= 0 }
+        guard isASCII || Self.isASCII(subject) else { return pcre2_match_8(code, Self.pointer(subject), subject.count, 0, 0, matchData, nil) >= 0 }
         return match(subject, from: 0, options: 0) >= 0
     }
 
@@ -145,8 +149,8 @@ package final class PCRERegex {
     /// `subject` with every match replaced by `replacement` (literal text), appended to `out`; false
     /// (and nothing appended) when nothing matched. Empty matches as Perl and pcre2demo.c: never twice
     /// at one place, and the search moves on a whole UTF-8 character.
-    package func replaceAll(_ subject: UnsafeRawBufferPointer, with replacement: [UInt8], appendingTo out: inout [UInt8]) -> Bool {
-        guard matches(subject) else { return false }
+    package func replaceAll(_ subject: UnsafeRawBufferPointer, with replacement: [UInt8], isASCII: Bool, appendingTo out: inout [UInt8]) -> Bool {
+        guard matches(subject, isASCII: isASCII) else { return false }
         guard let ovector = pcre2_get_ovector_pointer_8(matchData) else { return substitute(subject, with: replacement, appendingTo: &out) }
         let mark = out.count
         let count = subject.count
