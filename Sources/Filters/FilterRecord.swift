@@ -468,17 +468,17 @@ package struct FilterRecord {
         // Buffers, not the arrays, go into the append's closure: it retained each array it captured.
         members.withUnsafeBufferPointer { members in
             changes.withUnsafeBufferPointer { changes in
-                out.append(addingCapacity: raw.count + values.count + 2 + (closing?.count ?? 0)) { span in
+                out.append(addingCapacity: raw.count &+ values.count &+ 2 &+ (closing?.count ?? 0)) { span in
                     span.withUnsafeMutableBufferPointer { room, initialized in
                         guard let base = room.baseAddress else { return }
                         var writer = PieceWriter(base: base + initialized)
                         writePieces(raw, members, changes, values, to: &writer, at: start, recording: &recording, record: record)
                         if let closing {
                             // In place of the closing brace.
-                            writer.count -= 1
+                            writer.count &-= 1
                             writer.put(closing)
                         }
-                        initialized += writer.count
+                        initialized &+= writer.count
                     }
                 }
             }
@@ -495,13 +495,13 @@ package struct FilterRecord {
         @inline(__always)
         mutating func put(_ bytes: UnsafeRawBufferPointer) {
             if let source = bytes.baseAddress, bytes.count > 0 { memcpy(base + count, source, bytes.count) }
-            count += bytes.count
+            count &+= bytes.count
         }
 
         @inline(__always)
         mutating func put(_ byte: UInt8) {
             base[count] = byte
-            count += 1
+            count &+= 1
         }
     }
 
@@ -522,11 +522,12 @@ package struct FilterRecord {
             let changed = next < changes.count ? changes[next].index : members.count
             if index < changed {
                 // A run of kept members, from the first key's opening quote to the last value's end.
-                let last = changed - 1
+                let last = changed &- 1
                 if !first { out.put(UInt8(ascii: ",")) }
                 first = false
-                let start = members[index].key.lowerBound - 1
-                let shift = offset + out.count - start
+                let start = members[index].key.lowerBound &- 1
+                // Wrapping: computed only for `record` (a checked sum would be computed for every run).
+                let shift = offset &+ out.count &- start
                 out.put(UnsafeRawBufferPointer(rebasing: raw[start..<members[last].value.upperBound]))
                 if record {
                     for member in members[index...last] {
@@ -542,20 +543,20 @@ package struct FilterRecord {
             // A dropped member is left out; any other is written with its key as it was.
             let change = changes[next].change
             if case .drop = change {
-                index += 1
-                next += 1
+                index &+= 1
+                next &+= 1
                 continue
             }
             if !first { out.put(UInt8(ascii: ",")) }
             first = false
             let member = members[index]
             out.put(UInt8(ascii: "\""))
-            let keyStart = offset + out.count
+            let keyStart = offset &+ out.count
             out.put(UnsafeRawBufferPointer(rebasing: raw[member.key]))
-            let keyEnd = offset + out.count
+            let keyEnd = offset &+ out.count
             out.put(UInt8(ascii: "\""))
             out.put(UInt8(ascii: ":"))
-            let valueStart = offset + out.count
+            let valueStart = offset &+ out.count
             var isString = member.valueIsString
             switch change {
             case .drop: break
@@ -569,10 +570,11 @@ package struct FilterRecord {
             if record {
                 recording.append(
                     Member(
-                        key: keyStart..<keyEnd, keyIsEscaped: member.keyIsEscaped, value: valueStart..<(offset + out.count), valueIsString: isString))
+                        key: keyStart..<keyEnd, keyIsEscaped: member.keyIsEscaped, value: valueStart..<(offset &+ out.count), valueIsString: isString)
+                )
             }
-            index += 1
-            next += 1
+            index &+= 1
+            next &+= 1
         }
         out.put(UInt8(ascii: "}"))
     }
