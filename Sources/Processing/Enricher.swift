@@ -152,6 +152,13 @@ package final class Enricher {
                 reserved: [Self.truncatedKey, Self.originalBytesKey], partial: partial, into: &batch.bytes)
             outcome = .truncated
         }
+        closeRecord(in: &batch)
+        return outcome
+    }
+
+    /// Ends the record written last: its closing `}\n`, unless it has them (`recordClosed`), and its end.
+    @inline(__always)
+    func closeRecord(in batch: inout RecordBatch) {
         if recordClosed {
             recordClosed = false
         } else {
@@ -159,7 +166,6 @@ package final class Enricher {
             batch.bytes.append(0x0A)
         }
         batch.recordEnds.append(batch.bytes.count)
-        return outcome
     }
 
     /// A line without its `\r` (a CRLF file); nil when nothing is left.
@@ -235,10 +241,22 @@ package final class Enricher {
             appendMessage(bytes, flags: ",\"parse_error\":true", reserved: [Self.parseErrorKey], partial: partial, into: &out)
             return .parseError
         }
+        appendObject(object, of: bytes, found: found, hasPartialKey: hasPartialKey, partial: partial, merge: merge, into: &out)
+        return .record
+    }
+
+    /// The scanned object of `bytes` with the enrichment fields: spliced in before its closing brace in
+    /// merge mode (`found`: the fields whose keys it has), else after it under "raw". Closes the record
+    /// itself (`recordClosed`) when it goes with the whole suffix.
+    @inline(__always)
+    func appendObject(
+        _ object: JSONScanner.Object, of bytes: UnsafeRawBufferPointer, found: UInt64, hasPartialKey: Bool, partial: Bool, merge: Bool,
+        into out: inout [UInt8]
+    ) {
         let body = UnsafeRawBufferPointer(rebasing: bytes[object.range])
         if merge {
             // Everything but the closing brace; the fields go in before it.
-            let open = UnsafeRawBufferPointer(rebasing: body.dropLast())
+            let open = UnsafeRawBufferPointer(rebasing: body[..<(body.count &- 1)])
             if !object.needsRepair, found == 0, !partial {
                 appendWithSuffix(open, hasMembers: object.memberCount > 0, into: &out)
             } else {
@@ -254,7 +272,6 @@ package final class Enricher {
                 out.append(contentsOf: suffix)
             }
         }
-        return .record
     }
 
     /// `encodeLine` in merge mode, keeping the members its scan found with the record
