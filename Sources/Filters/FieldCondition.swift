@@ -11,8 +11,9 @@ struct FieldCondition {
     /// pattern and reports it lost.
     private let set: ScalarSet?
     private let regex: PCRERegex?
-    /// `set`, lent to each test without a retain and a release around it (`set` holds it).
-    private let unretainedSet: Unmanaged<ScalarSet>?
+    /// `set` and `regex`, lent to each test without a retain and a release around it (the two hold them).
+    let unretainedSet: Unmanaged<ScalarSet>?
+    let unretainedRegex: Unmanaged<PCRERegex>?
 
     init(_ condition: FilterCondition) throws(PCRERegex.CompileError) {
         path = FieldPath(condition.field)
@@ -21,21 +22,28 @@ struct FieldCondition {
         case .matches(let pattern): (set, regex) = (nil, try PCRERegex(pattern))
         }
         unretainedSet = set.map { Unmanaged.passUnretained($0) }
+        unretainedRegex = regex.map { Unmanaged.passUnretained($0) }
     }
 
     func holds(for record: inout FilterRecord, spare: inout FilterRecord) -> Bool {
         guard let range = record.readableValueRange(path, spare: &spare) else { return false }
+        let plain = record.bytes.isPlain
+        return record.bytes.withUnsafeBytes { test(UnsafeRawBufferPointer(rebasing: $0[range]), plain: plain) }
+    }
+
+    /// Whether `value` (a field's JSON text; `plain`: from a plain line) passes the test.
+    func test(_ value: UnsafeRawBufferPointer, plain: Bool) -> Bool {
+        Self.test(value, plain: plain, set: unretainedSet, regex: unretainedRegex)
+    }
+
+    /// `test` given the condition's set or pattern, the one it has (`FilterScreen` keeps them so).
+    @inline(__always)
+    static func test(_ value: UnsafeRawBufferPointer, plain: Bool, set: Unmanaged<ScalarSet>?, regex: Unmanaged<PCRERegex>?) -> Bool {
         // Each closure captures only what it reads: one over a struct of arrays copied it (a retain of
         // each array) for every record.
-        if let unretainedSet {
-            let plain = record.bytes.isPlain
-            return unretainedSet._withUnsafeGuaranteedRef { set in
-                record.bytes.withUnsafeBytes { set.contains(UnsafeRawBufferPointer(rebasing: $0[range]), plain: plain) }
-            }
-        }
+        if let set { return set._withUnsafeGuaranteedRef { $0.contains(value, plain: plain) } }
         guard let regex else { return false }
-        let plain = record.bytes.isPlain
-        return record.bytes.withUnsafeBytes { Self.matches(regex, UnsafeRawBufferPointer(rebasing: $0[range]), plain: plain) }
+        return regex._withUnsafeGuaranteedRef { matches($0, value, plain: plain) }
     }
 
     /// A string's text, or a number's JSON text as the line wrote it; nothing else matches.

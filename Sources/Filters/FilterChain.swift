@@ -18,8 +18,14 @@ package final class FilterChain {
     package let keys: FilterKeys
     /// Where `FilterRecord.load` has the scanner note the members of the objects one level down.
     package let nested = NestedMemberStore()
+    /// The chain decided on the enricher's own scan of a plain line, when every filter is a drop or
+    /// keep on a top-level field (`FilterScreen`); nil otherwise, or when made without `screening`
+    /// (the tests that compare the two).
+    package let screen: FilterScreen?
+    /// The same, lent to each line without a retain (`screen` holds it).
+    package let unretainedScreen: Unmanaged<FilterScreen>?
 
-    package init(_ configs: [FilterConfig]) throws(ConfigError) {
+    package init(_ configs: [FilterConfig], screening: Bool = true) throws(ConfigError) {
         var filters: [RecordFilter] = []
         for (index, config) in configs.enumerated() {
             do {
@@ -32,6 +38,8 @@ package final class FilterChain {
         unretained = filters.map { Unmanaged.passUnretained($0) }
         keys = FilterKeys(numbering: filters.flatMap(\.fieldPaths))
         dropped = Array(repeating: 0, count: filters.count)
+        screen = screening ? FilterScreen(filters) : nil
+        unretainedScreen = screen.map { Unmanaged.passUnretained($0) }
     }
 
     private static func make(_ config: FilterConfig) throws(PCRERegex.CompileError) -> RecordFilter {
@@ -50,6 +58,12 @@ package final class FilterChain {
             return false
         }
         return true
+    }
+
+    /// Counts a record filter `index` dropped where the screen decided it.
+    package func countDrop(at index: Int) {
+        dropped[index] += 1
+        droppedAny = true
     }
 
     /// The counts since the last call, then zero; nil when nothing was dropped.

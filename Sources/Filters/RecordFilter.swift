@@ -25,8 +25,8 @@ protocol FilterMaking {
 
 /// `drop` (the records that match go) and `keep` (the others go).
 final class MatchFilter: RecordFilter {
-    private let condition: FieldCondition
-    private let keepsMatches: Bool
+    let condition: FieldCondition
+    let keepsMatches: Bool
 
     init(_ condition: FieldCondition, keepsMatches: Bool) {
         self.condition = condition

@@ -11,6 +11,11 @@ extension Enricher {
         switch line {
         case .complete(let line):
             guard let bytes = Self.content(of: line) else { return .empty }
+            if let screen = filters.unretainedScreen, parser == nil, !readsText,
+                let screened = encodeScreened(bytes, partial: partial, filters: filters, screen: screen, into: &batch)
+            {
+                return screened
+            }
             if let parser, let parsed = loadParsed(bytes, parser: parser, filters: filters) {
                 outcome = parsed
             } else if readsText {
@@ -34,6 +39,48 @@ extension Enricher {
         }
         batch.recordEnds.append(batch.bytes.count)
         return outcome
+    }
+
+    /// A line decided by the chain's screen on this scan (`FilterScreen`): dropped and counted, or
+    /// written as `encodeLine` writes it; nil, with nothing written, for a line that is not a plain
+    /// object, which the chain takes.
+    private func encodeScreened(
+        _ bytes: UnsafeRawBufferPointer, partial: Bool, filters: FilterChain, screen: Unmanaged<FilterScreen>, into batch: inout RecordBatch
+    ) -> Outcome? {
+        var found: UInt64 = 0
+        var hasPartialKey = false
+        let merge = !wraps
+        let candidates = screenedKeys
+        let unretained = Unmanaged.passUnretained(self)
+        // The line's escaped keys are not looked at: a line that has one is not plain, and the chain
+        // takes it.
+        let object = JSONScanner.scanObject(bytes) { member in
+            guard candidates.mayMatch(member.keyCount, bytes[member.key.lowerBound]) else { return }
+            let key = UnsafeRawBufferPointer(rebasing: bytes[member.key])
+            found |= unretained._withUnsafeGuaranteedRef { enricher in
+                screen._withUnsafeGuaranteedRef { enricher.screenedKey(key, value: member.value, screen: $0, merge: merge, &hasPartialKey) }
+            }
+        }
+        // A plain line needs no repair and has no escaped key.
+        guard let object, object.isPlain else {
+            screen._withUnsafeGuaranteedRef { $0.forget() }
+            return nil
+        }
+        if let index = screen._withUnsafeGuaranteedRef({ $0.firstDropping(in: bytes) }) {
+            filters.countDrop(at: index)
+            return .record
+        }
+        appendObject(object, of: bytes, found: found, hasPartialKey: hasPartialKey, partial: partial, merge: merge, into: &batch.bytes)
+        closeRecord(in: &batch)
+        return .record
+    }
+
+    /// For a key `screenedKeys` let through on `encodeScreened`'s scan: the screen notes its value, and
+    /// in merge mode the bits of the fields it is are returned (`fieldBits`). Out of the scanner's loop.
+    @inline(never)
+    func screenedKey(_ key: UnsafeRawBufferPointer, value: Range<Int>, screen: FilterScreen, merge: Bool, _ isPartial: inout Bool) -> UInt64 {
+        screen.note(key, value: value)
+        return merge && keyFilter.mayMatch(key.count, key[0]) ? fieldBits(key, escaped: false, &isPartial) : 0
     }
 
     /// The record through its source's parser into `filterRecord`; nil when the parser leaves it to

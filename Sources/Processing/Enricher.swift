@@ -30,6 +30,9 @@ package final class Enricher {
     /// for a key that passed `keyFilter` (in exec mode every `status` shares `stream`'s length and first
     /// byte).
     private let lastByteFilter: KeyFilter
+    /// With a chain the screen decides (`FilterScreen`): its keys, and in merge mode the fields' too,
+    /// told from the rest in one test per member on its scan (`encodeScreened`).
+    let screenedKeys: KeyFilter
     /// The configuration's filters; nil when there are none, and the path is the one without them.
     let filters: FilterChain?
     /// The same, lent to each line's call without a retain and a release around it (`filters` holds
@@ -62,6 +65,7 @@ package final class Enricher {
         keyFilter = KeyFilter(self.fields.map(\.key) + [Self.partialKey])
         lastByteFilter = KeyFilter((self.fields.map(\.key) + [Self.partialKey]).map { Array($0.reversed()) })
         filters?.keys.watch(self.fields.map(\.key) + [Self.partialKey])
+        screenedKeys = KeyFilter((filters?.screen?.keys ?? []) + (wraps ? [] : self.fields.map(\.key) + [Self.partialKey]))
         hasSourceFields = self.fields.contains { $0.source == .file || $0.source == .stream }
         beginBatch()
     }

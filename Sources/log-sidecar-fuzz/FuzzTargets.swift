@@ -97,9 +97,35 @@ nonisolated(unsafe) private let filtered: [Enricher] = [
     return Enricher(mode: .merge, fields: fields, filters: try! FilterChain(configs))
 }
 
-/// Filters: never crash; every record they keep is one JSON object; what remove and rename take away is gone.
+/// A chain of drop and keep only, in each mode, decided by its screen (`FilterScreen`) and by the chain
+/// itself: the fields without the time, which two enrichers would read at two instants.
+private struct ScreenPair {
+    let screened: Enricher
+    let screenedChain: FilterChain
+    let chained: Enricher
+    let chain: FilterChain
+}
+
+nonisolated(unsafe) private let screened: [ScreenPair] = [EnrichMode.merge, .wrap].map { mode in
+    let text =
+        #"[{"type":"drop","field":"level","equals":["debug",5e2,null,true,""]},{"type":"keep","field":"n","matches":"^-?[0-9]|^$|^x"},"#
+        + #"{"type":"drop","field":"msg","equals":[1,"m"]},{"type":"drop","field":"level","matches":"^t"}]"#
+    let configs = try! FilterSchema.parseList(try! JSONParser.parse(text), key: "filters")
+    let fields = [EnrichmentField(key: "host", value: Array(#""fuzz-host""#.utf8)), EnrichmentField(key: "msg", value: Array("1".utf8))]
+    let (screenedChain, chain) = (try! FilterChain(configs), try! FilterChain(configs, screening: false))
+    return ScreenPair(
+        screened: Enricher(mode: mode, fields: fields, filters: screenedChain), screenedChain: screenedChain,
+        chained: Enricher(mode: mode, fields: fields, filters: chain), chain: chain)
+}
+
+/// Filters: never crash; every record they keep is one JSON object; what remove and rename take away is
+/// gone; a chain with a screen writes what it writes without one.
 private func fuzzFilters(_ input: UnsafeRawBufferPointer) {
-    let which = input.first.map { Int($0) & 1 } ?? 0
+    // An input that starts with a byte above 0x7F goes to the screen's pair (its low bit the mode):
+    // the seeds of the two chains below start with their first line's `{`.
+    let first = input.first.map(Int.init) ?? 0
+    if first >= 0x80 { return fuzzScreen(input, screened[first & 1]) }
+    let which = first & 1
     let lines = splitLines(input)
     for line in lines {
         var batch = RecordBatch()
@@ -116,6 +142,28 @@ private func fuzzFilters(_ input: UnsafeRawBufferPointer) {
             require(!members.contains { $0.key == "x" || $0.key == "y" }, "x removed and y renamed: \(String(decoding: record, as: UTF8.self))")
         }
     }
+}
+
+private func fuzzScreen(_ input: UnsafeRawBufferPointer, _ pair: ScreenPair) {
+    let partial = input.count > 1 && input[1] & 1 == 1
+    var screenedBatch = RecordBatch()
+    var chainBatch = RecordBatch()
+    pair.screened.beginBatch()
+    pair.chained.beginBatch()
+    for line in splitLines(input) {
+        let outcomes = line.withUnsafeBytes {
+            (
+                pair.screened.encode(.complete($0), partial: partial, into: &screenedBatch),
+                pair.chained.encode(.complete($0), partial: partial, into: &chainBatch)
+            )
+        }
+        require(outcomes.0 == outcomes.1, "the same outcome with the screen and without")
+    }
+    require(
+        screenedBatch.bytes == chainBatch.bytes && screenedBatch.recordEnds == chainBatch.recordEnds,
+        "the same records with the screen and without: \(String(decoding: screenedBatch.bytes, as: UTF8.self)) against \(String(decoding: chainBatch.bytes, as: UTF8.self))"
+    )
+    require(pair.screenedChain.takeDropped() == pair.chain.takeDropped(), "the same drops counted with the screen and without")
 }
 
 /// Checkpoint decoder: never crash; what it accepts is in range and survives a round trip.

@@ -1,0 +1,108 @@
+import Testing
+
+@testable import Configuration
+@testable import Filters
+@testable import Processing
+@testable import Records
+
+/// The screen (`FilterScreen`: drop and keep decided on the enricher's own scan) against the chain it
+/// stands for: the same records out, the same outcomes, the same drops counted, for every line.
+@Suite("Filter screen (differential)")
+struct FilterScreenTests {
+    /// Read-only chains: one key, keys shared between filters, an enrichment field's key, numbers and
+    /// literals, a pattern, the empty string.
+    static let chains = [
+        #"[{"type":"drop","field":"level","equals":["debug","trace"]}]"#,
+        #"[{"type":"keep","field":"status","matches":"^5"}]"#,
+        #"[{"type":"drop","field":"level","equals":["debug"]},{"type":"keep","field":"n","equals":[1,2.5,true,null,"x"]},"#
+            + #"{"type":"drop","field":"level","matches":"^t"}]"#,
+        #"[{"type":"drop","field":"host","equals":["h"]},{"type":"keep","field":"m","equals":["", "a"]}]"#,
+        #"[{"type":"drop","field":"partial","equals":[true]},{"type":"drop","field":"raw","equals":[1]}]"#,
+    ]
+
+    /// Plain lines and every kind the screen leaves to the chain: escapes, escaped keys, non-ASCII,
+    /// invalid JSON, other values than objects, duplicates, collisions with the fields.
+    static let lines: [String] = {
+        var lines = [
+            #"{"level":"debug","msg":"a"}"#, #"{"level":"info","msg":"b"}"#, #"{"msg":"no level"}"#, #"{"level":"trace"}"#,
+            #"{"level":"info","level":"debug"}"#, #"{"level":"debug","level":"info"}"#, #"{"level":{"a":"debug"}}"#,
+            #"{"level":["debug"]}"#, #"{"level":"de\u0062ug"}"#, #"{"le\u0076el":"debug"}"#, #"{"level":"débug"}"#,
+            #"{"level":"debug""#, #"[{"level":"debug"}]"#, #""debug""#, "debug", "{}", #"  {"level":"debug"}  "#,
+            "{\"level\":\"debug\"}\r", #"{"status":503}"#, #"{"status":"504"}"#, #"{"status":200}"#, #"{"status":5e2}"#,
+            #"{"n":1}"#, #"{"n":1.0}"#, #"{"n":10e-1}"#, #"{"n":2.50}"#, #"{"n":true}"#, #"{"n":null}"#, #"{"n":"x"}"#, #"{"n":false}"#,
+            #"{"n":"1"}"#, #"{"host":"h","msg":"x"}"#, #"{"host":"mine","level":"info"}"#, #"{"m":""}"#, #"{"m":"a","m":"b"}"#,
+            #"{"partial":true}"#, #"{"partial":false,"raw":1}"#, #"{"raw":1}"#, "{\"level\":\"a\u{7F}\"}", "{\"level\":\"info\",\"tab\":\"a\tb\"}",
+            #"{"":"debug","level":"info"}"#, #"{"level" : "debug" , "x" : [ 1 , { "level" : "info" } ] }"#,
+        ]
+        // Past one chunk of the SIMD walk (512 bytes), with the key at its end.
+        lines.append(#"{"pad":""# + String(repeating: "p", count: 600) + #"","level":"debug"}"#)
+        lines.append(#"{"pad":""# + String(repeating: "p", count: 600) + #"","level":"info","n":1}"#)
+        return lines
+    }()
+
+    /// The enricher over `chain`, with the screen or without it.
+    static func enricher(_ chain: String, screening: Bool, mode: EnrichMode, host: Bool) throws -> (Enricher, FilterChain) {
+        let filters = try FilterChain(FilterSchema.parseList(try JSONParser.parse(chain), key: "filters"), screening: screening)
+        let fields = host ? [EnrichmentField(key: "host", value: Array("\"h\"".utf8))] : []
+        return (Enricher(mode: mode, fields: fields, filters: filters), filters)
+    }
+
+    @Test("every read-only chain, both modes, with and without a colliding field, partial or not: the same output as the chain's")
+    func sameAsTheChain() throws {
+        for chain in Self.chains {
+            for mode in [EnrichMode.merge, .wrap] {
+                for host in [true, false] {
+                    for partial in [false, true] {
+                        let (screened, screenedChain) = try Self.enricher(chain, screening: true, mode: mode, host: host)
+                        let (plain, plainChain) = try Self.enricher(chain, screening: false, mode: mode, host: host)
+                        #expect(screenedChain.screen != nil && plainChain.screen == nil)
+                        var screenedBatch = RecordBatch()
+                        var plainBatch = RecordBatch()
+                        screened.beginBatch()
+                        plain.beginBatch()
+                        for line in Self.lines {
+                            let outcomes = Array(line.utf8).withUnsafeBytes { bytes in
+                                (
+                                    screened.encode(.complete(bytes), partial: partial, into: &screenedBatch),
+                                    plain.encode(.complete(bytes), partial: partial, into: &plainBatch)
+                                )
+                            }
+                            #expect(outcomes.0 == outcomes.1, "\(chain) \(mode) \(line)")
+                        }
+                        #expect(
+                            String(decoding: screenedBatch.bytes, as: UTF8.self) == String(decoding: plainBatch.bytes, as: UTF8.self),
+                            "\(chain) \(mode) host \(host) partial \(partial)")
+                        #expect(screenedBatch.recordEnds == plainBatch.recordEnds)
+                        #expect(screenedChain.takeDropped() == plainChain.takeDropped(), "\(chain) \(mode)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("the screen stands only for chains of drop and keep on top-level keys")
+    func onlyReadOnlyChains() throws {
+        for chain in Self.chains { #expect(try Self.enricher(chain, screening: true, mode: .merge, host: true).1.screen != nil, "\(chain)") }
+        for chain in [
+            #"[{"type":"drop","field":"a.b","equals":[1]}]"#, #"[{"type":"drop","field":"a","equals":[1]},{"type":"remove","fields":["b"]}]"#,
+            #"[{"type":"sample","rate":2}]"#, #"[{"type":"throttle","per_second":10}]"#,
+        ] {
+            #expect(try Self.enricher(chain, screening: true, mode: .merge, host: true).1.screen == nil, "\(chain)")
+        }
+    }
+
+    @Test("what the screen decides: the last duplicate counts, a missing field never matches, drops counted per filter")
+    func decisions() throws {
+        let (enricher, chain) = try Self.enricher(Self.chains[2], screening: true, mode: .merge, host: false)
+        var batch = RecordBatch()
+        enricher.beginBatch()
+        for line in [
+            #"{"level":"debug","n":1}"#, #"{"level":"info","n":2.5}"#, #"{"level":"info"}"#, #"{"level":"trace","n":"x"}"#,
+            #"{"level":"debug","level":"x","n":null}"#,
+        ] {
+            _ = Array(line.utf8).withUnsafeBytes { enricher.encode(.complete($0), partial: false, into: &batch) }
+        }
+        #expect(String(decoding: batch.bytes, as: UTF8.self) == "{\"level\":\"info\",\"n\":2.5}\n{\"level\":\"debug\",\"level\":\"x\",\"n\":null}\n")
+        #expect(chain.takeDropped() == [1, 1, 1])
+    }
+}
