@@ -12,15 +12,17 @@ package final class FilterChain {
     /// Records each filter dropped since the last `takeDropped`.
     private var dropped: [Int]
     private var droppedAny = false
-    /// The batch's monotonic time, for throttle.
-    package var nowMs: Int64 = 0
+    /// The batch's monotonic time, for throttle (the screen's too).
+    package var nowMs: Int64 = 0 {
+        didSet { screen?.nowMs = nowMs }
+    }
     /// The top-level keys the filters look up, for `FilterRecord.load` to index.
     package let keys: FilterKeys
     /// Where `FilterRecord.load` has the scanner note the members of the objects one level down.
     package let nested = NestedMemberStore()
-    /// The chain decided on the enricher's own scan of a plain line, when every filter is a drop or
-    /// keep on a top-level field (`FilterScreen`); nil otherwise, or when made without `screening`
-    /// (the tests that compare the two).
+    /// The chain decided on the enricher's own scan of a plain line, when every filter only reads a
+    /// top-level field, if any (`FilterScreen`); nil otherwise, or when made without `screening` (the
+    /// tests that compare the two).
     package let screen: FilterScreen?
     /// The same, lent to each line without a retain (`screen` holds it).
     package let unretainedScreen: Unmanaged<FilterScreen>?

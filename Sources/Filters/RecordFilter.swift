@@ -15,6 +15,16 @@ class RecordFilter {
     /// The fields it looks up, for the chain's key index (`FilterKeys`); one left out is found by a
     /// search of the record's members instead.
     var fieldPaths: [FieldPath] { [] }
+
+    /// True for a filter that only reads, at most one field, and so can be decided on the enricher's
+    /// scan (`FilterScreen`): it reads `screenCondition`'s field (none when nil) and decides with
+    /// `keeps`.
+    var isScreenable: Bool { false }
+    var screenCondition: FieldCondition? { nil }
+
+    /// Whether the record goes on, given whether `screenCondition` holds for it (false without one),
+    /// with the filter's state moved as `apply` moves it: `apply` decides through it too.
+    func keeps(conditionHolds: Bool, nowMs: Int64) -> Bool { true }
 }
 
 /// A filter type's configuration that builds the filter (in the filter's own file, so the
@@ -34,10 +44,14 @@ final class MatchFilter: RecordFilter {
     }
 
     override var fieldPaths: [FieldPath] { [condition.path] }
+    override var isScreenable: Bool { true }
+    override var screenCondition: FieldCondition? { condition }
 
     override func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
         condition.holds(for: &record, spare: &spare) == keepsMatches
     }
+
+    override func keeps(conditionHolds: Bool, nowMs: Int64) -> Bool { conditionHolds == keepsMatches }
 }
 
 extension DropFilterConfig: FilterMaking {

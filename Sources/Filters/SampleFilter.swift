@@ -14,9 +14,15 @@ final class SampleFilter: RecordFilter {
     }
 
     override var fieldPaths: [FieldPath] { unless.map { [$0.path] } ?? [] }
+    override var isScreenable: Bool { true }
+    override var screenCondition: FieldCondition? { unless }
 
     override func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
-        if let unless, unless.holds(for: &record, spare: &spare) { return true }
+        keeps(conditionHolds: unless?.holds(for: &record, spare: &spare) ?? false, nowMs: nowMs)
+    }
+
+    override func keeps(conditionHolds: Bool, nowMs: Int64) -> Bool {
+        if conditionHolds { return true }
         defer { seen = seen == rate - 1 ? 0 : seen + 1 }
         return seen == 0
     }

@@ -97,8 +97,9 @@ nonisolated(unsafe) private let filtered: [Enricher] = [
     return Enricher(mode: .merge, fields: fields, filters: try! FilterChain(configs))
 }
 
-/// A chain of drop and keep only, in each mode, decided by its screen (`FilterScreen`) and by the chain
-/// itself: the fields without the time, which two enrichers would read at two instants.
+/// A chain that only reads (drop, keep, sample, throttle), in each mode, decided by its screen
+/// (`FilterScreen`) and by the chain itself: the fields without the time, which two enrichers would read
+/// at two instants, and one clock set for both chains.
 private struct ScreenPair {
     let screened: Enricher
     let screenedChain: FilterChain
@@ -109,7 +110,8 @@ private struct ScreenPair {
 nonisolated(unsafe) private let screened: [ScreenPair] = [EnrichMode.merge, .wrap].map { mode in
     let text =
         #"[{"type":"drop","field":"level","equals":["debug",5e2,null,true,""]},{"type":"keep","field":"n","matches":"^-?[0-9]|^$|^x"},"#
-        + #"{"type":"drop","field":"msg","equals":[1,"m"]},{"type":"drop","field":"level","matches":"^t"}]"#
+        + #"{"type":"drop","field":"msg","equals":[1,"m"]},{"type":"drop","field":"level","matches":"^t"},"#
+        + #"{"type":"sample","rate":3,"unless":{"field":"n","equals":[7]}},{"type":"throttle","per_second":5,"unless":{"field":"level","equals":["e"]}}]"#
     let configs = try! FilterSchema.parseList(try! JSONParser.parse(text), key: "filters")
     let fields = [EnrichmentField(key: "host", value: Array(#""fuzz-host""#.utf8)), EnrichmentField(key: "msg", value: Array("1".utf8))]
     let (screenedChain, chain) = (try! FilterChain(configs), try! FilterChain(configs, screening: false))
@@ -150,6 +152,9 @@ private func fuzzScreen(_ input: UnsafeRawBufferPointer, _ pair: ScreenPair) {
     var chainBatch = RecordBatch()
     pair.screened.beginBatch()
     pair.chained.beginBatch()
+    // The throttle's clock from the input: windows begin and end between inputs.
+    let nowMs = Int64(input.count > 2 ? input[2] : 0) * 300
+    (pair.screenedChain.nowMs, pair.chain.nowMs) = (nowMs, nowMs)
     for line in splitLines(input) {
         let outcomes = line.withUnsafeBytes {
             (

@@ -5,8 +5,9 @@ import Testing
 @testable import Processing
 @testable import Records
 
-/// The screen (`FilterScreen`: drop and keep decided on the enricher's own scan) against the chain it
-/// stands for: the same records out, the same outcomes, the same drops counted, for every line.
+/// The screen (`FilterScreen`: drop, keep, sample and throttle decided on the enricher's own scan)
+/// against the chain it stands for: the same records out, the same outcomes, the same drops counted,
+/// for every line.
 @Suite("Filter screen (differential)")
 struct FilterScreenTests {
     /// Read-only chains: one key, keys shared between filters, an enrichment field's key, numbers and
@@ -18,6 +19,9 @@ struct FilterScreenTests {
             + #"{"type":"drop","field":"level","matches":"^t"}]"#,
         #"[{"type":"drop","field":"host","equals":["h"]},{"type":"keep","field":"m","equals":["", "a"]}]"#,
         #"[{"type":"drop","field":"partial","equals":[true]},{"type":"drop","field":"raw","equals":[1]}]"#,
+        #"[{"type":"sample","rate":3,"unless":{"field":"level","equals":["error"]}},{"type":"drop","field":"level","equals":["debug"]}]"#,
+        #"[{"type":"drop","field":"n","equals":[1]},{"type":"throttle","per_second":7,"unless":{"field":"status","matches":"^5"}},"#
+            + #"{"type":"sample","rate":2}]"#,
     ]
 
     /// Plain lines and every kind the screen leaves to the chain: escapes, escaped keys, non-ASCII,
@@ -32,7 +36,8 @@ struct FilterScreenTests {
             #"{"n":1}"#, #"{"n":1.0}"#, #"{"n":10e-1}"#, #"{"n":2.50}"#, #"{"n":true}"#, #"{"n":null}"#, #"{"n":"x"}"#, #"{"n":false}"#,
             #"{"n":"1"}"#, #"{"host":"h","msg":"x"}"#, #"{"host":"mine","level":"info"}"#, #"{"m":""}"#, #"{"m":"a","m":"b"}"#,
             #"{"partial":true}"#, #"{"partial":false,"raw":1}"#, #"{"raw":1}"#, "{\"level\":\"a\u{7F}\"}", "{\"level\":\"info\",\"tab\":\"a\tb\"}",
-            #"{"":"debug","level":"info"}"#, #"{"level" : "debug" , "x" : [ 1 , { "level" : "info" } ] }"#,
+            #"{"":"debug","level":"info"}"#, #"{"level":"error","n":1}"#, #"{"level":"error","status":503}"#, #"{"level":"err\u006fr"}"#,
+            #"{"level" : "debug" , "x" : [ 1 , { "level" : "info" } ] }"#,
         ]
         // Past one chunk of the SIMD walk (512 bytes), with the key at its end.
         lines.append(#"{"pad":""# + String(repeating: "p", count: 600) + #"","level":"debug"}"#)
@@ -60,6 +65,8 @@ struct FilterScreenTests {
                         var plainBatch = RecordBatch()
                         screened.beginBatch()
                         plain.beginBatch()
+                        // One clock for both, so that a throttle's windows are the same.
+                        (screenedChain.nowMs, plainChain.nowMs) = (1_000, 1_000)
                         for line in Self.lines {
                             let outcomes = Array(line.utf8).withUnsafeBytes { bytes in
                                 (
@@ -80,12 +87,13 @@ struct FilterScreenTests {
         }
     }
 
-    @Test("the screen stands only for chains of drop and keep on top-level keys")
+    @Test("the screen stands only for chains that read top-level keys and edit nothing")
     func onlyReadOnlyChains() throws {
         for chain in Self.chains { #expect(try Self.enricher(chain, screening: true, mode: .merge, host: true).1.screen != nil, "\(chain)") }
         for chain in [
             #"[{"type":"drop","field":"a.b","equals":[1]}]"#, #"[{"type":"drop","field":"a","equals":[1]},{"type":"remove","fields":["b"]}]"#,
-            #"[{"type":"sample","rate":2}]"#, #"[{"type":"throttle","per_second":10}]"#,
+            #"[{"type":"sample","rate":2,"unless":{"field":"a.b","equals":[1]}}]"#, #"[{"type":"redact","fields":["a"]}]"#,
+            #"[{"type":"rename","from":"a","to":"b"}]"#,
         ] {
             #expect(try Self.enricher(chain, screening: true, mode: .merge, host: true).1.screen == nil, "\(chain)")
         }
