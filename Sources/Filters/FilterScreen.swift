@@ -12,8 +12,8 @@ import Records
 /// parser or in the text format, to the chain itself; the differential tests (`FilterScreenTests`,
 /// the fuzz target `filters`) hold the two to the same output.
 package final class FilterScreen {
-    /// One filter's test, read without a retain: its set or pattern lent by the condition, which
-    /// `conditions` holds.
+    /// One filter's test, read without a retain: the filter, and its condition's set or pattern, lent
+    /// (`filters` holds them).
     private struct Test {
         /// The number of the key it reads, in `table`; -1 for a filter without a condition.
         let key: Int
