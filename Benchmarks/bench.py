@@ -175,8 +175,10 @@ def filter_contenders(selected):
     everyone = [
         LogSidecar("log-sidecar (no filters)"),
         LogSidecar("log-sidecar (filters)", filters=FILTER_SET, note="merge mode + drop, remove x2, redact"),
+        LogSidecar("log-sidecar (drop only)", filters=FILTER_SET[:1], note="merge mode + the set's drop filter alone"),
         *([LogSidecar("log-sidecar (baseline, no filters)", binary=BASELINE),
-           LogSidecar("log-sidecar baseline (filters)", binary=BASELINE, filters=FILTER_SET, note="the same set, the baseline binary")]
+           LogSidecar("log-sidecar baseline (filters)", binary=BASELINE, filters=FILTER_SET, note="the same set, the baseline binary"),
+           LogSidecar("log-sidecar baseline (drop only)", binary=BASELINE, filters=FILTER_SET[:1], note="the drop filter, the baseline binary")]
           if BASELINE else []),
         Rsyslog("rsyslog (filters)", "rsyslog-filter.conf", True, "mmjsonparse, if/stop, unset, re_extract+replace"),
         SyslogNG("syslog-ng (filters)", "syslog-ng-filter.conf", True, "json-parser, filter, rewrite unset/subst"),
@@ -297,15 +299,19 @@ def make_filter_data(path, size_mb):
     return lines, lines - (lines + 2) // 5 - lines // 5
 
 
-def check_filtered(output):
+def check_filtered(output, drop_only=False):
     """Whether the first 10,000 records show the filter set's work: no debug or trace, no path, no
-    user.name, every e-mail masked."""
+    user.name, every e-mail masked (`drop_only`: only the first; path still there)."""
     with open(output) as f:
         for _, line in zip(range(10000), f):
             record = json.loads(line)
             email = record.get("email", "***@")
-            if record.get("level") in ("debug", "trace") or "path" in record or "name" in record.get("user", {}) \
-                    or not email.startswith("***@"):
+            if drop_only:
+                wrong = record.get("level") in ("debug", "trace") or "path" not in record
+            else:
+                wrong = record.get("level") in ("debug", "trace") or "path" in record or "name" in record.get("user", {}) \
+                    or not email.startswith("***@")
+            if wrong:
                 return "WRONG: " + line.strip()[:120]
     return "ok"
 
@@ -696,8 +702,10 @@ def main():
         lines, kept = make_filter_data(data, args.size_mb)
         subprocess.run(["cat", data], stdout=subprocess.DEVNULL)
         def run_filters(contender, work):
-            filtered = contender.name.endswith("(filters)")
-            result = catch_up(contender, data, kept if filtered else lines, work, check=check_filtered if filtered else None)
+            filtered = contender.name.endswith(("(filters)", "(drop only)"))
+            drop_only = contender.name.endswith("(drop only)")
+            check = (lambda output: check_filtered(output, drop_only)) if filtered else None
+            result = catch_up(contender, data, kept if filtered else lines, work, check=check)
             return result, contender.note + ("" if not filtered else "; check " + result.get("check", "?"))
         rows = alternated_best(filter_contenders(args.only), args.repeat, f"filters {args.size_mb} MB", workdir, run_filters)
         results["filters"] = dict(size_mb=args.size_mb, lines=lines, kept=kept, rows=rows)
