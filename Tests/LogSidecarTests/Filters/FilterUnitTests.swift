@@ -155,6 +155,13 @@ struct FilterUnitTests {
                 == #"{"a":"card <n>","b":{"c":["x <n> y"]},"1234-5678":1}"#, "values only, never keys")
         let escapes = try Harness(#"[{"type":"redact","fields":["m"],"pattern":"\t","replacement":"\"<tab>\\"}]"#, host: false)
         #expect(escapes.one(#"{"m":"a\tb"}"#) == #"{"m":"a\"<tab>\\b"}"#, "the replacement is escaped as JSON")
+
+        // A plain line (no backslash) read in place, then a value with an escape written by a filter:
+        // the condition after it decodes the new value (the record no longer says it is plain).
+        let then = try Harness(
+            #"[{"type":"redact","fields":["m"],"pattern":"a","replacement":"\\"},{"type":"drop","field":"m","equals":["\\b"]}]"#, host: false)
+        // Twice: the second time, the record written anew reuses bytes that were a borrowed line's.
+        #expect(then.run([#"{"m":"ab"}"#, #"{"m":"cb"}"#, #"{"m":"ab"}"#]) == [#"{"m":"cb"}"#])
     }
 
     @Test("duplicated keys: remove, rename and redact take every copy, not only the one a lookup sees")
