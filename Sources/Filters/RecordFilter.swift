@@ -48,7 +48,7 @@ final class MatchFilter: RecordFilter {
     override var screenCondition: FieldCondition? { condition }
 
     override func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
-        condition.holds(for: &record, spare: &spare) == keepsMatches
+        keeps(conditionHolds: condition.holds(for: &record, spare: &spare), nowMs: nowMs)
     }
 
     override func keeps(conditionHolds: Bool, nowMs: Int64) -> Bool { conditionHolds == keepsMatches }
