@@ -1,94 +1,249 @@
+import Glibc
 import Records
 
-/// A chain of filters that only read top-level fields (`drop`, `keep`, `sample`, `throttle`; the
-/// commonest chain: debug lines away), decided on the enricher's own scan of a plain line, without a
-/// `FilterRecord`: the scan notes the last value of each key the conditions name (`note`), and the
-/// conditions are tested on those values in the chain's order (`firstDropping`), each filter deciding
-/// as its `apply` does (`RecordFilter.keeps`). A kept line is then written as on the path without
-/// filters, which is what the chain writes for a record it keeps unchanged.
+/// A chain decided on the enricher's own scan of a plain line, without a `FilterRecord`: the filters
+/// that read top-level fields (`drop`, `keep`, `sample`, `throttle`; the commonest chain, debug lines
+/// away) and those that edit them (`remove` of top-level keys and of a field one level down,
+/// `redact` of top-level keys). The scan notes the last value of each key they name (`note`); the
+/// conditions are tested on those values in the chain's order (`decide`), each filter deciding as its
+/// `apply` does (`RecordFilter.keeps`); a kept line is written as on the path without filters, or, when
+/// an edit changed it, in pieces around the changed members exactly as the chain writes a record with
+/// pending changes (`writeEdited`, `FilterRecord.writeObject`).
 ///
 /// Only for a plain line (`JSONScanner.Object.isPlain`): no escaped key can name a field there, and a
-/// string's text is its bytes. The enricher gives any other line, and every line of a source with a
-/// parser or in the text format, to the chain itself; the differential tests (`FilterScreenTests`,
-/// the fuzz target `filters`) hold the two to the same output.
+/// string's text is its bytes. A line where an edited key comes twice goes to the chain, which edits
+/// every duplicate; so does any other line than a plain object, and every line of a source with a
+/// parser or in the text format. The differential tests (`FilterScreenTests`, the fuzz target
+/// `filters`) hold the two to the same output.
 package final class FilterScreen {
     /// One filter's test, read without a retain: the filter, and its condition's set or pattern, lent
     /// (`filters` holds them).
     private struct Test {
-        /// The number of the key it reads, in `table`; -1 for a filter without a condition.
-        let key: Int
+        /// The number of the key it reads (`numbering`'s); -1 for a filter without a condition.
+        var key: Int
         let set: Unmanaged<ScalarSet>?
         let regex: Unmanaged<PCRERegex>?
         /// A drop or keep, decided here: its matches kept or not. Any other filter decides by `keeps`.
         let isMatch: Bool
         let keepsMatches: Bool
         let filter: Unmanaged<RecordFilter>
+        /// Its place in the chain, where the drops are counted.
+        let position: Int
+    }
+
+    /// One field an edit filter changes: the top-level member named `key` (the path's whole text)
+    /// removed, or its value redacted by `redactor`; for a path with a dot, when no top-level key is the
+    /// whole path, the member `leaf` (bytes of `leaves`) removed from the object of the member named
+    /// `parent`, as the chain reads such a path (`FieldPath`).
+    private struct Edit {
+        var key: Int
+        let keyLength: Int
+        var parent: Int
+        let parentLength: Int
+        let leaf: Range<Int>
+        let redactor: Unmanaged<RedactFilter>?
+    }
+
+    /// One change to a kept line's top-level member: `edit` made it; ranges into the line.
+    private struct Change {
+        var edit: Int
+        var key: Range<Int>
+        var value: Range<Int>
+        var change: FilterRecord.MemberChange
+    }
+
+    /// What `decide` made of a line.
+    package enum Verdict: Equatable {
+        /// Not one the screen decides (an edited key comes twice): the chain's.
+        case chain
+        /// Dropped by the filter at this place in the chain.
+        case drop(Int)
+        /// Kept as it is.
+        case keep
+        /// Kept with the changes `writeEdited` writes.
+        case edited
     }
 
     private let tests: UnsafeMutableBufferPointer<Test>
-    /// What the tests lend: the filters, and so their conditions.
+    /// The edits are planned before the tests: a line the chain takes must leave a sample's or a
+    /// throttle's state as it was. Without such a filter only the kept lines are planned.
+    private let plansFirst: Bool
+    private let edits: UnsafeMutableBufferPointer<Edit>
+    /// The nested removals' leaf keys, in memory of the screen's own (an array read in `cut` was
+    /// reached through a closure).
+    private let leaves: UnsafeMutableRawBufferPointer
+    /// What the tests and edits lend: the filters, and so their conditions.
     private let filters: [RecordFilter]
-    /// The conditions' keys, each once.
-    package let keys: [[UInt8]]
-    // Read by `note`, which is inlined into the enricher's call for a member.
-    @usableFromInline let table: KeyTable
-    /// The last value of each key on the line scanned, as (start, end) in its bytes, and the line it was
-    /// noted on: a value noted before the current `line` is not the line's. Counting lines spares
-    /// forgetting every key before each scan.
-    @usableFromInline let values: UnsafeMutablePointer<(start: Int, end: Int, line: UInt64)>
-    @usableFromInline var line: UInt64 = 1
+    /// The top-level keys an edit may take away (each removal's whole path), for the enricher: a line
+    /// that loses one of its fields' keys gets the field back, which the screen does not write.
+    package let removedKeys: [[UInt8]]
+    /// The keys by their slot, as `FilterRecord.load` finds the chain's (`FilterKeys`), which numbers
+    /// them: `values`, the tests and the edits use its numbers.
+    private let numbering: FilterKeys
+    /// Where `scan` keeps the members whose keys may be the enricher's.
+    package let watchedMembers: UnsafeMutablePointer<JSONScanner.Member>
+    /// The last member of each key on the line scanned: its key's first byte, its value as (start, end)
+    /// in the line's bytes, the line it was noted on (a member noted before the current `line` is not
+    /// the line's: counting lines spares forgetting every key before each scan), and whether the key
+    /// came more than once.
+    private let values: UnsafeMutablePointer<Noted>
+    private var line: UInt64 = 1
     /// The chain's `nowMs`, set with it once a batch.
     var nowMs: Int64 = 0
 
-    /// The screen for `filters`, or nil when one of them edits records, or reads a field that is not a
-    /// top-level key (a key without dots: a dotted path may name a nested field).
+    private typealias Noted = (keyStart: Int, start: Int, end: Int, line: UInt64, duplicated: Bool)
+
+    /// The changes of the line decided last, in the members' order; their new values in `replacements`.
+    private let changes: UnsafeMutablePointer<Change>
+    private var changeCount = 0
+    /// How many of them drop their member.
+    package private(set) var dropCount = 0
+    private var replacements: [UInt8] = []
+
+    /// The screen for `filters`, or nil when one of them does something else (rename, redact of every
+    /// string or of a nested field), reads a field that is not a top-level key (a key without dots), or
+    /// removes a path with more than one dot; when two edits may change the same member; or when a
+    /// condition reads a key an edit before it may change.
     init?(_ filters: [RecordFilter]) {
         var tests: [Test] = []
+        var edits: [Edit] = []
+        var leaves: [UInt8] = []
         var keys: [[UInt8]] = []
-        for filter in filters {
+        var removed: [[UInt8]] = []
+        // The top-level keys the edits so far may change.
+        var touched: [[UInt8]] = []
+        func number(_ key: [UInt8]) -> Int {
+            if let index = keys.firstIndex(of: key) { return index }
+            keys.append(key)
+            return keys.count - 1
+        }
+        for (position, filter) in filters.enumerated() {
+            let redactor = filter as? RedactFilter
+            if let redactor {
+                guard let paths = redactor.namedPaths, !paths.isEmpty else { return nil }
+                for path in paths {
+                    let text = path.text
+                    guard !text.isEmpty, path.dots.isEmpty, !touched.contains(text) else { return nil }
+                    touched.append(text)
+                    edits.append(
+                        Edit(
+                            key: number(text), keyLength: text.count, parent: -1, parentLength: 0, leaf: 0..<0,
+                            redactor: Unmanaged.passUnretained(redactor)))
+                }
+                continue
+            }
+            if filter is RemoveFilter {
+                for path in filter.fieldPaths {
+                    let text = path.text
+                    guard !text.isEmpty, !touched.contains(text), path.dots.count <= 1 else { return nil }
+                    touched.append(text)
+                    removed.append(text)
+                    guard let dot = path.dots.first else {
+                        edits.append(Edit(key: number(text), keyLength: text.count, parent: -1, parentLength: 0, leaf: 0..<0, redactor: nil))
+                        continue
+                    }
+                    let parent = Array(text[..<dot])
+                    let leaf = text[(dot + 1)...]
+                    guard !parent.isEmpty, !leaf.isEmpty, !touched.contains(parent) else { return nil }
+                    touched.append(parent)
+                    let start = leaves.count
+                    leaves += leaf
+                    edits.append(
+                        Edit(
+                            key: number(text), keyLength: text.count, parent: number(parent), parentLength: parent.count,
+                            leaf: start..<leaves.count, redactor: nil))
+                }
+                continue
+            }
             guard filter.isScreenable else { return nil }
             let match = filter as? MatchFilter
-            let filter = Unmanaged.passUnretained(filter)
-            guard let condition = filter.takeUnretainedValue().screenCondition else {
-                tests.append(Test(key: -1, set: nil, regex: nil, isMatch: false, keepsMatches: false, filter: filter))
+            let unretained = Unmanaged.passUnretained(filter)
+            guard let condition = filter.screenCondition else {
+                tests.append(Test(key: -1, set: nil, regex: nil, isMatch: false, keepsMatches: false, filter: unretained, position: position))
                 continue
             }
             let text = condition.path.text
-            guard !text.isEmpty, condition.path.dots.isEmpty else { return nil }
-            let key = keys.firstIndex(of: text) ?? keys.count
-            if key == keys.count { keys.append(text) }
+            guard !text.isEmpty, condition.path.dots.isEmpty, !touched.contains(text) else { return nil }
             tests.append(
                 Test(
-                    key: key, set: condition.unretainedSet, regex: condition.unretainedRegex, isMatch: match != nil,
-                    keepsMatches: match?.keepsMatches ?? false, filter: filter))
+                    key: number(text), set: condition.unretainedSet, regex: condition.unretainedRegex, isMatch: match != nil,
+                    keepsMatches: match?.keepsMatches ?? false, filter: unretained, position: position))
         }
-        guard !tests.isEmpty else { return nil }
+        guard !tests.isEmpty || !edits.isEmpty else { return nil }
+        // Numbered as paths: a key's dotted text numbers its part before the dot too, which is one of
+        // `keys` (a nested removal's parent).
+        let paths = keys.map { FieldPath(String(decoding: $0, as: UTF8.self)) }
+        let numbering = FilterKeys(numbering: paths)
+        guard paths.allSatisfy({ $0.wholeKey >= 0 }) else { return nil }
+        for index in tests.indices where tests[index].key >= 0 { tests[index].key = paths[tests[index].key].wholeKey }
+        for index in edits.indices {
+            edits[index].key = paths[edits[index].key].wholeKey
+            if edits[index].parent >= 0 { edits[index].parent = paths[edits[index].parent].wholeKey }
+        }
+        self.numbering = numbering
+        plansFirst = !edits.isEmpty && tests.contains { !$0.isMatch }
         self.tests = .allocate(capacity: tests.count)
         _ = self.tests.initialize(from: tests)
-        (self.filters, self.keys) = (filters, keys)
-        table = KeyTable(keys)
-        values = .allocate(capacity: keys.count)
-        values.initialize(repeating: (-1, -1, 0), count: keys.count)
+        self.edits = .allocate(capacity: edits.count)
+        _ = self.edits.initialize(from: edits)
+        changes = .allocate(capacity: edits.count)
+        self.leaves = .allocate(byteCount: max(leaves.count, 1), alignment: 1)
+        self.leaves.copyBytes(from: leaves)
+        (self.filters, removedKeys) = (filters, removed)
+        watchedMembers = .allocate(capacity: Self.watchedCapacity)
+        values = .allocate(capacity: FilterKeys.capacity)
+        values.initialize(repeating: (-1, -1, -1, 0, false), count: FilterKeys.capacity)
     }
 
     deinit {
         tests.deallocate()
+        edits.deallocate()
+        changes.deallocate()
         values.deallocate()
+        watchedMembers.deallocate()
+        leaves.deallocate()
     }
 
-    /// Notes the value of a member whose key is `key`, if it is one of the conditions' (a later member
-    /// with the same key replaces it: the last of duplicates counts).
-    @inlinable @inline(__always)
-    package func note(_ key: UnsafeRawBufferPointer, value: Range<Int>) {
+    /// Marks `keys` (the enricher's, in merge mode) for `scan` to keep the members that may have them.
+    package func watch(_ keys: [[UInt8]]) { numbering.watch(keys) }
+
+    /// The enricher's scan of a line when the screen decides: validates it as `JSONScanner.scanObject`
+    /// does, notes the last member of each of the filters' keys (a later member with the same key
+    /// replaces an earlier one: the last of duplicates counts), and keeps the members whose keys may be
+    /// the ones `watch` marked, the first `watchedCapacity` in `watchedMembers`; returns the object and
+    /// how many such members it has. The keys are told from the rest inline, by one byte per member,
+    /// as `FilterRecord.load` tells the chain's (`FilterKeys`): a call for each cost some 130
+    /// instructions. Escaped keys are looked up as they are written: a line that has one is not plain,
+    /// and goes to the chain.
+    @inline(__always)
+    package func scan(_ bytes: UnsafeRawBufferPointer) -> (object: JSONScanner.Object?, watched: Int) {
         let line = line
-        table.forEachMatch(key) { values[$0] = (value.lowerBound, value.upperBound, line) }
+        let lookup = numbering.lookup
+        let (values, watchedMembers) = (values, watchedMembers)
+        var watched = 0
+        let object = JSONScanner.scanObject(bytes) { member in
+            let entry = lookup.slots[Int(KeyFilter.slot(member.keyCount, bytes[member.key.lowerBound]))]
+            guard entry != 0 else { return }
+            if entry & FilterKeys.watched != 0 {
+                if watched < Self.watchedCapacity { watchedMembers[watched] = member }
+                watched &+= 1
+            }
+            guard entry & 0x0F != 0 else { return }
+            let number = lookup.number(of: UnsafeRawBufferPointer(rebasing: bytes[member.key]), entry: entry)
+            guard number >= 0 else { return }
+            values[number] = (member.key.lowerBound, member.value.lowerBound, member.value.upperBound, line, values[number].line == line)
+        }
+        return (object, watched)
     }
 
-    /// The index of the first filter that drops the line whose values were noted, or nil when all of
-    /// them keep it (a missing field never matches); the filters that keep state move it as their
-    /// `apply` would. The next line's values are noted afresh.
-    package func firstDropping(in bytes: UnsafeRawBufferPointer) -> Int? {
+    package static let watchedCapacity = 16
+
+    /// What the filters make of the line whose members were noted (`bytes`: its bytes): a missing field
+    /// never matches; the filters that keep state move it as their `apply` would. The next line's
+    /// members are noted afresh.
+    package func decide(in bytes: UnsafeRawBufferPointer) -> Verdict {
         defer { line &+= 1 }
+        if plansFirst && !planEdits(in: bytes) { return .chain }
         for index in tests.indices {
             let test = tests[index]
             var holds = false
@@ -101,11 +256,224 @@ package final class FilterScreen {
             }
             let keeps =
                 test.isMatch ? holds == test.keepsMatches : test.filter._withUnsafeGuaranteedRef { $0.keeps(conditionHolds: holds, nowMs: nowMs) }
-            if !keeps { return index }
+            if !keeps { return .drop(test.position) }
         }
-        return nil
+        guard edits.count > 0 else { return .keep }
+        if !plansFirst && !planEdits(in: bytes) { return .chain }
+        guard changeCount > 0, redact(in: bytes) else { return .keep }
+        return .edited
     }
 
-    /// Forgets the values noted, for a line the screen did not decide.
+    /// Forgets the members noted, for a line the screen did not decide.
     package func forget() { line &+= 1 }
+
+    /// The removals of the line's members into `changes`, and a place for each redaction (made by
+    /// `redact` once the line is kept); false when an edited key comes twice, at the top level or in
+    /// the nested object, where the chain edits every copy.
+    private func planEdits(in bytes: UnsafeRawBufferPointer) -> Bool {
+        changeCount = 0
+        dropCount = 0
+        for index in edits.indices {
+            let edit = edits[index]
+            let whole = values[edit.key]
+            if whole.line == line {
+                // The whole path is a top-level key: the chain finds it before any nested field.
+                if whole.duplicated { return false }
+                let key = whole.keyStart..<(whole.keyStart &+ edit.keyLength)
+                if edit.redactor == nil { dropCount &+= 1 }
+                append(Change(edit: index, key: key, value: whole.start..<whole.end, change: edit.redactor == nil ? .drop : .replace(0..<0)))
+                continue
+            }
+            guard edit.parent >= 0 else { continue }
+            let parent = values[edit.parent]
+            // Of duplicates the last is read: the chain looks no further when it is not an object.
+            guard parent.line == line, bytes[parent.start] == UInt8(ascii: "{") else { continue }
+            switch cut(leaf: edit.leaf, in: bytes, object: parent.start..<parent.end) {
+            case .none: continue
+            case .some(nil): return false
+            case .some(let cut?):
+                let key = parent.keyStart..<(parent.keyStart &+ edit.parentLength)
+                append(Change(edit: index, key: key, value: parent.start..<parent.end, change: .cut(cut)))
+            }
+        }
+        return true
+    }
+
+    private func append(_ change: Change) {
+        // In the members' order: a few changes at most, mostly in order already.
+        var at = changeCount
+        while at > 0 && changes[at &- 1].key.lowerBound > change.key.lowerBound {
+            changes[at] = changes[at &- 1]
+            at &-= 1
+        }
+        changes[at] = change
+        changeCount &+= 1
+    }
+
+    /// What takes the last member keyed `leaf` out of the object at `object` of the line, as
+    /// `FilterRecord.cutOut` takes it: nil when there is none, nil inside when the key comes twice.
+    /// Walked here: the line is valid and plain, so a string ends at the next quote.
+    private func cut(leaf: Range<Int>, in bytes: UnsafeRawBufferPointer, object: Range<Int>) -> Range<Int>?? {
+        let wanted = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(leaves)[leaf])
+        // The found member's key quote and value end, the value end before it, and the key quote after it.
+        var (quote, valueEnd, previousEnd, nextQuote) = (-1, -1, -1, -1)
+        var lastEnd = -1
+        var index = Self.skipSpace(bytes, from: object.lowerBound &+ 1)
+        while bytes[index] == UInt8(ascii: "\"") {
+            if quote >= 0 && nextQuote < 0 && lastEnd == valueEnd { nextQuote = index }
+            let keyStart = index &+ 1
+            var keyEnd = keyStart
+            while bytes[keyEnd] != UInt8(ascii: "\"") { keyEnd &+= 1 }
+            let valueStart = Self.skipSpace(bytes, from: Self.skipSpace(bytes, from: keyEnd &+ 1) &+ 1)
+            let end = Self.valueEnd(from: valueStart, in: bytes)
+            if keyEnd &- keyStart == wanted.count && ShortCompare.equal(bytes.baseAddress! + keyStart, wanted.baseAddress!, wanted.count) {
+                if quote >= 0 { return .some(nil) }
+                (quote, valueEnd, previousEnd) = (index, end, lastEnd)
+            }
+            lastEnd = end
+            let next = Self.skipSpace(bytes, from: end)
+            guard bytes[next] == UInt8(ascii: ",") else { break }
+            index = Self.skipSpace(bytes, from: next &+ 1)
+        }
+        guard quote >= 0 else { return nil }
+        return .some(
+            FilterRecord.removalCut(
+                previousValueEnd: previousEnd >= 0 ? previousEnd : nil, keyQuote: quote, valueEnd: valueEnd,
+                nextKeyQuote: nextQuote >= 0 ? nextQuote : nil))
+    }
+
+    /// The end of the value that starts at `start` of a valid plain line.
+    @inline(__always)
+    private static func valueEnd(from start: Int, in bytes: UnsafeRawBufferPointer) -> Int {
+        var index = start
+        switch bytes[index] {
+        case UInt8(ascii: "\""):
+            index &+= 1
+            while bytes[index] != UInt8(ascii: "\"") { index &+= 1 }
+            return index &+ 1
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            var depth = 0
+            while true {
+                switch bytes[index] {
+                case UInt8(ascii: "\""):
+                    index &+= 1
+                    while bytes[index] != UInt8(ascii: "\"") { index &+= 1 }
+                case UInt8(ascii: "{"), UInt8(ascii: "["): depth &+= 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    depth &-= 1
+                    if depth == 0 { return index &+ 1 }
+                default: break
+                }
+                index &+= 1
+            }
+        default:
+            while true {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: ",") || byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") || isSpace(byte) { return index }
+                index &+= 1
+            }
+        }
+    }
+
+    /// The planned redactions made, those that change nothing taken out; true when a change is left.
+    private func redact(in bytes: UnsafeRawBufferPointer) -> Bool {
+        // Emptied only when it has something: an empty array's `removeAll` still cost a call.
+        if !replacements.isEmpty { replacements.removeAll(keepingCapacity: true) }
+        var kept = 0
+        for index in 0..<changeCount {
+            var change = changes[index]
+            if let redactor = edits[change.edit].redactor {
+                let start = replacements.count
+                let value = UnsafeRawBufferPointer(rebasing: bytes[change.value])
+                guard redactor._withUnsafeGuaranteedRef({ $0.appendScreenedValue(value, to: &replacements) }) else { continue }
+                change.change = .replace(start..<replacements.count)
+            }
+            changes[kept] = change
+            kept &+= 1
+        }
+        changeCount = kept
+        return kept > 0
+    }
+
+    /// The object at `object` of the line `bytes` with the changes `decide` planned, appended to `out`,
+    /// with `closing` in place of its closing brace when given: the pieces `FilterRecord.writeObject`
+    /// writes for the same record and changes (kept members between two changes in one piece, as they
+    /// were; a changed member written `"key":value`; one comma between pieces).
+    package func writeEdited(_ bytes: UnsafeRawBufferPointer, object: Range<Int>, closing: UnsafeRawBufferPointer?, into out: inout [UInt8]) {
+        let end = Self.lastValueEnd(bytes, closingBrace: object.upperBound &- 1)
+        let changes = UnsafeBufferPointer(start: changes, count: changeCount)
+        replacements.withUnsafeBytes { values in
+            out.append(addingCapacity: object.count &+ values.count &+ 2 &+ (closing?.count ?? 0)) { span in
+                span.withUnsafeMutableBufferPointer { room, initialized in
+                    guard let base = room.baseAddress else { return }
+                    var writer = FilterRecord.PieceWriter(base: base + initialized)
+                    writer.put(UInt8(ascii: "{"))
+                    var first = true
+                    // The first kept member's opening quote; past `end` when none is left.
+                    var position = Self.skipSpace(bytes, from: object.lowerBound &+ 1)
+                    for change in changes {
+                        let quote = change.key.lowerBound &- 1
+                        if position < quote {
+                            if !first { writer.put(UInt8(ascii: ",")) }
+                            first = false
+                            writer.put(UnsafeRawBufferPointer(rebasing: bytes[position..<Self.valueEnd(before: quote, in: bytes)]))
+                        }
+                        position = Self.keyQuote(after: change.value.upperBound, in: bytes, end: end)
+                        if case .drop = change.change { continue }
+                        if !first { writer.put(UInt8(ascii: ",")) }
+                        first = false
+                        writer.put(UInt8(ascii: "\""))
+                        writer.put(UnsafeRawBufferPointer(rebasing: bytes[change.key]))
+                        writer.put(UInt8(ascii: "\""))
+                        writer.put(UInt8(ascii: ":"))
+                        switch change.change {
+                        case .drop: break
+                        case .replace(let range): writer.put(UnsafeRawBufferPointer(rebasing: values[range]))
+                        case .cut(let cut):
+                            writer.put(UnsafeRawBufferPointer(rebasing: bytes[change.value.lowerBound..<cut.lowerBound]))
+                            writer.put(UnsafeRawBufferPointer(rebasing: bytes[cut.upperBound..<change.value.upperBound]))
+                        }
+                    }
+                    if position < end {
+                        if !first { writer.put(UInt8(ascii: ",")) }
+                        writer.put(UnsafeRawBufferPointer(rebasing: bytes[position..<end]))
+                    }
+                    if let closing { writer.put(closing) } else { writer.put(UInt8(ascii: "}")) }
+                    initialized &+= writer.count
+                }
+            }
+        }
+    }
+
+    // The separators of a valid object: whitespace, one comma between members.
+
+    private static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+
+    private static func skipSpace(_ bytes: UnsafeRawBufferPointer, from index: Int) -> Int {
+        var index = index
+        while isSpace(bytes[index]) { index &+= 1 }
+        return index
+    }
+
+    /// The end of the last member's value: the closing brace and the whitespace before it left out.
+    private static func lastValueEnd(_ bytes: UnsafeRawBufferPointer, closingBrace: Int) -> Int {
+        var index = closingBrace
+        while isSpace(bytes[index &- 1]) { index &-= 1 }
+        return index
+    }
+
+    /// The end of the value before the member whose key's opening quote is at `quote` (not the first).
+    private static func valueEnd(before quote: Int, in bytes: UnsafeRawBufferPointer) -> Int {
+        var index = quote
+        while bytes[index &- 1] != UInt8(ascii: ",") { index &-= 1 }
+        index &-= 1
+        while isSpace(bytes[index &- 1]) { index &-= 1 }
+        return index
+    }
+
+    /// The opening quote of the key after the value that ends at `valueEnd`; `end` for the last member.
+    private static func keyQuote(after valueEnd: Int, in bytes: UnsafeRawBufferPointer, end: Int) -> Int {
+        let index = skipSpace(bytes, from: valueEnd)
+        return bytes[index] == UInt8(ascii: ",") ? skipSpace(bytes, from: index &+ 1) : end
+    }
 }

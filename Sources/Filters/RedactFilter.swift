@@ -29,6 +29,15 @@ final class RedactFilter: RecordFilter {
 
     override var fieldPaths: [FieldPath] { paths ?? [] }
 
+    /// The fields it names; nil when it redacts every string.
+    var namedPaths: [FieldPath]? { paths }
+
+    /// What a named top-level field's value on a plain line becomes, appended to `out`, as `apply`
+    /// makes it; false (nothing appended) when it stays. For the screen (`FilterScreen`).
+    func appendScreenedValue(_ value: UnsafeRawBufferPointer, to out: inout [UInt8]) -> Bool {
+        appendFieldValue(value, plain: true, to: &out)
+    }
+
     override func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
         guard let unretainedPaths else {
             redactEverything(&record, spare: &spare)

@@ -11,7 +11,7 @@ extension Enricher {
         switch line {
         case .complete(let line):
             guard let bytes = Self.content(of: line) else { return .empty }
-            if let screen = filters.unretainedScreen, parser == nil, !readsText,
+            if let screen, parser == nil, !readsText,
                 let screened = encodeScreened(bytes, partial: partial, filters: filters, screen: screen, into: &batch)
             {
                 return screened
@@ -47,40 +47,68 @@ extension Enricher {
     private func encodeScreened(
         _ bytes: UnsafeRawBufferPointer, partial: Bool, filters: FilterChain, screen: Unmanaged<FilterScreen>, into batch: inout RecordBatch
     ) -> Outcome? {
-        var found: UInt64 = 0
-        var hasPartialKey = false
-        let merge = !wraps
-        let candidates = screenedKeys
-        let unretained = Unmanaged.passUnretained(self)
-        // The line's escaped keys are not looked at: a line that has one is not plain, and the chain
-        // takes it.
-        let object = JSONScanner.scanObject(bytes) { member in
-            guard candidates.mayMatch(member.keyCount, bytes[member.key.lowerBound]) else { return }
-            let key = UnsafeRawBufferPointer(rebasing: bytes[member.key])
-            found |= unretained._withUnsafeGuaranteedRef { enricher in
-                screen._withUnsafeGuaranteedRef { enricher.screenedKey(key, value: member.value, screen: $0, merge: merge, &hasPartialKey) }
-            }
-        }
+        let (object, watched) = screen._withUnsafeGuaranteedRef { $0.scan(bytes) }
         // A plain line needs no repair and has no escaped key.
-        guard let object, object.isPlain else {
+        guard let object, object.isPlain, watched <= FilterScreen.watchedCapacity else {
             screen._withUnsafeGuaranteedRef { $0.forget() }
             return nil
         }
-        if let index = screen._withUnsafeGuaranteedRef({ $0.firstDropping(in: bytes) }) {
+        let merge = !wraps
+        var found: UInt64 = 0
+        var hasPartialKey = false
+        if watched > 0 { found = watchedFieldBits(watched, of: bytes, screen: screen, &hasPartialKey) }
+        switch screen._withUnsafeGuaranteedRef({ $0.decide(in: bytes) }) {
+        case .chain: return nil
+        case .drop(let index):
             filters.countDrop(at: index)
             return .record
+        case .keep:
+            appendObject(object, of: bytes, found: found, hasPartialKey: hasPartialKey, partial: partial, merge: merge, into: &batch.bytes)
+            closeRecord(in: &batch)
+        case .edited:
+            appendEdited(object, of: bytes, screen: screen, found: found, hasPartialKey: hasPartialKey, partial: partial, into: &batch.bytes)
+            batch.recordEnds.append(batch.bytes.count)
         }
-        appendObject(object, of: bytes, found: found, hasPartialKey: hasPartialKey, partial: partial, merge: merge, into: &batch.bytes)
-        closeRecord(in: &batch)
         return .record
     }
 
-    /// For a key `screenedKeys` let through on `encodeScreened`'s scan: the screen notes its value, and
-    /// in merge mode the bits of the fields it is are returned (`fieldBits`). Out of the scanner's loop.
+    /// A line the screen changed, with the enrichment fields and its closing `}\n`, as `appendFiltered`
+    /// writes the chain's record with the same changes pending: the screen removes no field's key
+    /// (`Enricher.screen`), so `found` holds for what is written.
+    private func appendEdited(
+        _ object: JSONScanner.Object, of bytes: UnsafeRawBufferPointer, screen: Unmanaged<FilterScreen>, found: UInt64, hasPartialKey: Bool,
+        partial: Bool, into out: inout [UInt8]
+    ) {
+        screen._withUnsafeGuaranteedRef { screen in
+            let hasMembers = object.memberCount > screen.dropCount
+            if wraps {
+                out.append(contentsOf: "{\"raw\":".utf8)
+                screen.writeEdited(bytes, object: object.range, closing: nil, into: &out)
+                if partial { appendFields(into: &out, partial: true, reserved: [Self.rawKey]) } else { out.append(contentsOf: suffix) }
+            } else if found == 0, !partial {
+                screen.writeEdited(bytes, object: object.range, closing: closedSuffix(hasMembers: hasMembers), into: &out)
+                return
+            } else {
+                screen.writeEdited(bytes, object: object.range, closing: nil, into: &out)
+                out.removeLast()
+                appendMergedFields(into: &out, hasMembers: hasMembers, found: found, partial: partial, hasPartialKey: hasPartialKey)
+            }
+            out.append(UInt8(ascii: "}"))
+            out.append(0x0A)
+        }
+    }
+
+    /// The bits of the fields among the `count` members the screen's scan kept (`watchedMembers`, in
+    /// merge mode only: the enricher marks its keys there then), as `encodeLine` finds them.
     @inline(never)
-    func screenedKey(_ key: UnsafeRawBufferPointer, value: Range<Int>, screen: FilterScreen, merge: Bool, _ isPartial: inout Bool) -> UInt64 {
-        screen.note(key, value: value)
-        return merge && keyFilter.mayMatch(key.count, key[0]) ? fieldBits(key, escaped: false, &isPartial) : 0
+    private func watchedFieldBits(_ count: Int, of bytes: UnsafeRawBufferPointer, screen: Unmanaged<FilterScreen>, _ isPartial: inout Bool) -> UInt64
+    {
+        let members = UnsafeBufferPointer(start: screen._withUnsafeGuaranteedRef { $0.watchedMembers }, count: count)
+        var found: UInt64 = 0
+        for member in members where keyFilter.mayMatch(member.keyCount, bytes[member.key.lowerBound]) {
+            found |= fieldBits(UnsafeRawBufferPointer(rebasing: bytes[member.key]), escaped: false, &isPartial)
+        }
+        return found
     }
 
     /// The record through its source's parser into `filterRecord`; nil when the parser leaves it to

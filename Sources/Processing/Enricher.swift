@@ -30,9 +30,10 @@ package final class Enricher {
     /// for a key that passed `keyFilter` (in exec mode every `status` shares `stream`'s length and first
     /// byte).
     private let lastByteFilter: KeyFilter
-    /// With a chain the screen decides (`FilterScreen`): its keys, and in merge mode the fields' too,
-    /// told from the rest in one test per member on its scan (`encodeScreened`).
-    let screenedKeys: KeyFilter
+    /// The chain's screen, lent to each line without a retain (the chain holds it); nil without one, or
+    /// in merge mode when it may remove a key of the fields: the field then comes back, which the
+    /// chain writes and the screen does not.
+    let screen: Unmanaged<FilterScreen>?
     /// The configuration's filters; nil when there are none, and the path is the one without them.
     let filters: FilterChain?
     /// The same, lent to each line's call without a retain and a release around it (`filters` holds
@@ -65,7 +66,10 @@ package final class Enricher {
         keyFilter = KeyFilter(self.fields.map(\.key) + [Self.partialKey])
         lastByteFilter = KeyFilter((self.fields.map(\.key) + [Self.partialKey]).map { Array($0.reversed()) })
         filters?.keys.watch(self.fields.map(\.key) + [Self.partialKey])
-        screenedKeys = KeyFilter((filters?.screen?.keys ?? []) + (wraps ? [] : self.fields.map(\.key) + [Self.partialKey]))
+        let fieldKeys = self.fields.map(\.key) + [Self.partialKey]
+        let removesField = !wraps && (filters?.screen?.removedKeys ?? []).contains { fieldKeys.contains($0) }
+        screen = removesField ? nil : filters?.unretainedScreen
+        if !wraps { filters?.screen?.watch(fieldKeys) }
         hasSourceFields = self.fields.contains { $0.source == .file || $0.source == .stream }
         beginBatch()
     }

@@ -97,9 +97,11 @@ nonisolated(unsafe) private let filtered: [Enricher] = [
     return Enricher(mode: .merge, fields: fields, filters: try! FilterChain(configs))
 }
 
-/// A chain that only reads (drop, keep, sample, throttle), in each mode, decided by its screen
-/// (`FilterScreen`) and by the chain itself: the fields without the time, which two enrichers would read
-/// at two instants, and one clock set for both chains.
+/// Chains the screen decides (`FilterScreen`), in each mode, decided by the screen and by the chain
+/// itself: one that only reads (drop, keep, sample, throttle), and one that edits too (remove of a
+/// top-level key and of a nested one, redact by a pattern and of a whole value) around a sample and a
+/// drop; the fields without the time, which two enrichers would read at two instants, and one clock
+/// set for both chains.
 private struct ScreenPair {
     let screened: Enricher
     let screenedChain: FilterChain
@@ -107,26 +109,31 @@ private struct ScreenPair {
     let chain: FilterChain
 }
 
-nonisolated(unsafe) private let screened: [ScreenPair] = [EnrichMode.merge, .wrap].map { mode in
-    let text =
-        #"[{"type":"drop","field":"level","equals":["debug",5e2,null,true,""]},{"type":"keep","field":"n","matches":"^-?[0-9]|^$|^x"},"#
+nonisolated(unsafe) private let screened: [ScreenPair] = [
+    #"[{"type":"drop","field":"level","equals":["debug",5e2,null,true,""]},{"type":"keep","field":"n","matches":"^-?[0-9]|^$|^x"},"#
         + #"{"type":"drop","field":"msg","equals":[1,"m"]},{"type":"drop","field":"level","matches":"^t"},"#
-        + #"{"type":"sample","rate":3,"unless":{"field":"n","equals":[7]}},{"type":"throttle","per_second":5,"unless":{"field":"level","equals":["e"]}}]"#
-    let configs = try! FilterSchema.parseList(try! JSONParser.parse(text), key: "filters")
-    let fields = [EnrichmentField(key: "host", value: Array(#""fuzz-host""#.utf8)), EnrichmentField(key: "msg", value: Array("1".utf8))]
-    let (screenedChain, chain) = (try! FilterChain(configs), try! FilterChain(configs, screening: false))
-    return ScreenPair(
-        screened: Enricher(mode: mode, fields: fields, filters: screenedChain), screenedChain: screenedChain,
-        chained: Enricher(mode: mode, fields: fields, filters: chain), chain: chain)
+        + #"{"type":"sample","rate":3,"unless":{"field":"n","equals":[7]}},{"type":"throttle","per_second":5,"unless":{"field":"level","equals":["e"]}}]"#,
+    #"[{"type":"remove","fields":["x","u.n"]},{"type":"sample","rate":3,"unless":{"field":"level","equals":["e"]}},"#
+        + #"{"type":"redact","fields":["e","level"],"pattern":"[@a\\\"]","replacement":"\"*"},{"type":"drop","field":"n","equals":[1]},"#
+        + #"{"type":"redact","fields":["p"]},{"type":"remove","fields":["q.r"]}]"#,
+].flatMap { text in
+    [EnrichMode.merge, .wrap].map { mode in
+        let configs = try! FilterSchema.parseList(try! JSONParser.parse(text), key: "filters")
+        let fields = [EnrichmentField(key: "host", value: Array(#""fuzz-host""#.utf8)), EnrichmentField(key: "msg", value: Array("1".utf8))]
+        let (screenedChain, chain) = (try! FilterChain(configs), try! FilterChain(configs, screening: false))
+        return ScreenPair(
+            screened: Enricher(mode: mode, fields: fields, filters: screenedChain), screenedChain: screenedChain,
+            chained: Enricher(mode: mode, fields: fields, filters: chain), chain: chain)
+    }
 }
 
 /// Filters: never crash; every record they keep is one JSON object; what remove and rename take away is
 /// gone; a chain with a screen writes what it writes without one.
 private func fuzzFilters(_ input: UnsafeRawBufferPointer) {
-    // An input that starts with a byte above 0x7F goes to the screen's pair (its low bit the mode):
-    // the seeds of the two chains below start with their first line's `{`.
+    // An input that starts with a byte above 0x7F goes to a screen's pair (its low bit the mode, the
+    // next the chain): the seeds of the two chains below start with their first line's `{`.
     let first = input.first.map(Int.init) ?? 0
-    if first >= 0x80 { return fuzzScreen(input, screened[first & 1]) }
+    if first >= 0x80 { return fuzzScreen(input, screened[first & 3]) }
     let which = first & 1
     let lines = splitLines(input)
     for line in lines {

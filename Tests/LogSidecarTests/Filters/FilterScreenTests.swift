@@ -11,7 +11,10 @@ import Testing
 @Suite("Filter screen (differential)")
 struct FilterScreenTests {
     /// Read-only chains: one key, keys shared between filters, an enrichment field's key, numbers and
-    /// literals, a pattern, the empty string.
+    /// literals, a pattern, the empty string; then chains that edit: the benchmark's set (a removal of a
+    /// top-level key and of a nested one, a redaction by a pattern), a redaction of the whole value, a
+    /// replacement that needs escaping, a removal of an enrichment field's key (which the screen leaves
+    /// to the chain in merge mode), edits before the conditions and after them.
     static let chains = [
         #"[{"type":"drop","field":"level","equals":["debug","trace"]}]"#,
         #"[{"type":"keep","field":"status","matches":"^5"}]"#,
@@ -22,6 +25,13 @@ struct FilterScreenTests {
         #"[{"type":"sample","rate":3,"unless":{"field":"level","equals":["error"]}},{"type":"drop","field":"level","equals":["debug"]}]"#,
         #"[{"type":"drop","field":"n","equals":[1]},{"type":"throttle","per_second":7,"unless":{"field":"status","matches":"^5"}},"#
             + #"{"type":"sample","rate":2}]"#,
+        #"[{"type":"drop","field":"level","equals":["debug","trace"]},{"type":"remove","fields":["path","user.name"]},"#
+            + #"{"type":"redact","fields":["email"],"pattern":"^[^@]+@","replacement":"***@"}]"#,
+        #"[{"type":"remove","fields":["a","b.c"]},{"type":"drop","field":"level","equals":["debug"]},{"type":"redact","fields":["m"]}]"#,
+        #"[{"type":"redact","fields":["email","level"],"pattern":"[aeiou@]","replacement":"\"\\"},{"type":"keep","field":"n","equals":[1]}]"#,
+        #"[{"type":"remove","fields":["host","raw","partial"]},{"type":"sample","rate":2,"unless":{"field":"level","equals":["error"]}}]"#,
+        #"[{"type":"redact","fields":["path"],"replacement":"-"},{"type":"remove","fields":["user.name","m"]},"#
+            + #"{"type":"throttle","per_second":3}]"#,
     ]
 
     /// Plain lines and every kind the screen leaves to the chain: escapes, escaped keys, non-ASCII,
@@ -39,6 +49,25 @@ struct FilterScreenTests {
             #"{"":"debug","level":"info"}"#, #"{"level":"error","n":1}"#, #"{"level":"error","status":503}"#, #"{"level":"err\u006fr"}"#,
             #"{"level" : "debug" , "x" : [ 1 , { "level" : "info" } ] }"#,
         ]
+        // For the edits: members first, last, alone, between spaces; duplicates at the top level and in the
+        // nested object; a nested path that is itself a key; values of every kind.
+        lines += [
+            #"{"ts":"t","level":"info","user":{"id":1,"name":"u"},"path":"/p","status":200,"email":"a@b.c"}"#,
+            #"{"level":"debug","user":{"id":1,"name":"u"},"path":"/p","email":"a@b.c"}"#, #"{"path":"/x"}"#, #"{"path":"/x","a":1}"#,
+            #"{"a":1,"path":"/x"}"#, #"{ "path" : "/x" , "a" : 1 }"#, #"{ "a" : 1 , "path" : "/x" }"#, #"{ "a":1 ,"path":"x", "b":2 }"#,
+            #"{"a":1,"path":"x","email":"p@q","b":2,"user":{"name":1}}"#, #"{"path":1,"path":2}"#, #"{"user":{"name":1,"name":2}}"#,
+            #"{"user":{"name":1},"user":{"id":2}}"#, #"{"user":{"id":2},"user":{"name":1}}"#, #"{"user":"x"}"#, #"{"user":{}}"#,
+            #"{"user":{"name":"n"}}"#, #"{"user":{ "id" : 1 , "name" : "n" } , "z" : 0}"#, #"{"user":{"name":"n", "id":1}}"#,
+            #"{"user":{ "name" : "n" }}"#, #"{"user.name":"top","user":{"name":"n"}}"#, #"{"user.name":1,"user.name":2}"#,
+            #"{"user":[{"name":1}]}"#, #"{"email":"x@y"}"#, #"{"email":"nomatch"}"#, #"{"email":5}"#,
+            #"{"email":{"a":"x@y","b":["z@w",1]}}"#, #"{"email":"x@y","email":"z@w"}"#, #"{"email":null}"#, #"{"b":{"c":1}}"#,
+            #"{"b":{"c":1,"d":2},"a":0,"m":"secret","n":1}"#, #"{"a":0}"#, #"{"m":1,"a":2,"b":{"d":{"c":1},"c":[]}}"#,
+            #"{"path":"\u0041","a":1}"#, #"{"a":{"b":1},"host":"h","raw":1,"partial":true,"level":"error"}"#,
+            #"{"level":"warn","email":"eve@example.com","n":1}"#,
+            #"{"user":{"id":"name","x":{"name":1},"name":2}}"#, #"{"user":{"a":[1,{"name":"x"}],"name":true, "b":-1.5e3 }}"#,
+            #"{"b.c":1,"b":{"c":2}}"#, #"{"path":"p","level":"debug"}"#,
+        ]
+        lines.append(#"{"pad":""# + String(repeating: "p", count: 600) + #"","path":"/x","user":{"name":"n"},"email":"x@y"}"#)
         // Past one chunk of the SIMD walk (512 bytes), with the key at its end.
         lines.append(#"{"pad":""# + String(repeating: "p", count: 600) + #"","level":"debug"}"#)
         lines.append(#"{"pad":""# + String(repeating: "p", count: 600) + #"","level":"info","n":1}"#)
@@ -52,7 +81,7 @@ struct FilterScreenTests {
         return (Enricher(mode: mode, fields: fields, filters: filters), filters)
     }
 
-    @Test("every read-only chain, both modes, with and without a colliding field, partial or not: the same output as the chain's")
+    @Test("every chain, both modes, with and without a colliding field, partial or not: the same output as the chain's")
     func sameAsTheChain() throws {
         for chain in Self.chains {
             for mode in [EnrichMode.merge, .wrap] {
@@ -61,6 +90,8 @@ struct FilterScreenTests {
                         let (screened, screenedChain) = try Self.enricher(chain, screening: true, mode: mode, host: host)
                         let (plain, plainChain) = try Self.enricher(chain, screening: false, mode: mode, host: host)
                         #expect(screenedChain.screen != nil && plainChain.screen == nil)
+                        // A removal of a field's key is the chain's in merge mode.
+                        #expect((screened.screen == nil) == (mode == .merge && chain.contains(#""fields":["host""#)), "\(chain)")
                         var screenedBatch = RecordBatch()
                         var plainBatch = RecordBatch()
                         screened.beginBatch()
@@ -87,16 +118,43 @@ struct FilterScreenTests {
         }
     }
 
-    @Test("the screen stands only for chains that read top-level keys and edit nothing")
-    func onlyReadOnlyChains() throws {
+    @Test("the screen stands only for chains that read top-level keys and edit them as it can")
+    func onlyScreenableChains() throws {
         for chain in Self.chains { #expect(try Self.enricher(chain, screening: true, mode: .merge, host: true).1.screen != nil, "\(chain)") }
         for chain in [
-            #"[{"type":"drop","field":"a.b","equals":[1]}]"#, #"[{"type":"drop","field":"a","equals":[1]},{"type":"remove","fields":["b"]}]"#,
-            #"[{"type":"sample","rate":2,"unless":{"field":"a.b","equals":[1]}}]"#, #"[{"type":"redact","fields":["a"]}]"#,
-            #"[{"type":"rename","from":"a","to":"b"}]"#,
+            #"[{"type":"drop","field":"a.b","equals":[1]}]"#, #"[{"type":"remove","fields":["b"]},{"type":"drop","field":"b","equals":[1]}]"#,
+            #"[{"type":"sample","rate":2,"unless":{"field":"a.b","equals":[1]}}]"#, #"[{"type":"redact","pattern":"a"}]"#,
+            #"[{"type":"rename","from":"a","to":"b"}]"#, #"[{"type":"redact","fields":["a.b"]}]"#, #"[{"type":"remove","fields":["a.b.c"]}]"#,
+            #"[{"type":"remove","fields":["a","a.b"]}]"#, #"[{"type":"remove","fields":["a.b","a.c"]}]"#,
+            #"[{"type":"remove","fields":["a"]},{"type":"redact","fields":["a"]}]"#, #"[{"type":"remove","fields":["a."]}]"#,
+            #"[{"type":"remove","fields":["a.b"]},{"type":"keep","field":"a","equals":[1]}]"#,
         ] {
             #expect(try Self.enricher(chain, screening: true, mode: .merge, host: true).1.screen == nil, "\(chain)")
         }
+    }
+
+    @Test("the screen edits a plain line itself, and leaves a line with an edited key twice to the chain")
+    func edits() throws {
+        let (_, chain) = try Self.enricher(Self.chains[7], screening: true, mode: .merge, host: false)
+        let screen = try #require(chain.screen)
+        func decide(_ line: String) -> (FilterScreen.Verdict, String) {
+            Array(line.utf8).withUnsafeBytes { bytes in
+                let object = screen.scan(bytes).object
+                let verdict = screen.decide(in: bytes)
+                var out: [UInt8] = []
+                if verdict == .edited, let object { screen.writeEdited(bytes, object: object.range, closing: nil, into: &out) }
+                return (verdict, String(decoding: out, as: UTF8.self))
+            }
+        }
+        #expect(
+            decide(#"{"ts":"t","level":"info","user":{"id":1,"name":"u"},"path":"/p","email":"a@b.c"}"#)
+                == (.edited, #"{"ts":"t","level":"info","user":{"id":1},"email":"***@b.c"}"#))
+        #expect(decide(#" { "path" : "/p" , "level" : "info" } "#) == (.edited, #"{"level" : "info"}"#))
+        #expect(decide(#"{"level":"debug","path":"/p"}"#).0 == .drop(0))
+        #expect(decide(#"{"level":"info","msg":"m"}"#).0 == .keep)
+        #expect(decide(#"{"email":"none"}"#).0 == .keep)
+        #expect(decide(#"{"path":1,"path":2}"#).0 == .chain)
+        #expect(decide(#"{"user":{"name":1,"name":2}}"#).0 == .chain)
     }
 
     @Test("what the screen decides: the last duplicate counts, a missing field never matches, drops counted per filter")
