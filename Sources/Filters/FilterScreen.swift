@@ -270,6 +270,7 @@ package final class FilterScreen {
     /// The removals of the line's members into `changes`, and a place for each redaction (made by
     /// `redact` once the line is kept); false when an edited key comes twice, at the top level or in
     /// the nested object, where the chain edits every copy.
+    @inline(__always)
     private func planEdits(in bytes: UnsafeRawBufferPointer) -> Bool {
         changeCount = 0
         dropCount = 0
@@ -376,6 +377,7 @@ package final class FilterScreen {
     }
 
     /// The planned redactions made, those that change nothing taken out; true when a change is left.
+    @inline(__always)
     private func redact(in bytes: UnsafeRawBufferPointer) -> Bool {
         // Emptied only when it has something: an empty array's `removeAll` still cost a call.
         if !replacements.isEmpty { replacements.removeAll(keepingCapacity: true) }
