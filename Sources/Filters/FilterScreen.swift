@@ -98,7 +98,10 @@ package final class FilterScreen {
     private var changeCount = 0
     /// How many of them drop their member.
     package private(set) var dropCount = 0
+    /// Kept from line to line, and emptied only when it has grown past 64 KiB: emptying it cost a call
+    /// or two for every line. The line's own begin at `lineReplacements`.
     private var replacements: [UInt8] = []
+    private var lineReplacements = 0
 
     /// The screen for `filters`, or nil when one of them does something else (rename, redact of every
     /// string or of a nested field), reads a field that is not a top-level key (a key without dots), or
@@ -379,8 +382,8 @@ package final class FilterScreen {
     /// The planned redactions made, those that change nothing taken out; true when a change is left.
     @inline(__always)
     private func redact(in bytes: UnsafeRawBufferPointer) -> Bool {
-        // Emptied only when it has something: an empty array's `removeAll` still cost a call.
-        if !replacements.isEmpty { replacements.removeAll(keepingCapacity: true) }
+        if replacements.count > 1 << 16 { replacements.removeAll(keepingCapacity: true) }
+        lineReplacements = replacements.count
         var kept = 0
         for index in 0..<changeCount {
             var change = changes[index]
@@ -404,8 +407,9 @@ package final class FilterScreen {
     package func writeEdited(_ bytes: UnsafeRawBufferPointer, object: Range<Int>, closing: UnsafeRawBufferPointer?, into out: inout [UInt8]) {
         let end = Self.lastValueEnd(bytes, closingBrace: object.upperBound &- 1)
         let changes = UnsafeBufferPointer(start: changes, count: changeCount)
+        let replaced = replacements.count &- lineReplacements
         replacements.withUnsafeBytes { values in
-            out.append(addingCapacity: object.count &+ values.count &+ 2 &+ (closing?.count ?? 0)) { span in
+            out.append(addingCapacity: object.count &+ replaced &+ 2 &+ (closing?.count ?? 0)) { span in
                 span.withUnsafeMutableBufferPointer { room, initialized in
                     guard let base = room.baseAddress else { return }
                     var writer = FilterRecord.PieceWriter(base: base + initialized)
