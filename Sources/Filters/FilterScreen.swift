@@ -408,6 +408,10 @@ package final class FilterScreen {
         let end = Self.lastValueEnd(bytes, closingBrace: object.upperBound &- 1)
         let changes = UnsafeBufferPointer(start: changes, count: changeCount)
         let replaced = replacements.count &- lineReplacements
+        // Read from a local: the property read through a closure was retained and released.
+        var replacements: [UInt8] = []
+        swap(&replacements, &self.replacements)
+        defer { swap(&replacements, &self.replacements) }
         replacements.withUnsafeBytes { values in
             out.append(addingCapacity: object.count &+ replaced &+ 2 &+ (closing?.count ?? 0)) { span in
                 span.withUnsafeMutableBufferPointer { room, initialized in
