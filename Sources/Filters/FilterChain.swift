@@ -20,8 +20,8 @@ package final class FilterChain {
     package let keys: FilterKeys
     /// Where `FilterRecord.load` has the scanner note the members of the objects one level down.
     package let nested = NestedMemberStore()
-    /// The chain decided on the enricher's own scan of a plain line, when every filter only reads a
-    /// top-level field, if any (`FilterScreen`); nil otherwise, or when made without `screening` (the
+    /// The chain decided on the enricher's own scan of a plain line, when every filter reads or edits
+    /// fields the screen can (`FilterScreen`); nil otherwise, or when made without `screening` (the
     /// tests that compare the two).
     package let screen: FilterScreen?
     /// The same, lent to each line without a retain (`screen` holds it).

@@ -4,7 +4,7 @@ import Records
 /// A chain decided on the enricher's own scan of a plain line, without a `FilterRecord`: the filters
 /// that read top-level fields (`drop`, `keep`, `sample`, `throttle`; the commonest chain, debug lines
 /// away) and those that edit them (`remove` of top-level keys and of a field one level down,
-/// `redact` of top-level keys). The scan notes the last value of each key they name (`note`); the
+/// `redact` of top-level keys). Its scan notes the last member of each key they name (`scan`); the
 /// conditions are tested on those values in the chain's order (`decide`), each filter deciding as its
 /// `apply` does (`RecordFilter.keeps`); a kept line is written as on the path without filters, or, when
 /// an edit changed it, in pieces around the changed members exactly as the chain writes a record with

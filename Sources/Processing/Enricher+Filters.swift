@@ -41,9 +41,10 @@ extension Enricher {
         return outcome
     }
 
-    /// A line decided by the chain's screen on this scan (`FilterScreen`): dropped and counted, or
-    /// written as `encodeLine` writes it; nil, with nothing written, for a line that is not a plain
-    /// object, which the chain takes.
+    /// A line decided by the chain's screen on the screen's scan (`FilterScreen`), the enricher's one
+    /// scan of it: dropped and counted, written as `encodeLine` writes it, or written with the
+    /// screen's changes as `appendFiltered` writes the chain's record; nil, with nothing written, for a
+    /// line the chain takes (not a plain object, or an edited key twice).
     private func encodeScreened(
         _ bytes: UnsafeRawBufferPointer, partial: Bool, filters: FilterChain, screen: Unmanaged<FilterScreen>, into batch: inout RecordBatch
     ) -> Outcome? {

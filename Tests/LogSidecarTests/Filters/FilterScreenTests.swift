@@ -5,8 +5,8 @@ import Testing
 @testable import Processing
 @testable import Records
 
-/// The screen (`FilterScreen`: drop, keep, sample and throttle decided on the enricher's own scan)
-/// against the chain it stands for: the same records out, the same outcomes, the same drops counted,
+/// The screen (`FilterScreen`: drop, keep, sample and throttle decided, remove and redact made, on the
+/// enricher's own scan) against the chain it stands for: the same records out, the same outcomes, the same drops counted,
 /// for every line.
 @Suite("Filter screen (differential)")
 struct FilterScreenTests {
