@@ -45,6 +45,7 @@ extension Enricher {
     /// scan of it: dropped and counted, written as `encodeLine` writes it, or written with the
     /// screen's changes as `appendFiltered` writes the chain's record; nil, with nothing written, for a
     /// line the chain takes (not a plain object, or an edited key twice).
+    @inline(__always)
     private func encodeScreened(
         _ bytes: UnsafeRawBufferPointer, partial: Bool, filters: FilterChain, screen: Unmanaged<FilterScreen>, into batch: inout RecordBatch
     ) -> Outcome? {
