@@ -214,7 +214,7 @@ package final class FilterScreen {
     /// does, notes the last member of each of the filters' keys (a later member with the same key
     /// replaces an earlier one: the last of duplicates counts), and keeps the members whose keys may be
     /// the ones `watch` marked, the first `watchedCapacity` in `watchedMembers`; returns the object and
-    /// how many such members it has. The keys are told from the rest inline, by one byte per member,
+    /// how many such members it has (-1 for more than it keeps). The keys are told from the rest inline, by one byte per member,
     /// as `FilterRecord.load` tells the chain's (`FilterKeys`): a call for each cost some 130
     /// instructions. Escaped keys are looked up as they are written: a line that has one is not plain,
     /// and goes to the chain.
@@ -236,7 +236,8 @@ package final class FilterScreen {
             guard number >= 0 else { return }
             values[number] = (member.key.lowerBound, member.value.lowerBound, member.value.upperBound, line, values[number].line == line)
         }
-        return (object, watched)
+        // Past the capacity, -1: the enricher then leaves the line to the chain.
+        return (object, watched <= Self.watchedCapacity ? watched : -1)
     }
 
     package static let watchedCapacity = 16
@@ -408,11 +409,10 @@ package final class FilterScreen {
         let end = Self.lastValueEnd(bytes, closingBrace: object.upperBound &- 1)
         let changes = UnsafeBufferPointer(start: changes, count: changeCount)
         let replaced = replacements.count &- lineReplacements
-        // Read from a local: the property read through a closure was retained and released.
-        var replacements: [UInt8] = []
-        swap(&replacements, &self.replacements)
-        defer { swap(&replacements, &self.replacements) }
-        replacements.withUnsafeBytes { values in
+        // Reached in place (a mutable access): read through a closure, the property was retained and
+        // released, and a local swapped in and out was released.
+        replacements.withUnsafeMutableBytes { values in
+            let values = UnsafeRawBufferPointer(values)
             out.append(addingCapacity: object.count &+ replaced &+ 2 &+ (closing?.count ?? 0)) { span in
                 span.withUnsafeMutableBufferPointer { room, initialized in
                     guard let base = room.baseAddress else { return }

@@ -51,7 +51,7 @@ extension Enricher {
     ) -> Outcome? {
         let (object, watched) = screen._withUnsafeGuaranteedRef { $0.scan(bytes) }
         // A plain line needs no repair and has no escaped key.
-        guard let object, object.isPlain, watched <= FilterScreen.watchedCapacity else {
+        guard let object, object.isPlain, watched >= 0 else {
             screen._withUnsafeGuaranteedRef { $0.forget() }
             return nil
         }
