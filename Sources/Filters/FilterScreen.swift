@@ -320,6 +320,8 @@ package final class FilterScreen {
     /// Walked here: the line is valid and plain, so a string ends at the next quote.
     private func cut(leaf: Range<Int>, in bytes: UnsafeRawBufferPointer, object: Range<Int>) -> Range<Int>?? {
         let wanted = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(leaves)[leaf])
+        // Neither is empty: a leaf has a byte at least, and the line holds the object.
+        guard let base = bytes.baseAddress, let leafBase = wanted.baseAddress else { return nil }
         // The found member's key quote and value end, the value end before it, and the key quote after it.
         var (quote, valueEnd, previousEnd, nextQuote) = (-1, -1, -1, -1)
         var lastEnd = -1
@@ -331,7 +333,7 @@ package final class FilterScreen {
             while bytes[keyEnd] != UInt8(ascii: "\"") { keyEnd &+= 1 }
             let valueStart = Self.skipSpace(bytes, from: Self.skipSpace(bytes, from: keyEnd &+ 1) &+ 1)
             let end = Self.valueEnd(from: valueStart, in: bytes)
-            if keyEnd &- keyStart == wanted.count && ShortCompare.equal(bytes.baseAddress! + keyStart, wanted.baseAddress!, wanted.count) {
+            if keyEnd &- keyStart == wanted.count && ShortCompare.equal(base + keyStart, leafBase, wanted.count) {
                 if quote >= 0 { return .some(nil) }
                 (quote, valueEnd, previousEnd) = (index, end, lastEnd)
             }
@@ -357,20 +359,9 @@ package final class FilterScreen {
             while bytes[index] != UInt8(ascii: "\"") { index &+= 1 }
             return index &+ 1
         case UInt8(ascii: "{"), UInt8(ascii: "["):
-            var depth = 0
-            while true {
-                switch bytes[index] {
-                case UInt8(ascii: "\""):
-                    index &+= 1
-                    while bytes[index] != UInt8(ascii: "\"") { index &+= 1 }
-                case UInt8(ascii: "{"), UInt8(ascii: "["): depth &+= 1
-                case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                    depth &-= 1
-                    if depth == 0 { return index &+ 1 }
-                default: break
-                }
-                index &+= 1
-            }
+            // A valid container ends within the line: never -1 here.
+            guard let base = bytes.baseAddress else { return index }
+            return RecordMembers.containerEnd(base, bytes.count, index)
         default:
             while true {
                 let byte = bytes[index]
