@@ -68,6 +68,9 @@ struct FilterScreenTests {
             #"{"b.c":1,"b":{"c":2}}"#, #"{"path":"p","level":"debug"}"#,
         ]
         lines.append(#"{"pad":""# + String(repeating: "p", count: 600) + #"","path":"/x","user":{"name":"n"},"email":"x@y"}"#)
+        // More members that may be an enrichment field's (four bytes from an h, as `host`) than the
+        // screen's scan keeps, `host` last: the chain's.
+        lines.append("{" + (100..<120).map { #""h\#($0)":1"# }.joined(separator: ",") + #","host":"mine","path":1}"#)
         // Past one chunk of the SIMD walk (512 bytes), with the key at its end.
         lines.append(#"{"pad":""# + String(repeating: "p", count: 600) + #"","level":"debug"}"#)
         lines.append(#"{"pad":""# + String(repeating: "p", count: 600) + #"","level":"info","n":1}"#)
