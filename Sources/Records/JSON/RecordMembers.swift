@@ -68,15 +68,19 @@ public enum RecordMembers {
         index < count ? base.load(fromByteOffset: index, as: UInt8.self) : 0
     }
 
+    /// Past the JSON whitespace from `start` (the first byte that is none, or `count`).
     @inlinable @inline(__always)
-    static func skipSpace(_ base: UnsafeRawPointer, _ count: Int, _ start: Int) -> Int {
+    package static func skipSpace(_ base: UnsafeRawPointer, _ count: Int, _ start: Int) -> Int {
         var index = start
-        while true {
-            let byte = byte(base, count, index)
-            // Most bytes here are no space: one comparison.
-            guard byte <= 0x20, byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D else { return index }
-            index &+= 1
-        }
+        while isSpace(byte(base, count, index)) { index &+= 1 }
+        return index
+    }
+
+    /// Whether `byte` is JSON whitespace (space, tab, line feed, carriage return).
+    @inlinable @inline(__always)
+    package static func isSpace(_ byte: UInt8) -> Bool {
+        // Most bytes here are no space: one comparison.
+        byte <= 0x20 && (byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D)
     }
 
     /// `stringEnd` of a key, and whether it holds a backslash (-1: no end): a key that ends within the
