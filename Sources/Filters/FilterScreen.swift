@@ -32,7 +32,7 @@ package final class FilterScreen {
     }
 
     /// One field an edit filter changes: the top-level member named `key` (the path's whole text)
-    /// removed, or its value redacted by `redactor`; for a path with a dot, when no top-level key is the
+    /// removed, or its value redacted by `redactor` (its `appendScreenedValue`); for a path with a dot, when no top-level key is the
     /// whole path, the member `leaf` (bytes of `leaves`) removed from the object of the member named
     /// `parent`, as the chain reads such a path (`FieldPath`).
     private struct Edit {
@@ -41,7 +41,7 @@ package final class FilterScreen {
         var parent: Int
         let parentLength: Int
         let leaf: Range<Int>
-        let redactor: Unmanaged<RedactFilter>?
+        let redactor: Unmanaged<RecordFilter>?
     }
 
     /// One change to a kept line's top-level member: `edit` made it; ranges into the line.
@@ -121,22 +121,20 @@ package final class FilterScreen {
             return keys.count - 1
         }
         for (position, filter) in filters.enumerated() {
-            let redactor = filter as? RedactFilter
-            if let redactor {
-                guard let paths = redactor.namedPaths, !paths.isEmpty else { return nil }
+            let unretained = Unmanaged.passUnretained(filter)
+            switch filter.screenRole {
+            case nil: return nil
+            case .redacts(let paths):
+                guard !paths.isEmpty else { return nil }
                 for path in paths {
                     let text = path.text
                     guard !text.isEmpty, path.dots.isEmpty, !touched.contains(text) else { return nil }
                     touched.append(text)
                     edits.append(
-                        Edit(
-                            key: number(text), keyLength: text.count, parent: -1, parentLength: 0, leaf: 0..<0,
-                            redactor: Unmanaged.passUnretained(redactor)))
+                        Edit(key: number(text), keyLength: text.count, parent: -1, parentLength: 0, leaf: 0..<0, redactor: unretained))
                 }
-                continue
-            }
-            if filter is RemoveFilter {
-                for path in filter.fieldPaths {
+            case .removes(let paths):
+                for path in paths {
                     let text = path.text
                     guard !text.isEmpty, !touched.contains(text), path.dots.count <= 1 else { return nil }
                     touched.append(text)
@@ -156,21 +154,20 @@ package final class FilterScreen {
                             key: number(text), keyLength: text.count, parent: number(parent), parentLength: parent.count,
                             leaf: start..<leaves.count, redactor: nil))
                 }
-                continue
+            case .decides(let condition):
+                // A drop or keep is decided inline, without the call of `keeps`.
+                let match = filter as? MatchFilter
+                guard let condition else {
+                    tests.append(Test(key: -1, set: nil, regex: nil, isMatch: false, keepsMatches: false, filter: unretained, position: position))
+                    continue
+                }
+                let text = condition.path.text
+                guard !text.isEmpty, condition.path.dots.isEmpty, !touched.contains(text) else { return nil }
+                tests.append(
+                    Test(
+                        key: number(text), set: condition.unretainedSet, regex: condition.unretainedRegex, isMatch: match != nil,
+                        keepsMatches: match?.keepsMatches ?? false, filter: unretained, position: position))
             }
-            guard filter.isScreenable else { return nil }
-            let match = filter as? MatchFilter
-            let unretained = Unmanaged.passUnretained(filter)
-            guard let condition = filter.screenCondition else {
-                tests.append(Test(key: -1, set: nil, regex: nil, isMatch: false, keepsMatches: false, filter: unretained, position: position))
-                continue
-            }
-            let text = condition.path.text
-            guard !text.isEmpty, condition.path.dots.isEmpty, !touched.contains(text) else { return nil }
-            tests.append(
-                Test(
-                    key: number(text), set: condition.unretainedSet, regex: condition.unretainedRegex, isMatch: match != nil,
-                    keepsMatches: match?.keepsMatches ?? false, filter: unretained, position: position))
         }
         guard !tests.isEmpty || !edits.isEmpty else { return nil }
         // Numbered as paths: a key's dotted text numbers its part before the dot too, which is one of

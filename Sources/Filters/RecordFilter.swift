@@ -16,15 +16,27 @@ class RecordFilter {
     /// search of the record's members instead.
     var fieldPaths: [FieldPath] { [] }
 
-    /// True for a filter that only reads, at most one field, and so can be decided on the enricher's
-    /// scan (`FilterScreen`): it reads `screenCondition`'s field (none when nil) and decides with
-    /// `keeps`.
-    var isScreenable: Bool { false }
-    var screenCondition: FieldCondition? { nil }
+    /// What the filter does as the screen does it on the enricher's scan of a plain line
+    /// (`FilterScreen`); nil when the screen cannot, and then the chain takes every line.
+    var screenRole: ScreenRole? { nil }
 
-    /// Whether the record goes on, given whether `screenCondition` holds for it (false without one),
-    /// with the filter's state moved as `apply` moves it: `apply` decides through it too.
+    /// For `.decides`: whether the record goes on, given whether the condition holds for it (false
+    /// without one), with the filter's state moved as `apply` moves it: `apply` decides through it too.
     func keeps(conditionHolds: Bool, nowMs: Int64) -> Bool { true }
+
+    /// For `.redacts`: what a named field's value on a plain line becomes, appended to `out`, as `apply`
+    /// makes it; false (nothing appended) when it stays.
+    func appendScreenedValue(_ value: UnsafeRawBufferPointer, to out: inout [UInt8]) -> Bool { false }
+}
+
+/// A filter's work as the screen (`FilterScreen`) does it.
+enum ScreenRole {
+    /// Reads at most one field, the condition's (none when nil), and decides with `keeps`.
+    case decides(FieldCondition?)
+    /// Removes these fields, every copy of a duplicated key.
+    case removes([FieldPath])
+    /// Replaces the values of these fields with what `appendScreenedValue` makes of them.
+    case redacts([FieldPath])
 }
 
 /// A filter type's configuration that builds the filter (in the filter's own file, so the
@@ -44,8 +56,7 @@ final class MatchFilter: RecordFilter {
     }
 
     override var fieldPaths: [FieldPath] { [condition.path] }
-    override var isScreenable: Bool { true }
-    override var screenCondition: FieldCondition? { condition }
+    override var screenRole: ScreenRole? { .decides(condition) }
 
     override func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
         keeps(conditionHolds: condition.holds(for: &record, spare: &spare), nowMs: nowMs)

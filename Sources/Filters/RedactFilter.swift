@@ -29,12 +29,10 @@ final class RedactFilter: RecordFilter {
 
     override var fieldPaths: [FieldPath] { paths ?? [] }
 
-    /// The fields it names; nil when it redacts every string.
-    var namedPaths: [FieldPath]? { paths }
+    /// Every string redacted (no fields named) is the chain's.
+    override var screenRole: ScreenRole? { paths.map { .redacts($0) } }
 
-    /// What a named top-level field's value on a plain line becomes, appended to `out`, as `apply`
-    /// makes it; false (nothing appended) when it stays. For the screen (`FilterScreen`).
-    func appendScreenedValue(_ value: UnsafeRawBufferPointer, to out: inout [UInt8]) -> Bool {
+    override func appendScreenedValue(_ value: UnsafeRawBufferPointer, to out: inout [UInt8]) -> Bool {
         appendFieldValue(value, plain: true, to: &out)
     }
 

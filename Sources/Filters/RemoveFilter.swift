@@ -22,6 +22,7 @@ final class RemoveFilter: RecordFilter {
     }
 
     override var fieldPaths: [FieldPath] { keys + paths }
+    override var screenRole: ScreenRole? { .removes(keys + paths) }
 
     override func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
         // Planned on what is written; the plan is left pending for the next filter or the enricher.

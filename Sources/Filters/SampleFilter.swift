@@ -14,8 +14,7 @@ final class SampleFilter: RecordFilter {
     }
 
     override var fieldPaths: [FieldPath] { unless.map { [$0.path] } ?? [] }
-    override var isScreenable: Bool { true }
-    override var screenCondition: FieldCondition? { unless }
+    override var screenRole: ScreenRole? { .decides(unless) }
 
     override func apply(_ record: inout FilterRecord, spare: inout FilterRecord, nowMs: Int64) -> Bool {
         keeps(conditionHolds: unless?.holds(for: &record, spare: &spare) ?? false, nowMs: nowMs)
