@@ -14,6 +14,8 @@ final class RedactFilter: RecordFilter {
     private let replacement: [UInt8]
     /// `replacement` as a JSON string.
     private let replacementValue: [UInt8]
+    /// `replacement` needs no escaping in a JSON string (printable ASCII without `"` and `\\`).
+    private let replacementIsPlain: Bool
     private var text: [UInt8] = []
 
     init(fields: [String]?, pattern: String?, replacement: String) throws(PCRERegex.CompileError) {
@@ -25,6 +27,7 @@ final class RedactFilter: RecordFilter {
         var quoted: [UInt8] = []
         JSONEscaper.appendQuoted(self.replacement[...], to: &quoted)
         replacementValue = quoted
+        replacementIsPlain = self.replacement.withUnsafeBytes { JSONEscaper.isPlain($0) }
     }
 
     override var fieldPaths: [FieldPath] { paths ?? [] }
@@ -123,7 +126,10 @@ final class RedactFilter: RecordFilter {
                 out.removeSubrange(start...)
                 return false
             }
-            if out.withUnsafeBytes({ JSONEscaper.isPlain(UnsafeRawBufferPointer(rebasing: $0[(start + 1)...])) }) {
+            // A plain line's text has no quote, backslash or control byte (DEL, which it may have, is
+            // valid in a JSON string as it is), so with a replacement that needs no escaping neither
+            // does the result: not looked at again.
+            if plain && replacementIsPlain || out.withUnsafeBytes({ JSONEscaper.isPlain(UnsafeRawBufferPointer(rebasing: $0[(start + 1)...])) }) {
                 out.append(UInt8(ascii: "\""))
                 return true
             }

@@ -126,6 +126,9 @@ struct FilterUnitTests {
         #expect(email.one(#"{"user":{"mail":"x@y","ids":["p@q",3]},"email":5}"#) == #"{"user":{"mail":"***@y","ids":["***@q",3]},"email":5}"#)
         #expect(email.one(#"{"email":"nobody"}"#) == #"{"email":"nobody"}"#)
         #expect(
+            email.one("{\"email\":\"ab@x\u{7F}y\"}") == "{\"email\":\"***@x\u{7F}y\"}",
+            "a plain line's DEL stays as it was around a replacement that needs no escaping, as in values not redacted")
+        #expect(
             email.one(#"{"user":{"a":{"k":"none"},"b":["x@y"]},"email":"z@w"}"#) == #"{"user":{"a":{"k":"none"},"b":["***@y"]},"email":"***@w"}"#,
             "an object nothing in changed is written as it was, beside one that changed")
         // A replacement waiting to be written, then an edit that writes it first.
