@@ -115,21 +115,29 @@ final class RedactFilter: RecordFilter {
                 out += replacementValue
                 return true
             }
-            // Replaced straight into `out` after a quote, and closed there when nothing in it needs
-            // escaping (nearly always); else taken out again and escaped.
+            // A plain line's text has no quote, backslash or control byte (DEL, which it may have, is
+            // valid in a JSON string as it is), so with a replacement that needs no escaping neither
+            // does the result: replaced between its quotes in one append.
+            if plain && replacementIsPlain {
+                let text = UnsafeRawBufferPointer(rebasing: value[1..<(value.count &- 1)])
+                return unretainedRegex._withUnsafeGuaranteedRef {
+                    $0.replaceAll(text, with: replacement, isASCII: true, appendingTo: &out, enclosing: UInt8(ascii: "\""))
+                }
+            }
+            // Else replaced straight into `out` after a quote, and closed there when nothing in it
+            // needs escaping; else taken out again and escaped.
             let start = out.count
             out.append(UInt8(ascii: "\""))
             let replaced = StringValue.withText(value, plain: plain) { text in
-                unretainedRegex._withUnsafeGuaranteedRef { $0.replaceAll(text, with: replacement, isASCII: plain, appendingTo: &out) }
+                unretainedRegex._withUnsafeGuaranteedRef {
+                    $0.replaceAll(text, with: replacement, isASCII: plain, appendingTo: &out, enclosing: nil)
+                }
             }
             guard replaced else {
                 out.removeSubrange(start...)
                 return false
             }
-            // A plain line's text has no quote, backslash or control byte (DEL, which it may have, is
-            // valid in a JSON string as it is), so with a replacement that needs no escaping neither
-            // does the result: not looked at again.
-            if plain && replacementIsPlain || out.withUnsafeBytes({ JSONEscaper.isPlain(UnsafeRawBufferPointer(rebasing: $0[(start + 1)...])) }) {
+            if out.withUnsafeBytes({ JSONEscaper.isPlain(UnsafeRawBufferPointer(rebasing: $0[(start + 1)...])) }) {
                 out.append(UInt8(ascii: "\""))
                 return true
             }

@@ -146,13 +146,21 @@ package final class PCRERegex {
         return true
     }
 
-    /// `subject` with every match replaced by `replacement` (literal text), appended to `out`; false
-    /// (and nothing appended) when nothing matched. Empty matches as Perl and pcre2demo.c: never twice
-    /// at one place, and the search moves on a whole UTF-8 character.
-    package func replaceAll(_ subject: UnsafeRawBufferPointer, with replacement: [UInt8], isASCII: Bool, appendingTo out: inout [UInt8]) -> Bool {
+    /// `subject` with every match replaced by `replacement` (literal text), appended to `out`, with
+    /// `enclosing` before and after it when given (a JSON string's quotes: in the same append as the
+    /// text, most often); false (and nothing appended) when nothing matched. Empty matches as Perl and
+    /// pcre2demo.c: never twice at one place, and the search moves on a whole UTF-8 character.
+    package func replaceAll(
+        _ subject: UnsafeRawBufferPointer, with replacement: [UInt8], isASCII: Bool, appendingTo out: inout [UInt8], enclosing: UInt8?
+    ) -> Bool {
         guard matches(subject, isASCII: isASCII) else { return false }
-        guard let ovector = pcre2_get_ovector_pointer_8(matchData) else { return substitute(subject, with: replacement, appendingTo: &out) }
+        guard let ovector = pcre2_get_ovector_pointer_8(matchData) else {
+            return enclose(with: enclosing, in: &out) { substitute(subject, with: replacement, appendingTo: &$0) }
+        }
         let mark = out.count
+        // The one match of a pattern that matches only at the start is written in one append, the
+        // enclosing bytes with it.
+        if !matchesOnlyAtStart, let enclosing { out.append(enclosing) }
         let count = subject.count
         var copied = 0
         while true {
@@ -160,13 +168,15 @@ package final class PCRERegex {
             // \K in a lookaround can report a match that ends before it starts: leave that to PCRE2's own loop.
             guard start >= copied, end >= start else {
                 out.removeSubrange(mark...)
-                return substitute(subject, with: replacement, appendingTo: &out)
+                return enclose(with: enclosing, in: &out) { substitute(subject, with: replacement, appendingTo: &$0) }
             }
             if matchesOnlyAtStart {
                 // The one match: what comes before it, the replacement and the rest in one append (an
                 // array's append costs some ninety instructions before its copy).
                 replacement.withUnsafeBytes {
-                    Self.append(UnsafeRawBufferPointer(rebasing: subject[..<start]), $0, UnsafeRawBufferPointer(rebasing: subject[end...]), to: &out)
+                    Self.append(
+                        UnsafeRawBufferPointer(rebasing: subject[..<start]), $0, UnsafeRawBufferPointer(rebasing: subject[end...]),
+                        enclosing: enclosing, to: &out)
                 }
                 return true
             }
@@ -191,14 +201,30 @@ package final class PCRERegex {
             if result < 0 { break }
         }
         out.appendBytes(UnsafeRawBufferPointer(rebasing: subject[copied...]))
+        if let enclosing { out.append(enclosing) }
         return true
     }
 
-    /// Appends the three pieces with one append.
+    /// What `body` appends, with `enclosing` before and after it when given; nothing when it appends nothing.
+    private func enclose(with enclosing: UInt8?, in out: inout [UInt8], _ body: (inout [UInt8]) -> Bool) -> Bool {
+        guard let enclosing else { return body(&out) }
+        let mark = out.count
+        out.append(enclosing)
+        guard body(&out) else {
+            out.removeSubrange(mark...)
+            return false
+        }
+        out.append(enclosing)
+        return true
+    }
+
+    /// Appends the three pieces with one append, between two `enclosing` bytes when given.
     private static func append(
-        _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, _ third: UnsafeRawBufferPointer, to out: inout [UInt8]
+        _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, _ third: UnsafeRawBufferPointer, enclosing: UInt8?,
+        to out: inout [UInt8]
     ) {
-        out.append(addingCapacity: first.count &+ second.count &+ third.count) { span in
+        let count = first.count &+ second.count &+ third.count &+ (enclosing == nil ? 0 : 2)
+        out.append(addingCapacity: count) { span in
             span.withUnsafeMutableBufferPointer { room, initialized in
                 guard let base = room.baseAddress else { return }
                 var at = UnsafeMutableRawPointer(base + initialized)
@@ -207,10 +233,15 @@ package final class PCRERegex {
                     at.copyMemory(from: source, byteCount: piece.count)
                     at += piece.count
                 }
+                if let enclosing {
+                    at.storeBytes(of: enclosing, as: UInt8.self)
+                    at += 1
+                }
                 put(first)
                 put(second)
                 put(third)
-                initialized &+= first.count &+ second.count &+ third.count
+                if let enclosing { at.storeBytes(of: enclosing, as: UInt8.self) }
+                initialized &+= count
             }
         }
     }

@@ -159,6 +159,17 @@ struct FilterUnitTests {
         let escapes = try Harness(#"[{"type":"redact","fields":["m"],"pattern":"\t","replacement":"\"<tab>\\"}]"#, host: false)
         #expect(escapes.one(#"{"m":"a\tb"}"#) == #"{"m":"a\"<tab>\\b"}"#, "the replacement is escaped as JSON")
 
+        // A plain line's value is replaced between its quotes in one append; a line with an escape
+        // elsewhere takes the general path: the same value either way, for every kind of pattern.
+        for pattern in ["x*", "^[^@]+@", "s*|\\\\K", "[0-9]+", "^x|y", "\\\\Gx", "(?=a)"] {
+            let harness = try Harness(#"[{"type":"redact","fields":["m"],"pattern":""# + pattern + #"","replacement":"<->"}]"#, host: false)
+            for text in ["", "abxd", "xxax", "u@v@w", "ss12s", "a", "noting"] {
+                let plain = harness.one(#"{"m":""# + text + #"","z":"y"}"#)
+                let escaped = harness.one(#"{"m":""# + text + #"","z":"\u0079"}"#)?.replacingOccurrences(of: #""\u0079""#, with: #""y""#)
+                #expect(plain == escaped, "pattern \(pattern) on \(text)")
+            }
+        }
+
         // A plain line (no backslash) read in place, then a value with an escape written by a filter:
         // the condition after it decodes the new value (the record no longer says it is plain).
         let then = try Harness(
