@@ -25,15 +25,17 @@ public struct KeyFilter {
         }
     }
 
-    /// Lengths of 63 bytes and more share the last bit. A count is never negative: converted without
-    /// the check that would trap, which cost a test and a branch for every key in the scanners' loops.
+    /// A length's bit is its value modulo 64 (the shift's own masking: lengths 64 apart share a bit, as
+    /// a filter may). A count is never negative: converted without the check that would trap, which
+    /// cost a test and a branch for every key in the scanners' loops.
     @inlinable @inline(__always)
-    static func lengthBit(_ count: Int) -> UInt64 { 1 &<< UInt64(truncatingIfNeeded: min(count, 63)) }
+    static func lengthBit(_ count: Int) -> UInt64 { 1 &<< UInt64(truncatingIfNeeded: count) }
 
     /// Where a length and a first byte fall among 256 slots (`KeyTable`, `FilterKeys`); `pairs` keeps
-    /// the low seven bits.
+    /// the low seven bits. The length's low byte alone, without a cap (a compare and a move fewer for
+    /// every member the scanners look up): lengths 256 apart share slots, which only costs a compare.
     @inlinable @inline(__always)
-    package static func slot(_ count: Int, _ first: UInt8) -> UInt8 { first &+ UInt8(truncatingIfNeeded: min(count, 63) &* 37) }
+    package static func slot(_ count: Int, _ first: UInt8) -> UInt8 { first &+ UInt8(truncatingIfNeeded: count) &* 37 }
 
     /// False when no key has this length and first byte; `first` is not read for an empty key.
     @inlinable @inline(__always)

@@ -86,7 +86,9 @@ struct RotationCheckTests {
 struct FormatTests {
     @Test("the enricher's key filter never turns away a key that is a field's, and turns away others by length or first byte")
     func keyFilter() {
-        let long = Array(repeating: UInt8(ascii: "k"), count: 70)
+        // The pairs are hashed to 128 bits: these keys share none of the bits the probes below test
+        // (a 70-byte key would share `user`'s).
+        let long = Array(repeating: UInt8(ascii: "k"), count: 80)
         let keys: [[UInt8]] = [Array("host".utf8), Array("processed_at".utf8), Array("ünï".utf8), long, Array("partial".utf8)]
         let filter = KeyFilter(keys)
         for key in keys { #expect(filter.mayMatch(key.count, key[0]), "\(key)") }
@@ -96,7 +98,8 @@ struct FormatTests {
         #expect(!filter.mayMatch(4, UInt8(ascii: "p")), "path: length of host, first byte of partial and processed_at")
         let otlp = KeyFilter(["msg", "message", "level", "time", "ts", "timestamp", "@timestamp", "trace_id", "span_id"].map { Array($0.utf8) })
         #expect(!otlp.mayMatch(3, UInt8(ascii: "s")) && !otlp.mayMatch(2, UInt8(ascii: "m")), "seq and ms: lengths and first bytes of two other keys")
-        #expect(filter.mayMatch(90, UInt8(ascii: "k")), "every length from 63 on shares a bit")
+        #expect(filter.mayMatch(80 + 256, UInt8(ascii: "k")), "lengths 256 apart share a length bit and a slot: compared in full")
+        #expect(!filter.mayMatch(90, UInt8(ascii: "k")), "a long key's length is not capped")
         #expect(!filter.mayMatch(0, UInt8(ascii: "x")), "no field has an empty key")
         #expect(KeyFilter([[]]).mayMatch(0, UInt8(ascii: "x")))
     }
@@ -170,9 +173,11 @@ struct KeyTableTests {
     @Test("every key equal to a probe, in order, in tables walked whole and by slot: duplicates, an empty key, keys sharing a slot")
     func matches() {
         let long = String(repeating: "k", count: 70)
-        // "msg" and "mss" share a length and a first byte; the long keys share the capped length's slot.
-        let pool = ["msg", "mss", "", "time", "ts", "msg", long + "a", long + "b", "@timestamp", "level", "m", "trace_id", "span_id", "ts"]
-        let probes = pool + ["ms", "msgs", long, "x", "t", "Msg"]
+        // "msg" and "mss" share a length and a first byte, and so do the two long keys; a key 256
+        // bytes longer than "ab" with its first byte shares its slot.
+        let longer = "a" + String(repeating: "x", count: 257)
+        let pool = ["msg", "mss", "", "time", "ts", "msg", long + "a", long + "b", "@timestamp", "level", "m", "trace_id", longer, "span_id", "ts"]
+        let probes = pool + ["ms", "msgs", long, "x", "t", "Msg", "ab", "ax"]
         for count in 0...pool.count {
             let keys = Array(pool.prefix(count))
             let table = KeyTable(keys.map { Array($0.utf8) })
