@@ -392,7 +392,9 @@ package final class FilterScreen {
     /// The object at `object` of the line `bytes` with the changes `decide` planned, appended to `out`,
     /// with `closing` in place of its closing brace when given: the pieces `FilterRecord.writeObject`
     /// writes for the same record and changes (kept members between two changes in one piece, as they
-    /// were; a changed member written `"key":value`; one comma between pieces).
+    /// were; a changed member written `"key":value`; one comma between pieces). Where the line has those
+    /// very bytes (no space around a changed member's comma and colon), they are copied from it as one
+    /// piece: the kept members, the comma, the key and the start of the value.
     package func writeEdited(_ bytes: UnsafeRawBufferPointer, object: Range<Int>, closing: UnsafeRawBufferPointer?, into out: inout [UInt8]) {
         let end = Self.lastValueEnd(bytes, closingBrace: object.upperBound &- 1)
         let changes = UnsafeBufferPointer(start: changes, count: changeCount)
@@ -411,24 +413,45 @@ package final class FilterScreen {
                     var position = Self.skipSpace(bytes, from: object.lowerBound &+ 1)
                     for change in changes {
                         let quote = change.key.lowerBound &- 1
+                        let keeps: Bool
+                        if case .drop = change.change { keeps = false } else { keeps = true }
+                        // The line writes `"key":` without spaces (most lines): copied from the line
+                        // with what stands before it, as one piece from `run`.
+                        let tight = change.value.lowerBound == change.key.upperBound &+ 2
+                        var run = -1
                         if position < quote {
                             if !first { writer.put(UInt8(ascii: ",")) }
                             first = false
-                            writer.put(UnsafeRawBufferPointer(rebasing: bytes[position..<Self.valueEnd(before: quote, in: bytes)]))
+                            let pieceEnd = Self.valueEnd(before: quote, in: bytes)
+                            // The kept members, their comma and the key: one piece.
+                            if keeps && tight && pieceEnd &+ 1 == quote {
+                                run = position
+                            } else {
+                                writer.put(UnsafeRawBufferPointer(rebasing: bytes[position..<pieceEnd]))
+                            }
                         }
                         position = Self.keyQuote(after: change.value.upperBound, in: bytes, end: end)
-                        if case .drop = change.change { continue }
-                        if !first { writer.put(UInt8(ascii: ",")) }
+                        guard keeps else { continue }
+                        if run < 0 {
+                            if !first { writer.put(UInt8(ascii: ",")) }
+                            if tight {
+                                run = quote
+                            } else {
+                                writer.put(UInt8(ascii: "\""))
+                                writer.put(UnsafeRawBufferPointer(rebasing: bytes[change.key]))
+                                writer.put(UInt8(ascii: "\""))
+                                writer.put(UInt8(ascii: ":"))
+                                run = change.value.lowerBound
+                            }
+                        }
                         first = false
-                        writer.put(UInt8(ascii: "\""))
-                        writer.put(UnsafeRawBufferPointer(rebasing: bytes[change.key]))
-                        writer.put(UInt8(ascii: "\""))
-                        writer.put(UInt8(ascii: ":"))
                         switch change.change {
                         case .drop: break
-                        case .replace(let range): writer.put(UnsafeRawBufferPointer(rebasing: values[range]))
+                        case .replace(let range):
+                            writer.put(UnsafeRawBufferPointer(rebasing: bytes[run..<change.value.lowerBound]))
+                            writer.put(UnsafeRawBufferPointer(rebasing: values[range]))
                         case .cut(let cut):
-                            writer.put(UnsafeRawBufferPointer(rebasing: bytes[change.value.lowerBound..<cut.lowerBound]))
+                            writer.put(UnsafeRawBufferPointer(rebasing: bytes[run..<cut.lowerBound]))
                             writer.put(UnsafeRawBufferPointer(rebasing: bytes[cut.upperBound..<change.value.upperBound]))
                         }
                     }

@@ -66,6 +66,11 @@ struct FilterScreenTests {
             #"{"level":"warn","email":"eve@example.com","n":1}"#,
             #"{"user":{"id":"name","x":{"name":1},"name":2}}"#, #"{"user":{"a":[1,{"name":"x"}],"name":true, "b":-1.5e3 }}"#,
             #"{"b.c":1,"b":{"c":2}}"#, #"{"path":"p","level":"debug"}"#,
+            // Spaces on either side of a changed member's comma and colon: its key then is not copied
+            // with the members before it.
+            #"{"a":1 ,"user":{"id":1,"name":2},"b":2}"#, #"{"a":1, "user":{"name":2,"id":1}}"#, #"{"a":1,"user" :{"name":2,"id":1}}"#,
+            #"{"a":1,"user": {"name":2,"id":1}}"#, #"{"a":1 ,"email":"x@y"}"#, #"{"a":1,"email" : "x@y","b":2}"#,
+            #"{"email": "x@y"}"#, #"{ "user":{"name":1},"a":1 , "email":"x@y" }"#,
         ]
         lines.append(#"{"pad":""# + String(repeating: "p", count: 600) + #"","path":"/x","user":{"name":"n"},"email":"x@y"}"#)
         // More members that may be an enrichment field's (four bytes from an h, as `host`) than the
