@@ -61,7 +61,7 @@ extension FilterRecord {
     /// The same from the members the scan noted, in the record's offsets: those of the object at
     /// `range` lie together, in order, so the last match's neighbours are read by index once it is
     /// found (`NestedMatch`'s state, kept up for every member, cost more than the comparisons).
-    private static func member(
+    static func member(
         named name: UnsafeRawBufferPointer, in range: Range<Int>, noted nested: NestedMembers, _ raw: UnsafeRawBufferPointer
     ) -> NestedField? {
         let members = nested.members

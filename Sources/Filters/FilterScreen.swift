@@ -69,8 +69,8 @@ package final class FilterScreen {
     /// throttle's state as it was. Without such a filter only the kept lines are planned.
     private let plansFirst: Bool
     private let edits: UnsafeMutableBufferPointer<Edit>
-    /// The nested removals' leaf keys, in memory of the screen's own (an array read in `cut` was
-    /// reached through a closure).
+    /// The nested removals' leaf keys, in memory of the screen's own (an array read in the nested
+    /// lookup was reached through a closure).
     private let leaves: UnsafeMutableRawBufferPointer
     /// What the tests and edits lend: the filters, and so their conditions.
     private let filters: [RecordFilter]
@@ -80,6 +80,12 @@ package final class FilterScreen {
     /// The keys by their slot, as `FilterRecord.load` finds the chain's (`FilterKeys`), which numbers
     /// them: `values`, the tests and the edits use its numbers.
     private let numbering: FilterKeys
+    /// The members of the line's objects one level down, which `scan` notes when an edit removes a
+    /// nested field (nil without one): the field is found among them (as the chain finds it,
+    /// `FilterRecord.member(named:in:noted:_:)`), not by a walk of its object.
+    private let nestedStore: NestedMemberStore?
+    /// Its members, reached without a retain of the store.
+    private let nested: UnsafeMutablePointer<NestedMembers>?
     /// Where `scan` keeps the members whose keys may be the enricher's.
     package let watchedMembers: UnsafeMutablePointer<JSONScanner.Member>
     /// The last member of each key on the line scanned: its key's first byte, its value as (start, end)
@@ -190,6 +196,8 @@ package final class FilterScreen {
         self.leaves = .allocate(byteCount: max(leaves.count, 1), alignment: 1)
         self.leaves.copyBytes(from: leaves)
         (self.filters, removedKeys) = (filters, removed)
+        nestedStore = edits.contains { $0.parent >= 0 } ? NestedMemberStore() : nil
+        nested = nestedStore?.members
         watchedMembers = .allocate(capacity: Self.watchedCapacity)
         values = .allocate(capacity: FilterKeys.capacity)
         values.initialize(repeating: (-1, -1, -1, 0, false), count: FilterKeys.capacity)
@@ -221,7 +229,7 @@ package final class FilterScreen {
         let lookup = numbering.lookup
         let (values, watchedMembers) = (values, watchedMembers)
         var watched = 0
-        let object = JSONScanner.scanObject(bytes) { member in
+        let object = JSONScanner.scanObject(bytes, nestedIfAny: nested) { member in
             let entry = lookup.slots[Int(KeyFilter.slot(member.keyCount, bytes[member.key.lowerBound]))]
             guard entry != 0 else { return }
             if entry & FilterKeys.watched != 0 {
@@ -290,13 +298,17 @@ package final class FilterScreen {
             let parent = values[edit.parent]
             // Of duplicates the last is read: the chain looks no further when it is not an object.
             guard parent.line == line, bytes[parent.start] == UInt8(ascii: "{") else { continue }
-            switch cut(leaf: edit.leaf, in: bytes, object: parent.start..<parent.end) {
-            case .none: continue
-            case .some(nil): return false
-            case .some(let cut?):
-                let key = parent.keyStart..<(parent.keyStart &+ edit.parentLength)
-                append(Change(edit: index, key: key, value: parent.start..<parent.end, change: .cut(cut)))
+            // A line with more such members than the scan had room for is the chain's (room for more
+            // on the next line).
+            guard let nested, nested.pointee.isComplete else {
+                nestedStore?.grow()
+                return false
             }
+            let leaf = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(leaves)[edit.leaf])
+            guard let field = FilterRecord.member(named: leaf, in: parent.start..<parent.end, noted: nested.pointee, bytes) else { continue }
+            if field.duplicated { return false }
+            let key = parent.keyStart..<(parent.keyStart &+ edit.parentLength)
+            append(Change(edit: index, key: key, value: parent.start..<parent.end, change: .cut(field.cut)))
         }
         return true
     }
@@ -310,62 +322,6 @@ package final class FilterScreen {
         }
         changes[at] = change
         changeCount &+= 1
-    }
-
-    /// What takes the last member keyed `leaf` out of the object at `object` of the line, as
-    /// `FilterRecord.cutOut` takes it: nil when there is none, nil inside when the key comes twice.
-    /// Walked here: the line is valid and plain, so a string ends at the next quote.
-    private func cut(leaf: Range<Int>, in bytes: UnsafeRawBufferPointer, object: Range<Int>) -> Range<Int>?? {
-        let wanted = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(leaves)[leaf])
-        // Neither is empty: a leaf has a byte at least, and the line holds the object.
-        guard let base = bytes.baseAddress, let leafBase = wanted.baseAddress else { return nil }
-        // The found member's key quote and value end, the value end before it, and the key quote after it.
-        var (quote, valueEnd, previousEnd, nextQuote) = (-1, -1, -1, -1)
-        var lastEnd = -1
-        var index = Self.skipSpace(bytes, from: object.lowerBound &+ 1)
-        while bytes[index] == UInt8(ascii: "\"") {
-            if quote >= 0 && nextQuote < 0 && lastEnd == valueEnd { nextQuote = index }
-            let keyStart = index &+ 1
-            var keyEnd = keyStart
-            while bytes[keyEnd] != UInt8(ascii: "\"") { keyEnd &+= 1 }
-            let valueStart = Self.skipSpace(bytes, from: Self.skipSpace(bytes, from: keyEnd &+ 1) &+ 1)
-            let end = Self.valueEnd(from: valueStart, in: bytes)
-            if keyEnd &- keyStart == wanted.count && ShortCompare.equal(base + keyStart, leafBase, wanted.count) {
-                if quote >= 0 { return .some(nil) }
-                (quote, valueEnd, previousEnd) = (index, end, lastEnd)
-            }
-            lastEnd = end
-            let next = Self.skipSpace(bytes, from: end)
-            guard bytes[next] == UInt8(ascii: ",") else { break }
-            index = Self.skipSpace(bytes, from: next &+ 1)
-        }
-        guard quote >= 0 else { return nil }
-        return .some(
-            FilterRecord.removalCut(
-                previousValueEnd: previousEnd >= 0 ? previousEnd : nil, keyQuote: quote, valueEnd: valueEnd,
-                nextKeyQuote: nextQuote >= 0 ? nextQuote : nil))
-    }
-
-    /// The end of the value that starts at `start` of a valid plain line.
-    @inline(__always)
-    private static func valueEnd(from start: Int, in bytes: UnsafeRawBufferPointer) -> Int {
-        var index = start
-        switch bytes[index] {
-        case UInt8(ascii: "\""):
-            index &+= 1
-            while bytes[index] != UInt8(ascii: "\"") { index &+= 1 }
-            return index &+ 1
-        case UInt8(ascii: "{"), UInt8(ascii: "["):
-            // A valid container ends within the line: never -1 here.
-            guard let base = bytes.baseAddress else { return index }
-            return RecordMembers.containerEnd(base, bytes.count, index)
-        default:
-            while true {
-                let byte = bytes[index]
-                if byte == UInt8(ascii: ",") || byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") || isSpace(byte) { return index }
-                index &+= 1
-            }
-        }
     }
 
     /// The planned redactions made, those that change nothing taken out; true when a change is left.

@@ -64,6 +64,17 @@ public struct JSONScanner {
         return scan(bytes, CheckedRecordingValues.self, nested: nested, member: member)
     }
 
+    /// `scanObject(_:nested:member:)` when `nested` is given, else as `scanObject(_:member:)`: one copy
+    /// of the scan for a caller that notes the nested members only for some lists of filters (the
+    /// screen's, `FilterScreen`).
+    @inlinable @inline(__always)
+    public static func scanObject(
+        _ bytes: UnsafeRawBufferPointer, nestedIfAny nested: UnsafeMutablePointer<NestedMembers>?, member: (Member) -> Void
+    ) -> Object? {
+        nested?.pointee.reset()
+        return scan(bytes, CheckedRecordingValues.self, nested: nested, member: member)
+    }
+
     /// `scanObject` for a record this program wrote itself (a line validated when it was read, the
     /// enrichment fields spliced in): on the SIMD path its values are skipped, not checked again. Over a
     /// valid object the members and the range are `scanObject`'s; the fuzz target `scanner` compares them.

@@ -310,9 +310,17 @@ import CJSONClassify
                     (keyEnd, position) = (keyClose &+ 1, valueStart)
                 }
             }
-            // Strings, most values, without the call through `value`.
+            // Strings, most values, without the call through `value`; in an object whose members are
+            // recorded (the filters read them), short numbers too, as `scanObject` takes them.
             let isString = byte(position) == UInt8(ascii: "\"")
-            let end = isString ? stringEnd() : value(at: position, depth: depth)
+            let end: Int
+            if isString {
+                end = stringEnd()
+            } else if recording, let short = shortNumberEnd(at: position) {
+                end = short
+            } else {
+                end = value(at: position, depth: depth)
+            }
             guard end >= 0 else { return -1 }
             if recording, let nested {
                 nested.pointee.record(

@@ -154,7 +154,7 @@ public enum RecordMembers {
     /// Just past the object or array starting at `start`: its brackets counted outside strings; -1 when
     /// it does not end within `count` bytes.
     @inlinable
-    package static func containerEnd(_ base: UnsafeRawPointer, _ count: Int, _ start: Int) -> Int {
+    static func containerEnd(_ base: UnsafeRawPointer, _ count: Int, _ start: Int) -> Int {
         var depth = 0
         var index = start
         while index < count {

@@ -76,6 +76,10 @@ struct FilterScreenTests {
         // More members that may be an enrichment field's (four bytes from an h, as `host`) than the
         // screen's scan keeps, `host` last: the chain's.
         lines.append("{" + (100..<120).map { #""h\#($0)":1"# }.joined(separator: ",") + #","host":"mine","path":1}"#)
+        // More members one level down than the scan has room for at first (64): the chain's, then
+        // the screen's with more room.
+        let wide = "{" + (0..<70).map { #""k\#($0)":\#($0)"# }.joined(separator: ",") + #","name":"n"}"#
+        lines += [#"{"a":1,"user":"# + wide + #","email":"x@y"}"#, #"{"user":"# + wide + "}"]
         // Past one chunk of the SIMD walk (512 bytes), with the key at its end.
         lines.append(#"{"pad":""# + String(repeating: "p", count: 600) + #"","level":"debug"}"#)
         lines.append(#"{"pad":""# + String(repeating: "p", count: 600) + #"","level":"info","n":1}"#)
