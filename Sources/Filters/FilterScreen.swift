@@ -104,6 +104,8 @@ package final class FilterScreen {
     private var changeCount = 0
     /// How many of them drop their member.
     package private(set) var dropCount = 0
+    /// How many of them are redactions `redact` is still to make.
+    private var redactionCount = 0
     /// Kept from line to line, and emptied only when it has grown past 64 KiB: emptying it cost a call
     /// or two for every line. The line's own begin at `lineReplacements`.
     private var replacements: [UInt8] = []
@@ -269,7 +271,12 @@ package final class FilterScreen {
         }
         guard edits.count > 0 else { return .keep }
         if !plansFirst && !planEdits(in: bytes) { return .chain }
-        guard changeCount > 0, redact(in: bytes) else { return .keep }
+        guard changeCount > 0 else { return .keep }
+        if redactionCount > 0 {
+            guard redact(in: bytes) else { return .keep }
+        } else {
+            lineReplacements = replacements.count
+        }
         return .edited
     }
 
@@ -283,6 +290,7 @@ package final class FilterScreen {
     private func planEdits(in bytes: UnsafeRawBufferPointer) -> Bool {
         changeCount = 0
         dropCount = 0
+        redactionCount = 0
         for index in edits.indices {
             let edit = edits[index]
             let whole = values[edit.key]
@@ -290,7 +298,7 @@ package final class FilterScreen {
                 // The whole path is a top-level key: the chain finds it before any nested field.
                 if whole.duplicated { return false }
                 let key = whole.keyStart..<(whole.keyStart &+ edit.keyLength)
-                if edit.redactor == nil { dropCount &+= 1 }
+                if edit.redactor == nil { dropCount &+= 1 } else { redactionCount &+= 1 }
                 append(Change(edit: index, key: key, value: whole.start..<whole.end, change: edit.redactor == nil ? .drop : .replace(0..<0)))
                 continue
             }
@@ -331,14 +339,13 @@ package final class FilterScreen {
         lineReplacements = replacements.count
         var kept = 0
         for index in 0..<changeCount {
-            var change = changes[index]
-            if let redactor = edits[change.edit].redactor {
+            if let redactor = edits[changes[index].edit].redactor {
                 let start = replacements.count
-                let value = UnsafeRawBufferPointer(rebasing: bytes[change.value])
+                let value = UnsafeRawBufferPointer(rebasing: bytes[changes[index].value])
                 guard redactor._withUnsafeGuaranteedRef({ $0.appendScreenedValue(value, to: &replacements) }) else { continue }
-                change.change = .replace(start..<replacements.count)
+                changes[index].change = .replace(start..<replacements.count)
             }
-            changes[kept] = change
+            if kept != index { changes[kept] = changes[index] }
             kept &+= 1
         }
         changeCount = kept
