@@ -78,7 +78,7 @@ public struct KeyTable: @unchecked Sendable {
 
     /// Whether some key is equal to `key` (the tables are a few keys long: no early exit is worth a
     /// second loop).
-    @inlinable
+    @inlinable @inline(__always)
     public func contains(_ key: UnsafeRawBufferPointer) -> Bool {
         var found = false
         forEachMatch(key) { _ in found = true }
