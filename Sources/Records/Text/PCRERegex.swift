@@ -14,6 +14,9 @@ package final class PCRERegex {
 
     private let code: OpaquePointer
     private let matchData: OpaquePointer
+    /// `matchData`'s offsets, where they stay for its life: taken once, not with a call a match.
+    private let ovector: UnsafeMutablePointer<Int>?
+    private let ovectorPairs: Int
     /// The pattern was JIT-compiled: a match of valid UTF-8 goes straight to the compiled code
     /// (`pcre2_jit_match`), past `pcre2_match`'s checks of its arguments, a third of a short match.
     private let isJIT: Bool
@@ -50,6 +53,8 @@ package final class PCRERegex {
         }
         code = compiled
         matchData = data
+        ovector = pcre2_get_ovector_pointer_8(data)
+        ovectorPairs = Int(pcre2_get_ovector_count_8(data))
         isJIT = jit
         matchesOnlyAtStart = text.first == UInt8(ascii: "^") && !text.contains(UInt8(ascii: "|"))
     }
@@ -127,11 +132,11 @@ package final class PCRERegex {
     /// `groups` (nil for a group that did not take part); nil when it did not match.
     package func captures(_ subject: UnsafeRawBufferPointer, groups: [Int], into ranges: inout [Range<Int>?]) -> Bool {
         if ranges.count != groups.count { ranges = Array(repeating: nil, count: groups.count) }
-        guard matches(subject), let ovector = pcre2_get_ovector_pointer_8(matchData) else {
+        guard matches(subject), let ovector else {
             for index in ranges.indices { ranges[index] = nil }
             return false
         }
-        let pairs = Int(pcre2_get_ovector_count_8(matchData))
+        let pairs = ovectorPairs
         let count = subject.count
         ranges.withUnsafeMutableBufferPointer { ranges in
             groups.withUnsafeBufferPointer { groups in
@@ -154,7 +159,7 @@ package final class PCRERegex {
         _ subject: UnsafeRawBufferPointer, with replacement: [UInt8], isASCII: Bool, appendingTo out: inout [UInt8], enclosing: UInt8?
     ) -> Bool {
         guard matches(subject, isASCII: isASCII) else { return false }
-        guard let ovector = pcre2_get_ovector_pointer_8(matchData) else {
+        guard let ovector else {
             return enclose(with: enclosing, in: &out) { substitute(subject, with: replacement, appendingTo: &$0) }
         }
         let mark = out.count
