@@ -362,69 +362,84 @@ package final class FilterScreen {
         let end = Self.lastValueEnd(bytes, closingBrace: object.upperBound &- 1)
         let changes = UnsafeBufferPointer(start: changes, count: changeCount)
         let replaced = replacements.count &- lineReplacements
-        // Reached in place (a mutable access): read through a closure, the property was retained and
-        // released, and a local swapped in and out was released.
+        // Without a replacement (a line with removals only: a replacement is a JSON value, never
+        // empty), not reached at all; else in place (a mutable access): read through a closure, the
+        // property was retained and released, and a local swapped in and out was released.
+        guard replaced > 0 else {
+            return Self.write(
+                bytes, object: object, end: end, changes: changes, values: UnsafeRawBufferPointer(start: nil, count: 0), replaced: 0,
+                closing: closing, into: &out)
+        }
         replacements.withUnsafeMutableBytes { values in
-            let values = UnsafeRawBufferPointer(values)
-            out.append(addingCapacity: object.count &+ replaced &+ 2 &+ (closing?.count ?? 0)) { span in
-                span.withUnsafeMutableBufferPointer { room, initialized in
-                    guard let base = room.baseAddress else { return }
-                    var writer = FilterRecord.PieceWriter(base: base + initialized)
-                    writer.put(UInt8(ascii: "{"))
-                    var first = true
-                    // The first kept member's opening quote; past `end` when none is left.
-                    var position = Self.skipSpace(bytes, from: object.lowerBound &+ 1)
-                    for change in changes {
-                        let quote = change.key.lowerBound &- 1
-                        let keeps: Bool
-                        if case .drop = change.change { keeps = false } else { keeps = true }
-                        // The line writes `"key":` without spaces (most lines): copied from the line
-                        // with what stands before it, as one piece from `run`.
-                        let tight = change.value.lowerBound == change.key.upperBound &+ 2
-                        var run = -1
-                        if position < quote {
-                            if !first { writer.put(UInt8(ascii: ",")) }
-                            first = false
-                            let pieceEnd = Self.valueEnd(before: quote, in: bytes)
-                            // The kept members, their comma and the key: one piece.
-                            if keeps && tight && pieceEnd &+ 1 == quote {
-                                run = position
-                            } else {
-                                writer.put(UnsafeRawBufferPointer(rebasing: bytes[position..<pieceEnd]))
-                            }
-                        }
-                        position = Self.keyQuote(after: change.value.upperBound, in: bytes, end: end)
-                        guard keeps else { continue }
-                        if run < 0 {
-                            if !first { writer.put(UInt8(ascii: ",")) }
-                            if tight {
-                                run = quote
-                            } else {
-                                writer.put(UInt8(ascii: "\""))
-                                writer.put(UnsafeRawBufferPointer(rebasing: bytes[change.key]))
-                                writer.put(UInt8(ascii: "\""))
-                                writer.put(UInt8(ascii: ":"))
-                                run = change.value.lowerBound
-                            }
-                        }
-                        first = false
-                        switch change.change {
-                        case .drop: break
-                        case .replace(let range):
-                            writer.put(UnsafeRawBufferPointer(rebasing: bytes[run..<change.value.lowerBound]))
-                            writer.put(UnsafeRawBufferPointer(rebasing: values[range]))
-                        case .cut(let cut):
-                            writer.put(UnsafeRawBufferPointer(rebasing: bytes[run..<cut.lowerBound]))
-                            writer.put(UnsafeRawBufferPointer(rebasing: bytes[cut.upperBound..<change.value.upperBound]))
-                        }
-                    }
-                    if position < end {
+            Self.write(
+                bytes, object: object, end: end, changes: changes, values: UnsafeRawBufferPointer(values), replaced: replaced, closing: closing,
+                into: &out)
+        }
+    }
+
+    /// `writeEdited`'s pieces: `values` holds the replacements, `replaced` bytes of them the line's.
+    private static func write(
+        _ bytes: UnsafeRawBufferPointer, object: Range<Int>, end: Int, changes: UnsafeBufferPointer<Change>, values: UnsafeRawBufferPointer,
+        replaced: Int, closing: UnsafeRawBufferPointer?, into out: inout [UInt8]
+    ) {
+        out.append(addingCapacity: object.count &+ replaced &+ 2 &+ (closing?.count ?? 0)) { span in
+            span.withUnsafeMutableBufferPointer { room, initialized in
+                guard let base = room.baseAddress else { return }
+                var writer = FilterRecord.PieceWriter(base: base + initialized)
+                writer.put(UInt8(ascii: "{"))
+                var first = true
+                // The first kept member's opening quote; past `end` when none is left.
+                var position = Self.skipSpace(bytes, from: object.lowerBound &+ 1)
+                for change in changes {
+                    let quote = change.key.lowerBound &- 1
+                    let keeps: Bool
+                    if case .drop = change.change { keeps = false } else { keeps = true }
+                    // The line writes `"key":` without spaces (most lines): copied from the line
+                    // with what stands before it, as one piece from `run`.
+                    let tight = change.value.lowerBound == change.key.upperBound &+ 2
+                    var run = -1
+                    if position < quote {
                         if !first { writer.put(UInt8(ascii: ",")) }
-                        writer.put(UnsafeRawBufferPointer(rebasing: bytes[position..<end]))
+                        first = false
+                        let pieceEnd = Self.valueEnd(before: quote, in: bytes)
+                        // The kept members, their comma and the key: one piece.
+                        if keeps && tight && pieceEnd &+ 1 == quote {
+                            run = position
+                        } else {
+                            writer.put(UnsafeRawBufferPointer(rebasing: bytes[position..<pieceEnd]))
+                        }
                     }
-                    if let closing { writer.put(closing) } else { writer.put(UInt8(ascii: "}")) }
-                    initialized &+= writer.count
+                    position = Self.keyQuote(after: change.value.upperBound, in: bytes, end: end)
+                    guard keeps else { continue }
+                    if run < 0 {
+                        if !first { writer.put(UInt8(ascii: ",")) }
+                        if tight {
+                            run = quote
+                        } else {
+                            writer.put(UInt8(ascii: "\""))
+                            writer.put(UnsafeRawBufferPointer(rebasing: bytes[change.key]))
+                            writer.put(UInt8(ascii: "\""))
+                            writer.put(UInt8(ascii: ":"))
+                            run = change.value.lowerBound
+                        }
+                    }
+                    first = false
+                    switch change.change {
+                    case .drop: break
+                    case .replace(let range):
+                        writer.put(UnsafeRawBufferPointer(rebasing: bytes[run..<change.value.lowerBound]))
+                        writer.put(UnsafeRawBufferPointer(rebasing: values[range]))
+                    case .cut(let cut):
+                        writer.put(UnsafeRawBufferPointer(rebasing: bytes[run..<cut.lowerBound]))
+                        writer.put(UnsafeRawBufferPointer(rebasing: bytes[cut.upperBound..<change.value.upperBound]))
+                    }
                 }
+                if position < end {
+                    if !first { writer.put(UInt8(ascii: ",")) }
+                    writer.put(UnsafeRawBufferPointer(rebasing: bytes[position..<end]))
+                }
+                if let closing { writer.put(closing) } else { writer.put(UInt8(ascii: "}")) }
+                initialized &+= writer.count
             }
         }
     }
