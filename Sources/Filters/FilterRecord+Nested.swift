@@ -58,12 +58,25 @@ extension FilterRecord {
         return match.field(at: range.lowerBound)
     }
 
-    /// The same from the members the scan noted, in the record's offsets: those of the object at
-    /// `range` lie together, in order, so the last match's neighbours are read by index once it is
-    /// found (`NestedMatch`'s state, kept up for every member, cost more than the comparisons).
-    static func member(
+    /// The same from the members the scan noted, in the record's offsets (`notedMatch`).
+    private static func member(
         named name: UnsafeRawBufferPointer, in range: Range<Int>, noted nested: NestedMembers, _ raw: UnsafeRawBufferPointer
     ) -> NestedField? {
+        let match = notedMatch(named: name, in: range, noted: nested, raw)
+        guard match.found >= 0 else { return nil }
+        return NestedField(top: 0, value: nested.members[match.found].value, cut: match.cut, duplicated: match.matches > 1)
+    }
+
+    /// The last of the members the scan noted for the object at `range` that is called `name` (its
+    /// index, -1 for none), how many are, and what removing the last takes. Those of one object lie
+    /// together, in order, so the match's neighbours are read by index once it is found
+    /// (`NestedMatch`'s state, kept up for every member, cost more than the comparisons). The chain's
+    /// lookup and the screen's (`FilterScreen`) each read what they need of it; out of line, and so its
+    /// few words come back in registers (inlined, it pushed the screen's planning out of line).
+    @inline(never)
+    static func notedMatch(
+        named name: UnsafeRawBufferPointer, in range: Range<Int>, noted nested: NestedMembers, _ raw: UnsafeRawBufferPointer
+    ) -> (found: Int, matches: Int, cut: Range<Int>) {
         let members = nested.members
         var first = 0
         while first < nested.count && members[first].key.lowerBound < range.lowerBound { first &+= 1 }
@@ -78,12 +91,12 @@ extension FilterRecord {
             }
             end &+= 1
         }
-        guard found >= 0 else { return nil }
+        guard found >= 0 else { return (-1, 0, 0..<0) }
         let member = members[found]
         let cut = removalCut(
             previousValueEnd: found > first ? members[found &- 1].value.upperBound : nil, keyQuote: member.key.lowerBound &- 1,
             valueEnd: member.value.upperBound, nextKeyQuote: found &+ 1 < end ? members[found &+ 1].key.lowerBound &- 1 : nil)
-        return NestedField(top: 0, value: member.value, cut: cut, duplicated: matches > 1)
+        return (found, matches, cut)
     }
 
     /// The last of an object's members called `name`, seen one by one as a walk of the object finds

@@ -81,8 +81,8 @@ package final class FilterScreen {
     /// them: `values`, the tests and the edits use its numbers.
     private let numbering: FilterKeys
     /// The members of the line's objects one level down, which `scan` notes when an edit removes a
-    /// nested field (nil without one): the field is found among them (as the chain finds it,
-    /// `FilterRecord.member(named:in:noted:_:)`), not by a walk of its object.
+    /// nested field (nil without one): the field is found among them as the chain finds it
+    /// (`FilterRecord.notedMatch`), not by a walk of its object.
     private let nestedStore: NestedMemberStore?
     /// Its members, reached without a retain of the store.
     private let nested: UnsafeMutablePointer<NestedMembers>?
@@ -313,10 +313,11 @@ package final class FilterScreen {
                 return false
             }
             let leaf = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(leaves)[edit.leaf])
-            guard let field = FilterRecord.member(named: leaf, in: parent.start..<parent.end, noted: nested.pointee, bytes) else { continue }
-            if field.duplicated { return false }
+            let match = FilterRecord.notedMatch(named: leaf, in: parent.start..<parent.end, noted: nested.pointee, bytes)
+            guard match.found >= 0 else { continue }
+            if match.matches > 1 { return false }
             let key = parent.keyStart..<(parent.keyStart &+ edit.parentLength)
-            append(Change(edit: index, key: key, value: parent.start..<parent.end, change: .cut(field.cut)))
+            append(Change(edit: index, key: key, value: parent.start..<parent.end, change: .cut(match.cut)))
         }
         return true
     }
