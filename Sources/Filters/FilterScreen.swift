@@ -379,6 +379,7 @@ package final class FilterScreen {
     }
 
     /// `writeEdited`'s pieces: `values` holds the replacements, `replaced` bytes of them the line's.
+    @inline(__always)
     private static func write(
         _ bytes: UnsafeRawBufferPointer, object: Range<Int>, end: Int, changes: UnsafeBufferPointer<Change>, values: UnsafeRawBufferPointer,
         replaced: Int, closing: UnsafeRawBufferPointer?, into out: inout [UInt8]
