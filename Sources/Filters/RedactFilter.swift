@@ -14,7 +14,7 @@ final class RedactFilter: RecordFilter {
     private let replacement: [UInt8]
     /// `replacement` as a JSON string.
     private let replacementValue: [UInt8]
-    /// `replacement` needs no escaping in a JSON string (printable ASCII without `"` and `\\`).
+    /// `replacement` needs no escaping in a JSON string (printable ASCII without `"` and `\`).
     private let replacementIsPlain: Bool
     private var text: [UInt8] = []
 

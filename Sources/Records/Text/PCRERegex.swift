@@ -163,8 +163,8 @@ package final class PCRERegex {
             return enclose(with: enclosing, in: &out) { substitute(subject, with: replacement, appendingTo: &$0) }
         }
         let mark = out.count
-        // The one match of a pattern that matches only at the start is written in one append, the
-        // enclosing bytes with it.
+        // The opening byte first, unless the pattern matches only at the start: its one match is
+        // written in one append, the enclosing bytes with it.
         if !matchesOnlyAtStart, let enclosing { out.append(enclosing) }
         let count = subject.count
         var copied = 0
