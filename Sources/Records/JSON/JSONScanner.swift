@@ -60,13 +60,12 @@ public struct JSONScanner {
     /// member's value (`NestedMembers`); `nested` is emptied first.
     @inlinable @inline(__always)
     public static func scanObject(_ bytes: UnsafeRawBufferPointer, nested: UnsafeMutablePointer<NestedMembers>, member: (Member) -> Void) -> Object? {
-        nested.pointee.reset()
-        return scan(bytes, CheckedRecordingValues.self, nested: nested, member: member)
+        scanObject(bytes, nestedIfAny: nested, member: member)
     }
 
     /// `scanObject(_:nested:member:)` when `nested` is given, else as `scanObject(_:member:)`: one copy
     /// of the scan for a caller that notes the nested members only for some lists of filters (the
-    /// screen's, `FilterScreen`).
+    /// screen's, `FilterScreen`); the one above is this one with a store.
     @inlinable @inline(__always)
     public static func scanObject(
         _ bytes: UnsafeRawBufferPointer, nestedIfAny nested: UnsafeMutablePointer<NestedMembers>?, member: (Member) -> Void
