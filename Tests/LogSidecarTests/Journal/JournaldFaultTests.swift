@@ -63,10 +63,20 @@ struct JournaldFaultTests {
             seq 20000 39999 | systemd-cat -t app
             wait_for "the second part" 60 lines_at_least "$WORK/out.jsonl" 40000
             stop_daemon reader TERM
+            journalctl -q --no-pager -o json SYSLOG_IDENTIFIER=app > "$WORK/journal.json"
             """)
         #expect(status == 0, "\(scenario.logs)")
         let shipped = try numbers(scenario)
         #expect(shipped == Array(0..<40_000), "\(difference(shipped, 40_000))")
+        // What journald itself holds, to tell a failure of ours from one of the journal's (one run
+        // shipped 12774 as "12" and "774", in the part before the kill): we ship each entry it has.
+        let held = try scenario.journal("journal.json").map { ($0["MESSAGE"] as? String) ?? "?" }
+        let shippedMessages = try scenario.records().map { ($0["message"] as? String) ?? "?" }
+        let first = zip(shippedMessages, held).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        let around = first.map { Array(held[$0..<min($0 + 3, held.count)]) } ?? []
+        #expect(
+            shippedMessages == held,
+            "journald holds \(held.count) entries, we shipped \(shippedMessages.count); first difference at \(first ?? -1): journald's \(around)")
     }
 
     @Test("vacuumed while stopped behind: the jump is logged and counted, nothing after it lost; no deleted file held open")
