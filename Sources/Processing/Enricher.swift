@@ -63,10 +63,10 @@ package final class Enricher {
         // ConfigLoader.validate keeps the count within the bound; the prefix only keeps the bit
         // arithmetic safe whatever a caller passes.
         self.fields = Array(fields.prefix(EnrichmentField.maximumCount))
-        keyFilter = KeyFilter(self.fields.map(\.key) + [Self.partialKey])
-        lastByteFilter = KeyFilter((self.fields.map(\.key) + [Self.partialKey]).map { Array($0.reversed()) })
-        filters?.keys.watch(self.fields.map(\.key) + [Self.partialKey])
         let fieldKeys = self.fields.map(\.key) + [Self.partialKey]
+        keyFilter = KeyFilter(fieldKeys)
+        lastByteFilter = KeyFilter(fieldKeys.map { Array($0.reversed()) })
+        filters?.keys.watch(fieldKeys)
         let removesField = !wraps && (filters?.screen?.removedKeys ?? []).contains { fieldKeys.contains($0) }
         screen = removesField ? nil : filters?.unretainedScreen
         if !wraps { filters?.screen?.watch(fieldKeys) }

@@ -70,7 +70,7 @@ public enum RecordMembers {
 
     /// Past the JSON whitespace from `start` (the first byte that is none, or `count`).
     @inlinable @inline(__always)
-    package static func skipSpace(_ base: UnsafeRawPointer, _ count: Int, _ start: Int) -> Int {
+    static func skipSpace(_ base: UnsafeRawPointer, _ count: Int, _ start: Int) -> Int {
         var index = start
         while isSpace(byte(base, count, index)) { index &+= 1 }
         return index
