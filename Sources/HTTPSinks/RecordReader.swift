@@ -70,6 +70,16 @@ struct RecordReader {
         return scan(record)
     }
 
+    /// Reads a record whose members the enricher kept (`found`) with what an earlier `read` of a record
+    /// with the same keys found: the sources by index, the time's place and the wanted bits
+    /// (`OTLPTemplates`, which tells that the keys are the same).
+    mutating func adopt(
+        _ found: UnsafeBufferPointer<PackedMember>, sources: UnsafeBufferPointer<EnrichmentField.Source?>, time: Int?, wanted: UInt64
+    ) {
+        members = MemberView(base: found, sources: sources)
+        (timeMember, self.wanted) = (time, wanted)
+    }
+
     /// `read` of a record whose members were not kept. The scanner's members go into slots kept from
     /// record to record (`scanIntoSlots`), their sources into the room, grown with the slots.
     private mutating func scan(_ record: UnsafeRawBufferPointer) -> Bool {

@@ -30,7 +30,13 @@ extension OTLPFormat {
                 for (position, index) in records.enumerated() {
                     if position > 0 { out.append(UInt8(ascii: ",")) }
                     let record = batch.record(index, in: raw)
-                    guard reader.read(record, members: batch.members(of: index, in: allMembers)) else {
+                    let found = shape.wrapped ? nil : batch.members(of: index, in: allMembers)
+                    var template = -1
+                    if let found, let slot = templates.match(found, in: record) {
+                        let facts = templates.facts(slot)
+                        reader.adopt(found, sources: templates.sources(slot), time: facts.time, wanted: facts.wanted)
+                        template = slot
+                    } else if !reader.read(record, members: found) {
                         // Not an object (cannot happen for our records, kept safe): the whole text as the body.
                         var growable = out
                         growable.appendLiteral(#"{"observedTimeUnixNano":""#)
@@ -40,8 +46,10 @@ extension OTLPFormat {
                         growable.appendLiteral("}}")
                         continue
                     }
-                    let roles = roles(record)
-                    let facts = LogRecordFacts(roles: roles, time: reader.time(roles.time, in: record), observed: observedTime(record, now: now))
+                    let roles = template >= 0 ? templates.facts(template).roles : roles(record)
+                    if template < 0, let found, lastRoles.isKept { makeTemplate(record, found: found, roles: roles) }
+                    let facts = LogRecordFacts(
+                        roles: roles, time: reader.time(roles.time, in: record), observed: observedTime(record, now: now), template: template)
                     // Most records are written into room reserved for the most they can take (`maximumJSON`),
                     // without a check of the buffer's size for each of their sixty pieces; a long one, or
                     // one the bound missed, through the growable buffer.
@@ -74,6 +82,18 @@ extension OTLPFormat {
         let time: UInt64?
         /// The processing time (see `observedTime`).
         let observed: UInt64
+        /// The template the record's layout matched (`OTLPTemplates`); -1: none.
+        let template: Int
+    }
+
+    /// A template of `record`'s layout, for the records after it (not for itself: a record alone is
+    /// written as without templates, which the otlp fuzz target holds a batch's records to).
+    private func makeTemplate(_ record: UnsafeRawBufferPointer, found: UnsafeBufferPointer<PackedMember>, roles: Roles) {
+        let members = reader.members
+        templates.make(record, members: members, found: found, roles: roles, time: reader.timeMember, wanted: reader.wantedBits ?? 0) { index in
+            guard let source = members.source(at: index) else { return UnsafeRawBufferPointer(rebasing: record[members[index].key]) }
+            return Self.attributeName(source)
+        }
     }
 
     /// Records up to this size are written into reserved room (16 times as much and a bit).
@@ -117,6 +137,11 @@ extension OTLPFormat {
         if let trace = roles.trace { appendLowercased(#","traceId":""#, RecordReader.stringContent(record, members[trace].value), to: &out) }
         if let span = roles.span { appendLowercased(#","spanId":""#, RecordReader.stringContent(record, members[span].value), to: &out) }
         out.appendLiteral(#","attributes":["#)
+        if facts.template >= 0 {
+            templates.appendAttributes(facts.template, record, members, to: &out)
+            out.appendLiteral("]}")
+            return
+        }
         var separator = false
         for index in members.indices where !roles.isLifted(index) {
             let member = members[index]

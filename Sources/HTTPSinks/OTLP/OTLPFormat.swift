@@ -96,7 +96,9 @@ package final class OTLPFormat: HTTPFormat {
 
     /// The roles found for the last record whose keys decided them alone, and those keys: most records
     /// of a batch have the same keys at the same places (`roles`).
-    private var lastRoles = RolesMemo()
+    private(set) var lastRoles = RolesMemo()
+    /// What the JSON writer derives from the layouts of the last records (`OTLPTemplates`).
+    let templates = OTLPTemplates()
 
     func roles(_ record: UnsafeRawBufferPointer) -> Roles {
         // Taken out of the reader once: each access through the class copied the whole reader.
@@ -134,7 +136,8 @@ package final class OTLPFormat: HTTPFormat {
     struct RolesMemo {
         private(set) var roles = Roles()
         private var wanted: UInt64 = 0
-        private var isKept = false
+        /// Whether the roles are kept: they followed from the keys alone.
+        private(set) var isKept = false
         /// Each key's length, a byte each from the lowest.
         private var lengths: UInt64 = 0
         private var keys: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)

@@ -1,0 +1,298 @@
+import Records
+
+/// What OTLP's JSON writer derives from a record's layout, kept for the next records with the same
+/// one: most records of a batch have one of a few layouts (the same keys in the same order, written
+/// the same way), and for those the roles, the reader's findings and each attribute's
+/// `{"key":"…","value":{"stringValue":` are known before the record is read.
+///
+/// A layout is the record's text between its members' values: `{"ts":`, `,"level":`, … (keys, quotes,
+/// colons, commas and spaces as written), with the flag of each member the enricher added. A record
+/// whose members' values are preceded by the same bytes, with the same flags, has the same keys in the
+/// same order: one comparison of a few bytes a member tells it, where reading its keys again
+/// (`RecordReader.take`, `OTLPFormat.roles`) and writing each key cost several times as much.
+/// A template is kept only where the roles follow from the keys alone (not with trace or span ids,
+/// whose roles depend on their values).
+final class OTLPTemplates {
+    /// Templates kept (four: `uses`); the least recently used gives way.
+    static let count = 4
+    /// A template's members at most (the reader's wanted bits cover 64), its layout's bytes and its
+    /// attributes' written prefixes.
+    static let memberCapacity = 64
+    static let layoutCapacity = 1024
+    /// (A prefix is its key and at most 34 bytes more, padded to 16: every layout that fits has room.)
+    static let prefixCapacity = 6144
+
+    /// How an attribute's value is written after its prefix, as it was in the record the template
+    /// was made from; a value of another kind is written as `AnyValueWriter.appendKeyValue` writes it.
+    enum Kind: UInt8 {
+        /// `{"stringValue":` and the string as it is, then `}}`.
+        case string
+        /// `{"intValue":"`, the digits, `"}}`.
+        case int
+        /// `{"doubleValue":`, the number, `}}` (no exponent: it is finite).
+        case double
+        /// `AnyValueWriter.append`, then `}`: objects, arrays, booleans, null.
+        case any
+    }
+
+    /// One attribute: the member it is, its prefix (a comma unless it is the first, `{"key":"`, the
+    /// key, `","value":` and the kind's own opening) and its key within that prefix.
+    struct Attribute {
+        var member: Int32
+        var kind: Kind
+        var isFirst: Bool
+        var prefixStart: Int32
+        var prefixCount: Int32
+        var keyStart: Int32
+        var keyCount: Int32
+    }
+
+    /// What a template holds besides its bytes.
+    struct Facts {
+        var members = -1
+        var attributes = 0
+        var roles = OTLPFormat.Roles()
+        var time: Int?
+        var wanted: UInt64 = 0
+    }
+
+    private let facts = UnsafeMutableBufferPointer<Facts>.allocate(capacity: OTLPTemplates.count)
+    /// Each member's layout piece's length, with bit 40 set for a member the enricher added
+    /// (`pieceWord`).
+    private let pieceWords = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: OTLPTemplates.count * OTLPTemplates.memberCapacity)
+    private let layout = UnsafeMutableRawBufferPointer.allocate(byteCount: OTLPTemplates.count * OTLPTemplates.layoutCapacity, alignment: 8)
+    private let sources = UnsafeMutableBufferPointer<EnrichmentField.Source?>.allocate(
+        capacity: OTLPTemplates.count * OTLPTemplates.memberCapacity)
+    private let attributes = UnsafeMutableBufferPointer<Attribute>.allocate(capacity: OTLPTemplates.count * OTLPTemplates.memberCapacity)
+    private let prefixes = UnsafeMutableRawBufferPointer.allocate(byteCount: OTLPTemplates.count * OTLPTemplates.prefixCapacity, alignment: 8)
+    /// The template matched or made last, tried first.
+    private var last = 0
+    /// When each template was last matched or made, on a count of those events: `make` replaces the
+    /// one least recently used, so an odd record now and then does not push out a common layout.
+    private var uses: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    private var clock: UInt64 = 0
+    /// Templates made so far (the tests tell from it that records were written from one).
+    private(set) var made = 0
+
+    init() {
+        facts.initialize(repeating: Facts())
+        pieceWords.initialize(repeating: 0)
+        sources.initialize(repeating: nil)
+        attributes.initialize(repeating: Attribute(member: 0, kind: .any, isFirst: true, prefixStart: 0, prefixCount: 0, keyStart: 0, keyCount: 0))
+    }
+
+    deinit {
+        facts.deallocate()
+        pieceWords.deallocate()
+        layout.deallocate()
+        sources.deallocate()
+        attributes.deallocate()
+        prefixes.deallocate()
+    }
+
+    /// The template whose layout `record` has (its members `found`, as the enricher kept them), if any.
+    @inline(__always)
+    func match(_ found: UnsafeBufferPointer<PackedMember>, in record: UnsafeRawBufferPointer) -> Int? {
+        if matches(last, found, in: record) { return last }
+        for slot in 0..<Self.count where slot != last && matches(slot, found, in: record) {
+            used(slot)
+            return slot
+        }
+        return nil
+    }
+
+    /// Notes that `slot` was matched or made now (the last template matched again needs no note: no
+    /// other was used since).
+    private func used(_ slot: Int) {
+        last = slot
+        clock &+= 1
+        withUnsafeMutableBytes(of: &uses) { $0.storeBytes(of: clock, toByteOffset: slot &* 8, as: UInt64.self) }
+    }
+
+    /// The template least recently used.
+    private var leastRecentlyUsed: Int {
+        let (first, second, third, fourth) = uses
+        let low = first <= second ? (0, first) : (1, second)
+        let high = third <= fourth ? (2, third) : (3, fourth)
+        return low.1 <= high.1 ? low.0 : high.0
+    }
+
+    @inline(__always)
+    private func matches(_ slot: Int, _ found: UnsafeBufferPointer<PackedMember>, in record: UnsafeRawBufferPointer) -> Bool {
+        guard found.count == facts[slot].members, let base = record.baseAddress, let layout = layout.baseAddress,
+            let words = pieceWords.baseAddress
+        else { return false }
+        var piece = UnsafeRawPointer(layout + slot &* Self.layoutCapacity)
+        let slotWords = words + slot &* Self.memberCapacity
+        var previous = 0
+        for index in 0..<found.count {
+            let member = found[index]
+            // The bytes before the value since the last one's end: a piece of the same length and
+            // bytes, and the same flag. (A negative length, which the members' order rules out, has
+            // its top bits set and matches no piece.)
+            let length = member.value.lowerBound &- previous
+            guard Self.pieceWord(length, member) == slotWords[index], ShortCompare.equal(base + previous, piece, length) else { return false }
+            piece += length
+            previous = member.value.upperBound
+        }
+        return true
+    }
+
+    /// A piece's length and whether its member is one the enricher added.
+    @inline(__always)
+    private static func pieceWord(_ length: Int, _ member: PackedMember) -> UInt64 {
+        UInt64(truncatingIfNeeded: length) | (member.isEnrichment ? 1 << 40 : 0)
+    }
+
+    /// The roles, the time's place and the wanted bits of template `slot`.
+    @inline(__always)
+    func facts(_ slot: Int) -> Facts { facts[slot] }
+
+    /// The sources of template `slot`'s members, by index.
+    @inline(__always)
+    func sources(_ slot: Int) -> UnsafeBufferPointer<EnrichmentField.Source?> {
+        UnsafeBufferPointer(rebasing: sources[slot &* Self.memberCapacity..<(slot &+ 1) &* Self.memberCapacity])
+    }
+
+    /// Template `slot`'s attributes, in order.
+    @inline(__always)
+    func attributes(_ slot: Int) -> UnsafeBufferPointer<Attribute> {
+        UnsafeBufferPointer(rebasing: attributes[slot &* Self.memberCapacity..<slot &* Self.memberCapacity &+ facts[slot].attributes])
+    }
+
+    /// The bytes of `attribute`'s key (between its quotes), within its prefix.
+    @inline(__always)
+    func key(_ attribute: Attribute) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: prefixes.baseAddress.unsafelyUnwrapped + Int(attribute.keyStart), count: Int(attribute.keyCount))
+    }
+
+    /// Makes a template of `record`, just read in full (`members`, with `roles` from its keys alone),
+    /// in place of the least recently used; nothing when it does not fit. `attributeKey` is the key an attribute is
+    /// written under (nil: the member is none).
+    func make(
+        _ record: UnsafeRawBufferPointer, members: RecordReader.MemberView, found: UnsafeBufferPointer<PackedMember>, roles: OTLPFormat.Roles,
+        time: Int?, wanted: UInt64, attributeKey: (Int) -> UnsafeRawBufferPointer?
+    ) {
+        // The pieces are the bytes before the last value at most; a layout that does not fit leaves
+        // the templates as they were.
+        guard found.count <= Self.memberCapacity, let last = found.last, last.value.lowerBound <= Self.layoutCapacity,
+            let base = record.baseAddress, let layout = layout.baseAddress, let prefixes = prefixes.baseAddress
+        else { return }
+        let slot = leastRecentlyUsed
+        facts[slot].members = -1
+        let pieces = layout + slot &* Self.layoutCapacity
+        let firstMember = slot &* Self.memberCapacity
+        var previous = 0
+        var at = 0
+        for index in 0..<found.count {
+            let member = found[index]
+            let length = member.value.lowerBound - previous
+            guard length >= 0, at + length <= Self.layoutCapacity else { return }
+            (pieces + at).copyMemory(from: base + previous, byteCount: length)
+            at += length
+            pieceWords[firstMember + index] = Self.pieceWord(length, member)
+            sources[firstMember + index] = members.source(at: index)
+            previous = member.value.upperBound
+        }
+        var count = 0
+        let prefixStart = slot &* Self.prefixCapacity
+        var written = 0
+        for index in 0..<found.count where !roles.isLifted(index) {
+            guard let key = attributeKey(index) else { continue }
+            let value = UnsafeRawBufferPointer(rebasing: record[found[index].value])
+            let kind = Self.kind(value)
+            var prefix: [UInt8] = count == 0 ? [] : [UInt8(ascii: ",")]
+            prefix.appendLiteral(#"{"key":""#)
+            let keyStart = prefix.count
+            prefix.append(contentsOf: key)
+            prefix.appendLiteral(#"","value":"#)
+            switch kind {
+            case .string: prefix.appendLiteral(#"{"stringValue":"#)
+            case .int: prefix.appendLiteral(#"{"intValue":""#)
+            case .double: prefix.appendLiteral(#"{"doubleValue":"#)
+            case .any: break
+            }
+            // Each prefix in room of a multiple of 16 bytes, read that far (`ByteOutput.appendPadded`).
+            let padded = (prefix.count + 15) & ~15
+            guard written + padded <= Self.prefixCapacity else { return }
+            prefix.withUnsafeBytes { (prefixes + prefixStart + written).copyMemory(from: $0.baseAddress.unsafelyUnwrapped, byteCount: $0.count) }
+            attributes[firstMember + count] = Attribute(
+                member: Int32(index), kind: kind, isFirst: count == 0, prefixStart: Int32(prefixStart + written), prefixCount: Int32(prefix.count),
+                keyStart: Int32(prefixStart + written + keyStart), keyCount: Int32(key.count))
+            written += padded
+            count += 1
+        }
+        facts[slot] = Facts(members: found.count, attributes: count, roles: roles, time: time, wanted: wanted)
+        used(slot)
+        made += 1
+    }
+
+    /// The kind a value is written as (see `Kind`).
+    static func kind(_ value: UnsafeRawBufferPointer) -> Kind {
+        switch value.first {
+        case UInt8(ascii: "\"")?: return .string
+        case let first? where first &- 0x30 < 10 || first == UInt8(ascii: "-"):
+            let shape = AnyValueWriter.NumberShape(value)
+            if shape.isInt64 { return .int }
+            return shape.hasExponent || value.count > 300 ? .any : .double
+        default: return .any
+        }
+    }
+
+    /// Appends template `slot`'s attributes with `record`'s values (its members `members`), as
+    /// `AnyValueWriter.appendKeyValue` writes each, with a comma between them: a string or a number
+    /// of the template's kind after its prefix, inline; the rest through `appendOther`.
+    @inline(never)
+    func appendAttributes<Output: ByteOutput>(
+        _ slot: Int, _ record: UnsafeRawBufferPointer, _ members: RecordReader.MemberView, to out: inout Output
+    ) {
+        let prefixes = prefixes.baseAddress.unsafelyUnwrapped
+        for attribute in attributes(slot) {
+            let value = UnsafeRawBufferPointer(rebasing: record[members[Int(attribute.member)].value])
+            let prefix = prefixes + Int(attribute.prefixStart)
+            switch attribute.kind {
+            case .string where value.first == UInt8(ascii: "\""):
+                out.appendPadded(prefix, count: Int(attribute.prefixCount))
+                out.appendBytes(value)
+                out.appendLiteral("}}")
+            case .int where Self.isNumber(value) && AnyValueWriter.NumberShape(value).isInt64:
+                out.appendPadded(prefix, count: Int(attribute.prefixCount))
+                out.appendBytes(value)
+                out.appendLiteral("\"}}")
+            case .double where Self.isNumber(value) && Self.isPlainDouble(AnyValueWriter.NumberShape(value), value):
+                out.appendPadded(prefix, count: Int(attribute.prefixCount))
+                out.appendBytes(value)
+                out.appendLiteral("}}")
+            default: appendOther(attribute, value, to: &out)
+            }
+        }
+    }
+
+    /// Whether `value` starts as a number does.
+    @inline(__always)
+    private static func isNumber(_ value: UnsafeRawBufferPointer) -> Bool {
+        guard let first = value.first else { return false }
+        return first &- 0x30 < 10 || first == UInt8(ascii: "-")
+    }
+
+    /// Whether a number is written as a `doubleValue` as it is: no integer that fits, and no exponent
+    /// (nor a length) that might take it past a double's range.
+    @inline(__always)
+    private static func isPlainDouble(_ shape: AnyValueWriter.NumberShape, _ value: UnsafeRawBufferPointer) -> Bool {
+        !shape.isInt64 && !(shape.hasExponent || value.count > 300)
+    }
+
+    /// `appendAttributes` of any value after `.any`'s prefix, and of a value of another kind than the
+    /// template's (the key-value written whole).
+    @inline(never)
+    private func appendOther<Output: ByteOutput>(_ attribute: Attribute, _ value: UnsafeRawBufferPointer, to out: inout Output) {
+        if attribute.kind == .any {
+            out.appendPadded(prefixes.baseAddress.unsafelyUnwrapped + Int(attribute.prefixStart), count: Int(attribute.prefixCount))
+            AnyValueWriter.append(value, to: &out)
+            out.append(UInt8(ascii: "}"))
+            return
+        }
+        if !attribute.isFirst { out.append(UInt8(ascii: ",")) }
+        AnyValueWriter.appendKeyValue(key: key(attribute), value: value, to: &out)
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+
+@testable import Configuration
+@testable import HTTPSinks
+@testable import Processing
+@testable import Records
+
+/// OTLP's JSON writer writes a record whose layout it has seen from a template (`OTLPTemplates`); a
+/// record alone is written without one. Every record of a batch must read byte for byte as it does
+/// alone, whatever its neighbours' layouts and its values' kinds.
+@Suite("OTLP templates")
+struct OTLPTemplateTests {
+    /// Values of every kind, and of kinds a template of another record's value does not expect.
+    static let values = [
+        "1", "-3", "0", #""x""#, #""a\"b""#, #""""#, "1.5", "-0.25", "1e5", "1E400", "12345678901234567890", "-9223372036854775808",
+        "9223372036854775808", "9223372036854775807", "true", "false", "null", #"{"b":1,"c":"d"}"#, #"[1,"x",{}]"#, "{}", "[]",
+        #""2026-11-24T10:00:00.250Z""#, #""info""#, #""WARN""#, "30",
+    ]
+
+    /// Layouts: the keys of a record in order, some with roles (message, level, time, ids), some
+    /// written with spaces or an escape, more than the templates kept (four), one with more members
+    /// than a template holds and one with a key longer than its room.
+    /// The first nine are common (three at a time in turn), the first six in pairs of the same
+    /// lengths: a template's pieces are told apart by their bytes, not their lengths alone.
+    static let layouts: [[String]] = [
+        ["msg", "level", "ts", "a", "b"], ["ts", "a"], ["seq", "a"], ["seq", "lever", "tz", "a", "b"], ["ms", "a"], ["msg", "a"],
+        ["a"], ["message", "a", "b", "c"], ["msg", "a", "a"], ["level", "msg"],
+        ["k\\u0041", "a"], ["msg", "trace_id", "span_id", "a"], ["a", "b", "c", "d", "e", "f"], ["time", "@timestamp", "a"],
+        (0..<70).map { "k\($0)" }, [String(repeating: "long", count: 150), "a"],
+        ["a_key_longer_than_sixteen_bytes", "msg", "a"],
+    ]
+
+    @Test("records written from templates read as each alone, byte for byte")
+    func templatedRecordsAsAlone() throws {
+        let fields = [
+            EnrichmentField(key: "host", value: Array(#""h""#.utf8)), EnrichmentField(key: "file", value: nil, source: .file),
+            EnrichmentField(key: "stream", value: nil, source: .stream), EnrichmentField(key: "processed_at", value: nil),
+        ]
+        let enricher = Enricher(mode: .merge, fields: fields)
+        enricher.recordsMembers = true
+        var batch = RecordBatch()
+        enricher.beginBatch()
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ bound: Int) -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((seed >> 33) % UInt64(bound))
+        }
+        let trace = #""0123456789abcdef0123456789abcdef""#
+        var lines: [String] = []
+        for index in 0..<600 {
+            // Mostly a few layouts in turn (as a service's lines are), now and then any of them.
+            let layout = Self.layouts[index % 7 == 6 ? next(Self.layouts.count) : (index / 50 % 3) * 3 + next(3)]
+            let spaced = next(11) == 0
+            let members = layout.map { key -> String in
+                let value = key == "trace_id" || key == "span_id" ? (next(2) == 0 ? trace : #""zz""#) : Self.values[next(Self.values.count)]
+                return spaced ? #" "\#(key)" : \#(value) "# : #""\#(key)":\#(value)"#
+            }
+            lines.append("{" + members.joined(separator: ",") + "}")
+            enricher.begin(next(16) == 0 ? .stream(.stderr) : .file(origin: "abcdefgh"), format: .json)
+            _ = Array(lines[index].utf8).withUnsafeBytes { enricher.encode(.complete($0), partial: false, into: &batch) }
+        }
+        batch.padMemberSpans()
+        let shape = RecordShape(fields: fields)
+        let format = OTLPFormat(options: OTLPOptions(), shape: shape)
+        let together = GrowableBytes()
+        format.encode(batch, Array(0..<batch.count), into: together)
+        // Every record alone, joined as a request of all of them is.
+        let head = OTLPFormat.jsonHead(shape)
+        var joined = head
+        for index in 0..<batch.count {
+            let alone = OTLPFormat.jsonBody(batch, [index], shape: shape)
+            try #require(alone.count > head.count + 6)
+            if index > 0 { joined.append(UInt8(ascii: ",")) }
+            joined += alone[head.count..<(alone.count - 6)]
+        }
+        joined += Array("]}]}]}".utf8)
+        let body = Array(together.bytes)
+        if body != joined {
+            let at = (0..<min(body.count, joined.count)).first { body[$0] != joined[$0] } ?? min(body.count, joined.count)
+            let ours = String(decoding: body[max(0, at - 200)..<min(body.count, at + 100)], as: UTF8.self)
+            let alone = String(decoding: joined[max(0, at - 200)..<min(joined.count, at + 100)], as: UTF8.self)
+            Issue.record("differs at byte \(at): \(ours) against \(alone)")
+        }
+        // Most records were written from templates.
+        #expect(format.templates.made > 10 && format.templates.made < batch.count / 2, "\(format.templates.made) templates made")
+        // And the body is OTLP's JSON.
+        #expect((try? JSONSerialization.jsonObject(with: Data(body))) != nil)
+    }
+
+    /// The enricher keeps members only of records none of whose keys is a field's, so its flag and a
+    /// key go together; a template still compares the flags: here an application's `host` (an
+    /// attribute) and ours (the resource's) in the same bytes, in members made by hand.
+    @Test("a template tells the enricher's members from the application's with the same bytes")
+    func flagsTold() throws {
+        let shape = RecordShape(fields: [EnrichmentField(key: "host", value: Array(#""h""#.utf8))])
+        var batch = RecordBatch()
+        for index in 0..<6 {
+            let line = Array(#"{"a":\#(index),"host":"h"}"#.utf8)
+            batch.bytes += line + [0x0A]
+            batch.recordEnds.append(batch.bytes.count)
+            let members = [
+                JSONScanner.Member(key: 2..<3, keyIsEscaped: false, value: 5..<6, valueIsString: false),
+                JSONScanner.Member(key: 8..<12, keyIsEscaped: false, value: 14..<17, valueIsString: true),
+            ]
+            let memberStart = batch.members.count
+            batch.members += members.enumerated().map { PackedMember($1, shift: 0, enrichment: $0 == 1 && index % 2 == 0) }
+            batch.memberSpans.append(memberStart..<batch.members.count)
+        }
+        let body = GrowableBytes()
+        let format = OTLPFormat(options: OTLPOptions(), shape: shape)
+        format.encode(batch, Array(0..<batch.count), into: body)
+        #expect(format.templates.made == 2)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(body.bytes)) as? [String: Any])
+        let resourceLogs = try #require(document["resourceLogs"] as? [[String: Any]])
+        let scopeLogs = try #require(resourceLogs.first?["scopeLogs"] as? [[String: Any]])
+        let records = try #require(scopeLogs.first?["logRecords"] as? [[String: Any]])
+        let keys = records.map { (($0["attributes"] as? [[String: Any]]) ?? []).compactMap { $0["key"] as? String } }
+        #expect(keys == (0..<6).map { $0 % 2 == 0 ? ["a"] : ["a", "host"] })
+    }
+}
