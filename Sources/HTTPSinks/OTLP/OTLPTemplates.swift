@@ -247,23 +247,27 @@ final class OTLPTemplates {
         _ slot: Int, _ record: UnsafeRawBufferPointer, _ members: RecordReader.MemberView, to out: inout Output
     ) {
         let prefixes = prefixes.baseAddress.unsafelyUnwrapped
+        // A local copy: the position stays in a register between the appends, where `out` itself was
+        // stored back after each one.
+        var local = out
+        defer { out = local }
         for attribute in attributes(slot) {
             let value = UnsafeRawBufferPointer(rebasing: record[members[Int(attribute.member)].value])
             let prefix = prefixes + Int(attribute.prefixStart)
             switch attribute.kind {
             case .string where value.first == UInt8(ascii: "\""):
-                out.appendPadded(prefix, count: Int(attribute.prefixCount))
-                out.appendBytes(value)
-                out.appendLiteral("}}")
+                local.appendPadded(prefix, count: Int(attribute.prefixCount))
+                local.appendBytes(value)
+                local.appendLiteral("}}")
             case .int where Self.isNumber(value) && AnyValueWriter.NumberShape(value).isInt64:
-                out.appendPadded(prefix, count: Int(attribute.prefixCount))
-                out.appendBytes(value)
-                out.appendLiteral("\"}}")
+                local.appendPadded(prefix, count: Int(attribute.prefixCount))
+                local.appendBytes(value)
+                local.appendLiteral("\"}}")
             case .double where Self.isNumber(value) && Self.isPlainDouble(AnyValueWriter.NumberShape(value), value):
-                out.appendPadded(prefix, count: Int(attribute.prefixCount))
-                out.appendBytes(value)
-                out.appendLiteral("}}")
-            default: appendOther(attribute, value, to: &out)
+                local.appendPadded(prefix, count: Int(attribute.prefixCount))
+                local.appendBytes(value)
+                local.appendLiteral("}}")
+            default: appendOther(attribute, value, to: &local)
             }
         }
     }
