@@ -19,8 +19,12 @@ final class OTLPTemplates {
     /// attributes' written prefixes.
     static let memberCapacity = 64
     static let layoutCapacity = 1024
-    /// (A prefix is its key and at most 34 bytes more, padded to 16: every layout that fits has room.)
-    static let prefixCapacity = 6144
+    /// (A prefix is its key and at most 34 bytes more, padded to 16: every layout that fits has room,
+    /// with its objects' members.)
+    static let prefixCapacity = 12288
+    /// An object attribute's members at most, and the bytes of a template's objects' pieces.
+    static let objectMemberCapacity = 16
+    static let objectLayoutCapacity = 1024
 
     /// How an attribute's value is written after its prefix, as it was in the record the template
     /// was made from; a value of another kind is written as `AnyValueWriter.appendKeyValue` writes it.
@@ -31,8 +35,12 @@ final class OTLPTemplates {
         case int
         /// `{"doubleValue":`, the number, `}}` (no exponent: it is finite).
         case double
-        /// `AnyValueWriter.append`, then `}`: objects, arrays, booleans, null.
+        /// `AnyValueWriter.append`, then `}`: arrays, booleans, null, and objects not written as
+        /// `object`.
         case any
+        /// An object of strings and numbers with the layout the template holds (`ObjectMember`):
+        /// `{"kvlistValue":{"values":[`, each member as an attribute, `]}}}`.
+        case object
     }
 
     /// One attribute: the member it is, its prefix (a comma unless it is the first, `{"key":"`, the
@@ -45,6 +53,22 @@ final class OTLPTemplates {
         var prefixCount: Int32
         var keyStart: Int32
         var keyCount: Int32
+        /// An `object`'s members (in `objectMembers`) and the bytes after its last value (in
+        /// `objectLayout`).
+        var objectStart: Int32 = 0
+        var objectCount: Int32 = 0
+        var tailStart: Int32 = 0
+        var tailCount: Int32 = 0
+    }
+
+    /// A member of an `object` attribute: the bytes before its value since the last value's end (or the
+    /// object's start), in `objectLayout`, its value's kind (a string or a number) and its prefix.
+    struct ObjectMember {
+        var pieceStart: Int32
+        var pieceCount: Int32
+        var kind: Kind
+        var prefixStart: Int32
+        var prefixCount: Int32
     }
 
     /// What a template holds besides its bytes.
@@ -65,6 +89,11 @@ final class OTLPTemplates {
         capacity: OTLPTemplates.count * OTLPTemplates.memberCapacity)
     private let attributes = UnsafeMutableBufferPointer<Attribute>.allocate(capacity: OTLPTemplates.count * OTLPTemplates.memberCapacity)
     private let prefixes = UnsafeMutableRawBufferPointer.allocate(byteCount: OTLPTemplates.count * OTLPTemplates.prefixCapacity, alignment: 8)
+    private let objectMembers = UnsafeMutableBufferPointer<ObjectMember>.allocate(capacity: OTLPTemplates.count * OTLPTemplates.memberCapacity)
+    private let objectLayout = UnsafeMutableRawBufferPointer.allocate(
+        byteCount: OTLPTemplates.count * OTLPTemplates.objectLayoutCapacity, alignment: 8)
+    /// Where each member's value of the object being written ends, found before it is written.
+    private let objectEnds = UnsafeMutableBufferPointer<Int>.allocate(capacity: OTLPTemplates.objectMemberCapacity)
     /// The template matched or made last, tried first.
     private var last = 0
     /// When each template was last matched or made, on a count of those events: `make` replaces the
@@ -79,6 +108,8 @@ final class OTLPTemplates {
         pieceWords.initialize(repeating: 0)
         sources.initialize(repeating: nil)
         attributes.initialize(repeating: Attribute(member: 0, kind: .any, isFirst: true, prefixStart: 0, prefixCount: 0, keyStart: 0, keyCount: 0))
+        objectMembers.initialize(repeating: ObjectMember(pieceStart: 0, pieceCount: 0, kind: .any, prefixStart: 0, prefixCount: 0))
+        objectEnds.initialize(repeating: 0)
     }
 
     deinit {
@@ -88,6 +119,9 @@ final class OTLPTemplates {
         sources.deallocate()
         attributes.deallocate()
         prefixes.deallocate()
+        objectMembers.deallocate()
+        objectLayout.deallocate()
+        objectEnds.deallocate()
     }
 
     /// The template whose layout `record` has (its members `found`, as the enricher kept them), if any.
@@ -195,13 +229,14 @@ final class OTLPTemplates {
             previous = member.value.upperBound
         }
         var count = 0
-        let prefixStart = slot &* Self.prefixCapacity
-        var written = 0
-        for index in 0..<found.count where !roles.isLifted(index) {
-            guard let key = attributeKey(index) else { continue }
-            let value = UnsafeRawBufferPointer(rebasing: record[found[index].value])
-            let kind = Self.kind(value)
-            var prefix: [UInt8] = count == 0 ? [] : [UInt8(ascii: ",")]
+        var written = slot &* Self.prefixCapacity
+        let prefixEnd = written + Self.prefixCapacity
+        var objectCount = 0
+        var objectAt = slot &* Self.objectLayoutCapacity
+        /// `{"key":"<key>","value":` and the kind's opening, after a comma unless `first`, kept in
+        /// room of a multiple of 16 bytes, read that far (`ByteOutput.appendPadded`); where, and where its key is.
+        func keep(key: UnsafeRawBufferPointer, kind: Kind, first: Bool) -> (start: Int32, count: Int32, key: Int32)? {
+            var prefix: [UInt8] = first ? [] : [UInt8(ascii: ",")]
             prefix.appendLiteral(#"{"key":""#)
             let keyStart = prefix.count
             prefix.append(contentsOf: key)
@@ -210,16 +245,66 @@ final class OTLPTemplates {
             case .string: prefix.appendLiteral(#"{"stringValue":"#)
             case .int: prefix.appendLiteral(#"{"intValue":""#)
             case .double: prefix.appendLiteral(#"{"doubleValue":"#)
+            case .object: prefix.appendLiteral(#"{"kvlistValue":{"values":["#)
             case .any: break
             }
-            // Each prefix in room of a multiple of 16 bytes, read that far (`ByteOutput.appendPadded`).
             let padded = (prefix.count + 15) & ~15
-            guard written + padded <= Self.prefixCapacity else { return }
-            prefix.withUnsafeBytes { (prefixes + prefixStart + written).copyMemory(from: $0.baseAddress.unsafelyUnwrapped, byteCount: $0.count) }
-            attributes[firstMember + count] = Attribute(
-                member: Int32(index), kind: kind, isFirst: count == 0, prefixStart: Int32(prefixStart + written), prefixCount: Int32(prefix.count),
-                keyStart: Int32(prefixStart + written + keyStart), keyCount: Int32(key.count))
-            written += padded
+            guard written + padded <= prefixEnd else { return nil }
+            prefix.withUnsafeBytes { (prefixes + written).copyMemory(from: $0.baseAddress.unsafelyUnwrapped, byteCount: $0.count) }
+            defer { written += padded }
+            return (Int32(written), Int32(prefix.count), Int32(written + keyStart))
+        }
+        for index in 0..<found.count where !roles.isLifted(index) {
+            guard let key = attributeKey(index) else { continue }
+            let value = UnsafeRawBufferPointer(rebasing: record[found[index].value])
+            var kind = Self.kind(value)
+            // An object of strings and numbers: its layout, as the record's.
+            var object: (members: [ObjectMember], tail: Range<Int>)?
+            if kind == .any, value.first == UInt8(ascii: "{"), let layout = objectLayout.baseAddress {
+                var members: [ObjectMember] = []
+                var previous = 0
+                var fits = true
+                let isObject = RecordMembers.forEach(value) { member in
+                    let inner = UnsafeRawBufferPointer(rebasing: value[member.value])
+                    let innerKind = Self.kind(inner)
+                    let length = member.value.lowerBound - previous
+                    guard fits, innerKind != .any, members.count < Self.objectMemberCapacity, length >= 0,
+                        objectAt + length <= (slot + 1) * Self.objectLayoutCapacity,
+                        let prefix = keep(key: UnsafeRawBufferPointer(rebasing: value[member.key]), kind: innerKind, first: members.isEmpty)
+                    else {
+                        fits = false
+                        return
+                    }
+                    (layout + objectAt).copyMemory(from: value.baseAddress.unsafelyUnwrapped + previous, byteCount: length)
+                    members.append(
+                        ObjectMember(
+                            pieceStart: Int32(objectAt), pieceCount: Int32(length), kind: innerKind, prefixStart: prefix.start,
+                            prefixCount: prefix.count))
+                    objectAt += length
+                    previous = member.value.upperBound
+                }
+                let tail = value.count - previous
+                if isObject, fits, !members.isEmpty, objectCount + members.count <= Self.memberCapacity,
+                    objectAt + tail <= (slot + 1) * Self.objectLayoutCapacity
+                {
+                    (layout + objectAt).copyMemory(from: value.baseAddress.unsafelyUnwrapped + previous, byteCount: tail)
+                    object = (members, objectAt..<(objectAt + tail))
+                    objectAt += tail
+                    kind = .object
+                }
+            }
+            guard let prefix = keep(key: key, kind: kind, first: count == 0) else { return }
+            var attribute = Attribute(
+                member: Int32(index), kind: kind, isFirst: count == 0, prefixStart: prefix.start, prefixCount: prefix.count, keyStart: prefix.key,
+                keyCount: Int32(key.count))
+            if let object {
+                let start = slot &* Self.memberCapacity + objectCount
+                for (offset, member) in object.members.enumerated() { objectMembers[start + offset] = member }
+                (attribute.objectStart, attribute.objectCount) = (Int32(start), Int32(object.members.count))
+                (attribute.tailStart, attribute.tailCount) = (Int32(object.tail.lowerBound), Int32(object.tail.count))
+                objectCount += object.members.count
+            }
+            attributes[firstMember + count] = attribute
             count += 1
         }
         facts[slot] = Facts(members: found.count, attributes: count, roles: roles, time: time, wanted: wanted)
@@ -286,10 +371,50 @@ final class OTLPTemplates {
         !shape.isInt64 && !(shape.hasExponent || value.count > 300)
     }
 
+    /// An `object` attribute with `value`, when the value has the object's layout and its members'
+    /// kinds: checked first (each piece's bytes, each value's end and kind), then written; false, with
+    /// nothing written, when it has not.
+    @inline(__always)
+    private func appendObject<Output: ByteOutput>(_ attribute: Attribute, _ value: UnsafeRawBufferPointer, to out: inout Output) -> Bool {
+        guard let base = value.baseAddress, let layout = objectLayout.baseAddress, let prefixes = prefixes.baseAddress else { return false }
+        let members = UnsafeBufferPointer(rebasing: objectMembers[Int(attribute.objectStart)..<Int(attribute.objectStart + attribute.objectCount)])
+        var at = 0
+        for (index, member) in members.enumerated() {
+            let length = Int(member.pieceCount)
+            guard value.count &- at > length, ShortCompare.equal(base + at, layout + Int(member.pieceStart), length) else { return false }
+            let start = at &+ length
+            let end = RecordMembers.scalarEnd(value, start)
+            guard end > start else { return false }
+            let inner = UnsafeRawBufferPointer(rebasing: value[start..<end])
+            switch member.kind {
+            case .string: guard inner.first == UInt8(ascii: "\"") else { return false }
+            case .int: guard Self.isNumber(inner), AnyValueWriter.NumberShape(inner).isInt64 else { return false }
+            case .double: guard Self.isNumber(inner), Self.isPlainDouble(AnyValueWriter.NumberShape(inner), inner) else { return false }
+            case .any, .object: return false
+            }
+            objectEnds[index] = end
+            at = end
+        }
+        let tail = Int(attribute.tailCount)
+        guard value.count &- at == tail, ShortCompare.equal(base + at, layout + Int(attribute.tailStart), tail) else { return false }
+        out.appendPadded(prefixes + Int(attribute.prefixStart), count: Int(attribute.prefixCount))
+        at = 0
+        for (index, member) in members.enumerated() {
+            let end = objectEnds[index]
+            out.appendPadded(prefixes + Int(member.prefixStart), count: Int(member.prefixCount))
+            out.appendBytes(UnsafeRawBufferPointer(rebasing: value[(at &+ Int(member.pieceCount))..<end]))
+            if member.kind == .int { out.appendLiteral("\"}}") } else { out.appendLiteral("}}") }
+            at = end
+        }
+        out.appendLiteral("]}}}")
+        return true
+    }
+
     /// `appendAttributes` of any value after `.any`'s prefix, and of a value of another kind than the
     /// template's (the key-value written whole).
     @inline(never)
     private func appendOther<Output: ByteOutput>(_ attribute: Attribute, _ value: UnsafeRawBufferPointer, to out: inout Output) {
+        if attribute.kind == .object, appendObject(attribute, value, to: &out) { return }
         if attribute.kind == .any {
             out.appendPadded(prefixes.baseAddress.unsafelyUnwrapped + Int(attribute.prefixStart), count: Int(attribute.prefixCount))
             AnyValueWriter.append(value, to: &out)

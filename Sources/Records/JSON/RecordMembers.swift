@@ -125,6 +125,17 @@ public enum RecordMembers {
         return -1
     }
 
+    /// Just past the string or number starting at `start` in `bytes` (-1 when there is none, or it is
+    /// neither): for a writer that walks a value it knows the layout of (`OTLPTemplates`).
+    @inlinable @inline(__always)
+    public static func scalarEnd(_ bytes: UnsafeRawBufferPointer, _ start: Int) -> Int {
+        guard let base = bytes.baseAddress, start < bytes.count else { return -1 }
+        switch base.load(fromByteOffset: start, as: UInt8.self) {
+        case UInt8(ascii: "{"), UInt8(ascii: "["): return -1
+        default: return valueEnd(base, bytes.count, start)
+        }
+    }
+
     /// The high bit of each zero byte of `word`, exact for the lowest (higher ones may be false
     /// positives past a zero byte, which only the lowest is read for).
     @inlinable @inline(__always)

@@ -31,8 +31,44 @@ struct OTLPTemplateTests {
         ["a_key_longer_than_sixteen_bytes", "msg", "a"],
     ]
 
+    /// Objects for a member that mostly holds one of the first three (`{"id":…,"name":…}`), their
+    /// members' kinds and bytes changed now and then.
+    static let objects = [
+        #"{"id":5,"name":"u-5"}"#, #"{"id":-12,"name":"u\"q"}"#, #"{"id":7,"name":""}"#, #"{"id":"x","name":"u"}"#,
+        #"{"id":1.5,"name":"u"}"#, #"{ "id" : 1 , "name" : "v" }"#, #"{"id":{"x":1},"name":"u"}"#, #"{"id":1}"#, #"{"name":"u","id":1}"#,
+        #"{"id":1e400,"name":"u"}"#, #"{"id":1,"name":"u","more":true}"#, #"{"id":1,"name":[1]}"#, #"{"ib":1,"name":"u"}"#, "{}",
+        #"{"id":12345678901234567890,"name":"u"}"#, #"{"id":2,"name":"u\\"}"#, #"{"id":3,"name":"w"} "#,
+    ]
+
     @Test("records written from templates read as each alone, byte for byte")
     func templatedRecordsAsAlone() throws {
+        try checkAgainstAlone { index, next in
+            // Mostly a few layouts in turn (as a service's lines are), now and then any of them.
+            let layout = Self.layouts[index % 7 == 6 ? next(Self.layouts.count) : (index / 50 % 3) * 3 + next(3)]
+            let spaced = next(11) == 0
+            let members = layout.map { key -> String in
+                let value = key == "trace_id" || key == "span_id" ? (next(2) == 0 ? Self.trace : #""zz""#) : Self.values[next(Self.values.count)]
+                return spaced ? #" "\#(key)" : \#(value) "# : #""\#(key)":\#(value)"#
+            }
+            return "{" + members.joined(separator: ",") + "}"
+        }
+    }
+
+    @Test("objects written from templates read as each alone, byte for byte")
+    func templatedObjectsAsAlone() throws {
+        try checkAgainstAlone { index, next in
+            let user = Self.objects[next(4) == 0 ? next(Self.objects.count) : next(3)]
+            let other = Self.objects[next(Self.objects.count)]
+            return #"{"msg":"m","user":\#(user),"n":\#(index),"o":\#(other)}"#
+        }
+    }
+
+    static let trace = #""0123456789abcdef0123456789abcdef""#
+
+    /// Six hundred records from `line` (given each record's index and a pseudo-random choice below
+    /// a bound) through the enricher, written in one request and each alone: the request is the
+    /// records alone joined, byte for byte, and most of them were written from templates.
+    func checkAgainstAlone(_ line: (Int, (Int) -> Int) -> String) throws {
         let fields = [
             EnrichmentField(key: "host", value: Array(#""h""#.utf8)), EnrichmentField(key: "file", value: nil, source: .file),
             EnrichmentField(key: "stream", value: nil, source: .stream), EnrichmentField(key: "processed_at", value: nil),
@@ -46,17 +82,9 @@ struct OTLPTemplateTests {
             seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Int((seed >> 33) % UInt64(bound))
         }
-        let trace = #""0123456789abcdef0123456789abcdef""#
         var lines: [String] = []
         for index in 0..<600 {
-            // Mostly a few layouts in turn (as a service's lines are), now and then any of them.
-            let layout = Self.layouts[index % 7 == 6 ? next(Self.layouts.count) : (index / 50 % 3) * 3 + next(3)]
-            let spaced = next(11) == 0
-            let members = layout.map { key -> String in
-                let value = key == "trace_id" || key == "span_id" ? (next(2) == 0 ? trace : #""zz""#) : Self.values[next(Self.values.count)]
-                return spaced ? #" "\#(key)" : \#(value) "# : #""\#(key)":\#(value)"#
-            }
-            lines.append("{" + members.joined(separator: ",") + "}")
+            lines.append(line(index, next))
             enricher.begin(next(16) == 0 ? .stream(.stderr) : .file(origin: "abcdefgh"), format: .json)
             _ = Array(lines[index].utf8).withUnsafeBytes { enricher.encode(.complete($0), partial: false, into: &batch) }
         }
