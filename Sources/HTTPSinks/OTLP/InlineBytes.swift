@@ -20,6 +20,15 @@ struct InlineBytes {
     func equals(_ other: UnsafeRawBufferPointer) -> Bool {
         guard other.count == count else { return false }
         guard count > 0, let theirs = other.baseAddress else { return true }
-        return withUnsafeBytes(of: storage) { ShortCompare.equal($0.baseAddress.unsafelyUnwrapped, theirs, count) }
+        return withUnsafeBytes(of: storage) { stored in
+            let ours = stored.baseAddress.unsafelyUnwrapped
+            // A time's text is 20 to 32 bytes: four words that overlap, where `ShortCompare` calls memcmp.
+            guard count > 16, count <= 32 else { return ShortCompare.equal(ours, theirs, count) }
+            let last = count &- 16
+            return ours.loadUnaligned(as: UInt64.self) == theirs.loadUnaligned(as: UInt64.self)
+                && ours.loadUnaligned(fromByteOffset: 8, as: UInt64.self) == theirs.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+                && ours.loadUnaligned(fromByteOffset: last, as: UInt64.self) == theirs.loadUnaligned(fromByteOffset: last, as: UInt64.self)
+                && ours.loadUnaligned(fromByteOffset: last &+ 8, as: UInt64.self) == theirs.loadUnaligned(fromByteOffset: last &+ 8, as: UInt64.self)
+        }
     }
 }

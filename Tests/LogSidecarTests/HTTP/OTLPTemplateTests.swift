@@ -116,6 +116,23 @@ struct OTLPTemplateTests {
         #expect((try? JSONSerialization.jsonObject(with: Data(body))) != nil)
     }
 
+    /// OTLP's last processing time as text (`InlineBytes`), compared with each record's.
+    @Test("inline bytes: equal to the same bytes of every length to 40, not with one byte changed or another length")
+    func inlineBytes() throws {
+        for count in 0...40 {
+            let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            let kept = try #require(bytes.withUnsafeBytes { InlineBytes($0) })
+            #expect(bytes.withUnsafeBytes { kept.equals($0) })
+            #expect(!(bytes + [1]).withUnsafeBytes { kept.equals($0) })
+            for place in 0..<count {
+                var other = bytes
+                other[place] ^= 0x01
+                #expect(!other.withUnsafeBytes { kept.equals($0) }, "\(count) bytes, \(place)")
+            }
+        }
+        #expect([UInt8](repeating: 0, count: 41).withUnsafeBytes { InlineBytes($0) } == nil)
+    }
+
     /// The enricher keeps members only of records none of whose keys is a field's, so its flag and a
     /// key go together; a template still compares the flags: here an application's `host` (an
     /// attribute) and ours (the resource's) in the same bytes, in members made by hand.
