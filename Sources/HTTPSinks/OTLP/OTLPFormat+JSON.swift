@@ -120,7 +120,7 @@ extension OTLPFormat {
         out.append(UInt8(ascii: "\""))
         if let level = roles.level {
             let value = UnsafeRawBufferPointer(rebasing: record[members[level].value])
-            let number = Self.severity(value)
+            let number = severityMemo.number(value)
             if number > 0 {
                 out.appendLiteral(#","severityNumber":"#)
                 // One or two digits (1 to 24): `appendDecimal`'s loop cost some ninety instructions.

@@ -97,6 +97,8 @@ package final class OTLPFormat: HTTPFormat {
     /// The roles found for the last record whose keys decided them alone, and those keys: most records
     /// of a batch have the same keys at the same places (`roles`).
     private(set) var lastRoles = RolesMemo()
+    /// The JSON writer's severity numbers by level text.
+    let severityMemo = SeverityMemo()
     /// What the JSON writer derives from the layouts of the last records (`OTLPTemplates`).
     let templates = OTLPTemplates()
 
@@ -284,6 +286,51 @@ package final class OTLPFormat: HTTPFormat {
             let pastZ = seven &+ 0x2525_2525_2525_2525
             let upper = atLeastA & ~pastZ & 0x8080_8080_8080_8080
             return word | (upper &>> 2)
+        }
+    }
+
+    /// The severity numbers of the level values seen, each by its text of 4 to 16 bytes (quotes
+    /// included) in two words, in a table of 16 by a hash of them, two entries a hash: a comparison
+    /// or two where `severity` folds the name and looks it up (a service writes a handful of levels).
+    /// Others are looked up each time.
+    final class SeverityMemo {
+        struct Entry {
+            var low: UInt64 = 0
+            var high: UInt64 = 0
+            /// 0: empty.
+            var count = 0
+            var number = 0
+        }
+        private let entries = UnsafeMutableBufferPointer<Entry>.allocate(capacity: 16)
+
+        init() { entries.initialize(repeating: Entry()) }
+
+        deinit { entries.deallocate() }
+
+        func number(_ value: UnsafeRawBufferPointer) -> Int {
+            let count = value.count
+            guard count >= 4, count <= 16, let base = value.baseAddress else { return OTLPFormat.severity(value) }
+            // Loads that overlap, within the value: the same text gives the same words.
+            let (low, high): (UInt64, UInt64)
+            if count >= 8 {
+                (low, high) = (base.loadUnaligned(as: UInt64.self), base.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self))
+            } else {
+                low = UInt64(base.loadUnaligned(as: UInt32.self)) | UInt64(base.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self)) &<< 32
+                high = 0
+            }
+            var mixed = low ^ (high &* 31) ^ UInt64(count)
+            mixed ^= mixed &>> 29
+            mixed &*= 0xBF58_476D_1CE4_E5B9
+            mixed ^= mixed &>> 32
+            // Two entries a hash: the newer first.
+            let first = Int(truncatingIfNeeded: mixed & 14)
+            func holds(_ entry: Entry) -> Bool { entry.low == low && entry.high == high && entry.count == count }
+            if holds(entries[first]) { return entries[first].number }
+            if holds(entries[first &+ 1]) { return entries[first &+ 1].number }
+            let number = OTLPFormat.severity(value)
+            entries[first &+ 1] = entries[first]
+            entries[first] = Entry(low: low, high: high, count: count, number: number)
+            return number
         }
     }
 

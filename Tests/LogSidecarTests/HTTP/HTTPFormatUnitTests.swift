@@ -88,6 +88,17 @@ struct HTTPFormatUnitTests {
         for (text, number) in cases {
             #expect(Array(text.utf8).withUnsafeBytes { OTLPFormat.severity($0) } == number, "\(text)")
         }
+        // The JSON writer's memo answers as the lookup does, for texts that share its entries, over
+        // and over in every order.
+        let memo = OTLPFormat.SeverityMemo()
+        let texts =
+            cases.map(\.0) + (0..<40).map { #""level\#($0)""# } + ["\"info\"x", "\"Info\"", "\"info\" ", "\"informatiox\"", "\"information\""]
+        for round in 0..<3 {
+            for text in round == 1 ? texts.reversed() : texts {
+                let bytes = Array(text.utf8)
+                #expect(bytes.withUnsafeBytes { memo.number($0) } == bytes.withUnsafeBytes { OTLPFormat.severity($0) }, "\(text)")
+            }
+        }
         // Only A-Z fold: `@` and `[` lie just outside them, 0xC1 and 0xDA are A and Z with the high bit.
         func name(_ bytes: [UInt8]) -> OTLPFormat.LevelName? { bytes.withUnsafeBytes { OTLPFormat.LevelName($0) } }
         for length in 1...15 {
