@@ -24,6 +24,16 @@ struct HTTPFormatUnitTests {
         #expect(nanoseconds("1970-01-01T00:00:00Z") == 0)
         #expect(nanoseconds("2026-11-28T10:00:00.123456789Z") == 1_795_860_000_123_456_789)
         #expect(nanoseconds("2026-11-28T10:00:00.5Z") == 1_795_860_000_500_000_000)
+        // Fractions of one to twelve digits: the first nine count, scaled to nanoseconds.
+        let digits = "987654321012"
+        for length in 1...12 {
+            let fraction = String(digits.prefix(length))
+            let expected = UInt64(String((fraction + "000000000").prefix(9)))! + 1_795_860_000_000_000_000
+            #expect(nanoseconds("2026-11-28T10:00:00.\(fraction)Z") == expected, "\(length) digits")
+            #expect(nanoseconds("2026-11-28T10:00:00.\(fraction)+00:00") == expected, "\(length) digits")
+        }
+        #expect(nanoseconds("2026-11-28T10:00:00.Z") == nil && nanoseconds("2026-11-28T10:00:00.1") == nil)
+        #expect(nanoseconds("2026-11-28T10:00:00.1:Z") == nil && nanoseconds("2026-11-28T10:00:00./Z") == nil)
         #expect(nanoseconds("2026-11-28 12:00:00+02:00") == 1_795_860_000_000_000_000)
         #expect(nanoseconds("2026-11-28t05:30:00-04:30") == 1_795_860_000_000_000_000)
         #expect(nanoseconds("2024-02-29T23:59:59z") == 1_709_251_199_000_000_000)
