@@ -115,9 +115,7 @@ extension OTLPFormat {
             times.append(nanoseconds, to: &out)
             out.appendLiteral(#"","#)
         }
-        out.appendLiteral(#""observedTimeUnixNano":""#)
         appendObservedTime(facts.observed, to: &out)
-        out.append(UInt8(ascii: "\""))
         if let level = roles.level {
             let value = UnsafeRawBufferPointer(rebasing: record[members[level].value])
             let number = severityMemo.number(value)

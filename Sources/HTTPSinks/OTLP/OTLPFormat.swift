@@ -29,10 +29,12 @@ package final class OTLPFormat: HTTPFormat {
     /// In bytes of their own, not arrays: an array read from the format was retained and released,
     /// twice a record. A text longer than `InlineBytes.capacity` is read each time.
     var lastObserved: (text: InlineBytes, value: UInt64) = (InlineBytes(), 0)
-    /// Its nanoseconds in decimal (`observedDigitCount` of them; none kept: 0), in memory the format
-    /// owns: appended from there with no copy of a value's bytes through a closure.
-    private let observedDigits = UnsafeMutableRawBufferPointer.allocate(byteCount: 24, alignment: 8)
-    private var observedDigitCount = 0
+    /// The JSON writer's `"observedTimeUnixNano":"<its nanoseconds>"` (`observedPieceCount` bytes;
+    /// none kept: 0), in memory the format owns, room for a multiple of 16: appended from there in
+    /// one copy (`ByteOutput.appendPadded`).
+    private let observedPiece = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 16)
+    private var observedPieceCount = 0
+    private static let observedName: StaticString = #""observedTimeUnixNano":""#
     private static let traceKey = Array("trace_id".utf8)
     private static let spanKey = Array("span_id".utf8)
 
@@ -51,7 +53,7 @@ package final class OTLPFormat: HTTPFormat {
         protobufResource = encoding == .protobuf ? Self.protobufResource(shape) : []
     }
 
-    deinit { observedDigits.deallocate() }
+    deinit { observedPiece.deallocate() }
 
     func takeTimeParseErrors() -> Int { reader.takeTimeParseErrors() }
 
@@ -200,24 +202,29 @@ package final class OTLPFormat: HTTPFormat {
         let value = RFC3339.nanoseconds(text) ?? now
         guard let kept = InlineBytes(text) else {
             lastObserved = (InlineBytes(), 0)
-            observedDigitCount = 0
+            observedPieceCount = 0
             return value
         }
-        var decimal: [UInt8] = []
-        decimal.appendDecimal(value)
-        // Twenty digits at most (UInt64.max).
-        observedDigitCount = min(decimal.count, observedDigits.count)
-        decimal.withUnsafeBytes { observedDigits.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[..<observedDigitCount])) }
+        var piece: [UInt8] = []
+        piece.appendLiteral(Self.observedName)
+        piece.appendDecimal(value)
+        piece.append(UInt8(ascii: "\""))
+        // 45 bytes at most (twenty digits: UInt64.max).
+        observedPieceCount = min(piece.count, observedPiece.count)
+        piece.withUnsafeBytes { observedPiece.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[..<observedPieceCount])) }
         lastObserved = (kept, value)
         return value
     }
 
-    /// A processing time `observedTime` returned, in decimal: the digits also written once per distinct text.
+    /// `"observedTimeUnixNano":"<value>"` for a processing time `observedTime` returned: the piece
+    /// also written once per distinct text.
     func appendObservedTime<Output: ByteOutput>(_ value: UInt64, to out: inout Output) {
-        if value == lastObserved.value && observedDigitCount > 0 {
-            out.appendBytes(UnsafeRawBufferPointer(start: observedDigits.baseAddress, count: observedDigitCount))
+        if value == lastObserved.value && observedPieceCount > 0, let piece = observedPiece.baseAddress {
+            out.appendPadded(piece, count: observedPieceCount)
         } else {
+            out.appendLiteral(Self.observedName)
             out.appendDecimal(value)
+            out.append(UInt8(ascii: "\""))
         }
     }
 
