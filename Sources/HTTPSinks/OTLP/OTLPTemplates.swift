@@ -1,3 +1,4 @@
+import Glibc
 import Records
 
 /// What OTLP's JSON writer derives from a record's layout, kept for the next records with the same
@@ -80,20 +81,23 @@ final class OTLPTemplates {
         var wanted: UInt64 = 0
     }
 
-    private let facts = UnsafeMutableBufferPointer<Facts>.allocate(capacity: OTLPTemplates.count)
+    /// The buffers below, carved out of one anonymous mapping (`Region`): a page of it is resident only
+    /// once written, so a format that never writes JSON (protobuf, the delivery's own, an idle
+    /// sink's) holds none of it. Every entry but the facts is of a trivial type and written by `make`
+    /// or `appendObject` before it is read.
+    private let region: Region
+    private let facts: UnsafeMutableBufferPointer<Facts>
     /// Each member's layout piece's length, with bit 40 set for a member the enricher added
     /// (`pieceWord`).
-    private let pieceWords = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: OTLPTemplates.count * OTLPTemplates.memberCapacity)
-    private let layout = UnsafeMutableRawBufferPointer.allocate(byteCount: OTLPTemplates.count * OTLPTemplates.layoutCapacity, alignment: 8)
-    private let sources = UnsafeMutableBufferPointer<EnrichmentField.Source?>.allocate(
-        capacity: OTLPTemplates.count * OTLPTemplates.memberCapacity)
-    private let attributes = UnsafeMutableBufferPointer<Attribute>.allocate(capacity: OTLPTemplates.count * OTLPTemplates.memberCapacity)
-    private let prefixes = UnsafeMutableRawBufferPointer.allocate(byteCount: OTLPTemplates.count * OTLPTemplates.prefixCapacity, alignment: 8)
-    private let objectMembers = UnsafeMutableBufferPointer<ObjectMember>.allocate(capacity: OTLPTemplates.count * OTLPTemplates.memberCapacity)
-    private let objectLayout = UnsafeMutableRawBufferPointer.allocate(
-        byteCount: OTLPTemplates.count * OTLPTemplates.objectLayoutCapacity, alignment: 8)
+    private let pieceWords: UnsafeMutableBufferPointer<UInt64>
+    private let layout: UnsafeMutableRawBufferPointer
+    private let sources: UnsafeMutableBufferPointer<EnrichmentField.Source?>
+    private let attributes: UnsafeMutableBufferPointer<Attribute>
+    private let prefixes: UnsafeMutableRawBufferPointer
+    private let objectMembers: UnsafeMutableBufferPointer<ObjectMember>
+    private let objectLayout: UnsafeMutableRawBufferPointer
     /// Where each member's value of the object being written ends, found before it is written.
-    private let objectEnds = UnsafeMutableBufferPointer<Int>.allocate(capacity: OTLPTemplates.objectMemberCapacity)
+    private let objectEnds: UnsafeMutableBufferPointer<Int>
     /// The template matched or made last, tried first.
     private var last = 0
     /// When each template was last matched or made, on a count of those events: `make` replaces the
@@ -103,23 +107,30 @@ final class OTLPTemplates {
     /// Templates made so far (the tests tell from it that records were written from one).
     private(set) var made = 0
 
-    /// Only the facts are written here: every other entry (of trivial types) is written by `make` or
-    /// `appendObject` before it is read, so a format that never writes JSON (protobuf, the delivery's
-    /// own, an idle sink's) keeps those pages untouched (some 75 KiB a format, allocated).
     init() {
-        facts.initialize(repeating: Facts())
-    }
-
-    deinit {
-        facts.deallocate()
-        pieceWords.deallocate()
-        layout.deallocate()
-        sources.deallocate()
-        attributes.deallocate()
-        prefixes.deallocate()
-        objectMembers.deallocate()
-        objectLayout.deallocate()
-        objectEnds.deallocate()
+        let entries = Self.count * Self.memberCapacity
+        var carver = Region.Carver()
+        let facts = carver.take(Facts.self, Self.count)
+        let pieceWords = carver.take(UInt64.self, entries)
+        let layout = carver.take(UInt8.self, Self.count * Self.layoutCapacity)
+        let sources = carver.take(EnrichmentField.Source?.self, entries)
+        let attributes = carver.take(Attribute.self, entries)
+        let prefixes = carver.take(UInt8.self, Self.count * Self.prefixCapacity)
+        let objectMembers = carver.take(ObjectMember.self, entries)
+        let objectLayout = carver.take(UInt8.self, Self.count * Self.objectLayoutCapacity)
+        let objectEnds = carver.take(Int.self, Self.objectMemberCapacity)
+        let region = Region(bytes: carver.bytes)
+        self.region = region
+        self.facts = region.buffer(facts, Facts.self)
+        self.pieceWords = region.buffer(pieceWords, UInt64.self)
+        self.layout = UnsafeMutableRawBufferPointer(region.buffer(layout, UInt8.self))
+        self.sources = region.buffer(sources, EnrichmentField.Source?.self)
+        self.attributes = region.buffer(attributes, Attribute.self)
+        self.prefixes = UnsafeMutableRawBufferPointer(region.buffer(prefixes, UInt8.self))
+        self.objectMembers = region.buffer(objectMembers, ObjectMember.self)
+        self.objectLayout = UnsafeMutableRawBufferPointer(region.buffer(objectLayout, UInt8.self))
+        self.objectEnds = region.buffer(objectEnds, Int.self)
+        self.facts.initialize(repeating: Facts())
     }
 
     /// The template whose layout `record` has (its members `found`, as the enricher kept them), if any.
@@ -457,5 +468,48 @@ final class OTLPTemplates {
         }
         if !attribute.isFirst { out.append(UInt8(ascii: ",")) }
         AnyValueWriter.appendKeyValue(key: key(attribute), value: value, to: &out)
+    }
+}
+
+/// Memory of its own anonymous mapping, for buffers that stay unresident until written
+/// (`OTLPTemplates`); from the allocator when the mapping fails.
+final class Region {
+    private let base: UnsafeMutableRawPointer
+    private let bytes: Int
+    private let isMapped: Bool
+
+    init(bytes: Int) {
+        self.bytes = bytes
+        if let mapped = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), mapped != MAP_FAILED {
+            (base, isMapped) = (mapped, true)
+        } else {
+            (base, isMapped) = (.allocate(byteCount: bytes, alignment: 64), false)
+        }
+    }
+
+    deinit {
+        if isMapped { munmap(base, bytes) } else { base.deallocate() }
+    }
+
+    /// `piece` as its elements of `type`; valid while the region is.
+    func buffer<Element>(_ piece: Carver.Piece, _ type: Element.Type) -> UnsafeMutableBufferPointer<Element> {
+        UnsafeMutableBufferPointer(start: (base + piece.offset).bindMemory(to: type, capacity: piece.count), count: piece.count)
+    }
+
+    /// Where each buffer goes, one after another on 64-byte boundaries.
+    struct Carver {
+        struct Piece {
+            let offset: Int
+            let count: Int
+        }
+
+        private(set) var bytes = 0
+
+        /// Room for `count` elements of `type`.
+        mutating func take<Element>(_ type: Element.Type, _ count: Int) -> Piece {
+            let offset = (bytes + 63) & ~63
+            bytes = offset + MemoryLayout<Element>.stride * count
+            return Piece(offset: offset, count: count)
+        }
     }
 }
