@@ -270,34 +270,34 @@ final class OTLPTemplates {
             // An object of strings and numbers: its layout, as the record's.
             var object: (members: [ObjectMember], tail: Range<Int>)?
             if kind == .any, value.first == UInt8(ascii: "{"), let layout = objectLayout.baseAddress {
-                var members: [ObjectMember] = []
-                var previous = 0
+                var fields: [ObjectMember] = []
+                var fieldEnd = 0
                 var fits = true
                 let isObject = RecordMembers.forEach(value) { member in
                     let inner = UnsafeRawBufferPointer(rebasing: value[member.value])
                     let innerKind = Self.kind(inner)
-                    let length = member.value.lowerBound - previous
-                    guard fits, innerKind != .any, members.count < Self.objectMemberCapacity, length >= 0,
+                    let length = member.value.lowerBound - fieldEnd
+                    guard fits, innerKind != .any, fields.count < Self.objectMemberCapacity, length >= 0,
                         objectAt + length <= (slot + 1) * Self.objectLayoutCapacity,
-                        let prefix = keep(key: UnsafeRawBufferPointer(rebasing: value[member.key]), kind: innerKind, first: members.isEmpty)
+                        let prefix = keep(key: UnsafeRawBufferPointer(rebasing: value[member.key]), kind: innerKind, first: fields.isEmpty)
                     else {
                         fits = false
                         return
                     }
-                    (layout + objectAt).copyMemory(from: value.baseAddress.unsafelyUnwrapped + previous, byteCount: length)
-                    members.append(
+                    (layout + objectAt).copyMemory(from: value.baseAddress.unsafelyUnwrapped + fieldEnd, byteCount: length)
+                    fields.append(
                         ObjectMember(
                             pieceStart: Int32(objectAt), pieceCount: Int32(length), kind: innerKind, prefixStart: prefix.start,
                             prefixCount: prefix.count))
                     objectAt += length
-                    previous = member.value.upperBound
+                    fieldEnd = member.value.upperBound
                 }
-                let tail = value.count - previous
-                if isObject, fits, !members.isEmpty, objectCount + members.count <= Self.memberCapacity,
+                let tail = value.count - fieldEnd
+                if isObject, fits, !fields.isEmpty, objectCount + fields.count <= Self.memberCapacity,
                     objectAt + tail <= (slot + 1) * Self.objectLayoutCapacity
                 {
-                    (layout + objectAt).copyMemory(from: value.baseAddress.unsafelyUnwrapped + previous, byteCount: tail)
-                    object = (members, objectAt..<(objectAt + tail))
+                    (layout + objectAt).copyMemory(from: value.baseAddress.unsafelyUnwrapped + fieldEnd, byteCount: tail)
+                    object = (fields, objectAt..<(objectAt + tail))
                     objectAt += tail
                     kind = .object
                 }
