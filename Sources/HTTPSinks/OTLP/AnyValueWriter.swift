@@ -59,7 +59,7 @@ package enum AnyValueWriter {
             out.appendLiteral(#"","value":{"stringValue":"#)
             out.appendBytes(value)
             out.appendLiteral("}}")
-        case let first? where first &- 0x30 < 10 || first == UInt8(ascii: "-"):
+        case let first? where startsNumber(first):
             appendNumber(value, to: &out, inKeyValue: true)
         default:
             out.appendLiteral(#"","value":"#)
@@ -78,7 +78,7 @@ package enum AnyValueWriter {
             if inKeyValue { out.appendLiteral(#"","value":{"intValue":""#) } else { out.appendLiteral(#"{"intValue":""#) }
             out.appendBytes(value)
             if inKeyValue { out.appendLiteral("\"}}") } else { out.appendLiteral("\"}") }
-        } else if !(shape.hasExponent || value.count > 300) || double(value).isFinite {
+        } else if isPlainDouble(shape, value) || double(value).isFinite {
             // Only a long number or one with an exponent can overflow a double; those are read to check.
             if inKeyValue { out.appendLiteral(#"","value":{"doubleValue":"#) } else { out.appendLiteral(#"{"doubleValue":"#) }
             out.appendBytes(value)
@@ -89,6 +89,18 @@ package enum AnyValueWriter {
             out.appendBytes(value)
             if inKeyValue { out.appendLiteral("\"}}") } else { out.appendLiteral("\"}") }
         }
+    }
+
+    /// Whether `first` begins a JSON number (a digit or a minus).
+    @inline(__always)
+    static func startsNumber(_ first: UInt8) -> Bool { first &- 0x30 < 10 || first == UInt8(ascii: "-") }
+
+    /// Whether a number (`shape` of `value`) is written as a `doubleValue` as it is, without reading
+    /// it: no integer that fits 64 bits, and no exponent (nor a length) that might take it past a
+    /// double's range.
+    @inline(__always)
+    static func isPlainDouble(_ shape: NumberShape, _ value: UnsafeRawBufferPointer) -> Bool {
+        !shape.isInt64 && !(shape.hasExponent || value.count > 300)
     }
 
     /// What one pass over a JSON number's text tells: whether it is an integer that fits 64 bits (no

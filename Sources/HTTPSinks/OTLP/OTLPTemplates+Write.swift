@@ -26,7 +26,7 @@ extension OTLPTemplates {
                 local.appendPadded(prefix, count: Int(attribute.prefixCount))
                 local.appendBytes(value)
                 local.appendLiteral("\"}}")
-            case .double where Self.isNumber(value) && Self.isPlainDouble(AnyValueWriter.NumberShape(value), value):
+            case .double where Self.isNumber(value) && AnyValueWriter.isPlainDouble(AnyValueWriter.NumberShape(value), value):
                 local.appendPadded(prefix, count: Int(attribute.prefixCount))
                 local.appendBytes(value)
                 local.appendLiteral("}}")
@@ -37,16 +37,9 @@ extension OTLPTemplates {
 
     /// Whether `value` starts as a number does.
     @inline(__always)
-    static func isNumber(_ value: UnsafeRawBufferPointer) -> Bool {
+    private static func isNumber(_ value: UnsafeRawBufferPointer) -> Bool {
         guard let first = value.first else { return false }
-        return first &- 0x30 < 10 || first == UInt8(ascii: "-")
-    }
-
-    /// Whether a number is written as a `doubleValue` as it is: no integer that fits, and no exponent
-    /// (nor a length) that might take it past a double's range.
-    @inline(__always)
-    static func isPlainDouble(_ shape: AnyValueWriter.NumberShape, _ value: UnsafeRawBufferPointer) -> Bool {
-        !shape.isInt64 && !(shape.hasExponent || value.count > 300)
+        return AnyValueWriter.startsNumber(first)
     }
 
     /// An `object` attribute with its value at `range` of `record`, when the value has the object's
@@ -75,7 +68,7 @@ extension OTLPTemplates {
             case .double:
                 end = RecordMembers.scalarEnd(record, start)
                 guard end > start, case let inner = UnsafeRawBufferPointer(rebasing: record[start..<end]), Self.isNumber(inner),
-                    Self.isPlainDouble(AnyValueWriter.NumberShape(inner), inner)
+                    AnyValueWriter.isPlainDouble(AnyValueWriter.NumberShape(inner), inner)
                 else { return false }
             case .any, .object: return false
             }

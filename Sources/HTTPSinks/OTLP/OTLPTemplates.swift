@@ -324,10 +324,10 @@ final class OTLPTemplates {
     static func kind(_ value: UnsafeRawBufferPointer) -> Kind {
         switch value.first {
         case UInt8(ascii: "\"")?: return .string
-        case let first? where first &- 0x30 < 10 || first == UInt8(ascii: "-"):
+        case let first? where AnyValueWriter.startsNumber(first):
             let shape = AnyValueWriter.NumberShape(value)
             if shape.isInt64 { return .int }
-            return shape.hasExponent || value.count > 300 ? .any : .double
+            return AnyValueWriter.isPlainDouble(shape, value) ? .double : .any
         default: return .any
         }
     }
