@@ -32,22 +32,25 @@ extension OTLPFormat {
                     let record = batch.record(index, in: raw)
                     let found = shape.wrapped ? nil : batch.members(of: index, in: allMembers)
                     var template = -1
+                    let roles: Roles
                     if let found, let slot = templates.match(found, in: record) {
                         let facts = templates.facts(slot)
                         reader.adopt(found, sources: templates.sources(slot), time: facts.time, wanted: facts.wanted)
-                        template = slot
-                    } else if !reader.read(record, members: found) {
-                        // Not an object (cannot happen for our records, kept safe): the whole text as the body.
-                        var growable = out
-                        growable.appendLiteral(#"{"observedTimeUnixNano":""#)
-                        growable.appendDecimal(now)
-                        growable.appendLiteral(#"","body":{"stringValue":"#)
-                        JSONEscaper.appendQuoted(record, to: &growable)
-                        growable.appendLiteral("}}")
-                        continue
+                        (template, roles) = (slot, facts.roles)
+                    } else {
+                        guard reader.read(record, members: found) else {
+                            // Not an object (cannot happen for our records, kept safe): the whole text as the body.
+                            var growable = out
+                            growable.appendLiteral(#"{"observedTimeUnixNano":""#)
+                            growable.appendDecimal(now)
+                            growable.appendLiteral(#"","body":{"stringValue":"#)
+                            JSONEscaper.appendQuoted(record, to: &growable)
+                            growable.appendLiteral("}}")
+                            continue
+                        }
+                        roles = self.roles(record)
+                        if let found, lastRoles.isKept { makeTemplate(record, found: found, roles: roles) }
                     }
-                    let roles = template >= 0 ? templates.facts(template).roles : roles(record)
-                    if template < 0, let found, lastRoles.isKept { makeTemplate(record, found: found, roles: roles) }
                     let facts = LogRecordFacts(
                         roles: roles, time: reader.time(roles.time, in: record), observed: observedTime(record, now: now), template: template)
                     // Most records are written into room reserved for the most they can take (`maximumJSON`),
