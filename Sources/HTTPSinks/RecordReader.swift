@@ -29,7 +29,12 @@ struct RecordReader {
     /// The member holding the processing time, if any.
     private(set) var timeMember: Int?
     /// How the application's time member is written (`time_format`), and how many values did not parse.
-    var timeFormat = TimeFormat.rfc3339
+    var timeFormat = TimeFormat.rfc3339 {
+        didSet {
+            if case .rfc3339 = timeFormat { readsRFC3339 = true } else { readsRFC3339 = false }
+        }
+    }
+    private var readsRFC3339 = true
     private(set) var timeParseErrors = 0
     /// The last RFC 3339 second read: the records of a batch mostly share theirs.
     private var secondsMemo = RFC3339.SecondsMemo()
@@ -319,6 +324,14 @@ struct RecordReader {
             return nil
         }
         return nanoseconds
+    }
+
+    /// The application's time at `index` as its text, when it is read as RFC 3339 (a string, the
+    /// default `time_format`): what `NanosecondDigits.fraction` takes.
+    @inline(__always)
+    func rfc3339Text(_ index: Int?, in record: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard let index, readsRFC3339, members[index].valueIsString else { return nil }
+        return Self.stringContent(record, members[index].value)
     }
 
     /// The processing time (our RFC 3339 field) at `index`.

@@ -48,6 +48,43 @@ struct ByteAppendTests {
         #expect(Array(buffer.bytes) == expected)
     }
 
+    @Test("NanosecondDigits writes an RFC 3339 text's digits from its fraction as from its value, through runs of texts")
+    func nanosecondDigitsFromText() {
+        let clocks =
+            ["2026-11-24T10:00:00", "2026-11-24T10:00:01", "2026-11-24t10:00:01", "2026-11-24 10:00:01", "2016-12-31T23:59:60"]
+            + ["1970-01-01T00:00:00", "1970-01-01T00:00:01", "2554-07-21T23:34:33", "2026-02-30T10:00:00", "2026-11-24T10:0a:00"]
+        var tails = ["Z", "z", "+01:00", "-00:00", ".Z", ".", "", "Zx", ".1a3Z", ".12 Z", ".123456789012Z", ".5+02:00", "x123Z"]
+        for digits in 1...12 {
+            tails += ["." + String(repeating: "7", count: digits) + "Z", "." + String((0..<digits).map { _ in "0123456789".randomElement()! }) + "z"]
+        }
+        var texts: [String] = []
+        for _ in 0..<4000 {
+            // Runs of one clock, as records of a batch have.
+            let clock = Bool.random() ? clocks[0] : clocks.randomElement()!
+            texts += (0..<Int.random(in: 1...4)).map { _ in clock + tails.randomElement()! }
+        }
+        var times = NanosecondDigits()
+        var fromText = 0
+        for text in texts {
+            // The text among other bytes, digits and a zone after it: nothing past its end is read.
+            let buffer = Array(("9" + text + "5Z9").utf8)
+            var written: [UInt8] = []
+            buffer.withUnsafeBytes { raw in
+                let bytes = UnsafeRawBufferPointer(rebasing: raw[1..<(raw.count - 3)])
+                if let fraction = times.fraction(bytes) {
+                    times.append(fraction, to: &written)
+                    fromText += 1
+                } else if let value = RFC3339.nanoseconds(bytes) {
+                    times.note(bytes, value)
+                    times.append(value, to: &written)
+                }
+            }
+            let expected = text.utf8.withContiguousStorageIfAvailable { RFC3339.nanoseconds(UnsafeRawBufferPointer($0)) } ?? nil
+            #expect(written == (expected.map { Array(String($0).utf8) } ?? []), "\(text)")
+        }
+        #expect(fromText > texts.count / 5, "\(fromText) of \(texts.count) from their text")
+    }
+
     @Test("appendNineDigits writes nine digits with the leading zeros")
     func nineDigits() {
         for value: UInt32 in [0, 1, 9, 10, 99, 100, 12_345_678, 100_000_000, 999_999_999]

@@ -51,8 +51,9 @@ extension OTLPFormat {
                         roles = self.roles(record)
                         if let found, lastRoles.isKept { makeTemplate(record, found: found, roles: roles) }
                     }
+                    let (time, fraction) = readTime(roles.time, record, &times)
                     let facts = LogRecordFacts(
-                        roles: roles, time: reader.time(roles.time, in: record), observed: observedTime(record, now: now), template: template)
+                        roles: roles, time: time, fraction: fraction, observed: observedTime(record, now: now), template: template)
                     // Most records are written into room reserved for the most they can take (`maximumJSON`),
                     // without a check of the buffer's size for each of their sixty pieces; a long one, or
                     // one the bound missed, through the growable buffer.
@@ -81,12 +82,26 @@ extension OTLPFormat {
     /// What a record's reading found, before it is written.
     struct LogRecordFacts {
         let roles: Roles
-        /// The application's time in nanoseconds, if it has one that parses.
+        /// The application's time in nanoseconds, if it has one that parses and `fraction` is nil.
         let time: UInt64?
+        /// The application's time as the digits after its second, when `times` holds its second.
+        let fraction: NanosecondDigits.Fraction?
         /// The processing time (see `observedTime`).
         let observed: UInt64
         /// The template the record's layout matched (`OTLPTemplates`); -1: none.
         let template: Int
+    }
+
+    /// The application's time at `index`: the digits after its second, from its text, when `times`
+    /// holds its date and clock (most records); else its nanoseconds, read, and an RFC 3339 text's
+    /// date and clock noted for the records after it.
+    @inline(__always)
+    private func readTime(_ index: Int?, _ record: UnsafeRawBufferPointer, _ times: inout NanosecondDigits) -> (UInt64?, NanosecondDigits.Fraction?) {
+        guard let text = reader.rfc3339Text(index, in: record) else { return (reader.time(index, in: record), nil) }
+        if let fraction = times.fraction(text) { return (nil, fraction) }
+        let value = reader.time(index, in: record)
+        if let value { times.note(text, value) }
+        return (value, nil)
     }
 
     /// A template of `record`'s layout, for the records after it (not for itself: a record alone is
@@ -113,7 +128,11 @@ extension OTLPFormat {
         let roles = facts.roles
         let members = reader.members
         out.append(UInt8(ascii: "{"))
-        if let nanoseconds = facts.time {
+        if let fraction = facts.fraction {
+            out.appendLiteral(#""timeUnixNano":""#)
+            times.append(fraction, to: &out)
+            out.appendLiteral(#"","#)
+        } else if let nanoseconds = facts.time {
             out.appendLiteral(#""timeUnixNano":""#)
             times.append(nanoseconds, to: &out)
             out.appendLiteral(#"","#)

@@ -9,6 +9,10 @@ public struct NanosecondDigits {
     /// Room for the eleven digits of the largest second (`UInt64.max` nanoseconds is in 2554).
     @usableFromInline var digits: (UInt64, UInt64) = (0, 0)
     @usableFromInline var count = 0
+    /// The date and clock (the words at 0, 8 and 11) of an RFC 3339 time in UTC read as `second`
+    /// (`note`), while `hasClock`: its fraction alone gives the nine digits after the second's.
+    @usableFromInline var clock: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    @usableFromInline var hasClock = false
 
     @inlinable public init() {}
 
@@ -28,6 +32,7 @@ public struct NanosecondDigits {
         var text: [UInt8] = []
         text.appendDecimal(second)
         self.second = second
+        hasClock = false
         count = text.count
         withUnsafeMutableBytes(of: &digits) { $0.copyBytes(from: text) }
     }
