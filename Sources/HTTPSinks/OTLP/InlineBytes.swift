@@ -17,6 +17,7 @@ struct InlineBytes {
         withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: bytes) }
     }
 
+    @inline(__always)
     func equals(_ other: UnsafeRawBufferPointer) -> Bool {
         guard other.count == count else { return false }
         guard count > 0, let theirs = other.baseAddress else { return true }

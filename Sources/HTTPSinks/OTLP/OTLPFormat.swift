@@ -193,12 +193,19 @@ package final class OTLPFormat: HTTPFormat {
         mutating func forget() { isKept = false }
     }
 
-    /// The processing time in nanoseconds, parsed once per distinct text; `now` without one.
+    /// The processing time in nanoseconds, parsed once per distinct text; `now` without one. The
+    /// test of the last text inline, its reading out of line.
+    @inline(__always)
     func observedTime(_ record: UnsafeRawBufferPointer, now: UInt64) -> UInt64 {
         guard let member = reader.timeMember else { return now }
         let text = RecordReader.stringContent(record, reader.members[member].value)
         guard !text.isEmpty else { return now }
         if lastObserved.text.equals(text) { return lastObserved.value }
+        return readObservedTime(text, now: now)
+    }
+
+    @inline(never)
+    private func readObservedTime(_ text: UnsafeRawBufferPointer, now: UInt64) -> UInt64 {
         let value = RFC3339.nanoseconds(text) ?? now
         guard let kept = InlineBytes(text) else {
             lastObserved = (InlineBytes(), 0)
