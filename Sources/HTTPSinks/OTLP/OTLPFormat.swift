@@ -70,14 +70,31 @@ package final class OTLPFormat: HTTPFormat {
     }
 
     /// The members OTLP lifts out of the attributes, found in one pass over the keys.
+    /// Each role's member index is kept in 32 bits, -1 for none: the roles are copied several times a
+    /// record (into the memo, a template's facts, the writer's), as 32 bytes where five optionals of
+    /// `Int` and two ranks were 104. (A member past the 2^31st has no role.)
     struct Roles {
-        var message: Int?
-        var messageRank = Int.max
-        var level: Int?
-        var time: Int?
-        var timeRank = Int.max
-        var trace: Int?
-        var span: Int?
+        private var indices: (message: Int32, level: Int32, time: Int32, trace: Int32, span: Int32) = (-1, -1, -1, -1, -1)
+        var message: Int? {
+            get { Self.index(indices.message) }
+            set { indices.message = Self.stored(newValue) }
+        }
+        var level: Int? {
+            get { Self.index(indices.level) }
+            set { indices.level = Self.stored(newValue) }
+        }
+        var time: Int? {
+            get { Self.index(indices.time) }
+            set { indices.time = Self.stored(newValue) }
+        }
+        var trace: Int? {
+            get { Self.index(indices.trace) }
+            set { indices.trace = Self.stored(newValue) }
+        }
+        var span: Int? {
+            get { Self.index(indices.span) }
+            set { indices.span = Self.stored(newValue) }
+        }
         /// The bits of the members below the 64th that are lifted out of the attributes.
         var lifted: UInt64 = 0
 
@@ -89,6 +106,12 @@ package final class OTLPFormat: HTTPFormat {
             guard index >= 64 else { return lifted & (1 &<< UInt64(index)) != 0 }
             return index == message || index == level || index == trace || index == span
         }
+
+        @inline(__always)
+        private static func index(_ stored: Int32) -> Int? { stored < 0 ? nil : Int(stored) }
+
+        @inline(__always)
+        private static func stored(_ index: Int?) -> Int32 { index.flatMap { Int32(exactly: $0) } ?? -1 }
 
         fileprivate static func bit(_ index: Int?) -> UInt64 {
             guard let index, index < 64 else { return 0 }
@@ -110,6 +133,7 @@ package final class OTLPFormat: HTTPFormat {
         let wanted = reader.wantedBits
         if let wanted, lastRoles.holds(wanted, members, in: record) { return lastRoles.roles }
         var roles = Roles()
+        var (messageRank, timeRank) = (Int.max, Int.max)
         // The ids' roles also depend on their values: a record with one of their keys is not kept.
         var dependsOnValues = false
         reader.forEachWanted(in: record) { index in
@@ -117,9 +141,9 @@ package final class OTLPFormat: HTTPFormat {
             // A key can have two roles (a message key that is also the level key).
             roleTable.forEachMatch(UnsafeRawBufferPointer(rebasing: record[member.key])) { entry in
                 switch rolesOfKeys[entry] {
-                case .message(let rank): if rank < roles.messageRank { (roles.message, roles.messageRank) = (index, rank) }
+                case .message(let rank): if rank < messageRank { (roles.message, messageRank) = (index, rank) }
                 case .level: if roles.level == nil { roles.level = index }
-                case .time(let rank): if rank < roles.timeRank { (roles.time, roles.timeRank) = (index, rank) }
+                case .time(let rank): if rank < timeRank { (roles.time, timeRank) = (index, rank) }
                 case .trace:
                     dependsOnValues = true
                     if roles.trace == nil && Self.isHex(RecordReader.stringContent(record, member.value), length: 32) { roles.trace = index }
