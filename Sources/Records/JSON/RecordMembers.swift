@@ -107,11 +107,15 @@ public enum RecordMembers {
         var index = start &+ 1
         while index < count {
             let quote: Int
-            // Most strings are short keys and values: one word looked at before a call to memchr.
+            // Most strings are short keys and values: two words looked at before a call to memchr.
             if index &+ 8 <= count, case let quotes = zeroBytes((base + index).loadUnaligned(as: UInt64.self) ^ 0x2222_2222_2222_2222),
                 quotes != 0
             {
                 quote = index &+ quotes.trailingZeroBitCount &>> 3
+            } else if index &+ 16 <= count,
+                case let quotes = zeroBytes((base + (index &+ 8)).loadUnaligned(as: UInt64.self) ^ 0x2222_2222_2222_2222), quotes != 0
+            {
+                quote = index &+ 8 &+ quotes.trailingZeroBitCount &>> 3
             } else {
                 guard let found = memchr(base + index, Int32(UInt8(ascii: "\"")), count &- index) else { return -1 }
                 quote = UnsafeRawPointer(found) - base
