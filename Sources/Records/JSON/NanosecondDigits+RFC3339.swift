@@ -36,7 +36,7 @@ extension NanosecondDigits {
         // The eight bytes before the zone end with the digits: shifted down, they come first, and the
         // lanes above them are empty (a shift of 64 bits leaves none), made `0` by the digits' own bits.
         let tail = base.loadUnaligned(fromByteOffset: count &- 9, as: UInt64.self) >> UInt64(64 &- 8 &* digits)
-        let lanes = (1 << UInt64(8 &* digits)) &- 1 as UInt64
+        let lanes: UInt64 = (1 << UInt64(8 &* digits)) &- 1
         guard JSONStructure.notDigits(tail ^ zeros, lanes: lanes) == 0 else { return nil }
         return Fraction(word: tail | zeros, ninth: 0x30)
     }

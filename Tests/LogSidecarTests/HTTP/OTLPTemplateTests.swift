@@ -79,6 +79,28 @@ struct OTLPTemplateTests {
         }
     }
 
+    @Test("a time format other than RFC 3339 reads every time itself, never from the last one's text")
+    func patternTimesNotFromText() throws {
+        let enricher = Enricher(mode: .merge, fields: [])
+        enricher.recordsMembers = true
+        var batch = RecordBatch()
+        // The pattern takes three digits of fraction; RFC 3339 would take the second and third times too.
+        let times = ["2026-11-24T10:00:00.250Z", "2026-11-24T10:00:00.25051Z", "2026-11-24T10:00:00Z", "2026-11-24T10:00:00.125Z"]
+        for time in times {
+            _ = Array(#"{"msg":"m","ts":"\#(time)"}"#.utf8).withUnsafeBytes { enricher.encode(.complete($0), partial: false, into: &batch) }
+        }
+        batch.padMemberSpans()
+        var options = OTLPOptions()
+        options.timeFormat = try TimeFormat("%Y-%m-%dT%H:%M:%S.%LZ")
+        let body = GrowableBytes()
+        OTLPFormat(options: options, shape: RecordShape(fields: [])).encode(batch, Array(0..<batch.count), into: body)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(body.bytes)) as? [String: Any])
+        let records =
+            ((((object["resourceLogs"] as? [[String: Any]])?.first?["scopeLogs"] as? [[String: Any]])?.first)?["logRecords"] as? [[String: Any]])
+            ?? []
+        #expect(records.map { $0["timeUnixNano"] as? String } == ["1795514400250000000", nil, nil, "1795514400125000000"])
+    }
+
     static let trace = #""0123456789abcdef0123456789abcdef""#
 
     /// Six hundred records from `line` (given each record's index and a pseudo-random choice below
