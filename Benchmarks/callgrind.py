@@ -8,6 +8,7 @@ drifts by a third within minutes. The same 30 MB of bench.py's JSON lines throug
   ndjson   merge mode into an HTTP sink, format ndjson, uncompressed, posted to peers/discard_http.py
   otlp     the same with format otlp (JSON encoding): what taking records apart costs beside ndjson
   loki     the same with format loki (its default labels)
+  otlp-protobuf  the same with format otlp in protobuf (OTLP's canonical encoding)
 Usage: Benchmarks/callgrind.py [--binary PATH] [--size-mb 30] [--profiles DIR] [--cpu-time] [ROUTE ...]
 (default: the first four routes)
 Prints one line per route: its name, the instructions (callgrind's total) and the lines shipped; then
@@ -47,7 +48,7 @@ FILTERS = {
     "remove-key": {"type": "remove", "fields": ["path"]},
     "remove-nested": {"type": "remove", "fields": ["user.name"]},
 }
-HTTP_ROUTES = ("ndjson", "otlp", "loki")
+HTTP_ROUTES = ("ndjson", "otlp", "loki", "otlp-protobuf")
 
 
 def http_written(port):
@@ -74,7 +75,10 @@ def run(route, binary, data, expected, work, profiles=None, cpu_time=False, filt
             time.sleep(0.1)
         with open(port_file) as f:
             url = "http://127.0.0.1:" + f.read().strip()
-        settings = {"sinks": [{"type": "http", "format": route, "url": url, "compression": "none"}]}
+        sink = {"type": "http", "format": route, "url": url, "compression": "none"}
+        if route == "otlp-protobuf":
+            sink.update(format="otlp", encoding="protobuf")
+        settings = {"sinks": [sink]}
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             health_port = probe.getsockname()[1]
