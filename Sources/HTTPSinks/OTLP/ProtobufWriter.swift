@@ -11,7 +11,15 @@ extension GrowableBytes {
         case lengthDelimited = 2
     }
 
+    /// A varint: one byte inline (tags, small numbers and lengths, nearly all), longer ones by a call.
+    @inline(__always)
     func appendVarint(_ value: UInt64) {
+        if value < 0x80 { return append(UInt8(truncatingIfNeeded: value)) }
+        appendLongVarint(value)
+    }
+
+    @inline(never)
+    private func appendLongVarint(_ value: UInt64) {
         var rest = value
         while rest >= 0x80 {
             append(UInt8(truncatingIfNeeded: rest) | 0x80)
@@ -23,16 +31,21 @@ extension GrowableBytes {
     @inline(__always)
     func appendTag(_ field: UInt64, _ type: WireType) { appendVarint(field << 3 | type.rawValue) }
 
+    @inline(__always)
     func appendFixed64(field: UInt64, _ value: UInt64) {
         appendTag(field, .fixed64)
-        var little = value.littleEndian
-        withUnsafeBytes(of: &little) { appendBytes($0) }
+        appendWord(value)
     }
 
     /// Starts a length-delimited field, keeping room for the length of a message about `expected`
     /// bytes long (a log record: two bytes); hand the result to `endField`.
+    @inline(__always)
     func beginField(_ field: UInt64, expected: Int = 0) -> (start: Int, kept: Int) {
         appendTag(field, .lengthDelimited)
+        if expected < 0x80 {
+            append(0)
+            return (count, 1)
+        }
         let kept = Self.varintSize(expected)
         for _ in 0..<kept { append(0) }
         return (count, kept)
@@ -40,7 +53,16 @@ extension GrowableBytes {
 
     /// Writes the length of the field begun at `field.start` (where its content starts), widening or
     /// narrowing the room kept for it to the length's minimal varint, as protobuf's own encoder writes.
+    /// A length of one byte in the byte kept (nearly every field) inline, the rest by a call.
+    @inline(__always)
     func endField(_ field: (start: Int, kept: Int)) {
+        let length = count &- field.start
+        if field.kept == 1 && length < 0x80 { return store(UInt8(truncatingIfNeeded: length), at: field.start &- 1) }
+        endLongField(field)
+    }
+
+    @inline(never)
+    private func endLongField(_ field: (start: Int, kept: Int)) {
         let length = count - field.start
         let size = Self.varintSize(length)
         if size > field.kept {

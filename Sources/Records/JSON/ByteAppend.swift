@@ -223,8 +223,10 @@ public final class GrowableBytes: ByteOutput {
     @usableFromInline var start: UnsafeMutablePointer<UInt8>?
     @usableFromInline var used = 0
     @usableFromInline var capacity = 0
-    package var base: UnsafeMutablePointer<UInt8>? { start }
-    package var count: Int { used }
+    // Public and inlinable, as `store`: the protobuf writer (another module) reads the count and
+    // stores a length for each field, and a `package` accessor was a call each time.
+    @inlinable public var base: UnsafeMutablePointer<UInt8>? { start }
+    @inlinable public var count: Int { used }
     /// `realloc`, or a double that fails (the test of what running out of memory does).
     private let reallocate: Reallocate
 
@@ -312,7 +314,8 @@ public final class GrowableBytes: ByteOutput {
     }
 
     /// Overwrites the byte at `position`.
-    package func store(_ byte: UInt8, at position: Int) {
+    @inlinable @inline(__always)
+    public func store(_ byte: UInt8, at position: Int) {
         guard let base, position < count else { return }
         base[position] = byte
     }
