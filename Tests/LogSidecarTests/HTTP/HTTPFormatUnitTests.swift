@@ -433,6 +433,22 @@ struct HTTPFormatUnitTests {
         #expect(OTLPFormat.protobufPartialSuccess([0x0A, 0x7F, 0x01]) == nil)
     }
 
+    @Test("protobuf: a string's escapes found at every place of every length to 40, read within the string only")
+    func protobufBackslashes() {
+        for count in 0...40 {
+            // The string between bytes that are backslashes: none of them may be taken for its own.
+            let plain = [UInt8(ascii: "\\")] + [UInt8](repeating: UInt8(ascii: "a"), count: count) + [UInt8(ascii: "\\")]
+            #expect(plain.withUnsafeBytes { !GrowableBytes.hasBackslash(UnsafeRawBufferPointer(rebasing: $0[1..<(1 + count)])) }, "\(count)")
+            for place in 0..<count {
+                var escaped = plain
+                escaped[1 + place] = UInt8(ascii: "\\")
+                #expect(
+                    escaped.withUnsafeBytes { GrowableBytes.hasBackslash(UnsafeRawBufferPointer(rebasing: $0[1..<(1 + count)])) },
+                    "\(count) at \(place)")
+            }
+        }
+    }
+
     @Test("the record reader: members and their sources from record to record, wider and narrower, under raw, and not an object")
     func recordReader() {
         let fields = [
