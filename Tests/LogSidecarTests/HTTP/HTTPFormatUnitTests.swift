@@ -433,6 +433,32 @@ struct HTTPFormatUnitTests {
         #expect(OTLPFormat.protobufPartialSuccess([0x0A, 0x7F, 0x01]) == nil)
     }
 
+    @Test("protobuf numbers: integers as Int64 parses them, doubles bit for bit as strtod reads them")
+    func protobufNumbers() {
+        var texts = ["0", "-0", "1", "-1", "0.5", "-0.0", "12.5", "9223372036854775807", "-9223372036854775808", "9223372036854775808"]
+        texts += ["123456789012345678", "1234567890123456789", "0.1", "0.3", "1.7976931348623157", "999999999999999", "9999999999999999"]
+        texts += ["1e5", "1E-3", "-2.5e+10", "0.000000000000001", "123456789.012345", "1234567890.1234567", "5e-324", "1e400"]
+        for _ in 0..<20000 {
+            let digits = String((0..<Int.random(in: 1...20)).map { _ in "0123456789".randomElement()! })
+            // JSON's grammar: no leading zero before other digits.
+            let whole = digits.first == "0" && digits.count > 1 ? "1" + digits.dropFirst() : digits
+            var text = (Bool.random() ? "-" : "") + whole
+            if Bool.random() { text.insert(".", at: text.index(text.endIndex, offsetBy: -Int.random(in: 0..<min(whole.count, 17)))) }
+            if text.last == "." { text += "5" }
+            if text.hasPrefix(".") || text.hasPrefix("-.") { text = text.replacingOccurrences(of: ".", with: "0.") }
+            if Int.random(in: 0..<8) == 0 { text += "e" + String(Int.random(in: -30...30)) }
+            texts.append(text)
+        }
+        for text in texts {
+            let bytes = Array(text.utf8)
+            let integer = bytes.withUnsafeBytes { AnyValueWriter.int64($0) }
+            let isInteger = !text.contains(".") && !text.lowercased().contains("e")
+            #expect(integer == (isInteger ? Int64(text) : nil), "\(text)")
+            let double = bytes.withUnsafeBytes { AnyValueWriter.double($0) }
+            #expect(double.bitPattern == strtod(text, nil).bitPattern, "\(text)")
+        }
+    }
+
     @Test("protobuf: a string's escapes found at every place of every length to 40, read within the string only")
     func protobufBackslashes() {
         for count in 0...40 {
