@@ -286,6 +286,12 @@ private func fuzzOTLP(_ input: UnsafeRawBufferPointer) {
                 let protobuf = GrowableBytes()
                 ProtobufAnyValue.append(value, to: protobuf)
                 require(isAnyValue(Array(protobuf.bytes)[...]), "protobuf AnyValue of \(String(decoding: value, as: UTF8.self))")
+                // The same through room reserved by OTLP's bound (`OTLPFormat.maximumProtobuf`), its
+                // lengths widened in place.
+                let room = 16 * value.count + 13
+                let bounded = GrowableBytes()
+                let fits = bounded.appendBounded(maximum: room) { ProtobufAnyValue.append(value, to: &$0) }
+                require(fits && Array(bounded.bytes) == Array(protobuf.bytes), "protobuf AnyValue in its bound, as written unbounded")
             }
             require(object, "our record is an object: \(String(decoding: record, as: UTF8.self))")
             json.append(UInt8(ascii: "]"))

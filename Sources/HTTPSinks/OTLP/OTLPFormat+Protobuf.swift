@@ -5,19 +5,21 @@ import Records
 extension OTLPFormat {
     /// `Resource` (field 1 of `ResourceLogs`), built once.
     static func protobufResource(_ shape: RecordShape) -> [UInt8] {
-        let out = GrowableBytes()
+        var out = GrowableBytes()
         let resource = out.beginField(1)
         for attribute in resourceAttributes(shape) {
             attribute.key.withUnsafeBytes { key in
-                attribute.value.withUnsafeBytes { ProtobufAnyValue.appendKeyValue(1, key: key, value: $0, to: out) }
+                attribute.value.withUnsafeBytes { ProtobufAnyValue.appendKeyValue(1, key: key, value: $0, to: &out) }
             }
         }
         out.endField(resource)
         return Array(out.bytes)
     }
 
-    func encodeProtobuf(_ batch: RecordBatch, _ records: [Int], into out: GrowableBytes) {
+    func encodeProtobuf(_ batch: RecordBatch, _ records: [Int], into body: GrowableBytes) {
         let now = RFC3339.now()
+        // A variable of its own, as the JSON writer's (`encodeJSON`).
+        var out = body
         let resourceLogs = out.beginField(1, expected: batch.bytes.count * 2)
         out.appendBytes(protobufResource)
         let scopeLogs = out.beginField(2, expected: batch.bytes.count * 2)
@@ -29,7 +31,7 @@ extension OTLPFormat {
                 for index in records {
                     let record = batch.record(index, in: raw)
                     let logRecord = out.beginField(2, expected: record.count)
-                    appendProtobufLogRecord(record, members: batch.members(of: index, in: allMembers), now: now, to: out)
+                    appendProtobufLogRecord(record, members: batch.members(of: index, in: allMembers), now: now, to: &out)
                     out.endField(logRecord)
                 }
             }
@@ -40,11 +42,16 @@ extension OTLPFormat {
 
     private static let scopeName = Array("log-sidecar".utf8)
 
-    /// `LogRecord`: time 1 (fixed64), severity number 2, text 3, body 5, attributes 6, trace id 9,
-    /// span id 10, observed time 11 (fixed64), in that order: the canonical encoding, byte for byte
-    /// what protobuf's own serializer writes (the tests compare).
+    /// The most a record of `count` bytes becomes in protobuf: no JSON value takes more than 16 times
+    /// its text (`-1,` in an array, 13 bytes for 3, comes nearest), and the record's own fields and
+    /// lengths stay within the 1 KiB added (as `maximumJSON`).
+    static func maximumProtobuf(_ count: Int) -> Int { 16 * count + 1024 }
+
+    /// `LogRecord`: read first (members, roles, times), then written; into room reserved for the most
+    /// it can take (`maximumProtobuf`) when it is up to 16 KiB, else, or when the bound missed, into
+    /// the body itself.
     private func appendProtobufLogRecord(
-        _ record: UnsafeRawBufferPointer, members: UnsafeBufferPointer<PackedMember>?, now: UInt64, to out: GrowableBytes
+        _ record: UnsafeRawBufferPointer, members: UnsafeBufferPointer<PackedMember>?, now: UInt64, to out: inout GrowableBytes
     ) {
         guard reader.read(record, members: members) else {
             let body = out.beginField(5)
@@ -54,13 +61,27 @@ extension OTLPFormat {
             return
         }
         let roles = roles(record)
-        let members = reader.members
-        if let nanoseconds = reader.time(roles.time, in: record) {
-            out.appendFixed64(field: 1, nanoseconds)
+        let time = reader.time(roles.time, in: record)
+        let observed = observedTime(record, now: now)
+        if record.count <= Self.boundedRecordBytes,
+            out.appendBounded(maximum: Self.maximumProtobuf(record.count), { writeProtobufLogRecord(record, roles, time, observed, to: &$0) })
+        {
+            return
         }
+        writeProtobufLogRecord(record, roles, time, observed, to: &out)
+    }
+
+    /// `LogRecord`'s fields: time 1 (fixed64), severity number 2, text 3, body 5, attributes 6, trace id
+    /// 9, span id 10, observed time 11 (fixed64), in that order: the canonical encoding, byte for byte
+    /// what protobuf's own serializer writes (the tests compare).
+    private func writeProtobufLogRecord<Output: ProtobufOutput>(
+        _ record: UnsafeRawBufferPointer, _ roles: Roles, _ time: UInt64?, _ observed: UInt64, to out: inout Output
+    ) {
+        let members = reader.members
+        if let time { out.appendFixed64(field: 1, time) }
         if let level = roles.level {
             let value = UnsafeRawBufferPointer(rebasing: record[members[level].value])
-            let number = Self.severity(value)
+            let number = severityMemo.number(value)
             if number > 0 {
                 out.appendTag(2, .varint)
                 out.appendVarint(UInt64(number))
@@ -73,7 +94,7 @@ extension OTLPFormat {
         }
         if let message = roles.message {
             let body = out.beginField(5)
-            ProtobufAnyValue.append(UnsafeRawBufferPointer(rebasing: record[members[message].value]), to: out)
+            ProtobufAnyValue.append(UnsafeRawBufferPointer(rebasing: record[members[message].value]), to: &out)
             out.endField(body)
         }
         for index in members.indices where !roles.isLifted(index) {
@@ -83,15 +104,15 @@ extension OTLPFormat {
                 guard let name = Self.attributeName(source) else { continue }
                 key = name
             }
-            ProtobufAnyValue.appendKeyValue(6, key: key, value: UnsafeRawBufferPointer(rebasing: record[member.value]), to: out)
+            ProtobufAnyValue.appendKeyValue(6, key: key, value: UnsafeRawBufferPointer(rebasing: record[member.value]), to: &out)
         }
-        if let trace = roles.trace { appendHexBytes(9, RecordReader.stringContent(record, members[trace].value), to: out) }
-        if let span = roles.span { appendHexBytes(10, RecordReader.stringContent(record, members[span].value), to: out) }
-        out.appendFixed64(field: 11, observedTime(record, now: now))
+        if let trace = roles.trace { appendHexBytes(9, RecordReader.stringContent(record, members[trace].value), to: &out) }
+        if let span = roles.span { appendHexBytes(10, RecordReader.stringContent(record, members[span].value), to: &out) }
+        out.appendFixed64(field: 11, observed)
     }
 
     /// An id's hex digits (checked by `roles`: 16 or 32, a multiple of four) as its bytes.
-    private func appendHexBytes(_ field: UInt64, _ hex: UnsafeRawBufferPointer, to out: GrowableBytes) {
+    private func appendHexBytes<Output: ProtobufOutput>(_ field: UInt64, _ hex: UnsafeRawBufferPointer, to out: inout Output) {
         out.appendTag(field, .lengthDelimited)
         out.appendVarint(UInt64(hex.count / 2))
         for index in stride(from: 0, to: hex.count - 3, by: 4) {

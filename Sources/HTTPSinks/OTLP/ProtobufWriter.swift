@@ -1,25 +1,38 @@
 import Glibc
 import Records
 
-/// Protocol Buffers' wire format, as much of it as OTLP needs, written into a `GrowableBytes`. A nested
-/// message keeps one byte for its length and widens it when the message turns out longer than 127
-/// bytes, so nothing is encoded twice to learn a size first.
-extension GrowableBytes {
-    enum WireType: UInt64 {
-        case varint = 0
-        case fixed64 = 1
-        case lengthDelimited = 2
-    }
+/// Where the protobuf writer writes: the request body (`GrowableBytes`), or room reserved in it for a
+/// record (`BoundedBytes`, whose appends keep the position in a register), with what a nested
+/// message's length needs besides appends.
+package protocol ProtobufOutput: ByteOutput {
+    var count: Int { get }
+    func store(_ byte: UInt8, at position: Int)
+    mutating func insertGap(at position: Int, count extra: Int) -> Bool
+    mutating func removeGap(at position: Int, count removed: Int)
+}
 
+extension GrowableBytes: ProtobufOutput {}
+extension BoundedBytes: ProtobufOutput {}
+
+enum WireType: UInt64 {
+    case varint = 0
+    case fixed64 = 1
+    case lengthDelimited = 2
+}
+
+/// Protocol Buffers' wire format, as much of it as OTLP needs. A nested message keeps one byte for its
+/// length and widens it when the message turns out longer than 127 bytes, so nothing is encoded twice
+/// to learn a size first.
+extension ProtobufOutput {
     /// A varint: one byte inline (tags, small numbers and lengths, nearly all), longer ones by a call.
     @inline(__always)
-    func appendVarint(_ value: UInt64) {
+    mutating func appendVarint(_ value: UInt64) {
         if value < 0x80 { return append(UInt8(truncatingIfNeeded: value)) }
         appendLongVarint(value)
     }
 
     @inline(never)
-    private func appendLongVarint(_ value: UInt64) {
+    private mutating func appendLongVarint(_ value: UInt64) {
         var rest = value
         while rest >= 0x80 {
             append(UInt8(truncatingIfNeeded: rest) | 0x80)
@@ -29,10 +42,10 @@ extension GrowableBytes {
     }
 
     @inline(__always)
-    func appendTag(_ field: UInt64, _ type: WireType) { appendVarint(field << 3 | type.rawValue) }
+    mutating func appendTag(_ field: UInt64, _ type: WireType) { appendVarint(field << 3 | type.rawValue) }
 
     @inline(__always)
-    func appendFixed64(field: UInt64, _ value: UInt64) {
+    mutating func appendFixed64(field: UInt64, _ value: UInt64) {
         appendTag(field, .fixed64)
         appendWord(value)
     }
@@ -40,7 +53,7 @@ extension GrowableBytes {
     /// Starts a length-delimited field, keeping room for the length of a message about `expected`
     /// bytes long (a log record: two bytes); hand the result to `endField`.
     @inline(__always)
-    func beginField(_ field: UInt64, expected: Int = 0) -> (start: Int, kept: Int) {
+    mutating func beginField(_ field: UInt64, expected: Int = 0) -> (start: Int, kept: Int) {
         appendTag(field, .lengthDelimited)
         if expected < 0x80 {
             append(0)
@@ -55,14 +68,14 @@ extension GrowableBytes {
     /// narrowing the room kept for it to the length's minimal varint, as protobuf's own encoder writes.
     /// A length of one byte in the byte kept (nearly every field) inline, the rest by a call.
     @inline(__always)
-    func endField(_ field: (start: Int, kept: Int)) {
+    mutating func endField(_ field: (start: Int, kept: Int)) {
         let length = count &- field.start
         if field.kept == 1 && length < 0x80 { return store(UInt8(truncatingIfNeeded: length), at: field.start &- 1) }
         endLongField(field)
     }
 
     @inline(never)
-    private func endLongField(_ field: (start: Int, kept: Int)) {
+    private mutating func endLongField(_ field: (start: Int, kept: Int)) {
         let length = count - field.start
         let size = Self.varintSize(length)
         if size > field.kept {
@@ -112,18 +125,17 @@ extension GrowableBytes {
         return size
     }
 
-    func appendBytesField(_ field: UInt64, _ bytes: UnsafeRawBufferPointer) {
+    mutating func appendBytesField(_ field: UInt64, _ bytes: UnsafeRawBufferPointer) {
         appendTag(field, .lengthDelimited)
         appendVarint(UInt64(bytes.count))
         appendBytes(bytes)
     }
 
     /// A string field from a JSON string's content (between its quotes), its escapes decoded.
-    func appendStringField(_ field: UInt64, json content: UnsafeRawBufferPointer) {
+    mutating func appendStringField(_ field: UInt64, json content: UnsafeRawBufferPointer) {
         guard Self.hasBackslash(content) else { return appendBytesField(field, content) }
         let start = beginField(field)
-        var out = self
-        JSONUnescape.append(content, to: &out)
+        JSONUnescape.append(content, to: &self)
         endField(start)
     }
 }
@@ -133,6 +145,11 @@ extension GrowableBytes {
 package enum ProtobufAnyValue {
     /// The `AnyValue` message's content for `value` (one JSON value of a record we wrote).
     package static func append(_ value: UnsafeRawBufferPointer, to out: GrowableBytes) {
+        var out = out
+        append(value, to: &out)
+    }
+
+    package static func append<Output: ProtobufOutput>(_ value: UnsafeRawBufferPointer, to out: inout Output) {
         guard let first = value.first else { return }
         switch first {
         case UInt8(ascii: "\""):
@@ -145,33 +162,40 @@ package enum ProtobufAnyValue {
             let list = out.beginField(6)
             _ = RecordMembers.forEach(value) { member in
                 appendKeyValue(
-                    1, key: UnsafeRawBufferPointer(rebasing: value[member.key]), value: UnsafeRawBufferPointer(rebasing: value[member.value]), to: out
-                )
+                    1, key: UnsafeRawBufferPointer(rebasing: value[member.key]), value: UnsafeRawBufferPointer(rebasing: value[member.value]),
+                    to: &out)
             }
             out.endField(list)
         case UInt8(ascii: "["):
             let array = out.beginField(5)
             _ = RecordMembers.forEachElement(value) { element in
                 let item = out.beginField(1)
-                append(UnsafeRawBufferPointer(rebasing: value[element]), to: out)
+                append(UnsafeRawBufferPointer(rebasing: value[element]), to: &out)
                 out.endField(item)
             }
             out.endField(array)
-        default: appendNumber(value, to: out)
+        default: appendNumber(value, to: &out)
         }
     }
 
     /// A `KeyValue` as field `field` of the enclosing message; `key` is the key's JSON text.
     static func appendKeyValue(_ field: UInt64, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, to out: GrowableBytes) {
+        var out = out
+        appendKeyValue(field, key: key, value: value, to: &out)
+    }
+
+    static func appendKeyValue<Output: ProtobufOutput>(
+        _ field: UInt64, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, to out: inout Output
+    ) {
         let pair = out.beginField(field)
         out.appendStringField(1, json: key)
         let any = out.beginField(2)
-        append(value, to: out)
+        append(value, to: &out)
         out.endField(any)
         out.endField(pair)
     }
 
-    private static func appendNumber(_ value: UnsafeRawBufferPointer, to out: GrowableBytes) {
+    private static func appendNumber<Output: ProtobufOutput>(_ value: UnsafeRawBufferPointer, to out: inout Output) {
         if let integer = AnyValueWriter.int64(value) {
             out.appendTag(3, .varint)
             out.appendVarint(UInt64(bitPattern: integer))

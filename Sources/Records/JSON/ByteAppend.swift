@@ -160,7 +160,34 @@ public struct BoundedBytes: ByteOutput {
         end = start + count
     }
 
-    @inlinable var count: Int { cursor - start }
+    /// The bytes written so far.
+    @inlinable public var count: Int { cursor - start }
+
+    /// Overwrites the byte at `position` (of those written).
+    @inlinable @inline(__always)
+    public func store(_ byte: UInt8, at position: Int) {
+        guard position >= 0, position < count else { return }
+        start[position] = byte
+    }
+
+    /// Opens `extra` bytes at `position`, moving what follows; false, and overflowed, when the room
+    /// has not that much left.
+    public mutating func insertGap(at position: Int, count extra: Int) -> Bool {
+        guard position >= 0, position <= count, extra >= 0, end - cursor >= extra else {
+            overflowed = true
+            return false
+        }
+        memmove(start + position + extra, start + position, count - position)
+        cursor += extra
+        return true
+    }
+
+    /// Removes `removed` bytes at `position`, moving what follows back.
+    public mutating func removeGap(at position: Int, count removed: Int) {
+        guard position >= 0, removed > 0, position + removed <= count else { return }
+        memmove(start + position, start + position + removed, count - position - removed)
+        cursor -= removed
+    }
 
     @inlinable @inline(__always)
     public mutating func appendBytes(_ raw: UnsafeRawBufferPointer) {

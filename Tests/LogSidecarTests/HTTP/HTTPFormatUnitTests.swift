@@ -433,6 +433,47 @@ struct HTTPFormatUnitTests {
         #expect(OTLPFormat.protobufPartialSuccess([0x0A, 0x7F, 0x01]) == nil)
     }
 
+    @Test("protobuf: records written in reserved room and, past 16 KiB, in the body read back whole, lengths widened in place")
+    func protobufRecordsBoundedAndNot() throws {
+        let enricher = Enricher(mode: .merge, fields: [])
+        enricher.recordsMembers = true
+        var batch = RecordBatch()
+        // Bodies of every size around the lengths' widths (127, 128, 16,383, 16,384) and past 16 KiB,
+        // each with an attribute of the same size inside an object (nested lengths widened twice).
+        let sizes = [0, 1, 100, 127, 128, 300, 5000, 16_383, 16_384, 20_000, 70_000, 3]
+        for size in sizes {
+            let text = String(repeating: "a", count: size)
+            let line = #"{"msg":"\#(text)","n":-1,"o":{"k":"\#(text)","a":[1.5,"\#(text)"]}}"#
+            _ = Array(line.utf8).withUnsafeBytes { enricher.encode(.complete($0), partial: false, into: &batch) }
+        }
+        batch.padMemberSpans()
+        let body = GrowableBytes()
+        var options = OTLPOptions()
+        options.encoding = .protobuf
+        OTLPFormat(options: options, shape: RecordShape(fields: [])).encode(batch, Array(0..<batch.count), into: body)
+        let bytes = Array(body.bytes)
+        let scopeLogs = try #require(ProtobufReader.field(1, in: bytes[...]).flatMap { ProtobufReader.field(2, in: $0) })
+        var reader = ProtobufReader(scopeLogs)
+        var bodies: [Int] = []
+        while let (field, value) = reader.next() {
+            guard field == 2, case .bytes(let logRecord) = value else { continue }
+            let text = try #require(ProtobufReader.field(5, in: logRecord).flatMap { ProtobufReader.field(1, in: $0) })
+            bodies.append(text.count)
+            #expect(text.allSatisfy { $0 == UInt8(ascii: "a") })
+            // The attributes: n, then o, whose list holds k and a (the array: a double and the text).
+            var fields = ProtobufReader(logRecord)
+            var attributes: [ArraySlice<UInt8>] = []
+            while let (number, item) = fields.next() { if number == 6, case .bytes(let pair) = item { attributes.append(pair) } }
+            try #require(attributes.count == 2)
+            let list = try #require(
+                ProtobufReader.field(2, in: attributes[1]).flatMap { ProtobufReader.field(6, in: $0) })
+            let inner = try #require(
+                ProtobufReader.field(1, in: list).flatMap { ProtobufReader.field(2, in: $0) }.flatMap { ProtobufReader.field(1, in: $0) })
+            #expect(inner.count == text.count)
+        }
+        #expect(bodies == sizes)
+    }
+
     @Test("protobuf numbers: integers as Int64 parses them, doubles bit for bit as strtod reads them")
     func protobufNumbers() {
         var texts = ["0", "-0", "1", "-1", "0.5", "-0.0", "12.5", "9223372036854775807", "-9223372036854775808", "9223372036854775808"]
