@@ -9,7 +9,7 @@ extension OTLPFormat {
         let resource = out.beginField(1)
         for attribute in resourceAttributes(shape) {
             attribute.key.withUnsafeBytes { key in
-                attribute.value.withUnsafeBytes { ProtobufAnyValue.appendKeyValue(1, key: key, value: $0, to: &out) }
+                attribute.value.withUnsafeBytes { ProtobufAnyValue.appendKeyValue(1, key: key, escaped: true, value: $0, to: &out) }
             }
         }
         out.endField(resource)
@@ -100,11 +100,13 @@ extension OTLPFormat {
         for index in members.indices where !roles.isLifted(index) {
             let member = members[index]
             var key = UnsafeRawBufferPointer(rebasing: record[member.key])
+            var escaped = member.keyIsEscaped
             if let source = members.source(at: index) {
                 guard let name = Self.attributeName(source) else { continue }
-                key = name
+                (key, escaped) = (name, false)
             }
-            ProtobufAnyValue.appendKeyValue(6, key: key, value: UnsafeRawBufferPointer(rebasing: record[member.value]), to: &out)
+            ProtobufAnyValue.appendKeyValue(
+                6, key: key, escaped: escaped, value: UnsafeRawBufferPointer(rebasing: record[member.value]), to: &out)
         }
         if let trace = roles.trace { appendHexBytes(9, RecordReader.stringContent(record, members[trace].value), to: &out) }
         if let span = roles.span { appendHexBytes(10, RecordReader.stringContent(record, members[span].value), to: &out) }

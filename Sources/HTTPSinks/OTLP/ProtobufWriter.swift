@@ -162,8 +162,8 @@ package enum ProtobufAnyValue {
             let list = out.beginField(6)
             _ = RecordMembers.forEach(value) { member in
                 appendKeyValue(
-                    1, key: UnsafeRawBufferPointer(rebasing: value[member.key]), value: UnsafeRawBufferPointer(rebasing: value[member.value]),
-                    to: &out)
+                    1, key: UnsafeRawBufferPointer(rebasing: value[member.key]), escaped: member.keyIsEscaped,
+                    value: UnsafeRawBufferPointer(rebasing: value[member.value]), to: &out)
             }
             out.endField(list)
         case UInt8(ascii: "["):
@@ -181,14 +181,16 @@ package enum ProtobufAnyValue {
     /// A `KeyValue` as field `field` of the enclosing message; `key` is the key's JSON text.
     static func appendKeyValue(_ field: UInt64, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, to out: GrowableBytes) {
         var out = out
-        appendKeyValue(field, key: key, value: value, to: &out)
+        appendKeyValue(field, key: key, escaped: true, value: value, to: &out)
     }
 
+    /// The same with `escaped` false for a key the scanner found no escape in (`keyIsEscaped`): written
+    /// as it is, not looked through again.
     static func appendKeyValue<Output: ProtobufOutput>(
-        _ field: UInt64, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, to out: inout Output
+        _ field: UInt64, key: UnsafeRawBufferPointer, escaped: Bool, value: UnsafeRawBufferPointer, to out: inout Output
     ) {
         let pair = out.beginField(field)
-        out.appendStringField(1, json: key)
+        if escaped { out.appendStringField(1, json: key) } else { out.appendBytesField(1, key) }
         let any = out.beginField(2)
         append(value, to: &out)
         out.endField(any)

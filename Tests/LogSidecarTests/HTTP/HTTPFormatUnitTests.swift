@@ -474,6 +474,40 @@ struct HTTPFormatUnitTests {
         #expect(bodies == sizes)
     }
 
+    @Test("protobuf: a key with an escape is written decoded, at the top and in an object; one without, as it is")
+    func protobufEscapedKeys() throws {
+        let enricher = Enricher(mode: .merge, fields: [])
+        enricher.recordsMembers = true
+        var batch = RecordBatch()
+        let line = #"{"msg":"m","k\u00e9y":1,"plain":2,"o":{"\"q\"":3,"r":4}}"#
+        _ = Array(line.utf8).withUnsafeBytes { enricher.encode(.complete($0), partial: false, into: &batch) }
+        batch.padMemberSpans()
+        let body = GrowableBytes()
+        var options = OTLPOptions()
+        options.encoding = .protobuf
+        OTLPFormat(options: options, shape: RecordShape(fields: [])).encode(batch, [0], into: body)
+        let bytes = Array(body.bytes)
+        let logRecord = try #require(
+            ProtobufReader.field(1, in: bytes[...]).flatMap { ProtobufReader.field(2, in: $0) }.flatMap { ProtobufReader.field(2, in: $0) })
+        var fields = ProtobufReader(logRecord)
+        var keys: [String] = []
+        var object: ArraySlice<UInt8>?
+        while let (number, item) = fields.next() {
+            guard number == 6, case .bytes(let pair) = item, let key = ProtobufReader.field(1, in: pair) else { continue }
+            keys.append(String(decoding: key, as: UTF8.self))
+            if keys.last == "o" { object = ProtobufReader.field(2, in: pair).flatMap { ProtobufReader.field(6, in: $0) } }
+        }
+        #expect(keys == ["kéy", "plain", "o"])
+        var inner = ProtobufReader(try #require(object))
+        var innerKeys: [String] = []
+        while let (number, item) = inner.next() {
+            if number == 1, case .bytes(let pair) = item, let key = ProtobufReader.field(1, in: pair) {
+                innerKeys.append(String(decoding: key, as: UTF8.self))
+            }
+        }
+        #expect(innerKeys == ["\"q\"", "r"])
+    }
+
     @Test("protobuf numbers: integers as Int64 parses them, doubles bit for bit as strtod reads them")
     func protobufNumbers() {
         var texts = ["0", "-0", "1", "-1", "0.5", "-0.0", "12.5", "9223372036854775807", "-9223372036854775808", "9223372036854775808"]
