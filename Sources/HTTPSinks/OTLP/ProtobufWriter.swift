@@ -9,6 +9,7 @@ package protocol ProtobufOutput: ByteOutput {
     func store(_ byte: UInt8, at position: Int)
     mutating func insertGap(at position: Int, count extra: Int) -> Bool
     mutating func removeGap(at position: Int, count removed: Int)
+    mutating func appendShort(_ word: UInt64, count: Int)
 }
 
 extension GrowableBytes: ProtobufOutput {}
@@ -125,9 +126,15 @@ extension ProtobufOutput {
         return size
     }
 
+    @inline(__always)
     mutating func appendBytesField(_ field: UInt64, _ bytes: UnsafeRawBufferPointer) {
-        appendTag(field, .lengthDelimited)
-        appendVarint(UInt64(bytes.count))
+        // A tag of one byte and a length of one (nearly every field): both in one store.
+        if field < 16, bytes.count < 0x80 {
+            appendShort((field << 3 | WireType.lengthDelimited.rawValue) | UInt64(bytes.count) << 8, count: 2)
+        } else {
+            appendTag(field, .lengthDelimited)
+            appendVarint(UInt64(bytes.count))
+        }
         appendBytes(bytes)
     }
 
@@ -189,8 +196,17 @@ package enum ProtobufAnyValue {
     static func appendKeyValue<Output: ProtobufOutput>(
         _ field: UInt64, key: UnsafeRawBufferPointer, escaped: Bool, value: UnsafeRawBufferPointer, to out: inout Output
     ) {
-        let pair = out.beginField(field)
-        if escaped { out.appendStringField(1, json: key) } else { out.appendBytesField(1, key) }
+        // The pair's tag and the room for its length, and the key's tag and length, in one store when
+        // they are a byte each (an unescaped key below 128 bytes).
+        var pair: (start: Int, kept: Int)
+        if !escaped, field < 16, key.count < 0x80 {
+            out.appendShort((field << 3 | WireType.lengthDelimited.rawValue) | 0x0A << 16 | UInt64(key.count) << 24, count: 4)
+            pair = (out.count &- 2, 1)
+            out.appendBytes(key)
+        } else {
+            pair = out.beginField(field)
+            if escaped { out.appendStringField(1, json: key) } else { out.appendBytesField(1, key) }
+        }
         let any = out.beginField(2)
         append(value, to: &out)
         out.endField(any)

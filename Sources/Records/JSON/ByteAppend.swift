@@ -240,6 +240,15 @@ public struct BoundedBytes: ByteOutput {
         UnsafeMutableRawPointer(cursor).storeBytes(of: word.littleEndian, as: UInt64.self)
         cursor += 8
     }
+
+    /// The first `count` (at most eight) bytes of `word` in memory order: one store of the word where
+    /// there is room for all eight (what lies past `count` is overwritten by the next append).
+    @inlinable @inline(__always)
+    public mutating func appendShort(_ word: UInt64, count: Int) {
+        guard end - cursor >= 8 else { return withUnsafeBytes(of: word.littleEndian) { appendBytes(UnsafeRawBufferPointer(rebasing: $0[..<count])) } }
+        UnsafeMutableRawPointer(cursor).storeBytes(of: word.littleEndian, as: UInt64.self)
+        cursor += count
+    }
 }
 
 /// A growable byte buffer in malloc'ed memory: an append is a bounds check and a `memcpy`, with none of
@@ -288,6 +297,15 @@ public final class GrowableBytes: ByteOutput {
         guard let start, used + 8 <= capacity else { return }
         UnsafeMutableRawPointer(start + used).storeBytes(of: word.littleEndian, as: UInt64.self)
         used += 8
+    }
+
+    /// The first `count` (at most eight) bytes of `word` in memory order (`BoundedBytes.appendShort`).
+    @inlinable @inline(__always)
+    public func appendShort(_ word: UInt64, count: Int) {
+        if used + 8 > capacity { grow(to: used + 8) }
+        guard let start, used + 8 <= capacity else { return }
+        UnsafeMutableRawPointer(start + used).storeBytes(of: word.littleEndian, as: UInt64.self)
+        used += count
     }
 
     package func appendBytes(_ array: [UInt8]) { array.withUnsafeBytes { appendBytes($0) } }
