@@ -106,7 +106,7 @@ extension OTLPFormat {
 
     /// A template of `record`'s layout, for the records after it (not for itself: a record alone is
     /// written as without templates, which the otlp fuzz target holds a batch's records to).
-    private func makeTemplate(_ record: UnsafeRawBufferPointer, found: UnsafeBufferPointer<PackedMember>, roles: Roles) {
+    func makeTemplate(_ record: UnsafeRawBufferPointer, found: UnsafeBufferPointer<PackedMember>, roles: Roles) {
         let members = reader.members
         templates.make(record, members: members, found: found, roles: roles, time: reader.timeMember, wanted: reader.wantedBits ?? 0) { index in
             guard let source = members.source(at: index) else { return UnsafeRawBufferPointer(rebasing: record[members[index].key]) }

@@ -53,14 +53,24 @@ extension OTLPFormat {
     private func appendProtobufLogRecord(
         _ record: UnsafeRawBufferPointer, members: UnsafeBufferPointer<PackedMember>?, now: UInt64, to out: inout GrowableBytes
     ) {
-        guard reader.read(record, members: members) else {
-            let body = out.beginField(5)
-            out.appendBytesField(1, record)
-            out.endField(body)
-            out.appendFixed64(field: 11, now)
-            return
+        // A record of a layout seen before is read from its template, as the JSON writer reads it
+        // (`OTLPTemplates`: the roles, sources and time's place without reading its keys again).
+        let roles: Roles
+        if !shape.wrapped, let found = members, let slot = templates.match(found, in: record) {
+            let facts = templates.facts(slot)
+            reader.adopt(found, sources: templates.sources(slot), time: facts.time, wanted: facts.wanted)
+            roles = facts.roles
+        } else {
+            guard reader.read(record, members: members) else {
+                let body = out.beginField(5)
+                out.appendBytesField(1, record)
+                out.endField(body)
+                out.appendFixed64(field: 11, now)
+                return
+            }
+            roles = self.roles(record)
+            if !shape.wrapped, let found = members, lastRoles.isKept { makeTemplate(record, found: found, roles: roles) }
         }
-        let roles = roles(record)
         let time = reader.time(roles.time, in: record)
         let observed = observedTime(record, now: now)
         if record.count <= Self.boundedRecordBytes,

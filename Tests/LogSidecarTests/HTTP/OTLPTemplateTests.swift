@@ -153,6 +153,32 @@ struct OTLPTemplateTests {
         #expect(format.templates.made >= minimumTemplates && format.templates.made < batch.count / 2, "\(format.templates.made) templates made")
         // And the body is OTLP's JSON.
         #expect((try? JSONSerialization.jsonObject(with: Data(body))) != nil)
+
+        // The protobuf writer reads records from the same templates: each log record as alone.
+        var protobufOptions = OTLPOptions()
+        protobufOptions.encoding = .protobuf
+        let protobuf = OTLPFormat(options: protobufOptions, shape: shape)
+        let protobufBody = GrowableBytes()
+        protobuf.encode(batch, Array(0..<batch.count), into: protobufBody)
+        let logRecords = Self.logRecords(Array(protobufBody.bytes))
+        try #require(logRecords.count == batch.count)
+        for index in 0..<batch.count {
+            let aloneBody = GrowableBytes()
+            OTLPFormat(options: protobufOptions, shape: shape).encode(batch, [index], into: aloneBody)
+            if Self.logRecords(Array(aloneBody.bytes)) != [logRecords[index]] {
+                Issue.record("protobuf record \(index) differs from alone")
+            }
+        }
+        #expect(protobuf.templates.made >= minimumTemplates && protobuf.templates.made < batch.count / 2, "\(protobuf.templates.made) made")
+    }
+
+    /// The log records of an OTLP protobuf body (`ResourceLogs` 1, `ScopeLogs` 2, `LogRecord` 2).
+    static func logRecords(_ body: [UInt8]) -> [ArraySlice<UInt8>] {
+        guard let scopeLogs = ProtobufReader.field(1, in: body[...]).flatMap({ ProtobufReader.field(2, in: $0) }) else { return [] }
+        var reader = ProtobufReader(scopeLogs)
+        var records: [ArraySlice<UInt8>] = []
+        while let (field, value) = reader.next() { if field == 2, case .bytes(let record) = value { records.append(record) } }
+        return records
     }
 
     /// OTLP's last processing time as text (`InlineBytes`), compared with each record's.
