@@ -188,6 +188,46 @@ package enum AnyValueWriter {
         return negative ? Int64(bitPattern: 0 &- magnitude) : Int64(bitPattern: magnitude)
     }
 
+    /// A JSON number as protobuf's `AnyValue` takes it: an integer that fits 64 bits, else a double.
+    enum Number {
+        case int(Int64)
+        case double(Double)
+    }
+
+    /// `int64` or else `double` of `value` in one pass for the common shapes (up to 18 digits without a
+    /// point, up to 15 with one, no exponent), where the integer's reading stopped at a point and the
+    /// double's began again; anything else through the two.
+    @inline(__always)
+    static func number(_ value: UnsafeRawBufferPointer) -> Number {
+        let negative = value.first == UInt8(ascii: "-")
+        var digits = 0
+        var fraction = -1
+        var mantissa: UInt64 = 0
+        var plain = true
+        for byte in UnsafeRawBufferPointer(rebasing: value[(negative ? 1 : 0)...]) {
+            let digit = byte &- 0x30
+            if digit < 10 {
+                mantissa = mantissa &* 10 &+ UInt64(digit)
+                digits &+= 1
+                if fraction >= 0 { fraction &+= 1 }
+            } else if byte == UInt8(ascii: "."), fraction < 0 {
+                fraction = 0
+            } else {
+                plain = false
+                break
+            }
+        }
+        if plain, digits >= 1 {
+            if fraction < 0, digits <= 18 { return .int(negative ? Int64(bitPattern: 0 &- mantissa) : Int64(bitPattern: mantissa)) }
+            if fraction > 0, digits <= 15 {
+                let magnitude = Double(mantissa) / powersOfTen[fraction]
+                return .double(negative ? -magnitude : magnitude)
+            }
+        }
+        if let integer = int64(value) { return .int(integer) }
+        return .double(double(value))
+    }
+
     /// `double` of digits with at most one point (and a leading minus), 15 digits at most; nil for
     /// anything else.
     static func shortDouble(_ value: UnsafeRawBufferPointer) -> Double? {

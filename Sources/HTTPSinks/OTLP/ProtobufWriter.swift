@@ -214,13 +214,13 @@ package enum ProtobufAnyValue {
     }
 
     private static func appendNumber<Output: ProtobufOutput>(_ value: UnsafeRawBufferPointer, to out: inout Output) {
-        if let integer = AnyValueWriter.int64(value) {
+        switch AnyValueWriter.number(value) {
+        case .int(let integer):
             out.appendTag(3, .varint)
             out.appendVarint(UInt64(bitPattern: integer))
-            return
+        case .double(let double):
+            guard double.isFinite else { return out.appendBytesField(1, value) }
+            out.appendFixed64(field: 4, double.bitPattern)
         }
-        let double = AnyValueWriter.double(value)
-        guard double.isFinite else { return out.appendBytesField(1, value) }
-        out.appendFixed64(field: 4, double.bitPattern)
     }
 }

@@ -508,7 +508,7 @@ struct HTTPFormatUnitTests {
         #expect(innerKeys == ["\"q\"", "r"])
     }
 
-    @Test("protobuf numbers: integers as Int64 parses them, doubles bit for bit as strtod reads them")
+    @Test("protobuf numbers: integers as Int64 parses them, doubles bit for bit as strtod reads them, both in one pass")
     func protobufNumbers() {
         var texts = ["0", "-0", "1", "-1", "0.5", "-0.0", "12.5", "9223372036854775807", "-9223372036854775808", "9223372036854775808"]
         texts += ["123456789012345678", "1234567890123456789", "0.1", "0.3", "1.7976931348623157", "999999999999999", "9999999999999999"]
@@ -531,6 +531,11 @@ struct HTTPFormatUnitTests {
             #expect(integer == (isInteger ? Int64(text) : nil), "\(text)")
             let double = bytes.withUnsafeBytes { AnyValueWriter.double($0) }
             #expect(double.bitPattern == strtod(text, nil).bitPattern, "\(text)")
+            // The protobuf writer's one pass: the integer when there is one, else the double.
+            switch bytes.withUnsafeBytes({ AnyValueWriter.number($0) }) {
+            case .int(let value): #expect(value == integer, "\(text)")
+            case .double(let value): #expect(integer == nil && value.bitPattern == double.bitPattern, "\(text)")
+            }
         }
     }
 
