@@ -198,7 +198,7 @@ package enum ProtobufAnyValue {
     ) {
         // The pair's tag and the room for its length, and the key's tag and length, in one store when
         // they are a byte each (an unescaped key below 128 bytes).
-        var pair: (start: Int, kept: Int)
+        let pair: (start: Int, kept: Int)
         if !escaped, field < 16, key.count < 0x80 {
             out.appendShort((field << 3 | WireType.lengthDelimited.rawValue) | 0x0A << 16 | UInt64(key.count) << 24, count: 4)
             pair = (out.count &- 2, 1)
