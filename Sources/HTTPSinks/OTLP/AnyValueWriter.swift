@@ -199,30 +199,11 @@ package enum AnyValueWriter {
     /// double's began again; anything else through the two.
     @inline(__always)
     static func number(_ value: UnsafeRawBufferPointer) -> Number {
-        let negative = value.first == UInt8(ascii: "-")
-        var digits = 0
-        var fraction = -1
-        var mantissa: UInt64 = 0
-        var plain = true
-        for byte in UnsafeRawBufferPointer(rebasing: value[(negative ? 1 : 0)...]) {
-            let digit = byte &- 0x30
-            if digit < 10 {
-                mantissa = mantissa &* 10 &+ UInt64(digit)
-                digits &+= 1
-                if fraction >= 0 { fraction &+= 1 }
-            } else if byte == UInt8(ascii: "."), fraction < 0 {
-                fraction = 0
-            } else {
-                plain = false
-                break
+        if let decimal = Decimal(value) {
+            if decimal.fraction < 0, decimal.digits <= 18 {
+                return .int(decimal.negative ? Int64(bitPattern: 0 &- decimal.mantissa) : Int64(bitPattern: decimal.mantissa))
             }
-        }
-        if plain, digits >= 1 {
-            if fraction < 0, digits <= 18 { return .int(negative ? Int64(bitPattern: 0 &- mantissa) : Int64(bitPattern: mantissa)) }
-            if fraction > 0, digits <= 15 {
-                let magnitude = Double(mantissa) / powersOfTen[fraction]
-                return .double(negative ? -magnitude : magnitude)
-            }
+            if decimal.fraction > 0, let double = decimal.double { return .double(double) }
         }
         if let integer = int64(value) { return .int(integer) }
         return .double(double(value))
@@ -230,30 +211,46 @@ package enum AnyValueWriter {
 
     /// `double` of digits with at most one point (and a leading minus), 15 digits at most; nil for
     /// anything else.
-    static func shortDouble(_ value: UnsafeRawBufferPointer) -> Double? {
-        let negative = value.first == UInt8(ascii: "-")
+    static func shortDouble(_ value: UnsafeRawBufferPointer) -> Double? { Decimal(value)?.double }
+
+    /// A number of digits with at most one point after at least one digit (and a leading minus), read
+    /// as an integer of its digits and how many follow the point (-1: no point).
+    struct Decimal {
+        var negative = false
         var digits = 0
         var fraction = -1
         var mantissa: UInt64 = 0
-        for byte in UnsafeRawBufferPointer(rebasing: value[(negative ? 1 : 0)...]) {
-            let digit = byte &- 0x30
-            if digit < 10 {
-                mantissa = mantissa &* 10 &+ UInt64(digit)
-                digits &+= 1
-                if fraction >= 0 { fraction &+= 1 }
-            } else if byte == UInt8(ascii: "."), fraction < 0 {
-                fraction = 0
-            } else {
-                return nil
+
+        /// Nil for any other text, and for no digit.
+        @inline(__always)
+        init?(_ value: UnsafeRawBufferPointer) {
+            negative = value.first == UInt8(ascii: "-")
+            for byte in UnsafeRawBufferPointer(rebasing: value[(negative ? 1 : 0)...]) {
+                let digit = byte &- 0x30
+                if digit < 10 {
+                    mantissa = mantissa &* 10 &+ UInt64(digit)
+                    digits &+= 1
+                    if fraction >= 0 { fraction &+= 1 }
+                } else if byte == UInt8(ascii: "."), fraction < 0 {
+                    fraction = 0
+                } else {
+                    return nil
+                }
             }
+            guard digits >= 1 else { return nil }
         }
-        guard digits >= 1, digits <= 15, fraction != 0 else { return nil }
-        let magnitude = fraction > 0 ? Double(mantissa) / powersOfTen[fraction] : Double(mantissa)
-        return negative ? -magnitude : magnitude
+
+        /// The double it is, when it has at most 15 digits and, after a point, at least one.
+        @inline(__always)
+        var double: Double? {
+            guard digits <= 15, fraction != 0 else { return nil }
+            let magnitude = fraction > 0 ? Double(mantissa) / AnyValueWriter.powersOfTen[fraction] : Double(mantissa)
+            return negative ? -magnitude : magnitude
+        }
     }
 
     /// 10^0 to 10^15, each exact as a double.
-    private static let powersOfTen: [Double] = (0...15).map { exponent in (0..<exponent).reduce(1.0) { value, _ in value * 10 } }
+    fileprivate static let powersOfTen: [Double] = (0...15).map { exponent in (0..<exponent).reduce(1.0) { value, _ in value * 10 } }
 
     fileprivate static func fitsInt64(_ digits: UnsafeRawBufferPointer, negative: Bool) -> Bool {
         if digits.count < 19 { return true }
