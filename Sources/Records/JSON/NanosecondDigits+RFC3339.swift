@@ -9,6 +9,16 @@ extension NanosecondDigits {
         @usableFromInline let ninth: UInt8
 
         @inlinable init(word: UInt64, ninth: UInt8) { (self.word, self.ninth) = (word, ninth) }
+
+        /// The nine digits as a number: the first eight a word at a time (each step joins neighbouring
+        /// lanes: pairs, then fours, then the eight; the first digit is the lowest byte), then the ninth.
+        @inlinable var nanoseconds: UInt64 {
+            var value = word & 0x0F0F_0F0F_0F0F_0F0F
+            value = (value &* 2561) >> 8 & 0x00FF_00FF_00FF_00FF
+            value = (value &* 6_553_601) >> 16 & 0x0000_FFFF_0000_FFFF
+            value = (value &* 42_949_672_960_001) >> 32
+            return value &* 10 &+ UInt64(ninth &- 0x30)
+        }
     }
 
     /// The fraction of `text` (an RFC 3339 time, between its quotes) when its date and clock are those
@@ -16,11 +26,20 @@ extension NanosecondDigits {
     /// text, which is then read as a number. Bytes are read within `text` only.
     @inlinable @inline(__always)
     public func fraction(_ text: UnsafeRawBufferPointer) -> Fraction? {
-        let count = text.count
-        guard hasClock, count >= 20, count <= 30, let base = text.baseAddress,
+        guard hasClock, text.count >= 20, let base = text.baseAddress,
             base.loadUnaligned(as: UInt64.self) == clock.0, base.loadUnaligned(fromByteOffset: 8, as: UInt64.self) == clock.1,
-            base.loadUnaligned(fromByteOffset: 11, as: UInt64.self) == clock.2,
-            base.load(fromByteOffset: count &- 1, as: UInt8.self) | 0x20 == UInt8(ascii: "z")
+            base.loadUnaligned(fromByteOffset: 11, as: UInt64.self) == clock.2
+        else { return nil }
+        return Self.utcFraction(text)
+    }
+
+    /// The nine digits after the second of an RFC 3339 time whose text (`text`, at least its date and
+    /// clock, which are not looked at) goes on in UTC with no fraction or one of one to nine digits;
+    /// nil for any other ending. Bytes are read within `text` only.
+    @inlinable @inline(__always)
+    static func utcFraction(_ text: UnsafeRawBufferPointer) -> Fraction? {
+        let count = text.count
+        guard count >= 20, count <= 30, let base = text.baseAddress, base.load(fromByteOffset: count &- 1, as: UInt8.self) | 0x20 == UInt8(ascii: "z")
         else { return nil }
         let zeros: UInt64 = 0x3030_3030_3030_3030
         if count == 20 { return Fraction(word: zeros, ninth: 0x30) }

@@ -33,6 +33,10 @@ package enum RFC3339 {
         let middle = base.loadUnaligned(fromByteOffset: 8, as: UInt64.self) ^ asciiZeros
         let clock = base.loadUnaligned(fromByteOffset: 11, as: UInt64.self) ^ asciiZeros
         if memo.seconds >= 0, date == memo.words.0, middle == memo.words.1, clock == memo.words.2 {
+            // In UTC with a fraction of up to nine digits (most times), the fraction a word at a time.
+            if memo.seconds < maximumSeconds, let fraction = NanosecondDigits.utcFraction(text) {
+                return UInt64(memo.seconds) &* 1_000_000_000 &+ fraction.nanoseconds
+            }
             return finish(text, seconds: memo.seconds)
         }
         // The scanner's digit test on each word. (A carry out of a lane comes only from a lane that is

@@ -70,11 +70,24 @@ struct HTTPFormatUnitTests {
                 }
             }
         }
-        // The same second with other fractions and zones, and with none.
-        for tail in ["Z", ".5Z", "+01:00", "-00:30", "", ".", ".Z", "+01", "Zx", ".123456789012z"] {
+        // The same second with other fractions and zones, and with none; fractions of every length to
+        // twelve digits (up to nine in UTC read a word at a time), some with a byte that is no digit.
+        var tails = ["Z", ".5Z", "+01:00", "-00:30", "", ".", ".Z", "+01", "Zx", ".123456789012z", ".9999999999Z", ".12:4Z", ".1/Z"]
+        for digits in 1...12 {
+            for _ in 0..<40 {
+                tails.append("." + String((0..<digits).map { _ in "0123456789".randomElement()! }) + (Bool.random() ? "Z" : "z"))
+            }
+            tails.append("." + String(repeating: "9", count: digits) + "Z")
+            tails.append("." + String(repeating: "0", count: digits - 1) + "1Z")
+        }
+        for tail in tails {
             let bytes = Array(("2026-11-28T10:00:00" + tail).utf8)
             let remembered = bytes.withUnsafeBytes { RFC3339.nanoseconds($0, memo: &memo) }
             #expect(remembered == bytes.withUnsafeBytes { RFC3339.nanosecondsBytewise($0) }, "\(tail)")
+        }
+        // Past 2554 no time, also when the date and clock are the last ones read.
+        for text in ["9999-12-31T23:59:59Z", "9999-12-31T23:59:59.5Z", "9999-12-31T23:59:59Z"] {
+            #expect(Array(text.utf8).withUnsafeBytes { RFC3339.nanoseconds($0, memo: &memo) } == nil, "\(text)")
         }
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<20_000 {
