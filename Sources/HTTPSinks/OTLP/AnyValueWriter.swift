@@ -169,22 +169,14 @@ package enum AnyValueWriter {
     static func isInt64(_ value: UnsafeRawBufferPointer) -> Bool { NumberShape(value).isInt64 }
 
     /// The integer a JSON number's text holds when it has no fraction or exponent and fits 64 bits.
-    /// Up to 18 digits fit whatever they are: read in one pass, where `NumberShape` went first (the
-    /// protobuf writer's integers cost a hundred instructions each).
+    /// Up to 18 digits fit whatever they are: read in one pass (`Decimal`), where `NumberShape` went
+    /// first (the protobuf writer's integers cost a hundred instructions each).
     static func int64(_ value: UnsafeRawBufferPointer) -> Int64? {
+        if let integer = Decimal(value)?.integer { return integer }
+        guard isInt64(value) else { return nil }
         let negative = value.first == UInt8(ascii: "-")
-        let digits = UnsafeRawBufferPointer(rebasing: value[(negative ? 1 : 0)...])
         var magnitude: UInt64 = 0
-        if digits.count >= 1 && digits.count <= 18 {
-            for byte in digits {
-                let digit = byte &- 0x30
-                guard digit < 10 else { return nil }
-                magnitude = magnitude &* 10 &+ UInt64(digit)
-            }
-        } else {
-            guard isInt64(value) else { return nil }
-            for digit in digits { magnitude = magnitude &* 10 &+ UInt64(digit - 0x30) }
-        }
+        for digit in UnsafeRawBufferPointer(rebasing: value[(negative ? 1 : 0)...]) { magnitude = magnitude &* 10 &+ UInt64(digit - 0x30) }
         return negative ? Int64(bitPattern: 0 &- magnitude) : Int64(bitPattern: magnitude)
     }
 
@@ -200,9 +192,7 @@ package enum AnyValueWriter {
     @inline(__always)
     static func number(_ value: UnsafeRawBufferPointer) -> Number {
         if let decimal = Decimal(value) {
-            if decimal.fraction < 0, decimal.digits <= 18 {
-                return .int(decimal.negative ? Int64(bitPattern: 0 &- decimal.mantissa) : Int64(bitPattern: decimal.mantissa))
-            }
+            if let integer = decimal.integer { return .int(integer) }
             if decimal.fraction > 0, let double = decimal.double { return .double(double) }
         }
         if let integer = int64(value) { return .int(integer) }
@@ -240,6 +230,14 @@ package enum AnyValueWriter {
             guard digits >= 1 else { return nil }
         }
 
+        /// The integer it is, when it has no point and at most 18 digits (which fit 64 bits whatever
+        /// they are).
+        @inline(__always)
+        var integer: Int64? {
+            guard fraction < 0, digits <= 18 else { return nil }
+            return negative ? Int64(bitPattern: 0 &- mantissa) : Int64(bitPattern: mantissa)
+        }
+
         /// The double it is, when it has at most 15 digits and, after a point, at least one.
         @inline(__always)
         var double: Double? {
@@ -260,7 +258,7 @@ package enum AnyValueWriter {
 
     /// A JSON number's text as a double (`strtod`; infinite past the range). A number without an
     /// exponent of at most 15 digits is its digits as an integer (below 2^53, exact) divided by a power
-    /// of ten up to 10^22 (exact too): one correctly rounded division, which is the double `strtod`
+    /// of ten up to 10^15 (exact too): one correctly rounded division, which is the double `strtod`
     /// reads (Clinger's fast path), without copying the text and calling it.
     static func double(_ value: UnsafeRawBufferPointer) -> Double {
         if let fast = shortDouble(value) { return fast }

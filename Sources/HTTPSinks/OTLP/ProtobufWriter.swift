@@ -92,34 +92,6 @@ extension ProtobufOutput {
         }
     }
 
-    /// Whether `bytes` holds a backslash (an escape), eight bytes at a time where there are eight,
-    /// read within `bytes`: `contains` went a byte at a time, four instructions each.
-    @inline(__always)
-    static func hasBackslash(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard let base = bytes.baseAddress else { return false }
-        let count = bytes.count
-        // A zero byte after the XOR is a backslash; the test of any zero byte is exact.
-        func marks(_ word: UInt64) -> UInt64 {
-            let flipped = word ^ 0x5C5C_5C5C_5C5C_5C5C
-            return (flipped &- 0x0101_0101_0101_0101) & ~flipped & 0x8080_8080_8080_8080
-        }
-        guard count >= 8 else {
-            if count >= 4 {
-                let word =
-                    UInt64(base.loadUnaligned(as: UInt32.self)) | UInt64(base.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self)) &<< 32
-                return marks(word) != 0
-            }
-            for index in 0..<count where base.load(fromByteOffset: index, as: UInt8.self) == UInt8(ascii: "\\") { return true }
-            return false
-        }
-        var at = 0
-        while at &+ 8 <= count {
-            if marks(base.loadUnaligned(fromByteOffset: at, as: UInt64.self)) != 0 { return true }
-            at &+= 8
-        }
-        return at < count && marks(base.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)) != 0
-    }
-
     static func varintSize(_ value: Int) -> Int {
         var size = 1
         while value >> (7 * size) > 0 { size += 1 }
@@ -140,7 +112,7 @@ extension ProtobufOutput {
 
     /// A string field from a JSON string's content (between its quotes), its escapes decoded.
     mutating func appendStringField(_ field: UInt64, json content: UnsafeRawBufferPointer) {
-        guard Self.hasBackslash(content) else { return appendBytesField(field, content) }
+        guard RecordMembers.hasBackslash(content) else { return appendBytesField(field, content) }
         let start = beginField(field)
         JSONUnescape.append(content, to: &self)
         endField(start)

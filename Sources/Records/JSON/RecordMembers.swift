@@ -140,6 +140,31 @@ public enum RecordMembers {
         }
     }
 
+    /// Whether `bytes` (a string's content) holds a backslash, an escape: eight bytes at a time where
+    /// there are eight, overlapping loads for the rest, all within `bytes`.
+    @inlinable @inline(__always)
+    public static func hasBackslash(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        let count = bytes.count
+        // Any zero byte after the XOR is a backslash (`zeroBytes` is exact for whether there is one).
+        func marks(_ word: UInt64) -> UInt64 { zeroBytes(word ^ 0x5C5C_5C5C_5C5C_5C5C) }
+        guard count >= 8 else {
+            if count >= 4 {
+                let word =
+                    UInt64(base.loadUnaligned(as: UInt32.self)) | UInt64(base.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self)) &<< 32
+                return marks(word) != 0
+            }
+            for index in 0..<count where base.load(fromByteOffset: index, as: UInt8.self) == UInt8(ascii: "\\") { return true }
+            return false
+        }
+        var at = 0
+        while at &+ 8 <= count {
+            if marks(base.loadUnaligned(fromByteOffset: at, as: UInt64.self)) != 0 { return true }
+            at &+= 8
+        }
+        return at < count && marks(base.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)) != 0
+    }
+
     /// The high bit of each zero byte of `word`, exact for the lowest (higher ones may be false
     /// positives past a zero byte, which only the lowest is read for).
     @inlinable @inline(__always)

@@ -557,12 +557,12 @@ struct HTTPFormatUnitTests {
         for count in 0...40 {
             // The string between bytes that are backslashes: none of them may be taken for its own.
             let plain = [UInt8(ascii: "\\")] + [UInt8](repeating: UInt8(ascii: "a"), count: count) + [UInt8(ascii: "\\")]
-            #expect(plain.withUnsafeBytes { !GrowableBytes.hasBackslash(UnsafeRawBufferPointer(rebasing: $0[1..<(1 + count)])) }, "\(count)")
+            #expect(plain.withUnsafeBytes { !RecordMembers.hasBackslash(UnsafeRawBufferPointer(rebasing: $0[1..<(1 + count)])) }, "\(count)")
             for place in 0..<count {
                 var escaped = plain
                 escaped[1 + place] = UInt8(ascii: "\\")
                 #expect(
-                    escaped.withUnsafeBytes { GrowableBytes.hasBackslash(UnsafeRawBufferPointer(rebasing: $0[1..<(1 + count)])) },
+                    escaped.withUnsafeBytes { RecordMembers.hasBackslash(UnsafeRawBufferPointer(rebasing: $0[1..<(1 + count)])) },
                     "\(count) at \(place)")
             }
         }
